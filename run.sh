@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Starts Steller on this machine. Without STELLER__DATABASE__CONNECTIONSTRING it provisions a private
+# PostgreSQL under .steller/ (installing the server if needed). Ctrl-C stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/postgres.sh
+
+PORT="${STELLER_PORT:-5080}"
+API_PID=""
+cleanup() {
+  trap - INT TERM EXIT
+  if [ -n "$API_PID" ] && kill -0 "$API_PID" 2>/dev/null; then kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; fi
+  steller_pg_down
+}
+trap cleanup INT TERM EXIT
+
+if [ -z "${STELLER__DATABASE__CONNECTIONSTRING:-}" ]; then
+  steller_pg_up pg 55432 durable
+  steller_pg_database steller
+  export STELLER__DATABASE__CONNECTIONSTRING="Host=127.0.0.1;Port=55432;Database=steller;Username=steller"
+else
+  echo "steller: using the configured STELLER__DATABASE__CONNECTIONSTRING; provisioning nothing" >&2
+fi
+
+echo "steller: building..." >&2
+dotnet build src/Api/Steller.Api.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
+export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+(cd src/Api/bin/Release/net10.0 && exec dotnet Steller.Api.dll --urls "http://127.0.0.1:$PORT") &
+API_PID=$!
+
+for _ in $(seq 1 120); do
+  if command -v curl >/dev/null; then curl -fsS "http://127.0.0.1:$PORT/health/live" >/dev/null 2>&1 && break
+  else (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; fi
+  kill -0 "$API_PID" 2>/dev/null || { wait "$API_PID"; exit $?; }
+  sleep 0.5
+done
+cat >&2 <<MSG
+
+  Steller is running.
+    API         http://127.0.0.1:$PORT
+    OpenAPI UI  http://127.0.0.1:$PORT/docs
+    OpenAPI     http://127.0.0.1:$PORT/openapi/v1.json
+    Ready?      http://127.0.0.1:$PORT/health/ready
+  Ctrl-C stops it.
+
+MSG
+wait "$API_PID"

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Steller.Application.EventStore;
+
+namespace Steller.Api.Http;
+
+/// <summary>
+/// RFC 9457 problem details for every error, each with a stable machine-readable "code" and the correlation id.
+/// Bad input is always a 4xx naming the problem; only a fault of ours is a 500, and it says nothing internal.
+/// </summary>
+public static class Problems
+{
+    public static string CodeFor(int status) => status switch
+    {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        406 => "not_acceptable",
+        409 => "conflict",
+        411 => "length_required",
+        413 => "body_too_large",
+        415 => "unsupported_media_type",
+        422 => "validation_failed",
+        429 => "too_many_requests",
+        503 => "unavailable",
+        >= 500 => "internal_error",
+        _ => "error",
+    };
+
+    public static IServiceCollection AddStellerProblemDetails(this IServiceCollection services)
+    {
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+        {
+            var p = ctx.ProblemDetails;
+            var status = p.Status ?? ctx.HttpContext.Response.StatusCode;
+            p.Extensions.TryAdd("code", CodeFor(status));
+            p.Extensions["correlationId"] = Correlation.Of(ctx.HttpContext);
+            p.Instance ??= ctx.HttpContext.Request.Path;
+            if (status == 404 && p.Detail is null) p.Detail = $"No resource at {ctx.HttpContext.Request.Method} {ctx.HttpContext.Request.Path}.";
+            if (status == 405 && p.Detail is null) p.Detail = $"{ctx.HttpContext.Request.Method} is not allowed on {ctx.HttpContext.Request.Path}.";
+            if (status == 415 && p.Detail is null) p.Detail = "Send the body as application/json.";
+            p.Extensions.Remove("traceId");
+        });
+        services.AddExceptionHandler<ExceptionToProblem>();
+        return services;
+    }
+
+    /// <summary>A problem result with a stable code, for endpoints.</summary>
+    public static IResult Result(int status, string code, string detail, IDictionary<string, object?>? extensions = null)
+    {
+        var ext = new Dictionary<string, object?> { ["code"] = code };
+        if (extensions is not null) foreach (var (k, v) in extensions) ext[k] = v;
+        return Results.Problem(detail: detail, statusCode: status, title: Title(status), extensions: ext);
+    }
+
+    private static string Title(int status) => status switch
+    {
+        400 => "Bad request",
+        404 => "Not found",
+        409 => "Conflict",
+        413 => "Request body too large",
+        415 => "Unsupported media type",
+        422 => "Validation failed",
+        _ => status >= 500 ? "Internal error" : "Request refused",
+    };
+
+    private sealed class ExceptionToProblem(IProblemDetailsService problems, ILogger<ExceptionToProblem> logger) : IExceptionHandler
+    {
+        public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
+        {
+            var (status, code, detail) = exception switch
+            {
+                BadHttpRequestException { StatusCode: 413 } => (413, "body_too_large", "The request body is larger than this endpoint accepts."),
+                BadHttpRequestException { StatusCode: 415 } b => (415, "unsupported_media_type", b.Message),
+                BadHttpRequestException { InnerException: JsonException j } => (400, "malformed_json", $"The body is not valid JSON: {j.Message}"),
+                BadHttpRequestException b => (b.StatusCode, CodeFor(b.StatusCode), b.Message),
+                InvalidAppendException a => (400, "invalid_append", a.Message),
+                _ => (500, "internal_error", "Something went wrong on our side. Quote the correlation id when you report it."),
+            };
+            if (status >= 500) logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
+            else logger.LogInformation("Refused {Method} {Path}: {Code}", context.Request.Method, context.Request.Path, code);
+
+            context.Response.StatusCode = status;
+            return await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                Exception = exception,
+                ProblemDetails = new ProblemDetails
+                {
+                    Status = status,
+                    Title = Title(status),
+                    Detail = detail,
+                    Extensions = { ["code"] = code },
+                },
+            });
+        }
+    }
+}

@@ -1,0 +1,39 @@
+namespace Steller.Application.EventStore;
+
+/// <summary>
+/// Who and what caused an event. Written on every event. The correlation id comes from the edge
+/// (X-Correlation-Id or traceparent); the causation id is the id of the command or event that led here.
+/// </summary>
+public sealed record EventMetadata(
+    string CorrelationId,
+    string CausationId,
+    Guid CommandId,
+    string Actor,
+    DateTimeOffset RecordedAt);
+
+/// <summary>An event to append. <paramref name="Data"/> is UTF-8 JSON.</summary>
+public sealed record EventData(Guid EventId, string Type, ReadOnlyMemory<byte> Data, EventMetadata Metadata);
+
+/// <summary>An event as the store holds it.</summary>
+public sealed record RecordedEvent(
+    string StreamId,
+    StreamRevision Revision,
+    LogPosition Position,
+    Guid EventId,
+    string Type,
+    ReadOnlyMemory<byte> Data,
+    EventMetadata Metadata);
+
+public sealed record AppendResult(StreamRevision NextExpected, LogPosition Position)
+{
+    /// <summary>The expected revision to use for the next append to the same stream.</summary>
+    public ExpectedRevision NextExpectedRevision => ExpectedRevision.Exact(NextExpected.Value);
+}
+
+public enum ReadDirection { Forwards, Backwards }
+
+/// <summary>A slice of one stream. <see cref="LastRevision"/> is null when the stream does not exist.</summary>
+public sealed record StreamSlice(string StreamId, StreamRevision? LastRevision, IReadOnlyList<RecordedEvent> Events)
+{
+    public bool StreamExists => LastRevision is not null;
+}

@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Steller.Infrastructure.Configuration;
+
+/// <summary>
+/// Every setting Steller reads, bound from appsettings.json and STELLER__SECTION__KEY environment variables,
+/// and validated once at start. A bad value stops the process with one line naming the key.
+/// </summary>
+public sealed record StellerSettings
+{
+    public required DatabaseSettings Database { get; init; }
+    public required EventStoreSettings EventStore { get; init; }
+    public required ProjectionSettings Projections { get; init; }
+    public required HttpSettings Http { get; init; }
+
+    /// <summary>Binds and validates; throws <see cref="ConfigurationException"/> naming the first bad key.</summary>
+    public static StellerSettings Load(IConfiguration config)
+    {
+        var db = config.GetSection("Database");
+        var es = config.GetSection("EventStore");
+        var pr = config.GetSection("Projections");
+        var http = config.GetSection("Http");
+
+        var connection = Required(db, "ConnectionString",
+            "a PostgreSQL connection string such as 'Host=127.0.0.1;Port=55432;Database=steller;Username=steller' (./run.sh sets one up when none is configured)");
+        try { _ = new Npgsql.NpgsqlConnectionStringBuilder(connection); }
+        catch (ArgumentException e) { throw Bad(db, "ConnectionString", $"a valid PostgreSQL connection string ({e.Message})"); }
+
+        var backendText = es["Backend"] ?? "Postgres";
+        if (!Enum.TryParse<EventStoreBackend>(backendText, ignoreCase: true, out var backend) || !Enum.IsDefined(backend))
+            throw Bad(es, "Backend", $"one of {string.Join(", ", Enum.GetNames<EventStoreBackend>())}, got '{backendText}'");
+
+        return new StellerSettings
+        {
+            Database = new DatabaseSettings(connection),
+            EventStore = new EventStoreSettings(backend, es["ConnectionString"]),
+            Projections = new ProjectionSettings(
+                Enabled: Bool(pr, "Enabled", true),
+                BatchSize: Int(pr, "BatchSize", 500, 1, 100_000),
+                RebuildBatchSize: Int(pr, "RebuildBatchSize", 5_000, 1, 100_000)),
+            Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576)),
+        };
+    }
+
+    public static string EnvName(IConfigurationSection section, string key) =>
+        "STELLER__" + $"{section.Path}:{key}".Replace(":", "__");
+
+    private static string Required(IConfigurationSection section, string key, string expected)
+    {
+        var value = section[key];
+        if (string.IsNullOrWhiteSpace(value))
+            throw new ConfigurationException($"{section.Path}:{key} (env {EnvName(section, key)}) is missing; expected {expected}.");
+        return value;
+    }
+
+    private static int Int(IConfigurationSection section, string key, int fallback, int min, int max)
+    {
+        var text = section[key];
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        return int.TryParse(text, out var v) && v >= min && v <= max ? v
+            : throw Bad(section, key, $"a whole number from {min} to {max}, got '{text}'");
+    }
+
+    private static bool Bool(IConfigurationSection section, string key, bool fallback)
+    {
+        var text = section[key];
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        return bool.TryParse(text, out var v) ? v : throw Bad(section, key, $"true or false, got '{text}'");
+    }
+
+    private static ConfigurationException Bad(IConfigurationSection section, string key, string expected) =>
+        new($"{section.Path}:{key} (env {EnvName(section, key)}) is invalid; expected {expected}.");
+}
+
+public sealed record DatabaseSettings(string ConnectionString);
+
+public enum EventStoreBackend { Postgres }
+
+public sealed record EventStoreSettings(EventStoreBackend Backend, string? ConnectionString);
+
+public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize);
+
+public sealed record HttpSettings(int MaxRequestBodyBytes);
+
+/// <summary>A configuration value is missing or wrong. The message names the key and what is expected.</summary>
+public sealed class ConfigurationException(string message) : Exception(message);
+
+public static class StellerConfiguration
+{
+    /// <summary>Adds the sources every Steller process reads, in order: appsettings(.Environment).json, STELLER__ variables.</summary>
+    public static IConfigurationBuilder AddStellerSources(this IConfigurationBuilder builder, string? environment)
+    {
+        var baseDir = AppContext.BaseDirectory;
+        builder.AddJsonFile(Path.Combine(baseDir, "appsettings.json"), optional: true);
+        if (!string.IsNullOrEmpty(environment))
+            builder.AddJsonFile(Path.Combine(baseDir, $"appsettings.{environment}.json"), optional: true);
+        return builder.AddEnvironmentVariables("STELLER__");
+    }
+}

@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Steller.Infrastructure.Postgres;
+
+/// <summary>
+/// One LISTEN connection per process on channel "steller_events" (sent by es.append at commit).
+/// Subscribers take <see cref="NextSignal"/> before they read, then await it after an empty read,
+/// so a notification between the read and the wait is never lost. When the connection drops,
+/// waiters fall back to their poll interval until it is back.
+/// </summary>
+public sealed class LogNotifications : IAsyncDisposable
+{
+    public const string Channel = "steller_events";
+
+    private readonly NpgsqlDataSource dataSource;
+    private readonly ILogger logger;
+    private readonly CancellationTokenSource stop = new();
+    private readonly Lock gate = new();
+    private TaskCompletionSource signal = NewSignal();
+    private Task? loop;
+
+    public LogNotifications(NpgsqlDataSource dataSource, ILogger<LogNotifications> logger)
+    {
+        this.dataSource = dataSource;
+        this.logger = logger;
+    }
+
+    /// <summary>A task that completes at the next notification after this call.</summary>
+    public Task NextSignal()
+    {
+        lock (gate)
+        {
+            loop ??= Task.Run(() => Listen(stop.Token));
+            return signal.Task;
+        }
+    }
+
+    private void Fire()
+    {
+        TaskCompletionSource fired;
+        lock (gate)
+        {
+            fired = signal;
+            signal = NewSignal();
+        }
+        fired.TrySetResult();
+    }
+
+    private async Task Listen(CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var conn = await dataSource.OpenConnectionAsync(ct);
+                conn.Notification += (_, _) => Fire();
+                await using (var cmd = new NpgsqlCommand($"listen {Channel}", conn)) await cmd.ExecuteNonQueryAsync(ct);
+                delay = TimeSpan.FromMilliseconds(100);
+                Fire(); // anything appended while we were not listening
+                while (!ct.IsCancellationRequested) await conn.WaitAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (Exception e)
+            {
+                logger.LogWarning("Event notification listener lost its connection ({Error}); retrying in {Delay} ms", e.Message, delay.TotalMilliseconds);
+                try { await Task.Delay(delay, ct); } catch (OperationCanceledException) { return; }
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5_000));
+            }
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async ValueTask DisposeAsync()
+    {
+        stop.Cancel();
+        if (loop is not null) { try { await loop; } catch { /* stopping */ } }
+        stop.Dispose();
+    }
+}

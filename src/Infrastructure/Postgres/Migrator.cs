@@ -1,0 +1,88 @@
+using System.Reflection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Steller.Infrastructure.Postgres;
+
+/// <summary>
+/// Applies the embedded SQL files under Postgres/Migrations in name order, each once, each in its own
+/// transaction. An advisory lock lets several nodes (or the CLI and the API) start at the same time.
+/// </summary>
+public sealed class Migrator(NpgsqlDataSource dataSource, ILogger<Migrator> logger)
+{
+    private const long LockKey = 0x5354454C4C4552; // "STELLER"
+
+    public static IReadOnlyList<(string Id, string Sql)> Scripts { get; } = LoadScripts();
+
+    /// <summary>Applies what is missing; returns the ids applied now (empty when already up to date).</summary>
+    public async Task<IReadOnlyList<string>> Migrate(CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await Exec(conn, null, """
+            create schema if not exists steller;
+            create table if not exists steller.schema_migrations (id text primary key, applied_at timestamptz not null default now());
+            """, ct);
+        await Exec(conn, null, $"select pg_advisory_lock({LockKey})", ct);
+        try
+        {
+            var applied = new HashSet<string>();
+            await using (var cmd = new NpgsqlCommand("select id from steller.schema_migrations", conn))
+            await using (var reader = await cmd.ExecuteReaderAsync(ct))
+                while (await reader.ReadAsync(ct)) applied.Add(reader.GetString(0));
+
+            var done = new List<string>();
+            foreach (var (id, sql) in Scripts.Where(s => !applied.Contains(s.Id)))
+            {
+                await using var tx = await conn.BeginTransactionAsync(ct);
+                await Exec(conn, tx, sql, ct);
+                await using (var mark = new NpgsqlCommand("insert into steller.schema_migrations (id) values ($1)", conn, tx))
+                {
+                    mark.Parameters.AddWithValue(id);
+                    await mark.ExecuteNonQueryAsync(ct);
+                }
+                await tx.CommitAsync(ct);
+                logger.LogInformation("Applied migration {Migration}", id);
+                done.Add(id);
+            }
+            return done;
+        }
+        finally
+        {
+            await Exec(conn, null, $"select pg_advisory_unlock({LockKey})", CancellationToken.None);
+        }
+    }
+
+    /// <summary>Ids of the embedded migrations not yet applied (for readiness checks).</summary>
+    public async Task<IReadOnlyList<string>> Pending(CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var cmd = new NpgsqlCommand("select coalesce(array_agg(id), '{}') from steller.schema_migrations", conn);
+        string[] applied;
+        try { applied = (string[])(await cmd.ExecuteScalarAsync(ct))!; }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable) { applied = []; }
+        return Scripts.Select(s => s.Id).Except(applied).ToList();
+    }
+
+    private static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction? tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static IReadOnlyList<(string, string)> LoadScripts()
+    {
+        var asm = typeof(Migrator).Assembly;
+        const string marker = ".Postgres.Migrations.";
+        return asm.GetManifestResourceNames()
+            .Where(n => n.Contains(marker) && n.EndsWith(".sql"))
+            .OrderBy(n => n, StringComparer.Ordinal)
+            .Select(n =>
+            {
+                using var s = asm.GetManifestResourceStream(n)!;
+                using var r = new StreamReader(s);
+                var id = n[(n.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..^".sql".Length];
+                return (id, r.ReadToEnd());
+            })
+            .ToList();
+    }
+}

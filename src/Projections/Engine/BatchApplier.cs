@@ -1,0 +1,47 @@
+using Dapper;
+using Npgsql;
+using Steller.Application.EventStore;
+
+namespace Steller.Projections.Engine;
+
+/// <summary>
+/// Applies one batch and moves the checkpoint in the same transaction. It first locks the checkpoint row and
+/// checks it is where this runner left it, so two runners of one projection can never both apply a batch.
+/// </summary>
+public static class BatchApplier
+{
+    public enum Outcome { Applied, GenerationRetired }
+
+    public static async Task<Outcome> Apply(NpgsqlDataSource dataSource, IProjection projection, int generation, bool mustBeActive,
+        LogPosition from, IReadOnlyList<RecordedEvent> batch, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+
+        // FOR SHARE on the projection row: a view swap (FOR UPDATE) waits for this batch, and this batch waits for a swap.
+        var row = await conn.QuerySingleOrDefaultAsync<CheckpointRow>(new CommandDefinition("""
+            select p.active_generation as Active, c.commit_position as Commit, c.prepare_position as Prepare
+              from steller.projections p
+              join steller.projection_checkpoints c on c.name = p.name and c.generation = @generation
+             where p.name = @name
+               for update of c for share of p
+            """, new { name = projection.Name, generation }, tx, cancellationToken: ct));
+        if (row is null || (mustBeActive && row.Active != generation)) return Outcome.GenerationRetired;
+        var stored = new LogPosition((ulong)row.Commit, (ulong)row.Prepare);
+        if (stored != from)
+            throw new ProjectionConflictException($"Checkpoint of {projection.Name} v{generation} is at {stored}, expected {from}: another runner is applying it.");
+
+        var relevant = projection.EventTypes is null ? batch : batch.Where(e => projection.EventTypes.Contains(e.Type)).ToList();
+        if (relevant.Count > 0)
+            await projection.Apply(relevant, new ProjectionContext(conn, tx, ProjectionSchemas.ForGeneration(generation), ct));
+        var last = batch[^1];
+        await ProjectionStore.SaveCheckpoint(conn, tx, projection.Name, generation, last.Position, batch.Count, last.Metadata.RecordedAt, ct);
+        await tx.CommitAsync(ct);
+        ProjectionMetrics.EventsApplied.WithLabels(projection.Name).Inc(batch.Count);
+        return Outcome.Applied;
+    }
+}
+
+internal sealed record CheckpointRow(int Active, long Commit, long Prepare);
+
+public sealed class ProjectionConflictException(string message) : Exception(message);

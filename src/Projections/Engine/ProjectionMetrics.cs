@@ -1,0 +1,13 @@
+using Prometheus;
+
+namespace Steller.Projections.Engine;
+
+public static class ProjectionMetrics
+{
+    public static readonly Gauge LagSeconds = Metrics.CreateGauge("steller_projection_lag_seconds",
+        "Age of the newest event a projection has applied while more are waiting; 0 when caught up.", "projection");
+    public static readonly Counter EventsApplied = Metrics.CreateCounter("steller_projection_events_total",
+        "Events a projection has read from the log (applied or passed over).", "projection");
+    public static readonly Gauge Faulted = Metrics.CreateGauge("steller_projection_faulted",
+        "1 while a projection is stopped by a failing batch and retrying.", "projection");
+}

@@ -1,0 +1,126 @@
+using Dapper;
+using Npgsql;
+using Steller.Application.EventStore;
+
+namespace Steller.Projections.Engine;
+
+/// <summary>SQL for the engine's bookkeeping: generations, checkpoints, faults, view swaps (schema "steller").</summary>
+public sealed class ProjectionStore(NpgsqlDataSource dataSource)
+{
+    public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    public sealed record Active(int Generation, int CodeVersion);
+
+    internal sealed record CheckpointValues(long Commit, long Prepare, long Applied);
+
+    public sealed record Checkpoint(LogPosition Position, long EventsApplied);
+
+    /// <summary>First sight of a projection: creates generation 1 (tables, views, checkpoint). Idempotent.</summary>
+    public async Task<Active> EnsureRegistered(IProjection projection, CancellationToken ct)
+    {
+        await using var conn = await DataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // Two nodes starting together must not both create generation 1.
+        await conn.ExecuteAsync("select pg_advisory_xact_lock(hashtext('steller.projection.register'), hashtext(@n))",
+            new { n = projection.Name }, tx);
+        var active = await conn.QuerySingleOrDefaultAsync<Active>(
+            "select active_generation as Generation, code_version as CodeVersion from steller.projections where name = @n",
+            new { n = projection.Name }, tx);
+        if (active is null)
+        {
+            await CreateGeneration(conn, tx, projection, 1, ct);
+            await PointViews(conn, tx, projection, 1);
+            await conn.ExecuteAsync("insert into steller.projections (name, active_generation, code_version) values (@n, 1, @v)",
+                new { n = projection.Name, v = projection.Version }, tx);
+            active = new Active(1, projection.Version);
+        }
+        await tx.CommitAsync(ct);
+        return active;
+    }
+
+    public async Task<Active?> GetActive(string name, CancellationToken ct)
+    {
+        await using var conn = await DataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<Active>(new CommandDefinition(
+            "select active_generation as Generation, code_version as CodeVersion from steller.projections where name = @name",
+            new { name }, cancellationToken: ct));
+    }
+
+    /// <summary>Drops any leftover of <paramref name="generation"/>, then creates its schema, tables and a zero checkpoint.</summary>
+    public async Task CreateGeneration(NpgsqlConnection conn, NpgsqlTransaction tx, IProjection projection, int generation, CancellationToken ct)
+    {
+        var schema = ProjectionSchemas.ForGeneration(generation);
+        await conn.ExecuteAsync($"create schema if not exists {schema}", transaction: tx);
+        foreach (var table in projection.Tables)
+            await conn.ExecuteAsync($"drop table if exists {schema}.{table} cascade", transaction: tx);
+        await conn.ExecuteAsync(projection.CreateTablesSql(schema), transaction: tx);
+        await conn.ExecuteAsync("""
+            delete from steller.projection_checkpoints where name = @n and generation = @g;
+            insert into steller.projection_checkpoints (name, generation) values (@n, @g);
+            """, new { n = projection.Name, g = generation }, tx);
+    }
+
+    /// <summary>Repoints read.&lt;table&gt; at generation <paramref name="generation"/>. Atomic inside the caller's transaction.</summary>
+    public static async Task PointViews(NpgsqlConnection conn, NpgsqlTransaction tx, IProjection projection, int generation)
+    {
+        var schema = ProjectionSchemas.ForGeneration(generation);
+        await conn.ExecuteAsync($"create schema if not exists {ProjectionSchemas.Views}", transaction: tx);
+        foreach (var table in projection.Tables)
+            await conn.ExecuteAsync(
+                $"drop view if exists {ProjectionSchemas.Views}.{table}; create view {ProjectionSchemas.Views}.{table} as select * from {schema}.{table};",
+                transaction: tx);
+    }
+
+    public static async Task<Checkpoint> LoadCheckpoint(NpgsqlConnection conn, NpgsqlTransaction? tx, string name, int generation, CancellationToken ct)
+    {
+        var row = await conn.QuerySingleOrDefaultAsync<CheckpointValues>(new CommandDefinition(
+            "select commit_position as Commit, prepare_position as Prepare, events_applied as Applied from steller.projection_checkpoints where name = @name and generation = @generation",
+            new { name, generation }, tx, cancellationToken: ct));
+        return row is null
+            ? throw new InvalidOperationException($"Projection {name} has no checkpoint for generation {generation}.")
+            : new Checkpoint(new LogPosition((ulong)row.Commit, (ulong)row.Prepare), row.Applied);
+    }
+
+    public async Task<Checkpoint> LoadCheckpoint(string name, int generation, CancellationToken ct)
+    {
+        await using var conn = await DataSource.OpenConnectionAsync(ct);
+        return await LoadCheckpoint(conn, null, name, generation, ct);
+    }
+
+    /// <summary>Moves the checkpoint inside the batch's transaction.</summary>
+    public static Task SaveCheckpoint(NpgsqlConnection conn, NpgsqlTransaction tx, string name, int generation,
+        LogPosition position, int applied, DateTimeOffset? lastEventAt, CancellationToken ct) =>
+        conn.ExecuteAsync(new CommandDefinition("""
+            update steller.projection_checkpoints
+               set commit_position = @commit, prepare_position = @prepare, events_applied = events_applied + @applied,
+                   last_event_at = coalesce(@lastEventAt, last_event_at), updated_at = now()
+             where name = @name and generation = @generation
+            """, new
+        {
+            name, generation, commit = (long)position.Commit, prepare = (long)position.Prepare, applied,
+            lastEventAt = lastEventAt?.UtcDateTime,
+        }, tx, cancellationToken: ct));
+
+    public async Task RecordFault(string name, int generation, Exception error, int attempts, LogPosition position)
+    {
+        await using var conn = await DataSource.OpenConnectionAsync();
+        await conn.ExecuteAsync("""
+            insert into steller.projection_faults (name, generation, error, attempts, failed_at, position)
+            values (@name, @generation, @error, @attempts, now(), @position)
+            on conflict (name) do update set generation = excluded.generation, error = excluded.error,
+                attempts = excluded.attempts, failed_at = excluded.failed_at, position = excluded.position
+            """, new { name, generation, error = $"{error.GetType().Name}: {error.Message}", attempts, position = position.ToString() });
+    }
+
+    public async Task ClearFault(string name, CancellationToken ct)
+    {
+        await using var conn = await DataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("delete from steller.projection_faults where name = @name", new { name }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<string>> FaultedProjections(CancellationToken ct)
+    {
+        await using var conn = await DataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<string>(new CommandDefinition("select name from steller.projection_faults order by name", cancellationToken: ct))).ToList();
+    }
+}

@@ -1,0 +1,164 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Steller.Application.EventStore;
+using Steller.Infrastructure.Configuration;
+
+namespace Steller.Projections.Engine;
+
+public enum ProjectionState { Starting, Standby, Rebuilding, CatchingUp, Live, Faulted, Stopped }
+
+/// <summary>
+/// Runs one projection live: takes leadership (one runner per projection across nodes), subscribes to the log
+/// from its checkpoint, and applies what queues up in batches. A failing batch rolls back, marks the projection
+/// faulted and is retried with backoff from the same checkpoint: an event is never skipped.
+/// </summary>
+public sealed class ProjectionWorker(
+    IProjection projection,
+    IEventStore store,
+    ProjectionStore bookkeeping,
+    ProjectionRebuilder rebuilder,
+    ProjectionSettings settings,
+    ILogger<ProjectionWorker> logger)
+{
+    public IProjection Projection => projection;
+    public ProjectionState State { get; private set; } = ProjectionState.Starting;
+    public string? LastError { get; private set; }
+
+    /// <summary>Retry delay after the n-th consecutive failure: 0.5 s doubling to 30 s.</summary>
+    public static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(Math.Min(500 * Math.Pow(2, Math.Min(attempt - 1, 10)), 30_000));
+
+    private int failures; // consecutive failed attempts; reset by the first batch that commits
+
+    public async Task Run(CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await using var leadership = await AcquireLeadership(ct);
+                while (!ct.IsCancellationRequested && leadership.IsHeld)
+                {
+                    try
+                    {
+                        var active = await bookkeeping.EnsureRegistered(projection, ct);
+                        if (active.CodeVersion != projection.Version)
+                        {
+                            State = ProjectionState.Rebuilding;
+                            logger.LogInformation("Projection {Projection} is v{Stored} in the database and v{Code} in code: rebuilding side by side",
+                                projection.Name, active.CodeVersion, projection.Version);
+                            await rebuilder.Rebuild(projection, null, ct);
+                            continue;
+                        }
+                        await RunGeneration(active.Generation, ct);
+                    }
+                    catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+                    catch (Exception e)
+                    {
+                        failures++;
+                        State = ProjectionState.Faulted;
+                        LastError = $"{e.GetType().Name}: {e.Message}";
+                        ProjectionMetrics.Faulted.WithLabels(projection.Name).Set(1);
+                        var delay = Backoff(failures);
+                        logger.LogError(e, "Projection {Projection} failed (attempt {Attempt}); retrying from its checkpoint in {Delay} ms",
+                            projection.Name, failures, delay.TotalMilliseconds);
+                        await RecordFault(e, failures);
+                        await Task.Delay(delay, ct);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+        finally { State = ProjectionState.Stopped; }
+    }
+
+    private async Task<AdvisoryLock> AcquireLeadership(CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                if (await AdvisoryLock.TryAcquire(bookkeeping.DataSource, "leader", projection.Name, ct) is { } held) return held;
+                State = ProjectionState.Standby; // another node runs it; stay ready to take over
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LastError = $"{e.GetType().Name}: {e.Message}";
+                logger.LogWarning("Projection {Projection} cannot reach the database for leadership: {Error}", projection.Name, e.Message);
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        }
+    }
+
+    /// <summary>Applies batches to one generation until the generation is retired by a rebuild.</summary>
+    private async Task RunGeneration(int generation, CancellationToken ct)
+    {
+        var checkpoint = await bookkeeping.LoadCheckpoint(projection.Name, generation, ct);
+        var position = checkpoint.Position;
+        using var pumpStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var queue = Channel.CreateBounded<RecordedEvent>(new BoundedChannelOptions(settings.BatchSize * 4) { SingleReader = true, SingleWriter = true });
+        var pump = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var e in store.SubscribeToAll(position, pumpStop.Token))
+                    await queue.Writer.WriteAsync(e, pumpStop.Token);
+                queue.Writer.TryComplete();
+            }
+            catch (Exception e) { queue.Writer.TryComplete(e); }
+        }, CancellationToken.None);
+
+        try
+        {
+            State = ProjectionState.CatchingUp;
+            var batch = new List<RecordedEvent>(settings.BatchSize);
+            while (await queue.Reader.WaitToReadAsync(ct))
+            {
+                batch.Clear();
+                while (batch.Count < settings.BatchSize && queue.Reader.TryRead(out var e)) batch.Add(e);
+                if (batch.Count == 0) continue;
+
+                var outcome = await BatchApplier.Apply(bookkeeping.DataSource, projection, generation, mustBeActive: true, position, batch, ct);
+                if (outcome == BatchApplier.Outcome.GenerationRetired)
+                {
+                    logger.LogInformation("Projection {Projection} generation {Generation} was retired by a rebuild; switching", projection.Name, generation);
+                    return;
+                }
+                position = batch[^1].Position;
+                var more = queue.Reader.Count > 0;
+                State = more ? ProjectionState.CatchingUp : ProjectionState.Live;
+                ProjectionMetrics.LagSeconds.WithLabels(projection.Name)
+                    .Set(more ? Math.Max(0, (DateTimeOffset.UtcNow - batch[^1].Metadata.RecordedAt).TotalSeconds) : 0);
+                if (failures > 0)
+                {
+                    failures = 0;
+                    LastError = null;
+                    await Recovered();
+                }
+            }
+            await queue.Reader.Completion; // rethrows what stopped the subscription
+        }
+        finally
+        {
+            pumpStop.Cancel();
+            try { await pump; } catch { /* stopping */ }
+        }
+    }
+
+    private async Task Recovered()
+    {
+        ProjectionMetrics.Faulted.WithLabels(projection.Name).Set(0);
+        try { await bookkeeping.ClearFault(projection.Name, CancellationToken.None); }
+        catch (Exception e) { logger.LogWarning("Could not clear the fault of {Projection}: {Error}", projection.Name, e.Message); }
+    }
+
+    private async Task RecordFault(Exception error, int attempts)
+    {
+        try
+        {
+            var active = await bookkeeping.GetActive(projection.Name, CancellationToken.None);
+            var position = active is null ? LogPosition.Start : (await bookkeeping.LoadCheckpoint(projection.Name, active.Generation, CancellationToken.None)).Position;
+            await bookkeeping.RecordFault(projection.Name, active?.Generation ?? 0, error, attempts, position);
+        }
+        catch (Exception e) { logger.LogWarning("Could not record the fault of {Projection}: {Error}", projection.Name, e.Message); }
+    }
+}
