@@ -15,9 +15,10 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 if [ -z "${STELLER__DATABASE__CONNECTIONSTRING:-}" ]; then
-  steller_pg_up pg 55432 durable
+  PG_PORT="${STELLER_PG_PORT:-55432}"
+  steller_pg_up pg "$PG_PORT" durable
   steller_pg_database steller
-  export STELLER__DATABASE__CONNECTIONSTRING="Host=127.0.0.1;Port=55432;Database=steller;Username=steller"
+  export STELLER__DATABASE__CONNECTIONSTRING="Host=127.0.0.1;Port=$PG_PORT;Database=steller;Username=steller"
 else
   echo "steller: using the configured STELLER__DATABASE__CONNECTIONSTRING; provisioning nothing" >&2
 fi

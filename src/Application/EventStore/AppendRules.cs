@@ -21,7 +21,20 @@ public static class AppendRules
             if (string.IsNullOrWhiteSpace(e.Type)) throw new InvalidAppendException($"Event #{i} has no type.");
             if (e.Type.StartsWith('$')) throw new InvalidAppendException($"Event #{i}: types starting with '$' are reserved for the store.");
             if (e.Metadata is null) throw new InvalidAppendException($"Event #{i} has no metadata.");
+            if (!IsJson(e.Data.Span)) throw new InvalidAppendException($"Event #{i} ({e.Type}) data is not valid UTF-8 JSON.");
         }
+    }
+
+    private static bool IsJson(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty) return false;
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(data);
+            while (reader.Read()) { }
+            return true;
+        }
+        catch (System.Text.Json.JsonException) { return false; }
     }
 
     public static void CheckStreamId(string streamId)

@@ -24,10 +24,15 @@ public sealed record RecordedEvent(
     ReadOnlyMemory<byte> Data,
     EventMetadata Metadata);
 
-public sealed record AppendResult(StreamRevision NextExpected, LogPosition Position)
+/// <summary>
+/// Outcome of an append: the stream's revision after it (-1 when an empty append left the stream missing) and
+/// the log position of the last event written (<see cref="LogPosition.Start"/> when nothing was written).
+/// </summary>
+public sealed record AppendResult(StreamRevision CurrentRevision, LogPosition Position)
 {
     /// <summary>The expected revision to use for the next append to the same stream.</summary>
-    public ExpectedRevision NextExpectedRevision => ExpectedRevision.Exact(NextExpected.Value);
+    public ExpectedRevision NextExpectedRevision =>
+        CurrentRevision.Value < 0 ? ExpectedRevision.NoStream : ExpectedRevision.Exact(CurrentRevision.Value);
 }
 
 public enum ReadDirection { Forwards, Backwards }

@@ -18,13 +18,13 @@ public sealed class Migrator(NpgsqlDataSource dataSource, ILogger<Migrator> logg
     public async Task<IReadOnlyList<string>> Migrate(CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await Exec(conn, null, """
-            create schema if not exists steller;
-            create table if not exists steller.schema_migrations (id text primary key, applied_at timestamptz not null default now());
-            """, ct);
         await Exec(conn, null, $"select pg_advisory_lock({LockKey})", ct);
         try
         {
+            await Exec(conn, null, """
+                create schema if not exists steller;
+                create table if not exists steller.schema_migrations (id text primary key, applied_at timestamptz not null default now());
+                """, ct);
             var applied = new HashSet<string>();
             await using (var cmd = new NpgsqlCommand("select id from steller.schema_migrations", conn))
             await using (var reader = await cmd.ExecuteReaderAsync(ct))

@@ -22,6 +22,25 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
 
     public async Task<AppendResult> Append(string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, CancellationToken ct = default)
     {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        try
+        {
+            return await AppendWithin(conn, null, streamId, expected, events, ct);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // Two writers raced to create one stream with the same event id; asking again sees the winner.
+            return await AppendWithin(conn, null, streamId, expected, events, ct);
+        }
+    }
+
+    /// <summary>
+    /// Appends on the caller's connection, inside the caller's transaction when one is given: the events become
+    /// visible in the log only when that transaction commits (and never, if it rolls back).
+    /// </summary>
+    public async Task<AppendResult> AppendWithin(NpgsqlConnection conn, NpgsqlTransaction? tx, string streamId, ExpectedRevision expected,
+        IReadOnlyList<EventData> events, CancellationToken ct = default)
+    {
         AppendRules.Check(streamId, events);
         var started = Stopwatch.GetTimestamp();
         var n = events.Count;
@@ -40,13 +59,13 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
             recordedAt[i] = e.Metadata.RecordedAt.UtcDateTime;
         }
 
-        await using var cmd = dataSource.CreateCommand("select outcome, revision, transaction_id::text, log_position from es.append($1, $2, $3, $4, $5, $6, $7)");
+        await using var cmd = new NpgsqlCommand("select outcome, revision, transaction_id::text, log_position from es.append($1, $2, $3, $4, $5, $6, $7)", conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = streamId, NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = expected.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         cmd.Parameters.Add(new NpgsqlParameter { Value = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
         cmd.Parameters.Add(new NpgsqlParameter { Value = recordedAt, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
 
         short outcome;
@@ -60,11 +79,6 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
             revision = reader.GetInt64(1);
             position = reader.IsDBNull(2) ? LogPosition.Start : new LogPosition(ulong.Parse(reader.GetString(2)), (ulong)reader.GetInt64(3));
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            // Two writers raced on a brand-new stream with the same event id; the loser asks again and sees the winner.
-            return await Append(streamId, expected, events, ct);
-        }
         finally
         {
             EventStoreMetrics.AppendSeconds.WithLabels("postgres").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -72,8 +86,7 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
 
         if (outcome == 2)
             throw new WrongExpectedRevisionException(streamId, expected, revision >= 0 ? new StreamRevision(revision) : null);
-        if (revision < 0) // empty append to a missing stream: accepted, nothing created
-            return new AppendResult(new StreamRevision(-1), position);
+        // An empty append to a missing stream is accepted and creates nothing: next expected stays "no stream" (-1).
         return new AppendResult(new StreamRevision(revision), position);
     }
 

@@ -13,8 +13,8 @@ create table es.events (
     revision       bigint      not null,
     event_id       uuid        not null,
     event_type     text        not null,
-    data           jsonb       not null,
-    metadata       jsonb       not null,
+    data           json        not null,   -- json keeps the bytes as written, as EventStoreDB does
+    metadata       json        not null,
     recorded_at    timestamptz not null,
     primary key (stream_id, revision)
 );
@@ -27,7 +27,7 @@ create unique index events_log_order on es.events (transaction_id, position);
 -- outcome 0 = appended (or empty append accepted), 1 = every id already stored (idempotent), 2 = wrong expected revision.
 create or replace function es.append(
     p_stream text, p_expected bigint,
-    p_ids uuid[], p_types text[], p_data jsonb[], p_metadata jsonb[], p_recorded_at timestamptz[])
+    p_ids uuid[], p_types text[], p_data json[], p_metadata json[], p_recorded_at timestamptz[])
 returns table (outcome smallint, revision bigint, transaction_id xid8, log_position bigint)
 language plpgsql as $$
 declare

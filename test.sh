@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test in the solution against a private PostgreSQL under .steller/pg-test (installed and started
+# if needed, stopped afterwards if this script started it), then prints one total line:
+#   N passed, N failed, N skipped
+# Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Gap").
+set -uo pipefail
+cd "$(dirname "$0")"
+source scripts/postgres.sh
+set +e
+
+trap 'steller_pg_down' EXIT INT TERM
+TEST_PG_PORT="${STELLER_TEST_PG_PORT:-55433}"
+steller_pg_up pg-test "$TEST_PG_PORT" fast || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+export STELLER_TEST_DATABASE="Host=127.0.0.1;Port=$TEST_PG_PORT;Username=steller;Database=postgres"
+export STELLER_ESDB_CONNECTION="${STELLER_ESDB_CONNECTION:-}"
+
+log=$(mktemp)
+echo "steller: building..." >&2
+if ! dotnet build Steller.sln -c Release -nologo -v quiet -clp:ErrorsOnly > "$log" 2>&1; then
+  cat "$log"
+  echo "build failed"
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+
+results=$(mktemp -d)
+dotnet test Steller.sln -c Release --no-build -nologo --results-directory "$results" --logger trx "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# Sum the counters of every test assembly's TRX report (skipped tests are "notExecuted").
+read -r passed failed skipped < <(cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' \
+  | sed -E 's/.* passed="([0-9]+)" failed="([0-9]+)".* notExecuted="([0-9]+)".*/\1 \2 \3/' \
+  | awk '{p+=$1; f+=$2; s+=$3} END {printf "%d %d %d\n", p, f, s}')
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # a crashed test host counts as a failure
+rm -rf "$results"
+rm -f "$log"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

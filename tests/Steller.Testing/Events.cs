@@ -1,0 +1,38 @@
+using System.Text;
+using Steller.Application.EventStore;
+
+namespace Steller.Testing;
+
+/// <summary>Builders for raw events in store-level tests.</summary>
+public static class Events
+{
+    public static EventMetadata Metadata(string actor = "test") =>
+        new($"corr-{Guid.NewGuid():N}", $"cause-{Guid.NewGuid():N}", Guid.NewGuid(), actor,
+            // Microsecond precision: what every store keeps.
+            new DateTimeOffset(DateTime.UtcNow.Ticks / 10 * 10, TimeSpan.Zero));
+
+    public static EventData Make(string type = "test.happened.v1", string? json = null, Guid? id = null) =>
+        new(id ?? Guid.NewGuid(), type, Encoding.UTF8.GetBytes(json ?? $$"""{"n":{{Random.Shared.Next(1_000_000)}}}"""), Metadata());
+
+    public static EventData[] Many(int count, string type = "test.happened.v1") =>
+        Enumerable.Range(0, count).Select(i => Make(type, $$"""{"i":{{i}}}""")).ToArray();
+
+    public static string Stream(string prefix = "test") => $"{prefix}-{Guid.NewGuid():N}";
+
+    public static string Json(RecordedEvent e) => Encoding.UTF8.GetString(e.Data.Span);
+}
+
+public static class Eventually
+{
+    /// <summary>Polls until <paramref name="condition"/> holds or the timeout passes (then fails with <paramref name="what"/>).</summary>
+    public static async Task True(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (await condition()) return;
+            if (DateTime.UtcNow > deadline) NUnit.Framework.Assert.Fail($"Timed out after {timeout.TotalSeconds:0} s waiting until {what}.");
+            await Task.Delay(50);
+        }
+    }
+}
