@@ -24,8 +24,13 @@ if ! dotnet build Steller.sln -c Release -nologo -v quiet -clp:ErrorsOnly > "$lo
 fi
 
 results=$(mktemp -d)
-dotnet test Steller.sln -c Release --no-build -nologo --results-directory "$results" --logger trx "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+status=0
+# One test project at a time, each with its own TRX report: concurrency tests get both cores to themselves.
+for project in $(find tests -name '*.Tests.csproj' | sort); do
+  name=$(basename "$project" .csproj)
+  dotnet test "$project" -c Release --no-build -nologo --results-directory "$results" --logger "trx;LogFileName=$name.trx" "$@" 2>&1 | tee -a "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+done
 
 # Sum the counters of every test assembly's TRX report (skipped tests are "notExecuted").
 read -r passed failed skipped < <(cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' \

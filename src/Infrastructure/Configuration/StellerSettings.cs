@@ -37,7 +37,8 @@ public sealed record StellerSettings
             Projections = new ProjectionSettings(
                 Enabled: Bool(pr, "Enabled", true),
                 BatchSize: Int(pr, "BatchSize", 500, 1, 100_000),
-                RebuildBatchSize: Int(pr, "RebuildBatchSize", 5_000, 1, 100_000)),
+                RebuildBatchSize: Int(pr, "RebuildBatchSize", 5_000, 1, 100_000),
+                RetryDelayMilliseconds: Int(pr, "RetryDelayMilliseconds", 500, 1, 60_000)),
             Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576)),
         };
     }
@@ -78,7 +79,8 @@ public enum EventStoreBackend { Postgres }
 
 public sealed record EventStoreSettings(EventStoreBackend Backend, string? ConnectionString);
 
-public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize);
+/// <param name="RetryDelayMilliseconds">First retry delay after a failing batch; doubles per failure up to 30 s.</param>
+public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize, int RetryDelayMilliseconds = 500);
 
 public sealed record HttpSettings(int MaxRequestBodyBytes);
 

@@ -24,8 +24,9 @@ public sealed class ProjectionWorker(
     public ProjectionState State { get; private set; } = ProjectionState.Starting;
     public string? LastError { get; private set; }
 
-    /// <summary>Retry delay after the n-th consecutive failure: 0.5 s doubling to 30 s.</summary>
-    public static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(Math.Min(500 * Math.Pow(2, Math.Min(attempt - 1, 10)), 30_000));
+    /// <summary>Retry delay after the n-th consecutive failure: Projections:RetryDelayMilliseconds doubling to 30 s.</summary>
+    public TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Math.Min(settings.RetryDelayMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 16)), 30_000));
 
     private int failures; // consecutive failed attempts; reset by the first batch that commits
 
