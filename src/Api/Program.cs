@@ -50,6 +50,7 @@ app.UseMiddleware<BodyLimit>(settings.Http.MaxRequestBodyBytes);
 app.UseHttpMetrics();
 
 app.MapHealth();
+foreach (var module in app.Services.GetServices<IEndpointModule>()) module.Map(app);
 app.MapMetrics("/metrics");
 app.MapOpenApi("/openapi/{documentName}.json");
 app.MapScalarApiReference("/docs", o => o.WithTitle("Steller API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));

@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Steller.Api.Http;
+using Steller.Testing;
+
+namespace Steller.Api.Tests;
+
+/// <summary>The real API host on real Kestrel (loopback, random port) over a fresh database, with its logs captured.</summary>
+public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096) : WebApplicationFactory<Program>
+{
+    public LogCapture Logs { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Database:ConnectionString", db.ConnectionString);
+        builder.UseSetting("Http:MaxRequestBodyBytes", maxBodyBytes.ToString());
+        builder.UseSetting("Projections:RetryDelayMilliseconds", "50");
+        builder.ConfigureLogging(l => l.AddProvider(Logs));
+        builder.ConfigureTestServices(s => s.AddSingleton<IEndpointModule, EchoEndpoints>());
+    }
+
+    /// <summary>Starts Kestrel on 127.0.0.1 and returns a client for it.</summary>
+    public HttpClient StartKestrel()
+    {
+        UseKestrel(0);
+        StartServer();
+        return CreateClient();
+    }
+}
+
+/// <summary>A JSON endpoint for exercising the pipeline's handling of bodies (feature slices add the real ones).</summary>
+public sealed class EchoEndpoints : IEndpointModule
+{
+    public sealed record EchoRequest(string Name, int Count);
+
+    public void Map(IEndpointRouteBuilder app) =>
+        app.MapPost("/test/echo", (EchoRequest request, ILogger<EchoEndpoints> log) =>
+        {
+            log.LogInformation("Echoing {Name}", request.Name);
+            return Results.Ok(request);
+        });
+}
+
+public sealed class LogCapture : ILoggerProvider
+{
+    public ConcurrentQueue<string> Lines { get; } = new();
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+    public void Dispose() { }
+
+    private sealed class Logger(LogCapture capture, string category) : ILogger
+    {
+        private static readonly AsyncLocal<List<object>> Scopes = new();
+
+        public IDisposable BeginScope<TState>(TState state) where TState : notnull
+        {
+            var list = Scopes.Value ??= [];
+            list.Add(state);
+            return new Pop(list);
+        }
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel level, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var scopes = Scopes.Value is { } s ? string.Join(";", s.Select(Describe)) : "";
+            capture.Lines.Enqueue($"{level} {category}: {formatter(state, exception)} [{scopes}] {exception}");
+        }
+
+        private static string Describe(object scope) => scope is IEnumerable<KeyValuePair<string, object>> pairs
+            ? string.Join(",", pairs.Select(p => $"{p.Key}={p.Value}")) : scope.ToString() ?? "";
+
+        private sealed class Pop(List<object> list) : IDisposable
+        {
+            public void Dispose() { if (list.Count > 0) list.RemoveAt(list.Count - 1); }
+        }
+    }
+}
