@@ -1,0 +1,58 @@
+using FluentAssertions;
+using NUnit.Framework;
+using Steller.Testing;
+
+namespace Steller.Cli.Tests;
+
+/// <summary>How the programs start: configuration errors stop them with one line naming the key; migrations are idempotent.</summary>
+public sealed class StartupTests
+{
+    [Test]
+    public async Task the_api_refuses_to_start_without_a_connection_string_and_names_the_key()
+    {
+        using var api = await StellerProcess.RunToEnd(StellerProcess.Api(new Dictionary<string, string?>(), "--urls", "http://127.0.0.1:0"));
+        api.ExitCode.Should().Be(2);
+        var lines = api.Stderr.Trim().Split('\n');
+        lines.Should().ContainSingle();
+        lines[0].Should().Contain("Database:ConnectionString").And.Contain("STELLER__Database__ConnectionString").And.Contain("missing");
+    }
+
+    [TestCase("STELLER__Projections__BatchSize", "lots", "Projections:BatchSize", "whole number")]
+    [TestCase("STELLER__EventStore__Backend", "Cassandra", "EventStore:Backend", "one of")]
+    [TestCase("STELLER__Http__MaxRequestBodyBytes", "12", "Http:MaxRequestBodyBytes", "from 1024")]
+    [TestCase("STELLER__Projections__Enabled", "maybe", "Projections:Enabled", "true or false")]
+    public async Task a_bad_setting_stops_the_api_with_one_line_naming_it(string variable, string value, string key, string expected)
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["STELLER__Database__ConnectionString"] = "Host=127.0.0.1;Port=1;Database=x;Username=x",
+            [variable] = value,
+        };
+        using var api = await StellerProcess.RunToEnd(StellerProcess.Api(env, "--urls", "http://127.0.0.1:0"));
+        api.ExitCode.Should().Be(2);
+        api.Stderr.Trim().Split('\n').Should().ContainSingle().Which.Should().Contain(key).And.Contain(expected).And.Contain(value);
+    }
+
+    [Test]
+    public async Task the_cli_names_a_bad_setting_the_same_way()
+    {
+        using var cli = await StellerProcess.RunToEnd(StellerProcess.Cli(new Dictionary<string, string?>(), "migrate"));
+        cli.ExitCode.Should().Be(2);
+        cli.Stderr.Should().Contain("Database:ConnectionString");
+    }
+
+    [Test]
+    public async Task steller_migrate_applies_the_migrations_once_and_then_reports_nothing_to_do()
+    {
+        await using var db = await TestDatabase.Create("climigrate", migrate: false);
+        var env = new Dictionary<string, string?> { ["STELLER__Database__ConnectionString"] = db.ConnectionString };
+
+        using var first = await StellerProcess.RunToEnd(StellerProcess.Cli(env, "migrate"));
+        first.ExitCode.Should().Be(0, first.Stderr);
+        first.Stdout.Should().Contain("Applied 2 migration(s)");
+
+        using var second = await StellerProcess.RunToEnd(StellerProcess.Cli(env, "migrate"));
+        second.ExitCode.Should().Be(0, second.Stderr);
+        second.Stdout.Should().Contain("nothing to apply");
+    }
+}
