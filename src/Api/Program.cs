@@ -26,7 +26,7 @@ builder.Services.AddStellerProblemDetails();
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
 {
     doc.Info.Title = "Steller API";
-    doc.Info.Description = "Partner API (/v1, signed with RFC 9421 HTTP Message Signatures), admin API (/admin), health and metrics. Errors are RFC 9457 problem details with a stable `code`.";
+    doc.Info.Description = "Steller HTTP API. Errors are RFC 9457 problem details with a stable `code` and the request's `correlationId`. Prometheus metrics are at /metrics.";
     return Task.CompletedTask;
 }));
 builder.Services.AddStellerStorage(settings);

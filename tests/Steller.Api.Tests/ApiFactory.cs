@@ -13,7 +13,7 @@ using Steller.Testing;
 namespace Steller.Api.Tests;
 
 /// <summary>The real API host on real Kestrel (loopback, random port) over a fresh database, with its logs captured.</summary>
-public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096) : WebApplicationFactory<Program>
+public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096, bool withTestEndpoints = true) : WebApplicationFactory<Program>
 {
     public LogCapture Logs { get; } = new();
 
@@ -23,7 +23,7 @@ public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096) : WebAp
         builder.UseSetting("Http:MaxRequestBodyBytes", maxBodyBytes.ToString());
         builder.UseSetting("Projections:RetryDelayMilliseconds", "50");
         builder.ConfigureLogging(l => l.AddProvider(Logs));
-        builder.ConfigureTestServices(s => s.AddSingleton<IEndpointModule, EchoEndpoints>());
+        if (withTestEndpoints) builder.ConfigureTestServices(s => s.AddSingleton<IEndpointModule, EchoEndpoints>());
     }
 
     /// <summary>Starts Kestrel on 127.0.0.1 and returns a client for it.</summary>

@@ -1,0 +1,62 @@
+using System.Text;
+using FluentAssertions;
+using NUnit.Framework;
+using Steller.Application.Serialization;
+using Steller.Domain;
+
+namespace Steller.Application.Tests;
+
+[EventName("test.widget-named.v1")]
+public sealed record WidgetNamedV1(string Name);
+
+[EventName("test.widget-named.v2")]
+public sealed record WidgetNamed(string FirstName, string LastName);
+
+public sealed record NotAnEvent(int X);
+
+public sealed class EventTypeRegistryTests
+{
+    private static EventTypeRegistry Registry() => new EventTypeRegistry().AddAssembly(typeof(EventTypeRegistryTests).Assembly);
+
+    [Test]
+    public void an_event_is_stored_under_its_declared_name_not_its_clr_name() =>
+        Registry().NameOf(typeof(WidgetNamed)).Should().Be("test.widget-named.v2");
+
+    [Test]
+    public void an_event_round_trips_through_its_stored_name()
+    {
+        var registry = Registry();
+        var data = registry.Serialize(new WidgetNamed("Ada", "Lovelace"));
+        registry.Deserialize("test.widget-named.v2", data).Should().Be(new WidgetNamed("Ada", "Lovelace"));
+    }
+
+    [Test]
+    public void an_old_version_is_read_through_its_upcaster_as_the_current_shape()
+    {
+        var registry = Registry().AddUpcaster("test.widget-named.v1", "test.widget-named.v2", old =>
+        {
+            var parts = old["name"]!.GetValue<string>().Split(' ', 2);
+            return new System.Text.Json.Nodes.JsonObject { ["firstName"] = parts[0], ["lastName"] = parts.ElementAtOrDefault(1) ?? "" };
+        });
+        var stored = Encoding.UTF8.GetBytes("""{"name":"Grace Hopper"}""");
+        registry.Deserialize("test.widget-named.v1", stored).Should().Be(new WidgetNamed("Grace", "Hopper"));
+    }
+
+    [Test]
+    public void an_unknown_name_reads_as_nothing_rather_than_failing() =>
+        Registry().Deserialize("test.from-the-future.v9", "{}"u8).Should().BeNull();
+
+    [Test]
+    public void a_type_without_a_name_cannot_be_stored()
+    {
+        var act = () => Registry().NameOf(typeof(NotAnEvent));
+        act.Should().Throw<InvalidOperationException>().WithMessage("*NotAnEvent*");
+    }
+
+    [Test]
+    public void two_types_cannot_share_one_name()
+    {
+        var act = () => Registry().Add(typeof(NotAnEvent), "test.widget-named.v2");
+        act.Should().Throw<InvalidOperationException>().WithMessage("*used by both*");
+    }
+}
