@@ -72,6 +72,10 @@ steller_pg_up() {
   if steller_pg_as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     echo "steller: re-using PostgreSQL already running in .steller/$name" >&2
   else
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "steller: 127.0.0.1:$port is already taken by another server; choose a free port (STELLER_PG_PORT for run.sh, STELLER_TEST_PG_PORT for test.sh)" >&2
+      return 1
+    fi
     local tries=0
     # After a kill -9 the old postmaster can linger as <defunct> for a moment: retry.
     until steller_pg_as_owner "$bin/pg_ctl" -D "$data" -l "$log" -w -t 30 -o "$opts" start >/dev/null; do
