@@ -114,6 +114,23 @@ public sealed class HttpBasicsTests
     }
 
     [Test]
+    public async Task oversized_bodies_get_their_413_reliably_on_a_reused_connection()
+    {
+        // A reset connection would surface as an HttpRequestException here instead of a 413.
+        var big = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { name = new string('x', 200_000), count = 1 }));
+        for (var i = 0; i < 20; i++)
+        {
+            var content = new StreamContent(new MemoryStream(big));
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            var request = new HttpRequestMessage(HttpMethod.Post, "/test/echo") { Content = content };
+            request.Headers.TransferEncodingChunked = i % 2 == 0;
+            if (i % 2 == 1) content.Headers.ContentLength = big.Length;
+            (await Problem(await client.SendAsync(request), HttpStatusCode.RequestEntityTooLarge)).GetProperty("code").GetString().Should().Be("body_too_large");
+        }
+        (await client.PostAsJsonAsync("/test/echo", new { name = "after", count = 1 })).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Test]
     public async Task a_good_json_body_is_served()
     {
         var response = await client.PostAsJsonAsync("/test/echo", new { name = "ok", count = 2 });
