@@ -1,0 +1,180 @@
+using System.Collections.Immutable;
+
+namespace Steller.Domain.Ledger;
+
+public enum HoldStatus { Open, Captured, Released }
+
+public sealed record Hold(string TransferId, long Amount, DateTimeOffset? ExpiresAt, string? OrderId, HoldStatus Status,
+    long Captured, string Fingerprint, string? OutcomeFingerprint);
+
+/// <summary>A posted transfer (deposit, withdrawal, wallet-to-wallet) remembered for idempotency.</summary>
+public sealed record TransferRecord(string Kind, long Amount, string Fingerprint);
+
+/// <summary>
+/// A partner's wallet in one currency: a ledger account with two-phase holds.
+/// Invariant: Available = Posted − Pending ≥ −CreditLimit, checked by every decision that debits.
+/// </summary>
+public sealed record Wallet(
+    string? PartnerId,
+    string? Currency,
+    long Posted,
+    long Pending,
+    long CreditLimit,
+    bool Frozen,
+    ImmutableDictionary<string, Hold> Holds,
+    ImmutableDictionary<string, TransferRecord> Transfers)
+{
+    public static readonly Wallet Empty = new(null, null, 0, 0, 0, false,
+        ImmutableDictionary<string, Hold>.Empty.WithComparers(StringComparer.Ordinal),
+        ImmutableDictionary<string, TransferRecord>.Empty.WithComparers(StringComparer.Ordinal));
+
+    public bool IsOpen => PartnerId is not null;
+    public long Available => Posted - Pending;
+    /// <summary>What a new debit may take without breaking the invariant.</summary>
+    public long Spendable => Available + CreditLimit;
+
+    public static Wallet Evolve(Wallet s, IWalletEvent e) => e switch
+    {
+        WalletOpened o => s with { PartnerId = o.PartnerId, Currency = o.Currency },
+        Deposited d => s with { Posted = s.Posted + d.Amount, Transfers = s.Transfers.SetItem(d.TransferId, new("deposit", d.Amount, Fingerprints.Deposit(d.Amount, d.Reference))) },
+        Withdrawn w => s with { Posted = s.Posted - w.Amount, Transfers = s.Transfers.SetItem(w.TransferId, new("withdrawal", w.Amount, Fingerprints.Withdraw(w.Amount, w.Reference))) },
+        HoldPlaced h => s with
+        {
+            Pending = s.Pending + h.Amount,
+            Holds = s.Holds.SetItem(h.TransferId, new Hold(h.TransferId, h.Amount, h.ExpiresAt, h.OrderId, HoldStatus.Open, 0, Fingerprints.Hold(h.Amount, h.ExpiresAt, h.OrderId), null)),
+        },
+        HoldCaptured c => s with
+        {
+            Posted = s.Posted - c.Amount,
+            Pending = s.Pending - s.Holds[c.TransferId].Amount,
+            Holds = s.Holds.SetItem(c.TransferId, s.Holds[c.TransferId] with { Status = HoldStatus.Captured, Captured = c.Amount, OutcomeFingerprint = Fingerprints.Capture(c.Amount, c.Legs) }),
+        },
+        HoldReleased r => s with
+        {
+            Pending = s.Pending - s.Holds[r.TransferId].Amount,
+            Holds = s.Holds.SetItem(r.TransferId, s.Holds[r.TransferId] with { Status = HoldStatus.Released, OutcomeFingerprint = "release" }),
+        },
+        CreditLimitSet l => s with { CreditLimit = l.Limit },
+        TransferredOut t => s with { Posted = s.Posted - t.Amount, Transfers = s.Transfers.SetItem(t.TransferId, new("transfer-out", t.Amount, Fingerprints.TransferOut(t.Amount, t.ToPartnerId))) },
+        TransferredIn t => s with { Posted = s.Posted + t.Amount, Transfers = s.Transfers.SetItem(InKey(t.TransferId), new("transfer-in", t.Amount, Fingerprints.TransferIn(t.Amount, t.FromPartnerId))) },
+        WalletFrozen => s with { Frozen = true },
+        WalletUnfrozen => s with { Frozen = false },
+        _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Unknown wallet event."),
+    };
+
+    /// <summary>The incoming half of a wallet-to-wallet transfer is remembered under its own key (a wallet can be both ends).</summary>
+    public static string InKey(string transferId) => $"in:{transferId}";
+
+    public static Decision<IWalletEvent> Decide(IWalletCommand command, Wallet s) => command switch
+    {
+        OpenWallet c => s.IsOpen ? (s.PartnerId == c.PartnerId && s.Currency == c.Currency ? Decision<IWalletEvent>.AlreadyDone() : Fail(WalletErrors.AlreadyOpen))
+                                 : Emit(new WalletOpened(c.PartnerId, c.Currency)),
+        _ when !s.IsOpen => Fail(WalletErrors.NotOpen),
+        Deposit c => DecideDeposit(c, s),
+        Withdraw c => DecideWithdraw(c, s),
+        PlaceHold c => DecidePlaceHold(c, s),
+        CaptureHold c => DecideCapture(c, s),
+        ReleaseHold c => DecideRelease(c, s),
+        SetCreditLimit c => c.Limit < 0 ? Fail(WalletErrors.InvalidAmount)
+                          : c.Limit == s.CreditLimit ? Decision<IWalletEvent>.AlreadyDone() : Emit(new CreditLimitSet(c.Limit)),
+        TransferOut c => DecideTransferOut(c, s),
+        TransferIn c => DecideTransferIn(c, s),
+        FreezeWallet c => s.Frozen ? Decision<IWalletEvent>.AlreadyDone() : Emit(new WalletFrozen(c.Reason)),
+        UnfreezeWallet => s.Frozen ? Emit(new WalletUnfrozen()) : Decision<IWalletEvent>.AlreadyDone(),
+        _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown wallet command."),
+    };
+
+    private static Decision<IWalletEvent> DecideDeposit(Deposit c, Wallet s) =>
+        Repeat(s, c.TransferId, Fingerprints.Deposit(c.Amount, c.Reference))
+        ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount) : Emit(new Deposited(c.TransferId, c.Amount, c.Reference, Accounts.Funding(s.Currency!))));
+
+    private static Decision<IWalletEvent> DecideWithdraw(Withdraw c, Wallet s) =>
+        Repeat(s, c.TransferId, Fingerprints.Withdraw(c.Amount, c.Reference))
+        ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount)
+          : s.Frozen ? Fail(WalletErrors.Frozen)
+          : c.Amount > s.Spendable ? Fail(WalletErrors.InsufficientFunds)
+          : Emit(new Withdrawn(c.TransferId, c.Amount, c.Reference, Accounts.Funding(s.Currency!))));
+
+    private static Decision<IWalletEvent> DecidePlaceHold(PlaceHold c, Wallet s)
+    {
+        if (s.Holds.TryGetValue(c.TransferId, out var existing) || s.Transfers.ContainsKey(c.TransferId))
+            return existing is not null && existing.Fingerprint == Fingerprints.Hold(c.Amount, c.ExpiresAt, c.OrderId)
+                ? Decision<IWalletEvent>.AlreadyDone() : Fail(WalletErrors.IdempotencyConflict);
+        if (c.Amount <= 0) return Fail(WalletErrors.InvalidAmount);
+        if (c.ExpiresAt is { } at && at <= c.Now) return Fail(WalletErrors.HoldExpiryInPast);
+        if (s.Frozen) return Fail(WalletErrors.Frozen);
+        if (c.Amount > s.Spendable) return Fail(WalletErrors.InsufficientFunds);
+        return Emit(new HoldPlaced(c.TransferId, c.Amount, c.ExpiresAt, c.OrderId));
+    }
+
+    private static Decision<IWalletEvent> DecideCapture(CaptureHold c, Wallet s)
+    {
+        if (!s.Holds.TryGetValue(c.TransferId, out var hold)) return Fail(WalletErrors.HoldNotFound);
+        var legs = c.Legs is { Count: > 0 } given ? given : [new CaptureLeg(Accounts.Revenue(s.Currency!), c.Amount)];
+        var kept = legs.Where(l => l.Amount != 0).ToArray(); // zero legs post nothing and are not stored
+        var fingerprint = Fingerprints.Capture(c.Amount, kept);
+        switch (hold.Status)
+        {
+            case HoldStatus.Captured:
+                return hold.OutcomeFingerprint == fingerprint ? Decision<IWalletEvent>.AlreadyDone() : Fail(WalletErrors.IdempotencyConflict);
+            case HoldStatus.Released:
+                return Fail(WalletErrors.HoldReleased);
+        }
+        if (c.Amount < 0) return Fail(WalletErrors.InvalidAmount);
+        if (c.Amount > hold.Amount) return Fail(WalletErrors.CaptureExceedsHold);
+        if (legs.Sum(l => l.Amount) != c.Amount || legs.Any(l => l.Amount < 0 || !Accounts.IsCaptureCredit(l.Account, s.Currency!)))
+            return Fail(WalletErrors.InvalidLegs);
+        return Emit(new HoldCaptured(c.TransferId, c.Amount, hold.Amount - c.Amount, kept));
+    }
+
+    private static Decision<IWalletEvent> DecideRelease(ReleaseHold c, Wallet s) =>
+        !s.Holds.TryGetValue(c.TransferId, out var hold) ? Fail(WalletErrors.HoldNotFound)
+        : hold.Status switch
+        {
+            HoldStatus.Released => Decision<IWalletEvent>.AlreadyDone(),
+            HoldStatus.Captured => Fail(WalletErrors.HoldCaptured),
+            _ => Emit(new HoldReleased(c.TransferId, hold.Amount, c.Reason)),
+        };
+
+    private static Decision<IWalletEvent> DecideTransferOut(TransferOut c, Wallet s) =>
+        Repeat(s, c.TransferId, Fingerprints.TransferOut(c.Amount, c.ToPartnerId))
+        ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount)
+          : s.Frozen ? Fail(WalletErrors.Frozen)
+          : c.Amount > s.Spendable ? Fail(WalletErrors.InsufficientFunds)
+          : Emit(new TransferredOut(c.TransferId, c.Amount, c.ToPartnerId, Accounts.Transit(s.Currency!))));
+
+    private static Decision<IWalletEvent> DecideTransferIn(TransferIn c, Wallet s) =>
+        Repeat(s, InKey(c.TransferId), Fingerprints.TransferIn(c.Amount, c.FromPartnerId))
+        ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount) : Emit(new TransferredIn(c.TransferId, c.Amount, c.FromPartnerId, Accounts.Transit(s.Currency!))));
+
+    /// <summary>Same transfer id: same content is a no-op (the first result stands), different content a conflict.</summary>
+    private static Decision<IWalletEvent>? Repeat(Wallet s, string key, string fingerprint) =>
+        s.Transfers.TryGetValue(key, out var seen) ? (seen.Fingerprint == fingerprint ? Decision<IWalletEvent>.AlreadyDone() : Fail(WalletErrors.IdempotencyConflict))
+        : s.Holds.ContainsKey(key) ? Fail(WalletErrors.IdempotencyConflict)
+        : null;
+
+    private static Decision<IWalletEvent> Emit(IWalletEvent e) => Decision<IWalletEvent>.Emit(e);
+    private static Decision<IWalletEvent> Fail(DomainError error) => Decision<IWalletEvent>.Fail(error);
+
+    /// <summary>The postings a wallet event makes (empty for holds, which are pending, not posted).</summary>
+    public static IEnumerable<Posting> Postings(string walletAccount, IWalletEvent e) => e switch
+    {
+        Deposited d => [new Posting(d.CounterAccount, walletAccount, d.Amount)],
+        Withdrawn w => [new Posting(walletAccount, w.CounterAccount, w.Amount)],
+        HoldCaptured c => c.Legs.Select(l => new Posting(walletAccount, l.Account, l.Amount)),
+        TransferredOut t => [new Posting(walletAccount, t.CounterAccount, t.Amount)],
+        TransferredIn t => [new Posting(t.CounterAccount, walletAccount, t.Amount)],
+        _ => [],
+    };
+}
+
+/// <summary>What makes two submissions of one transfer id "the same content".</summary>
+internal static class Fingerprints
+{
+    public static string Deposit(long amount, string reference) => $"deposit|{amount}|{reference}";
+    public static string Withdraw(long amount, string reference) => $"withdraw|{amount}|{reference}";
+    public static string Hold(long amount, DateTimeOffset? expiresAt, string? orderId) => $"hold|{amount}|{expiresAt?.UtcTicks}|{orderId}";
+    public static string Capture(long amount, IReadOnlyList<CaptureLeg> legs) => $"capture|{amount}|{string.Join(",", legs.Select(l => $"{l.Account}={l.Amount}"))}";
+    public static string TransferOut(long amount, string to) => $"out|{amount}|{to}";
+    public static string TransferIn(long amount, string from) => $"in|{amount}|{from}";
+}

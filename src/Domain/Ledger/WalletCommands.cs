@@ -1,0 +1,17 @@
+namespace Steller.Domain.Ledger;
+
+/// <summary>What can be asked of a wallet. Time arrives on the command; the domain reads no clock.</summary>
+public interface IWalletCommand;
+
+public sealed record OpenWallet(string PartnerId, string Currency) : IWalletCommand;
+public sealed record Deposit(string TransferId, long Amount, string Reference) : IWalletCommand;
+public sealed record Withdraw(string TransferId, long Amount, string Reference) : IWalletCommand;
+public sealed record PlaceHold(string TransferId, long Amount, DateTimeOffset? ExpiresAt, string? OrderId, DateTimeOffset Now) : IWalletCommand;
+/// <summary>Captures <paramref name="Amount"/> of a hold; null legs credit everything to platform revenue.</summary>
+public sealed record CaptureHold(string TransferId, long Amount, IReadOnlyList<CaptureLeg>? Legs) : IWalletCommand;
+public sealed record ReleaseHold(string TransferId, string Reason) : IWalletCommand;
+public sealed record SetCreditLimit(long Limit) : IWalletCommand;
+public sealed record TransferOut(string TransferId, long Amount, string ToPartnerId) : IWalletCommand;
+public sealed record TransferIn(string TransferId, long Amount, string FromPartnerId) : IWalletCommand;
+public sealed record FreezeWallet(string Reason) : IWalletCommand;
+public sealed record UnfreezeWallet : IWalletCommand;

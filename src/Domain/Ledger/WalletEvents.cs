@@ -1,0 +1,49 @@
+namespace Steller.Domain.Ledger;
+
+/// <summary>Events of one partner wallet (stream "wallet-{partnerId}-{currency}").</summary>
+public interface IWalletEvent;
+
+[EventName("wallet.opened.v1")]
+public sealed record WalletOpened(string PartnerId, string Currency) : IWalletEvent;
+
+/// <summary>Funds from outside: debit <see cref="CounterAccount"/> (platform funding), credit the wallet.</summary>
+[EventName("wallet.deposited.v1")]
+public sealed record Deposited(string TransferId, long Amount, string Reference, string CounterAccount) : IWalletEvent;
+
+/// <summary>Funds paid out: debit the wallet, credit <see cref="CounterAccount"/> (platform funding).</summary>
+[EventName("wallet.withdrawn.v1")]
+public sealed record Withdrawn(string TransferId, long Amount, string Reference, string CounterAccount) : IWalletEvent;
+
+/// <summary>First phase of a two-phase transfer: reserves funds (pending debit). No posting yet.</summary>
+[EventName("wallet.hold-placed.v1")]
+public sealed record HoldPlaced(string TransferId, long Amount, DateTimeOffset? ExpiresAt, string? OrderId) : IWalletEvent;
+
+/// <summary>
+/// Second phase: posts <see cref="Amount"/> (≤ held) from the wallet to the credit legs, and releases the rest
+/// (<see cref="Released"/>) in the same event.
+/// </summary>
+[EventName("wallet.hold-captured.v1")]
+public sealed record HoldCaptured(string TransferId, long Amount, long Released, IReadOnlyList<CaptureLeg> Legs) : IWalletEvent;
+
+public sealed record CaptureLeg(string Account, long Amount);
+
+/// <summary>Voids a hold: nothing is posted.</summary>
+[EventName("wallet.hold-released.v1")]
+public sealed record HoldReleased(string TransferId, long Amount, string Reason) : IWalletEvent;
+
+[EventName("wallet.credit-limit-set.v1")]
+public sealed record CreditLimitSet(long Limit) : IWalletEvent;
+
+/// <summary>Agency parent → child, first half: debit this wallet, credit platform transit.</summary>
+[EventName("wallet.transferred-out.v1")]
+public sealed record TransferredOut(string TransferId, long Amount, string ToPartnerId, string CounterAccount) : IWalletEvent;
+
+/// <summary>Second half: debit platform transit, credit this wallet.</summary>
+[EventName("wallet.transferred-in.v1")]
+public sealed record TransferredIn(string TransferId, long Amount, string FromPartnerId, string CounterAccount) : IWalletEvent;
+
+[EventName("wallet.frozen.v1")]
+public sealed record WalletFrozen(string Reason) : IWalletEvent;
+
+[EventName("wallet.unfrozen.v1")]
+public sealed record WalletUnfrozen : IWalletEvent;
