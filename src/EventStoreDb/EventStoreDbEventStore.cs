@@ -49,6 +49,9 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
             MaxReceiveMessageSize = this.options.MaxReceiveMessageSize,
             MaxSendMessageSize = null,
             ThrowOperationCanceledOnCancellation = true,
+            // After a server restart, try to reconnect soon (the client's default backoff grows to two minutes).
+            InitialReconnectBackoff = TimeSpan.FromMilliseconds(200),
+            MaxReconnectBackoff = TimeSpan.FromSeconds(5),
         });
         client = new Streams.StreamsClient(channel);
 
@@ -113,6 +116,10 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
         catch (RpcException e)
         {
             throw MapAppendError(e, streamId, expected, ct);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw ServerCancelled(e, $"append to '{streamId}'");
         }
 
         switch (response.ResultCase)
@@ -343,6 +350,8 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
         RpcException r => r.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled
             or StatusCode.DeadlineExceeded or StatusCode.Aborted or StatusCode.ResourceExhausted,
         IOException or HttpRequestException => true,
+        // The server cancelled the call (e.g. it is shutting down): not our token, so not our cancellation.
+        OperationCanceledException => true,
         _ => false,
     };
 
@@ -410,7 +419,15 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
         {
             throw MapCommonError(e, what, ct);
         }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw ServerCancelled(e, what);
+        }
     }
+
+    /// <summary>A call the other side cancelled (a server going down) is unavailability, not the caller's cancellation.</summary>
+    private static RpcException ServerCancelled(Exception e, string what) =>
+        new(new Status(StatusCode.Unavailable, $"EventStoreDB ended the {what} (the server cancelled the call).", e));
 
     public void Dispose() => channel.Dispose();
 }

@@ -15,28 +15,42 @@ namespace Steller.EventStoreDb.Tests.Fake;
 /// </summary>
 internal sealed class FakeEventStoreServer : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private WebApplication app;
 
     private FakeEventStoreServer(WebApplication app, int port)
     {
         this.app = app;
         Port = port;
         Log = app.Services.GetRequiredService<FakeLog>();
-        Subscriptions = app.Services.GetRequiredService<FakeSubscriptions>();
     }
 
     public int Port { get; }
     public FakeLog Log { get; }
-    public FakeSubscriptions Subscriptions { get; }
+    public FakeSubscriptions Subscriptions => app.Services.GetRequiredService<FakeSubscriptions>();
     public string ConnectionString => $"esdb://127.0.0.1:{Port}?tls=false";
 
     public static async Task<FakeEventStoreServer> Start()
+    {
+        var app = await Host(0, new FakeLog());
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new FakeEventStoreServer(app, new Uri(address).Port);
+    }
+
+    /// <summary>Stops the server (every call and connection ends), waits, and starts it again on the same port with the same data.</summary>
+    public async Task Restart(TimeSpan downtime)
+    {
+        await Stop();
+        await Task.Delay(downtime);
+        app = await Host(Port, Log);
+    }
+
+    private static async Task<WebApplication> Host(int port, FakeLog log)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k =>
         {
-            k.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
+            k.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
             k.Limits.Http2.MaxStreamsPerConnection = 100; // as EventStoreDB
         });
         builder.Services.AddGrpc(o =>
@@ -44,16 +58,17 @@ internal sealed class FakeEventStoreServer : IAsyncDisposable
             o.MaxReceiveMessageSize = null; // the append size limit is the service's own check, as on the real server
             o.EnableDetailedErrors = false;
         });
-        builder.Services.AddSingleton<FakeLog>();
+        builder.Services.AddSingleton(log);
         builder.Services.AddSingleton<FakeSubscriptions>();
         var app = builder.Build();
         app.MapGrpcService<FakeStreamsService>();
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new FakeEventStoreServer(app, new Uri(address).Port);
+        return app;
     }
 
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await Stop();
+
+    private async Task Stop()
     {
         Subscriptions.KillAll();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
