@@ -206,6 +206,8 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
     {
         StatusCode.Cancelled => new OperationCanceledException($"The {what} was cancelled.", e, ct),
         StatusCode.DeadlineExceeded => new TimeoutException($"EventStoreDB did not complete the {what} before its deadline.", e),
+        StatusCode.ResourceExhausted => new InvalidOperationException(
+            $"The {what} received a message larger than the client accepts ({e.Status.Detail}); raise EventStoreDbOptions.MaxReceiveMessageSize above the largest event.", e),
         StatusCode.Unauthenticated or StatusCode.PermissionDenied => new UnauthorizedAccessException(
             $"EventStoreDB refused the {what}: {e.Status.Detail} (check the user and password in EventStore:ConnectionString).", e),
         _ => e,
@@ -305,6 +307,7 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
                     bool more;
                     try { more = await responses.MoveNext(ct); }
                     catch (Exception e) when (IsCancellation(e, ct)) { throw new OperationCanceledException("The subscription to $all was cancelled.", e, ct); }
+                    catch (RpcException e) when (IsInvalidPosition(e)) { throw new ArgumentException($"The subscription to $all starts after {delivered}, which is not a position in this EventStoreDB's log.", e); }
                     catch (Exception e) when (IsTransient(e)) { dropped = e; break; }
                     catch (RpcException e) { throw MapCommonError(e, "subscription to $all", ct); }
                     if (!more) { dropped = new IOException("EventStoreDB ended the subscription to $all."); break; }
@@ -341,6 +344,9 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
 
     // ---------------------------------------------------------------- helpers
 
+    private static bool IsInvalidPosition(RpcException e) =>
+        e.StatusCode == StatusCode.Unknown && e.Status.Detail.Contains("InvalidPosition", StringComparison.OrdinalIgnoreCase);
+
     private static bool IsCancellation(Exception e, CancellationToken ct) =>
         ct.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled };
 
@@ -348,7 +354,7 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
     private static bool IsTransient(Exception e) => e switch
     {
         RpcException r => r.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled
-            or StatusCode.DeadlineExceeded or StatusCode.Aborted or StatusCode.ResourceExhausted,
+            or StatusCode.DeadlineExceeded or StatusCode.Aborted,
         IOException or HttpRequestException => true,
         // The server cancelled the call (e.g. it is shutting down): not our token, so not our cancellation.
         OperationCanceledException => true,
@@ -411,7 +417,7 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
             using var call = client.Read(request, headers, Deadline(), ct);
             await foreach (var resp in call.ResponseStream.ReadAllAsync(ct)) each(resp);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Unknown && e.Status.Detail.Contains("InvalidPosition", StringComparison.OrdinalIgnoreCase))
+        catch (RpcException e) when (IsInvalidPosition(e))
         {
             throw new ArgumentException($"The {what} started at a position that is not in this EventStoreDB's log.", e);
         }

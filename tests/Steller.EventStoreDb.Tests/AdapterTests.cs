@@ -155,6 +155,25 @@ public sealed class AdapterTests
     }
 
     [Test]
+    public async Task subscribing_after_a_position_that_is_not_in_the_log_fails_instead_of_retrying_for_ever()
+    {
+        await store.Append(Events.Stream(), ExpectedRevision.NoStream, [Events.Make()]);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var act = async () => { await foreach (var _ in store.SubscribeToAll(new LogPosition(7, 7), cts.Token)) { } };
+        await act.Should().ThrowAsync<ArgumentException>().WithMessage("*7/7*not a position*");
+    }
+
+    [Test]
+    public async Task an_event_larger_than_the_client_accepts_names_the_setting()
+    {
+        var stream = Events.Stream();
+        await store.Append(stream, ExpectedRevision.NoStream, [Sized(60_000)]);
+        using var small = new EventStoreDbEventStore(server.ConnectionString, new EventStoreDbOptions { MaxAppendSizeBytes = 10_000, MaxReceiveMessageSize = 20_000 });
+        var act = () => small.ReadStream(stream);
+        await act.Should().ThrowAsync<InvalidOperationException>().WithMessage("*MaxReceiveMessageSize*");
+    }
+
+    [Test]
     public async Task an_unreachable_server_fails_with_unavailable()
     {
         using var nowhere = new EventStoreDbEventStore("esdb://127.0.0.1:1?tls=false");
