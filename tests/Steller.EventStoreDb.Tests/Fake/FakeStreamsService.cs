@@ -273,9 +273,13 @@ internal sealed class FakeSubscriptions
 
         public void Kill(bool reset)
         {
-            if (reset) context.GetHttpContext().Abort();
-            else KilledWithStatus = true;
-            cts.Cancel();
+            try
+            {
+                if (reset) context.GetHttpContext().Abort();
+                else KilledWithStatus = true;
+                cts.Cancel();
+            }
+            catch (ObjectDisposedException) { } // the call ended meanwhile
         }
 
         public void Dispose()
