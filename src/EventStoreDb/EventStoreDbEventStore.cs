@@ -48,7 +48,7 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
             DisposeHttpClient = true,
             MaxReceiveMessageSize = this.options.MaxReceiveMessageSize,
             MaxSendMessageSize = null,
-            ThrowOperationCanceledOnCancellation = true,
+            ThrowOperationCanceledOnCancellation = false, // cancellation arrives as RpcException(Cancelled) and is mapped here
             // After a server restart, try to reconnect soon (the client's default backoff grows to two minutes).
             InitialReconnectBackoff = TimeSpan.FromMilliseconds(200),
             MaxReconnectBackoff = TimeSpan.FromSeconds(5),
@@ -202,7 +202,11 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
         }
     }
 
-    private static Exception MapCommonError(RpcException e, string what, CancellationToken ct) => e.StatusCode switch
+    private static Exception MapCommonError(RpcException e, string what, CancellationToken ct) => IsTlsFailure(e)
+        ? new System.Security.Authentication.AuthenticationException(
+            $"The TLS handshake with EventStoreDB failed for the {what} ({e.Status.DebugException?.GetBaseException().Message}). " +
+            "Trust the server's certificate, or add tlsVerifyCert=false to EventStore:ConnectionString for a self-signed one (development only).", e)
+        : e.StatusCode switch
     {
         StatusCode.Cancelled => new OperationCanceledException($"The {what} was cancelled.", e, ct),
         StatusCode.DeadlineExceeded => new TimeoutException($"EventStoreDB did not complete the {what} before its deadline.", e),
@@ -307,6 +311,8 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
                     bool more;
                     try { more = await responses.MoveNext(ct); }
                     catch (Exception e) when (IsCancellation(e, ct)) { throw new OperationCanceledException("The subscription to $all was cancelled.", e, ct); }
+                    catch (Exception e) when (disposed) { throw new ObjectDisposedException(nameof(EventStoreDbEventStore), e); }
+                    catch (RpcException e) when (IsTlsFailure(e)) { throw MapCommonError(e, "subscription to $all", ct); }
                     catch (RpcException e) when (IsInvalidPosition(e)) { throw new ArgumentException($"The subscription to $all starts after {delivered}, which is not a position in this EventStoreDB's log.", e); }
                     catch (Exception e) when (IsTransient(e)) { dropped = e; break; }
                     catch (RpcException e) { throw MapCommonError(e, "subscription to $all", ct); }
@@ -343,6 +349,13 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
     }
 
     // ---------------------------------------------------------------- helpers
+
+    private static bool IsTlsFailure(RpcException e)
+    {
+        for (var x = e.Status.DebugException; x is not null; x = x.InnerException)
+            if (x is System.Security.Authentication.AuthenticationException) return true;
+        return false;
+    }
 
     private static bool IsInvalidPosition(RpcException e) =>
         e.StatusCode == StatusCode.Unknown && e.Status.Detail.Contains("InvalidPosition", StringComparison.OrdinalIgnoreCase);
@@ -435,5 +448,12 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
     private static RpcException ServerCancelled(Exception e, string what) =>
         new(new Status(StatusCode.Unavailable, $"EventStoreDB ended the {what} (the server cancelled the call).", e));
 
-    public void Dispose() => channel.Dispose();
+    private volatile bool disposed;
+
+    /// <summary>Closes the channel; running subscriptions end with <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        disposed = true;
+        channel.Dispose();
+    }
 }

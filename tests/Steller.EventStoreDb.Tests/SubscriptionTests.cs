@@ -231,6 +231,20 @@ public sealed class SubscriptionTests
     }
 
     [Test]
+    public async Task disposing_the_store_ends_its_subscriptions_instead_of_resubscribing()
+    {
+        var store = Store();
+        await store.Append(Events.Stream(), ExpectedRevision.NoStream, [Events.Make()]);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var c = Collect(store, LogPosition.Start, cts.Token);
+        await Until(() => c.Events.Count == 1, "caught up");
+        store.Dispose();
+        var ended = async () => await c.Running.WaitAsync(TimeSpan.FromSeconds(10));
+        await ended.Should().ThrowAsync<ObjectDisposedException>();
+        drops.Should().BeEmpty();
+    }
+
+    [Test]
     public async Task more_than_a_hundred_subscriptions_share_the_server_and_appends_still_go_through()
     {
         // EventStoreDB (and the fake) allow 100 streams per HTTP/2 connection; the adapter must open more connections.

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -17,9 +19,12 @@ internal sealed class FakeEventStoreServer : IAsyncDisposable
 {
     private WebApplication app;
 
-    private FakeEventStoreServer(WebApplication app, int port)
+    private readonly bool tls;
+
+    private FakeEventStoreServer(WebApplication app, int port, bool tls)
     {
         this.app = app;
+        this.tls = tls;
         Port = port;
         Log = app.Services.GetRequiredService<FakeLog>();
     }
@@ -27,13 +32,14 @@ internal sealed class FakeEventStoreServer : IAsyncDisposable
     public int Port { get; }
     public FakeLog Log { get; }
     public FakeSubscriptions Subscriptions => app.Services.GetRequiredService<FakeSubscriptions>();
-    public string ConnectionString => $"esdb://127.0.0.1:{Port}?tls=false";
+    public string ConnectionString => tls ? $"esdb://127.0.0.1:{Port}?tls=true&tlsVerifyCert=false" : $"esdb://127.0.0.1:{Port}?tls=false";
 
-    public static async Task<FakeEventStoreServer> Start()
+    /// <param name="tls">Serve HTTP/2 over TLS with a fresh self-signed certificate instead of h2c.</param>
+    public static async Task<FakeEventStoreServer> Start(bool tls = false)
     {
-        var app = await Host(0, new FakeLog());
+        var app = await Host(0, new FakeLog(), tls);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new FakeEventStoreServer(app, new Uri(address).Port);
+        return new FakeEventStoreServer(app, new Uri(address).Port, tls);
     }
 
     /// <summary>Stops the server (every call and connection ends), waits, and starts it again on the same port with the same data.</summary>
@@ -41,16 +47,20 @@ internal sealed class FakeEventStoreServer : IAsyncDisposable
     {
         await Stop();
         await Task.Delay(downtime);
-        app = await Host(Port, Log);
+        app = await Host(Port, Log, tls);
     }
 
-    private static async Task<WebApplication> Host(int port, FakeLog log)
+    private static async Task<WebApplication> Host(int port, FakeLog log, bool tls)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k =>
         {
-            k.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
+            k.Listen(IPAddress.Loopback, port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (tls) listen.UseHttps(SelfSignedCertificate());
+            });
             k.Limits.Http2.MaxStreamsPerConnection = 100; // as EventStoreDB
         });
         builder.Services.AddGrpc(o =>
@@ -64,6 +74,17 @@ internal sealed class FakeEventStoreServer : IAsyncDisposable
         app.MapGrpcService<FakeStreamsService>();
         await app.StartAsync();
         return app;
+    }
+
+    private static X509Certificate2 SelfSignedCertificate()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pfx), null);
     }
 
     public async ValueTask DisposeAsync() => await Stop();

@@ -24,6 +24,12 @@ internal sealed class FakeLog
 
     public int MaxAppendSize { get; set; } = 1_048_576;
 
+    /// <summary>When set, every call must carry exactly this authorization header (a secure node with users).</summary>
+    public string? RequiredAuthorization { get; set; }
+
+    /// <summary>The authorization header of the latest call (null when it had none).</summary>
+    public string? LastAuthorization { get; set; }
+
     public FakeLog()
     {
         // A fresh real server already holds system events (types starting with '$').

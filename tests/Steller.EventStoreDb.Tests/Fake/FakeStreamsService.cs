@@ -30,8 +30,17 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
         return new RpcException(new Status(StatusCode.InvalidArgument, exception), trailers);
     }
 
+    private void Authenticate(ServerCallContext context)
+    {
+        var given = context.RequestHeaders.GetValue("authorization");
+        log.LastAuthorization = given;
+        if (log.RequiredAuthorization is { } required && given != required)
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "Bad HTTP authentication credentials"));
+    }
+
     public override async Task<AppendResp> Append(IAsyncStreamReader<AppendReq> requests, ServerCallContext context)
     {
+        Authenticate(context);
         var ct = context.CancellationToken;
         if (!await requests.MoveNext(ct) || requests.Current.ContentCase != AppendReq.ContentOneofCase.Options) throw BareUnknown();
         var options = requests.Current.Options;
@@ -59,6 +68,7 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
 
     public override async Task Read(ReadReq request, IServerStreamWriter<ReadResp> responses, ServerCallContext context)
     {
+        Authenticate(context);
         var o = request.Options ?? throw BareUnknown();
         if (o.UuidOption is null) throw BareUnknown();
         if (o.CountOptionCase == ReadReq.Types.Options.CountOptionOneofCase.None) throw new RpcException(new Status(StatusCode.InvalidArgument, "count_option"));
