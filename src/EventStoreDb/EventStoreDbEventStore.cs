@@ -48,7 +48,9 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
             DisposeHttpClient = true,
             MaxReceiveMessageSize = this.options.MaxReceiveMessageSize,
             MaxSendMessageSize = null,
-            ThrowOperationCanceledOnCancellation = false, // cancellation arrives as RpcException(Cancelled) and is mapped here
+            // Cancellation arrives as RpcException(Cancelled) and is mapped here; turned on, the client also reports
+            // some failures that are not cancellations (a failed TLS handshake on a stream) as OperationCanceledException.
+            ThrowOperationCanceledOnCancellation = false,
             // After a server restart, try to reconnect soon (the client's default backoff grows to two minutes).
             InitialReconnectBackoff = TimeSpan.FromMilliseconds(200),
             MaxReconnectBackoff = TimeSpan.FromSeconds(5),
