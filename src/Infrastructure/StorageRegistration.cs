@@ -4,6 +4,7 @@ using Npgsql;
 using Steller.Application.EventStore;
 using Steller.Application.Time;
 using Steller.Infrastructure.Configuration;
+using Steller.Infrastructure.EventStoreDb;
 using Steller.Infrastructure.Postgres;
 
 namespace Steller.Infrastructure;
@@ -23,8 +24,26 @@ public static class StorageRegistration
         services.AddSingleton<IEventStore>(sp => settings.EventStore.Backend switch
         {
             EventStoreBackend.Postgres => new PostgresEventStore(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<LogNotifications>()),
+            // Events in EventStoreDB; read models, checkpoints and everything else stay in PostgreSQL.
+            EventStoreBackend.EventStoreDB => CreateEventStoreDb(settings.EventStore, sp.GetRequiredService<ILoggerFactory>()),
             _ => throw new ConfigurationException($"EventStore:Backend {settings.EventStore.Backend} is not supported by this build."),
         });
         return services;
+    }
+
+    private static EventStoreDbEventStore CreateEventStoreDb(EventStoreSettings settings, ILoggerFactory loggers)
+    {
+        var log = loggers.CreateLogger<EventStoreDbEventStore>();
+        var connection = settings.EventStoreDb ?? EventStoreDbConnectionString.Parse(settings.ConnectionString);
+        return new EventStoreDbEventStore(connection, new EventStoreDbOptions
+        {
+            StreamPrefixes = settings.StreamPrefixes,
+            MaxAppendSizeBytes = settings.MaxAppendSizeBytes,
+            // Above the largest event the server can hold (one event is at most one append).
+            MaxReceiveMessageSize = Math.Max(16 * 1_048_576, settings.MaxAppendSizeBytes + 1_048_576),
+            SubscriptionDropped = (error, delay) => log.LogWarning(
+                "EventStoreDB subscription to $all dropped ({Error}); resubscribing after the last delivered event in {Delay} ms",
+                error.Message, (int)delay.TotalMilliseconds),
+        });
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Steller.Infrastructure.EventStoreDb;
 
 namespace Steller.Infrastructure.Configuration;
 
@@ -30,16 +31,47 @@ public sealed record StellerSettings
         if (!Enum.TryParse<EventStoreBackend>(backendText, ignoreCase: true, out var backend) || !Enum.IsDefined(backend))
             throw Bad(es, "Backend", $"one of {string.Join(", ", Enum.GetNames<EventStoreBackend>())}, got '{backendText}'");
 
+        var eventStore = backend == EventStoreBackend.EventStoreDB
+            ? LoadEventStoreDb(es)
+            : new EventStoreSettings(backend, es["ConnectionString"]);
+
         return new StellerSettings
         {
             Database = new DatabaseSettings(connection),
-            EventStore = new EventStoreSettings(backend, es["ConnectionString"]),
+            EventStore = eventStore,
             Projections = new ProjectionSettings(
                 Enabled: Bool(pr, "Enabled", true),
                 BatchSize: Int(pr, "BatchSize", 500, 1, 100_000),
                 RebuildBatchSize: Int(pr, "RebuildBatchSize", 5_000, 1, 100_000),
                 RetryDelayMilliseconds: Int(pr, "RetryDelayMilliseconds", 500, 1, 60_000)),
             Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576)),
+        };
+    }
+
+    /// <summary>EventStore:ConnectionString (esdb://...), EventStore:StreamPrefixes and EventStore:MaxAppendSizeBytes.</summary>
+    private static EventStoreSettings LoadEventStoreDb(IConfigurationSection es)
+    {
+        const string example = "an EventStoreDB connection string such as 'esdb://127.0.0.1:2113?tls=false' or 'esdb://admin:changeit@host:2113?tls=true'";
+        var text = Required(es, "ConnectionString", $"{example} (EventStore:Backend is EventStoreDB)");
+        if (!EventStoreDbConnectionString.TryParse(text, out var parsed, out var error))
+            throw Bad(es, "ConnectionString", $"{example}: {error}");
+
+        // Either a list (EventStore:StreamPrefixes:0, :1, ...) or one comma-separated value.
+        var prefixSection = es.GetSection("StreamPrefixes");
+        var prefixes = (prefixSection.GetChildren().Any()
+                ? prefixSection.GetChildren().Select(c => c.Value ?? "")
+                : (prefixSection.Value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+            .Select(p => p.Trim()).Where(p => p.Length > 0).ToArray();
+        foreach (var p in prefixes)
+            if (p.StartsWith('$'))
+                throw Bad(es, "StreamPrefixes", $"stream name prefixes of Steller's own streams (e.g. 'wallet-,order-'); '{p}' starts with '$', which is reserved for system streams");
+
+        var maxAppend = Int(es, "MaxAppendSizeBytes", 1_048_576, 1_024, 64 * 1_048_576);
+        return new EventStoreSettings(EventStoreBackend.EventStoreDB, text)
+        {
+            EventStoreDb = parsed,
+            StreamPrefixes = prefixes,
+            MaxAppendSizeBytes = maxAppend,
         };
     }
 
@@ -75,9 +107,17 @@ public sealed record StellerSettings
 
 public sealed record DatabaseSettings(string ConnectionString);
 
-public enum EventStoreBackend { Postgres }
+public enum EventStoreBackend { Postgres, EventStoreDB }
 
-public sealed record EventStoreSettings(EventStoreBackend Backend, string? ConnectionString);
+public sealed record EventStoreSettings(EventStoreBackend Backend, string? ConnectionString)
+{
+    /// <summary>The parsed connection string when <see cref="Backend"/> is EventStoreDB.</summary>
+    public EventStoreDbConnectionString? EventStoreDb { get; init; }
+    /// <summary>EventStoreDB: the stream prefixes of Steller's log (empty: every non-system event).</summary>
+    public IReadOnlyList<string> StreamPrefixes { get; init; } = [];
+    /// <summary>EventStoreDB: the server's maximum append size, checked before sending.</summary>
+    public int MaxAppendSizeBytes { get; init; } = 1_048_576;
+}
 
 /// <param name="RetryDelayMilliseconds">First retry delay after a failing batch; doubles per failure up to 30 s.</param>
 public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize, int RetryDelayMilliseconds = 500);

@@ -1,0 +1,461 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Steller.Application.EventStore;
+using Steller.Infrastructure.EventStoreDb.Protocol;
+
+namespace Steller.Infrastructure.EventStoreDb;
+
+/// <summary>
+/// The event store port on EventStoreDB 24.x over gRPC, with our own client of the public Streams service
+/// (see shared/design/EVENTSTOREDB.md for the server behaviour this is written to).
+/// Everything the server would accept silently or fail on without a reason is checked here first.
+/// </summary>
+public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDisposable
+{
+    private readonly GrpcChannel channel;
+    private readonly Streams.StreamsClient client;
+    private readonly EventStoreDbOptions options;
+    private readonly Metadata headers = [];
+    private readonly TimeSpan operationTimeout;
+
+    public EventStoreDbEventStore(EventStoreDbConnectionString connection, EventStoreDbOptions? options = null)
+    {
+        this.options = options ?? new EventStoreDbOptions();
+        this.options.Validate();
+        Connection = connection;
+        operationTimeout = connection.DefaultDeadline ?? this.options.OperationTimeout;
+
+        var handler = new SocketsHttpHandler
+        {
+            // The server allows 100 concurrent streams per HTTP/2 connection; beyond that calls queue and
+            // subscriptions hang unless the handler may open more connections.
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+        };
+        if (connection.Tls && !connection.TlsVerifyCert)
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+
+        channel = GrpcChannel.ForAddress(connection.Address, new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = this.options.MaxReceiveMessageSize,
+            MaxSendMessageSize = null,
+            // Cancellation arrives as RpcException(Cancelled) and is mapped here; turned on, the client also reports
+            // some failures that are not cancellations (a failed TLS handshake on a stream) as OperationCanceledException.
+            ThrowOperationCanceledOnCancellation = false,
+            // After a server restart, try to reconnect soon (the client's default backoff grows to two minutes).
+            InitialReconnectBackoff = TimeSpan.FromMilliseconds(200),
+            MaxReconnectBackoff = TimeSpan.FromSeconds(5),
+        });
+        client = new Streams.StreamsClient(channel);
+
+        if (connection.HasCredentials)
+            headers.Add("authorization", "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{connection.Username}:{connection.Password}")));
+        if (connection.ConnectionName is { Length: > 0 } name)
+            headers.Add("connection-name", name);
+    }
+
+    public EventStoreDbEventStore(string connectionString, EventStoreDbOptions? options = null)
+        : this(EventStoreDbConnectionString.Parse(connectionString), options) { }
+
+    public EventStoreDbConnectionString Connection { get; }
+
+    private DateTime Deadline() => DateTime.UtcNow.Add(operationTimeout);
+
+    // ---------------------------------------------------------------- append
+
+    public async Task<AppendResult> Append(string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, CancellationToken ct = default)
+    {
+        AppendRules.Check(streamId, events);
+        var messages = new AppendReq[events.Count];
+        long size = 0;
+        for (var i = 0; i < events.Count; i++)
+        {
+            var proposed = Wire.Proposed(events[i]);
+            size += Wire.SizeOnDisk(proposed);
+            messages[i] = new AppendReq { ProposedMessage = proposed };
+        }
+        if (size > options.MaxAppendSizeBytes)
+            throw new InvalidAppendException(
+                $"The append of {events.Count} event(s) to '{streamId}' is {size:N0} bytes, over EventStoreDB's maximum append size of " +
+                $"{options.MaxAppendSizeBytes:N0} bytes (EventStore:MaxAppendSizeBytes). Split it into smaller appends.");
+
+        var request = new AppendReq { Options = new AppendReq.Types.Options { StreamIdentifier = Wire.Stream(streamId) } };
+        switch (expected.Value)
+        {
+            case -1: request.Options.NoStream = Wire.Empty; break;
+            case -2: request.Options.Any = Wire.Empty; break;
+            case -3: request.Options.StreamExists = Wire.Empty; break;
+            default: request.Options.Revision = (ulong)expected.Value; break;
+        }
+
+        AppendResp response;
+        try
+        {
+            using var call = client.Append(headers, Deadline(), ct);
+            try
+            {
+                // Options first, then one message per event; completing the request stream commits.
+                await call.RequestStream.WriteAsync(request, ct);
+                foreach (var m in messages) await call.RequestStream.WriteAsync(m, ct);
+                await call.RequestStream.CompleteAsync();
+            }
+            catch (Exception) when (!ct.IsCancellationRequested)
+            {
+                // The server may end the call while we still write (e.g. an append over its size limit): its
+                // status, with the reason in the trailers, comes with the response below.
+            }
+            response = await call.ResponseAsync;
+        }
+        catch (RpcException e)
+        {
+            throw MapAppendError(e, streamId, expected, ct);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw ServerCancelled(e, $"append to '{streamId}'");
+        }
+
+        switch (response.ResultCase)
+        {
+            case AppendResp.ResultOneofCase.Success:
+                return ToAppendResult(response.Success);
+            case AppendResp.ResultOneofCase.WrongExpectedVersion:
+                var actual = ActualRevision(response.WrongExpectedVersion);
+                if (expected.IsExact && actual is not null && events.Count > 0
+                    && await FindEarlierAppend(streamId, events, ct) is { } original)
+                    return original;
+                throw new WrongExpectedRevisionException(streamId, expected, actual);
+            default:
+                throw new InvalidOperationException($"EventStoreDB answered the append to '{streamId}' with neither success nor wrong expected version.");
+        }
+    }
+
+    private static AppendResult ToAppendResult(AppendResp.Types.Success s) => new(
+        new StreamRevision(s.CurrentRevisionOptionCase == AppendResp.Types.Success.CurrentRevisionOptionOneofCase.CurrentRevision
+            ? checked((long)s.CurrentRevision) : -1),
+        s.PositionOptionCase == AppendResp.Types.Success.PositionOptionOneofCase.Position
+            ? new LogPosition(s.Position.CommitPosition, s.Position.PreparePosition)
+            : LogPosition.Start);
+
+    private static StreamRevision? ActualRevision(AppendResp.Types.WrongExpectedVersion w) => w.CurrentRevisionOptionCase switch
+    {
+        AppendResp.Types.WrongExpectedVersion.CurrentRevisionOptionOneofCase.CurrentRevision => new StreamRevision(checked((long)w.CurrentRevision)),
+        AppendResp.Types.WrongExpectedVersion.CurrentRevisionOptionOneofCase.CurrentNoStream => null,
+        // Servers before 20.6 only filled the legacy fields.
+        _ => w.LegacyCurrentRevisionOptionCase == AppendResp.Types.WrongExpectedVersion.LegacyCurrentRevisionOptionOneofCase.LegacyCurrentRevision
+            ? new StreamRevision(checked((long)w.LegacyCurrentRevision))
+            : null,
+    };
+
+    /// <summary>
+    /// EventStoreDB recognises a retried batch under an exact expectation only at the revision it was first written
+    /// at. The port promises more (a stored event id is always a no-op), so after a refusal the newest events are
+    /// searched for the batch: found whole and in order, the original result is returned.
+    /// </summary>
+    private async Task<AppendResult?> FindEarlierAppend(string streamId, IReadOnlyList<EventData> events, CancellationToken ct)
+    {
+        if (options.IdempotencySearchWindow <= 0) return null;
+        var newest = await ReadStream(streamId, ReadDirection.Backwards, null, options.IdempotencySearchWindow, ct);
+        var recent = newest.Events; // newest first
+        for (var i = 0; i < recent.Count; i++)
+        {
+            if (recent[i].EventId != events[0].EventId) continue;
+            // recent[i] holds the batch's first event; the rest must follow it, i.e. sit at i-1, i-2, ...
+            if (i + 1 < events.Count) return null;
+            for (var k = 1; k < events.Count; k++)
+                if (recent[i - k].EventId != events[k].EventId) return null;
+            var last = recent[i - (events.Count - 1)];
+            return new AppendResult(last.Revision, last.Position);
+        }
+        return null;
+    }
+
+    private static Exception MapAppendError(RpcException e, string streamId, ExpectedRevision expected, CancellationToken ct)
+    {
+        var kind = e.Trailers.GetValue("exception");
+        switch (e.StatusCode)
+        {
+            case StatusCode.Cancelled:
+                return new OperationCanceledException($"The append to '{streamId}' was cancelled.", e, ct);
+            case StatusCode.InvalidArgument when kind == "maximum-append-size-exceeded":
+                var max = e.Trailers.GetValue("maximum-append-size");
+                return new InvalidAppendException(
+                    $"EventStoreDB refused the append to '{streamId}': it is over the server's maximum append size" +
+                    $"{(max is null ? "" : $" of {max} bytes")} (maximum-append-size-exceeded). Split it, and set EventStore:MaxAppendSizeBytes to the server's limit.");
+            case StatusCode.InvalidArgument:
+                return new InvalidAppendException(
+                    $"EventStoreDB refused the append to '{streamId}': {kind ?? "invalid argument"}{(string.IsNullOrEmpty(e.Status.Detail) ? "" : $" ({e.Status.Detail})")}.");
+            case StatusCode.FailedPrecondition when kind == "wrong-expected-version":
+                // The pre-20.6 way of saying it.
+                var actualText = e.Trailers.GetValue("actual-version");
+                StreamRevision? actual = long.TryParse(actualText, out var a) && a >= 0 ? new StreamRevision(a) : null;
+                return new WrongExpectedRevisionException(streamId, expected, actual);
+            default:
+                return MapCommonError(e, $"append to '{streamId}'", ct);
+        }
+    }
+
+    private static Exception MapCommonError(RpcException e, string what, CancellationToken ct) => IsTlsFailure(e)
+        ? new System.Security.Authentication.AuthenticationException(
+            $"The TLS handshake with EventStoreDB failed for the {what} ({e.Status.DebugException?.GetBaseException().Message}). " +
+            "Trust the server's certificate, or add tlsVerifyCert=false to EventStore:ConnectionString for a self-signed one (development only).", e)
+        : e.StatusCode switch
+    {
+        StatusCode.Cancelled => new OperationCanceledException($"The {what} was cancelled.", e, ct),
+        StatusCode.DeadlineExceeded => new TimeoutException($"EventStoreDB did not complete the {what} before its deadline.", e),
+        StatusCode.ResourceExhausted => new InvalidOperationException(
+            $"The {what} received a message larger than the client accepts ({e.Status.Detail}); raise EventStoreDbOptions.MaxReceiveMessageSize above the largest event.", e),
+        StatusCode.Unauthenticated or StatusCode.PermissionDenied => new UnauthorizedAccessException(
+            $"EventStoreDB refused the {what}: {e.Status.Detail} (check the user and password in EventStore:ConnectionString).", e),
+        _ => e,
+    };
+
+    // ---------------------------------------------------------------- reading streams
+
+    public async Task<StreamSlice> ReadStream(string streamId, ReadDirection direction = ReadDirection.Forwards, StreamRevision? from = null,
+        int maxCount = int.MaxValue, CancellationToken ct = default)
+    {
+        AppendRules.CheckStreamId(streamId);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        var streamOptions = new ReadReq.Types.Options.Types.StreamOptions { StreamIdentifier = Wire.Stream(streamId) };
+        if (from is { } f) streamOptions.Revision = checked((ulong)f.Value);
+        else if (direction == ReadDirection.Forwards) streamOptions.Start = Wire.Empty;
+        else streamOptions.End = Wire.Empty;
+
+        var request = ReadRequest(direction, (ulong)maxCount);
+        request.Options.Stream = streamOptions;
+        request.Options.NoFilter = Wire.Empty;
+
+        var events = new List<RecordedEvent>();
+        StreamRevision? last = null;
+        var found = true;
+        await ReadEach(request, $"read of '{streamId}'", resp =>
+        {
+            switch (resp.ContentCase)
+            {
+                case ReadResp.ContentOneofCase.Event: events.Add(Wire.ToRecordedEvent(resp.Event.Event)); break;
+                case ReadResp.ContentOneofCase.StreamNotFound: found = false; break;
+                case ReadResp.ContentOneofCase.LastStreamPosition: last = new StreamRevision(checked((long)resp.LastStreamPosition)); break;
+            }
+        }, ct);
+        if (!found) return new StreamSlice(streamId, null, []);
+
+        if (last is null)
+        {
+            // A server that does not send last_stream_position: ask for the newest event.
+            if (direction == ReadDirection.Backwards && from is null && events.Count > 0) last = events[0].Revision;
+            else last = (await ReadStream(streamId, ReadDirection.Backwards, null, 1, ct)).Events.FirstOrDefault()?.Revision;
+            if (last is null) return new StreamSlice(streamId, null, []);
+        }
+        return new StreamSlice(streamId, last, events);
+    }
+
+    // ---------------------------------------------------------------- the global log
+
+    public async Task<IReadOnlyList<RecordedEvent>> ReadAll(LogPosition after, int maxCount, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        // A forward $all read FROM a position includes the event at it: ask for one more and drop it.
+        var fromStart = after == LogPosition.Start;
+        var request = ReadRequest(ReadDirection.Forwards, fromStart ? (ulong)maxCount : (ulong)maxCount + 1);
+        request.Options.All = AllFrom(after);
+        request.Options.Filter = Filter(subscription: false);
+
+        var events = new List<RecordedEvent>(Math.Min(maxCount, 1024));
+        await ReadEach(request, "read of $all", resp =>
+        {
+            if (resp.ContentCase != ReadResp.ContentOneofCase.Event || events.Count == maxCount) return;
+            var e = Wire.ToRecordedEvent(resp.Event.Event);
+            if (e.Position > after) events.Add(e);
+        }, ct);
+        return events;
+    }
+
+    public async IAsyncEnumerable<RecordedEvent> SubscribeToAll(LogPosition after, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (var item in SubscribeToAllWithCheckpoints(after, ct))
+            if (item.Event is { } e) yield return e;
+    }
+
+    /// <summary>
+    /// A live, server-filtered subscription to $all after <paramref name="after"/>: history, then live events.
+    /// A dropped call is resubscribed after the last event delivered, with a growing delay, so nothing is lost
+    /// or delivered twice. Ends only on cancellation (or an error that retrying cannot fix, such as bad credentials).
+    /// </summary>
+    public async IAsyncEnumerable<LogItem> SubscribeToAllWithCheckpoints(LogPosition after, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var delivered = after;   // resume point: the last event handed out
+        var reported = after;    // the last event or checkpoint handed out
+        var failures = 0;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var request = ReadRequest(ReadDirection.Forwards, count: null);
+            request.Options.All = AllFrom(delivered);   // subscribing FROM a position excludes it
+            request.Options.Filter = Filter(subscription: true);
+
+            Exception dropped;
+            // Never a deadline on a subscription: it would end it with DeadlineExceeded.
+            using (var call = client.Read(request, headers, deadline: null, ct))
+            {
+                var responses = call.ResponseStream;
+                while (true)
+                {
+                    bool more;
+                    try { more = await responses.MoveNext(ct); }
+                    catch (Exception e) when (IsCancellation(e, ct)) { throw new OperationCanceledException("The subscription to $all was cancelled.", e, ct); }
+                    catch (Exception e) when (disposed) { throw new ObjectDisposedException(nameof(EventStoreDbEventStore), e); }
+                    catch (RpcException e) when (IsTlsFailure(e)) { throw MapCommonError(e, "subscription to $all", ct); }
+                    catch (RpcException e) when (IsInvalidPosition(e)) { throw new ArgumentException($"The subscription to $all starts after {delivered}, which is not a position in this EventStoreDB's log.", e); }
+                    catch (Exception e) when (IsTransient(e)) { dropped = e; break; }
+                    catch (RpcException e) { throw MapCommonError(e, "subscription to $all", ct); }
+                    if (!more) { dropped = new IOException("EventStoreDB ended the subscription to $all."); break; }
+
+                    failures = 0; // the server is answering again
+                    var resp = responses.Current;
+                    switch (resp.ContentCase)
+                    {
+                        case ReadResp.ContentOneofCase.Event:
+                            var e = Wire.ToRecordedEvent(resp.Event.Event);
+                            if (e.Position <= delivered) continue; // already delivered before a resubscription
+                            delivered = reported = e.Position;
+                            yield return new LogItem(e.Position, e);
+                            break;
+                        case ReadResp.ContentOneofCase.Checkpoint:
+                            var checkpoint = new LogPosition(resp.Checkpoint.CommitPosition, resp.Checkpoint.PreparePosition);
+                            if (checkpoint <= reported) continue;
+                            reported = checkpoint;
+                            yield return new LogItem(checkpoint, null);
+                            break;
+                        // confirmation, caught_up and fell_behind carry nothing the port needs
+                    }
+                }
+            }
+
+            failures++;
+            var delay = TimeSpan.FromTicks(Math.Min(options.ReconnectMaxDelay.Ticks,
+                options.ReconnectMinDelay.Ticks * (1L << Math.Min(failures - 1, 20))));
+            delay = TimeSpan.FromTicks((long)(delay.Ticks * (0.8 + 0.4 * Random.Shared.NextDouble()))); // jitter
+            options.SubscriptionDropped?.Invoke(dropped, delay);
+            await Task.Delay(delay, ct);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static bool IsTlsFailure(RpcException e)
+    {
+        for (var x = e.Status.DebugException; x is not null; x = x.InnerException)
+            if (x is System.Security.Authentication.AuthenticationException) return true;
+        return false;
+    }
+
+    private static bool IsInvalidPosition(RpcException e) =>
+        e.StatusCode == StatusCode.Unknown && e.Status.Detail.Contains("InvalidPosition", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsCancellation(Exception e, CancellationToken ct) =>
+        ct.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled };
+
+    /// <summary>Failures a resubscription can fix: the connection, the server restarting, a call reset.</summary>
+    private static bool IsTransient(Exception e) => e switch
+    {
+        RpcException r => r.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled
+            or StatusCode.DeadlineExceeded or StatusCode.Aborted,
+        IOException or HttpRequestException => true,
+        // The server cancelled the call (e.g. it is shutting down): not our token, so not our cancellation.
+        OperationCanceledException => true,
+        _ => false,
+    };
+
+    private static ReadReq ReadRequest(ReadDirection direction, ulong? count)
+    {
+        var o = new ReadReq.Types.Options
+        {
+            ReadDirection = direction == ReadDirection.Forwards ? ReadReq.Types.Options.Types.ReadDirection.Forwards : ReadReq.Types.Options.Types.ReadDirection.Backwards,
+            ResolveLinks = false,
+            // Without uuid_option the server fails with a bare Unknown.
+            UuidOption = new ReadReq.Types.Options.Types.UUIDOption { Structured = Wire.Empty },
+            // compatibility 1: the server tells first_stream_position / last_stream_position.
+            ControlOption = new ReadReq.Types.Options.Types.ControlOption { Compatibility = 1 },
+        };
+        if (count is { } c) o.Count = c;
+        else o.Subscription = new ReadReq.Types.Options.Types.SubscriptionOptions();
+        return new ReadReq { Options = o };
+    }
+
+    private static ReadReq.Types.Options.Types.AllOptions AllFrom(LogPosition position) =>
+        position == LogPosition.Start
+            ? new() { Start = Wire.Empty }
+            : new() { Position = new ReadReq.Types.Options.Types.Position { CommitPosition = position.Commit, PreparePosition = position.Prepare } };
+
+    /// <summary>Steller's log: its stream prefixes when configured, otherwise every non-system event.</summary>
+    private ReadReq.Types.Options.Types.FilterOptions Filter(bool subscription)
+    {
+        var expression = new ReadReq.Types.Options.Types.FilterOptions.Types.Expression();
+        var filter = new ReadReq.Types.Options.Types.FilterOptions();
+        if (options.StreamPrefixes.Count > 0)
+        {
+            expression.Prefix.AddRange(options.StreamPrefixes);
+            filter.StreamIdentifier = expression;
+        }
+        else
+        {
+            expression.Regex = Wire.NonSystemEventTypes;
+            filter.EventType = expression;
+        }
+        if (subscription)
+        {
+            filter.Max = options.SubscriptionFilterWindow;
+            filter.CheckpointIntervalMultiplier = options.CheckpointIntervalMultiplier;
+        }
+        else
+        {
+            filter.Count = Wire.Empty;
+            filter.CheckpointIntervalMultiplier = 1;
+        }
+        return filter;
+    }
+
+    private async Task ReadEach(ReadReq request, string what, Action<ReadResp> each, CancellationToken ct)
+    {
+        try
+        {
+            using var call = client.Read(request, headers, Deadline(), ct);
+            await foreach (var resp in call.ResponseStream.ReadAllAsync(ct)) each(resp);
+        }
+        catch (RpcException e) when (IsInvalidPosition(e))
+        {
+            throw new ArgumentException($"The {what} started at a position that is not in this EventStoreDB's log.", e);
+        }
+        catch (RpcException e)
+        {
+            throw MapCommonError(e, what, ct);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw ServerCancelled(e, what);
+        }
+    }
+
+    /// <summary>A call the other side cancelled (a server going down) is unavailability, not the caller's cancellation.</summary>
+    private static RpcException ServerCancelled(Exception e, string what) =>
+        new(new Status(StatusCode.Unavailable, $"EventStoreDB ended the {what} (the server cancelled the call).", e));
+
+    private volatile bool disposed;
+
+    /// <summary>Closes the channel; running subscriptions end with <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        disposed = true;
+        channel.Dispose();
+    }
+}

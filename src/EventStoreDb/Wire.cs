@@ -1,0 +1,88 @@
+using System.Buffers.Binary;
+using System.Text;
+using Google.Protobuf;
+using Steller.Application.EventStore;
+using Steller.Infrastructure.EventStoreDb.Protocol;
+
+namespace Steller.Infrastructure.EventStoreDb;
+
+/// <summary>Conversions between the port's types and the wire messages.</summary>
+internal static class Wire
+{
+    public const string TypeKey = "type";
+    public const string ContentTypeKey = "content-type";
+    public const string JsonContentType = "application/json";
+    /// <summary>Regex on event types that passes every non-system event.</summary>
+    public const string NonSystemEventTypes = "^[^$]";
+
+    public static readonly Empty Empty = new();
+
+    /// <summary>The "structured" UUID form: RFC (big-endian) bytes 0–7 and 8–15, each a big-endian int64.</summary>
+    public static UUID ToUuid(Guid id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        id.TryWriteBytes(bytes, bigEndian: true, out _);
+        return new UUID
+        {
+            Structured = new UUID.Types.Structured
+            {
+                MostSignificantBits = BinaryPrimitives.ReadInt64BigEndian(bytes),
+                LeastSignificantBits = BinaryPrimitives.ReadInt64BigEndian(bytes[8..]),
+            },
+        };
+    }
+
+    public static Guid ToGuid(UUID? uuid)
+    {
+        switch (uuid?.ValueCase)
+        {
+            case UUID.ValueOneofCase.Structured:
+                Span<byte> bytes = stackalloc byte[16];
+                BinaryPrimitives.WriteInt64BigEndian(bytes, uuid.Structured.MostSignificantBits);
+                BinaryPrimitives.WriteInt64BigEndian(bytes[8..], uuid.Structured.LeastSignificantBits);
+                return new Guid(bytes, bigEndian: true);
+            case UUID.ValueOneofCase.String:
+                return Guid.Parse(uuid.String);
+            default:
+                return Guid.Empty;
+        }
+    }
+
+    public static StreamIdentifier Stream(string name) => new() { StreamName = ByteString.CopyFromUtf8(name) };
+
+    /// <summary>How EventStoreDB counts an event against its maximum append size.</summary>
+    public static long SizeOnDisk(AppendReq.Types.ProposedMessage m) =>
+        m.Data.Length + m.CustomMetadata.Length + 2L * m.Metadata[TypeKey].Length;
+
+    public static AppendReq.Types.ProposedMessage Proposed(EventData e) => new()
+    {
+        Id = ToUuid(e.EventId),
+        Metadata = { [TypeKey] = e.Type, [ContentTypeKey] = JsonContentType },
+        CustomMetadata = ByteString.CopyFrom(EventMetadataJson.Serialize(e.Metadata)),
+        Data = ByteString.CopyFrom(e.Data.Span),
+    };
+
+    public static RecordedEvent ToRecordedEvent(ReadResp.Types.ReadEvent.Types.RecordedEvent r)
+    {
+        var stream = r.StreamIdentifier?.StreamName.ToStringUtf8() ?? "";
+        r.Metadata.TryGetValue(TypeKey, out var type);
+        EventMetadata metadata;
+        try { metadata = EventMetadataJson.Deserialize(r.CustomMetadata.Span); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
+        {
+            throw new InvalidDataException(
+                $"Event {stream}@{r.StreamRevision} ({type}) has no Steller metadata; it was not written by Steller. " +
+                "Limit Steller's log to its own streams with EventStore:StreamPrefixes.", e);
+        }
+        return new RecordedEvent(
+            StreamId: stream,
+            Revision: new StreamRevision(checked((long)r.StreamRevision)),
+            Position: new LogPosition(r.CommitPosition, r.PreparePosition),
+            EventId: ToGuid(r.Id),
+            Type: type ?? "",
+            Data: r.Data.Memory,
+            Metadata: metadata);
+    }
+
+    public static string Describe(ByteString streamName) => Encoding.UTF8.GetString(streamName.Span);
+}

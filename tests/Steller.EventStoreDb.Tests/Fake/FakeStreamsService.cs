@@ -1,0 +1,301 @@
+using System.Collections.Concurrent;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Steller.Infrastructure.EventStoreDb;
+using Steller.Infrastructure.EventStoreDb.Protocol;
+using Empty = Steller.Infrastructure.EventStoreDb.Protocol.Empty;
+
+namespace Steller.EventStoreDb.Tests.Fake;
+
+/// <summary>
+/// A small in-process fake of EventStoreDB's Streams gRPC service, for CI where no real server can run.
+/// It reproduces the behaviours recorded in shared/design/EVENTSTOREDB.md: Options-first appends, silent bare
+/// Unknown failures, dedup by event id, wrong_expected_version fields, the append size limit and missing-metadata
+/// trailers, stream_not_found, inclusive forward $all reads from a position, exclusive subscription starts,
+/// confirmation → history → caught_up → live, filtered checkpoints. It is not EventStoreDB:
+/// THE REAL SERVER IS THE AUTHORITY, and the contract suite runs against one whenever STELLER_ESDB_CONNECTION is set.
+/// </summary>
+internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscriptions) : Streams.StreamsBase
+{
+    private static readonly Empty Nothing = new();
+
+    /// <summary>What the real server answers where it fails silently: Unknown, no detail, no trailers.</summary>
+    private static RpcException BareUnknown() => new(new Status(StatusCode.Unknown, ""));
+
+    private static RpcException InvalidArgument(string exception, params (string Key, string Value)[] more)
+    {
+        var trailers = new Metadata { { "exception", exception } };
+        foreach (var (k, v) in more) trailers.Add(k, v);
+        return new RpcException(new Status(StatusCode.InvalidArgument, exception), trailers);
+    }
+
+    private void Authenticate(ServerCallContext context)
+    {
+        var given = context.RequestHeaders.GetValue("authorization");
+        log.LastAuthorization = given;
+        if (log.RequiredAuthorization is { } required && given != required)
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "Bad HTTP authentication credentials"));
+    }
+
+    public override async Task<AppendResp> Append(IAsyncStreamReader<AppendReq> requests, ServerCallContext context)
+    {
+        Authenticate(context);
+        var ct = context.CancellationToken;
+        if (!await requests.MoveNext(ct) || requests.Current.ContentCase != AppendReq.ContentOneofCase.Options) throw BareUnknown();
+        var options = requests.Current.Options;
+        var stream = options.StreamIdentifier?.StreamName.ToStringUtf8() ?? "";
+        if (stream.Length == 0) throw BareUnknown(); // a real server fails without a reason; "$all" is accepted as an ordinary stream
+
+        var proposed = new List<AppendReq.Types.ProposedMessage>();
+        long size = 0;
+        while (await requests.MoveNext(ct))
+        {
+            if (requests.Current.ContentCase != AppendReq.ContentOneofCase.ProposedMessage) throw BareUnknown();
+            var m = requests.Current.ProposedMessage;
+            if (m.Id is null || m.Id.ValueCase == UUID.ValueOneofCase.None) throw BareUnknown();
+            if (!m.Metadata.ContainsKey("type") || !m.Metadata.ContainsKey("content-type"))
+                throw InvalidArgument("missing-required-metadata-property", ("required-metadata-properties", "type, content-type"));
+            size += m.Data.Length + m.CustomMetadata.Length + 2L * m.Metadata["type"].Length;
+            if (size > log.MaxAppendSize)
+                throw InvalidArgument("maximum-append-size-exceeded", ("maximum-append-size", log.MaxAppendSize.ToString()));
+            proposed.Add(m);
+        }
+        // Only a completed request stream commits: a cancelled append writes nothing.
+        ct.ThrowIfCancellationRequested();
+        return log.Append(stream, options, proposed);
+    }
+
+    public override async Task Read(ReadReq request, IServerStreamWriter<ReadResp> responses, ServerCallContext context)
+    {
+        Authenticate(context);
+        var o = request.Options ?? throw BareUnknown();
+        if (o.UuidOption is null) throw BareUnknown();
+        if (o.CountOptionCase == ReadReq.Types.Options.CountOptionOneofCase.None) throw new RpcException(new Status(StatusCode.InvalidArgument, "count_option"));
+        if (o.FilterOptionCase == ReadReq.Types.Options.FilterOptionOneofCase.None) throw new RpcException(new Status(StatusCode.InvalidArgument, "filter_option"));
+        if (o.CountOptionCase == ReadReq.Types.Options.CountOptionOneofCase.Count && o.Count == 0) throw BareUnknown();
+        var asString = o.UuidOption.ContentCase == ReadReq.Types.Options.Types.UUIDOption.ContentOneofCase.String;
+        var compatible = o.ControlOption?.Compatibility >= 1;
+        var ct = context.CancellationToken;
+
+        ReadResp Event(FakeLog.Record r) => new() { Event = ToReadEvent(r, asString) };
+
+        if (o.StreamOptionCase == ReadReq.Types.Options.StreamOptionOneofCase.Stream)
+        {
+            if (o.CountOptionCase == ReadReq.Types.Options.CountOptionOneofCase.Subscription)
+                throw new RpcException(new Status(StatusCode.Unimplemented, "stream subscriptions are not in the fake"));
+            var name = o.Stream.StreamIdentifier.StreamName;
+            var records = log.Stream(name.ToStringUtf8());
+            if (records is null)
+            {
+                await responses.WriteAsync(new ReadResp { StreamNotFound = new ReadResp.Types.StreamNotFound { StreamIdentifier = new StreamIdentifier { StreamName = name } } }, ct);
+                return;
+            }
+            var last = records.Count - 1;
+            var count = (long)Math.Min(o.Count, int.MaxValue);
+            if (o.ReadDirection == ReadReq.Types.Options.Types.ReadDirection.Forwards)
+            {
+                var from = o.Stream.RevisionOptionCase switch
+                {
+                    ReadReq.Types.Options.Types.StreamOptions.RevisionOptionOneofCase.Revision => (long)o.Stream.Revision,
+                    ReadReq.Types.Options.Types.StreamOptions.RevisionOptionOneofCase.End => last + 1,
+                    _ => 0,
+                };
+                var i = from;
+                for (; i <= last && i - from < count; i++) await responses.WriteAsync(Event(records[(int)i]), ct);
+                // Told only when the read reached the end of the stream (not when the count ran out first).
+                if (compatible && i > last) await responses.WriteAsync(new ReadResp { LastStreamPosition = (ulong)last }, ct);
+            }
+            else
+            {
+                var from = o.Stream.RevisionOptionCase == ReadReq.Types.Options.Types.StreamOptions.RevisionOptionOneofCase.Revision
+                    ? Math.Min((long)o.Stream.Revision, last) : last;
+                var i = from;
+                for (; i >= 0 && from - i < count; i--) await responses.WriteAsync(Event(records[(int)i]), ct);
+                // Backwards reads tell the first position when they reach it, never the last.
+                if (compatible && i < 0) await responses.WriteAsync(new ReadResp { FirstStreamPosition = 0 }, ct);
+            }
+            return;
+        }
+
+        if (o.StreamOptionCase != ReadReq.Types.Options.StreamOptionOneofCase.All) throw BareUnknown();
+        var matches = FakeLog.Matcher(o);
+        var filtered = o.FilterOptionCase == ReadReq.Types.Options.FilterOptionOneofCase.Filter;
+
+        int StartIndex(bool inclusive)
+        {
+            switch (o.All.AllOptionCase)
+            {
+                case ReadReq.Types.Options.Types.AllOptions.AllOptionOneofCase.Position:
+                    if (o.All.Position.CommitPosition != o.All.Position.PreparePosition) throw new RpcException(new Status(StatusCode.Unknown, "InvalidPosition"));
+                    var at = log.IndexOf(o.All.Position.CommitPosition);
+                    if (at < 0) throw new RpcException(new Status(StatusCode.Unknown, "InvalidPosition"));
+                    return inclusive ? at : at + 1;
+                case ReadReq.Types.Options.Types.AllOptions.AllOptionOneofCase.End: return log.Count;
+                default: return 0;
+            }
+        }
+
+        if (o.CountOptionCase == ReadReq.Types.Options.CountOptionOneofCase.Count)
+        {
+            var sent = 0UL;
+            if (o.ReadDirection == ReadReq.Types.Options.Types.ReadDirection.Forwards)
+            {
+                // Forwards FROM a position includes the event at it.
+                foreach (var r in log.From(StartIndex(inclusive: true)))
+                {
+                    if (sent == o.Count) break;
+                    if (!matches(r)) continue;
+                    await responses.WriteAsync(Event(r), ct);
+                    sent++;
+                }
+            }
+            else
+            {
+                // Backwards from a position excludes it.
+                var all = log.From(0);
+                var end = o.All.AllOptionCase == ReadReq.Types.Options.Types.AllOptions.AllOptionOneofCase.Position ? StartIndex(inclusive: true) : all.Count;
+                for (var i = end - 1; i >= 0 && sent < o.Count; i--)
+                {
+                    if (!matches(all[i])) continue;
+                    await responses.WriteAsync(Event(all[i]), ct);
+                    sent++;
+                }
+            }
+            return;
+        }
+
+        // A $all subscription: confirmation, history after the start (exclusive), caught_up, then live.
+        var start = StartIndex(inclusive: false);
+        using var call = subscriptions.Register(context);
+        var token = call.Token;
+        try
+        {
+            await responses.WriteAsync(new ReadResp { Confirmation = new ReadResp.Types.SubscriptionConfirmation { SubscriptionId = Guid.NewGuid().ToString() } }, token);
+            var checkpointEvery = filtered ? Math.Max(1, (long)o.Filter.Max * Math.Max(1, o.Filter.CheckpointIntervalMultiplier)) : long.MaxValue;
+            long scanned = 0;
+            var caughtUp = false;
+            var index = start;
+            while (true)
+            {
+                var changed = log.Changed();
+                var batch = log.From(index);
+                foreach (var r in batch)
+                {
+                    index++;
+                    scanned++;
+                    if (matches(r))
+                    {
+                        await responses.WriteAsync(Event(r), token);
+                        call.Delivered();
+                    }
+                    if (scanned % checkpointEvery == 0)
+                        await responses.WriteAsync(new ReadResp { Checkpoint = new ReadResp.Types.Checkpoint { CommitPosition = r.Position, PreparePosition = r.Position, Timestamp = Timestamp.FromDateTime(DateTime.UtcNow) } }, token);
+                }
+                if (!caughtUp)
+                {
+                    caughtUp = true;
+                    await responses.WriteAsync(new ReadResp { CaughtUp = new ReadResp.Types.CaughtUp { Timestamp = Timestamp.FromDateTime(DateTime.UtcNow) } }, token);
+                }
+                await changed.WaitAsync(token);
+            }
+        }
+        catch (OperationCanceledException) when (call.KilledWithStatus)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "Server is shutting down (fake)"));
+        }
+    }
+
+    private static ReadResp.Types.ReadEvent ToReadEvent(FakeLog.Record r, bool idAsString) => new()
+    {
+        Event = new ReadResp.Types.ReadEvent.Types.RecordedEvent
+        {
+            Id = idAsString ? new UUID { String = r.Id.ToString() } : Wire.ToUuid(r.Id),
+            StreamIdentifier = new StreamIdentifier { StreamName = ByteString.CopyFromUtf8(r.Stream) },
+            StreamRevision = (ulong)r.Revision,
+            CommitPosition = r.Position,
+            PreparePosition = r.Position,
+            Metadata = { ["type"] = r.Type, ["content-type"] = r.ContentType, ["created"] = r.Created.ToString() },
+            CustomMetadata = r.CustomMetadata,
+            Data = r.Data,
+        },
+        CommitPosition = r.Position,
+    };
+}
+
+/// <summary>The live subscription calls, so a test can kill them (as a network fault or a server restart would).</summary>
+internal sealed class FakeSubscriptions
+{
+    private readonly ConcurrentDictionary<Call, byte> calls = new();
+    private int killAfter = -1;
+
+    public int Active => calls.Count;
+    public int Started { get; private set; }
+
+    public Call Register(ServerCallContext context)
+    {
+        var call = new Call(this, context);
+        calls[call] = 0;
+        Started++;
+        return call;
+    }
+
+    /// <summary>
+    /// Kills every live subscription call: <paramref name="reset"/> aborts the HTTP/2 stream (a network fault),
+    /// otherwise the call ends with status Unavailable (a server going down). Returns how many were killed.
+    /// </summary>
+    public int KillAll(bool reset = true)
+    {
+        var n = 0;
+        foreach (var call in calls.Keys) { call.Kill(reset); n++; }
+        return n;
+    }
+
+    /// <summary>The next subscription call that delivers <paramref name="events"/> events is reset right after the last of them.</summary>
+    public void KillNextAfter(int events) => killAfter = events;
+
+    internal sealed class Call : IDisposable
+    {
+        private readonly FakeSubscriptions owner;
+        private readonly ServerCallContext context;
+        private readonly CancellationTokenSource cts;
+        private int delivered;
+
+        public Call(FakeSubscriptions owner, ServerCallContext context)
+        {
+            this.owner = owner;
+            this.context = context;
+            cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        }
+
+        public CancellationToken Token => cts.Token;
+        public bool KilledWithStatus { get; private set; }
+
+        public void Delivered()
+        {
+            delivered++;
+            if (owner.killAfter > 0 && delivered >= owner.killAfter)
+            {
+                owner.killAfter = -1;
+                Kill(reset: true);
+            }
+        }
+
+        public void Kill(bool reset)
+        {
+            try
+            {
+                if (reset) context.GetHttpContext().Abort();
+                else KilledWithStatus = true;
+                cts.Cancel();
+            }
+            catch (ObjectDisposedException) { } // the call ended meanwhile
+        }
+
+        public void Dispose()
+        {
+            owner.calls.TryRemove(this, out _);
+            cts.Dispose();
+        }
+    }
+}
