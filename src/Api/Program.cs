@@ -4,7 +4,10 @@ using Scalar.AspNetCore;
 using Steller.Api.Health;
 using Steller.Api.Http;
 using Steller.Infrastructure;
+using Quartz;
+using Steller.Application;
 using Steller.Infrastructure.Configuration;
+using Steller.Infrastructure.Jobs;
 using Steller.Infrastructure.Postgres;
 using Steller.Projections.Engine;
 
@@ -30,6 +33,13 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
     return Task.CompletedTask;
 }));
 builder.Services.AddStellerStorage(settings);
+builder.Services.AddStellerApplication();
+builder.Services.AddSingleton<HoldExpiry>();
+builder.Services.AddQuartz(q => q.ScheduleJob<HoldExpiryJob>(t => t
+    .WithIdentity("hold-expiry")
+    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.HoldExpirySeconds)).RepeatForever())));
+builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+builder.Services.AddSingleton<IEndpointModule, Steller.Api.Wallets.WalletEndpoints>();
 builder.Services.AddStellerProjections();
 builder.Services.AddProjectionRunner();
 

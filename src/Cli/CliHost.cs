@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Steller.Application;
 using Steller.Infrastructure;
 using Steller.Infrastructure.Configuration;
 using Steller.Projections.Engine;
@@ -30,6 +31,7 @@ public static class CliHost
             .SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning)
             .AddFilter("Npgsql", LogLevel.Warning));
         services.AddStellerStorage(settings);
+        services.AddStellerApplication();
         services.AddStellerProjections();
         return services.BuildServiceProvider();
     }

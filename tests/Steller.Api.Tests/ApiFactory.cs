@@ -16,6 +16,8 @@ namespace Steller.Api.Tests;
 public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096, bool withTestEndpoints = true) : WebApplicationFactory<Program>
 {
     public LogCapture Logs { get; } = new();
+    /// <summary>The API's clock: tests move it (hold expiry).</summary>
+    public TestClock Clock { get; } = new();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -23,7 +25,11 @@ public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096, bool wi
         builder.UseSetting("Http:MaxRequestBodyBytes", maxBodyBytes.ToString());
         builder.UseSetting("Projections:RetryDelayMilliseconds", "50");
         builder.ConfigureLogging(l => l.AddProvider(Logs));
-        if (withTestEndpoints) builder.ConfigureTestServices(s => s.AddSingleton<IEndpointModule, EchoEndpoints>());
+        builder.ConfigureTestServices(s =>
+        {
+            s.AddSingleton<Steller.Application.Time.IClock>(Clock);
+            if (withTestEndpoints) s.AddSingleton<IEndpointModule, EchoEndpoints>();
+        });
     }
 
     /// <summary>Starts Kestrel on 127.0.0.1 and returns a client for it.</summary>
@@ -46,6 +52,13 @@ public sealed class EchoEndpoints : IEndpointModule
             log.LogInformation("Echoing {Name}", request.Name);
             return Results.Ok(request);
         });
+}
+
+public sealed class TestClock : Steller.Application.Time.IClock
+{
+    private long offsetTicks;
+    public DateTimeOffset UtcNow => DateTimeOffset.UtcNow.AddTicks(Interlocked.Read(ref offsetTicks));
+    public void Advance(TimeSpan by) => Interlocked.Add(ref offsetTicks, by.Ticks);
 }
 
 public sealed class LogCapture : ILoggerProvider

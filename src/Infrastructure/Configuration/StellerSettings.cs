@@ -13,6 +13,7 @@ public sealed record StellerSettings
     public required EventStoreSettings EventStore { get; init; }
     public required ProjectionSettings Projections { get; init; }
     public required HttpSettings Http { get; init; }
+    public JobSettings Jobs { get; init; } = new(HoldExpirySeconds: 10);
 
     /// <summary>Binds and validates; throws <see cref="ConfigurationException"/> naming the first bad key.</summary>
     public static StellerSettings Load(IConfiguration config)
@@ -45,6 +46,7 @@ public sealed record StellerSettings
                 RebuildBatchSize: Int(pr, "RebuildBatchSize", 5_000, 1, 100_000),
                 RetryDelayMilliseconds: Int(pr, "RetryDelayMilliseconds", 500, 1, 60_000)),
             Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576)),
+            Jobs = new JobSettings(HoldExpirySeconds: Int(config.GetSection("Jobs"), "HoldExpirySeconds", 10, 1, 3_600)),
         };
     }
 
@@ -123,6 +125,9 @@ public sealed record EventStoreSettings(EventStoreBackend Backend, string? Conne
 public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize, int RetryDelayMilliseconds = 500);
 
 public sealed record HttpSettings(int MaxRequestBodyBytes);
+
+/// <param name="HoldExpirySeconds">How often expired wallet holds are looked for and released.</param>
+public sealed record JobSettings(int HoldExpirySeconds);
 
 /// <summary>A configuration value is missing or wrong. The message names the key and what is expected.</summary>
 public sealed class ConfigurationException(string message) : Exception(message);

@@ -13,6 +13,8 @@ public static class ProjectionRegistration
         services.AddSingleton<ProjectionStatusReader>();
         services.AddSingleton(sp => sp.GetRequiredService<Infrastructure.Configuration.StellerSettings>().Projections);
         services.AddSingleton<IProjection, StreamStatsProjection>();
+        services.AddSingleton<IProjection, Wallets.OpenHoldsProjection>();
+        services.AddSingleton<IProjection, Wallets.TransferCompletion>();
         return services;
     }
 

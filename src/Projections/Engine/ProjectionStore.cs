@@ -53,7 +53,8 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource)
         await conn.ExecuteAsync($"create schema if not exists {schema}", transaction: tx);
         foreach (var table in projection.Tables)
             await conn.ExecuteAsync($"drop table if exists {schema}.{table} cascade", transaction: tx);
-        await conn.ExecuteAsync(projection.CreateTablesSql(schema), transaction: tx);
+        var ddl = projection.CreateTablesSql(schema);
+        if (!string.IsNullOrWhiteSpace(ddl)) await conn.ExecuteAsync(ddl, transaction: tx); // process managers own no tables
         await conn.ExecuteAsync("""
             delete from steller.projection_checkpoints where name = @n and generation = @g;
             insert into steller.projection_checkpoints (name, generation) values (@n, @g);

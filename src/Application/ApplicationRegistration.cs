@@ -1,0 +1,16 @@
+using Microsoft.Extensions.DependencyInjection;
+using Steller.Application.Serialization;
+using Steller.Application.Wallets;
+
+namespace Steller.Application;
+
+public static class ApplicationRegistration
+{
+    /// <summary>Use cases and the event type registry (every [EventName] class of the domain).</summary>
+    public static IServiceCollection AddStellerApplication(this IServiceCollection services)
+    {
+        services.AddSingleton(new EventTypeRegistry().AddAssembly(typeof(Domain.Ledger.Wallet).Assembly));
+        services.AddSingleton<WalletCommands>();
+        return services;
+    }
+}

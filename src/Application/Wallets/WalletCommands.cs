@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+using Steller.Application.Commands;
+using Steller.Application.EventStore;
+using Steller.Application.Serialization;
+using Steller.Domain.Ledger;
+
+namespace Steller.Application.Wallets;
+
+/// <summary>
+/// Every wallet command goes through here: stream "wallet-{partnerId}-{currency}", serialised and batched per
+/// wallet by <see cref="AggregateCommands{TState,TEvent}"/>, decided by <see cref="Wallet.Decide"/>.
+/// </summary>
+public sealed class WalletCommands(IEventStore store, EventTypeRegistry registry, ILogger<WalletCommands> logger)
+{
+    private readonly AggregateCommands<Wallet, IWalletEvent> commands = new("wallet", store, registry, Wallet.Empty, Wallet.Evolve, logger);
+
+    public static string StreamId(string partnerId, string currency) => $"wallet-{partnerId}-{currency}";
+
+    /// <summary>Partner ids are stream-name safe: letters, digits, '_' and '-', 1–64 characters.</summary>
+    public static bool IsValidPartnerId(string? id) =>
+        id is { Length: > 0 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
+
+    public Task<CommandOutcome<Wallet>> Execute(string partnerId, string currency, IWalletCommand command, EventMetadata metadata, CancellationToken ct = default) =>
+        commands.Execute(StreamId(partnerId, currency), s => Wallet.Decide(command, s), metadata, ct);
+
+    public Task<(Wallet State, long Revision)> Load(string partnerId, string currency, CancellationToken ct = default) =>
+        commands.Load(StreamId(partnerId, currency), ct);
+}
