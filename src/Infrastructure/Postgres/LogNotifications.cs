@@ -4,7 +4,9 @@ using Npgsql;
 namespace Steller.Infrastructure.Postgres;
 
 /// <summary>
-/// One LISTEN connection per process on channel "steller_events" (sent by es.append at commit).
+/// One LISTEN connection per process on channel "steller_events". Appends in this process <see cref="Poke"/> it:
+/// local subscribers wake at once, and a coalesced NOTIFY goes out on a side connection for other nodes (never
+/// inside the writer's transaction: PostgreSQL serialises notifying commits through their WAL flush).
 /// Subscribers take <see cref="NextSignal"/> before they read, then await it after an empty read,
 /// so a notification between the read and the wait is never lost. When the connection drops,
 /// waiters fall back to their poll interval until it is back.
@@ -33,6 +35,35 @@ public sealed class LogNotifications : IAsyncDisposable
         {
             loop ??= Task.Run(() => Listen(stop.Token));
             return signal.Task;
+        }
+    }
+
+    private int pokes; // appends not yet announced to other nodes
+
+    /// <summary>Called after an append committed: wakes this process's subscribers and announces it to the others.</summary>
+    public void Poke()
+    {
+        Fire();
+        if (Interlocked.Increment(ref pokes) == 1) _ = Task.Run(Announce);
+    }
+
+    private async Task Announce()
+    {
+        while (true)
+        {
+            var seen = Volatile.Read(ref pokes);
+            try
+            {
+                await using var cmd = dataSource.CreateCommand($"select pg_notify('{Channel}', '')");
+                await cmd.ExecuteNonQueryAsync(stop.Token);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogDebug("Could not announce new events ({Error}); other nodes will poll", e.Message);
+            }
+            catch (OperationCanceledException) { return; }
+            // Appends that arrived while this NOTIFY was in flight get one more; a burst costs a couple of NOTIFYs.
+            if (Interlocked.Add(ref pokes, -seen) == 0) return;
         }
     }
 
@@ -73,8 +104,11 @@ public sealed class LogNotifications : IAsyncDisposable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private int disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
         stop.Cancel();
         if (loop is not null) { try { await loop; } catch { /* stopping */ } }
         stop.Dispose();

@@ -23,20 +23,24 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
     public async Task<AppendResult> Append(string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
+        AppendResult result;
         try
         {
-            return await AppendWithin(conn, null, streamId, expected, events, ct);
+            result = await AppendWithin(conn, null, streamId, expected, events, ct);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             // Two writers raced to create one stream with the same event id; asking again sees the winner.
-            return await AppendWithin(conn, null, streamId, expected, events, ct);
+            result = await AppendWithin(conn, null, streamId, expected, events, ct);
         }
+        if (events.Count > 0) notifications.Poke(); // committed: wake subscribers
+        return result;
     }
 
     /// <summary>
     /// Appends on the caller's connection, inside the caller's transaction when one is given: the events become
-    /// visible in the log only when that transaction commits (and never, if it rolls back).
+    /// visible in the log only when that transaction commits (and never, if it rolls back). Call
+    /// <see cref="AnnounceCommitted"/> after committing, or subscribers find the events by polling.
     /// </summary>
     public async Task<AppendResult> AppendWithin(NpgsqlConnection conn, NpgsqlTransaction? tx, string streamId, ExpectedRevision expected,
         IReadOnlyList<EventData> events, CancellationToken ct = default)
@@ -89,6 +93,9 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
         // An empty append to a missing stream is accepted and creates nothing: next expected stays "no stream" (-1).
         return new AppendResult(new StreamRevision(revision), position);
     }
+
+    /// <summary>Wakes subscribers after the caller committed an <see cref="AppendWithin"/>.</summary>
+    public void AnnounceCommitted() => notifications.Poke();
 
     public async Task<StreamSlice> ReadStream(string streamId, ReadDirection direction = ReadDirection.Forwards, StreamRevision? from = null,
         int maxCount = int.MaxValue, CancellationToken ct = default)

@@ -48,6 +48,7 @@ public sealed class GapHarness(TestDatabase db, PostgresEventStore store)
                 else
                 {
                     await tx.CommitAsync();
+                    store.AnnounceCommitted();
                     foreach (var e in batch) Committed[e.EventId] = true;
                     committed += batch.Length;
                 }

@@ -81,7 +81,8 @@ begin
             order by t.ord
             returning es.events.revision, es.events.transaction_id, es.events.position)
         select 0::smallint, i.revision, i.transaction_id, i.position from inserted i order by i.revision desc limit 1;
-    -- Delivered at commit; subscribers wake up instead of polling.
-    perform pg_notify('steller_events', '');
+    -- No pg_notify here: PostgreSQL serialises the commits of notifying transactions behind one lock held through
+    -- the WAL flush, which made concurrent durable appends slower than one writer. Writers poke LogNotifications,
+    -- which wakes local subscribers at once and sends one coalesced NOTIFY on a side connection for other nodes.
 end
 $$;
