@@ -122,11 +122,13 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
         // Only transactions older than every running one are final: nothing can appear before them any more.
+        // ORDER BY names the table's columns explicitly: a bare "transaction_id" would bind to the select list's
+        // transaction_id::text output column and sort as text ('1000' < '999'), skipping events when xids gain a digit.
         await using var cmd = dataSource.CreateCommand($"""
             select {Columns} from es.events
             where (transaction_id, position) > ($1::xid8, $2)
               and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-            order by transaction_id, position
+            order by events.transaction_id, events.position
             limit $3
             """);
         cmd.Parameters.Add(new NpgsqlParameter { Value = after.Commit.ToString(), NpgsqlDbType = NpgsqlDbType.Text });
