@@ -1,0 +1,25 @@
+namespace Steller.Bench;
+
+/// <summary>One event store under test. Both sides do the same work through their own public API.</summary>
+public interface IStoreUnderTest : IAsyncDisposable
+{
+    string Name { get; }
+
+    /// <summary>Appends events n .. n+count-1 to <paramref name="stream"/> (expected revision: any) in one append / one SaveChanges.</summary>
+    Task Append(string stream, long n, int count);
+
+    /// <summary>Reads the whole global log in pages; returns the number of events read.</summary>
+    Task<long> ReadAll(int pageSize);
+
+    /// <summary>Rebuilds the per-stream statistics read model from the first event; returns after it is complete.</summary>
+    Task Rebuild();
+
+    /// <summary>Rows (streams) in the read model and the sum of their event counts, to check a rebuild saw every event.</summary>
+    Task<(long Streams, long Events)> ReadModelTotals();
+
+    /// <summary>Events in the store's global log.</summary>
+    Task<long> EventCount();
+
+    /// <summary>Runs once before measuring: opens connections, JIT, Marten's code generation for the projection.</summary>
+    Task WarmUp();
+}

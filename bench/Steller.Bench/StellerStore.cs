@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Steller.Application.EventStore;
+using Steller.Infrastructure.Configuration;
+using Steller.Infrastructure.Postgres;
+using Steller.Projections.Engine;
+using Steller.Projections.Streams;
+
+namespace Steller.Bench;
+
+/// <summary>Steller's PostgresEventStore and its projection engine (ProjectionRebuilder + StreamStatsProjection).</summary>
+public sealed class StellerStore : IStoreUnderTest
+{
+    private readonly NpgsqlDataSource dataSource;
+    private readonly LogNotifications notifications;
+    private readonly PostgresEventStore store;
+    private readonly ProjectionRebuilder rebuilder;
+    private readonly StreamStatsProjection projection = new();
+
+    private StellerStore(NpgsqlDataSource dataSource, int rebuildBatchSize)
+    {
+        this.dataSource = dataSource;
+        notifications = new LogNotifications(dataSource, NullLogger<LogNotifications>.Instance);
+        store = new PostgresEventStore(dataSource, notifications);
+        rebuilder = new ProjectionRebuilder(store, new ProjectionStore(dataSource),
+            new ProjectionSettings(Enabled: true, BatchSize: 500, RebuildBatchSize: rebuildBatchSize),
+            NullLogger<ProjectionRebuilder>.Instance);
+    }
+
+    public string Name => "Steller";
+
+    public static async Task<StellerStore> Create(string connectionString, int rebuildBatchSize)
+    {
+        var dataSource = NpgsqlDataSource.Create(connectionString);
+        await new Migrator(dataSource, NullLogger<Migrator>.Instance).Migrate();
+        return new StellerStore(dataSource, rebuildBatchSize);
+    }
+
+    public Task Append(string stream, long n, int count) =>
+        store.Append(stream, ExpectedRevision.Any, Payloads.StellerEvents(n, count, Guid.CreateVersion7()));
+
+    public async Task<long> ReadAll(int pageSize)
+    {
+        long read = 0;
+        var position = LogPosition.Start;
+        while (true)
+        {
+            var page = await store.ReadAll(position, pageSize);
+            read += page.Count;
+            if (page.Count < pageSize) return read;
+            position = page[^1].Position;
+        }
+    }
+
+    public async Task Rebuild() => await rebuilder.Rebuild(projection, progress: null, CancellationToken.None);
+
+    public async Task<(long Streams, long Events)> ReadModelTotals()
+    {
+        await using var cmd = dataSource.CreateCommand("select count(*), coalesce(sum(events), 0)::bigint from read.stream_stats");
+        await using var reader = await cmd.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    public async Task<long> EventCount()
+    {
+        await using var cmd = dataSource.CreateCommand("select count(*) from es.events");
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    public async Task WarmUp()
+    {
+        for (var i = 0; i < 20; i++) await Append($"warmup-{i % 4}", i, 1 + i % 3);
+        await ReadAll(100);
+        await Rebuild();
+    }
+
+    private bool disposed;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (disposed) return;
+        disposed = true;
+        await notifications.DisposeAsync();
+        await dataSource.DisposeAsync();
+    }
+}
