@@ -8,8 +8,11 @@ public interface IStoreUnderTest : IAsyncDisposable
     /// <summary>Appends events n .. n+count-1 to <paramref name="stream"/> (expected revision: any) in one append / one SaveChanges.</summary>
     Task Append(string stream, long n, int count);
 
-    /// <summary>Reads the whole global log in pages; returns the number of events read.</summary>
-    Task<long> ReadAll(int pageSize);
+    /// <summary>Appends to several streams in one transaction (seeding): events n .. n+count-1 to each stream given.</summary>
+    Task AppendMany(IReadOnlyList<(string Stream, long N, int Count)> appends);
+
+    /// <summary>Reads the global log from the start in pages until <paramref name="maxEvents"/> or the end; returns the number read.</summary>
+    Task<long> ReadAll(int pageSize, long maxEvents);
 
     /// <summary>Rebuilds the per-stream statistics read model from the first event; returns after it is complete.</summary>
     Task Rebuild();

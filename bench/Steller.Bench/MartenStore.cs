@@ -76,16 +76,29 @@ public sealed class MartenStore(DocumentStore store, string connectionString) : 
         await session.SaveChangesAsync();
     }
 
-    public async Task<long> ReadAll(int pageSize)
+    public async Task AppendMany(IReadOnlyList<(string Stream, long N, int Count)> appends)
+    {
+        await using var session = store.LightweightSession();
+        var commandId = Guid.CreateVersion7();
+        session.CorrelationId = commandId.ToString("N");
+        session.CausationId = commandId.ToString("N");
+        session.SetHeader("commandId", commandId);
+        session.SetHeader("actor", "bench");
+        foreach (var (stream, n, count) in appends) session.Events.Append(stream, Payloads.MartenEvents(n, count));
+        await session.SaveChangesAsync();
+    }
+
+    public async Task<long> ReadAll(int pageSize, long maxEvents)
     {
         long read = 0, after = 0;
         await using var session = store.QuerySession();
         while (true)
         {
+            var take = (int)Math.Min(pageSize, maxEvents - read);
             var page = await session.Events.QueryAllRawEvents()
-                .Where(e => e.Sequence > after).OrderBy(e => e.Sequence).Take(pageSize).ToListAsync();
+                .Where(e => e.Sequence > after).OrderBy(e => e.Sequence).Take(take).ToListAsync();
             read += page.Count;
-            if (page.Count < pageSize) return read;
+            if (page.Count < take || read >= maxEvents) return read;
             after = page[^1].Sequence;
         }
     }
@@ -115,7 +128,7 @@ public sealed class MartenStore(DocumentStore store, string connectionString) : 
     public async Task WarmUp()
     {
         for (var i = 0; i < 20; i++) await Append($"warmup-{i % 4}", i, 1 + i % 3);
-        await ReadAll(100);
+        await ReadAll(100, long.MaxValue);
         await Rebuild();
     }
 

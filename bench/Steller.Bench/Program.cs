@@ -26,7 +26,7 @@ Console.WriteLine($"== Steller vs Marten, mode '{options.Mode}' ==");
 Console.WriteLine($"machine : {Machine.Describe()}");
 Console.WriteLine($"server  : {server.Version}");
 Console.WriteLine($"settings: {server.Settings}");
-Console.WriteLine($"sizes   : rebuild over {options.Events:N0} seeded events ({options.EventsPerStream} per stream, {options.SeedWriters} seed writers); " +
+Console.WriteLine($"sizes   : rebuild over {options.Events:N0} seeded events ({options.EventsPerStream} per stream, {options.SeedWriters} seed writers); ReadAll {options.ReadEvents:N0} events; " +
                   $"appends {options.AppendSeconds:0.#} s x {options.Rounds} round(s) per case; ReadAll page {options.ReadPage}; Steller rebuild batch {options.RebuildBatch}");
 
 var stellerCs = await Databases.Recreate(options.Admin, "bench_steller");
@@ -39,28 +39,34 @@ Phase("warm-up (connections, JIT, Marten's code generation)");
 foreach (var s in stores) await s.WarmUp();
 
 // 1. Seed the rebuild data set through each store's own append path (not interleaved: one store after the other).
-Phase($"seed: {options.Events:N0} events, {options.EventsPerStream}-event appends to new streams, {options.SeedWriters} writers");
+Phase($"seed: {options.Events:N0} events in streams of {options.EventsPerStream}, {options.SeedStreamsPerTx} streams per transaction, {options.SeedWriters} writers");
 var seed = new Dictionary<string, Throughput>();
 foreach (var s in stores)
 {
-    var t = await Load.Seed(s, options.Events, options.EventsPerStream, options.SeedWriters);
+    var t = await Load.Seed(s, options.Events, options.EventsPerStream, options.SeedStreamsPerTx, options.SeedWriters);
     seed[s.Name] = t;
-    Console.WriteLine($"  {s.Name,-8} {t.EventsPerSecond,12:N0} events/s  ({t.Operations:N0} appends in {t.Elapsed.TotalSeconds:0.0} s)");
+    Console.WriteLine($"  {s.Name,-8} {t.EventsPerSecond,12:N0} events/s  ({t.Operations:N0} transactions in {t.Elapsed.TotalSeconds:0.0} s)");
 }
-results.Add(Row.Of("seed", $"{options.EventsPerStream}-event appends, new streams, {options.SeedWriters} writers", "events/s",
+results.Add(Row.Of("seed (bulk, new streams)", $"{options.SeedStreamsPerTx} streams x {options.EventsPerStream} events per transaction, {options.SeedWriters} writers", "events/s",
     seed["Steller"].EventsPerSecond, seed["Marten"].EventsPerSecond));
 
+// A freshly loaded table has no statistics until autovacuum gets round to it (a minute or more); Marten's rebuild
+// query in particular plans a full range scan per page on stale statistics. Measure both in the steady state.
+Phase("vacuum analyze both databases (not timed)");
+await Databases.VacuumAnalyze(stellerCs);
+await Databases.VacuumAnalyze(martenCs);
+
 // 2. ReadAll over the whole log, alternating which store goes first.
-Phase($"ReadAll: whole log in pages of {options.ReadPage}");
+Phase($"ReadAll: first {options.ReadEvents:N0} events of the log in pages of {options.ReadPage}");
 var reads = await Rounds.Run(stores, options.Rounds, async s =>
 {
     var clock = Stopwatch.StartNew();
-    var expected = await s.EventCount();
-    var n = await s.ReadAll(options.ReadPage);
+    var expected = Math.Min(options.ReadEvents, await s.EventCount());
+    var n = await s.ReadAll(options.ReadPage, options.ReadEvents);
     if (n != expected) Console.WriteLine($"    {s.Name}: ReadAll returned {n:N0} of {expected:N0} events\n{await Databases.Diagnose(options.Admin)}");
     return new Throughput(n, n, clock.Elapsed, null);
 });
-results.Add(Row.Of("ReadAll", $"whole log, {reads["Steller"].Events / options.Rounds:N0} events, page {options.ReadPage}, {options.Rounds} round(s)", "events/s",
+results.Add(Row.Of("ReadAll", $"{reads["Steller"].Events / options.Rounds:N0} events from the start, page {options.ReadPage}, {options.Rounds} round(s)", "events/s",
     reads["Steller"].EventsPerSecond, reads["Marten"].EventsPerSecond));
 
 // 3. Rebuild the per-stream statistics read model from the first event.
@@ -179,22 +185,28 @@ public static class Load
 {
     private static int runs;
 
-    /// <summary>Appends to fresh streams until <paramref name="events"/> are written, with <paramref name="writers"/> concurrent writers.</summary>
-    public static async Task<Throughput> Seed(IStoreUnderTest store, long events, int perStream, int writers)
+    /// <summary>
+    /// Writes <paramref name="events"/> events to fresh streams of <paramref name="perStream"/> events, <paramref name="streamsPerTx"/>
+    /// streams per transaction, with <paramref name="writers"/> concurrent writers.
+    /// </summary>
+    public static async Task<Throughput> Seed(IStoreUnderTest store, long events, int perStream, int streamsPerTx, int writers)
     {
         long next = -1;
         var streams = (events + perStream - 1) / perStream;
+        var transactions = (streams + streamsPerTx - 1) / streamsPerTx;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
         {
-            long k;
-            while ((k = Interlocked.Increment(ref next)) < streams)
+            long t;
+            while ((t = Interlocked.Increment(ref next)) < transactions)
             {
-                var count = (int)Math.Min(perStream, events - k * perStream);
-                await store.Append($"seed-{k}", k * perStream, count);
+                var appends = new List<(string, long, int)>(streamsPerTx);
+                for (var k = t * streamsPerTx; k < Math.Min(streams, (t + 1) * streamsPerTx); k++)
+                    appends.Add(($"seed-{k}", k * perStream, (int)Math.Min(perStream, events - k * perStream)));
+                await store.AppendMany(appends);
             }
         })));
-        return new Throughput(streams, events, clock.Elapsed, null);
+        return new Throughput(transactions, events, clock.Elapsed, null);
     }
 
     /// <summary>
@@ -257,6 +269,14 @@ public static class Databases
         return (string)(await cmd.ExecuteScalarAsync())!;
     }
 
+    public static async Task VacuumAnalyze(string connectionString)
+    {
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("vacuum analyze", conn) { CommandTimeout = 0 };
+        await cmd.ExecuteNonQueryAsync();
+    }
+
     public static async Task Drop(string admin, string name)
     {
         await using var conn = new NpgsqlConnection(admin);
@@ -313,9 +333,11 @@ public sealed record BenchOptions
     public long Events { get; init; } = 1_000_000;
     public int EventsPerStream { get; init; } = 10;
     public int SeedWriters { get; init; } = 4;
+    public int SeedStreamsPerTx { get; init; } = 10;
+    public long ReadEvents { get; init; } = 250_000;
     public double AppendSeconds { get; init; } = 5;
     public int Rounds { get; init; } = 2;
-    public int RebuildRounds { get; init; } = 1;
+    public int RebuildRounds { get; init; } = 2;
     public int BatchSize { get; init; } = 100;
     public int ReadPage { get; init; } = 1_000;
     public int RebuildBatch { get; init; } = 5_000;
@@ -329,9 +351,11 @@ public sealed record BenchOptions
           --events N             events seeded for ReadAll and the rebuild (default 1000000)
           --events-per-stream N  events per seeded stream, appended in one append (default 10)
           --seed-writers N       concurrent writers while seeding (default 4)
+          --seed-streams-per-tx N  streams written per seeding transaction (default 10)
+          --read-events N        events read from the start of the log per ReadAll run (default 250000)
           --append-seconds S     length of each timed append run (default 5)
           --rounds N             rounds of each append/ReadAll case, order swapped each round (default 2)
-          --rebuild-rounds N     rounds of the rebuild (default 1)
+          --rebuild-rounds N     rounds of the rebuild, order swapped each round (default 2)
           --batch N              events per append in the batch case (default 100)
           --read-page N          ReadAll page size (default 1000)
           --rebuild-batch N      Steller's RebuildBatchSize (default 5000, the production default)
@@ -355,6 +379,8 @@ public sealed record BenchOptions
                 "--events" => o with { Events = Long() },
                 "--events-per-stream" => o with { EventsPerStream = (int)Long() },
                 "--seed-writers" => o with { SeedWriters = (int)Long() },
+                "--seed-streams-per-tx" => o with { SeedStreamsPerTx = (int)Long() },
+                "--read-events" => o with { ReadEvents = Long() },
                 "--append-seconds" => o with { AppendSeconds = double.TryParse(Next(), CultureInfo.InvariantCulture, out var s) && s > 0 ? s : throw new ArgumentException("--append-seconds needs a positive number") },
                 "--rounds" => o with { Rounds = (int)Long() },
                 "--rebuild-rounds" => o with { RebuildRounds = (int)Long() },

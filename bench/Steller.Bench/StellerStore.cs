@@ -39,15 +39,25 @@ public sealed class StellerStore : IStoreUnderTest
     public Task Append(string stream, long n, int count) =>
         store.Append(stream, ExpectedRevision.Any, Payloads.StellerEvents(n, count, Guid.CreateVersion7()));
 
-    public async Task<long> ReadAll(int pageSize)
+    public async Task AppendMany(IReadOnlyList<(string Stream, long N, int Count)> appends)
+    {
+        // AppendWithin: Steller's way to append inside a caller's transaction (one commit for all these streams).
+        await using var conn = await dataSource.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        foreach (var (stream, n, count) in appends)
+            await store.AppendWithin(conn, tx, stream, ExpectedRevision.Any, Payloads.StellerEvents(n, count, Guid.CreateVersion7()));
+        await tx.CommitAsync();
+    }
+
+    public async Task<long> ReadAll(int pageSize, long maxEvents)
     {
         long read = 0;
         var position = LogPosition.Start;
         while (true)
         {
-            var page = await store.ReadAll(position, pageSize);
+            var page = await store.ReadAll(position, (int)Math.Min(pageSize, maxEvents - read));
             read += page.Count;
-            if (page.Count < pageSize) return read;
+            if (page.Count < pageSize || read >= maxEvents) return read;
             position = page[^1].Position;
         }
     }
@@ -71,7 +81,7 @@ public sealed class StellerStore : IStoreUnderTest
     public async Task WarmUp()
     {
         for (var i = 0; i < 20; i++) await Append($"warmup-{i % 4}", i, 1 + i % 3);
-        await ReadAll(100);
+        await ReadAll(100, long.MaxValue);
         await Rebuild();
     }
 
