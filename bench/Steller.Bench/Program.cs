@@ -106,6 +106,30 @@ foreach (var (name, writers, batch) in cases)
     results.Add(Row.Of(name, $"Steller {r["Steller"].Detail}; Marten {r["Marten"].Detail}", "events/s", r["Steller"].EventsPerSecond, r["Marten"].EventsPerSecond));
 }
 
+// 5. Diagnostic, Steller only: the same 8-writer case with the pg_notify call taken out of es.append in this benchmark
+// database. PostgreSQL serialises the commits of notifying transactions (a database-wide lock held through the WAL
+// flush), which is what limits concurrent single-event appends when synchronous_commit is on.
+var notes = new List<string>();
+if (options.NotifyProbe)
+{
+    Phase($"diagnostic: Steller, append 1 event, 8 writers, es.append without pg_notify ({options.AppendSeconds:0.#} s per run)");
+    var with = results.Single(r => r.Measure == "append 1 event, 8 writers").Steller;
+    await steller.WithoutNotify(async () =>
+    {
+        await Load.Timed(steller, 8, 1, TimeSpan.FromSeconds(Math.Min(1, options.AppendSeconds)), "w");
+        var runs = new List<Throughput>();
+        for (var round = 0; round < options.Rounds; round++)
+        {
+            var t = await Load.Timed(steller, 8, 1, TimeSpan.FromSeconds(options.AppendSeconds), "n");
+            runs.Add(t);
+            Console.WriteLine($"  round {round + 1}  Steller-no-notify {t.EventsPerSecond,12:N0} events/s  {t.Detail}");
+        }
+        var without = Throughput.Sum(runs);
+        notes.Add($"Diagnostic (not a Steller setting): append 1 event, 8 writers with pg_notify removed from es.append: " +
+                  $"{without.EventsPerSecond:N0} events/s ({without.Detail}) against {with:N0} events/s with it; Marten {results.Single(r => r.Measure == "append 1 event, 8 writers").Marten:N0}.");
+    });
+}
+
 // Report.
 Console.WriteLine();
 Console.WriteLine($"== results, mode '{options.Mode}' ({server.Settings}) ==");
@@ -113,6 +137,7 @@ Console.WriteLine($"{"measure",-34} {"Steller",14} {"Marten",14} {"Steller/Marte
 foreach (var row in results)
     Console.WriteLine($"{row.Measure,-34} {row.Steller,14:N0} {row.Marten,14:N0} {row.Ratio,15:0.00}x");
 Console.WriteLine($"(throughput in events/s; ratio > 1 means Steller is faster; total {total.Elapsed.TotalMinutes:0.0} min; load average now {Machine.LoadAverage()})");
+foreach (var note in notes) Console.WriteLine(note);
 
 if (options.Out is { } outFile)
 {
@@ -127,6 +152,7 @@ if (options.Out is { } outFile)
     foreach (var row in results)
         md.AppendLine($"| {row.Measure} | {row.Steller:N0} | {row.Marten:N0} | {row.Ratio:0.00} | {row.Detail} |");
     md.AppendLine();
+    foreach (var note in notes) md.AppendLine(note).AppendLine();
     await File.AppendAllTextAsync(outFile, md.ToString());
 }
 
@@ -142,17 +168,21 @@ return 0;
 
 static void Phase(string text) => Console.WriteLine($"-- {text}");
 
-public sealed record Throughput(long Operations, long Events, TimeSpan Elapsed, string? Latency)
+public sealed record Throughput(long Operations, long Events, TimeSpan Elapsed, double[]? LatencyMs)
 {
     public double EventsPerSecond => Events / Math.Max(Elapsed.TotalSeconds, 1e-9);
     public double OperationsPerSecond => Operations / Math.Max(Elapsed.TotalSeconds, 1e-9);
-    public string Detail => Latency is null
-        ? $"{Events:N0} events in {Elapsed.TotalSeconds:0.0} s"
-        : $"{OperationsPerSecond:N0} appends/s, {Latency}";
 
+    public string Detail => LatencyMs is not { Length: > 0 } l
+        ? $"{Events:N0} events in {Elapsed.TotalSeconds:0.0} s"
+        : $"{OperationsPerSecond:N0} appends/s, p50 {Percentile(l, 0.50):0.00} ms, p99 {Percentile(l, 0.99):0.00} ms";
+
+    /// <summary>All rounds together: total work over total time, latency percentiles over every append.</summary>
     public static Throughput Sum(IReadOnlyList<Throughput> runs) => new(
         runs.Sum(r => r.Operations), runs.Sum(r => r.Events), TimeSpan.FromTicks(runs.Sum(r => r.Elapsed.Ticks)),
-        runs.Count == 1 ? runs[0].Latency : string.Join("; ", runs.Select(r => r.Latency).Where(l => l is not null)) is { Length: > 0 } l ? l : null);
+        runs.All(r => r.LatencyMs is null) ? null : runs.SelectMany(r => r.LatencyMs ?? []).Order().ToArray());
+
+    private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1))];
 }
 
 public sealed record Row(string Measure, string Detail, string Unit, double Steller, double Marten)
@@ -234,11 +264,8 @@ public static class Load
         })));
         var elapsed = clock.Elapsed;
         var all = latencies.SelectMany(l => l).Order().ToArray();
-        var latency = all.Length == 0 ? null : $"p50 {Percentile(all, 0.50):0.00} ms, p99 {Percentile(all, 0.99):0.00} ms";
-        return new Throughput(all.Length, (long)all.Length * batch, elapsed, latency);
+        return new Throughput(all.Length, (long)all.Length * batch, elapsed, all);
     }
-
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 }
 
 public static class Databases
@@ -343,6 +370,7 @@ public sealed record BenchOptions
     public int RebuildBatch { get; init; } = 5_000;
     public string? Out { get; init; }
     public bool Keep { get; init; }
+    public bool NotifyProbe { get; init; } = true;
     public bool Help { get; init; }
 
     public const string Usage = """
@@ -362,6 +390,7 @@ public sealed record BenchOptions
           --quick                small smoke run: --events 20000 --append-seconds 1 --rounds 1
           --out FILE             append a markdown results table to FILE
           --keep                 keep the bench_steller / bench_marten databases afterwards
+          --no-notify-probe      skip the diagnostic run of Steller's 8-writer appends without pg_notify
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -390,6 +419,7 @@ public sealed record BenchOptions
                 "--quick" => o,
                 "--out" => o with { Out = Next() },
                 "--keep" => o with { Keep = true },
+                "--no-notify-probe" => o with { NotifyProbe = false },
                 "--help" or "-h" => o with { Help = true },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
