@@ -377,7 +377,7 @@ public sealed record BenchOptions
         usage: Steller.Bench --admin "Host=127.0.0.1;Port=55440;Username=steller;Database=postgres" [options]
           --mode NAME            label for the report (run.sh passes fast or durable)
           --events N             events seeded for ReadAll and the rebuild (default 1000000)
-          --events-per-stream N  events per seeded stream, appended in one append (default 10)
+          --events-per-stream N  events per seeded stream (default 10)
           --seed-writers N       concurrent writers while seeding (default 4)
           --seed-streams-per-tx N  streams written per seeding transaction (default 10)
           --read-events N        events read from the start of the log per ReadAll run (default 250000)
