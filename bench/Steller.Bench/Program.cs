@@ -1,0 +1,430 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Npgsql;
+using Steller.Bench;
+
+// Side-by-side benchmark of Steller's event store and projection engine against Marten's, on one PostgreSQL.
+// Usually started by ./bench/run.sh, which provisions the server; see docs/benchmarks.md.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+BenchOptions options;
+try { options = BenchOptions.Parse(args); }
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"steller-bench: {e.Message}");
+    Console.Error.WriteLine(BenchOptions.Usage);
+    return 2;
+}
+if (options.Help) { Console.WriteLine(BenchOptions.Usage); return 0; }
+
+var results = new List<Row>();
+var total = Stopwatch.StartNew();
+var server = await ServerInfo.Read(options.Admin);
+Console.WriteLine($"== Steller vs Marten, mode '{options.Mode}' ==");
+Console.WriteLine($"machine : {Machine.Describe()}");
+Console.WriteLine($"server  : {server.Version}");
+Console.WriteLine($"settings: {server.Settings}");
+Console.WriteLine($"sizes   : rebuild over {options.Events:N0} seeded events ({options.EventsPerStream} per stream, {options.SeedWriters} seed writers); ReadAll {options.ReadEvents:N0} events; " +
+                  $"appends {options.AppendSeconds:0.#} s x {options.Rounds} round(s) per case; ReadAll page {options.ReadPage}; Steller rebuild batch {options.RebuildBatch}");
+
+var stellerCs = await Databases.Recreate(options.Admin, "bench_steller");
+var martenCs = await Databases.Recreate(options.Admin, "bench_marten");
+await using var steller = await StellerStore.Create(stellerCs, options.RebuildBatch);
+await using var marten = await MartenStore.Create(martenCs);
+IStoreUnderTest[] stores = [steller, marten];
+
+Phase("warm-up (connections, JIT, Marten's code generation)");
+foreach (var s in stores) await s.WarmUp();
+
+// 1. Seed the rebuild data set through each store's own append path (not interleaved: one store after the other).
+Phase($"seed: {options.Events:N0} events in streams of {options.EventsPerStream}, {options.SeedStreamsPerTx} streams per transaction, {options.SeedWriters} writers");
+var seed = new Dictionary<string, Throughput>();
+foreach (var s in stores)
+{
+    var t = await Load.Seed(s, options.Events, options.EventsPerStream, options.SeedStreamsPerTx, options.SeedWriters);
+    seed[s.Name] = t;
+    Console.WriteLine($"  {s.Name,-8} {t.EventsPerSecond,12:N0} events/s  ({t.Operations:N0} transactions in {t.Elapsed.TotalSeconds:0.0} s)");
+}
+results.Add(Row.Of("seed (bulk, new streams)", $"{options.SeedStreamsPerTx} streams x {options.EventsPerStream} events per transaction, {options.SeedWriters} writers", "events/s",
+    seed["Steller"].EventsPerSecond, seed["Marten"].EventsPerSecond));
+
+// A freshly loaded table has no statistics until autovacuum gets round to it (a minute or more); Marten's rebuild
+// query in particular plans a full range scan per page on stale statistics. Measure both in the steady state.
+Phase("vacuum analyze both databases (not timed)");
+await Databases.VacuumAnalyze(stellerCs);
+await Databases.VacuumAnalyze(martenCs);
+
+// 2. ReadAll over the whole log, alternating which store goes first.
+Phase($"ReadAll: first {options.ReadEvents:N0} events of the log in pages of {options.ReadPage}");
+var reads = await Rounds.Run(stores, options.Rounds, async s =>
+{
+    var clock = Stopwatch.StartNew();
+    var expected = Math.Min(options.ReadEvents, await s.EventCount());
+    var n = await s.ReadAll(options.ReadPage, options.ReadEvents);
+    if (n != expected) Console.WriteLine($"    {s.Name}: ReadAll returned {n:N0} of {expected:N0} events\n{await Databases.Diagnose(options.Admin)}");
+    return new Throughput(n, n, clock.Elapsed, null);
+});
+results.Add(Row.Of("ReadAll", $"{reads["Steller"].Events / options.Rounds:N0} events from the start, page {options.ReadPage}, {options.Rounds} round(s)", "events/s",
+    reads["Steller"].EventsPerSecond, reads["Marten"].EventsPerSecond));
+
+// 3. Rebuild the per-stream statistics read model from the first event.
+Phase("projection rebuild: per-stream event count + last revision");
+var rebuilds = await Rounds.Run(stores, options.RebuildRounds, async s =>
+{
+    var events = await s.EventCount();
+    var clock = Stopwatch.StartNew();
+    await s.Rebuild();
+    var elapsed = clock.Elapsed;
+    var (streams, counted) = await s.ReadModelTotals();
+    var check = counted == events ? "ok" : $"MISMATCH: read model counts {counted:N0}";
+    Console.WriteLine($"    {s.Name}: {events:N0} events -> {streams:N0} stream rows, {check}");
+    if (counted != events)
+    {
+        Console.WriteLine(await Databases.Diagnose(options.Admin));
+        if (Environment.GetEnvironmentVariable("STELLER_BENCH_PAUSE") == "1") { Console.WriteLine("paused; press enter"); Console.ReadLine(); }
+    }
+    if (counted != events) throw new InvalidOperationException($"{s.Name} rebuild saw {counted} of {events} events.");
+    return new Throughput(events, events, elapsed, null);
+});
+results.Add(Row.Of("projection rebuild", $"{rebuilds["Steller"].Events / options.RebuildRounds:N0} events, stream_stats read model", "events/s",
+    rebuilds["Steller"].EventsPerSecond, rebuilds["Marten"].EventsPerSecond));
+
+// 4. Appends, time-boxed, alternating which store goes first in each round.
+var cases = new (string Name, int Writers, int Batch)[]
+{
+    ("append 1 event, 1 writer", 1, 1),
+    ("append 1 event, 8 writers", 8, 1),
+    ($"append {options.BatchSize}-event batch, 1 writer", 1, options.BatchSize),
+};
+foreach (var (name, writers, batch) in cases)
+{
+    Phase($"{name} ({options.AppendSeconds:0.#} s per run)");
+    foreach (var s in stores) await Load.Timed(s, writers, batch, TimeSpan.FromSeconds(Math.Min(1, options.AppendSeconds)), "w"); // warm-up
+    var r = await Rounds.Run(stores, options.Rounds, s => Load.Timed(s, writers, batch, TimeSpan.FromSeconds(options.AppendSeconds), "m"));
+    results.Add(Row.Of(name, $"Steller {r["Steller"].Detail}; Marten {r["Marten"].Detail}", "events/s", r["Steller"].EventsPerSecond, r["Marten"].EventsPerSecond));
+}
+
+// 5. Diagnostic, Steller only: the same 8-writer case with the pg_notify call taken out of es.append in this benchmark
+// database. PostgreSQL serialises the commits of notifying transactions (a database-wide lock held through the WAL
+// flush), which is what limits concurrent single-event appends when synchronous_commit is on.
+var notes = new List<string>();
+if (options.NotifyProbe)
+{
+    Phase($"diagnostic: Steller, append 1 event, 8 writers, es.append without pg_notify ({options.AppendSeconds:0.#} s per run)");
+    var with = results.Single(r => r.Measure == "append 1 event, 8 writers").Steller;
+    await steller.WithoutNotify(async () =>
+    {
+        await Load.Timed(steller, 8, 1, TimeSpan.FromSeconds(Math.Min(1, options.AppendSeconds)), "w");
+        var runs = new List<Throughput>();
+        for (var round = 0; round < options.Rounds; round++)
+        {
+            var t = await Load.Timed(steller, 8, 1, TimeSpan.FromSeconds(options.AppendSeconds), "n");
+            runs.Add(t);
+            Console.WriteLine($"  round {round + 1}  Steller-no-notify {t.EventsPerSecond,12:N0} events/s  {t.Detail}");
+        }
+        var without = Throughput.Sum(runs);
+        notes.Add($"Diagnostic (not a Steller setting): append 1 event, 8 writers with pg_notify removed from es.append: " +
+                  $"{without.EventsPerSecond:N0} events/s ({without.Detail}) against {with:N0} events/s with it; Marten {results.Single(r => r.Measure == "append 1 event, 8 writers").Marten:N0}.");
+    });
+}
+
+// Report.
+Console.WriteLine();
+Console.WriteLine($"== results, mode '{options.Mode}' ({server.Settings}) ==");
+Console.WriteLine($"{"measure",-34} {"Steller",14} {"Marten",14} {"Steller/Marten",15}");
+foreach (var row in results)
+    Console.WriteLine($"{row.Measure,-34} {row.Steller,14:N0} {row.Marten,14:N0} {row.Ratio,15:0.00}x");
+Console.WriteLine($"(throughput in events/s; ratio > 1 means Steller is faster; total {total.Elapsed.TotalMinutes:0.0} min; load average now {Machine.LoadAverage()})");
+foreach (var note in notes) Console.WriteLine(note);
+
+if (options.Out is { } outFile)
+{
+    var md = new StringBuilder();
+    md.AppendLine($"### {options.Mode}: {server.Settings}");
+    md.AppendLine();
+    md.AppendLine($"{server.Version}; {Machine.Describe()}; rebuild over {options.Events:N0} seeded events ({options.EventsPerStream} per stream); " +
+                  $"appends {options.AppendSeconds:0.#} s x {options.Rounds} round(s); run took {total.Elapsed.TotalMinutes:0.0} min, load average at the end {Machine.LoadAverage()}.");
+    md.AppendLine();
+    md.AppendLine("| measure | Steller (events/s) | Marten (events/s) | Steller / Marten | detail |");
+    md.AppendLine("| --- | ---: | ---: | ---: | --- |");
+    foreach (var row in results)
+        md.AppendLine($"| {row.Measure} | {row.Steller:N0} | {row.Marten:N0} | {row.Ratio:0.00} | {row.Detail} |");
+    md.AppendLine();
+    foreach (var note in notes) md.AppendLine(note).AppendLine();
+    await File.AppendAllTextAsync(outFile, md.ToString());
+}
+
+if (!options.Keep)
+{
+    NpgsqlConnection.ClearAllPools();
+    await steller.DisposeAsync();
+    await marten.DisposeAsync();
+    await Databases.Drop(options.Admin, "bench_steller");
+    await Databases.Drop(options.Admin, "bench_marten");
+}
+return 0;
+
+static void Phase(string text) => Console.WriteLine($"-- {text}");
+
+public sealed record Throughput(long Operations, long Events, TimeSpan Elapsed, double[]? LatencyMs)
+{
+    public double EventsPerSecond => Events / Math.Max(Elapsed.TotalSeconds, 1e-9);
+    public double OperationsPerSecond => Operations / Math.Max(Elapsed.TotalSeconds, 1e-9);
+
+    public string Detail => LatencyMs is not { Length: > 0 } l
+        ? $"{Events:N0} events in {Elapsed.TotalSeconds:0.0} s"
+        : $"{OperationsPerSecond:N0} appends/s, p50 {Percentile(l, 0.50):0.00} ms, p99 {Percentile(l, 0.99):0.00} ms";
+
+    /// <summary>All rounds together: total work over total time, latency percentiles over every append.</summary>
+    public static Throughput Sum(IReadOnlyList<Throughput> runs) => new(
+        runs.Sum(r => r.Operations), runs.Sum(r => r.Events), TimeSpan.FromTicks(runs.Sum(r => r.Elapsed.Ticks)),
+        runs.All(r => r.LatencyMs is null) ? null : runs.SelectMany(r => r.LatencyMs ?? []).Order().ToArray());
+
+    private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1))];
+}
+
+public sealed record Row(string Measure, string Detail, string Unit, double Steller, double Marten)
+{
+    public double Ratio => Steller / Math.Max(Marten, 1e-9);
+    public static Row Of(string measure, string detail, string unit, double steller, double marten) => new(measure, detail, unit, steller, marten);
+}
+
+public static class Rounds
+{
+    /// <summary>Runs <paramref name="work"/> on every store, <paramref name="rounds"/> times, swapping the order each round; sums per store.</summary>
+    public static async Task<Dictionary<string, Throughput>> Run(IStoreUnderTest[] stores, int rounds, Func<IStoreUnderTest, Task<Throughput>> work)
+    {
+        var runs = stores.ToDictionary(s => s.Name, _ => new List<Throughput>());
+        for (var round = 0; round < rounds; round++)
+        {
+            var order = round % 2 == 0 ? stores : stores.Reverse().ToArray();
+            foreach (var s in order)
+            {
+                var t = await work(s);
+                runs[s.Name].Add(t);
+                Console.WriteLine($"  round {round + 1}  {s.Name,-8} {t.EventsPerSecond,12:N0} events/s  {t.Detail}");
+            }
+        }
+        return runs.ToDictionary(kv => kv.Key, kv => Throughput.Sum(kv.Value));
+    }
+}
+
+public static class Load
+{
+    private static int runs;
+
+    /// <summary>
+    /// Writes <paramref name="events"/> events to fresh streams of <paramref name="perStream"/> events, <paramref name="streamsPerTx"/>
+    /// streams per transaction, with <paramref name="writers"/> concurrent writers.
+    /// </summary>
+    public static async Task<Throughput> Seed(IStoreUnderTest store, long events, int perStream, int streamsPerTx, int writers)
+    {
+        long next = -1;
+        var streams = (events + perStream - 1) / perStream;
+        var transactions = (streams + streamsPerTx - 1) / streamsPerTx;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
+        {
+            long t;
+            while ((t = Interlocked.Increment(ref next)) < transactions)
+            {
+                var appends = new List<(string, long, int)>(streamsPerTx);
+                for (var k = t * streamsPerTx; k < Math.Min(streams, (t + 1) * streamsPerTx); k++)
+                    appends.Add(($"seed-{k}", k * perStream, (int)Math.Min(perStream, events - k * perStream)));
+                await store.AppendMany(appends);
+            }
+        })));
+        return new Throughput(transactions, events, clock.Elapsed, null);
+    }
+
+    /// <summary>
+    /// Each writer appends <paramref name="batch"/> events per append until <paramref name="duration"/> is up. Single-event
+    /// writers cycle over 100 streams of their own (so streams exist and grow, as under commands); batch writers start a
+    /// new stream per append (as an import would).
+    /// </summary>
+    public static async Task<Throughput> Timed(IStoreUnderTest store, int writers, int batch, TimeSpan duration, string tag)
+    {
+        var run = Interlocked.Increment(ref runs);
+        var latencies = new List<double>[writers];
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            var mine = latencies[w] = new List<double>(4096);
+            long n = 0;
+            while (clock.Elapsed < duration)
+            {
+                var stream = batch == 1 ? $"{tag}{run}-w{w}-s{n % 100}" : $"{tag}{run}-w{w}-b{n}";
+                var started = Stopwatch.GetTimestamp();
+                await store.Append(stream, n * batch, batch);
+                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                n++;
+            }
+        })));
+        var elapsed = clock.Elapsed;
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        return new Throughput(all.Length, (long)all.Length * batch, elapsed, all);
+    }
+}
+
+public static class Databases
+{
+    public static async Task<string> Recreate(string admin, string name)
+    {
+        await Drop(admin, name);
+        await using (var conn = new NpgsqlConnection(admin))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"create database {name}", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        return new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 100 }.ConnectionString;
+    }
+
+    /// <summary>Transactions holding the cluster's snapshot horizon (xmin) back: they hide newer events from gap-safe readers.</summary>
+    public static async Task<string> Diagnose(string admin)
+    {
+        await using var conn = new NpgsqlConnection(admin);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("""
+            select coalesce(string_agg(format('pid %s db %s xid %s xmin %s state %s since %s: %s', pid, datname, backend_xid, backend_xmin, state,
+                   now() - xact_start, left(query, 200)), E'\n'), 'no transaction with an xid')
+                   || E'\nsnapshot: ' || pg_current_snapshot()::text
+              from pg_stat_activity where backend_xid is not null or backend_xmin is not null
+            """, conn);
+        return (string)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    public static async Task VacuumAnalyze(string connectionString)
+    {
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("vacuum analyze", conn) { CommandTimeout = 0 };
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    public static async Task Drop(string admin, string name)
+    {
+        await using var conn = new NpgsqlConnection(admin);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"drop database if exists {name} with (force)", conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+}
+
+public sealed record ServerInfo(string Version, string Settings)
+{
+    public static async Task<ServerInfo> Read(string admin)
+    {
+        await using var conn = new NpgsqlConnection(admin);
+        await conn.OpenAsync();
+        async Task<string> Show(string setting)
+        {
+            await using var cmd = new NpgsqlCommand($"show {setting}", conn);
+            return (string)(await cmd.ExecuteScalarAsync())!;
+        }
+        await using var v = new NpgsqlCommand("select version()", conn);
+        var version = ((string)(await v.ExecuteScalarAsync())!).Split(" on ")[0];
+        var settings = $"fsync={await Show("fsync")}, synchronous_commit={await Show("synchronous_commit")}, " +
+                       $"full_page_writes={await Show("full_page_writes")}, shared_buffers={await Show("shared_buffers")}, max_wal_size={await Show("max_wal_size")}";
+        return new ServerInfo(version, settings);
+    }
+}
+
+public static class Machine
+{
+    public static string Describe()
+    {
+        var model = "unknown CPU";
+        try
+        {
+            model = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? model;
+        }
+        catch (IOException) { }
+        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
+        return $"{Environment.ProcessorCount} cores, {model}, {memory:0} GiB, .NET {Environment.Version}";
+    }
+
+    public static string LoadAverage()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "?"; }
+    }
+}
+
+public sealed record BenchOptions
+{
+    public string Admin { get; init; } = Environment.GetEnvironmentVariable("STELLER_BENCH_ADMIN") ?? "";
+    public string Mode { get; init; } = "unnamed";
+    public long Events { get; init; } = 1_000_000;
+    public int EventsPerStream { get; init; } = 10;
+    public int SeedWriters { get; init; } = 4;
+    public int SeedStreamsPerTx { get; init; } = 10;
+    public long ReadEvents { get; init; } = 250_000;
+    public double AppendSeconds { get; init; } = 5;
+    public int Rounds { get; init; } = 2;
+    public int RebuildRounds { get; init; } = 2;
+    public int BatchSize { get; init; } = 100;
+    public int ReadPage { get; init; } = 1_000;
+    public int RebuildBatch { get; init; } = 5_000;
+    public string? Out { get; init; }
+    public bool Keep { get; init; }
+    public bool NotifyProbe { get; init; } = true;
+    public bool Help { get; init; }
+
+    public const string Usage = """
+        usage: Steller.Bench --admin "Host=127.0.0.1;Port=55440;Username=steller;Database=postgres" [options]
+          --mode NAME            label for the report (run.sh passes fast or durable)
+          --events N             events seeded for ReadAll and the rebuild (default 1000000)
+          --events-per-stream N  events per seeded stream (default 10)
+          --seed-writers N       concurrent writers while seeding (default 4)
+          --seed-streams-per-tx N  streams written per seeding transaction (default 10)
+          --read-events N        events read from the start of the log per ReadAll run (default 250000)
+          --append-seconds S     length of each timed append run (default 5)
+          --rounds N             rounds of each append/ReadAll case, order swapped each round (default 2)
+          --rebuild-rounds N     rounds of the rebuild, order swapped each round (default 2)
+          --batch N              events per append in the batch case (default 100)
+          --read-page N          ReadAll page size (default 1000)
+          --rebuild-batch N      Steller's RebuildBatchSize (default 5000, the production default)
+          --quick                small smoke run: --events 20000 --append-seconds 1 --rounds 1
+          --out FILE             append a markdown results table to FILE
+          --keep                 keep the bench_steller / bench_marten databases afterwards
+          --no-notify-probe      skip the diagnostic run of Steller's 8-writer appends without pg_notify
+        """;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        // --quick only changes defaults: explicit sizes win wherever they stand.
+        var o = args.Contains("--quick") ? new BenchOptions { Events = 20_000, AppendSeconds = 1, Rounds = 1 } : new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            long Long() { var a = args[i]; return long.TryParse(Next(), out var v) && v > 0 ? v : throw new ArgumentException($"{a} needs a positive whole number"); }
+            o = args[i] switch
+            {
+                "--admin" => o with { Admin = Next() },
+                "--mode" => o with { Mode = Next() },
+                "--events" => o with { Events = Long() },
+                "--events-per-stream" => o with { EventsPerStream = (int)Long() },
+                "--seed-writers" => o with { SeedWriters = (int)Long() },
+                "--seed-streams-per-tx" => o with { SeedStreamsPerTx = (int)Long() },
+                "--read-events" => o with { ReadEvents = Long() },
+                "--append-seconds" => o with { AppendSeconds = double.TryParse(Next(), CultureInfo.InvariantCulture, out var s) && s > 0 ? s : throw new ArgumentException("--append-seconds needs a positive number") },
+                "--rounds" => o with { Rounds = (int)Long() },
+                "--rebuild-rounds" => o with { RebuildRounds = (int)Long() },
+                "--batch" => o with { BatchSize = (int)Long() },
+                "--read-page" => o with { ReadPage = (int)Long() },
+                "--rebuild-batch" => o with { RebuildBatch = (int)Long() },
+                "--quick" => o,
+                "--out" => o with { Out = Next() },
+                "--keep" => o with { Keep = true },
+                "--no-notify-probe" => o with { NotifyProbe = false },
+                "--help" or "-h" => o with { Help = true },
+                _ => throw new ArgumentException($"unknown option {args[i]}"),
+            };
+        }
+        if (!o.Help && string.IsNullOrWhiteSpace(o.Admin)) throw new ArgumentException("--admin (or STELLER_BENCH_ADMIN) is required");
+        return o;
+    }
+}

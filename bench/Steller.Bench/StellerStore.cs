@@ -1,0 +1,120 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Steller.Application.EventStore;
+using Steller.Infrastructure.Configuration;
+using Steller.Infrastructure.Postgres;
+using Steller.Projections.Engine;
+using Steller.Projections.Streams;
+
+namespace Steller.Bench;
+
+/// <summary>Steller's PostgresEventStore and its projection engine (ProjectionRebuilder + StreamStatsProjection).</summary>
+public sealed class StellerStore : IStoreUnderTest
+{
+    private readonly NpgsqlDataSource dataSource;
+    private readonly LogNotifications notifications;
+    private readonly PostgresEventStore store;
+    private readonly ProjectionRebuilder rebuilder;
+    private readonly StreamStatsProjection projection = new();
+
+    private StellerStore(NpgsqlDataSource dataSource, int rebuildBatchSize)
+    {
+        this.dataSource = dataSource;
+        notifications = new LogNotifications(dataSource, NullLogger<LogNotifications>.Instance);
+        store = new PostgresEventStore(dataSource, notifications);
+        rebuilder = new ProjectionRebuilder(store, new ProjectionStore(dataSource),
+            new ProjectionSettings(Enabled: true, BatchSize: 500, RebuildBatchSize: rebuildBatchSize),
+            NullLogger<ProjectionRebuilder>.Instance);
+    }
+
+    public string Name => "Steller";
+
+    public static async Task<StellerStore> Create(string connectionString, int rebuildBatchSize)
+    {
+        var dataSource = NpgsqlDataSource.Create(connectionString);
+        await new Migrator(dataSource, NullLogger<Migrator>.Instance).Migrate();
+        return new StellerStore(dataSource, rebuildBatchSize);
+    }
+
+    public Task Append(string stream, long n, int count) =>
+        store.Append(stream, ExpectedRevision.Any, Payloads.StellerEvents(n, count, Guid.CreateVersion7()));
+
+    public async Task AppendMany(IReadOnlyList<(string Stream, long N, int Count)> appends)
+    {
+        // AppendWithin: Steller's way to append inside a caller's transaction (one commit for all these streams).
+        await using var conn = await dataSource.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        foreach (var (stream, n, count) in appends)
+            await store.AppendWithin(conn, tx, stream, ExpectedRevision.Any, Payloads.StellerEvents(n, count, Guid.CreateVersion7()));
+        await tx.CommitAsync();
+    }
+
+    public async Task<long> ReadAll(int pageSize, long maxEvents)
+    {
+        long read = 0;
+        var position = LogPosition.Start;
+        while (true)
+        {
+            var page = await store.ReadAll(position, (int)Math.Min(pageSize, maxEvents - read));
+            read += page.Count;
+            if (page.Count < pageSize || read >= maxEvents) return read;
+            position = page[^1].Position;
+        }
+    }
+
+    public async Task Rebuild() => await rebuilder.Rebuild(projection, progress: null, CancellationToken.None);
+
+    public async Task<(long Streams, long Events)> ReadModelTotals()
+    {
+        await using var cmd = dataSource.CreateCommand("select count(*), coalesce(sum(events), 0)::bigint from read.stream_stats");
+        await using var reader = await cmd.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with es.append redefined, in this benchmark database only, without its pg_notify
+    /// call; puts the original function back afterwards. A diagnostic, not a configuration Steller offers.
+    /// </summary>
+    public async Task WithoutNotify(Func<Task> work)
+    {
+        const string Signature = "es.append(text, bigint, uuid[], text[], json[], json[], timestamptz[])";
+        string original;
+        await using (var get = dataSource.CreateCommand($"select pg_get_functiondef('{Signature}'::regprocedure)"))
+            original = (string)(await get.ExecuteScalarAsync())!;
+        const string Notify = "perform pg_notify('steller_events', '');";
+        if (!original.Contains(Notify)) throw new InvalidOperationException("es.append no longer contains the expected pg_notify call.");
+        await Execute(original.Replace(Notify, "null; -- pg_notify removed by the benchmark's diagnostic"));
+        try { await work(); }
+        finally { await Execute(original); }
+    }
+
+    private async Task Execute(string sql)
+    {
+        await using var cmd = dataSource.CreateCommand(sql);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    public async Task<long> EventCount()
+    {
+        await using var cmd = dataSource.CreateCommand("select count(*) from es.events");
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    public async Task WarmUp()
+    {
+        for (var i = 0; i < 20; i++) await Append($"warmup-{i % 4}", i, 1 + i % 3);
+        await ReadAll(100, long.MaxValue);
+        await Rebuild();
+    }
+
+    private bool disposed;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (disposed) return;
+        disposed = true;
+        await notifications.DisposeAsync();
+        await dataSource.DisposeAsync();
+    }
+}
