@@ -44,6 +44,9 @@ builder.Services.AddStellerProjections();
 builder.Services.AddProjectionRunner();
 
 var app = builder.Build();
+// Quartz logs through a static provider; point it at this host's logger factory (a second host in one
+// process, as in tests, would otherwise log into the first one's disposed factory).
+Quartz.Logging.LogContext.SetCurrentLogProvider(app.Services.GetRequiredService<ILoggerFactory>());
 
 // Migrations run before the server takes traffic; a second run is a no-op.
 try { await app.Services.GetRequiredService<Migrator>().Migrate(); }
