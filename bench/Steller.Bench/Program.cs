@@ -106,29 +106,7 @@ foreach (var (name, writers, batch) in cases)
     results.Add(Row.Of(name, $"Steller {r["Steller"].Detail}; Marten {r["Marten"].Detail}", "events/s", r["Steller"].EventsPerSecond, r["Marten"].EventsPerSecond));
 }
 
-// 5. Diagnostic, Steller only: the same 8-writer case with the pg_notify call taken out of es.append in this benchmark
-// database. PostgreSQL serialises the commits of notifying transactions (a database-wide lock held through the WAL
-// flush), which is what limits concurrent single-event appends when synchronous_commit is on.
 var notes = new List<string>();
-if (options.NotifyProbe)
-{
-    Phase($"diagnostic: Steller, append 1 event, 8 writers, es.append without pg_notify ({options.AppendSeconds:0.#} s per run)");
-    var with = results.Single(r => r.Measure == "append 1 event, 8 writers").Steller;
-    await steller.WithoutNotify(async () =>
-    {
-        await Load.Timed(steller, 8, 1, TimeSpan.FromSeconds(Math.Min(1, options.AppendSeconds)), "w");
-        var runs = new List<Throughput>();
-        for (var round = 0; round < options.Rounds; round++)
-        {
-            var t = await Load.Timed(steller, 8, 1, TimeSpan.FromSeconds(options.AppendSeconds), "n");
-            runs.Add(t);
-            Console.WriteLine($"  round {round + 1}  Steller-no-notify {t.EventsPerSecond,12:N0} events/s  {t.Detail}");
-        }
-        var without = Throughput.Sum(runs);
-        notes.Add($"Diagnostic (not a Steller setting): append 1 event, 8 writers with pg_notify removed from es.append: " +
-                  $"{without.EventsPerSecond:N0} events/s ({without.Detail}) against {with:N0} events/s with it; Marten {results.Single(r => r.Measure == "append 1 event, 8 writers").Marten:N0}.");
-    });
-}
 
 // Report.
 Console.WriteLine();
@@ -370,7 +348,6 @@ public sealed record BenchOptions
     public int RebuildBatch { get; init; } = 5_000;
     public string? Out { get; init; }
     public bool Keep { get; init; }
-    public bool NotifyProbe { get; init; } = true;
     public bool Help { get; init; }
 
     public const string Usage = """
@@ -390,7 +367,6 @@ public sealed record BenchOptions
           --quick                small smoke run: --events 20000 --append-seconds 1 --rounds 1
           --out FILE             append a markdown results table to FILE
           --keep                 keep the bench_steller / bench_marten databases afterwards
-          --no-notify-probe      skip the diagnostic run of Steller's 8-writer appends without pg_notify
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -419,7 +395,6 @@ public sealed record BenchOptions
                 "--quick" => o,
                 "--out" => o with { Out = Next() },
                 "--keep" => o with { Keep = true },
-                "--no-notify-probe" => o with { NotifyProbe = false },
                 "--help" or "-h" => o with { Help = true },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };

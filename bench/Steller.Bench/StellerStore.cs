@@ -72,23 +72,6 @@ public sealed class StellerStore : IStoreUnderTest
         return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
-    /// <summary>
-    /// Runs <paramref name="work"/> with es.append redefined, in this benchmark database only, without its pg_notify
-    /// call; puts the original function back afterwards. A diagnostic, not a configuration Steller offers.
-    /// </summary>
-    public async Task WithoutNotify(Func<Task> work)
-    {
-        const string Signature = "es.append(text, bigint, uuid[], text[], json[], json[], timestamptz[])";
-        string original;
-        await using (var get = dataSource.CreateCommand($"select pg_get_functiondef('{Signature}'::regprocedure)"))
-            original = (string)(await get.ExecuteScalarAsync())!;
-        const string Notify = "perform pg_notify('steller_events', '');";
-        if (!original.Contains(Notify)) throw new InvalidOperationException("es.append no longer contains the expected pg_notify call.");
-        await Execute(original.Replace(Notify, "null; -- pg_notify removed by the benchmark's diagnostic"));
-        try { await work(); }
-        finally { await Execute(original); }
-    }
-
     private async Task Execute(string sql)
     {
         await using var cmd = dataSource.CreateCommand(sql);
