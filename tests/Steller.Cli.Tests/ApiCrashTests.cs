@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using FluentAssertions;
+using NUnit.Framework;
+using Steller.Application.Serialization;
+using Steller.Domain.Ledger;
+using Steller.Testing;
+
+namespace Steller.Cli.Tests;
+
+/// <summary>kill -9 of the API in the middle of a load of holds and captures; restart; nothing accepted is lost or doubled.</summary>
+public sealed class ApiCrashTests
+{
+    [Test, CancelAfter(240_000)]
+    public async Task killing_the_api_during_holds_and_captures_loses_and_doubles_nothing_it_accepted()
+    {
+        await using var db = await TestDatabase.Create("apikill");
+        var env = new Dictionary<string, string?> { ["STELLER__Database__ConnectionString"] = db.ConnectionString };
+        const string partner = "crashp";
+
+        var api = await StartApi(env);
+        using var http = new HttpClient { BaseAddress = api.Url, Timeout = TimeSpan.FromSeconds(10) };
+        Admin.Authorize(http, db);
+        (await http.PostAsJsonAsync($"/admin/partners/{partner}/wallets", new { currency = "EUR" })).EnsureSuccessStatusCode();
+        var deposit = new HttpRequestMessage(HttpMethod.Post, $"/admin/partners/{partner}/wallets/EUR/deposits") { Content = JsonContent.Create(new { amount = 1_000_000, reference = "seed" }) };
+        deposit.Headers.Add("Idempotency-Key", "seed");
+        (await http.SendAsync(deposit)).EnsureSuccessStatusCode();
+
+        var acceptedHolds = new ConcurrentDictionary<string, bool>();
+        var acceptedCaptures = new ConcurrentDictionary<string, bool>();
+        using var stopLoad = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 16).Select(c => Task.Run(async () =>
+        {
+            for (var i = 0; !stopLoad.IsCancellationRequested; i++)
+            {
+                var id = $"h-{c}-{i}";
+                try
+                {
+                    var hold = await http.PostAsJsonAsync($"/admin/partners/{partner}/wallets/EUR/holds", new { transferId = id, amount = 1 });
+                    if (hold.StatusCode != HttpStatusCode.Created) continue;
+                    acceptedHolds[id] = true;
+                    var capture = await http.PostAsJsonAsync($"/admin/partners/{partner}/wallets/EUR/holds/{id}/capture", new { amount = 1 });
+                    if (capture.StatusCode == HttpStatusCode.Created) acceptedCaptures[id] = true;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { await Task.Delay(20); } // the server is gone
+            }
+        })).ToArray();
+
+        await Eventually.True(() => Task.FromResult(acceptedCaptures.Count >= 300), TimeSpan.FromSeconds(90), "the load is under way");
+        api.Process.Kill(); // SIGKILL in the middle of it
+        await Task.Delay(500);
+        var restarted = await StartApi(env);
+        http.BaseAddress.Should().NotBeNull();
+        using var http2 = new HttpClient { BaseAddress = restarted.Url };
+        Admin.Authorize(http2, db);
+        await Task.Delay(1_000);
+        stopLoad.Cancel();
+        await Task.WhenAll(load);
+
+        // Every accepted command is in the ledger exactly once.
+        var registry = new EventTypeRegistry().AddAssembly(typeof(Wallet).Assembly);
+        var events = (await db.CreateEventStore().ReadStream($"wallet-{partner}-EUR")).Events
+            .Select(e => (IWalletEvent)registry.Deserialize(e.Type, e.Data.Span)!).ToList();
+        var holds = events.OfType<HoldPlaced>().GroupBy(h => h.TransferId).ToDictionary(g => g.Key, g => g.Count());
+        var captures = events.OfType<HoldCaptured>().GroupBy(h => h.TransferId).ToDictionary(g => g.Key, g => g.Count());
+        acceptedHolds.Keys.Should().OnlyContain(id => holds.ContainsKey(id));
+        acceptedCaptures.Keys.Should().OnlyContain(id => captures.ContainsKey(id));
+        holds.Values.Should().OnlyContain(n => n == 1);
+        captures.Values.Should().OnlyContain(n => n == 1);
+        var state = events.Aggregate(Wallet.Empty, Wallet.Evolve);
+        state.Posted.Should().Be(1_000_000 - captures.Count);
+        state.Pending.Should().Be(holds.Count - captures.Count);
+
+        // The restarted API agrees, and its read model catches up with the ledger.
+        var wallet = await http2.GetFromJsonAsync<JsonElement>($"/admin/partners/{partner}/wallets/EUR");
+        wallet.GetProperty("posted").GetInt64().Should().Be(state.Posted);
+        await Eventually.True(async () => await db.Scalar<long>($"select count(*) from read.wallet_open_holds where stream_id = 'wallet-{partner}-EUR'") == holds.Count - captures.Count,
+            TimeSpan.FromSeconds(60), "read.wallet_open_holds lists exactly the holds still open");
+        restarted.Process.Dispose();
+    }
+
+    private sealed record RunningApi(StellerProcess Process, Uri Url);
+
+    private static async Task<RunningApi> StartApi(Dictionary<string, string?> env)
+    {
+        var process = StellerProcess.Api(env, "--urls", "http://127.0.0.1:0");
+        Uri? url = null;
+        await Eventually.True(() =>
+        {
+            if (process.HasExited) Assert.Fail($"The API exited: {process.Stderr}");
+            var m = Regex.Match(process.Stdout, @"Now listening on: (http://127\.0\.0\.1:\d+)");
+            if (m.Success) url = new Uri(m.Groups[1].Value);
+            return Task.FromResult(m.Success);
+        }, TimeSpan.FromSeconds(60), "the API listens");
+        return new RunningApi(process, url!);
+    }
+}
