@@ -3,8 +3,10 @@ using Prometheus;
 using Scalar.AspNetCore;
 using Steller.Api.Health;
 using Steller.Api.Http;
+using Steller.Api.Partners;
 using Steller.Infrastructure;
 using Steller.Infrastructure.Configuration;
+using Steller.Infrastructure.Crypto;
 using Steller.Infrastructure.Postgres;
 using Steller.Projections.Engine;
 
@@ -12,7 +14,12 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddEnvironmentVariables("STELLER__");
 
 StellerSettings settings;
-try { settings = StellerSettings.Load(builder.Configuration); }
+AesGcmKeyRing keyRing;
+try
+{
+    settings = StellerSettings.Load(builder.Configuration);
+    keyRing = KeyRingSettings.Load(builder.Configuration, builder.Environment.IsDevelopment());
+}
 catch (ConfigurationException e)
 {
     Console.Error.WriteLine($"steller: configuration error: {e.Message}");
@@ -32,6 +39,7 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
 builder.Services.AddStellerStorage(settings);
 builder.Services.AddStellerProjections();
 builder.Services.AddProjectionRunner();
+builder.Services.AddPartners(keyRing);
 
 var app = builder.Build();
 
@@ -48,6 +56,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMiddleware<BodyLimit>(settings.Http.MaxRequestBodyBytes);
 app.UseHttpMetrics();
+app.UsePartnerSignatures();
 
 app.MapHealth();
 foreach (var module in app.Services.GetServices<IEndpointModule>()) module.Map(app);

@@ -16,12 +16,14 @@ namespace Steller.Api.Tests;
 public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096, bool withTestEndpoints = true) : WebApplicationFactory<Program>
 {
     public LogCapture Logs { get; } = new();
+    public static readonly string MasterKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Database:ConnectionString", db.ConnectionString);
         builder.UseSetting("Http:MaxRequestBodyBytes", maxBodyBytes.ToString());
         builder.UseSetting("Projections:RetryDelayMilliseconds", "50");
+        builder.UseSetting("Security:MasterKey", MasterKey); // never the Development key file from a test
         builder.ConfigureLogging(l => l.AddProvider(Logs));
         if (withTestEndpoints) builder.ConfigureTestServices(s => s.AddSingleton<IEndpointModule, EchoEndpoints>());
     }
@@ -40,12 +42,17 @@ public sealed class EchoEndpoints : IEndpointModule
 {
     public sealed record EchoRequest(string Name, int Count);
 
-    public void Map(IEndpointRouteBuilder app) =>
+    public void Map(IEndpointRouteBuilder app)
+    {
         app.MapPost("/test/echo", (EchoRequest request, ILogger<EchoEndpoints> log) =>
         {
             log.LogInformation("Echoing {Name}", request.Name);
             return Results.Ok(request);
         });
+        // Behind the partner signature check: signed requests with a body.
+        app.MapPost("/v1/test/echo", (EchoRequest request, Steller.Api.Partners.AuthenticatedPartner partner) =>
+            Results.Ok(new { partner.PartnerId, request.Name, request.Count }));
+    }
 }
 
 public sealed class LogCapture : ILoggerProvider
