@@ -90,7 +90,7 @@ public sealed class AdminPartnerEndpoints : IEndpointModule
     public static IResult Refused(DomainError error) => error.Code switch
     {
         "partner_not_found" or "api_key_not_found" => Problems.Result(404, error.Code, error.Message),
-        "partner_exists" or "api_key_exists" or "partner_suspended" => Problems.Result(409, error.Code, error.Message),
+        "partner_exists" or "api_key_exists" or "partner_suspended" or "concurrency_conflict" => Problems.Result(409, error.Code, error.Message),
         _ => Problems.Result(400, error.Code, error.Message),
     };
 }

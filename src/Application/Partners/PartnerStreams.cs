@@ -23,7 +23,10 @@ public sealed record PartnerOutcome(Partner State, DomainError? Error, StreamRev
 /// </summary>
 public sealed class PartnerStreams(IEventStore store, EventTypeRegistry registry, IClock clock)
 {
-    public const int MaxAttempts = 5;
+    public const int MaxAttempts = 8;
+
+    /// <summary>What a command gets when other writers kept winning the race for the stream: retry later (409).</summary>
+    public static readonly DomainError ConcurrencyConflict = new("concurrency_conflict", "The partner kept changing while this command was decided; try again.");
 
     public IClock Clock => clock;
 
@@ -60,9 +63,11 @@ public sealed class PartnerStreams(IEventStore store, EventTypeRegistry registry
                 var result = await store.Append(Partner.StreamName(partnerId), ExpectedRevision.After(revision), events, ct);
                 return new PartnerOutcome(decision.Events.Aggregate(state, Partner.Evolve), null, result.CurrentRevision);
             }
-            catch (WrongExpectedRevisionException) when (attempt < MaxAttempts)
+            catch (WrongExpectedRevisionException)
             {
-                // Someone appended in between: decide again on the newer state.
+                // Someone appended in between: decide again on the newer state, after a short jittered pause.
+                if (attempt == MaxAttempts) return new PartnerOutcome(state, ConcurrencyConflict, revision);
+                await Task.Delay(Random.Shared.Next(1, 5 * attempt), ct);
             }
         }
     }

@@ -111,6 +111,19 @@ public sealed class PartnerAdminTests
         metadata.GetProperty("actor").GetString().Should().Be("admin");
     }
 
+    [Test]
+    public async Task concurrent_commands_on_one_partner_are_re_decided_not_lost()
+    {
+        (await client.PostAsJsonAsync("/admin/partners", new { partnerId = "busy-co", name = "Busy", contactEmail = "x@busy.test" })).EnsureSuccessStatusCode();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => client.PostAsync("/admin/partners/busy-co/api-keys", null)));
+
+        responses.Select(r => (int)r.StatusCode).Should().OnlyContain(s => s == 201 || s == 409, "a lost race is re-decided or a clean 409, never a 500");
+        var issued = responses.Count(r => r.StatusCode == HttpStatusCode.Created);
+        issued.Should().BeGreaterThan(0);
+        var partner = await client.GetFromJsonAsync<JsonElement>("/admin/partners/busy-co");
+        partner.GetProperty("apiKeys").GetArrayLength().Should().Be(issued, "every key reported as issued is in the stream");
+    }
+
     private static async Task Expect(HttpResponseMessage response, HttpStatusCode status, string code)
     {
         var body = await response.Content.ReadAsStringAsync();
