@@ -26,6 +26,8 @@ fi
 echo "steller: building..." >&2
 dotnet build src/Api/Steller.Api.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+# Development without Security:MasterKey: the API generates its master key once into this git-ignored file.
+export STELLER__SECURITY__MASTERKEYFILE="${STELLER__SECURITY__MASTERKEYFILE:-$PWD/.steller/master.key}"
 (cd src/Api/bin/Release/net10.0 && exec dotnet Steller.Api.dll --urls "http://127.0.0.1:$PORT") &
 API_PID=$!
 

@@ -14,6 +14,12 @@ steller_pg_up pg-test "$TEST_PG_PORT" fast || { echo "0 passed, 1 failed, 0 skip
 export STELLER_TEST_DATABASE="Host=127.0.0.1;Port=$TEST_PG_PORT;Username=steller;Database=postgres"
 export STELLER_ESDB_CONNECTION="${STELLER_ESDB_CONNECTION:-}"
 
+# Non-.NET helpers some tests drive (an RFC 9421 signer from npm). Without node those tests report Ignored.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  npm ci --prefix tests/tools --no-audit --no-fund --loglevel=error >/dev/null 2>&1 \
+    || echo "steller: 'npm ci --prefix tests/tools' failed; the npm interoperability test will be ignored" >&2
+fi
+
 log=$(mktemp)
 echo "steller: building..." >&2
 if ! dotnet build Steller.sln -c Release -nologo -v quiet -clp:ErrorsOnly > "$log" 2>&1; then

@@ -3,11 +3,13 @@ using Prometheus;
 using Scalar.AspNetCore;
 using Steller.Api.Health;
 using Steller.Api.Http;
+using Steller.Api.Partners;
 using Steller.Infrastructure;
 using Quartz;
 using Steller.Application;
 using Steller.Infrastructure.Configuration;
 using Steller.Infrastructure.Jobs;
+using Steller.Infrastructure.Crypto;
 using Steller.Infrastructure.Postgres;
 using Steller.Projections.Engine;
 
@@ -15,7 +17,12 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddEnvironmentVariables("STELLER__");
 
 StellerSettings settings;
-try { settings = StellerSettings.Load(builder.Configuration); }
+AesGcmKeyRing keyRing;
+try
+{
+    settings = StellerSettings.Load(builder.Configuration);
+    keyRing = KeyRingSettings.Load(builder.Configuration, builder.Environment.IsDevelopment());
+}
 catch (ConfigurationException e)
 {
     Console.Error.WriteLine($"steller: configuration error: {e.Message}");
@@ -42,6 +49,7 @@ builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Wallets.WalletEndpoints>();
 builder.Services.AddStellerProjections();
 builder.Services.AddProjectionRunner();
+builder.Services.AddPartners(keyRing);
 
 var app = builder.Build();
 // Quartz logs through a static provider; point it at this host's logger factory (a second host in one
@@ -61,6 +69,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMiddleware<BodyLimit>(settings.Http.MaxRequestBodyBytes);
 app.UseHttpMetrics();
+app.UsePartnerSignatures();
 
 app.MapHealth();
 foreach (var module in app.Services.GetServices<IEndpointModule>()) module.Map(app);

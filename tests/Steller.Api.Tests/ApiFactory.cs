@@ -18,12 +18,14 @@ public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096, bool wi
     public LogCapture Logs { get; } = new();
     /// <summary>The API's clock: tests move it (hold expiry).</summary>
     public TestClock Clock { get; } = new();
+    public static readonly string MasterKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Database:ConnectionString", db.ConnectionString);
         builder.UseSetting("Http:MaxRequestBodyBytes", maxBodyBytes.ToString());
         builder.UseSetting("Projections:RetryDelayMilliseconds", "50");
+        builder.UseSetting("Security:MasterKey", MasterKey); // never the Development key file from a test
         builder.ConfigureLogging(l => l.AddProvider(Logs));
         builder.ConfigureTestServices(s =>
         {
@@ -46,12 +48,17 @@ public sealed class EchoEndpoints : IEndpointModule
 {
     public sealed record EchoRequest(string Name, int Count);
 
-    public void Map(IEndpointRouteBuilder app) =>
+    public void Map(IEndpointRouteBuilder app)
+    {
         app.MapPost("/test/echo", (EchoRequest request, ILogger<EchoEndpoints> log) =>
         {
             log.LogInformation("Echoing {Name}", request.Name);
             return Results.Ok(request);
         });
+        // Behind the partner signature check: signed requests with a body.
+        app.MapPost("/v1/test/echo", (EchoRequest request, Steller.Api.Partners.AuthenticatedPartner partner) =>
+            Results.Ok(new { partner.PartnerId, request.Name, request.Count }));
+    }
 }
 
 public sealed class TestClock : Steller.Application.Time.IClock

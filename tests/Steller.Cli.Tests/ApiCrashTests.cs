@@ -18,12 +18,17 @@ public sealed class ApiCrashTests
     public async Task killing_the_api_during_holds_and_captures_loses_and_doubles_nothing_it_accepted()
     {
         await using var db = await TestDatabase.Create("apikill");
-        var env = new Dictionary<string, string?> { ["STELLER__Database__ConnectionString"] = db.ConnectionString };
+        var env = new Dictionary<string, string?>
+        {
+            ["STELLER__Database__ConnectionString"] = db.ConnectionString,
+            ["STELLER__Security__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+        };
         const string partner = "crashp";
 
         var api = await StartApi(env);
         using var http = new HttpClient { BaseAddress = api.Url, Timeout = TimeSpan.FromSeconds(10) };
         Admin.Authorize(http, db);
+        (await http.PostAsJsonAsync("/admin/partners", new { partnerId = partner, name = "Crash test", contactEmail = "ops@example.com" })).EnsureSuccessStatusCode();
         (await http.PostAsJsonAsync($"/admin/partners/{partner}/wallets", new { currency = "EUR" })).EnsureSuccessStatusCode();
         var deposit = new HttpRequestMessage(HttpMethod.Post, $"/admin/partners/{partner}/wallets/EUR/deposits") { Content = JsonContent.Create(new { amount = 1_000_000, reference = "seed" }) };
         deposit.Headers.Add("Idempotency-Key", "seed");

@@ -1,4 +1,5 @@
 using Steller.Api.Http;
+using Steller.Application.Partners;
 using Steller.Application.Time;
 using Steller.Application.Wallets;
 using Steller.Domain;
@@ -25,12 +26,14 @@ public sealed class WalletEndpoints : IEndpointModule
     {
         var wallets = AdminWalletGroup.Map(app).WithTags("Wallets (admin)");
 
-        wallets.MapPost("/", async (string partnerId, OpenWalletRequest body, HttpContext http, WalletCommands commands, IClock clock) =>
+        wallets.MapPost("/", async (string partnerId, OpenWalletRequest body, HttpContext http, WalletCommands commands, PartnerStreams partners, IClock clock) =>
         {
             var errors = new FieldErrors()
-                .Check(WalletCommands.IsValidPartnerId(partnerId), "partnerId", "letters, digits, '_' or '-', at most 64")
+                .Check(WalletCommands.IsValidPartnerId(partnerId), "partnerId", PartnerIdRule)
                 .Check(Currency.TryParse(body.Currency, out _), "currency", "an ISO 4217 code such as EUR");
             if (errors.Any) return errors.Problem();
+            if (!(await partners.Load(partnerId)).State.Exists)
+                return Problems.Result(404, "partner_not_found", $"No partner '{partnerId}': onboard it first (POST /admin/partners).");
             var outcome = await commands.Execute(partnerId, body.Currency!, new OpenWallet(partnerId, body.Currency!), RequestMetadata.For(http, clock));
             return WalletResults.Respond(http, outcome, WalletView.Of);
         }).WithSummary("Open the partner's wallet in a currency (idempotent).");
@@ -88,13 +91,16 @@ public sealed class WalletEndpoints : IEndpointModule
             return WalletResults.Respond(http, outcome, WalletView.Of);
         }).WithSummary("Let available funds go down to minus this limit.");
 
-        wallets.MapPost("/{currency}/transfers", async (string partnerId, string currency, TransferRequest body, HttpContext http, WalletCommands commands, IClock clock) =>
+        wallets.MapPost("/{currency}/transfers", async (string partnerId, string currency, TransferRequest body, HttpContext http, WalletCommands commands, PartnerStreams partners, IClock clock) =>
         {
             var errors = Target(partnerId, currency)
                 .Check(IsTransferId(body.TransferId), "transferId", "required: 1–100 characters of letters, digits, '_', '-', '.', ':'")
                 .Check(WalletCommands.IsValidPartnerId(body.ToPartnerId) && body.ToPartnerId != partnerId, "toPartnerId", "another partner's id")
                 .Check(body.Amount is > 0, "amount", "a positive whole number of minor units");
             if (errors.Any) return errors.Problem();
+            // Agency funding only: the receiving partner must be a sub-partner of this one.
+            if ((await partners.Load(body.ToPartnerId!)).State.ParentPartnerId != partnerId)
+                return Problems.Result(422, "not_a_sub_partner", $"Partner {body.ToPartnerId} is not a sub-partner of {partnerId}; wallet transfers go from an agency to its own partners.");
             var (target, _) = await commands.Load(body.ToPartnerId!, currency);
             if (!target.IsOpen) return Problems.Result(404, "wallet_not_found", $"Partner {body.ToPartnerId} has no {currency} wallet.");
             var metadata = RequestMetadata.For(http, clock);
@@ -136,8 +142,10 @@ public sealed class WalletEndpoints : IEndpointModule
         return WalletResults.Respond(http, outcome, (w, r) => new TransferView(key, kind, body.Amount.Value, WalletView.Of(w, r)));
     }
 
+    private const string PartnerIdRule = "1–64 of a-z, 0-9 and '-', not starting with '-'";
+
     private static FieldErrors Target(string partnerId, string currency) => new FieldErrors()
-        .Check(WalletCommands.IsValidPartnerId(partnerId), "partnerId", "letters, digits, '_' or '-', at most 64")
+        .Check(WalletCommands.IsValidPartnerId(partnerId), "partnerId", PartnerIdRule)
         .Check(Currency.TryParse(currency, out _), "currency", "an ISO 4217 code such as EUR");
 
     private static bool IsTransferId(string? id) =>

@@ -16,9 +16,8 @@ public sealed class WalletCommands(IEventStore store, EventTypeRegistry registry
 
     public static string StreamId(string partnerId, string currency) => $"wallet-{partnerId}-{currency}";
 
-    /// <summary>Partner ids are stream-name safe: letters, digits, '_' and '-', 1–64 characters.</summary>
-    public static bool IsValidPartnerId(string? id) =>
-        id is { Length: > 0 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
+    /// <summary>The partner id rule of the partner aggregate (one rule for every stream named after a partner).</summary>
+    public static bool IsValidPartnerId(string? id) => Domain.Partners.Partner.IsValidId(id);
 
     public Task<CommandOutcome<Wallet>> Execute(string partnerId, string currency, IWalletCommand command, EventMetadata metadata, CancellationToken ct = default) =>
         commands.Execute(StreamId(partnerId, currency), s => Wallet.Decide(command, s), metadata, ct);

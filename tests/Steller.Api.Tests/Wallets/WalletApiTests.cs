@@ -146,6 +146,14 @@ public sealed class WalletApiTests
     }
 
     [Test]
+    public async Task a_wallet_cannot_be_opened_for_a_partner_that_was_never_onboarded()
+    {
+        var response = await client.PostAsJsonAsync("/admin/partners/ghost-partner/wallets", new { currency = "EUR" });
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be("partner_not_found");
+    }
+
+    [Test]
     public async Task a_wallet_that_does_not_exist_is_a_404()
     {
         var response = await client.PostAsJsonAsync("/admin/partners/nobody/wallets/EUR/holds", new { transferId = "h", amount = 1 });
@@ -167,7 +175,11 @@ public sealed class WalletApiTests
     public async Task a_transfer_between_wallets_debits_one_credits_the_other_and_is_idempotent()
     {
         var parent = await FundedWallet(100_00);
-        var child = await FundedWallet(0);
+        var child = await FundedWallet(0, parent);
+        var stranger = await FundedWallet(0);
+        var refused = await client.PostAsJsonAsync($"/admin/partners/{parent}/wallets/EUR/transfers", new { transferId = "fund-stranger", toPartnerId = stranger, amount = 1_00 });
+        refused.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be("not_a_sub_partner");
         for (var i = 0; i < 2; i++)
         {
             var r = await client.PostAsJsonAsync($"/admin/partners/{parent}/wallets/EUR/transfers", new { transferId = "fund-child-1", toPartnerId = child, amount = 30_00 });
@@ -204,9 +216,11 @@ public sealed class WalletApiTests
 
     // ---- helpers ----
 
-    private async Task<string> FundedWallet(long amount)
+    private async Task<string> FundedWallet(long amount, string? parent = null)
     {
         var partner = $"p{Guid.NewGuid():N}"[..12];
+        (await client.PostAsJsonAsync("/admin/partners", new { partnerId = partner, name = "Test partner", contactEmail = "ops@example.com", parentPartnerId = parent }))
+            .IsSuccessStatusCode.Should().BeTrue();
         (await client.PostAsJsonAsync($"/admin/partners/{partner}/wallets", new { currency = "EUR" })).StatusCode.Should().Be(HttpStatusCode.Created);
         if (amount > 0) (await Deposit(partner, $"seed-{partner}", amount, "seed")).StatusCode.Should().Be(HttpStatusCode.Created);
         return partner;

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Steller.Api.Http;
+using Steller.Api.Partners.Signing;
+using Steller.Application.Crypto;
+using Steller.Application.Partners;
+using Steller.Application.Partners.AuthenticatingRequests;
+using Steller.Application.Partners.IssuingApiKey;
+using Steller.Application.Partners.OnboardingPartner;
+using Steller.Application.Partners.ReactivatingPartner;
+using Steller.Application.Partners.RevokingApiKey;
+using Steller.Application.Partners.SettingIpAllowlist;
+using Steller.Application.Partners.SettingMargin;
+using Steller.Application.Partners.SuspendingPartner;
+using Steller.Application.Serialization;
+using Steller.Domain.Partners;
+using Steller.Infrastructure.Postgres;
+
+namespace Steller.Api.Partners;
+
+public static class PartnerRegistration
+{
+    /// <summary>Partners: the key ring, the use cases, the admin and partner endpoints, signed-request verification.</summary>
+    public static IServiceCollection AddPartners(this IServiceCollection services, IKeyRing keyRing)
+    {
+        services.AddSingleton(keyRing);
+        services.TryAddSingleton(_ => new EventTypeRegistry().AddAssembly(typeof(IPartnerEvent).Assembly));
+        services.AddSingleton<PartnerStreams>();
+        services.AddSingleton<OnboardPartnerHandler>();
+        services.AddSingleton<IssueApiKeyHandler>();
+        services.AddSingleton<RevokeApiKeyHandler>();
+        services.AddSingleton<SetMarginHandler>();
+        services.AddSingleton<SetIpAllowlistHandler>();
+        services.AddSingleton<SuspendPartnerHandler>();
+        services.AddSingleton<ReactivatePartnerHandler>();
+        services.AddSingleton<ApiKeyResolver>();
+        services.AddSingleton<INonceLedger, PostgresNonceLedger>();
+        services.AddHostedService<NoncePruner>();
+        services.AddSingleton<IEndpointModule, AdminPartnerEndpoints>();
+        services.AddSingleton<IEndpointModule, PartnerApiEndpoints>();
+        return services;
+    }
+
+    /// <summary>Every /v1 request must carry a valid RFC 9421 signature before it reaches an endpoint.</summary>
+    public static IApplicationBuilder UsePartnerSignatures(this IApplicationBuilder app) =>
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/v1"), v1 => v1.UseMiddleware<PartnerSignatures>());
+}
+
+/// <summary>Forgets expired signature nonces once a minute (any node may do it; the delete is idempotent).</summary>
+public sealed class NoncePruner(INonceLedger nonces, ILogger<NoncePruner> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try { await nonces.Prune(stoppingToken); }
+            catch (Exception e) when (e is not OperationCanceledException) { logger.LogWarning("Pruning signature nonces failed: {Error}", e.Message); }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System.Security.Cryptography;
+using System.Text;
+using Steller.Application.Crypto;
+using Steller.Domain.Partners;
+
+namespace Steller.Application.Partners.IssuingApiKey;
+
+/// <summary>The one and only time the secret is seen: it is stored encrypted and never shown again.</summary>
+public sealed record IssuedApiKey(string KeyId, string Secret);
+
+/// <summary>
+/// Issues an API key: key id <c>pk_{partnerId}_{random}</c> (the partner id inside lets a request's key be resolved with
+/// one stream read) and secret <c>sk_</c> + 32 random bytes base64url. The secret is sealed by the key ring (bound to
+/// the key id) before it enters the event.
+/// </summary>
+public sealed class IssueApiKeyHandler(PartnerStreams partners, IKeyRing keyRing)
+{
+    public const string KeyPrefix = "pk_", SecretPrefix = "sk_";
+
+    public async Task<(PartnerOutcome Outcome, IssuedApiKey? Key)> Handle(string partnerId, CommandContext context, CancellationToken ct = default)
+    {
+        var keyId = $"{KeyPrefix}{partnerId}_{RandomIds.Base32(20)}";
+        var secret = SecretPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+        var sealedSecret = keyRing.Encrypt(Encoding.UTF8.GetBytes(secret), keyId);
+        var command = new IssueApiKey(keyId, sealedSecret.KeyId, sealedSecret.BlobBase64, partners.Clock.UtcNow);
+        var outcome = await partners.Execute(partnerId, s => Partner.Decide(command, s), context, eventIdSeed: keyId, ct);
+        return (outcome, outcome.Succeeded ? new IssuedApiKey(keyId, secret) : null);
+    }
+
+    /// <summary>The partner id a key id names, or null when it is not shaped like one of ours.</summary>
+    public static string? PartnerIdOf(string? keyId)
+    {
+        if (keyId is null || !keyId.StartsWith(KeyPrefix, StringComparison.Ordinal)) return null;
+        var last = keyId.LastIndexOf('_');
+        if (last <= KeyPrefix.Length) return null;
+        var partnerId = keyId[KeyPrefix.Length..last];
+        return Partner.IsValidId(partnerId) ? partnerId : null;
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
