@@ -1,5 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Steller.Application.Serialization;
+using Steller.Projections.Ledger;
 using Steller.Projections.Streams;
+using Steller.Projections.Wallets;
+using Steller.Projections.Wallets.Statements;
+using Steller.Projections.Wallets.Balances;
 
 namespace Steller.Projections.Engine;
 
@@ -13,6 +19,13 @@ public static class ProjectionRegistration
         services.AddSingleton<ProjectionStatusReader>();
         services.AddSingleton(sp => sp.GetRequiredService<Infrastructure.Configuration.StellerSettings>().Projections);
         services.AddSingleton<IProjection, StreamStatsProjection>();
+        services.AddSingleton<IProjection, LedgerProjection>();
+        // Ledger queries and the replay/audit that folds the event store (used by the CLI and the admin API).
+        services.TryAddSingleton(_ => WalletStreams.CreateRegistry());
+        services.AddSingleton<LedgerReplay>();
+        services.AddSingleton<LedgerAudit>();
+        services.AddSingleton<WalletBalancesQuery>();
+        services.AddSingleton<WalletStatementQuery>();
         return services;
     }
 
