@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Json;
 using Prometheus;
 using Scalar.AspNetCore;
+using Steller.Api.Admin;
 using Steller.Api.Health;
 using Steller.Api.Http;
 using Steller.Infrastructure;
@@ -32,6 +33,7 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
 builder.Services.AddStellerStorage(settings);
 builder.Services.AddStellerProjections();
 builder.Services.AddProjectionRunner();
+builder.Services.AddStellerAdmin();
 
 var app = builder.Build();
 
@@ -48,6 +50,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseMiddleware<BodyLimit>(settings.Http.MaxRequestBodyBytes);
 app.UseHttpMetrics();
+app.UseStellerAdmin();
 
 app.MapHealth();
 foreach (var module in app.Services.GetServices<IEndpointModule>()) module.Map(app);
