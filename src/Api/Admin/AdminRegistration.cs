@@ -10,6 +10,7 @@ public static class AdminRegistration
     {
         services.AddAuthentication().AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AdminBearerHandler>(AdminBearerHandler.Scheme, null);
         services.AddAuthorization();
+        services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", AdminOpenApi.Configure);
         services.AddSingleton<AdminTokens>();
         services.AddSingleton<AdminAuditLog>();
         services.AddSingleton<IEndpointModule, AdminAuditEndpoints>();
