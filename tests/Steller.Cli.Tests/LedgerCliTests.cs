@@ -103,6 +103,8 @@ public sealed class LedgerCliTests
             try { return (await http.GetAsync("/health/live")).IsSuccessStatusCode; }
             catch (HttpRequestException) { return false; }
         }, TimeSpan.FromSeconds(60), "the API is up");
+        await Eventually.True(async () => await Get(http, "/admin/partners/p1/wallets", token) != HttpStatusCode.ServiceUnavailable,
+            TimeSpan.FromSeconds(30), "the ledger read model exists (503 read_model_unavailable until the projection first runs)");
 
         (await Get(http, "/admin/partners/p1/wallets", token)).Should().Be(HttpStatusCode.OK);
         (await Get(http, "/admin/audit", token)).Should().Be(HttpStatusCode.Forbidden, "finance may not read the audit");

@@ -2,6 +2,7 @@ using System.Text;
 using Steller.Api.Admin;
 using Steller.Api.Http;
 using Steller.Domain;
+using Steller.Projections.Wallets;
 using Steller.Projections.Wallets.Balances;
 using Steller.Projections.Wallets.Statements;
 
@@ -21,11 +22,21 @@ public sealed record WalletList(string PartnerId, IReadOnlyList<WalletBalance> W
 /// </summary>
 public static class WalletHttp
 {
-    public static async Task<IResult> List(string partnerId, WalletBalancesQuery wallets, CancellationToken ct) =>
-        Results.Ok(new WalletList(partnerId, await wallets.ForPartner(partnerId, ct)));
+    public static async Task<IResult> List(string partnerId, WalletBalancesQuery wallets, CancellationToken ct)
+    {
+        try { return Results.Ok(new WalletList(partnerId, await wallets.ForPartner(partnerId, ct))); }
+        catch (ReadModelNotReadyException e) { return NotReady(e); }
+    }
 
     /// <summary>JSON cursor pages, or with Accept: text/csv the whole range streamed (from inclusive, to exclusive).</summary>
     public static async Task<IResult> Statement(HttpContext context, string partnerId, string currency, string? from, string? to, string? limit, string? after,
+        WalletBalancesQuery wallets, WalletStatementQuery statements, CancellationToken ct)
+    {
+        try { return await StatementOrThrow(context, partnerId, currency, from, to, limit, after, wallets, statements, ct); }
+        catch (ReadModelNotReadyException e) { return NotReady(e); }
+    }
+
+    private static async Task<IResult> StatementOrThrow(HttpContext context, string partnerId, string currency, string? from, string? to, string? limit, string? after,
         WalletBalancesQuery wallets, WalletStatementQuery statements, CancellationToken ct)
     {
         if (!Currency.TryParse(currency, out _))
@@ -48,6 +59,10 @@ public static class WalletHttp
         var page = await statements.Page(partnerId, currency, fromAt, toAt, count, cursor, ct);
         return page is null ? NoWallet(currency) : Results.Ok(page);
     }
+
+    /// <summary>503 read_model_unavailable with Retry-After: the projection has not built the read model on this database yet.</summary>
+    private static IResult NotReady(ReadModelNotReadyException e) =>
+        Problems.Result(503, "read_model_unavailable", e.Message, new Dictionary<string, object?> { ["retryAfterSeconds"] = 1 });
 
     private static bool WantsCsv(HttpRequest request) =>
         request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase));

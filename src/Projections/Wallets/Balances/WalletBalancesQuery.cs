@@ -36,15 +36,23 @@ public sealed class WalletBalancesQuery(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<WalletBalance>> ForPartner(string partnerId, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<WalletBalance>(new CommandDefinition(
-            $"{Select} where partner_id = @partnerId order by currency", new { partnerId }, cancellationToken: ct))).ToList();
+        try
+        {
+            return (await conn.QueryAsync<WalletBalance>(new CommandDefinition(
+                $"{Select} where partner_id = @partnerId order by currency", new { partnerId }, cancellationToken: ct))).ToList();
+        }
+        catch (Exception e) when (ReadModelNotReadyException.Is(e)) { throw new ReadModelNotReadyException("read.wallet_balances", e); }
     }
 
     /// <summary>One wallet, or null when the partner has no wallet in this currency.</summary>
     public async Task<WalletBalance?> One(string partnerId, string currency, CancellationToken ct = default)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.QuerySingleOrDefaultAsync<WalletBalance>(new CommandDefinition(
-            $"{Select} where partner_id = @partnerId and currency = @currency", new { partnerId, currency }, cancellationToken: ct));
+        try
+        {
+            return await conn.QuerySingleOrDefaultAsync<WalletBalance>(new CommandDefinition(
+                $"{Select} where partner_id = @partnerId and currency = @currency", new { partnerId, currency }, cancellationToken: ct));
+        }
+        catch (Exception e) when (ReadModelNotReadyException.Is(e)) { throw new ReadModelNotReadyException("read.wallet_balances", e); }
     }
 }
