@@ -88,6 +88,7 @@ public static class LedgerCommand
             if (!TryAsOf(parse.GetValue(asOf), out var instant)) return UsageError;
             await using var services = CliHost.Build();
             if (services is null) return CliHost.ConfigurationError;
+            await services.GetRequiredService<Migrator>().Migrate(ct);
             var replay = services.GetRequiredService<LedgerReplay>();
             var snapshot = await WithProgress("replaying the ledger", p => replay.Fold(instant, null, p, ct));
             var only = parse.GetValue(partner);
@@ -105,7 +106,9 @@ public static class LedgerCommand
                 AnsiConsole.Write(platform);
             }
             Console.WriteLine($"As of {(instant ?? DateTimeOffset.UtcNow):O}: {snapshot.WalletEvents:N0} wallet events of {snapshot.EventsRead:N0} read.");
-            return 0;
+            foreach (var f in snapshot.Faults)
+                Console.WriteLine($"FAULT {f.StreamId} revision {f.Revision} ({f.Type} at {f.Position}): {f.Error}; the rest of the stream is left out.");
+            return snapshot.Faults.Count == 0 ? 0 : DriftFound;
         });
         return command;
     }

@@ -54,6 +54,11 @@ public sealed class LedgerAudit(LedgerReplay replay, NpgsqlDataSource dataSource
         var snapshot = await replay.Fold(asOf, upTo, progress, ct);
         var drifts = new List<LedgerDrift>();
 
+        foreach (var f in snapshot.Faults)
+            drifts.Add(new LedgerDrift(Accounts.Wallet(WalletStreams.TryParse(f.StreamId, out var p, out var c) ? p : f.StreamId, c), "stream",
+                "foldable", $"revision {f.Revision}",
+                $"{f.StreamId} revision {f.Revision} ({f.Type} at {f.Position}) {f.Error}; the rest of the stream is left out of the replay."));
+
         var currencies = snapshot.CurrencyTotals.Select(t => new CurrencyTotal(t.Key, t.Value, t.Value == 0)).ToList();
         foreach (var c in currencies.Where(c => !c.Balanced))
             drifts.Add(new LedgerDrift($"*:{c.Currency}", "sum", "0", c.Sum.ToString(), $"The accounts in {c.Currency} sum to {c.Sum}, not zero."));

@@ -8,6 +8,9 @@ namespace Steller.Projections.Ledger;
 /// <summary>Progress of a replay, reported after each page of the log.</summary>
 public sealed record ReplayProgress(long EventsRead, long? Total, double EventsPerSecond);
 
+/// <summary>A stored wallet event the replay could not fold (unreadable, or impossible in its wallet's state).</summary>
+public sealed record ReplayFault(string StreamId, long Revision, string Position, string Type, string Error);
+
 /// <summary>One wallet as the event store says it is.</summary>
 public sealed record ReplayedWallet(string StreamId, string PartnerId, string Currency, string Account, Wallet State, long Revision);
 
@@ -26,6 +29,8 @@ public sealed class LedgerSnapshot
     /// <summary>The last event folded (Start when none).</summary>
     public LogPosition Position { get; set; } = LogPosition.Start;
     public DateTimeOffset? AsOf { get; init; }
+    /// <summary>Events that could not be read or do not apply to their wallet; the rest of such a stream is left out.</summary>
+    public List<ReplayFault> Faults { get; } = [];
     public LogPosition? UpTo { get; init; }
 
     /// <summary>Sum of all balances per currency: zero when the ledger is balanced.</summary>
@@ -64,9 +69,8 @@ public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
                 if (!WalletStreams.EventTypes.Contains(e.Type) || !WalletStreams.TryParse(e.StreamId, out var partner, out var currency)) continue;
                 if (closed.Contains(e.StreamId)) continue;
                 if (asOf is { } instant && e.Metadata.RecordedAt > instant) { closed.Add(e.StreamId); continue; }
-                if (registry.Deserialize(e.Type, e.Data.Span) is not IWalletEvent walletEvent)
-                    throw new InvalidDataException($"Event {e.EventId} ({e.Type}) at {e.Position} could not be read as a wallet event.");
-                Apply(snapshot, e, walletEvent, partner, currency);
+                if (Read(e) is not { } walletEvent || !Apply(snapshot, e, walletEvent, partner, currency))
+                    closed.Add(e.StreamId); // its later events cannot be folded on a wrong state
             }
             snapshot.Position = position;
             if (total < snapshot.EventsRead) total = snapshot.EventsRead;
@@ -76,16 +80,32 @@ public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
         return snapshot;
 
         void Report() => progress?.Report(new ReplayProgress(snapshot.EventsRead, total, snapshot.EventsRead / Math.Max(clock.Elapsed.TotalSeconds, 1e-6)));
+
+        IWalletEvent? Read(RecordedEvent e)
+        {
+            try
+            {
+                if (registry.Deserialize(e.Type, e.Data.Span) is IWalletEvent we) return we;
+                snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(), e.Type, "not a wallet event"));
+            }
+            catch (System.Text.Json.JsonException ex)
+            {
+                snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(), e.Type, $"unreadable: {ex.Message}"));
+            }
+            return null;
+        }
     }
 
-    private static void Apply(LedgerSnapshot snapshot, RecordedEvent e, IWalletEvent walletEvent, string partner, string currency)
+    private static bool Apply(LedgerSnapshot snapshot, RecordedEvent e, IWalletEvent walletEvent, string partner, string currency)
     {
         var account = Accounts.Wallet(partner, currency);
         var state = snapshot.Wallets.TryGetValue(e.StreamId, out var w) ? w.State : Wallet.Empty;
         try { state = Wallet.Evolve(state, walletEvent); }
-        catch (Exception ex) when (ex is KeyNotFoundException or ArgumentOutOfRangeException)
+        catch (Exception ex) when (ex is KeyNotFoundException or ArgumentOutOfRangeException or NullReferenceException)
         {
-            throw new InvalidDataException($"Stream {e.StreamId} revision {e.Revision.Value}: {e.Type} does not apply to the wallet's state ({ex.Message}).", ex);
+            snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(), e.Type,
+                $"does not apply to the wallet's state ({ex.GetType().Name}: {ex.Message})"));
+            return false;
         }
         snapshot.Wallets[e.StreamId] = new ReplayedWallet(e.StreamId, partner, currency, account, state, e.Revision.Value);
         snapshot.Balances.TryAdd(account, 0);
@@ -97,5 +117,6 @@ public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
         }
         snapshot.WalletEvents++;
         snapshot.Position = e.Position;
+        return true;
     }
 }

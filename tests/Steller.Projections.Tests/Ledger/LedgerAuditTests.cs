@@ -138,4 +138,25 @@ public sealed class LedgerAuditTests
         report.Drifts.Should().ContainEquivalentOf(new { Account = "*:USD", Field = "sum", Expected = "0", Actual = "-300" });
         report.Drifts.Should().HaveCount(2, "the read model followed the same events, so nothing else differs");
     }
+
+    [Test, CancelAfter(120_000)]
+    public async Task a_stored_event_that_cannot_apply_to_its_wallet_is_reported_and_the_other_wallets_are_still_audited()
+    {
+        await using var h = await ProjectionHarness.Create("ledgerfault");
+        var w = new WalletWriter(h.Store);
+        await Write(w);
+        // A capture of a hold that was never placed: the domain never emits it.
+        var orphan = new HoldCaptured("no-such-hold", 1_00, 0, [new CaptureLeg(Accounts.Revenue("EUR"), 1_00)]);
+        await h.Store.Append("wallet-p2-EUR", Steller.Application.EventStore.ExpectedRevision.Any, [new Steller.Application.EventStore.EventData(
+            Guid.NewGuid(), WalletWriter.Registry.NameOf(typeof(HoldCaptured)), WalletWriter.Registry.Serialize(orphan), Events.Metadata())]);
+        await w.Deposit(P1, "EUR", 1_00);
+
+        var report = await Audit(h).Run(asOf: DateTimeOffset.UtcNow.AddMinutes(1));
+
+        report.Clean.Should().BeFalse();
+        report.Drifts.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Account = Wallet(P2), Field = "stream" });
+        report.Drifts[0].Message.Should().Contain("wallet-p2-EUR").And.Contain("wallet.hold-captured.v1");
+        report.Accounts.Single(a => a.Account == Wallet(P1)).Posted.Should().Be(56_00, "the replay goes on with the other streams");
+        report.Currencies.Should().OnlyContain(c => c.Balanced, "the broken event's postings are left out");
+    }
 }
