@@ -9,8 +9,7 @@ public sealed class AdminAuditEndpoints : IEndpointModule
     public void Map(IEndpointRouteBuilder app) =>
         app.MapAdminGroup().MapGet("/audit", async (string? actor, string? from, string? to, string? limit, string? after, AdminAuditLog log, CancellationToken ct) =>
             {
-                if (!QueryParameters.TryInstant(from, "from", out var fromAt, out var problem)
-                    || !QueryParameters.TryInstant(to, "to", out var toAt, out problem)
+                if (!QueryParameters.TryRange(from, to, out var fromAt, out var toAt, out var problem)
                     || !QueryParameters.TryLimit(limit, 50, 500, out var count, out problem))
                     return problem!;
                 if (!AdminAuditLog.TryDecodeCursor(after, out var afterId)) return QueryParameters.InvalidCursor();

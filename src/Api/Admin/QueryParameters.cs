@@ -21,6 +21,20 @@ public static class QueryParameters
         return false;
     }
 
+    /// <summary>from (inclusive) and to (exclusive) instants; from must come before to.</summary>
+    public static bool TryRange(string? from, string? to, out DateTimeOffset? fromAt, out DateTimeOffset? toAt, out IResult? problem)
+    {
+        toAt = null;
+        if (!TryInstant(from, "from", out fromAt, out problem) || !TryInstant(to, "to", out toAt, out problem)) return false;
+        if (fromAt is { } f && toAt is { } t && f >= t)
+        {
+            problem = Problems.Result(400, "invalid_query", "'from' must be before 'to' (from is inclusive, to exclusive).",
+                new Dictionary<string, object?> { ["parameter"] = "from" });
+            return false;
+        }
+        return true;
+    }
+
     public static bool TryLimit(string? text, int fallback, int max, out int value, out IResult? problem)
     {
         value = fallback;

@@ -41,8 +41,7 @@ public static class WalletHttp
     {
         if (!Currency.TryParse(currency, out _))
             return Problems.Result(400, "invalid_currency", $"'{currency}' is not an ISO 4217 currency code (three capital letters).");
-        if (!QueryParameters.TryInstant(from, "from", out var fromAt, out var problem)
-            || !QueryParameters.TryInstant(to, "to", out var toAt, out problem)
+        if (!QueryParameters.TryRange(from, to, out var fromAt, out var toAt, out var problem)
             || !QueryParameters.TryLimit(limit, WalletStatementQuery.DefaultLimit, WalletStatementQuery.MaxLimit, out var count, out problem))
             return problem!;
         if (!StatementCursor.TryDecode(after, out var cursor)) return QueryParameters.InvalidCursor();

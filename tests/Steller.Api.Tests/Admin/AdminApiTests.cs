@@ -177,7 +177,9 @@ public sealed class AdminApiTests
     [TestCase("/admin/partners/p1/wallets/EUR/statement?after=!!!", 400, "invalid_cursor")]
     [TestCase("/admin/partners/p1/wallets/EUR/statement?after=bm9wZQ", 400, "invalid_cursor")]
     [TestCase("/admin/partners/p9/wallets/EUR/statement", 404, "wallet_not_found")]
+    [TestCase("/admin/partners/p1/wallets/EUR/statement?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", 400, "invalid_query")]
     [TestCase("/admin/audit?limit=100000", 400, "invalid_query")]
+    [TestCase("/admin/audit?from=2026-02-01&to=2026-02-01", 400, "invalid_query")]
     [TestCase("/admin/audit?after=zzz", 400, "invalid_cursor")]
     public async Task bad_input_is_a_4xx_problem_naming_it(string path, int expected, string code)
     {
