@@ -96,7 +96,9 @@ public sealed class LedgerCliTests
         list.Stdout.Should().Contain("alice").And.Contain("finance").And.NotContain(token);
 
         var port = FreePort();
-        using var api = StellerProcess.Api(Env(db), "--urls", $"http://127.0.0.1:{port}");
+        var apiEnv = Env(db);
+        apiEnv["STELLER__Security__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)); // the API needs one outside Development
+        using var api = StellerProcess.Api(apiEnv, "--urls", $"http://127.0.0.1:{port}");
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         await Eventually.True(async () =>
         {
