@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Json;
 using Prometheus;
 using Scalar.AspNetCore;
+using Steller.Api.Admin;
 using Steller.Api.Health;
 using Steller.Api.Http;
 using Steller.Api.Partners;
@@ -50,6 +51,7 @@ builder.Services.AddSingleton<IEndpointModule, Steller.Api.Wallets.WalletEndpoin
 builder.Services.AddStellerProjections();
 builder.Services.AddProjectionRunner();
 builder.Services.AddPartners(keyRing);
+builder.Services.AddStellerAdmin();
 
 var app = builder.Build();
 // Quartz logs through a static provider; point it at this host's logger factory (a second host in one
@@ -70,6 +72,7 @@ app.UseStatusCodePages();
 app.UseMiddleware<BodyLimit>(settings.Http.MaxRequestBodyBytes);
 app.UseHttpMetrics();
 app.UsePartnerSignatures();
+app.UseStellerAdmin();
 
 app.MapHealth();
 foreach (var module in app.Services.GetServices<IEndpointModule>()) module.Map(app);

@@ -9,4 +9,6 @@ if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 200;
 var root = new RootCommand("Steller operator CLI: migrations, projections, audits.");
 root.Subcommands.Add(MigrateCommand.Create());
 root.Subcommands.Add(ProjectionsCommand.Create());
+root.Subcommands.Add(LedgerCommand.Create());
+root.Subcommands.Add(AdminCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -34,6 +34,15 @@ public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096, bool wi
         });
     }
 
+    /// <summary>A client carrying a fresh admin bearer token with <paramref name="role"/> (call after the server started: it has migrated).</summary>
+    public async Task<HttpClient> AdminClient(string role = "admin")
+    {
+        var token = await new Steller.Infrastructure.Admin.AdminTokens(db.DataSource).Create($"test-{role}-{Guid.NewGuid():N}"[..20], role, DateTimeOffset.UtcNow);
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.Token);
+        return client;
+    }
+
     /// <summary>Starts Kestrel on 127.0.0.1 and returns a client for it.</summary>
     public HttpClient StartKestrel()
     {

@@ -1,11 +1,10 @@
+using Steller.Api.Admin;
+
 namespace Steller.Api.Http;
 
 /// <summary>The admin API's single entry point: every admin endpoint module maps its routes under this group.</summary>
 public static class AdminEndpoints
 {
-    /// <summary>
-    /// The <c>/admin</c> route group. Admin authentication and role policies attach HERE (e.g.
-    /// <c>.RequireAuthorization("admin")</c>), once, for every admin route; today the group is open.
-    /// </summary>
-    public static RouteGroupBuilder Group(IEndpointRouteBuilder app) => app.MapGroup("/admin");
+    /// <summary>The <c>/admin</c> route group: a valid admin bearer token is required; endpoints narrow roles with RequireRoles.</summary>
+    public static RouteGroupBuilder Group(IEndpointRouteBuilder app) => app.MapAdminGroup();
 }

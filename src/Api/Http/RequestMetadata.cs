@@ -5,13 +5,16 @@ namespace Steller.Api.Http;
 
 public static class RequestMetadata
 {
-    /// <summary>Event metadata for a command arriving over HTTP: correlation id of the request, the authenticated actor, the clock's time.</summary>
+    /// <summary>Event metadata for an admin command arriving over HTTP: the request's correlation id, the actor, the clock's time.</summary>
     public static EventMetadata For(HttpContext context, IClock clock)
     {
         var correlation = Correlation.Of(context);
-        var actor = context.User.Identity is { IsAuthenticated: true, Name: { } name } ? name : "anonymous";
-        return new EventMetadata(correlation, correlation, Guid.NewGuid(), actor, clock.UtcNow);
+        return new EventMetadata(correlation, correlation, Guid.NewGuid(), AdminActor(context), clock.UtcNow);
     }
+
+    /// <summary>"admin:&lt;token name&gt;" for an authenticated admin token: the actor written on every event an admin causes.</summary>
+    public static string AdminActor(HttpContext context) =>
+        context.User.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name } ? $"admin:{name}" : "admin";
 }
 
 /// <summary>Collects every field error of a request, so one 400 names all of them.</summary>

@@ -1,3 +1,5 @@
+using Steller.Api.Admin;
+using Steller.Infrastructure.Admin;
 using Steller.Api.Http;
 using Steller.Application;
 using Steller.Application.Partners;
@@ -41,7 +43,8 @@ public sealed class AdminPartnerEndpoints : IEndpointModule
                 return Results.Ok(PartnerView.Of(state, revision.Value.Value));
             })
             .WithSummary("A partner: details, status, margin, IP allowlist and API keys (never their secrets).")
-            .Produces<PartnerView>().ProducesProblem(404);
+            .Produces<PartnerView>().ProducesProblem(404)
+            .RequireRoles(AdminRoles.Support, AdminRoles.Finance);
 
         partners.MapPost("/{partnerId}/api-keys", async (string partnerId, IssueApiKeyHandler handler, HttpContext http, CancellationToken ct) =>
             {
@@ -81,7 +84,7 @@ public sealed class AdminPartnerEndpoints : IEndpointModule
     }
 
     private static CommandContext Context(HttpContext http) =>
-        CommandContext.New(Correlation.Of(http), http.User.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name } ? $"admin:{name}" : "admin");
+        CommandContext.New(Correlation.Of(http), RequestMetadata.AdminActor(http));
 
     private static IResult View(PartnerOutcome outcome) =>
         outcome.Succeeded ? Results.Ok(PartnerView.Of(outcome.State, outcome.Revision?.Value ?? -1)) : Refused(outcome.Error!);

@@ -1,4 +1,6 @@
+using Steller.Api.Admin;
 using Steller.Api.Http;
+using Steller.Infrastructure.Admin;
 using Steller.Application.Partners;
 using Steller.Application.Time;
 using Steller.Application.Wallets;
@@ -8,7 +10,8 @@ using Steller.Domain.Ledger;
 namespace Steller.Api.Wallets;
 
 /// <summary>
-/// Admin wallet commands under /admin/partners/{partnerId}/wallets. Money commands are idempotent by transfer id:
+/// Admin wallet commands under /admin/partners/{partnerId}/wallets. Roles: finance moves money (and admin);
+/// opening, freezing and unfreezing are admin-only. Money commands are idempotent by transfer id:
 /// deposits and withdrawals take it from the Idempotency-Key header, holds and transfers from the body.
 /// </summary>
 public sealed class WalletEndpoints : IEndpointModule
@@ -45,15 +48,18 @@ public sealed class WalletEndpoints : IEndpointModule
             if (!wallet.IsOpen) return WalletResults.Problem(WalletErrors.NotOpen);
             http.Response.Headers.ETag = $"\"{revision}\"";
             return Results.Ok(WalletView.Of(wallet, revision));
-        }).WithSummary("The wallet's live balance (from its stream, not a read model). ETag = stream revision.");
+        }).WithSummary("The wallet's live balance (from its stream, not a read model). ETag = stream revision.")
+            .RequireRoles(AdminRoles.Finance, AdminRoles.Support);
 
         wallets.MapPost("/{currency}/deposits", (string partnerId, string currency, MoneyRequest body, HttpContext http, WalletCommands c, IClock clock) =>
             Money(partnerId, currency, body, http, c, clock, (id, amount, reference) => new Deposit(id, amount, reference), "deposit"))
-            .WithSummary("Record money received from outside (bank transfer reference). Requires Idempotency-Key.");
+            .WithSummary("Record money received from outside (bank transfer reference). Requires Idempotency-Key.")
+            .RequireRoles(AdminRoles.Finance);
 
         wallets.MapPost("/{currency}/withdrawals", (string partnerId, string currency, MoneyRequest body, HttpContext http, WalletCommands c, IClock clock) =>
             Money(partnerId, currency, body, http, c, clock, (id, amount, reference) => new Withdraw(id, amount, reference), "withdrawal"))
-            .WithSummary("Pay money out of the wallet. Requires Idempotency-Key.");
+            .WithSummary("Pay money out of the wallet. Requires Idempotency-Key.")
+            .RequireRoles(AdminRoles.Finance);
 
         wallets.MapPost("/{currency}/holds", async (string partnerId, string currency, PlaceHoldRequest body, HttpContext http, WalletCommands commands, IClock clock) =>
         {
@@ -63,7 +69,8 @@ public sealed class WalletEndpoints : IEndpointModule
             if (errors.Any) return errors.Problem();
             var outcome = await commands.Execute(partnerId, currency, new PlaceHold(body.TransferId!, body.Amount!.Value, body.ExpiresAt, body.OrderId, clock.UtcNow), RequestMetadata.For(http, clock));
             return WalletResults.Respond(http, outcome, (w, r) => HoldView.Of(w.Holds[body.TransferId!], w, r));
-        }).WithSummary("Place a hold (first phase of a two-phase transfer). Idempotent by transferId.");
+        }).WithSummary("Place a hold (first phase of a two-phase transfer). Idempotent by transferId.")
+            .RequireRoles(AdminRoles.Finance);
 
         wallets.MapPost("/{currency}/holds/{transferId}/capture", async (string partnerId, string currency, string transferId, CaptureRequest body, HttpContext http, WalletCommands commands, IClock clock) =>
         {
@@ -73,7 +80,8 @@ public sealed class WalletEndpoints : IEndpointModule
             if (errors.Any) return errors.Problem();
             var outcome = await commands.Execute(partnerId, currency, new CaptureHold(transferId, body.Amount!.Value, body.Legs), RequestMetadata.For(http, clock));
             return WalletResults.Respond(http, outcome, (w, r) => HoldView.Of(w.Holds[transferId], w, r));
-        }).WithSummary("Capture all or part of a hold; the rest is released. Legs default to platform revenue.");
+        }).WithSummary("Capture all or part of a hold; the rest is released. Legs default to platform revenue.")
+            .RequireRoles(AdminRoles.Finance);
 
         wallets.MapPost("/{currency}/holds/{transferId}/release", async (string partnerId, string currency, string transferId, ReleaseRequest body, HttpContext http, WalletCommands commands, IClock clock) =>
         {
@@ -81,7 +89,8 @@ public sealed class WalletEndpoints : IEndpointModule
             if (errors.Any) return errors.Problem();
             var outcome = await commands.Execute(partnerId, currency, new ReleaseHold(transferId, body.Reason ?? "released"), RequestMetadata.For(http, clock));
             return WalletResults.Respond(http, outcome, (w, r) => HoldView.Of(w.Holds[transferId], w, r));
-        }).WithSummary("Release a hold: nothing is posted. Releasing twice is a no-op.");
+        }).WithSummary("Release a hold: nothing is posted. Releasing twice is a no-op.")
+            .RequireRoles(AdminRoles.Finance);
 
         wallets.MapPut("/{currency}/credit-limit", async (string partnerId, string currency, CreditLimitRequest body, HttpContext http, WalletCommands commands, IClock clock) =>
         {
@@ -89,7 +98,8 @@ public sealed class WalletEndpoints : IEndpointModule
             if (errors.Any) return errors.Problem();
             var outcome = await commands.Execute(partnerId, currency, new SetCreditLimit(body.Limit!.Value), RequestMetadata.For(http, clock));
             return WalletResults.Respond(http, outcome, WalletView.Of);
-        }).WithSummary("Let available funds go down to minus this limit.");
+        }).WithSummary("Let available funds go down to minus this limit.")
+            .RequireRoles(AdminRoles.Finance);
 
         wallets.MapPost("/{currency}/transfers", async (string partnerId, string currency, TransferRequest body, HttpContext http, WalletCommands commands, PartnerStreams partners, IClock clock) =>
         {
@@ -112,7 +122,8 @@ public sealed class WalletEndpoints : IEndpointModule
                 if (incoming.Error is { } e) return WalletResults.Problem(e);
             }
             return WalletResults.Respond(http, outcome, (w, r) => new TransferView(body.TransferId!, "transfer-out", body.Amount.Value, WalletView.Of(w, r)));
-        }).WithSummary("Move funds from this wallet to another partner's wallet (agency parent to child). Idempotent by transferId.");
+        }).WithSummary("Move funds from this wallet to another partner's wallet (agency parent to child). Idempotent by transferId.")
+            .RequireRoles(AdminRoles.Finance);
 
         wallets.MapPost("/{currency}/freeze", async (string partnerId, string currency, FreezeRequest body, HttpContext http, WalletCommands commands, IClock clock) =>
         {
@@ -152,8 +163,8 @@ public sealed class WalletEndpoints : IEndpointModule
         id is { Length: > 0 and <= 100 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ':');
 }
 
-/// <summary>The route group of admin wallet commands. Admin authentication attaches here (one place).</summary>
+/// <summary>The route group of admin wallet commands: behind admin bearer tokens (admin-only unless an endpoint names more roles).</summary>
 public static class AdminWalletGroup
 {
-    public static RouteGroupBuilder Map(IEndpointRouteBuilder app) => app.MapGroup("/admin/partners/{partnerId}/wallets");
+    public static RouteGroupBuilder Map(IEndpointRouteBuilder app) => AdminEndpoints.Group(app).MapGroup("/partners/{partnerId}/wallets");
 }

@@ -1,5 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Steller.Application.Serialization;
+using Steller.Projections.Ledger;
 using Steller.Projections.Streams;
+using Steller.Projections.Wallets;
+using Steller.Projections.Wallets.Statements;
+using Steller.Projections.Wallets.Balances;
 
 namespace Steller.Projections.Engine;
 
@@ -15,6 +21,13 @@ public static class ProjectionRegistration
         services.AddSingleton<IProjection, StreamStatsProjection>();
         services.AddSingleton<IProjection, Wallets.OpenHoldsProjection>();
         services.AddSingleton<IProjection, Wallets.TransferCompletion>();
+        services.AddSingleton<IProjection, LedgerProjection>();
+        // Ledger queries and the replay/audit that folds the event store (used by the CLI and the admin API).
+        services.TryAddSingleton(_ => WalletStreams.CreateRegistry());
+        services.AddSingleton<LedgerReplay>();
+        services.AddSingleton<LedgerAudit>();
+        services.AddSingleton<WalletBalancesQuery>();
+        services.AddSingleton<WalletStatementQuery>();
         return services;
     }
 

@@ -26,7 +26,8 @@ public sealed class SignedRequestTests
     {
         db = await TestDatabase.Create("partnersigning", migrate: false);
         factory = new ApiFactory(db);
-        client = factory.StartKestrel();
+        factory.StartKestrel().Dispose();
+        client = await factory.AdminClient();
     }
 
     [OneTimeTearDown]

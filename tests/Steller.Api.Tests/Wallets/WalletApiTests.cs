@@ -25,7 +25,8 @@ public sealed class WalletApiTests
     {
         db = await TestDatabase.Create("wallets", migrate: false);
         factory = new ApiFactory(db);
-        client = factory.StartKestrel();
+        factory.StartKestrel().Dispose();
+        client = await factory.AdminClient();
     }
 
     [OneTimeTearDown]
@@ -143,6 +144,23 @@ public sealed class WalletApiTests
         (await noKey.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("Idempotency-Key", out _).Should().BeTrue();
         (await client.PostAsJsonAsync($"/admin/partners/{partner}/wallets/eur/holds", new { transferId = "x", amount = 1 })).StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await WalletEvents(partner)).Should().HaveCount(before);
+    }
+
+    [Test]
+    public async Task finance_moves_money_support_only_reads_and_nobody_without_a_token_gets_in()
+    {
+        var partner = await FundedWallet(10_00);
+        using var finance = await factory.AdminClient("finance");
+        using var support = await factory.AdminClient("support");
+        using var anonymous = factory.CreateClient();
+
+        (await finance.PostAsJsonAsync($"/admin/partners/{partner}/wallets/EUR/holds", new { transferId = "fin-1", amount = 1_00 })).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await finance.PostAsJsonAsync($"/admin/partners/{partner}/wallets/EUR/freeze", new { reason = "x" })).StatusCode.Should().Be(HttpStatusCode.Forbidden, "freezing is admin-only");
+        (await support.GetAsync($"/admin/partners/{partner}/wallets/EUR")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await support.PostAsJsonAsync($"/admin/partners/{partner}/wallets/EUR/holds", new { transferId = "sup-1", amount = 1_00 })).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await anonymous.PostAsJsonAsync($"/admin/partners/{partner}/wallets/EUR/holds", new { transferId = "anon-1", amount = 1_00 })).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        var events = await WalletEvents(partner);
+        events.OfType<HoldPlaced>().Select(h => h.TransferId).Should().Equal("fin-1");
     }
 
     [Test]

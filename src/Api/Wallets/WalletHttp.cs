@@ -1,0 +1,70 @@
+using System.Text;
+using Steller.Api.Admin;
+using Steller.Api.Http;
+using Steller.Domain;
+using Steller.Projections.Wallets;
+using Steller.Projections.Wallets.Balances;
+using Steller.Projections.Wallets.Statements;
+
+namespace Steller.Api.Wallets;
+
+public sealed record WalletList(string PartnerId, IReadOnlyList<WalletBalance> Wallets);
+
+/// <summary>
+/// HTTP handlers for wallet reads, shared by the admin API (partner id from the route) and the partner API (partner id
+/// from the verified signature). Mapping /v1 takes a few lines once signing exists:
+/// <code>
+/// v1.MapGet("/wallets", (HttpContext ctx, WalletBalancesQuery q, CancellationToken ct) => WalletHttp.List(PartnerOf(ctx), q, ct));
+/// v1.MapGet("/wallets/{currency}/statement", (HttpContext ctx, string currency, string? from, string? to, string? limit, string? after,
+///     WalletBalancesQuery w, WalletStatementQuery s, CancellationToken ct) => WalletHttp.Statement(ctx, PartnerOf(ctx), currency, from, to, limit, after, w, s, ct));
+/// </code>
+/// A partner only ever sees its own wallets: another partner's currency simply answers 404 wallet_not_found.
+/// </summary>
+public static class WalletHttp
+{
+    public static async Task<IResult> List(string partnerId, WalletBalancesQuery wallets, CancellationToken ct)
+    {
+        try { return Results.Ok(new WalletList(partnerId, await wallets.ForPartner(partnerId, ct))); }
+        catch (ReadModelNotReadyException e) { return NotReady(e); }
+    }
+
+    /// <summary>JSON cursor pages, or with Accept: text/csv the whole range streamed (from inclusive, to exclusive).</summary>
+    public static async Task<IResult> Statement(HttpContext context, string partnerId, string currency, string? from, string? to, string? limit, string? after,
+        WalletBalancesQuery wallets, WalletStatementQuery statements, CancellationToken ct)
+    {
+        try { return await StatementOrThrow(context, partnerId, currency, from, to, limit, after, wallets, statements, ct); }
+        catch (ReadModelNotReadyException e) { return NotReady(e); }
+    }
+
+    private static async Task<IResult> StatementOrThrow(HttpContext context, string partnerId, string currency, string? from, string? to, string? limit, string? after,
+        WalletBalancesQuery wallets, WalletStatementQuery statements, CancellationToken ct)
+    {
+        if (!Currency.TryParse(currency, out _))
+            return Problems.Result(400, "invalid_currency", $"'{currency}' is not an ISO 4217 currency code (three capital letters).");
+        if (!QueryParameters.TryRange(from, to, out var fromAt, out var toAt, out var problem)
+            || !QueryParameters.TryLimit(limit, WalletStatementQuery.DefaultLimit, WalletStatementQuery.MaxLimit, out var count, out problem))
+            return problem!;
+        if (!StatementCursor.TryDecode(after, out var cursor)) return QueryParameters.InvalidCursor();
+
+        if (WantsCsv(context.Request))
+        {
+            if (await wallets.One(partnerId, currency, ct) is null) return NoWallet(currency);
+            context.Response.ContentType = "text/csv; charset=utf-8";
+            context.Response.Headers.ContentDisposition = $"attachment; filename=\"statement-{currency}.csv\"";
+            await using var writer = new StreamWriter(context.Response.Body, new UTF8Encoding(false), 16 * 1024);
+            await statements.WriteCsv(partnerId, currency, fromAt, toAt, writer, ct);
+            return Results.Empty;
+        }
+        var page = await statements.Page(partnerId, currency, fromAt, toAt, count, cursor, ct);
+        return page is null ? NoWallet(currency) : Results.Ok(page);
+    }
+
+    /// <summary>503 read_model_unavailable with Retry-After: the projection has not built the read model on this database yet.</summary>
+    private static IResult NotReady(ReadModelNotReadyException e) =>
+        Problems.Result(503, "read_model_unavailable", e.Message, new Dictionary<string, object?> { ["retryAfterSeconds"] = 1 });
+
+    private static bool WantsCsv(HttpRequest request) =>
+        request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase));
+
+    private static IResult NoWallet(string currency) => Problems.Result(404, "wallet_not_found", $"The partner has no wallet in {currency}.");
+}

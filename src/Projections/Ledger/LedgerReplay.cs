@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using Steller.Application.EventStore;
+using Steller.Application.Serialization;
+using Steller.Domain.Ledger;
+
+namespace Steller.Projections.Ledger;
+
+/// <summary>Progress of a replay, reported after each page of the log.</summary>
+public sealed record ReplayProgress(long EventsRead, long? Total, double EventsPerSecond);
+
+/// <summary>A stored wallet event the replay could not fold (unreadable, or impossible in its wallet's state).</summary>
+public sealed record ReplayFault(string StreamId, long Revision, string Position, string Type, string Error);
+
+/// <summary>One wallet as the event store says it is.</summary>
+public sealed record ReplayedWallet(string StreamId, string PartnerId, string Currency, string Account, Wallet State, long Revision);
+
+/// <summary>
+/// The ledger folded straight from the event store: every wallet (through <see cref="Wallet.Evolve"/>) and every
+/// account's balance (credits − debits, through <see cref="Wallet.Postings"/>), platform accounts included.
+/// </summary>
+public sealed class LedgerSnapshot
+{
+    public Dictionary<string, ReplayedWallet> Wallets { get; } = new(StringComparer.Ordinal);
+    /// <summary>Posted balance of every account touched by a posting.</summary>
+    public Dictionary<string, long> Balances { get; } = new(StringComparer.Ordinal);
+    public long EventsRead { get; set; }
+    public long WalletEvents { get; set; }
+    public long Postings { get; set; }
+    /// <summary>The last event folded (Start when none).</summary>
+    public LogPosition Position { get; set; } = LogPosition.Start;
+    public DateTimeOffset? AsOf { get; init; }
+    /// <summary>Events that could not be read or do not apply to their wallet; the rest of such a stream is left out.</summary>
+    public List<ReplayFault> Faults { get; } = [];
+    public LogPosition? UpTo { get; init; }
+
+    /// <summary>Sum of all balances per currency: zero when the ledger is balanced.</summary>
+    public IReadOnlyDictionary<string, long> CurrencyTotals =>
+        Balances.GroupBy(b => Accounts.CurrencyOf(b.Key)).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Sum(b => b.Value), StringComparer.Ordinal);
+}
+
+/// <summary>
+/// Folds every wallet stream from the event store's global log. The one place the ledger is replayed: the
+/// `steller ledger audit|balances` commands and POST /admin/ledger/audit use it.
+/// </summary>
+public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
+{
+    public const int PageSize = 5_000;
+
+    /// <param name="asOf">Leave out events recorded after this instant (per stream: once a stream passes it, the rest of that stream is ignored).</param>
+    /// <param name="upTo">Stop after this log position (inclusive).</param>
+    public async Task<LedgerSnapshot> Fold(DateTimeOffset? asOf = null, LogPosition? upTo = null, IProgress<ReplayProgress>? progress = null,
+        CancellationToken ct = default)
+    {
+        var snapshot = new LedgerSnapshot { AsOf = asOf, UpTo = upTo };
+        var closed = new HashSet<string>(StringComparer.Ordinal); // streams that passed asOf
+        long? total = store is IEventLogStatistics stats ? await stats.CountAfter(LogPosition.Start, ct) : null;
+        var clock = Stopwatch.StartNew();
+        var position = LogPosition.Start;
+        while (true)
+        {
+            var page = await store.ReadAll(position, PageSize, ct);
+            if (page.Count == 0) break;
+            foreach (var e in page)
+            {
+                if (upTo is { } limit && e.Position > limit) { Report(); return snapshot; }
+                snapshot.EventsRead++;
+                position = e.Position;
+                if (!WalletStreams.EventTypes.Contains(e.Type) || !WalletStreams.TryParse(e.StreamId, out var partner, out var currency)) continue;
+                if (closed.Contains(e.StreamId)) continue;
+                if (asOf is { } instant && e.Metadata.RecordedAt > instant) { closed.Add(e.StreamId); continue; }
+                if (Read(e) is not { } walletEvent || !Apply(snapshot, e, walletEvent, partner, currency))
+                    closed.Add(e.StreamId); // its later events cannot be folded on a wrong state
+            }
+            snapshot.Position = position;
+            if (total < snapshot.EventsRead) total = snapshot.EventsRead;
+            Report();
+            if (page.Count < PageSize) break;
+        }
+        return snapshot;
+
+        void Report() => progress?.Report(new ReplayProgress(snapshot.EventsRead, total, snapshot.EventsRead / Math.Max(clock.Elapsed.TotalSeconds, 1e-6)));
+
+        IWalletEvent? Read(RecordedEvent e)
+        {
+            try
+            {
+                if (registry.Deserialize(e.Type, e.Data.Span) is IWalletEvent we) return we;
+                snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(), e.Type, "not a wallet event"));
+            }
+            catch (System.Text.Json.JsonException ex)
+            {
+                snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(), e.Type, $"unreadable: {ex.Message}"));
+            }
+            return null;
+        }
+    }
+
+    private static bool Apply(LedgerSnapshot snapshot, RecordedEvent e, IWalletEvent walletEvent, string partner, string currency)
+    {
+        var account = Accounts.Wallet(partner, currency);
+        var state = snapshot.Wallets.TryGetValue(e.StreamId, out var w) ? w.State : Wallet.Empty;
+        try { state = Wallet.Evolve(state, walletEvent); }
+        catch (Exception ex) when (ex is KeyNotFoundException or ArgumentOutOfRangeException or NullReferenceException)
+        {
+            snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(), e.Type,
+                $"does not apply to the wallet's state ({ex.GetType().Name}: {ex.Message})"));
+            return false;
+        }
+        snapshot.Wallets[e.StreamId] = new ReplayedWallet(e.StreamId, partner, currency, account, state, e.Revision.Value);
+        snapshot.Balances.TryAdd(account, 0);
+        foreach (var p in Wallet.Postings(account, walletEvent))
+        {
+            snapshot.Balances[p.Debit] = snapshot.Balances.GetValueOrDefault(p.Debit) - p.Amount;
+            snapshot.Balances[p.Credit] = snapshot.Balances.GetValueOrDefault(p.Credit) + p.Amount;
+            snapshot.Postings++;
+        }
+        snapshot.WalletEvents++;
+        snapshot.Position = e.Position;
+        return true;
+    }
+}
