@@ -6,6 +6,12 @@ namespace Steller.Client;
 /// <summary>The calling partner as Steller knows it.</summary>
 public sealed record PartnerMe(string PartnerId, string Name, string Status);
 
+/// <summary>Amounts are integer minor units of the wallet's currency.</summary>
+public sealed record Wallet(string PartnerId, string Currency, long Posted, long Pending, long Available, long CreditLimit, bool Frozen);
+public sealed record WalletList(string PartnerId, IReadOnlyList<Wallet> Wallets);
+public sealed record StatementEntry(DateTime RecordedAt, string Kind, string TransferId, string? OrderId, string CounterAccount, long Amount, long BalanceAfter, string? Reference);
+public sealed record StatementPage(Wallet Wallet, IReadOnlyList<StatementEntry> Entries, string? NextCursor);
+
 /// <summary>A refused call: the HTTP status and the problem's stable <see cref="Code"/> (e.g. "signature_expired").</summary>
 public sealed class StellerApiException(int status, string code, string? detail)
     : Exception($"Steller refused the request: {status} {code}{(detail is null ? "" : $" ({detail})")}")
@@ -31,6 +37,34 @@ public sealed class StellerClient(HttpClient http) : IDisposable
         new(new HttpClient(new SigningHandler(keyId, secret, time, inner)) { BaseAddress = baseAddress });
 
     public Task<PartnerMe> GetMe(CancellationToken ct = default) => Send<PartnerMe>(new HttpRequestMessage(HttpMethod.Get, "v1/me"), ct);
+
+    /// <summary>The partner's wallets (from the read model: a command is visible here a moment after it was accepted).</summary>
+    public Task<WalletList> GetWallets(CancellationToken ct = default) => Send<WalletList>(new HttpRequestMessage(HttpMethod.Get, "v1/wallets"), ct);
+
+    /// <summary>One page of a wallet's statement; pass <see cref="StatementPage.NextCursor"/> as <paramref name="after"/> for the next.</summary>
+    public Task<StatementPage> GetStatement(string currency, DateTimeOffset? from = null, DateTimeOffset? to = null, int? limit = null, string? after = null,
+        CancellationToken ct = default) =>
+        Send<StatementPage>(new HttpRequestMessage(HttpMethod.Get, $"v1/wallets/{Uri.EscapeDataString(currency)}/statement{Query(from, to, limit, after)}"), ct);
+
+    /// <summary>The whole range of a wallet's statement as CSV text.</summary>
+    public async Task<string> GetStatementCsv(string currency, DateTimeOffset? from = null, DateTimeOffset? to = null, CancellationToken ct = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"v1/wallets/{Uri.EscapeDataString(currency)}/statement{Query(from, to, null, null)}");
+        request.Headers.Accept.ParseAdd("text/csv");
+        using var response = await http.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode) throw new StellerApiException((int)response.StatusCode, "http_" + (int)response.StatusCode, response.ReasonPhrase);
+        return await response.Content.ReadAsStringAsync(ct);
+    }
+
+    private static string Query(DateTimeOffset? from, DateTimeOffset? to, int? limit, string? after)
+    {
+        var parts = new List<string>();
+        if (from is { } f) parts.Add($"from={Uri.EscapeDataString(f.UtcDateTime.ToString("O"))}");
+        if (to is { } t) parts.Add($"to={Uri.EscapeDataString(t.UtcDateTime.ToString("O"))}");
+        if (limit is { } l) parts.Add($"limit={l}");
+        if (after is not null) parts.Add($"after={Uri.EscapeDataString(after)}");
+        return parts.Count == 0 ? "" : "?" + string.Join("&", parts);
+    }
 
     private async Task<T> Send<T>(HttpRequestMessage request, CancellationToken ct)
     {

@@ -85,6 +85,12 @@ public sealed class ApiCrashTests
         wallet.GetProperty("posted").GetInt64().Should().Be(state.Posted);
         await Eventually.True(async () => await db.Scalar<long>($"select count(*) from read.wallet_open_holds where stream_id = 'wallet-{partner}-EUR'") == holds.Count - captures.Count,
             TimeSpan.FromSeconds(60), "read.wallet_open_holds lists exactly the holds still open");
+        // Finance's audit, run as the real CLI: folds the event store, zero-sum per currency, no drift from the read models.
+        await Eventually.True(async () =>
+        {
+            using var audit = await StellerProcess.RunToEnd(StellerProcess.Cli(env, "ledger", "audit"));
+            return audit.ExitCode == 0;
+        }, TimeSpan.FromSeconds(60), "steller ledger audit exits 0 (clean)");
         restarted.Process.Dispose();
     }
 

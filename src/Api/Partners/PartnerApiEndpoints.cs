@@ -1,4 +1,7 @@
 using Steller.Api.Http;
+using Steller.Api.Wallets;
+using Steller.Projections.Wallets.Balances;
+using Steller.Projections.Wallets.Statements;
 
 namespace Steller.Api.Partners;
 
@@ -15,5 +18,21 @@ public sealed class PartnerApiEndpoints : IEndpointModule
             .WithSummary("The calling partner (proves the RFC 9421 request signature).")
             .Produces<Me>()
             .ProducesProblem(401);
+
+        // A partner reads only its own wallets: the partner id comes from the verified signature, never from the request.
+        v1.MapGet("/wallets", (AuthenticatedPartner partner, WalletBalancesQuery wallets, CancellationToken ct) =>
+                WalletHttp.List(partner.PartnerId, wallets, ct))
+            .WithSummary("The calling partner's wallets: posted, pending, available, credit limit, frozen.")
+            .Produces<WalletList>()
+            .ProducesProblem(401);
+
+        v1.MapGet("/wallets/{currency}/statement", (HttpContext context, AuthenticatedPartner partner, string currency, string? from, string? to, string? limit, string? after,
+                    WalletBalancesQuery wallets, WalletStatementQuery statements, CancellationToken ct) =>
+                WalletHttp.Statement(context, partner.PartnerId, currency, from, to, limit, after, wallets, statements, ct))
+            .WithSummary("Statement of one of the calling partner's wallets in log order, cursor-paginated (limit, after); from inclusive, to exclusive. "
+                         + "Accept: text/csv streams the whole range as CSV.")
+            .Produces<StatementPage>()
+            .Produces(200, contentType: "text/csv")
+            .ProducesProblem(401).ProducesProblem(404);
     }
 }

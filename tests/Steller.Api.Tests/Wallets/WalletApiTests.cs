@@ -55,6 +55,17 @@ public sealed class WalletApiTests
         wallet.GetProperty("available").GetInt64().Should().Be(0);
         wallet.GetProperty("pending").GetInt64().Should().Be(500_00);
         (await LowestAvailableEver(partner)).Should().BeGreaterThanOrEqualTo(0, "no interleaving may take the wallet below zero, at any revision");
+
+        // The read model catches up and the ledger audit (a fold of the event store) finds no drift and zero-sum currencies.
+        await Eventually.True(async () =>
+        {
+            var list = await client.GetFromJsonAsync<JsonElement>($"/admin/partners/{partner}/wallets");
+            return list.GetProperty("wallets").EnumerateArray().Any(w => w.GetProperty("pending").GetInt64() == 500_00);
+        }, TimeSpan.FromSeconds(60), "read.wallet_balances shows the 500 holds");
+        var audit = await factory.Services.GetRequiredService<Steller.Projections.Ledger.LedgerAudit>().Run();
+        audit.Drifts.Should().BeEmpty();
+        audit.ComparedWithReadModel.Should().BeTrue();
+        audit.Currencies.Should().OnlyContain(c => c.Balanced && c.Sum == 0);
     }
 
     [Test, CancelAfter(60_000)]
