@@ -28,6 +28,10 @@ dotnet build src/Api/Steller.Api.csproj -c Release -nologo -v quiet -clp:ErrorsO
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 # Development without Security:MasterKey: the API generates its master key once into this git-ignored file.
 export STELLER__SECURITY__MASTERKEYFILE="${STELLER__SECURITY__MASTERKEYFILE:-$PWD/.steller/master.key}"
+# Sandbox data: a demo partner with a funded EUR wallet, an API key and an admin token (secrets written once, to a file).
+export STELLER__DEMO__SEED="${STELLER__DEMO__SEED:-true}"
+export STELLER__DEMO__CREDENTIALSFILE="${STELLER__DEMO__CREDENTIALSFILE:-$PWD/.steller/demo.txt}"
+export STELLER__DEMO__BASEURL="http://127.0.0.1:$PORT"
 (cd src/Api/bin/Release/net10.0 && exec dotnet Steller.Api.dll --urls "http://127.0.0.1:$PORT") &
 API_PID=$!
 
@@ -44,6 +48,7 @@ cat >&2 <<MSG
     OpenAPI UI  http://127.0.0.1:$PORT/docs
     OpenAPI     http://127.0.0.1:$PORT/openapi/v1.json
     Ready?      http://127.0.0.1:$PORT/health/ready
+    Demo data   partner "demo" with 1000.00 EUR; its API key and an admin token are in .steller/demo.txt
   Ctrl-C stops it.
 
 MSG

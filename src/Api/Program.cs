@@ -66,6 +66,14 @@ catch (Exception e) when (e is Npgsql.NpgsqlException or System.Net.Sockets.Sock
     return 3;
 }
 
+// Sandbox data for ./run.sh: only in Development, only when asked.
+if (app.Environment.IsDevelopment() && app.Configuration.GetValue<bool>("Demo:Seed"))
+{
+    var file = app.Configuration["Demo:CredentialsFile"] ?? Path.Combine(".steller", "demo.txt");
+    var url = app.Configuration["Demo:BaseUrl"] ?? "http://127.0.0.1:5080";
+    await ActivatorUtilities.CreateInstance<Steller.Api.Demo.DemoData>(app.Services).Seed(file, url, CancellationToken.None);
+}
+
 app.UseMiddleware<Correlation>();
 app.UseExceptionHandler();
 app.UseStatusCodePages();

@@ -1,0 +1,52 @@
+using Steller.Application;
+using Steller.Application.EventStore;
+using Steller.Application.Partners;
+using Steller.Application.Partners.IssuingApiKey;
+using Steller.Application.Partners.OnboardingPartner;
+using Steller.Application.Time;
+using Steller.Application.Wallets;
+using Steller.Domain.Ledger;
+using Steller.Infrastructure.Admin;
+
+namespace Steller.Api.Demo;
+
+/// <summary>
+/// Sandbox data for ./run.sh (Demo:Seed=true, Development only): a partner "demo" with a funded EUR wallet, an API
+/// key and an admin token. Every step is idempotent. The secrets are shown once, so they are written once to
+/// Demo:CredentialsFile (git-ignored .steller/demo.txt, mode 600) and never to a log.
+/// </summary>
+public sealed class DemoData(PartnerStreams partners, OnboardPartnerHandler onboard, IssueApiKeyHandler issueKey, WalletCommands wallets,
+    AdminTokens adminTokens, IClock clock, ILogger<DemoData> logger)
+{
+    public const string PartnerId = "demo";
+
+    public async Task Seed(string credentialsFile, string baseUrl, CancellationToken ct)
+    {
+        var context = CommandContext.New("demo-seed", "system:demo");
+        if (!(await partners.Load(PartnerId, ct)).State.Exists)
+            await onboard.Handle(new OnboardPartnerRequest(PartnerId, "Demo Partner", "demo@example.com", null), context, ct);
+        var metadata = new EventMetadata("demo-seed", "demo-seed", Guid.NewGuid(), "system:demo", clock.UtcNow);
+        await wallets.Execute(PartnerId, "EUR", new OpenWallet(PartnerId, "EUR"), metadata, ct);
+        await wallets.Execute(PartnerId, "EUR", new Deposit("demo-seed-funding", 1_000_00, "demo funding"), metadata, ct);
+
+        if (File.Exists(credentialsFile))
+        {
+            logger.LogInformation("Demo data present; credentials in {File}", credentialsFile);
+            return;
+        }
+        var (_, key) = await issueKey.Handle(PartnerId, context, ct);
+        var (_, token) = await adminTokens.Create($"demo-admin-{clock.UtcNow:yyyyMMddHHmmss}", AdminRoles.Admin, clock.UtcNow, ct);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(credentialsFile))!);
+        await File.WriteAllTextAsync(credentialsFile, $"""
+            # Steller sandbox credentials (written once by ./run.sh; delete this file to get new ones).
+            # Admin API: Authorization: Bearer <token>
+            STELLER_ADMIN_TOKEN={token}
+            # Demo partner "{PartnerId}" (EUR wallet funded with 1000.00): sign /v1 requests with RFC 9421 (see README).
+            STELLER_PARTNER_KEY_ID={key!.KeyId}
+            STELLER_PARTNER_SECRET={key.Secret}
+            STELLER_BASE_URL={baseUrl}
+            """, ct);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(credentialsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        logger.LogInformation("Demo partner {Partner} seeded; credentials written to {File}", PartnerId, credentialsFile);
+    }
+}
