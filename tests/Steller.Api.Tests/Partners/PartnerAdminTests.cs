@@ -8,28 +8,8 @@ using Steller.Testing;
 namespace Steller.Api.Tests.Partners;
 
 /// <summary>The admin partner API over real Kestrel: onboarding, keys, margin, allowlist, suspension, and the problems bad input gets.</summary>
-public sealed class PartnerAdminTests
+public sealed class PartnerAdminTests() : AdminApiFixture("partneradmin")
 {
-    private TestDatabase db = null!;
-    private ApiFactory factory = null!;
-    private HttpClient client = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        db = await TestDatabase.Create("partneradmin", migrate: false);
-        factory = new ApiFactory(db);
-        factory.StartKestrel().Dispose();
-        client = await factory.AdminClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        client.Dispose();
-        await factory.DisposeAsync();
-        await db.DisposeAsync();
-    }
 
     [Test]
     public async Task a_partner_is_onboarded_configured_and_read_back_without_any_secret()

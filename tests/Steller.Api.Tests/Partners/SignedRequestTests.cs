@@ -14,29 +14,9 @@ namespace Steller.Api.Tests.Partners;
 /// RFC 9421 signed partner requests over real Kestrel: every refusal has its own 401 code and changes nothing (no nonce
 /// spent, no event written); the SDK and a non-.NET signer are accepted; secrets never reach logs or tables in plaintext.
 /// </summary>
-public sealed class SignedRequestTests
+public sealed class SignedRequestTests() : AdminApiFixture("partnersigning")
 {
-    private TestDatabase db = null!;
-    private ApiFactory factory = null!;
-    private HttpClient client = null!;
     private readonly List<string> issuedSecrets = [];
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        db = await TestDatabase.Create("partnersigning", migrate: false);
-        factory = new ApiFactory(db);
-        factory.StartKestrel().Dispose();
-        client = await factory.AdminClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        client.Dispose();
-        await factory.DisposeAsync();
-        await db.DisposeAsync();
-    }
 
     [Test]
     public async Task a_request_signed_by_the_sdk_is_accepted_and_names_the_partner()

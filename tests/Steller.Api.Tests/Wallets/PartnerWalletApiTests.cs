@@ -9,28 +9,8 @@ using Steller.Testing;
 namespace Steller.Api.Tests.Wallets;
 
 /// <summary>The partner side of wallets over the signed API, through the .NET SDK: own wallets only, statements as pages and CSV.</summary>
-public sealed class PartnerWalletApiTests
+public sealed class PartnerWalletApiTests() : AdminApiFixture("partnerwallets")
 {
-    private TestDatabase db = null!;
-    private ApiFactory factory = null!;
-    private HttpClient admin = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        db = await TestDatabase.Create("partnerwallets", migrate: false);
-        factory = new ApiFactory(db);
-        factory.StartKestrel().Dispose();
-        admin = await factory.AdminClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        admin.Dispose();
-        await factory.DisposeAsync();
-        await db.DisposeAsync();
-    }
 
     [Test, CancelAfter(60_000)]
     public async Task a_partner_reads_its_own_wallets_and_statement_and_nobody_elses()
@@ -40,10 +20,10 @@ public sealed class PartnerWalletApiTests
         await Deposit("acme", "acme-dep-1", 100_00);
         await Deposit("acme", "acme-dep-2", 50_00);
         await Deposit("globex", "globex-dep-1", 999_00);
-        (await admin.PostAsJsonAsync("/admin/partners/acme/wallets/EUR/holds", new { transferId = "acme-h1", amount = 30_00 })).EnsureSuccessStatusCode();
-        (await admin.PostAsJsonAsync("/admin/partners/acme/wallets/EUR/holds/acme-h1/capture", new { amount = 20_00 })).EnsureSuccessStatusCode();
+        (await client.PostAsJsonAsync("/admin/partners/acme/wallets/EUR/holds", new { transferId = "acme-h1", amount = 30_00 })).EnsureSuccessStatusCode();
+        (await client.PostAsJsonAsync("/admin/partners/acme/wallets/EUR/holds/acme-h1/capture", new { amount = 20_00 })).EnsureSuccessStatusCode();
 
-        using var steller = StellerClient.Create(new Uri(admin.BaseAddress!, "/"), keyId, secret);
+        using var steller = StellerClient.Create(new Uri(client.BaseAddress!, "/"), keyId, secret);
         await Eventually.True(async () => (await steller.GetWallets()).Wallets.SingleOrDefault()?.Posted == 130_00, TimeSpan.FromSeconds(30), "the balance read model caught up");
 
         var wallets = await steller.GetWallets();
@@ -75,9 +55,9 @@ public sealed class PartnerWalletApiTests
 
     private async Task<(string KeyId, string Secret)> Partner(string id)
     {
-        (await admin.PostAsJsonAsync("/admin/partners", new { partnerId = id, name = id, contactEmail = $"ops@{id}.test" })).EnsureSuccessStatusCode();
-        (await admin.PostAsJsonAsync($"/admin/partners/{id}/wallets", new { currency = "EUR" })).EnsureSuccessStatusCode();
-        var key = await (await admin.PostAsync($"/admin/partners/{id}/api-keys", null)).Content.ReadFromJsonAsync<JsonElement>();
+        (await client.PostAsJsonAsync("/admin/partners", new { partnerId = id, name = id, contactEmail = $"ops@{id}.test" })).EnsureSuccessStatusCode();
+        (await client.PostAsJsonAsync($"/admin/partners/{id}/wallets", new { currency = "EUR" })).EnsureSuccessStatusCode();
+        var key = await (await client.PostAsync($"/admin/partners/{id}/api-keys", null)).Content.ReadFromJsonAsync<JsonElement>();
         return (key.GetProperty("keyId").GetString()!, key.GetProperty("secret").GetString()!);
     }
 
@@ -85,6 +65,6 @@ public sealed class PartnerWalletApiTests
     {
         var request = new HttpRequestMessage(HttpMethod.Post, $"/admin/partners/{partner}/wallets/EUR/deposits") { Content = JsonContent.Create(new { amount, reference = key }) };
         request.Headers.Add("Idempotency-Key", key);
-        (await admin.SendAsync(request)).EnsureSuccessStatusCode();
+        (await client.SendAsync(request)).EnsureSuccessStatusCode();
     }
 }

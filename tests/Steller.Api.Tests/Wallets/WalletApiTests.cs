@@ -14,28 +14,8 @@ using Steller.Testing;
 namespace Steller.Api.Tests.Wallets;
 
 /// <summary>Wallet commands over HTTP against a real PostgreSQL: the invariant under attack, idempotency, two-phase holds.</summary>
-public sealed class WalletApiTests
+public sealed class WalletApiTests() : AdminApiFixture("wallets")
 {
-    private TestDatabase db = null!;
-    private ApiFactory factory = null!;
-    private HttpClient client = null!;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        db = await TestDatabase.Create("wallets", migrate: false);
-        factory = new ApiFactory(db);
-        factory.StartKestrel().Dispose();
-        client = await factory.AdminClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        client.Dispose();
-        await factory.DisposeAsync();
-        await db.DisposeAsync();
-    }
 
     [Test, CancelAfter(120_000)]
     public async Task one_thousand_concurrent_holds_never_overdraw_the_wallet()

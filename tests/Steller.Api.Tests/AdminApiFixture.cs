@@ -1,0 +1,33 @@
+using NUnit.Framework;
+using Steller.Testing;
+
+namespace Steller.Api.Tests;
+
+/// <summary>
+/// One API on real Kestrel over a fresh database per fixture, plus a client holding an admin token.
+/// Field names are the ones the fixtures read as sentences with: db, factory, client.
+/// </summary>
+public abstract class AdminApiFixture(string purpose)
+{
+    protected TestDatabase db = null!;
+    protected ApiFactory factory = null!;
+    /// <summary>Carries an admin bearer token (role admin).</summary>
+    protected HttpClient client = null!;
+
+    [OneTimeSetUp]
+    public async Task StartApi()
+    {
+        db = await TestDatabase.Create(purpose, migrate: false); // the API migrates at start
+        factory = new ApiFactory(db);
+        factory.StartKestrel().Dispose();
+        client = await factory.AdminClient();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopApi()
+    {
+        client.Dispose();
+        await factory.DisposeAsync();
+        await db.DisposeAsync();
+    }
+}
