@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Steller.Application.Inventory;
 using Steller.Application.Serialization;
 using Steller.Application.Wallets;
 
@@ -11,6 +12,7 @@ public static class ApplicationRegistration
     {
         services.AddSingleton(new EventTypeRegistry().AddAssembly(typeof(Domain.Ledger.Wallet).Assembly));
         services.AddSingleton<WalletCommands>();
+        services.AddSingleton<StockCommands>();
         return services;
     }
 }
