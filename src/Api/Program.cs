@@ -48,6 +48,7 @@ builder.Services.AddQuartz(q => q.ScheduleJob<HoldExpiryJob>(t => t
     .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.HoldExpirySeconds)).RepeatForever())));
 builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Wallets.WalletEndpoints>();
+builder.Services.AddSingleton<IEndpointModule, Steller.Api.Inventory.StockEndpoints>();
 builder.Services.AddStellerProjections();
 builder.Services.AddProjectionRunner();
 builder.Services.AddPartners(keyRing);

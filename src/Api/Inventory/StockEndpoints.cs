@@ -1,0 +1,143 @@
+using Steller.Api.Admin;
+using Steller.Api.Http;
+using Steller.Application.Commands;
+using Steller.Application.Inventory;
+using Steller.Application.Time;
+using Steller.Domain;
+using Steller.Domain.Inventory;
+using Steller.Infrastructure.Admin;
+
+namespace Steller.Api.Inventory;
+
+/// <summary>
+/// Admin stock commands under /admin/inventory/{sku}/{location}. Roles: reading the live level is open to every
+/// admin role; changing stock is admin-only. Every command is idempotent by an id in its body (receiptId,
+/// adjustmentId, reservationId): the same content again answers 200 with the first result, other content 409.
+/// </summary>
+public sealed class StockEndpoints : IEndpointModule
+{
+    public sealed record ReceiveRequest(string? ReceiptId, long? Quantity, long? UnitCost, string? Currency);
+    public sealed record AdjustRequest(string? AdjustmentId, long? Quantity, string? Reason);
+    public sealed record ReserveRequest(string? ReservationId, long? Quantity, string? OrderId, DateTimeOffset? ExpiresAt);
+    public sealed record ReleaseRequest(string? Reason);
+    public sealed record LowThresholdRequest(long? Threshold);
+
+    private const string IdRule = "1–64 of a-z, 0-9 and '-', not starting with '-'";
+    private const string CommandIdRule = "required: 1–100 characters of letters, digits, '_', '-', '.', ':'";
+
+    public void Map(IEndpointRouteBuilder app)
+    {
+        var stock = AdminEndpoints.Group(app).MapGroup("/inventory/{sku}/{location}").WithTags("Inventory (admin)");
+
+        stock.MapGet("/", async (string sku, string location, HttpContext http, StockCommands commands) =>
+        {
+            var errors = Target(sku, location);
+            if (errors.Any) return errors.Problem();
+            var (state, revision) = await commands.Load(sku, location);
+            if (revision < 0) return Problems.Result(404, "stock_not_found", $"No stock has ever been recorded for sku '{sku}' at location '{location}'.");
+            http.Response.Headers.ETag = $"\"{revision}\"";
+            return Results.Ok(StockView.Of(sku, location, state, revision));
+        }).WithSummary("The live stock level (from its stream, not a read model). ETag = stream revision.")
+            .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
+
+        stock.MapPost("/receipts", async (string sku, string location, ReceiveRequest body, HttpContext http, StockCommands commands, IClock clock) =>
+        {
+            var errors = Target(sku, location)
+                .Check(IsCommandId(body.ReceiptId), "receiptId", CommandIdRule)
+                .Check(body.Quantity is > 0, "quantity", "a positive whole number of units")
+                .Check(body.UnitCost is >= 0, "unitCost", "the cost of one unit, 0 or more minor units")
+                .Check(Currency.TryParse(body.Currency, out _), "currency", "an ISO 4217 code such as EUR");
+            if (errors.Any) return errors.Problem();
+            var outcome = await commands.Execute(sku, location, new ReceiveStock(body.ReceiptId!, body.Quantity!.Value, body.UnitCost!.Value, body.Currency!), RequestMetadata.For(http, clock));
+            return StockResults.Respond(http, outcome, (s, r) => StockView.Of(sku, location, s, r));
+        }).WithSummary("Record units received (quantity, unit cost in minor units). Idempotent by receiptId.");
+
+        stock.MapPost("/adjustments", async (string sku, string location, AdjustRequest body, HttpContext http, StockCommands commands, IClock clock) =>
+        {
+            var errors = Target(sku, location)
+                .Check(IsCommandId(body.AdjustmentId), "adjustmentId", CommandIdRule)
+                .Check(body.Quantity is not null and not 0, "quantity", "a non-zero whole number of units: negative takes stock away")
+                .Check(body.Reason is not null && Stock.AdjustmentReasons.Contains(body.Reason), "reason", $"one of {string.Join(", ", Stock.AdjustmentReasons)}");
+            if (errors.Any) return errors.Problem();
+            var outcome = await commands.Execute(sku, location, new AdjustStock(body.AdjustmentId!, body.Quantity!.Value, body.Reason!), RequestMetadata.For(http, clock));
+            return StockResults.Respond(http, outcome, (s, r) => StockView.Of(sku, location, s, r));
+        }).WithSummary("Correct on-hand stock by a signed quantity with a reason code. Never below what is reserved. Idempotent by adjustmentId.");
+
+        stock.MapPost("/reservations", async (string sku, string location, ReserveRequest body, HttpContext http, StockCommands commands, IClock clock) =>
+        {
+            var errors = Target(sku, location)
+                .Check(IsCommandId(body.ReservationId), "reservationId", CommandIdRule)
+                .Check(body.Quantity is > 0, "quantity", "a positive whole number of units")
+                .Check(IsCommandId(body.OrderId), "orderId", CommandIdRule);
+            if (errors.Any) return errors.Problem();
+            var outcome = await commands.Execute(sku, location, new ReserveStock(body.ReservationId!, body.Quantity!.Value, body.OrderId!, body.ExpiresAt, clock.UtcNow), RequestMetadata.For(http, clock));
+            return StockResults.Respond(http, outcome, (s, r) => ReservationView.Of(sku, location, s.Reservations[body.ReservationId!], s, r));
+        }).WithSummary("Reserve units for an order; expires after 15 minutes unless expiresAt says otherwise. Idempotent by reservationId.");
+
+        stock.MapPost("/reservations/{reservationId}/commit", async (string sku, string location, string reservationId, HttpContext http, StockCommands commands, IClock clock) =>
+        {
+            var errors = Target(sku, location);
+            if (errors.Any) return errors.Problem();
+            var outcome = await commands.Execute(sku, location, new CommitReservation(reservationId), RequestMetadata.For(http, clock));
+            return StockResults.Respond(http, outcome, (s, r) => ReservationView.Of(sku, location, s.Reservations[reservationId], s, r));
+        }).WithSummary("Commit a reservation: its units leave stock. Committing twice is a no-op; after a release it is refused.");
+
+        stock.MapPost("/reservations/{reservationId}/release", async (string sku, string location, string reservationId, ReleaseRequest body, HttpContext http, StockCommands commands, IClock clock) =>
+        {
+            var errors = Target(sku, location)
+                .Check(body.Reason is not null && Stock.ReleaseReasons.Contains(body.Reason), "reason", $"one of {string.Join(", ", Stock.ReleaseReasons)}");
+            if (errors.Any) return errors.Problem();
+            var outcome = await commands.Execute(sku, location, new ReleaseReservation(reservationId, body.Reason!), RequestMetadata.For(http, clock));
+            return StockResults.Respond(http, outcome, (s, r) => ReservationView.Of(sku, location, s.Reservations[reservationId], s, r));
+        }).WithSummary("Release a reservation: its units are available again. Releasing twice is a no-op; after a commit it is refused.");
+
+        stock.MapPut("/low-threshold", async (string sku, string location, LowThresholdRequest body, HttpContext http, StockCommands commands, IClock clock) =>
+        {
+            var errors = Target(sku, location).Check(body.Threshold is >= 0, "threshold", "0 or more units (0 turns the low flag off)");
+            if (errors.Any) return errors.Problem();
+            var outcome = await commands.Execute(sku, location, new SetLowThreshold(body.Threshold!.Value), RequestMetadata.For(http, clock));
+            return StockResults.Respond(http, outcome, (s, r) => StockView.Of(sku, location, s, r));
+        }).WithSummary("Available stock at or below this threshold is flagged low.");
+    }
+
+    private static FieldErrors Target(string sku, string location) => new FieldErrors()
+        .Check(Stock.IsValidId(sku), "sku", IdRule)
+        .Check(Stock.IsValidId(location), "location", IdRule);
+
+    private static bool IsCommandId(string? id) =>
+        id is { Length: > 0 and <= 100 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ':');
+}
+
+public sealed record StockView(string Sku, string Location, long OnHand, long Reserved, long Available, long LowThreshold, bool Low, string? Currency, long Revision)
+{
+    public static StockView Of(string sku, string location, Stock s, long revision) =>
+        new(sku, location, s.OnHand, s.Reserved, s.Available, s.LowThreshold, s.IsLow, s.Currency, revision);
+}
+
+public sealed record ReservationView(string ReservationId, long Quantity, string OrderId, DateTimeOffset ExpiresAt, string Status, StockView Stock)
+{
+    public static ReservationView Of(string sku, string location, Reservation r, Stock s, long revision) =>
+        new(r.ReservationId, r.Quantity, r.OrderId, r.ExpiresAt, r.Status.ToString().ToLowerInvariant(), StockView.Of(sku, location, s, revision));
+}
+
+/// <summary>How stock outcomes become HTTP: one mapping of domain error codes to statuses, in one place.</summary>
+public static class StockResults
+{
+    public static int StatusOf(DomainError error) => error.Code switch
+    {
+        "reservation_not_found" => 404,
+        "idempotency_conflict" or "reservation_released" or "reservation_committed" or "currency_mismatch" => 409,
+        _ => 422, // stock_exhausted, insufficient_stock, invalid_* : understood, but refused by the rules
+    };
+
+    public static IResult Problem(DomainError error) => Problems.Result(StatusOf(error), error.Code, error.Message);
+
+    /// <summary>201 for a change, 200 for an idempotent repeat (the first result stands), the problem otherwise. ETag = stream revision.</summary>
+    public static IResult Respond<T>(HttpContext http, CommandOutcome<Stock> outcome, Func<Stock, long, T> view)
+    {
+        if (outcome.Error is { } error) return Problem(error);
+        http.Response.Headers.ETag = $"\"{outcome.Revision}\"";
+        var body = view(outcome.State, outcome.Revision);
+        return outcome.WasRepeat ? Results.Ok(body) : Results.Json(body, statusCode: 201);
+    }
+}

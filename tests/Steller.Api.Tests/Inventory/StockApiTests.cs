@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
+using NUnit.Framework;
+using Steller.Application.EventStore;
+using Steller.Application.Inventory;
+using Steller.Application.Serialization;
+using Steller.Domain.Inventory;
+
+namespace Steller.Api.Tests.Inventory;
+
+/// <summary>Stock commands over HTTP against a real PostgreSQL: the no-oversell invariant under attack, idempotency, validation.</summary>
+public sealed class StockApiTests() : AdminApiFixture("inventory")
+{
+    private int next;
+
+    [Test, CancelAfter(120_000)]
+    public async Task five_hundred_concurrent_single_unit_reservations_against_100_units_never_oversell()
+    {
+        var (sku, location) = await Stocked(100);
+
+        var outcomes = new ConcurrentBag<(HttpStatusCode Status, string? Code)>();
+        await Task.WhenAll(Enumerable.Range(0, 500).Select(async i =>
+        {
+            var response = await client.PostAsJsonAsync($"/admin/inventory/{sku}/{location}/reservations", new { reservationId = $"res-{i}", quantity = 1, orderId = $"order-{i}" });
+            outcomes.Add((response.StatusCode, response.IsSuccessStatusCode ? null : (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString()));
+        }));
+
+        outcomes.Count(o => o.Status == HttpStatusCode.Created).Should().Be(100);
+        outcomes.Where(o => o.Status != HttpStatusCode.Created).Should().HaveCount(400)
+            .And.OnlyContain(o => o.Status == HttpStatusCode.UnprocessableEntity && o.Code == "stock_exhausted");
+        var level = await Level(sku, location);
+        level.GetProperty("onHand").GetInt64().Should().Be(100);
+        level.GetProperty("reserved").GetInt64().Should().Be(100);
+        level.GetProperty("available").GetInt64().Should().Be(0);
+        (await LowestAvailableEver(sku, location)).Should().BeGreaterThanOrEqualTo(0, "no interleaving may oversell, at any revision");
+    }
+
+    [Test, CancelAfter(120_000)]
+    public async Task fifty_concurrent_checkouts_of_the_same_product_leave_exactly_the_expected_counts()
+    {
+        var (sku, location) = await Stocked(80);
+
+        var committed = new ConcurrentBag<int>();
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(async i =>
+        {
+            var reserve = await client.PostAsJsonAsync($"/admin/inventory/{sku}/{location}/reservations", new { reservationId = $"co-{i}", quantity = 1, orderId = $"order-{i}" });
+            reserve.StatusCode.Should().Be(HttpStatusCode.Created);
+            var commit = await client.PostAsync($"/admin/inventory/{sku}/{location}/reservations/co-{i}/commit", null);
+            commit.StatusCode.Should().Be(HttpStatusCode.Created);
+            committed.Add(i);
+        }));
+
+        committed.Should().HaveCount(50);
+        var level = await Level(sku, location);
+        level.GetProperty("onHand").GetInt64().Should().Be(30);
+        level.GetProperty("reserved").GetInt64().Should().Be(0);
+        level.GetProperty("available").GetInt64().Should().Be(30);
+        var events = await StockEvents(sku, location);
+        events.OfType<StockReserved>().Should().HaveCount(50);
+        events.OfType<ReservationCommitted>().Should().HaveCount(50);
+        (await LowestAvailableEver(sku, location)).Should().BeGreaterThanOrEqualTo(0);
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task a_reservation_is_idempotent_by_id_and_other_content_under_it_is_a_409()
+    {
+        var (sku, location) = await Stocked(10);
+        var url = $"/admin/inventory/{sku}/{location}/reservations";
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => client.PostAsJsonAsync(url, new { reservationId = "same", quantity = 2, orderId = "order-1" })));
+        responses.Count(r => r.StatusCode == HttpStatusCode.Created).Should().Be(1);
+        responses.Count(r => r.StatusCode == HttpStatusCode.OK).Should().Be(19, "repeats return the original result");
+        (await Level(sku, location)).GetProperty("reserved").GetInt64().Should().Be(2);
+
+        var conflict = await client.PostAsJsonAsync(url, new { reservationId = "same", quantity = 3, orderId = "order-1" });
+        conflict.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await conflict.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be("idempotency_conflict");
+
+        var body = await responses[0].Content.ReadFromJsonAsync<JsonElement>();
+        body.GetProperty("status").GetString().Should().Be("open");
+        var expiresAt = body.GetProperty("expiresAt").GetDateTimeOffset();
+        expiresAt.Should().BeCloseTo(DateTimeOffset.UtcNow.AddMinutes(15), TimeSpan.FromMinutes(1), "the default expiry is 15 minutes");
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task release_then_commit_is_refused_release_twice_is_a_no_op_and_an_unknown_reservation_is_404()
+    {
+        var (sku, location) = await Stocked(5);
+        var baseUrl = $"/admin/inventory/{sku}/{location}/reservations";
+        (await client.PostAsJsonAsync(baseUrl, new { reservationId = "r1", quantity = 5, orderId = "o1" })).StatusCode.Should().Be(HttpStatusCode.Created);
+
+        (await client.PostAsJsonAsync($"{baseUrl}/r1/release", new { reason = "cancelled" })).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await client.PostAsJsonAsync($"{baseUrl}/r1/release", new { reason = "cancelled" })).StatusCode.Should().Be(HttpStatusCode.OK);
+        var commit = await client.PostAsync($"{baseUrl}/r1/commit", null);
+        commit.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await commit.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be("reservation_released");
+        (await client.PostAsync($"{baseUrl}/nope/commit", null)).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await Level(sku, location)).GetProperty("available").GetInt64().Should().Be(5);
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task an_adjustment_below_what_is_reserved_is_refused_and_low_stock_is_flagged()
+    {
+        var (sku, location) = await Stocked(10);
+        (await client.PostAsJsonAsync($"/admin/inventory/{sku}/{location}/reservations", new { reservationId = "r1", quantity = 6, orderId = "o1" })).StatusCode.Should().Be(HttpStatusCode.Created);
+
+        var refused = await client.PostAsJsonAsync($"/admin/inventory/{sku}/{location}/adjustments", new { adjustmentId = "a1", quantity = -5, reason = "damaged" });
+        refused.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be("insufficient_stock");
+
+        (await client.PostAsJsonAsync($"/admin/inventory/{sku}/{location}/adjustments", new { adjustmentId = "a2", quantity = -4, reason = "damaged" })).StatusCode.Should().Be(HttpStatusCode.Created);
+        var set = await client.PutAsJsonAsync($"/admin/inventory/{sku}/{location}/low-threshold", new { threshold = 2 });
+        set.StatusCode.Should().Be(HttpStatusCode.Created);
+        var level = await Level(sku, location);
+        level.GetProperty("onHand").GetInt64().Should().Be(6);
+        level.GetProperty("available").GetInt64().Should().Be(0);
+        level.GetProperty("low").GetBoolean().Should().BeTrue();
+    }
+
+    [Test]
+    public async Task bad_input_is_a_400_naming_every_invalid_field()
+    {
+        async Task<IEnumerable<string>> Fields(HttpResponseMessage response)
+        {
+            response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            problem.GetProperty("code").GetString().Should().Be("validation_failed");
+            return problem.GetProperty("errors").EnumerateObject().Select(p => p.Name).ToList();
+        }
+
+        (await Fields(await client.PostAsJsonAsync("/admin/inventory/Bad SKU/-x/receipts", new { receiptId = "", quantity = 0, unitCost = -1, currency = "eur" })))
+            .Should().BeEquivalentTo(["sku", "location", "receiptId", "quantity", "unitCost", "currency"]);
+        (await Fields(await client.PostAsJsonAsync("/admin/inventory/sku-1/loc-1/adjustments", new { quantity = 0, reason = "stolen" })))
+            .Should().BeEquivalentTo(["adjustmentId", "quantity", "reason"]);
+        (await Fields(await client.PostAsJsonAsync("/admin/inventory/sku-1/loc-1/reservations", new { reservationId = "r 1", quantity = -1 })))
+            .Should().BeEquivalentTo(["reservationId", "quantity", "orderId"]);
+        (await Fields(await client.PostAsJsonAsync("/admin/inventory/sku-1/loc-1/reservations/r1/release", new { reason = "bored" })))
+            .Should().BeEquivalentTo(["reason"]);
+        (await Fields(await client.PutAsJsonAsync("/admin/inventory/sku-1/loc-1/low-threshold", new { threshold = -1 })))
+            .Should().BeEquivalentTo(["threshold"]);
+        (await client.GetAsync("/admin/inventory/never-seen/loc-1")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Test]
+    public async Task a_receipt_is_idempotent_by_id_and_the_level_carries_the_revision_as_etag()
+    {
+        var (sku, location) = await Stocked(7);
+        var again = await client.PostAsJsonAsync($"/admin/inventory/{sku}/{location}/receipts", new { receiptId = "first", quantity = 7, unitCost = 4_50, currency = "EUR" });
+        again.StatusCode.Should().Be(HttpStatusCode.OK);
+        var other = await client.PostAsJsonAsync($"/admin/inventory/{sku}/{location}/receipts", new { receiptId = "first", quantity = 8, unitCost = 4_50, currency = "EUR" });
+        other.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        var response = await client.GetAsync($"/admin/inventory/{sku}/{location}");
+        response.Headers.ETag!.Tag.Should().Be("\"0\"");
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("onHand").GetInt64().Should().Be(7);
+    }
+
+    private async Task<(string Sku, string Location)> Stocked(long quantity)
+    {
+        var sku = $"sku-{Interlocked.Increment(ref next)}-{Guid.NewGuid():N}"[..20];
+        const string location = "warehouse-1";
+        var response = await client.PostAsJsonAsync($"/admin/inventory/{sku}/{location}/receipts", new { receiptId = "first", quantity, unitCost = 4_50, currency = "EUR" });
+        response.StatusCode.Should().Be(HttpStatusCode.Created);
+        return (sku, location);
+    }
+
+    private async Task<JsonElement> Level(string sku, string location) => await client.GetFromJsonAsync<JsonElement>($"/admin/inventory/{sku}/{location}");
+
+    private async Task<List<IStockEvent>> StockEvents(string sku, string location)
+    {
+        var registry = factory.Services.GetRequiredService<EventTypeRegistry>();
+        var slice = await factory.Services.GetRequiredService<IEventStore>().ReadStream(StockCommands.StreamId(sku, location));
+        return slice.Events.Select(e => (IStockEvent)registry.Deserialize(e.Type, e.Data.Span)!).ToList();
+    }
+
+    /// <summary>Folds the stream event by event: the lowest available stock the item ever had.</summary>
+    private async Task<long> LowestAvailableEver(string sku, string location)
+    {
+        var state = Stock.Empty;
+        var lowest = long.MaxValue;
+        foreach (var e in await StockEvents(sku, location))
+        {
+            state = Stock.Evolve(state, e);
+            lowest = Math.Min(lowest, state.Available);
+        }
+        return lowest;
+    }
+}
