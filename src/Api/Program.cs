@@ -43,9 +43,13 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
 builder.Services.AddStellerStorage(settings);
 builder.Services.AddStellerApplication();
 builder.Services.AddSingleton<HoldExpiry>();
+builder.Services.AddSingleton<ReservationExpiry>();
 builder.Services.AddQuartz(q => q.ScheduleJob<HoldExpiryJob>(t => t
     .WithIdentity("hold-expiry")
-    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.HoldExpirySeconds)).RepeatForever())));
+    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.HoldExpirySeconds)).RepeatForever()))
+    .ScheduleJob<ReservationExpiryJob>(t => t
+    .WithIdentity("reservation-expiry")
+    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.ReservationExpirySeconds)).RepeatForever())));
 builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Wallets.WalletEndpoints>();
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Inventory.StockEndpoints>();

@@ -46,7 +46,8 @@ public sealed record StellerSettings
                 RebuildBatchSize: Int(pr, "RebuildBatchSize", 5_000, 1, 100_000),
                 RetryDelayMilliseconds: Int(pr, "RetryDelayMilliseconds", 500, 1, 60_000)),
             Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576)),
-            Jobs = new JobSettings(HoldExpirySeconds: Int(config.GetSection("Jobs"), "HoldExpirySeconds", 10, 1, 3_600)),
+            Jobs = new JobSettings(HoldExpirySeconds: Int(config.GetSection("Jobs"), "HoldExpirySeconds", 10, 1, 3_600),
+                ReservationExpirySeconds: Int(config.GetSection("Jobs"), "ReservationExpirySeconds", 10, 1, 3_600)),
         };
     }
 
@@ -127,7 +128,8 @@ public sealed record ProjectionSettings(bool Enabled, int BatchSize, int Rebuild
 public sealed record HttpSettings(int MaxRequestBodyBytes);
 
 /// <param name="HoldExpirySeconds">How often expired wallet holds are looked for and released.</param>
-public sealed record JobSettings(int HoldExpirySeconds);
+/// <param name="ReservationExpirySeconds">How often expired stock reservations are looked for and released.</param>
+public sealed record JobSettings(int HoldExpirySeconds, int ReservationExpirySeconds = 10);
 
 /// <summary>A configuration value is missing or wrong. The message names the key and what is expected.</summary>
 public sealed class ConfigurationException(string message) : Exception(message);

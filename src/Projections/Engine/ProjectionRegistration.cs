@@ -22,6 +22,8 @@ public static class ProjectionRegistration
         services.AddSingleton<IProjection, Wallets.OpenHoldsProjection>();
         services.AddSingleton<IProjection, Wallets.TransferCompletion>();
         services.AddSingleton<IProjection, LedgerProjection>();
+        services.AddSingleton<IProjection, Inventory.StockLevelsProjection>();
+        services.AddSingleton<IProjection, Inventory.OpenReservationsProjection>();
         // Ledger queries and the replay/audit that folds the event store (used by the CLI and the admin API).
         services.TryAddSingleton(_ => WalletStreams.CreateRegistry());
         services.AddSingleton<LedgerReplay>();

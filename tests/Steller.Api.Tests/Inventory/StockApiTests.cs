@@ -9,6 +9,8 @@ using Steller.Application.EventStore;
 using Steller.Application.Inventory;
 using Steller.Application.Serialization;
 using Steller.Domain.Inventory;
+using Steller.Infrastructure.Jobs;
+using Steller.Testing;
 
 namespace Steller.Api.Tests.Inventory;
 
@@ -37,6 +39,10 @@ public sealed class StockApiTests() : AdminApiFixture("inventory")
         level.GetProperty("reserved").GetInt64().Should().Be(100);
         level.GetProperty("available").GetInt64().Should().Be(0);
         (await LowestAvailableEver(sku, location)).Should().BeGreaterThanOrEqualTo(0, "no interleaving may oversell, at any revision");
+
+        await Eventually.True(async () => await db.Scalar<long>(
+                $"select count(*) from read.stock_levels where sku = '{sku}' and location = '{location}' and on_hand = 100 and reserved = 100 and available = 0") == 1,
+            TimeSpan.FromSeconds(60), "read.stock_levels shows the 100 reservations");
     }
 
     [Test, CancelAfter(120_000)]
@@ -83,7 +89,7 @@ public sealed class StockApiTests() : AdminApiFixture("inventory")
         var body = await responses[0].Content.ReadFromJsonAsync<JsonElement>();
         body.GetProperty("status").GetString().Should().Be("open");
         var expiresAt = body.GetProperty("expiresAt").GetDateTimeOffset();
-        expiresAt.Should().BeCloseTo(DateTimeOffset.UtcNow.AddMinutes(15), TimeSpan.FromMinutes(1), "the default expiry is 15 minutes");
+        expiresAt.Should().BeCloseTo(factory.Clock.UtcNow.AddMinutes(15), TimeSpan.FromMinutes(1), "the default expiry is 15 minutes");
     }
 
     [Test, CancelAfter(60_000)]
@@ -119,6 +125,37 @@ public sealed class StockApiTests() : AdminApiFixture("inventory")
         level.GetProperty("onHand").GetInt64().Should().Be(6);
         level.GetProperty("available").GetInt64().Should().Be(0);
         level.GetProperty("low").GetBoolean().Should().BeTrue();
+        await Eventually.True(async () => await db.Scalar<long>(
+                $"select count(*) from read.stock_levels where sku = '{sku}' and location = '{location}' and on_hand = 6 and reserved = 6 and available = 0 and low_threshold = 2 and low") == 1,
+            TimeSpan.FromSeconds(30), "read.stock_levels flags the item low");
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task an_expired_reservation_is_released_once_even_when_a_commit_races_the_expiry_job()
+    {
+        var (sku, location) = await Stocked(10);
+        var url = $"/admin/inventory/{sku}/{location}/reservations";
+        (await client.PostAsJsonAsync(url, new { reservationId = "exp-1", quantity = 1, orderId = "o1" })).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await client.PostAsJsonAsync(url, new { reservationId = "exp-2", quantity = 2, orderId = "o2" })).StatusCode.Should().Be(HttpStatusCode.Created);
+        var stream = StockCommands.StreamId(sku, location);
+        await Eventually.True(async () => await db.Scalar<long>($"select count(*) from read.stock_open_reservations where stream_id = '{stream}'") == 2,
+            TimeSpan.FromSeconds(20), "the open-reservations read model sees both reservations");
+
+        factory.Clock.Advance(TimeSpan.FromMinutes(16)); // past the default 15 minutes
+        var expiry = factory.Services.GetRequiredService<ReservationExpiry>();
+        var commit = client.PostAsync($"{url}/exp-2/commit", null);
+        await Task.WhenAll(expiry.ReleaseExpired(default), expiry.ReleaseExpired(default));
+        var commitResponse = await commit;
+
+        var events = await StockEvents(sku, location);
+        events.OfType<ReservationReleased>().Where(r => r.ReservationId == "exp-1").Should().ContainSingle().Which.Reason.Should().Be("expired");
+        var exp2 = events.Where(e => e is ReservationReleased { ReservationId: "exp-2" } or ReservationCommitted { ReservationId: "exp-2" }).ToList();
+        exp2.Should().ContainSingle("the commit and the expiry race: exactly one of them wins");
+        if (exp2[0] is ReservationCommitted) commitResponse.StatusCode.Should().Be(HttpStatusCode.Created);
+        else commitResponse.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        var level = await Level(sku, location);
+        level.GetProperty("reserved").GetInt64().Should().Be(0);
+        level.GetProperty("onHand").GetInt64().Should().Be(exp2[0] is ReservationCommitted ? 8 : 10);
     }
 
     [Test]
