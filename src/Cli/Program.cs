@@ -10,5 +10,6 @@ var root = new RootCommand("Steller operator CLI: migrations, projections, audit
 root.Subcommands.Add(MigrateCommand.Create());
 root.Subcommands.Add(ProjectionsCommand.Create());
 root.Subcommands.Add(LedgerCommand.Create());
+root.Subcommands.Add(StockCommand.Create());
 root.Subcommands.Add(AdminCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -28,6 +28,7 @@ public static class ProjectionRegistration
         services.TryAddSingleton(_ => WalletStreams.CreateRegistry());
         services.AddSingleton<LedgerReplay>();
         services.AddSingleton<LedgerAudit>();
+        services.AddSingleton<Inventory.StockAudit>();
         services.AddSingleton<WalletBalancesQuery>();
         services.AddSingleton<WalletStatementQuery>();
         return services;

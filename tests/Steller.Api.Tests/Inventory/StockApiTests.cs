@@ -43,6 +43,9 @@ public sealed class StockApiTests() : AdminApiFixture("inventory")
         await Eventually.True(async () => await db.Scalar<long>(
                 $"select count(*) from read.stock_levels where sku = '{sku}' and location = '{location}' and on_hand = 100 and reserved = 100 and available = 0") == 1,
             TimeSpan.FromSeconds(60), "read.stock_levels shows the 100 reservations");
+        var audit = await factory.Services.GetRequiredService<Steller.Projections.Inventory.StockAudit>().Run();
+        audit.Drifts.Should().BeEmpty();
+        audit.ComparedWithReadModel.Should().BeTrue();
     }
 
     [Test, CancelAfter(120_000)]

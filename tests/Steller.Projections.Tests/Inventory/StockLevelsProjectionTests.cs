@@ -69,4 +69,43 @@ public sealed class StockLevelsProjectionTests
         result.NewGeneration.Should().Be(2);
         (await Levels(h)).Should().BeEquivalentTo(levels);
     }
+
+    private static StockAudit Audit(ProjectionHarness h) =>
+        new(h.Store, new EventTypeRegistry().AddAssembly(typeof(Stock).Assembly), h.Db.DataSource);
+
+    [Test, CancelAfter(120_000)]
+    public async Task the_stock_audit_is_clean_on_a_caught_up_read_model_and_names_every_drift_after_tampering()
+    {
+        await using var h = await ProjectionHarness.Create("stockaudit", batchSize: 5);
+        var projection = new StockLevelsProjection();
+        var (_, stop) = h.Start(projection);
+        await Write(h.Store);
+        await h.CaughtUp(projection.Name);
+
+        var clean = await Audit(h).Run();
+        clean.Drifts.Should().BeEmpty();
+        clean.ComparedWithReadModel.Should().BeTrue();
+        clean.Items.Should().HaveCount(3).And.OnlyContain(i => i.LowestAvailable >= 0);
+        clean.StockEvents.Should().Be(3 * 13 + 1);
+
+        await stop.CancelAsync();
+        await using (var conn = await h.Db.DataSource.OpenConnectionAsync())
+            await conn.ExecuteAsync("""
+                update read.stock_levels set on_hand = on_hand + 1 where sku = 'card-a' and location = 'wh-2';
+                delete from read.stock_levels where sku = 'card-b';
+                insert into read.stock_levels (sku, location, on_hand, reserved, low_threshold, last_commit_position, last_prepare_position, last_revision, updated_at)
+                values ('ghost', 'wh-9', 5, 0, 0, 0, 0, 0, now());
+                """);
+
+        var report = await Audit(h).Run();
+        report.Clean.Should().BeFalse();
+        report.Drifts.Select(d => (d.Sku, d.Location, d.Field)).Should().BeEquivalentTo(new[]
+        {
+            ("card-a", "wh-2", "on_hand"), ("card-b", "wh-1", "row"), ("ghost", "wh-9", "row"),
+        });
+
+        var asOf = await Audit(h).Run(DateTimeOffset.UtcNow.AddDays(1));
+        asOf.ComparedWithReadModel.Should().BeFalse();
+        asOf.Drifts.Should().BeEmpty();
+    }
 }
