@@ -6,6 +6,8 @@ using Steller.Application.Time;
 using Steller.Domain;
 using Steller.Domain.Inventory;
 using Steller.Infrastructure.Admin;
+using Steller.Projections.Inventory;
+using Steller.Projections.Wallets;
 
 namespace Steller.Api.Inventory;
 
@@ -27,6 +29,30 @@ public sealed class StockEndpoints : IEndpointModule
 
     public void Map(IEndpointRouteBuilder app)
     {
+        AdminEndpoints.Group(app).MapGet("/inventory", async (string? sku, string? location, string? low, string? limit, string? after, StockLevelsQuery levels, CancellationToken ct) =>
+        {
+            var errors = new FieldErrors()
+                .Check(sku is null || Stock.IsValidId(sku), "sku", IdRule)
+                .Check(location is null || Stock.IsValidId(location), "location", IdRule)
+                .Check(low is null or "true" or "false", "low", "true or false");
+            if (errors.Any) return errors.Problem();
+            if (!QueryParameters.TryLimit(limit, StockLevelsQuery.DefaultLimit, StockLevelsQuery.MaxLimit, out var count, out var problem)) return problem!;
+            (string, string)? cursor = null;
+            if (after is not null)
+            {
+                var dot = after.IndexOf('.');
+                if (dot < 0 || !Stock.IsValidId(after[..dot]) || !Stock.IsValidId(after[(dot + 1)..])) return QueryParameters.InvalidCursor();
+                cursor = (after[..dot], after[(dot + 1)..]);
+            }
+            try { return Results.Ok(await levels.Page(sku, location, low is null ? null : low == "true", count, cursor, ct)); }
+            catch (ReadModelNotReadyException e)
+            {
+                return Problems.Result(503, "read_model_unavailable", e.Message, new Dictionary<string, object?> { ["retryAfterSeconds"] = 1 });
+            }
+        }).WithTags("Inventory (admin)")
+            .WithSummary("Stock levels from read.stock_levels (eventually consistent): filter by sku, location, low=true; pages of `limit`, next page with after=`next`.")
+            .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
+
         var stock = AdminEndpoints.Group(app).MapGroup("/inventory/{sku}/{location}").WithTags("Inventory (admin)");
 
         stock.MapGet("/", async (string sku, string location, HttpContext http, StockCommands commands) =>

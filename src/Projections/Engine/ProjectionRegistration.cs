@@ -29,6 +29,7 @@ public static class ProjectionRegistration
         services.AddSingleton<LedgerReplay>();
         services.AddSingleton<LedgerAudit>();
         services.AddSingleton<Inventory.StockAudit>();
+        services.AddSingleton<Inventory.StockLevelsQuery>();
         services.AddSingleton<WalletBalancesQuery>();
         services.AddSingleton<WalletStatementQuery>();
         return services;

@@ -198,6 +198,35 @@ public sealed class StockApiTests() : AdminApiFixture("inventory")
         (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("onHand").GetInt64().Should().Be(7);
     }
 
+    [Test, CancelAfter(60_000)]
+    public async Task the_stock_list_filters_by_sku_location_and_low_and_pages_with_a_cursor()
+    {
+        var (sku, _) = await Stocked(10);
+        (await client.PostAsJsonAsync($"/admin/inventory/{sku}/warehouse-2/receipts", new { receiptId = "first", quantity = 3, unitCost = 4_50, currency = "EUR" }))
+            .StatusCode.Should().Be(HttpStatusCode.Created);
+        (await client.PutAsJsonAsync($"/admin/inventory/{sku}/warehouse-2/low-threshold", new { threshold = 5 })).StatusCode.Should().Be(HttpStatusCode.Created);
+
+        await Eventually.True(async () =>
+        {
+            var all = await client.GetFromJsonAsync<JsonElement>($"/admin/inventory?sku={sku}");
+            return all.GetProperty("items").GetArrayLength() == 2 && all.GetProperty("items")[1].GetProperty("low").GetBoolean();
+        }, TimeSpan.FromSeconds(30), "read.stock_levels has both locations, one low");
+
+        var low = await client.GetFromJsonAsync<JsonElement>($"/admin/inventory?sku={sku}&low=true");
+        low.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("location").GetString()).Should().Equal("warehouse-2");
+        var first = await client.GetFromJsonAsync<JsonElement>($"/admin/inventory?sku={sku}&limit=1");
+        first.GetProperty("items")[0].GetProperty("location").GetString().Should().Be("warehouse-1");
+        var next = first.GetProperty("next").GetString();
+        var second = await client.GetFromJsonAsync<JsonElement>($"/admin/inventory?sku={sku}&limit=1&after={next}");
+        second.GetProperty("items")[0].GetProperty("location").GetString().Should().Be("warehouse-2");
+        second.GetProperty("next").ValueKind.Should().Be(JsonValueKind.Null);
+
+        var bad = await client.GetAsync("/admin/inventory?sku=BAD&location=-x&low=maybe");
+        bad.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(["sku", "location", "low"]);
+        (await client.GetAsync("/admin/inventory?after=nonsense")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
     private async Task<(string Sku, string Location)> Stocked(long quantity)
     {
         var sku = $"sku-{Interlocked.Increment(ref next)}-{Guid.NewGuid():N}"[..20];
