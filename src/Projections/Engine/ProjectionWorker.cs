@@ -110,7 +110,8 @@ public sealed class ProjectionWorker(
 
         try
         {
-            State = ProjectionState.CatchingUp;
+            // A retrying projection stays Faulted until a batch commits again.
+            if (failures == 0) State = ProjectionState.CatchingUp;
             var batch = new List<RecordedEvent>(settings.BatchSize);
             while (await queue.Reader.WaitToReadAsync(ct))
             {
