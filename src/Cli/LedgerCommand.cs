@@ -24,7 +24,8 @@ public static class LedgerCommand
 
     private static Option<string> AsOfOption(string description) => new("--as-of") { Description = description };
 
-    private static bool TryAsOf(string? text, out DateTimeOffset? asOf)
+    /// <summary>Parses an --as-of instant (ISO 8601, UTC when no offset); prints why and returns false when it is not one.</summary>
+    internal static bool TryAsOf(string? text, out DateTimeOffset? asOf)
     {
         asOf = null;
         if (string.IsNullOrEmpty(text)) return true;

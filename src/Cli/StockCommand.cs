@@ -30,16 +30,7 @@ public static class StockCommand
             + "print every drift. Exits 1 on any drift.") { asOf, json };
         command.SetAction(async (parse, ct) =>
         {
-            DateTimeOffset? instant = null;
-            if (parse.GetValue(asOf) is { Length: > 0 } text)
-            {
-                if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var v))
-                {
-                    Console.Error.WriteLine($"steller: --as-of '{text}' is not an instant; use ISO 8601, e.g. 2026-01-31T00:00:00Z.");
-                    return UsageError;
-                }
-                instant = v;
-            }
+            if (!LedgerCommand.TryAsOf(parse.GetValue(asOf), out var instant)) return UsageError;
             await using var services = CliHost.Build();
             if (services is null) return CliHost.ConfigurationError;
             await services.GetRequiredService<Migrator>().Migrate(ct);
