@@ -46,7 +46,7 @@ await using var dataSource = NpgsqlDataSource.Create(cs);
 await new Migrator(dataSource, NullLogger<Migrator>.Instance).Migrate();
 await using var notifications = new LogNotifications(dataSource, NullLogger<LogNotifications>.Instance);
 var store = new PostgresEventStore(dataSource, notifications);
-var registry = new EventTypeRegistry().AddAssembly(typeof(Wallet).Assembly);
+var registry = EventTypeRegistry.ForDomain();
 var wallets = new WalletCommands(store, registry, NullLogger<WalletCommands>.Instance);
 await using (var settings = dataSource.CreateCommand("select current_setting('server_version') || ', fsync=' || current_setting('fsync') || ', synchronous_commit=' || current_setting('synchronous_commit')"))
     Console.WriteLine($"server  : PostgreSQL {await settings.ExecuteScalarAsync()}");

@@ -10,7 +10,7 @@ public static class ApplicationRegistration
     /// <summary>Use cases and the event type registry (every [EventName] class of the domain).</summary>
     public static IServiceCollection AddStellerApplication(this IServiceCollection services)
     {
-        services.AddSingleton(new EventTypeRegistry().AddAssembly(typeof(Domain.Ledger.Wallet).Assembly));
+        services.AddSingleton(EventTypeRegistry.ForDomain());
         services.AddSingleton<WalletCommands>();
         services.AddSingleton<StockCommands>();
         return services;

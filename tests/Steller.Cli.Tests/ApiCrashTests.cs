@@ -67,7 +67,7 @@ public sealed class ApiCrashTests
         await Task.WhenAll(load);
 
         // Every accepted command is in the ledger exactly once.
-        var registry = new EventTypeRegistry().AddAssembly(typeof(Wallet).Assembly);
+        var registry = EventTypeRegistry.ForDomain();
         var events = (await db.CreateEventStore().ReadStream($"wallet-{partner}-EUR")).Events
             .Select(e => (IWalletEvent)registry.Deserialize(e.Type, e.Data.Span)!).ToList();
         var holds = events.OfType<HoldPlaced>().GroupBy(h => h.TransferId).ToDictionary(g => g.Key, g => g.Count());

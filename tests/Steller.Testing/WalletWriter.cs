@@ -11,7 +11,7 @@ namespace Steller.Testing;
 /// </summary>
 public sealed class WalletWriter(IEventStore store)
 {
-    public static readonly EventTypeRegistry Registry = new EventTypeRegistry().AddAssembly(typeof(Wallet).Assembly);
+    public static readonly EventTypeRegistry Registry = EventTypeRegistry.ForDomain();
 
     private readonly Dictionary<string, (Wallet State, long Revision)> wallets = new();
 

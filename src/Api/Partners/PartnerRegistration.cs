@@ -23,7 +23,7 @@ public static class PartnerRegistration
     public static IServiceCollection AddPartners(this IServiceCollection services, IKeyRing keyRing)
     {
         services.AddSingleton(keyRing);
-        services.TryAddSingleton(_ => new EventTypeRegistry().AddAssembly(typeof(IPartnerEvent).Assembly));
+        services.TryAddSingleton(_ => EventTypeRegistry.ForDomain());
         services.AddSingleton<PartnerStreams>();
         services.AddSingleton<OnboardPartnerHandler>();
         services.AddSingleton<IssueApiKeyHandler>();

@@ -20,6 +20,9 @@ public sealed class EventTypeRegistry
 
     public IReadOnlyCollection<string> Names => byName.Keys;
 
+    /// <summary>Every event of Steller's domain: the one registry all readers and writers use.</summary>
+    public static EventTypeRegistry ForDomain() => new EventTypeRegistry().AddAssembly(typeof(EventNameAttribute).Assembly);
+
     /// <summary>Registers every class with an <see cref="EventNameAttribute"/> in the given assemblies.</summary>
     public EventTypeRegistry AddAssembly(Assembly assembly)
     {

@@ -14,7 +14,21 @@ public sealed class WalletCommands(IEventStore store, EventTypeRegistry registry
 {
     private readonly AggregateCommands<Wallet, IWalletEvent> commands = new("wallet", store, registry, Wallet.Empty, Wallet.Evolve, logger);
 
-    public static string StreamId(string partnerId, string currency) => $"wallet-{partnerId}-{currency}";
+    public const string StreamPrefix = "wallet-";
+
+    public static string StreamId(string partnerId, string currency) => $"{StreamPrefix}{partnerId}-{currency}";
+
+    /// <summary>Partner and currency of a wallet stream; the currency is the last segment, so partner ids may contain '-'.</summary>
+    public static bool TryParseStreamId(string streamId, out string partnerId, out string currency)
+    {
+        partnerId = currency = "";
+        if (!streamId.StartsWith(StreamPrefix, StringComparison.Ordinal)) return false;
+        var dash = streamId.LastIndexOf('-');
+        if (dash <= StreamPrefix.Length) return false;
+        partnerId = streamId[StreamPrefix.Length..dash];
+        currency = streamId[(dash + 1)..];
+        return Domain.Currency.TryParse(currency, out _) && partnerId.Length > 0;
+    }
 
     /// <summary>The partner id rule of the partner aggregate (one rule for every stream named after a partner).</summary>
     public static bool IsValidPartnerId(string? id) => Domain.Partners.Partner.IsValidId(id);

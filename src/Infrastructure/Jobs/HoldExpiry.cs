@@ -30,9 +30,7 @@ public sealed class HoldExpiry(NpgsqlDataSource db, WalletCommands wallets, IClo
             var changed = 0;
             foreach (var (stream, transferId) in due)
             {
-                var dash = stream.LastIndexOf('-');
-                var partner = stream["wallet-".Length..dash];
-                var currency = stream[(dash + 1)..];
+                if (!WalletCommands.TryParseStreamId(stream, out var partner, out var currency)) continue;
                 var metadata = new EventMetadata($"expiry-{transferId}", $"expiry-{transferId}", Guid.NewGuid(), Actor, clock.UtcNow);
                 var outcome = await wallets.Execute(partner, currency, new ReleaseHold(transferId, "expired"), metadata, ct);
                 if (outcome.Succeeded && !outcome.WasRepeat) changed++;

@@ -25,7 +25,7 @@ public static class ProjectionRegistration
         services.AddSingleton<IProjection, Inventory.StockLevelsProjection>();
         services.AddSingleton<IProjection, Inventory.OpenReservationsProjection>();
         // Ledger queries and the replay/audit that folds the event store (used by the CLI and the admin API).
-        services.TryAddSingleton(_ => WalletStreams.CreateRegistry());
+        services.TryAddSingleton(_ => EventTypeRegistry.ForDomain());
         services.AddSingleton<LedgerReplay>();
         services.AddSingleton<LedgerAudit>();
         services.AddSingleton<Inventory.StockAudit>();

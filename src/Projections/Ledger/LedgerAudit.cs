@@ -1,3 +1,4 @@
+using Steller.Application.Wallets;
 using Dapper;
 using Npgsql;
 using Steller.Application.EventStore;
@@ -55,7 +56,7 @@ public sealed class LedgerAudit(LedgerReplay replay, NpgsqlDataSource dataSource
         var drifts = new List<LedgerDrift>();
 
         foreach (var f in snapshot.Faults)
-            drifts.Add(new LedgerDrift(Accounts.Wallet(WalletStreams.TryParse(f.StreamId, out var p, out var c) ? p : f.StreamId, c), "stream",
+            drifts.Add(new LedgerDrift(Accounts.Wallet(WalletCommands.TryParseStreamId(f.StreamId, out var p, out var c) ? p : f.StreamId, c), "stream",
                 "foldable", $"revision {f.Revision}",
                 $"{f.StreamId} revision {f.Revision} ({f.Type} at {f.Position}) {f.Error}; the rest of the stream is left out of the replay."));
 

@@ -1,3 +1,4 @@
+using Steller.Application.Wallets;
 using Dapper;
 using Steller.Application.EventStore;
 using Steller.Application.Serialization;
@@ -21,7 +22,7 @@ namespace Steller.Projections.Wallets;
 public sealed class LedgerProjection : IProjection
 {
     public const string ProjectionName = "ledger";
-    private readonly EventTypeRegistry registry = WalletStreams.CreateRegistry();
+    private readonly EventTypeRegistry registry = EventTypeRegistry.ForDomain();
 
     public string Name => ProjectionName;
     public int Version => 1;
@@ -118,7 +119,7 @@ public sealed class LedgerProjection : IProjection
         foreach (var e in events)
         {
             if (WalletStreams.Read(registry, e) is not { } we) continue;
-            if (!WalletStreams.TryParse(e.StreamId, out var partner, out var currency))
+            if (!WalletCommands.TryParseStreamId(e.StreamId, out var partner, out var currency))
                 throw new InvalidDataException($"Wallet event {e.Type} in stream '{e.StreamId}', which is not named wallet-{{partnerId}}-{{currency}}.");
             walletEvents.Add((e, we, partner, currency, Accounts.Wallet(partner, currency)));
         }

@@ -27,8 +27,7 @@ public sealed class TransferCompletion(WalletCommands wallets, EventTypeRegistry
         foreach (var e in events)
         {
             if (registry.Deserialize(e.Type, e.Data.Span) is not TransferredOut transfer) continue;
-            var currency = e.StreamId[(e.StreamId.LastIndexOf('-') + 1)..];
-            var from = e.StreamId["wallet-".Length..e.StreamId.LastIndexOf('-')];
+            if (!WalletCommands.TryParseStreamId(e.StreamId, out var from, out var currency)) continue;
             var metadata = new EventMetadata(e.Metadata.CorrelationId, e.EventId.ToString(), Guid.NewGuid(), Actor, clock.UtcNow);
             var outcome = await wallets.Execute(transfer.ToPartnerId, currency, new TransferIn(transfer.TransferId, transfer.Amount, from), metadata, context.CancellationToken);
             // A refused incoming half would leave money in transit: stop here (the projection faults and retries) rather than skip it.

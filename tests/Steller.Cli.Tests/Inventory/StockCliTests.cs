@@ -21,7 +21,7 @@ public sealed class StockCliTests
     public async Task stock_audit_is_clean_after_a_rebuild_and_exits_1_naming_the_drift_when_a_level_is_tampered_with()
     {
         await using var db = await TestDatabase.Create("clistock");
-        var stock = new StockCommands(db.CreateEventStore(), new EventTypeRegistry().AddAssembly(typeof(Stock).Assembly), NullLogger<StockCommands>.Instance);
+        var stock = new StockCommands(db.CreateEventStore(), EventTypeRegistry.ForDomain(), NullLogger<StockCommands>.Instance);
         var metadata = new EventMetadata("c", "c", Guid.NewGuid(), "test", DateTimeOffset.UtcNow);
         await stock.Execute("card-a", "wh-1", new ReceiveStock("r1", 20, 4_50, "EUR"), metadata);
         await stock.Execute("card-a", "wh-1", new ReserveStock("res-1", 3, "o-1", null, DateTimeOffset.UtcNow), metadata);

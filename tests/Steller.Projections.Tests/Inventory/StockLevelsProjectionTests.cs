@@ -28,7 +28,7 @@ public sealed class StockLevelsProjectionTests
     /// <summary>Receipts, adjustments, reservations committed and released, thresholds: on two skus at two locations.</summary>
     private static async Task<Dictionary<(string, string), (Stock State, long Revision)>> Write(IEventStore store)
     {
-        var stock = new StockCommands(store, new EventTypeRegistry().AddAssembly(typeof(Stock).Assembly), NullLogger<StockCommands>.Instance);
+        var stock = new StockCommands(store, EventTypeRegistry.ForDomain(), NullLogger<StockCommands>.Instance);
         var metadata = new EventMetadata("c", "c", Guid.NewGuid(), "test", Now);
         (string Sku, string Location)[] items = [("card-a", "wh-1"), ("card-a", "wh-2"), ("card-b", "wh-1")];
         foreach (var (sku, location) in items)
@@ -71,7 +71,7 @@ public sealed class StockLevelsProjectionTests
     }
 
     private static StockAudit Audit(ProjectionHarness h) =>
-        new(h.Store, new EventTypeRegistry().AddAssembly(typeof(Stock).Assembly), h.Db.DataSource);
+        new(h.Store, EventTypeRegistry.ForDomain(), h.Db.DataSource);
 
     [Test, CancelAfter(120_000)]
     public async Task the_stock_audit_is_clean_on_a_caught_up_read_model_and_names_every_drift_after_tampering()

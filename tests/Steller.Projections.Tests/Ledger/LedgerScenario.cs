@@ -1,3 +1,4 @@
+using Steller.Application.Serialization;
 using Steller.Domain.Ledger;
 using Steller.Projections.Ledger;
 using Steller.Testing;
@@ -34,7 +35,7 @@ public static class LedgerScenario
 
     public static string Wallet(string p, string c = "EUR") => Accounts.Wallet(p, c);
 
-    public static LedgerReplay Replay(ProjectionHarness h) => new(h.Store, WalletStreams.CreateRegistry());
+    public static LedgerReplay Replay(ProjectionHarness h) => new(h.Store, EventTypeRegistry.ForDomain());
 
     public static LedgerAudit Audit(ProjectionHarness h) => new(Replay(h), h.Db.DataSource);
 }
