@@ -26,6 +26,7 @@ public sealed class ApiCrashTests
         const string partner = "crashp";
 
         var api = await StartApi(env);
+        using var firstProcess = api.Process; // killed below; disposed (and killed) whatever happens
         using var http = new HttpClient { BaseAddress = api.Url, Timeout = TimeSpan.FromSeconds(10) };
         await Admin.Authorize(http, db);
         (await http.PostAsJsonAsync("/admin/partners", new { partnerId = partner, name = "Crash test", contactEmail = "ops@example.com" })).EnsureSuccessStatusCode();
@@ -59,6 +60,7 @@ public sealed class ApiCrashTests
         await Task.Delay(500);
         // Same address: the load goes on against the restarted process.
         var restarted = await StartApi(env, api.Url.Port);
+        using var secondProcess = restarted.Process;
         var capturesBeforeRestart = acceptedCaptures.Count;
         await Eventually.True(() => Task.FromResult(acceptedCaptures.Count > capturesBeforeRestart + 50), TimeSpan.FromSeconds(60), "the load resumes on the restarted API");
         using var http2 = new HttpClient { BaseAddress = restarted.Url };
@@ -91,7 +93,6 @@ public sealed class ApiCrashTests
             using var audit = await StellerProcess.RunToEnd(StellerProcess.Cli(env, "ledger", "audit"));
             return audit.ExitCode == 0;
         }, TimeSpan.FromSeconds(60), "steller ledger audit exits 0 (clean)");
-        restarted.Process.Dispose();
     }
 
     private sealed record RunningApi(StellerProcess Process, Uri Url);
@@ -100,13 +101,21 @@ public sealed class ApiCrashTests
     {
         var process = StellerProcess.Api(env, "--urls", $"http://127.0.0.1:{port}");
         Uri? url = null;
-        await Eventually.True(() =>
+        try
         {
-            if (process.HasExited) Assert.Fail($"The API exited: {process.Stderr}");
-            var m = Regex.Match(process.Stdout, @"Now listening on: (http://127\.0\.0\.1:\d+)");
-            if (m.Success) url = new Uri(m.Groups[1].Value);
-            return Task.FromResult(m.Success);
-        }, TimeSpan.FromSeconds(60), "the API listens");
+            await Eventually.True(() =>
+            {
+                if (process.HasExited) Assert.Fail($"The API exited: {process.Stderr}");
+                var m = Regex.Match(process.Stdout, @"Now listening on: (http://127\.0\.0\.1:\d+)");
+                if (m.Success) url = new Uri(m.Groups[1].Value);
+                return Task.FromResult(m.Success);
+            }, TimeSpan.FromSeconds(60), "the API listens");
+        }
+        catch
+        {
+            process.Dispose(); // never leave a server behind a failed start
+            throw;
+        }
         return new RunningApi(process, url!);
     }
 }
