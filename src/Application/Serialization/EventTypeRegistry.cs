@@ -21,7 +21,12 @@ public sealed class EventTypeRegistry
     public IReadOnlyCollection<string> Names => byName.Keys;
 
     /// <summary>Every event of Steller's domain: the one registry all readers and writers use.</summary>
-    public static EventTypeRegistry ForDomain() => new EventTypeRegistry().AddAssembly(typeof(EventNameAttribute).Assembly);
+    public static EventTypeRegistry ForDomain()
+    {
+        var registry = new EventTypeRegistry().AddAssembly(typeof(EventNameAttribute).Assembly);
+        foreach (var (from, to) in Steller.Domain.Inventory.StockUpcasters.Renames) registry.AddUpcaster(from, to, json => json);
+        return registry;
+    }
 
     /// <summary>Registers every class with an <see cref="EventNameAttribute"/> in the given assemblies.</summary>
     public EventTypeRegistry AddAssembly(Assembly assembly)

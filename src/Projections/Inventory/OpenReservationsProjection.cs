@@ -7,6 +7,6 @@ public sealed class OpenReservationsProjection() : OpenItemsProjection(new OpenI
     Name: "stock_open_reservations",
     Table: "stock_open_reservations",
     OpenedType: "stock.reserved.v1",
-    ClosedTypes: ["stock.reservation-committed.v1", "stock.reservation-released.v1"],
+    ClosedTypes: ["stock.reservation-committed.v1", "stock.reservation-committed.v2", "stock.reservation-released.v1"],
     IdProperty: "reservationId", IdColumn: "reservation_id",
     QuantityProperty: "quantity", QuantityColumn: "quantity"));

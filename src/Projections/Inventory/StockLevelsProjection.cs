@@ -16,8 +16,10 @@ public sealed class StockLevelsProjection : IProjection
     public int Version => 1;
     public IReadOnlySet<string>? EventTypes { get; } = new HashSet<string>
     {
-        "stock.received.v1", "stock.adjusted.v1", "stock.reserved.v1", "stock.reservation-committed.v1",
-        "stock.reservation-released.v1", "stock.low-threshold-set.v1",
+        "stock.received.v1", "stock.received.v2", "stock.adjusted.v1", "stock.adjusted.v2",
+        "stock.transferred-out.v1", "stock.transferred-in.v1", "stock.reserved.v1",
+        "stock.reservation-committed.v1", "stock.reservation-committed.v2", "stock.reservation-released.v1",
+        "stock.low-threshold-set.v1",
     };
     public IReadOnlyList<string> Tables { get; } = ["stock_levels"];
 
@@ -59,9 +61,10 @@ public sealed class StockLevelsProjection : IProjection
             long Quantity() => root.GetProperty("quantity").GetInt64();
             switch (e.Type)
             {
-                case "stock.received.v1" or "stock.adjusted.v1": d.OnHand += Quantity(); break;
+                case "stock.received.v1" or "stock.received.v2" or "stock.adjusted.v1" or "stock.adjusted.v2" or "stock.transferred-in.v1": d.OnHand += Quantity(); break;
+                case "stock.transferred-out.v1": d.OnHand -= Quantity(); break;
                 case "stock.reserved.v1": d.Reserved += Quantity(); break;
-                case "stock.reservation-committed.v1": d.OnHand -= Quantity(); d.Reserved -= Quantity(); break;
+                case "stock.reservation-committed.v1" or "stock.reservation-committed.v2": d.OnHand -= Quantity(); d.Reserved -= Quantity(); break;
                 case "stock.reservation-released.v1": d.Reserved -= Quantity(); break;
                 case "stock.low-threshold-set.v1": d.Threshold = root.GetProperty("threshold").GetInt64(); break;
             }
