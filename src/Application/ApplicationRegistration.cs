@@ -13,6 +13,7 @@ public static class ApplicationRegistration
         services.AddSingleton(EventTypeRegistry.ForDomain());
         services.AddSingleton<WalletCommands>();
         services.AddSingleton<StockCommands>();
+        services.AddSingleton<VoucherCodes>();
         return services;
     }
 }

@@ -54,6 +54,19 @@ public sealed class TestDatabase : IAsyncDisposable
         return value is DBNull or null ? default : (T)Convert.ChangeType(value, typeof(T));
     }
 
+    /// <summary>Every table and view outside the system schemas, as quoted "schema"."name": for scans that must find nothing.</summary>
+    public async Task<IReadOnlyList<string>> TablesAndViews()
+    {
+        var list = new List<string>();
+        await using var cmd = DataSource.CreateCommand("""
+            select format('%I.%I', table_schema, table_name) from information_schema.tables
+            where table_schema not in ('pg_catalog', 'information_schema') and table_type in ('BASE TABLE', 'VIEW')
+            """);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) list.Add(reader.GetString(0));
+        return list;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await DataSource.DisposeAsync();

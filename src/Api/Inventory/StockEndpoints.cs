@@ -18,7 +18,8 @@ namespace Steller.Api.Inventory;
 /// </summary>
 public sealed class StockEndpoints : IEndpointModule
 {
-    public sealed record ReceiveRequest(string? ReceiptId, long? Quantity, long? UnitCost, string? Currency);
+    public sealed record ReceiveRequest(string? ReceiptId, long? Quantity, long? UnitCost, string? Currency, IReadOnlyList<string?>? VoucherCodes);
+    public sealed record TransferRequest(string? TransferId, string? ToLocation, long? Quantity);
     public sealed record AdjustRequest(string? AdjustmentId, long? Quantity, string? Reason);
     public sealed record ReserveRequest(string? ReservationId, long? Quantity, string? OrderId, DateTimeOffset? ExpiresAt);
     public sealed record ReleaseRequest(string? Reason);
@@ -66,17 +67,37 @@ public sealed class StockEndpoints : IEndpointModule
         }).WithSummary("The live stock level (from its stream, not a read model). ETag = stream revision.")
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
 
-        stock.MapPost("/receipts", async (string sku, string location, ReceiveRequest body, HttpContext http, StockCommands commands, IClock clock) =>
+        stock.MapPost("/receipts", async (string sku, string location, ReceiveRequest body, HttpContext http, StockCommands commands, VoucherCodes vouchers, IClock clock) =>
         {
             var errors = Target(sku, location)
                 .Check(IsCommandId(body.ReceiptId), "receiptId", CommandIdRule)
                 .Check(body.Quantity is > 0, "quantity", "a positive whole number of units")
                 .Check(body.UnitCost is >= 0, "unitCost", "the cost of one unit, 0 or more minor units")
-                .Check(Currency.TryParse(body.Currency, out _), "currency", "an ISO 4217 code such as EUR");
+                .Check(Currency.TryParse(body.Currency, out _), "currency", "an ISO 4217 code such as EUR")
+                // The messages never quote a code: they are secrets from the moment they arrive.
+                .Check(body.VoucherCodes is null || body.VoucherCodes.Count == body.Quantity, "voucherCodes", "exactly one code per unit received (or leave it out for a product without codes)")
+                .Check(body.VoucherCodes is null || body.VoucherCodes.All(IsVoucherCode), "voucherCodes", "each code is 1–200 printable characters")
+                .Check(body.VoucherCodes is null || body.VoucherCodes.Distinct(StringComparer.Ordinal).Count() == body.VoucherCodes.Count, "voucherCodes", "codes are unique within a receipt");
             if (errors.Any) return errors.Problem();
-            var outcome = await commands.Execute(sku, location, new ReceiveStock(body.ReceiptId!, body.Quantity!.Value, body.UnitCost!.Value, body.Currency!), RequestMetadata.For(http, clock));
+            var sealedCodes = body.VoucherCodes is null ? null : vouchers.Seal(sku, location, body.ReceiptId!, body.VoucherCodes.Select(c => c!).ToList());
+            var outcome = await commands.Execute(sku, location, new ReceiveStock(body.ReceiptId!, body.Quantity!.Value, body.UnitCost!.Value, body.Currency!, sealedCodes), RequestMetadata.For(http, clock));
             return StockResults.Respond(http, outcome, (s, r) => StockView.Of(sku, location, s, r));
-        }).WithSummary("Record units received (quantity, unit cost in minor units). Idempotent by receiptId.");
+        }).WithSummary("Record units received (quantity, unit cost in minor units, optionally one voucher code per unit, sealed before it is stored). Idempotent by receiptId.");
+
+        stock.MapPost("/transfers", async (string sku, string location, TransferRequest body, HttpContext http, StockCommands commands, IClock clock) =>
+        {
+            var errors = Target(sku, location)
+                .Check(IsCommandId(body.TransferId), "transferId", CommandIdRule)
+                .Check(Stock.IsValidId(body.ToLocation) && body.ToLocation != location, "toLocation", $"another location: {IdRule}")
+                .Check(body.Quantity is > 0, "quantity", "a positive whole number of units");
+            if (errors.Any) return errors.Problem();
+            var (sent, received) = await commands.Transfer(sku, location, body.ToLocation!, body.TransferId!, body.Quantity!.Value, RequestMetadata.For(http, clock));
+            if (sent.Error is not null || received is null) return StockResults.Respond(http, sent, (s, r) => StockView.Of(sku, location, s, r));
+            if (received.Error is { } refused) return StockResults.Problem(refused);
+            http.Response.Headers.ETag = $"\"{sent.Revision}\"";
+            var view = new TransferView(body.TransferId!, body.Quantity!.Value, StockView.Of(sku, location, sent.State, sent.Revision), StockView.Of(sku, body.ToLocation!, received.State, received.Revision));
+            return sent.WasRepeat ? Results.Ok(view) : Results.Json(view, statusCode: 201);
+        }).WithSummary("Move units (and their voucher codes, oldest first) to another location of the same sku: out here, in there, one transferId. Idempotent by transferId; a move interrupted between its halves is completed by a background process.");
 
         stock.MapPost("/adjustments", async (string sku, string location, AdjustRequest body, HttpContext http, StockCommands commands, IClock clock) =>
         {
@@ -130,21 +151,27 @@ public sealed class StockEndpoints : IEndpointModule
         .Check(Stock.IsValidId(sku), "sku", IdRule)
         .Check(Stock.IsValidId(location), "location", IdRule);
 
+    private static bool IsVoucherCode(string? code) => code is { Length: > 0 and <= 200 } && code.All(c => c is >= ' ' and <= '~');
+
     private static bool IsCommandId(string? id) =>
         id is { Length: > 0 and <= 100 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ':');
 }
 
-public sealed record StockView(string Sku, string Location, long OnHand, long Reserved, long Available, long LowThreshold, bool Low, string? Currency, long Revision)
+/// <summary>A stock level; <see cref="HasVoucherCodes"/>: null until the first units arrive, then whether every unit carries a code.</summary>
+public sealed record StockView(string Sku, string Location, long OnHand, long Reserved, long Available, long LowThreshold, bool Low, string? Currency, bool? HasVoucherCodes, long Revision)
 {
     public static StockView Of(string sku, string location, Stock s, long revision) =>
-        new(sku, location, s.OnHand, s.Reserved, s.Available, s.LowThreshold, s.IsLow, s.Currency, revision);
+        new(sku, location, s.OnHand, s.Reserved, s.Available, s.LowThreshold, s.IsLow, s.Currency, s.HasCodes, revision);
 }
 
-public sealed record ReservationView(string ReservationId, long Quantity, string OrderId, DateTimeOffset ExpiresAt, string Status, StockView Stock)
+/// <summary>A reservation; once committed on coded stock, the ids (never the codes) of the vouchers assigned to its order.</summary>
+public sealed record ReservationView(string ReservationId, long Quantity, string OrderId, DateTimeOffset ExpiresAt, string Status, IReadOnlyList<string>? VoucherIds, StockView Stock)
 {
     public static ReservationView Of(string sku, string location, Reservation r, Stock s, long revision) =>
-        new(r.ReservationId, r.Quantity, r.OrderId, r.ExpiresAt, r.Status.ToString().ToLowerInvariant(), StockView.Of(sku, location, s, revision));
+        new(r.ReservationId, r.Quantity, r.OrderId, r.ExpiresAt, r.Status.ToString().ToLowerInvariant(), r.Vouchers?.Select(v => v.VoucherId).ToList(), StockView.Of(sku, location, s, revision));
 }
+
+public sealed record TransferView(string TransferId, long Quantity, StockView From, StockView To);
 
 /// <summary>How stock outcomes become HTTP: one mapping of domain error codes to statuses, in one place.</summary>
 public static class StockResults
@@ -152,7 +179,8 @@ public static class StockResults
     public static int StatusOf(DomainError error) => error.Code switch
     {
         "reservation_not_found" => 404,
-        "idempotency_conflict" or "reservation_released" or "reservation_committed" or "currency_mismatch" => 409,
+        "idempotency_conflict" or "reservation_released" or "reservation_committed" or "currency_mismatch"
+            or "voucher_codes_required" or "voucher_codes_not_expected" => 409,
         _ => 422, // stock_exhausted, insufficient_stock, invalid_* : understood, but refused by the rules
     };
 

@@ -4,11 +4,16 @@ namespace Steller.Domain.Inventory;
 
 public enum ReservationStatus { Open, Committed, Released }
 
-public sealed record Reservation(string ReservationId, long Quantity, string OrderId, DateTimeOffset ExpiresAt, ReservationStatus Status, string Fingerprint);
+public sealed record Reservation(string ReservationId, long Quantity, string OrderId, DateTimeOffset ExpiresAt, ReservationStatus Status, string Fingerprint,
+    IReadOnlyList<SealedVoucher>? Vouchers = null);
 
 /// <summary>
 /// One stocked product (sku) at one location. Invariant: Available = OnHand − Reserved ≥ 0, checked by every
-/// decision that takes stock away. Receipts and adjustments are idempotent by their ids, reservations by reservation id.
+/// decision that takes stock away. Receipts, adjustments and transfers are idempotent by their ids, reservations
+/// by reservation id.
+/// Voucher codes: a stock item either carries a sealed code for every unit on hand (<see cref="HasCodes"/>, fixed by
+/// its first receipt or incoming transfer) or none. Codes queue in arrival order; whatever takes units away (commit,
+/// negative adjustment, transfer out) takes the oldest codes first, so <c>Vouchers.Count == OnHand</c> always holds.
 /// </summary>
 public sealed record Stock(
     long OnHand,
@@ -16,7 +21,10 @@ public sealed record Stock(
     long LowThreshold,
     string? Currency,
     ImmutableDictionary<string, Reservation> Reservations,
-    ImmutableDictionary<string, string> Movements)
+    ImmutableDictionary<string, string> Movements,
+    bool? HasCodes,
+    ImmutableList<SealedVoucher> Vouchers,
+    ImmutableDictionary<string, StockTransferredOut> TransfersOut)
 {
     public static readonly TimeSpan DefaultReservationLifetime = TimeSpan.FromMinutes(15);
     public static readonly IReadOnlyList<string> AdjustmentReasons = ["damaged", "count_correction", "expired", "found"];
@@ -24,7 +32,15 @@ public sealed record Stock(
 
     public static readonly Stock Empty = new(0, 0, 0, null,
         ImmutableDictionary<string, Reservation>.Empty.WithComparers(StringComparer.Ordinal),
-        ImmutableDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal));
+        ImmutableDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal),
+        null, ImmutableList<SealedVoucher>.Empty,
+        ImmutableDictionary<string, StockTransferredOut>.Empty.WithComparers(StringComparer.Ordinal));
+
+    /// <summary>The id of the n-th code (1-based) of a receipt: unique per sku, because receipt ids are unique per location.</summary>
+    public static string VoucherId(string location, string receiptId, int n) => $"{location}/{receiptId}/{n}";
+
+    /// <summary>The key-ring context a voucher code is sealed under: a blob only opens as the voucher it was sealed for.</summary>
+    public static string VoucherContext(string sku, string voucherId) => $"voucher:{sku}:{voucherId}";
 
     public long Available => OnHand - Reserved;
     public bool IsLow => LowThreshold > 0 && Available <= LowThreshold;
@@ -35,8 +51,31 @@ public sealed record Stock(
 
     public static Stock Evolve(Stock s, IStockEvent e) => e switch
     {
-        StockReceived r => s with { OnHand = s.OnHand + r.Quantity, Currency = r.Currency, Movements = s.Movements.SetItem(ReceiptKey(r.ReceiptId), Fingerprints.Receive(r.Quantity, r.UnitCost, r.Currency)) },
-        StockAdjusted a => s with { OnHand = s.OnHand + a.Quantity, Movements = s.Movements.SetItem(AdjustmentKey(a.AdjustmentId), Fingerprints.Adjust(a.Quantity, a.Reason)) },
+        StockReceived r => s with
+        {
+            OnHand = s.OnHand + r.Quantity, Currency = r.Currency, HasCodes = s.HasCodes ?? r.Vouchers is not null,
+            Vouchers = r.Vouchers is null ? s.Vouchers : s.Vouchers.AddRange(r.Vouchers),
+            Movements = s.Movements.SetItem(ReceiptKey(r.ReceiptId), Fingerprints.Receive(r.Quantity, r.UnitCost, r.Currency, r.Vouchers?.Count)),
+        },
+        StockAdjusted a => s with
+        {
+            OnHand = s.OnHand + a.Quantity,
+            Vouchers = a.RemovedVoucherIds is { Count: > 0 } removed ? s.Vouchers.RemoveRange(0, removed.Count) : s.Vouchers,
+            Movements = s.Movements.SetItem(AdjustmentKey(a.AdjustmentId), Fingerprints.Adjust(a.Quantity, a.Reason)),
+        },
+        StockTransferredOut t => s with
+        {
+            OnHand = s.OnHand - t.Quantity,
+            Vouchers = t.Vouchers is { Count: > 0 } moved ? s.Vouchers.RemoveRange(0, moved.Count) : s.Vouchers,
+            TransfersOut = s.TransfersOut.SetItem(t.TransferId, t),
+            Movements = s.Movements.SetItem(TransferOutKey(t.TransferId), Fingerprints.TransferOut(t.ToLocation, t.Quantity)),
+        },
+        StockTransferredIn t => s with
+        {
+            OnHand = s.OnHand + t.Quantity, Currency = t.Currency, HasCodes = s.HasCodes ?? t.Vouchers is not null,
+            Vouchers = t.Vouchers is null ? s.Vouchers : s.Vouchers.AddRange(t.Vouchers),
+            Movements = s.Movements.SetItem(TransferInKey(t.TransferId), Fingerprints.TransferIn(t.FromLocation, t.Quantity)),
+        },
         StockReserved r => s with
         {
             Reserved = s.Reserved + r.Quantity,
@@ -47,7 +86,8 @@ public sealed record Stock(
         {
             OnHand = s.OnHand - c.Quantity,
             Reserved = s.Reserved - c.Quantity,
-            Reservations = s.Reservations.SetItem(c.ReservationId, s.Reservations[c.ReservationId] with { Status = ReservationStatus.Committed }),
+            Vouchers = c.Vouchers is { Count: > 0 } assigned ? s.Vouchers.RemoveRange(0, assigned.Count) : s.Vouchers,
+            Reservations = s.Reservations.SetItem(c.ReservationId, s.Reservations[c.ReservationId] with { Status = ReservationStatus.Committed, Vouchers = c.Vouchers }),
         },
         ReservationReleased r => s with
         {
@@ -62,6 +102,8 @@ public sealed record Stock(
     {
         ReceiveStock c => DecideReceive(c, s),
         AdjustStock c => DecideAdjust(c, s),
+        TransferStockOut c => DecideTransferOut(c, s),
+        TransferStockIn c => DecideTransferIn(c, s),
         ReserveStock c => DecideReserve(c, s),
         CommitReservation c => DecideCommit(c, s),
         ReleaseReservation c => DecideRelease(c, s),
@@ -71,18 +113,43 @@ public sealed record Stock(
     };
 
     private static Decision<IStockEvent> DecideReceive(ReceiveStock c, Stock s) =>
-        Repeat(s, ReceiptKey(c.ReceiptId), Fingerprints.Receive(c.Quantity, c.UnitCost, c.Currency))
+        Repeat(s, ReceiptKey(c.ReceiptId), Fingerprints.Receive(c.Quantity, c.UnitCost, c.Currency, c.Vouchers?.Count))
         ?? (c.Quantity <= 0 ? Fail(StockErrors.InvalidQuantity)
           : c.UnitCost < 0 ? Fail(StockErrors.InvalidUnitCost)
           : s.Currency is not null && s.Currency != c.Currency ? Fail(StockErrors.CurrencyMismatch)
-          : Emit(new StockReceived(c.ReceiptId, c.Quantity, c.UnitCost, c.Currency)));
+          : CodesRefusal(s, c.Quantity, c.Vouchers) is { } refused ? Fail(refused)
+          : Emit(new StockReceived(c.ReceiptId, c.Quantity, c.UnitCost, c.Currency, c.Vouchers)));
 
     private static Decision<IStockEvent> DecideAdjust(AdjustStock c, Stock s) =>
         Repeat(s, AdjustmentKey(c.AdjustmentId), Fingerprints.Adjust(c.Quantity, c.Reason))
         ?? (c.Quantity == 0 ? Fail(StockErrors.InvalidQuantity)
           : !AdjustmentReasons.Contains(c.Reason) ? Fail(StockErrors.InvalidReason)
           : c.Quantity < 0 && -c.Quantity > s.Available ? Fail(StockErrors.InsufficientStock)
-          : Emit(new StockAdjusted(c.AdjustmentId, c.Quantity, c.Reason)));
+          // Found units of coded stock have no codes: they must arrive as a receipt that carries them.
+          : c.Quantity > 0 && s.HasCodes == true ? Fail(StockErrors.CodesRequired)
+          : Emit(new StockAdjusted(c.AdjustmentId, c.Quantity, c.Reason,
+                c.Quantity < 0 && s.HasCodes == true ? s.Vouchers.Take((int)-c.Quantity).Select(v => v.VoucherId).ToList() : null)));
+
+    private static Decision<IStockEvent> DecideTransferOut(TransferStockOut c, Stock s) =>
+        Repeat(s, TransferOutKey(c.TransferId), Fingerprints.TransferOut(c.ToLocation, c.Quantity))
+        ?? (c.Quantity <= 0 ? Fail(StockErrors.InvalidQuantity)
+          : c.ToLocation == c.FromLocation ? Fail(StockErrors.SameLocation)
+          : s.Currency is null || c.Quantity > s.Available ? Fail(StockErrors.InsufficientStock)
+          : Emit(new StockTransferredOut(c.TransferId, c.ToLocation, c.Quantity, s.Currency,
+                s.HasCodes == true ? s.Vouchers.Take((int)c.Quantity).ToList() : null)));
+
+    private static Decision<IStockEvent> DecideTransferIn(TransferStockIn c, Stock s) =>
+        Repeat(s, TransferInKey(c.Out.TransferId), Fingerprints.TransferIn(c.FromLocation, c.Out.Quantity))
+        ?? (s.Currency is not null && s.Currency != c.Out.Currency ? Fail(StockErrors.CurrencyMismatch)
+          : CodesRefusal(s, c.Out.Quantity, c.Out.Vouchers) is { } refused ? Fail(refused)
+          : Emit(new StockTransferredIn(c.Out.TransferId, c.FromLocation, c.Out.Quantity, c.Out.Currency, c.Out.Vouchers)));
+
+    /// <summary>Units arriving (receipt or transfer in) carry a code each when the stock has codes, and none when it has not.</summary>
+    private static DomainError? CodesRefusal(Stock s, long quantity, IReadOnlyList<SealedVoucher>? vouchers) =>
+        vouchers is not null && vouchers.Count != quantity ? StockErrors.CodesCountMismatch
+        : s.HasCodes == true && vouchers is null ? StockErrors.CodesRequired
+        : s.HasCodes == false && vouchers is not null ? StockErrors.CodesNotExpected
+        : null;
 
     private static Decision<IStockEvent> DecideReserve(ReserveStock c, Stock s)
     {
@@ -101,7 +168,8 @@ public sealed record Stock(
         {
             ReservationStatus.Committed => Decision<IStockEvent>.AlreadyDone(),
             ReservationStatus.Released => Fail(StockErrors.ReservationReleased),
-            _ => Emit(new ReservationCommitted(r.ReservationId, r.Quantity)),
+            // Coded stock hands the oldest codes to the order; every unit on hand has one, so there are enough.
+            _ => Emit(new ReservationCommitted(r.ReservationId, r.Quantity, s.HasCodes == true ? s.Vouchers.Take((int)r.Quantity).ToList() : null)),
         };
 
     private static Decision<IStockEvent> DecideRelease(ReleaseReservation c, Stock s) =>
@@ -116,6 +184,8 @@ public sealed record Stock(
 
     private static string ReceiptKey(string id) => $"receipt:{id}";
     private static string AdjustmentKey(string id) => $"adjustment:{id}";
+    private static string TransferOutKey(string id) => $"transfer-out:{id}";
+    private static string TransferInKey(string id) => $"transfer-in:{id}";
 
     /// <summary>Same id: same content is a no-op (the first result stands), different content a conflict.</summary>
     private static Decision<IStockEvent>? Repeat(Stock s, string key, string fingerprint) =>
@@ -127,7 +197,10 @@ public sealed record Stock(
     /// <summary>What makes two submissions of one id "the same content".</summary>
     private static class Fingerprints
     {
-        public static string Receive(long quantity, long unitCost, string currency) => $"receive|{quantity}|{unitCost}|{currency}";
+        /// <summary>Codes are compared by count only: their ciphertexts differ on every sealing, and no plaintext is kept.</summary>
+        public static string Receive(long quantity, long unitCost, string currency, int? codes) => $"receive|{quantity}|{unitCost}|{currency}|{codes}";
+        public static string TransferOut(string to, long quantity) => $"transfer-out|{to}|{quantity}";
+        public static string TransferIn(string from, long quantity) => $"transfer-in|{from}|{quantity}";
         public static string Adjust(long quantity, string reason) => $"adjust|{quantity}|{reason}";
         public static string Reserve(long quantity, string orderId, DateTimeOffset? requestedExpiry) => $"reserve|{quantity}|{orderId}|{requestedExpiry?.UtcTicks}";
     }

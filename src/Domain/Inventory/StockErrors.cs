@@ -13,5 +13,9 @@ public static class StockErrors
     public static readonly DomainError CurrencyMismatch = new("currency_mismatch", "This stock is costed in another currency.");
     public static readonly DomainError InvalidReason = new("invalid_reason", "Unknown reason code.");
     public static readonly DomainError ExpiryInPast = new("invalid_expiry", "A reservation cannot expire in the past.");
+    public static readonly DomainError SameLocation = new("invalid_transfer", "A transfer moves stock to another location.");
+    public static readonly DomainError CodesRequired = new("voucher_codes_required", "This stock carries a voucher code per unit: units can only arrive with their codes.");
+    public static readonly DomainError CodesNotExpected = new("voucher_codes_not_expected", "This stock has no voucher codes; units with codes belong to a product that has them.");
+    public static readonly DomainError CodesCountMismatch = new("voucher_codes_count_mismatch", "Give exactly one voucher code per unit.");
     public static readonly DomainError InvalidThreshold = new("invalid_threshold", "The low-stock threshold is 0 or more units.");
 }

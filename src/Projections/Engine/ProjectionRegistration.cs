@@ -21,6 +21,7 @@ public static class ProjectionRegistration
         services.AddSingleton<IProjection, StreamStatsProjection>();
         services.AddSingleton<IProjection, Wallets.OpenHoldsProjection>();
         services.AddSingleton<IProjection, Wallets.TransferCompletion>();
+        services.AddSingleton<IProjection, Inventory.StockTransferCompletion>();
         services.AddSingleton<IProjection, LedgerProjection>();
         services.AddSingleton<IProjection, Inventory.StockLevelsProjection>();
         services.AddSingleton<IProjection, Inventory.OpenReservationsProjection>();

@@ -208,7 +208,7 @@ public sealed class SignedRequestTests() : AdminApiFixture("partnersigning")
         {
             factory.Logs.Lines.Should().NotContain(l => l.Contains(s), "a secret must never be logged");
             (await db.Scalar<long>($"select count(*) from es.events where data::text like '%{s}%' or metadata::text like '%{s}%'")).Should().Be(0);
-            foreach (var table in await Tables())
+            foreach (var table in await db.TablesAndViews())
                 (await db.Scalar<long>($"select count(*) from {table} t where t::text like '%{s}%'")).Should().Be(0, $"{table} must not hold a secret");
         }
         var issued = await db.Scalar<string>("select data::text from es.events where stream_id = 'partner-leak-co' and event_type = 'partner.api-key-issued.v1'");
@@ -279,18 +279,6 @@ public sealed class SignedRequestTests() : AdminApiFixture("partnersigning")
         await db.Scalar<long>("select count(*) from steller.signature_nonces"),
         await db.Scalar<long>("select count(*) from es.events"),
         await db.Scalar<string>("select coalesce(md5(string_agg(key_id || nonce || expires_at::text, ',' order by key_id, nonce)), '') from steller.signature_nonces") ?? "");
-
-    private async Task<IReadOnlyList<string>> Tables()
-    {
-        var list = new List<string>();
-        await using var cmd = db.DataSource.CreateCommand("""
-            select format('%I.%I', table_schema, table_name) from information_schema.tables
-            where table_schema not in ('pg_catalog', 'information_schema') and table_type in ('BASE TABLE', 'VIEW')
-            """);
-        await using var reader = await cmd.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) list.Add(reader.GetString(0));
-        return list;
-    }
 
     private static async Task<Dictionary<string, string>> Node(string tools, string input)
     {
