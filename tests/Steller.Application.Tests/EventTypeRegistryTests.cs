@@ -60,3 +60,19 @@ public sealed class EventTypeRegistryTests
         act.Should().Throw<InvalidOperationException>().WithMessage("*used by both*");
     }
 }
+
+public sealed class DomainEventVersionTests
+{
+    [Test]
+    public void stock_events_stored_before_voucher_codes_existed_read_as_the_current_version_without_codes()
+    {
+        var registry = EventTypeRegistry.ForDomain();
+        registry.Deserialize("stock.received.v1", """{"receiptId":"r1","quantity":5,"unitCost":450,"currency":"EUR"}"""u8)
+            .Should().Be(new Steller.Domain.Inventory.StockReceived("r1", 5, 450, "EUR", null));
+        registry.Deserialize("stock.adjusted.v1", """{"adjustmentId":"a1","quantity":-2,"reason":"damaged"}"""u8)
+            .Should().Be(new Steller.Domain.Inventory.StockAdjusted("a1", -2, "damaged", null));
+        registry.Deserialize("stock.reservation-committed.v1", """{"reservationId":"res-1","quantity":3}"""u8)
+            .Should().Be(new Steller.Domain.Inventory.ReservationCommitted("res-1", 3, null));
+        registry.NameOf(typeof(Steller.Domain.Inventory.StockReceived)).Should().Be("stock.received.v2");
+    }
+}

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using FluentAssertions;
 using NUnit.Framework;
 using Steller.Application.Serialization;
@@ -25,7 +24,7 @@ public sealed class ApiCrashTests
         };
         const string partner = "crashp";
 
-        var api = await StartApi(env);
+        var api = await StellerProcess.StartApi(env);
         using var firstProcess = api.Process; // killed below; disposed (and killed) whatever happens
         using var http = new HttpClient { BaseAddress = api.Url, Timeout = TimeSpan.FromSeconds(10) };
         await Admin.Authorize(http, db);
@@ -59,7 +58,7 @@ public sealed class ApiCrashTests
         api.Process.Kill(); // SIGKILL in the middle of it
         await Task.Delay(500);
         // Same address: the load goes on against the restarted process.
-        var restarted = await StartApi(env, api.Url.Port);
+        var restarted = await StellerProcess.StartApi(env, api.Url.Port);
         using var secondProcess = restarted.Process;
         var capturesBeforeRestart = acceptedCaptures.Count;
         await Eventually.True(() => Task.FromResult(acceptedCaptures.Count > capturesBeforeRestart + 50), TimeSpan.FromSeconds(60), "the load resumes on the restarted API");
@@ -93,29 +92,5 @@ public sealed class ApiCrashTests
             using var audit = await StellerProcess.RunToEnd(StellerProcess.Cli(env, "ledger", "audit"));
             return audit.ExitCode == 0;
         }, TimeSpan.FromSeconds(60), "steller ledger audit exits 0 (clean)");
-    }
-
-    private sealed record RunningApi(StellerProcess Process, Uri Url);
-
-    private static async Task<RunningApi> StartApi(Dictionary<string, string?> env, int port = 0)
-    {
-        var process = StellerProcess.Api(env, "--urls", $"http://127.0.0.1:{port}");
-        Uri? url = null;
-        try
-        {
-            await Eventually.True(() =>
-            {
-                if (process.HasExited) Assert.Fail($"The API exited: {process.Stderr}");
-                var m = Regex.Match(process.Stdout, @"Now listening on: (http://127\.0\.0\.1:\d+)");
-                if (m.Success) url = new Uri(m.Groups[1].Value);
-                return Task.FromResult(m.Success);
-            }, TimeSpan.FromSeconds(60), "the API listens");
-        }
-        catch
-        {
-            process.Dispose(); // never leave a server behind a failed start
-            throw;
-        }
-        return new RunningApi(process, url!);
     }
 }

@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+using Steller.Testing;
 
 namespace Steller.Cli.Tests;
 
@@ -33,6 +36,29 @@ public sealed class StellerProcess : IDisposable
     public static StellerProcess Cli(IDictionary<string, string?> env, params string[] args) => new(Build("src/Cli", "steller.dll"), args, env);
     public static StellerProcess Api(IDictionary<string, string?> env, params string[] args) => new(Build("src/Api", "Steller.Api.dll"), args, env);
 
+    /// <summary>Starts the API on 127.0.0.1 (port 0: any free one) and waits until it listens; the URL comes from its log.</summary>
+    public static async Task<RunningApi> StartApi(IDictionary<string, string?> env, int port = 0)
+    {
+        var process = Api(env, "--urls", $"http://127.0.0.1:{port}");
+        Uri? url = null;
+        try
+        {
+            await Eventually.True(() =>
+            {
+                if (process.HasExited) Assert.Fail($"The API exited: {process.Stderr}");
+                var m = Regex.Match(process.Stdout, @"Now listening on: (http://127\.0\.0\.1:\d+)");
+                if (m.Success) url = new Uri(m.Groups[1].Value);
+                return Task.FromResult(m.Success);
+            }, TimeSpan.FromSeconds(60), "the API listens");
+        }
+        catch
+        {
+            process.Dispose(); // never leave a server behind a failed start
+            throw;
+        }
+        return new RunningApi(process, url!);
+    }
+
     public static async Task<StellerProcess> RunToEnd(StellerProcess p, TimeSpan? timeout = null)
     {
         await p.process.WaitForExitAsync(new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60)).Token);
@@ -64,3 +90,5 @@ public sealed class StellerProcess : IDisposable
         return File.Exists(path) ? path : throw new FileNotFoundException($"Build the solution first (./test.sh does): {path} is missing.");
     }
 }
+
+public sealed record RunningApi(StellerProcess Process, Uri Url);
