@@ -14,6 +14,7 @@ public static class ApplicationRegistration
         services.AddSingleton<WalletCommands>();
         services.AddSingleton<StockCommands>();
         services.AddSingleton<VoucherCodes>();
+        services.AddSingleton<Orders.OrderCommands>();
         return services;
     }
 }

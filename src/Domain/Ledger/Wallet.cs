@@ -122,7 +122,10 @@ public sealed record Wallet(
         }
         if (c.Amount < 0) return Fail(WalletErrors.InvalidAmount);
         if (c.Amount > hold.Amount) return Fail(WalletErrors.CaptureExceedsHold);
-        if (legs.Sum(l => l.Amount) != c.Amount || legs.Any(l => l.Amount < 0 || !Accounts.IsCaptureCredit(l.Account, s.Currency!)))
+        // Only revenue may be negative: a sale below cost (a negative margin, allowed but flagged) pays the vendor
+        // more than the partner paid, and the platform's revenue covers the difference.
+        if (legs.Sum(l => l.Amount) != c.Amount
+            || legs.Any(l => !Accounts.IsCaptureCredit(l.Account, s.Currency!) || (l.Amount < 0 && l.Account != Accounts.Revenue(s.Currency!))))
             return Fail(WalletErrors.InvalidLegs);
         return Emit(new HoldCaptured(c.TransferId, c.Amount, hold.Amount - c.Amount, kept));
     }
@@ -161,7 +164,8 @@ public sealed record Wallet(
     {
         Deposited d => [new Posting(d.CounterAccount, walletAccount, d.Amount)],
         Withdrawn w => [new Posting(walletAccount, w.CounterAccount, w.Amount)],
-        HoldCaptured c => c.Legs.Select(l => new Posting(walletAccount, l.Account, l.Amount)),
+        // A negative (revenue) leg is money flowing the other way: from revenue through the wallet to the vendor.
+        HoldCaptured c => c.Legs.Select(l => l.Amount >= 0 ? new Posting(walletAccount, l.Account, l.Amount) : new Posting(l.Account, walletAccount, -l.Amount)),
         TransferredOut t => [new Posting(walletAccount, t.CounterAccount, t.Amount)],
         TransferredIn t => [new Posting(t.CounterAccount, walletAccount, t.Amount)],
         _ => [],

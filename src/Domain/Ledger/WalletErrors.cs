@@ -11,7 +11,7 @@ public static class WalletErrors
     public static readonly DomainError HoldReleased = new("hold_released", "The hold was released; it cannot be captured.");
     public static readonly DomainError HoldCaptured = new("hold_captured", "The hold was captured; it cannot be released.");
     public static readonly DomainError CaptureExceedsHold = new("capture_exceeds_hold", "A capture cannot exceed the held amount.");
-    public static readonly DomainError InvalidLegs = new("invalid_capture_legs", "Capture legs must credit revenue or vendor payable accounts of the hold's currency and add up to the captured amount.");
+    public static readonly DomainError InvalidLegs = new("invalid_capture_legs", "Capture legs must credit revenue or vendor payable accounts of the hold's currency and add up to the captured amount; only revenue may be negative (a sale below cost).");
     public static readonly DomainError InvalidAmount = new("invalid_amount", "Amounts are positive whole minor units.");
     public static readonly DomainError HoldExpiryInPast = new("invalid_expiry", "A hold cannot expire in the past.");
 }

@@ -78,6 +78,18 @@ public sealed class WalletTests : WalletSpec
     }
 
     [Test]
+    public void a_sale_below_cost_captures_with_a_negative_revenue_leg_that_flows_back_through_the_wallet()
+    {
+        const string vendor = "platform:vendor:giftcard:EUR";
+        Given(new HoldPlaced("h1", 100, null, null)).When(new CaptureHold("h1", 100, [new CaptureLeg(vendor, 110), new CaptureLeg(Revenue, -10)]))
+            .Then(new HoldCaptured("h1", 100, 0, [new CaptureLeg(vendor, 110), new CaptureLeg(Revenue, -10)]));
+        Wallet.Postings("wallet:p:EUR", new HoldCaptured("h1", 100, 0, [new CaptureLeg(vendor, 110), new CaptureLeg(Revenue, -10)]))
+            .Should().Equal(new Posting("wallet:p:EUR", vendor, 110), new Posting(Revenue, "wallet:p:EUR", 10));
+        Given(new HoldPlaced("h1", 100, null, null)).When(new CaptureHold("h1", 100, [new CaptureLeg(vendor, -10), new CaptureLeg(Revenue, 110)]))
+            .ThenFails(WalletErrors.InvalidLegs);
+    }
+
+    [Test]
     public void a_frozen_wallet_refuses_debits_but_takes_deposits()
     {
         Given(new Deposited("d", 100, "r", "platform:funding:EUR"), new WalletFrozen("kyc")).When(new PlaceHold("h", 10, null, null, Now)).ThenFails(WalletErrors.Frozen);
