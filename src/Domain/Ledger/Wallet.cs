@@ -37,6 +37,7 @@ public sealed record Wallet(
     {
         WalletOpened o => s with { PartnerId = o.PartnerId, Currency = o.Currency },
         Deposited d => s with { Posted = s.Posted + d.Amount, Transfers = s.Transfers.SetItem(d.TransferId, new("deposit", d.Amount, Fingerprints.Deposit(d.Amount, d.Reference))) },
+        Refunded r => s with { Posted = s.Posted + r.Amount, Transfers = s.Transfers.SetItem(r.TransferId, new("refund", r.Amount, Fingerprints.Refund(r.Amount, r.OrderId))) },
         Withdrawn w => s with { Posted = s.Posted - w.Amount, Transfers = s.Transfers.SetItem(w.TransferId, new("withdrawal", w.Amount, Fingerprints.Withdraw(w.Amount, w.Reference))) },
         HoldPlaced h => s with
         {
@@ -72,6 +73,8 @@ public sealed record Wallet(
         _ when !s.IsOpen => Fail(WalletErrors.NotOpen),
         Deposit c => DecideDeposit(c, s),
         Withdraw c => DecideWithdraw(c, s),
+        CreditRefund c => Repeat(s, c.TransferId, Fingerprints.Refund(c.Amount, c.OrderId))
+            ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount) : Emit(new Refunded(c.TransferId, c.Amount, c.OrderId, Accounts.Revenue(s.Currency!)))),
         PlaceHold c => DecidePlaceHold(c, s),
         CaptureHold c => DecideCapture(c, s),
         ReleaseHold c => DecideRelease(c, s),
@@ -163,6 +166,7 @@ public sealed record Wallet(
     public static IEnumerable<Posting> Postings(string walletAccount, IWalletEvent e) => e switch
     {
         Deposited d => [new Posting(d.CounterAccount, walletAccount, d.Amount)],
+        Refunded r => [new Posting(r.CounterAccount, walletAccount, r.Amount)],
         Withdrawn w => [new Posting(walletAccount, w.CounterAccount, w.Amount)],
         // A negative (revenue) leg is money flowing the other way: from revenue through the wallet to the vendor.
         HoldCaptured c => c.Legs.Select(l => l.Amount >= 0 ? new Posting(walletAccount, l.Account, l.Amount) : new Posting(l.Account, walletAccount, -l.Amount)),
@@ -177,6 +181,7 @@ internal static class Fingerprints
 {
     public static string Deposit(long amount, string reference) => $"deposit|{amount}|{reference}";
     public static string Withdraw(long amount, string reference) => $"withdraw|{amount}|{reference}";
+    public static string Refund(long amount, string orderId) => $"refund|{amount}|{orderId}";
     public static string Hold(long amount, DateTimeOffset? expiresAt, string? orderId) => $"hold|{amount}|{expiresAt?.UtcTicks}|{orderId}";
     public static string Capture(long amount, IReadOnlyList<CaptureLeg> legs) => $"capture|{amount}|{string.Join(",", legs.Select(l => $"{l.Account}={l.Amount}"))}";
     public static string TransferOut(long amount, string to) => $"out|{amount}|{to}";

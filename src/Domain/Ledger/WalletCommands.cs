@@ -10,6 +10,8 @@ public sealed record PlaceHold(string TransferId, long Amount, DateTimeOffset? E
 /// <summary>Captures <paramref name="Amount"/> of a hold; null legs credit everything to platform revenue.</summary>
 public sealed record CaptureHold(string TransferId, long Amount, IReadOnlyList<CaptureLeg>? Legs) : IWalletCommand;
 public sealed record ReleaseHold(string TransferId, string Reason) : IWalletCommand;
+/// <summary>Credits a refund for <paramref name="OrderId"/>, paid out of platform revenue (also into a frozen wallet: it is a credit).</summary>
+public sealed record CreditRefund(string TransferId, long Amount, string OrderId) : IWalletCommand;
 public sealed record SetCreditLimit(long Limit) : IWalletCommand;
 public sealed record TransferOut(string TransferId, long Amount, string ToPartnerId) : IWalletCommand;
 public sealed record TransferIn(string TransferId, long Amount, string FromPartnerId) : IWalletCommand;

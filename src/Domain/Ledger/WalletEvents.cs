@@ -34,6 +34,10 @@ public sealed record HoldReleased(string TransferId, long Amount, string Reason)
 [EventName("wallet.credit-limit-set.v1")]
 public sealed record CreditLimitSet(long Limit) : IWalletEvent;
 
+/// <summary>Money given back for an order (a refund): debit platform revenue, credit the wallet. Idempotent by transfer id.</summary>
+[EventName("wallet.refunded.v1")]
+public sealed record Refunded(string TransferId, long Amount, string OrderId, string CounterAccount) : IWalletEvent;
+
 /// <summary>Agency parent → child, first half: debit this wallet, credit platform transit.</summary>
 [EventName("wallet.transferred-out.v1")]
 public sealed record TransferredOut(string TransferId, long Amount, string ToPartnerId, string CounterAccount) : IWalletEvent;

@@ -321,6 +321,7 @@ public sealed class LedgerProjection : IProjection
     {
         Deposited d => ("deposit", d.TransferId, d.Reference),
         Withdrawn w => ("withdrawal", w.TransferId, w.Reference),
+        Refunded r => ("refund", r.TransferId, r.OrderId),
         HoldCaptured c => ("capture", c.TransferId, null),
         TransferredOut t => ("transfer-out", t.TransferId, t.ToPartnerId),
         TransferredIn t => ("transfer-in", t.TransferId, t.FromPartnerId),

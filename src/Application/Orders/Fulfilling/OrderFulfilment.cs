@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Steller.Application.Crypto;
+using Steller.Application.EventStore;
+using Steller.Application.Inventory;
+using Steller.Application.Time;
+using Steller.Application.Vendors;
+using Steller.Application.Wallets;
+using Steller.Domain.Inventory;
+using Steller.Domain.Ledger;
+using Steller.Domain.Orders;
+
+namespace Steller.Application.Orders.Fulfilling;
+
+public sealed record FulfilmentOptions(int MaxVendorAttempts = 10);
+
+/// <summary>
+/// Moves one order as far as it can go now: start (record the request ids before anything leaves), deliver each line
+/// (stocked: commit the reservation and hand over its voucher codes; vendor: submit, or ask how the purchase is going),
+/// and once every line is final settle: capture what was delivered with revenue and vendor-payable legs, release the
+/// rest. Every step is idempotent, keyed by the order id and the line's request id, so running this twice, or after
+/// a crash at any point, never submits twice or charges twice. Callers: the fulfilment process (on funds held) and
+/// the poller (for orders still in flight).
+/// </summary>
+public sealed class OrderFulfilment(OrderCommands orders, WalletCommands wallets, StockCommands stock, IEnumerable<IVendorOrders> vendors,
+    IKeyRing keyRing, IClock clock, FulfilmentOptions options, ILogger<OrderFulfilment> logger)
+{
+    public const string Actor = "system:fulfilment";
+
+    private readonly Dictionary<string, IVendorOrders> byVendor = vendors.ToDictionary(v => v.Vendor, StringComparer.Ordinal);
+    /// <summary>Request ids a vendor has accepted in this process's life: ask their status instead of submitting again.</summary>
+    private readonly ConcurrentDictionary<string, bool> accepted = new(StringComparer.Ordinal);
+
+    public async Task<Order> Advance(string orderId, string correlationId, CancellationToken ct = default)
+    {
+        var metadata = Metadata(correlationId);
+        var (order, _) = await orders.Load(orderId, ct);
+        if (order.Status == OrderStatus.FundsHeld)
+        {
+            var started = await orders.Execute(orderId, new StartFulfilment(), metadata, ct);
+            if (started.Error is not null) return started.State; // cancelled in the meantime
+            order = started.State;
+        }
+        if (order.Status != OrderStatus.Submitted) return order;
+
+        foreach (var line in order.Lines.Where(l => !l.IsFinal))
+            await Deliver(order, line, metadata, ct);
+
+        order = (await orders.Load(orderId, ct)).State;
+        return order.Lines.All(l => l.IsFinal) ? await Settle(order, metadata, ct) : order;
+    }
+
+    private async Task Deliver(Order order, LineState line, EventMetadata metadata, CancellationToken ct)
+    {
+        var orderId = order.Placed!.OrderId;
+        var pricing = line.Line.Pricing!;
+        if (pricing.Source == LineSources.Stocked)
+        {
+            var reservation = order.Funds!.Reservations.Single(r => r.LineNo == line.Line.LineNo);
+            var committed = await stock.Execute(line.Line.Sku, reservation.Location, new CommitReservation(reservation.ReservationId), metadata, ct);
+            var command = committed.Error is { } refused
+                ? new RecordLineFulfilled(line.Line.LineNo, 0, [], $"stock reservation not available: {refused.Code}")
+                : new RecordLineFulfilled(line.Line.LineNo, line.Line.Quantity, committed.State.Reservations[reservation.ReservationId].Vouchers?
+                    .Select(v => new DeliveredCard(v.VoucherId, new SealedValue(v.KeyId, v.Ciphertext, Stock.VoucherContext(line.Line.Sku, v.VoucherId)), null, null))
+                    .ToList() ?? [], null);
+            await Record(orderId, command, metadata, ct);
+            return;
+        }
+
+        if (!byVendor.TryGetValue(pricing.Source, out var vendor))
+            throw new InvalidOperationException($"Order {orderId} line {line.Line.LineNo}: no adapter for vendor '{pricing.Source}'.");
+        var purchase = new VendorPurchase(pricing.Source, line.RequestId!, pricing.VendorProductId!, line.Line.FaceValue, line.Line.Quantity,
+            order.Placed.Currency!, order.Placed.Recipient?.Phone);
+        VendorPurchaseResult result;
+        try
+        {
+            result = accepted.ContainsKey(purchase.RequestId) ? await vendor.Poll(purchase, ct) : await vendor.Submit(purchase, ct);
+        }
+        catch (VendorUnavailableException e)
+        {
+            var failed = await orders.Execute(orderId, new RecordAttemptFailed(line.Line.LineNo, e.Message), metadata, ct);
+            var attempts = failed.State.Lines[line.Line.LineNo - 1].Attempts;
+            logger.LogWarning("Order {OrderId} line {Line}: vendor {Vendor} unavailable (attempt {Attempt} of {Max}): {Reason}",
+                orderId, line.Line.LineNo, pricing.Source, attempts, options.MaxVendorAttempts, e.Message);
+            if (attempts >= options.MaxVendorAttempts)
+                await Record(orderId, new RecordLineFulfilled(line.Line.LineNo, 0, [], $"vendor unavailable after {attempts} attempts"), metadata, ct);
+            return;
+        }
+        if (result.Status == VendorPurchaseStatus.Processing)
+        {
+            accepted[purchase.RequestId] = true;
+            return;
+        }
+        accepted.TryRemove(purchase.RequestId, out _);
+        var cards = result.Cards.Select((c, i) => Seal(orderId, line.Line.LineNo, i + 1, c)).ToList();
+        var delivered = result.Status == VendorPurchaseStatus.Failed ? 0 : Math.Clamp(result.Delivered, 0, line.Line.Quantity);
+        await Record(orderId, new RecordLineFulfilled(line.Line.LineNo, delivered, cards.Take(delivered).ToList(), result.FailureReason ?? (delivered < line.Line.Quantity ? "vendor did not deliver" : null)), metadata, ct);
+    }
+
+    /// <summary>Card codes and PINs are sealed here, the moment they arrive; each blob is bound to its order, line, card and field.</summary>
+    private DeliveredCard Seal(string orderId, int lineNo, int n, VendorCard card)
+    {
+        SealedValue SealField(string value, string field)
+        {
+            var context = $"order:{orderId}:{lineNo}:{n}:{field}";
+            var sealedValue = keyRing.Encrypt(Encoding.UTF8.GetBytes(value), context);
+            return new SealedValue(sealedValue.KeyId, sealedValue.BlobBase64, context);
+        }
+        return new DeliveredCard(card.SerialNumber, SealField(card.Code, "code"), card.Pin is null ? null : SealField(card.Pin, "pin"), card.ExpirationDate);
+    }
+
+    /// <summary>Opens a sealed code or PIN: only for the owning partner's order detail.</summary>
+    public string Open(SealedValue value) => Encoding.UTF8.GetString(keyRing.Decrypt(value.KeyId, Convert.FromBase64String(value.Ciphertext), value.Context));
+
+    private async Task Record(string orderId, IOrderCommand command, EventMetadata metadata, CancellationToken ct)
+    {
+        var outcome = await orders.Execute(orderId, command, metadata, ct);
+        if (outcome.Error is { } error) throw new InvalidOperationException($"Order {orderId}: {command.GetType().Name} refused: {error.Code}");
+    }
+
+    /// <summary>Money first (idempotent by the order id), then the order's final event; a crash in between settles again to the same result.</summary>
+    private async Task<Order> Settle(Order order, EventMetadata metadata, CancellationToken ct)
+    {
+        var placed = order.Placed!;
+        var (captured, revenue, payables) = Order.Settlement(order);
+        if (captured == 0)
+        {
+            await wallets.Execute(placed.PartnerId, placed.Currency!, new ReleaseHold(placed.OrderId, "order failed: nothing delivered"), metadata, ct);
+        }
+        else
+        {
+            var legs = payables.Select(p => new CaptureLeg(Accounts.VendorPayable(p.Vendor, placed.Currency!), p.Amount))
+                .Append(new CaptureLeg(Accounts.Revenue(placed.Currency!), revenue)).ToList();
+            var capture = await wallets.Execute(placed.PartnerId, placed.Currency!, new CaptureHold(placed.OrderId, captured, legs), metadata, ct);
+            if (capture.Error is { } error) throw new InvalidOperationException($"Order {placed.OrderId}: capture of {captured} refused: {error.Code}");
+        }
+        var settled = await orders.Execute(placed.OrderId, new Settle(), metadata, ct);
+        if (settled.Error is { } refused) throw new InvalidOperationException($"Order {placed.OrderId}: settle refused: {refused.Code}");
+        logger.LogInformation("Order {OrderId} settled: {Status}, captured {Captured} of {Held}", placed.OrderId, settled.State.Status, captured, placed.Total);
+        return settled.State;
+    }
+
+    private EventMetadata Metadata(string correlationId) => new(correlationId, correlationId, Guid.NewGuid(), Actor, clock.UtcNow);
+}

@@ -1,0 +1,136 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Steller.Application.Commands;
+using Steller.Application.EventStore;
+using Steller.Application.Inventory;
+using Steller.Application.Time;
+using Steller.Application.Wallets;
+using Steller.Domain;
+using Steller.Domain.Inventory;
+using Steller.Domain.Ledger;
+using Steller.Domain.Orders;
+
+namespace Steller.Application.Orders.PlacingOrder;
+
+public sealed record PlaceOrderLine(string Sku, int Quantity, long FaceValue);
+
+/// <summary>A validated request (the edge checked shapes); the handler prices it and takes it through placement.</summary>
+public sealed record PlaceOrderRequest(string PartnerId, string ClientReference, IReadOnlyList<PlaceOrderLine> Lines, Recipient? Recipient);
+
+/// <summary>
+/// What placement ended in: the order (any status), a refusal that wrote nothing (<see cref="Refusal"/>: a body
+/// under a used reference, a top-up without a phone), and its stream revision.
+/// </summary>
+public sealed record PlaceOrderResult(string OrderId, Order? Order, long Revision, DomainError? Refusal, string? RefusedField = null);
+
+/// <summary>
+/// Places an order: price every line, record the order, hold the funds on the partner's wallet (transfer id = order
+/// id), reserve stock for stocked lines, record that funds are held — or record why it was rejected, releasing
+/// anything taken. The order id derives from (partner, clientReference), so duplicates meet on one stream; every step
+/// is idempotent, so a duplicate (or a retry after a crash) resumes a placement left half done instead of doubling it.
+/// </summary>
+public sealed class PlaceOrderHandler(OrderCommands orders, WalletCommands wallets, StockCommands stock, IOrderPricing pricing,
+    IStockLocations locations, OrderReleases releases, IClock clock)
+{
+    /// <summary>Reservations outlive the pending-order timeout, so the cancel job (not expiry) decides an unfulfilled order's fate.</summary>
+    public static readonly TimeSpan ReservationLifetime = TimeSpan.FromMinutes(30);
+
+    public static readonly DomainError PhoneRequired = new("recipient_phone_required", "Top-up lines need recipient.phone in E.164 form (e.g. +4915112345678).");
+    public static readonly DomainError MixedCurrencies = new("mixed_currencies", "All lines of an order must be priced in one currency.");
+
+    public async Task<PlaceOrderResult> Place(PlaceOrderRequest request, EventMetadata metadata, CancellationToken ct = default)
+    {
+        var orderId = OrderCommands.OrderIdFor(request.PartnerId, request.ClientReference);
+        var hash = RequestHash(request);
+        var (existing, revision) = await orders.Load(orderId, ct);
+        if (existing.Status != OrderStatus.None)
+        {
+            if (existing.Placed!.RequestHash != hash) return new(orderId, existing, revision, OrderErrors.IdempotencyConflict);
+            return existing.Status == OrderStatus.Placed ? await Continue(orderId, existing, metadata, ct) : new(orderId, existing, revision, null);
+        }
+
+        var quotes = await Task.WhenAll(request.Lines.Select(l => pricing.Quote(request.PartnerId, l.Sku, l.FaceValue, l.Quantity, ct)));
+        var lines = request.Lines.Select((l, i) => new OrderLine(i + 1, l.Sku, l.Quantity, l.FaceValue, quotes[i].Pricing)).ToList();
+        var currencies = quotes.Where(q => q.Currency is not null).Select(q => q.Currency!).Distinct().ToList();
+        var rejection = quotes.FirstOrDefault(q => q.Error is not null)?.Error is { } priceError ? new OrderRejected(priceError.Code, priceError.Message)
+            : currencies.Count > 1 ? new OrderRejected(MixedCurrencies.Code, MixedCurrencies.Message)
+            : null;
+        if (rejection is null && lines.Any(l => l.Pricing!.ProductType == "top_up") && request.Recipient?.Phone is null)
+            return new(orderId, null, -1, PhoneRequired, "recipient.phone");
+
+        var placed = await orders.Execute(orderId, new PlaceOrder(orderId, request.PartnerId, request.ClientReference, hash,
+            currencies.FirstOrDefault(), lines, request.Recipient, rejection, clock.UtcNow), metadata, ct);
+        if (placed.Error is { } error) return new(orderId, placed.State, placed.Revision, error); // a concurrent duplicate with another body won
+        return placed.State.Status == OrderStatus.Placed ? await Continue(orderId, placed.State, metadata, ct) : new(orderId, placed.State, placed.Revision, null);
+    }
+
+    /// <summary>Hold, reserve, record. Safe to run again at any point: each step is idempotent by the order id.</summary>
+    private async Task<PlaceOrderResult> Continue(string orderId, Order order, EventMetadata metadata, CancellationToken ct)
+    {
+        var placed = order.Placed!;
+        var currency = placed.Currency!;
+        var hold = await wallets.Execute(placed.PartnerId, currency, new PlaceHold(orderId, placed.Total, null, orderId, clock.UtcNow), metadata, ct);
+        if (hold.Error is { } holdError)
+        {
+            if (holdError == WalletErrors.IdempotencyConflict || holdError == WalletErrors.HoldReleased)
+                throw new InvalidOperationException($"Order {orderId}: the wallet hold under its id is not this order's ({holdError.Code}).");
+            return await Reject(orderId, holdError, metadata, ct);
+        }
+
+        var reservations = new List<LineReservation>();
+        foreach (var line in order.Lines.Select(l => l.Line).Where(l => l.Pricing!.Source == LineSources.Stocked))
+        {
+            var reservation = await Reserve(orderId, line, metadata, ct);
+            if (reservation is null) return await Reject(orderId, StockErrors.Exhausted, metadata, ct);
+            reservations.Add(reservation);
+        }
+
+        var held = await orders.Execute(orderId, new RecordFundsHeld(reservations), metadata, ct);
+        if (held.Error is not null)
+        {
+            // Decided otherwise meanwhile (a duplicate's rejection, the pending-order timeout): whoever decided released
+            // what the order held, but the reservations this runner just made may be new; give them back too.
+            var (now, revision) = await orders.Load(orderId, ct);
+            if (now.Status is OrderStatus.Rejected or OrderStatus.Cancelled) await releases.ReleaseAll(now, $"order {now.Status.ToString().ToLowerInvariant()}", metadata, ct);
+            return new(orderId, now, revision, null);
+        }
+        return new(orderId, held.State, held.Revision, null);
+    }
+
+    /// <summary>Locations in a fixed order; a reservation id already used at one of them is found there again (idempotent).</summary>
+    private async Task<LineReservation?> Reserve(string orderId, OrderLine line, EventMetadata metadata, CancellationToken ct)
+    {
+        var reservationId = Order.RequestIdOf(orderId, line.LineNo);
+        foreach (var location in await locations.LocationsOf(line.Sku, ct))
+        {
+            var outcome = await stock.Execute(line.Sku, location,
+                new ReserveStock(reservationId, line.Quantity, orderId, null, clock.UtcNow), metadata, ct);
+            if (outcome.Succeeded) return new LineReservation(line.LineNo, location, reservationId, line.Quantity);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The decision goes first: only the runner whose rejection is recorded gives back the hold and reservations (a
+    /// concurrent duplicate that got to "funds held" first keeps them). The release is idempotent and is repeated by
+    /// a process manager on order.rejected.v1, so a crash right here strands nothing.
+    /// </summary>
+    private async Task<PlaceOrderResult> Reject(string orderId, DomainError reason, EventMetadata metadata, CancellationToken ct)
+    {
+        var rejected = await orders.Execute(orderId, new RejectOrder(reason.Code, reason.Message), metadata, ct);
+        if (rejected.Succeeded && !rejected.WasRepeat)
+            await releases.ReleaseAll(rejected.State, $"order rejected: {reason.Code}", metadata, ct);
+        var (order, revision) = await orders.Load(orderId, ct);
+        return new(orderId, order, revision, null);
+    }
+
+    /// <summary>SHA-256 over the request minus its reference, in a canonical JSON form: equal bodies, equal hashes.</summary>
+    public static string RequestHash(PlaceOrderRequest request) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
+        {
+            lines = request.Lines.Select(l => new { l.Sku, l.Quantity, l.FaceValue }),
+            phone = request.Recipient?.Phone,
+            email = request.Recipient?.Email,
+        }))));
+}

@@ -1,0 +1,47 @@
+using Steller.Application.EventStore;
+using Steller.Application.Orders;
+using Steller.Application.Orders.Refunding;
+using Steller.Application.Time;
+using Steller.Projections.Engine;
+
+namespace Steller.Projections.Fulfilment;
+
+/// <summary>
+/// Process manager for what must follow an order's decision even if the deciding process died right after it:
+/// rejected / cancelled / failed → give back the hold and the reservations; refunded → credit the wallet.
+/// The deciding code does the same inline; both are idempotent, so this normally finds nothing left to do.
+/// A refusal here is an inconsistency worth stopping for: the projection faults and retries rather than skip it.
+/// </summary>
+public sealed class OrderAftermath(OrderCommands orders, OrderReleases releases, RefundOrderHandler refunds, IClock clock) : IProjection
+{
+    public const string Actor = "system:order-aftermath";
+    public string Name => "order_aftermath";
+    public int Version => 1;
+    public IReadOnlySet<string>? EventTypes { get; } = new HashSet<string> { "order.rejected.v1", "order.cancelled.v1", "order.failed.v1", "order.refunded.v1" };
+    public IReadOnlyList<string> Tables => [];
+    public string CreateTablesSql(string schema) => "";
+
+    public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
+    {
+        foreach (var e in events)
+        {
+            if (!OrderCommands.TryParseStreamId(e.StreamId, out var orderId)) continue;
+            var metadata = new EventMetadata(e.Metadata.CorrelationId, e.EventId.ToString(), Guid.NewGuid(), Actor, clock.UtcNow);
+            var (order, _) = await orders.Load(orderId, context.CancellationToken);
+            if (e.Type == "order.refunded.v1")
+            {
+                var refundId = System.Text.Json.JsonDocument.Parse(e.Data).RootElement.GetProperty("refundId").GetString()!;
+                await refunds.Credit(order, refundId, metadata, context.CancellationToken);
+            }
+            else
+            {
+                await releases.ReleaseAll(order, e.Type switch
+                {
+                    "order.rejected.v1" => "order rejected",
+                    "order.cancelled.v1" => "order cancelled",
+                    _ => "failed: order failed",
+                }, metadata, context.CancellationToken);
+            }
+        }
+    }
+}
