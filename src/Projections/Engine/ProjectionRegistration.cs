@@ -33,6 +33,7 @@ public static class ProjectionRegistration
         services.AddSingleton<Inventory.StockLevelsQuery>();
         services.AddSingleton<WalletBalancesQuery>();
         services.AddSingleton<WalletStatementQuery>();
+        Orders.OrderReadModelsRegistration.AddOrderReadModels(services);
         return services;
     }
 

@@ -1,0 +1,276 @@
+using Dapper;
+using Steller.Application.EventStore;
+using Steller.Application.Serialization;
+using Steller.Domain.Orders;
+using Steller.Projections.Engine;
+
+namespace Steller.Projections.Orders;
+
+/// <summary>
+/// The order read models, from order events:
+/// <list type="bullet">
+/// <item>read.orders — one row per order: partner, client reference, status, money (total, held, captured, released,
+/// revenue, vendor cost, refunded), the rejection code and the reason of a rejection, failure or cancellation, and the
+/// last revision and log position applied.</item>
+/// <item>read.order_lines — one row per line: what was asked and priced, where it is fulfilled from, the vendor request
+/// id, transient attempts, units and cards delivered, the failure reason.</item>
+/// </list>
+/// Card codes and PINs are never stored, not even as ciphertext: a line keeps only how many cards it delivered.
+/// Per batch: one read of the touched orders and lines not placed in the batch, a fold in memory, one upsert per table.
+/// </summary>
+public sealed class OrdersProjection : IProjection
+{
+    public const string ProjectionName = "orders";
+    private readonly EventTypeRegistry registry = EventTypeRegistry.ForDomain();
+
+    public string Name => ProjectionName;
+    public int Version => 1;
+    public IReadOnlySet<string>? EventTypes => OrderEventTypes.All;
+    public IReadOnlyList<string> Tables { get; } = ["orders", "order_lines"];
+
+    public string CreateTablesSql(string schema) => $"""
+        create table {schema}.orders (
+            order_id              text        primary key,
+            partner_id            text        not null,
+            client_reference      text        not null,
+            status                text        not null,  -- Placed, Rejected, FundsHeld, Submitted, Completed, PartiallyCompleted, Failed, Cancelled, Refunded, PartiallyRefunded
+            currency              text,                  -- null only on an order rejected before it could be priced
+            total                 bigint      not null,  -- the price: Σ quantity × unit price
+            held                  bigint      not null,  -- the wallet hold
+            captured              bigint      not null,
+            released              bigint      not null,
+            revenue               bigint      not null,  -- captured − vendor cost (negative on a sale below cost)
+            vendor_cost           bigint      not null,  -- Σ vendor payables
+            refunded              bigint      not null,
+            rejection_code        text,
+            reason                text,                  -- rejection message, failure reason or cancel reason
+            lines                 int         not null,
+            units                 int         not null,  -- Σ quantity
+            delivered             int         not null,  -- Σ units delivered
+            placed_at             timestamptz not null,
+            updated_at            timestamptz not null,  -- recorded time of the last event
+            last_revision         bigint      not null,
+            last_commit_position  bigint      not null,
+            last_prepare_position bigint      not null
+        );
+        create index on {schema}.orders (partner_id, placed_at desc, order_id desc);
+        create index on {schema}.orders (updated_at, order_id) where status in ('FundsHeld', 'Submitted');
+        create index on {schema}.orders (placed_at, order_id) where status in ('Placed', 'FundsHeld');
+
+        create table {schema}.order_lines (
+            order_id              text        not null,
+            line_no               int         not null,
+            sku                   text        not null,
+            quantity              int         not null,
+            face_value            bigint      not null,
+            unit_price            bigint,                -- null when the line could not be priced (rejected order)
+            unit_cost             bigint,
+            product_type          text,
+            source                text,                  -- a vendor kind or "stocked"
+            vendor_product_id     text,
+            negative_margin       boolean     not null,
+            request_id            text,                  -- what the vendor sees, set when fulfilment began
+            attempts              int         not null,  -- transient vendor failures
+            last_attempt_error    text,
+            delivered             int,                   -- null until the line is final
+            cards                 int         not null,  -- how many cards were delivered (never their codes)
+            failure_reason        text,
+            primary key (order_id, line_no)
+        );
+        """;
+
+    private sealed class OrderRow
+    {
+        public string OrderId = "", PartnerId = "", ClientReference = "", Status = "";
+        public string? Currency, RejectionCode, Reason;
+        public long Total, Held, Captured, Released, Revenue, VendorCost, Refunded, LastRevision, LastCommitPosition, LastPreparePosition;
+        public int Lines, Units, Delivered;
+        public DateTime PlacedAt, UpdatedAt;
+    }
+
+    private sealed class LineRow
+    {
+        public string OrderId = "", Sku = "";
+        public int LineNo, Quantity, Attempts, Cards;
+        public long FaceValue;
+        public long? UnitPrice, UnitCost;
+        public string? ProductType, Source, VendorProductId, RequestId, LastAttemptError, FailureReason;
+        public bool NegativeMargin;
+        public int? Delivered;
+    }
+
+    public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
+    {
+        var orderEvents = events.Select(e => (Recorded: e, Read: OrderEventTypes.Read(registry, e)))
+            .Where(x => x.Read is not null).Select(x => (x.Recorded, x.Read!.Value.OrderId, x.Read.Value.Event)).ToList();
+        if (orderEvents.Count == 0) return;
+
+        // 1. Load the orders this batch touches that were placed in an earlier batch.
+        var placedHere = orderEvents.Where(x => x.Event is OrderPlaced).Select(x => x.OrderId).ToHashSet(StringComparer.Ordinal);
+        var toLoad = orderEvents.Select(x => x.OrderId).Where(id => !placedHere.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
+        var orders = new Dictionary<string, OrderRow>(StringComparer.Ordinal);
+        var lines = new Dictionary<(string, int), LineRow>();
+        if (toLoad.Length > 0)
+        {
+            foreach (var o in await context.Connection.QueryAsync<OrderRow>(new CommandDefinition($"""
+                    select order_id as OrderId, partner_id as PartnerId, client_reference as ClientReference, status as Status, currency as Currency,
+                           rejection_code as RejectionCode, reason as Reason, total as Total, held as Held, captured as Captured, released as Released,
+                           revenue as Revenue, vendor_cost as VendorCost, refunded as Refunded, last_revision as LastRevision,
+                           last_commit_position as LastCommitPosition, last_prepare_position as LastPreparePosition, lines as Lines, units as Units,
+                           delivered as Delivered, placed_at as PlacedAt, updated_at as UpdatedAt
+                      from {context.Schema}.orders where order_id = any(@toLoad)
+                    """, new { toLoad }, context.Transaction, cancellationToken: context.CancellationToken)))
+                orders[o.OrderId] = o;
+            foreach (var l in await context.Connection.QueryAsync<LineRow>(new CommandDefinition($"""
+                    select order_id as OrderId, line_no as LineNo, sku as Sku, quantity as Quantity, face_value as FaceValue, unit_price as UnitPrice,
+                           unit_cost as UnitCost, product_type as ProductType, source as Source, vendor_product_id as VendorProductId,
+                           negative_margin as NegativeMargin, request_id as RequestId, attempts as Attempts, last_attempt_error as LastAttemptError,
+                           delivered as Delivered, cards as Cards, failure_reason as FailureReason
+                      from {context.Schema}.order_lines where order_id = any(@toLoad)
+                    """, new { toLoad }, context.Transaction, cancellationToken: context.CancellationToken)))
+                lines[(l.OrderId, l.LineNo)] = l;
+        }
+
+        // 2. Fold the batch in log order.
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        var touchedLines = new HashSet<(string, int)>();
+        foreach (var (e, orderId, ev) in orderEvents)
+        {
+            if (ev is OrderPlaced p)
+            {
+                if (orders.ContainsKey(orderId)) continue; // placed once per stream; a repeat changes nothing
+                orders[orderId] = new OrderRow
+                {
+                    OrderId = orderId, PartnerId = p.PartnerId, ClientReference = p.ClientReference, Status = nameof(OrderStatus.Placed),
+                    Currency = p.Currency, Total = p.Total, Lines = p.Lines.Count, Units = p.Lines.Sum(l => l.Quantity), PlacedAt = p.PlacedAt.UtcDateTime,
+                };
+                foreach (var l in p.Lines)
+                {
+                    lines[(orderId, l.LineNo)] = new LineRow
+                    {
+                        OrderId = orderId, LineNo = l.LineNo, Sku = l.Sku, Quantity = l.Quantity, FaceValue = l.FaceValue,
+                        UnitPrice = l.Pricing?.UnitPrice, UnitCost = l.Pricing?.UnitCost, ProductType = l.Pricing?.ProductType,
+                        Source = l.Pricing?.Source, VendorProductId = l.Pricing?.VendorProductId, NegativeMargin = l.Pricing?.NegativeMargin ?? false,
+                    };
+                    touchedLines.Add((orderId, l.LineNo));
+                }
+            }
+            if (!orders.TryGetValue(orderId, out var o)) continue; // an order stream always begins with order.placed.v1
+            LineRow? Line(int lineNo)
+            {
+                if (!lines.TryGetValue((orderId, lineNo), out var line)) return null;
+                touchedLines.Add((orderId, lineNo));
+                return line;
+            }
+            switch (ev)
+            {
+                case OrderRejected r: o.Status = nameof(OrderStatus.Rejected); o.RejectionCode = r.Code; o.Reason = r.Message; break;
+                case OrderFundsHeld f: o.Status = nameof(OrderStatus.FundsHeld); o.Held = f.Amount; break;
+                case OrderSubmittedToVendor v:
+                    o.Status = nameof(OrderStatus.Submitted);
+                    if (Line(v.LineNo) is { } submitted) { submitted.RequestId = v.RequestId; submitted.Source ??= v.Source; }
+                    break;
+                case VendorAttemptFailed a:
+                    if (Line(a.LineNo) is { } attempted) { attempted.Attempts = a.Attempt; attempted.LastAttemptError = a.Reason; }
+                    break;
+                case OrderFulfilled f:
+                    if (Line(f.LineNo) is { } fulfilled)
+                    {
+                        if (fulfilled.Delivered is { } before) o.Delivered -= before;
+                        fulfilled.Delivered = f.Delivered;
+                        fulfilled.Cards = f.Cards.Count;
+                        fulfilled.FailureReason = f.FailureReason;
+                        o.Delivered += f.Delivered;
+                    }
+                    break;
+                case OrderCompleted c:
+                    o.Status = c.Status == nameof(OrderStatus.Completed) ? nameof(OrderStatus.Completed) : nameof(OrderStatus.PartiallyCompleted);
+                    o.Captured = c.Captured; o.Released = c.Released; o.Revenue = c.Revenue; o.VendorCost = c.Payables.Sum(x => x.Amount);
+                    break;
+                case OrderFailed f: o.Status = nameof(OrderStatus.Failed); o.Reason = f.Reason; o.Released = f.Released; break;
+                case OrderCancelled c: o.Status = nameof(OrderStatus.Cancelled); o.Reason = c.Reason; o.Released = o.Held; break;
+                case OrderRefunded r:
+                    o.Refunded += r.Amount;
+                    o.Status = o.Refunded >= o.Captured ? nameof(OrderStatus.Refunded) : nameof(OrderStatus.PartiallyRefunded);
+                    break;
+            }
+            o.UpdatedAt = e.Metadata.RecordedAt.UtcDateTime;
+            o.LastRevision = e.Revision.Value;
+            (o.LastCommitPosition, o.LastPreparePosition) = ((long)e.Position.Commit, (long)e.Position.Prepare);
+            touched.Add(orderId);
+        }
+
+        // 3. One upsert per table.
+        var os = touched.Select(id => orders[id]).ToList();
+        if (os.Count > 0)
+            await context.Execute("""
+                insert into {schema}.orders as o (order_id, partner_id, client_reference, status, currency, total, held, captured, released, revenue,
+                    vendor_cost, refunded, rejection_code, reason, lines, units, delivered, placed_at, updated_at, last_revision,
+                    last_commit_position, last_prepare_position)
+                select * from unnest(@ids, @partners, @refs, @statuses, @currencies, @totals, @held, @captured, @released, @revenue,
+                    @vendorCost, @refunded, @codes, @reasons, @lines, @units, @delivered, @placedAt, @updatedAt, @revisions, @commits, @prepares)
+                on conflict (order_id) do update set
+                    status = excluded.status, held = excluded.held, captured = excluded.captured, released = excluded.released,
+                    revenue = excluded.revenue, vendor_cost = excluded.vendor_cost, refunded = excluded.refunded,
+                    rejection_code = excluded.rejection_code, reason = excluded.reason, delivered = excluded.delivered,
+                    updated_at = excluded.updated_at, last_revision = excluded.last_revision,
+                    last_commit_position = excluded.last_commit_position, last_prepare_position = excluded.last_prepare_position
+                """, new
+            {
+                ids = os.Select(o => o.OrderId).ToArray(),
+                partners = os.Select(o => o.PartnerId).ToArray(),
+                refs = os.Select(o => o.ClientReference).ToArray(),
+                statuses = os.Select(o => o.Status).ToArray(),
+                currencies = os.Select(o => o.Currency).ToArray(),
+                totals = os.Select(o => o.Total).ToArray(),
+                held = os.Select(o => o.Held).ToArray(),
+                captured = os.Select(o => o.Captured).ToArray(),
+                released = os.Select(o => o.Released).ToArray(),
+                revenue = os.Select(o => o.Revenue).ToArray(),
+                vendorCost = os.Select(o => o.VendorCost).ToArray(),
+                refunded = os.Select(o => o.Refunded).ToArray(),
+                codes = os.Select(o => o.RejectionCode).ToArray(),
+                reasons = os.Select(o => o.Reason).ToArray(),
+                lines = os.Select(o => o.Lines).ToArray(),
+                units = os.Select(o => o.Units).ToArray(),
+                delivered = os.Select(o => o.Delivered).ToArray(),
+                placedAt = os.Select(o => o.PlacedAt).ToArray(),
+                updatedAt = os.Select(o => o.UpdatedAt).ToArray(),
+                revisions = os.Select(o => o.LastRevision).ToArray(),
+                commits = os.Select(o => o.LastCommitPosition).ToArray(),
+                prepares = os.Select(o => o.LastPreparePosition).ToArray(),
+            });
+
+        var ls = touchedLines.Select(k => lines[k]).ToList();
+        if (ls.Count > 0)
+            await context.Execute("""
+                insert into {schema}.order_lines as l (order_id, line_no, sku, quantity, face_value, unit_price, unit_cost, product_type, source,
+                    vendor_product_id, negative_margin, request_id, attempts, last_attempt_error, delivered, cards, failure_reason)
+                select * from unnest(@ids, @lineNos, @skus, @quantities, @faceValues, @unitPrices, @unitCosts, @productTypes, @sources,
+                    @vendorProducts, @negative, @requestIds, @attempts, @attemptErrors, @delivered, @cards, @failures)
+                on conflict (order_id, line_no) do update set
+                    source = excluded.source, request_id = excluded.request_id, attempts = excluded.attempts,
+                    last_attempt_error = excluded.last_attempt_error, delivered = excluded.delivered, cards = excluded.cards,
+                    failure_reason = excluded.failure_reason
+                """, new
+            {
+                ids = ls.Select(l => l.OrderId).ToArray(),
+                lineNos = ls.Select(l => l.LineNo).ToArray(),
+                skus = ls.Select(l => l.Sku).ToArray(),
+                quantities = ls.Select(l => l.Quantity).ToArray(),
+                faceValues = ls.Select(l => l.FaceValue).ToArray(),
+                unitPrices = ls.Select(l => l.UnitPrice).ToArray(),
+                unitCosts = ls.Select(l => l.UnitCost).ToArray(),
+                productTypes = ls.Select(l => l.ProductType).ToArray(),
+                sources = ls.Select(l => l.Source).ToArray(),
+                vendorProducts = ls.Select(l => l.VendorProductId).ToArray(),
+                negative = ls.Select(l => l.NegativeMargin).ToArray(),
+                requestIds = ls.Select(l => l.RequestId).ToArray(),
+                attempts = ls.Select(l => l.Attempts).ToArray(),
+                attemptErrors = ls.Select(l => l.LastAttemptError).ToArray(),
+                delivered = ls.Select(l => l.Delivered).ToArray(),
+                cards = ls.Select(l => l.Cards).ToArray(),
+                failures = ls.Select(l => l.FailureReason).ToArray(),
+            });
+    }
+}
