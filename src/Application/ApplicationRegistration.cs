@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Steller.Application.Catalog;
 using Steller.Application.Inventory;
 using Steller.Application.Serialization;
 using Steller.Application.Wallets;
@@ -13,6 +14,9 @@ public static class ApplicationRegistration
         services.AddSingleton(EventTypeRegistry.ForDomain());
         services.AddSingleton<WalletCommands>();
         services.AddSingleton<StockCommands>();
+        services.AddSingleton<ProductCommands>();
+        services.AddSingleton<CatalogQuotes>();
+        services.AddSingleton<CatalogSync>();
         return services;
     }
 }
