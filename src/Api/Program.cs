@@ -49,10 +49,16 @@ builder.Services.AddQuartz(q => q.ScheduleJob<HoldExpiryJob>(t => t
     .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.HoldExpirySeconds)).RepeatForever()))
     .ScheduleJob<ReservationExpiryJob>(t => t
     .WithIdentity("reservation-expiry")
-    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.ReservationExpirySeconds)).RepeatForever())));
+    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.ReservationExpirySeconds)).RepeatForever()))
+    .ScheduleJob<CatalogSyncJob>(t => t
+    .WithIdentity("catalog-sync")
+    .StartAt(DateBuilder.FutureDate(1, IntervalUnit.Minute))
+    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMinutes(settings.Jobs.CatalogSyncMinutes)).RepeatForever())));
 builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Wallets.WalletEndpoints>();
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Inventory.StockEndpoints>();
+builder.Services.AddSingleton<IEndpointModule, Steller.Api.Catalog.CatalogAdminEndpoints>();
+builder.Services.AddSingleton<IEndpointModule, Steller.Api.Catalog.PartnerCatalogEndpoints>();
 builder.Services.AddStellerProjections();
 builder.Services.AddProjectionRunner();
 builder.Services.AddPartners(keyRing);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Steller.Application.Catalog;
 using Steller.Application.Inventory;
 using Steller.Application.Serialization;
 using Steller.Application.Wallets;
@@ -15,6 +16,9 @@ public static class ApplicationRegistration
         services.AddSingleton<StockCommands>();
         services.AddSingleton<VoucherCodes>();
         services.AddSingleton<Orders.OrderCommands>();
+        services.AddSingleton<ProductCommands>();
+        services.AddSingleton<CatalogQuotes>();
+        services.AddSingleton<CatalogSync>();
         return services;
     }
 }

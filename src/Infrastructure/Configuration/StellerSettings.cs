@@ -47,7 +47,8 @@ public sealed record StellerSettings
                 RetryDelayMilliseconds: Int(pr, "RetryDelayMilliseconds", 500, 1, 60_000)),
             Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576)),
             Jobs = new JobSettings(HoldExpirySeconds: Int(config.GetSection("Jobs"), "HoldExpirySeconds", 10, 1, 3_600),
-                ReservationExpirySeconds: Int(config.GetSection("Jobs"), "ReservationExpirySeconds", 10, 1, 3_600)),
+                ReservationExpirySeconds: Int(config.GetSection("Jobs"), "ReservationExpirySeconds", 10, 1, 3_600),
+                CatalogSyncMinutes: Int(config.GetSection("Jobs"), "CatalogSyncMinutes", 30, 1, 1_440)),
         };
     }
 
@@ -129,7 +130,8 @@ public sealed record HttpSettings(int MaxRequestBodyBytes);
 
 /// <param name="HoldExpirySeconds">How often expired wallet holds are looked for and released.</param>
 /// <param name="ReservationExpirySeconds">How often expired stock reservations are looked for and released.</param>
-public sealed record JobSettings(int HoldExpirySeconds, int ReservationExpirySeconds = 10);
+/// <param name="CatalogSyncMinutes">How often every vendor's catalog is synced into ours (1 to 1440 minutes).</param>
+public sealed record JobSettings(int HoldExpirySeconds, int ReservationExpirySeconds = 10, int CatalogSyncMinutes = 30);
 
 /// <summary>A configuration value is missing or wrong. The message names the key and what is expected.</summary>
 public sealed class ConfigurationException(string message) : Exception(message);

@@ -25,12 +25,17 @@ public static class ProjectionRegistration
         services.AddSingleton<IProjection, LedgerProjection>();
         services.AddSingleton<IProjection, Inventory.StockLevelsProjection>();
         services.AddSingleton<IProjection, Inventory.OpenReservationsProjection>();
+        services.AddSingleton<IProjection, Catalog.CatalogProductsProjection>();
+        services.AddSingleton<IProjection, Catalog.ProductCostHistoryProjection>();
+        services.AddSingleton<IProjection, Catalog.NegativeMarginsProjection>();
         // Ledger queries and the replay/audit that folds the event store (used by the CLI and the admin API).
         services.TryAddSingleton(_ => EventTypeRegistry.ForDomain());
         services.AddSingleton<LedgerReplay>();
         services.AddSingleton<LedgerAudit>();
         services.AddSingleton<Inventory.StockAudit>();
         services.AddSingleton<Inventory.StockLevelsQuery>();
+        services.AddSingleton<Catalog.CatalogQuery>();
+        services.AddSingleton<Application.Catalog.ICatalogIndex>(sp => sp.GetRequiredService<Catalog.CatalogQuery>());
         services.AddSingleton<WalletBalancesQuery>();
         services.AddSingleton<WalletStatementQuery>();
         Orders.OrderReadModelsRegistration.AddOrderReadModels(services);

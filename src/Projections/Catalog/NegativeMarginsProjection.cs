@@ -1,0 +1,160 @@
+using Dapper;
+using Steller.Application.EventStore;
+using Steller.Application.Serialization;
+using Steller.Domain.Catalog;
+using Steller.Domain.Partners;
+using Steller.Projections.Engine;
+
+namespace Steller.Projections.Catalog;
+
+/// <summary>
+/// read.negative_margin_products: every (partner, sku) whose partner price is below cost at the product's reference
+/// face value (the fixed one; min and max of a range, keeping the worse). The price guardrail's dashboard.
+/// <para>
+/// It keeps its own copies of what it needs, so it rebuilds on its own: read.negative_margin_partners (every
+/// onboarded partner and its margin, null = no margin: price = face value) and read.negative_margin_catalog (the
+/// active products' face values and costs). Per batch it applies those changes, then recomputes the pairs of every
+/// partner and sku the batch touched with <see cref="Pricing"/>, the same code that quotes orders.
+/// </para>
+/// </summary>
+public sealed class NegativeMarginsProjection : IProjection
+{
+    private static readonly EventTypeRegistry Registry = EventTypeRegistry.ForDomain();
+    private const string PartnerPrefix = "partner-";
+
+    public string Name => "negative_margin_products";
+    public int Version => 1;
+    public IReadOnlySet<string>? EventTypes { get; } = new HashSet<string>(CatalogEventTypes.Product) { "partner.onboarded.v1", "partner.margin-set.v1" };
+    public IReadOnlyList<string> Tables { get; } = ["negative_margin_products", "negative_margin_partners", "negative_margin_catalog"];
+
+    public string CreateTablesSql(string schema) => $"""
+        create table {schema}.negative_margin_partners (
+            partner_id   text    primary key,
+            margin_basis text    null,
+            margin_bp    integer null
+        );
+        create table {schema}.negative_margin_catalog (
+            sku              text    primary key,
+            currency         text    not null,
+            face_value_fixed bigint  null,
+            face_value_min   bigint  null,
+            face_value_max   bigint  null,
+            cost_amount      bigint  null,
+            cost_discount_bp integer null,
+            active           boolean not null
+        );
+        create table {schema}.negative_margin_products (
+            partner_id   text    not null,
+            sku          text    not null,
+            currency     text    not null,
+            face_value   bigint  not null,
+            unit_cost    bigint  not null,
+            unit_price   bigint  not null,
+            margin       bigint  not null,
+            margin_basis text    null,
+            margin_bp    integer null,
+            primary key (partner_id, sku)
+        );
+        create index on {schema}.negative_margin_products (sku);
+        """;
+
+    private sealed record PartnerRow(string PartnerId, string? MarginBasis, int? MarginBp);
+    private sealed record CatalogRow(string Sku, string Currency, long? FaceValueFixed, long? FaceValueMin, long? FaceValueMax, long? CostAmount, int? CostDiscountBp);
+
+    public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
+    {
+        var partners = new HashSet<string>(StringComparer.Ordinal);
+        var skus = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in events)
+        {
+            var data = Registry.Deserialize(e.Type, e.Data.Span);
+            if (e.StreamId.StartsWith(PartnerPrefix, StringComparison.Ordinal))
+            {
+                var partnerId = e.StreamId[PartnerPrefix.Length..];
+                switch (data)
+                {
+                    case PartnerOnboarded:
+                        await context.Execute("insert into {schema}.negative_margin_partners (partner_id) values (@partnerId) on conflict do nothing", new { partnerId });
+                        partners.Add(partnerId);
+                        break;
+                    case MarginSet m:
+                        await context.Execute("""
+                            insert into {schema}.negative_margin_partners (partner_id, margin_basis, margin_bp) values (@partnerId, @basis, @bp)
+                            on conflict (partner_id) do update set margin_basis = excluded.margin_basis, margin_bp = excluded.margin_bp
+                            """, new { partnerId, basis = m.Basis, bp = m.BasisPoints });
+                        partners.Add(partnerId);
+                        break;
+                }
+                continue;
+            }
+            if (!Application.Catalog.ProductCommands.TryParseStreamId(e.StreamId, out var sku)) continue;
+            skus.Add(sku);
+            switch (data)
+            {
+                case ProductListed l:
+                    await context.Execute("""
+                        insert into {schema}.negative_margin_catalog as c (sku, currency, face_value_fixed, face_value_min, face_value_max, cost_amount, cost_discount_bp, active)
+                        values (@sku, @currency, @fixed, @min, @max, @amount, @bp, true)
+                        on conflict (sku) do update set currency = excluded.currency, face_value_fixed = excluded.face_value_fixed, face_value_min = excluded.face_value_min,
+                            face_value_max = excluded.face_value_max, cost_amount = excluded.cost_amount, cost_discount_bp = excluded.cost_discount_bp, active = true
+                        """, new { sku, currency = l.Currency, @fixed = l.FixedFaceValue, min = l.MinFaceValue, max = l.MaxFaceValue, amount = l.CostAmount, bp = l.CostDiscountBasisPoints });
+                    break;
+                case ProductUpdated u:
+                    await context.Execute("""
+                        update {schema}.negative_margin_catalog set currency = @currency, face_value_fixed = @fixed, face_value_min = @min, face_value_max = @max where sku = @sku
+                        """, new { sku, currency = u.Currency, @fixed = u.FixedFaceValue, min = u.MinFaceValue, max = u.MaxFaceValue });
+                    break;
+                case ProductCostChanged c:
+                    await context.Execute("update {schema}.negative_margin_catalog set cost_amount = @amount, cost_discount_bp = @bp where sku = @sku",
+                        new { sku, amount = c.NewCostAmount, bp = c.NewCostDiscountBasisPoints });
+                    break;
+                case ProductDelisted:
+                    await context.Execute("update {schema}.negative_margin_catalog set active = false where sku = @sku", new { sku });
+                    break;
+            }
+        }
+        if (partners.Count == 0 && skus.Count == 0) return;
+
+        var allPartners = (await Query<PartnerRow>(context, "select partner_id as PartnerId, margin_basis as MarginBasis, margin_bp as MarginBp from {schema}.negative_margin_partners")).ToList();
+        var activeProducts = (await Query<CatalogRow>(context, """
+            select sku as Sku, currency as Currency, face_value_fixed as FaceValueFixed, face_value_min as FaceValueMin, face_value_max as FaceValueMax,
+                   cost_amount as CostAmount, cost_discount_bp as CostDiscountBp
+              from {schema}.negative_margin_catalog where active
+            """)).ToList();
+
+        var pairs = new List<(PartnerRow Partner, CatalogRow Product, UnitPrice Price)>();
+        foreach (var product in activeProducts)
+        {
+            var details = new ProductDetails(ProductDetails.Stocked, null, "-", "-", "ZZ", product.Currency, ProductTypes.Voucher, product.FaceValueFixed, product.FaceValueMin, product.FaceValueMax);
+            var cost = new ProductCost(product.CostAmount, product.CostDiscountBp);
+            foreach (var partner in allPartners)
+            {
+                if (!partners.Contains(partner.PartnerId) && !skus.Contains(product.Sku)) continue;
+                var margin = partner.MarginBasis is null ? null : new Margin(partner.MarginBasis, partner.MarginBp ?? 0);
+                if (Pricing.WorstNegativeMargin(details, cost, margin) is { } worst) pairs.Add((partner, product, worst));
+            }
+        }
+
+        await context.Execute("delete from {schema}.negative_margin_products where partner_id = any(@partners) or sku = any(@skus)",
+            new { partners = partners.ToArray(), skus = skus.ToArray() });
+        if (pairs.Count == 0) return;
+        await context.Execute("""
+            insert into {schema}.negative_margin_products (partner_id, sku, currency, face_value, unit_cost, unit_price, margin, margin_basis, margin_bp)
+            select * from unnest(@partnerIds, @skus, @currencies, @faces, @costs, @prices, @margins, @bases, @bps)
+            """, new
+        {
+            partnerIds = pairs.Select(p => p.Partner.PartnerId).ToArray(),
+            skus = pairs.Select(p => p.Product.Sku).ToArray(),
+            currencies = pairs.Select(p => p.Product.Currency).ToArray(),
+            faces = pairs.Select(p => p.Price.FaceValue).ToArray(),
+            costs = pairs.Select(p => p.Price.UnitCost).ToArray(),
+            prices = pairs.Select(p => p.Price.Price).ToArray(),
+            margins = pairs.Select(p => p.Price.Margin).ToArray(),
+            bases = pairs.Select(p => p.Partner.MarginBasis).ToArray(),
+            bps = pairs.Select(p => p.Partner.MarginBp).ToArray(),
+        });
+    }
+
+    private static Task<IEnumerable<T>> Query<T>(ProjectionContext context, string sql) =>
+        context.Connection.QueryAsync<T>(new CommandDefinition(sql.Replace("{schema}", context.Schema), null, context.Transaction, cancellationToken: context.CancellationToken));
+}
