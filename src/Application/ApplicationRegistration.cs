@@ -16,6 +16,12 @@ public static class ApplicationRegistration
         services.AddSingleton<StockCommands>();
         services.AddSingleton<VoucherCodes>();
         services.AddSingleton<Orders.OrderCommands>();
+        services.AddSingleton<Orders.IOrderPricing, Orders.CatalogPricing>();
+        services.AddSingleton<Orders.OrderReleases>();
+        services.AddSingleton<Orders.PlacingOrder.PlaceOrderHandler>();
+        services.AddSingleton<Orders.Cancelling.CancelOrderHandler>();
+        services.AddSingleton<Orders.Refunding.RefundOrderHandler>();
+        services.AddSingleton<Orders.Fulfilling.OrderFulfilment>();
         services.AddSingleton<ProductCommands>();
         services.AddSingleton<CatalogQuotes>();
         services.AddSingleton<CatalogSync>();

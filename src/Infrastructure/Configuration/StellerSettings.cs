@@ -14,6 +14,7 @@ public sealed record StellerSettings
     public required ProjectionSettings Projections { get; init; }
     public required HttpSettings Http { get; init; }
     public JobSettings Jobs { get; init; } = new(HoldExpirySeconds: 10);
+    public OrderSettings Orders { get; init; } = new();
 
     /// <summary>Binds and validates; throws <see cref="ConfigurationException"/> naming the first bad key.</summary>
     public static StellerSettings Load(IConfiguration config)
@@ -49,6 +50,10 @@ public sealed record StellerSettings
             Jobs = new JobSettings(HoldExpirySeconds: Int(config.GetSection("Jobs"), "HoldExpirySeconds", 10, 1, 3_600),
                 ReservationExpirySeconds: Int(config.GetSection("Jobs"), "ReservationExpirySeconds", 10, 1, 3_600),
                 CatalogSyncMinutes: Int(config.GetSection("Jobs"), "CatalogSyncMinutes", 30, 1, 1_440)),
+            Orders = new OrderSettings(
+                PollIntervalMilliseconds: Int(config.GetSection("Orders"), "PollIntervalMilliseconds", 1_000, 50, 600_000),
+                PendingTimeoutSeconds: Int(config.GetSection("Orders"), "PendingTimeoutSeconds", 300, 1, 86_400),
+                MaxVendorAttempts: Int(config.GetSection("Orders"), "MaxVendorAttempts", 10, 1, 1_000)),
         };
     }
 
@@ -148,3 +153,10 @@ public static class StellerConfiguration
         return builder.AddEnvironmentVariables("STELLER__");
     }
 }
+
+/// <summary>
+/// Order fulfilment: how often orders in flight are advanced (vendor polling, retries after a vendor outage), how long
+/// a placed order may wait for fulfilment to begin before it is cancelled and released, and how many failed vendor
+/// attempts (each one already retried by the adapter) fail a line.
+/// </summary>
+public sealed record OrderSettings(int PollIntervalMilliseconds = 1_000, int PendingTimeoutSeconds = 300, int MaxVendorAttempts = 10);
