@@ -11,8 +11,9 @@ public static class ControlEndpoints
         g.AddEndpointFilter(async (ctx, next) =>
             SimulatorApp.IsLoopback(ctx.HttpContext) ? await next(ctx) : Results.Json(new { error = "control is loopback only" }, statusCode: 403));
 
-        g.MapPost("/reset", (ScriptBook scripts, Recorder recorder, RateBuckets buckets, GiftCardVendor gift, TopUpVendor topUp) =>
+        g.MapPost("/reset", (ScriptBook scripts, Recorder recorder, RateBuckets buckets, GiftCardVendor gift, TopUpVendor topUp, SimulatorOptions options) =>
         {
+            options.RestoreRateLimits();
             scripts.Reset(); recorder.Reset(); buckets.Reset(); gift.Reset(); topUp.Reset();
             return Results.Ok(new { reset = true });
         });
@@ -51,9 +52,9 @@ public static class ControlEndpoints
 
         g.MapPost("/rate-limit", (RateLimitChange change, SimulatorOptions options, RateBuckets buckets) =>
         {
-            var target = change.Vendor == TopUpVendor.Name ? options.TopUp.RateLimit : options.GiftCard.RateLimit;
-            target.PerSecond = change.PerSecond;
-            target.Burst = Math.Max(1, change.Burst);
+            var target = new RateLimitOptions { PerSecond = Math.Max(0, change.PerSecond), Burst = Math.Max(1, change.Burst) };
+            if (change.Vendor == TopUpVendor.Name) options.TopUp.RateLimit = target;
+            else options.GiftCard.RateLimit = target;
             buckets.Reset();
             return Results.Ok(target);
         });

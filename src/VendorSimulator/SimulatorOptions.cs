@@ -17,6 +17,9 @@ public sealed class SimulatorOptions
     /// <summary>Seed of the card-code generator (0: random). Codes are fake either way.</summary>
     public int RandomSeed { get; set; }
 
+    /// <summary>The rate limits as configured at start (/control/reset restores them after /control/rate-limit).</summary>
+    public (RateLimitOptions GiftCard, RateLimitOptions TopUp) Initial { get; private set; }
+
     public void Validate()
     {
         if (Sandbox)
@@ -34,6 +37,13 @@ public sealed class SimulatorOptions
             throw new InvalidOperationException("Simulator:TopUp:ApiKey is required (or Simulator:Sandbox=true).");
         GiftCard.RateLimit.Validate("Simulator:GiftCard:RateLimit");
         TopUp.RateLimit.Validate("Simulator:TopUp:RateLimit");
+        Initial = (GiftCard.RateLimit.Copy(), TopUp.RateLimit.Copy());
+    }
+
+    public void RestoreRateLimits()
+    {
+        GiftCard.RateLimit = Initial.GiftCard.Copy();
+        TopUp.RateLimit = Initial.TopUp.Copy();
     }
 }
 
@@ -61,6 +71,8 @@ public sealed class RateLimitOptions
 {
     public double PerSecond { get; set; }
     public int Burst { get; set; } = 1;
+
+    public RateLimitOptions Copy() => new() { PerSecond = PerSecond, Burst = Burst };
 
     public void Validate(string path)
     {
