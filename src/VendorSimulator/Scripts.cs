@@ -3,7 +3,8 @@ namespace Steller.VendorSimulator;
 /// <summary>
 /// A scripted behaviour for the next <see cref="Times"/> matching calls. Transport actions act before the handler:
 /// <c>status</c> (answer <see cref="Status"/>, with <see cref="RetryAfterSeconds"/> on 429), <c>hang</c> (wait
-/// <see cref="DelayMs"/> or until the client gives up, then 504), <c>latency</c> (wait <see cref="DelayMs"/>, then answer
+/// <see cref="DelayMs"/> or until the client gives up, then 504), <c>hang-after</c> (process the request — the order is
+/// created — then hang like <c>hang</c>: the answer is lost), <c>latency</c> (wait <see cref="DelayMs"/>, then answer
 /// normally). Order actions act when an order/transfer is created: <c>reject</c> (4xx with <see cref="Reason"/>, nothing
 /// created), <c>fail</c> (created, ends Failed), <c>partial</c> (created, ends PartialFailed with <see cref="Delivered"/> units),
 /// <c>slow</c> (Processing for <see cref="Polls"/> status reads and/or <see cref="DelayMs"/>, then done).
@@ -26,7 +27,7 @@ public sealed record Script
     /// <summary>Only calls for this RequestId / DistributorRef.</summary>
     public string? RequestId { get; init; }
 
-    public static readonly string[] TransportActions = ["status", "hang", "latency"];
+    public static readonly string[] TransportActions = ["status", "hang", "hang-after", "latency"];
     public static readonly string[] OrderActions = ["reject", "fail", "partial", "slow"];
 }
 

@@ -89,6 +89,20 @@ public static class SimulatorApp
                         await Task.Delay(script.DelayMs > 0 ? script.DelayMs : 120_000, http.RequestAborted);
                         await Write(http, 504, new { error = "GatewayTimeout", message = "scripted hang" });
                         return;
+                    case "hang-after":
+                        // The vendor does the work (the order exists) but its answer never arrives.
+                        var body = http.Response.Body;
+                        await using (var lost = new MemoryStream())
+                        {
+                            http.Response.Body = lost;
+                            try { await next(http); }
+                            finally { http.Response.Body = body; }
+                        }
+                        scriptNote += $" after status {http.Response.StatusCode}";
+                        await Task.Delay(script.DelayMs > 0 ? script.DelayMs : 120_000, http.RequestAborted);
+                        http.Response.Clear();
+                        await Write(http, 504, new { error = "GatewayTimeout", message = "scripted hang after processing" });
+                        return;
                     default:
                         if (script.Status == 429) http.Response.Headers.RetryAfter = (script.RetryAfterSeconds ?? 1).ToString();
                         await Write(http, script.Status, new { error = "Scripted", message = script.Reason ?? $"scripted {script.Status}" });

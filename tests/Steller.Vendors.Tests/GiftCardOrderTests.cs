@@ -193,6 +193,21 @@ public sealed class GiftCardOrderTests : VendorTest
     }
 
     [Test]
+    public async Task a_checkout_whose_answer_is_lost_after_the_vendor_placed_the_order_is_retried_as_a_duplicate_and_followed_not_ordered_twice()
+    {
+        await using var steller = new Adapters(Sim, overrides: new Dictionary<string, string?> { ["Vendors:GiftCard:AttemptTimeoutMilliseconds"] = "300" });
+        await Sim.Script(new { vendor = Vendor, operation = "checkout", action = "hang-after", delayMs = 10_000 });
+        var purchase = GiftCard(quantity: 2);
+
+        var result = await steller.GiftCard.Submit(purchase);
+
+        result.Status.Should().Be(VendorPurchaseStatus.Succeeded, "the retry met 409 DuplicateRequestId and polled the first order");
+        result.Cards.Should().HaveCount(2);
+        (await Sim.Requests(Vendor, "checkout", atLeast: 2)).Select(r => r.Status).Should().Equal(499, 409);
+        (await Sim.Orders(Vendor)).Should().ContainSingle(o => o.RequestId == purchase.RequestId);
+    }
+
+    [Test]
     public async Task polling_an_order_the_vendor_never_received_answers_failed()
     {
         var result = await Steller.GiftCard.Poll(GiftCard());

@@ -117,6 +117,23 @@ public sealed class TopUpOrderTests : VendorTest
     }
 
     [Test]
+    public async Task a_transfer_whose_answer_is_lost_after_the_vendor_made_it_is_resent_with_the_same_ref_and_not_made_twice()
+    {
+        await using var steller = new Adapters(Sim, overrides: new Dictionary<string, string?> { ["Vendors:TopUp:AttemptTimeoutMilliseconds"] = "300" });
+        await Sim.Script(new { vendor = Vendor, operation = "transfer", action = "hang-after", delayMs = 10_000 });
+        var purchase = TopUp(quantity: 2);
+
+        var result = await steller.TopUp.Submit(purchase);
+
+        result.Should().BeEquivalentTo(new VendorPurchaseResult(VendorPurchaseStatus.Succeeded, 2, [], null));
+        (await Sim.Requests(Vendor, "transfer", atLeast: 3)).Select(r => (r.RequestId, r.Status)).Should().Equal(
+            (TopUpVendorClient.DistributorRef(purchase.RequestId, 1), 499),
+            (TopUpVendorClient.DistributorRef(purchase.RequestId, 1), 200),
+            (TopUpVendorClient.DistributorRef(purchase.RequestId, 2), 200));
+        (await Sim.Orders(Vendor)).Should().HaveCount(2);
+    }
+
+    [Test]
     public async Task five_hundreds_on_every_attempt_surface_as_vendor_unavailable()
     {
         await Sim.Script(new { vendor = Vendor, operation = "transfer", action = "status", status = 503, times = 4 });
