@@ -1,7 +1,7 @@
 namespace Steller.VendorSimulator;
 
 /// <summary>Realistic-looking but fake card secrets. They are returned to the caller and never logged.</summary>
-public sealed class FakeCodes(int seed)
+public sealed class FakeCodes(int seed, int pinLength = 0)
 {
     private const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     private readonly Random random = seed == 0 ? new Random() : new Random(seed);
@@ -13,7 +13,7 @@ public sealed class FakeCodes(int seed)
         lock (gate)
             return string.Join('-', Enumerable.Range(0, 4).Select(_ => new string(Enumerable.Range(0, 4).Select(_ => Alphabet[random.Next(Alphabet.Length)]).ToArray())));
     }
-    public string Pin() => Digits(4 + Next(5));
+    public string Pin() => Digits(pinLength > 0 ? pinLength : 4 + Next(5));
     public string TransferRef() => "TR" + Digits(10);
 
     private int Next(int max) { lock (gate) return random.Next(max); }

@@ -20,7 +20,7 @@ public static class SimulatorApp
         options.Validate();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => new FakeCodes(options.RandomSeed));
+        builder.Services.AddSingleton(sp => new FakeCodes(options.RandomSeed, options.GiftCard.PinLength));
         builder.Services.AddSingleton<ScriptBook>();
         builder.Services.AddSingleton<Recorder>();
         builder.Services.AddSingleton<RateBuckets>();

@@ -54,6 +54,8 @@ public sealed class GiftCardOptions
     public string? AccountId { get; set; }
     /// <summary>Opening balance per account currency (major units).</summary>
     public decimal OpeningBalance { get; set; } = 1_000_000m;
+    /// <summary>Digits of a card PIN; 0: 4 to 8, like real brands.</summary>
+    public int PinLength { get; set; }
     /// <summary>The real API allows about one request per second per client.</summary>
     public RateLimitOptions RateLimit { get; set; } = new() { PerSecond = 1, Burst = 2 };
 }

@@ -9,9 +9,10 @@ public abstract class VendorTest
     protected Adapters Steller = null!;
 
     protected virtual IDictionary<string, string?>? AdapterSettings => null;
+    protected virtual string[] SimulatorArgs => [];
 
     [OneTimeSetUp]
-    public async Task StartSimulator() => Sim = await SimulatorHost.Start();
+    public async Task StartSimulator() => Sim = await SimulatorHost.Start(SimulatorArgs);
 
     [OneTimeTearDown]
     public async Task StopSimulator() => await Sim.DisposeAsync();
