@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Starts Steller on this machine. Without STELLER__DATABASE__CONNECTIONSTRING it provisions a private
-# PostgreSQL under .steller/ (installing the server if needed). Ctrl-C stops what it started.
+# PostgreSQL under .steller/ (installing the server if needed), and the vendor simulator in sandbox mode on
+# 127.0.0.1:5090 (STELLER_VENDOR_SIMULATOR=0 to skip it) with Steller's vendor settings pointing at it.
+# Ctrl-C stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/postgres.sh
 
 PORT="${STELLER_PORT:-5080}"
+SIM_PORT="${STELLER_VENDOR_SIMULATOR_PORT:-5090}"
+SIM_ENABLED="${STELLER_VENDOR_SIMULATOR:-1}"
 API_PID=""
+SIM_PID=""
 cleanup() {
   trap - INT TERM EXIT
   if [ -n "$API_PID" ] && kill -0 "$API_PID" 2>/dev/null; then kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; fi
+  if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then kill "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; fi
   steller_pg_down
 }
 trap cleanup INT TERM EXIT
@@ -25,7 +31,28 @@ fi
 
 echo "steller: building..." >&2
 dotnet build src/Api/Steller.Api.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
+[ "$SIM_ENABLED" = "0" ] || dotnet build src/VendorSimulator/Steller.VendorSimulator.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+
+# The vendor simulator (docs/vendors.md) in sandbox mode: well-known sandbox credentials, loopback only, in memory.
+# Its request log goes to .steller/vendor-simulator.log. Vendor settings you exported yourself win.
+if [ "$SIM_ENABLED" != "0" ]; then
+  mkdir -p .steller
+  (cd src/VendorSimulator/bin/Release/net10.0 && exec dotnet Steller.VendorSimulator.dll --urls "http://127.0.0.1:$SIM_PORT" --Simulator:Sandbox=true) \
+    > .steller/vendor-simulator.log 2>&1 &
+  SIM_PID=$!
+  for _ in $(seq 1 60); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$SIM_PORT") 2>/dev/null && break
+    kill -0 "$SIM_PID" 2>/dev/null || { echo "steller: the vendor simulator did not start (port $SIM_PORT taken?); see .steller/vendor-simulator.log" >&2; tail -5 .steller/vendor-simulator.log >&2; exit 1; }
+    sleep 0.5
+  done
+  export STELLER__VENDORS__GIFTCARD__BASEURL="${STELLER__VENDORS__GIFTCARD__BASEURL:-http://127.0.0.1:$SIM_PORT/giftcard/}"
+  export STELLER__VENDORS__GIFTCARD__CLIENTID="${STELLER__VENDORS__GIFTCARD__CLIENTID:-sandbox-client}"
+  export STELLER__VENDORS__GIFTCARD__CLIENTSECRET="${STELLER__VENDORS__GIFTCARD__CLIENTSECRET:-sandbox-secret}"
+  export STELLER__VENDORS__GIFTCARD__ACCOUNTID="${STELLER__VENDORS__GIFTCARD__ACCOUNTID:-sandbox-account}"
+  export STELLER__VENDORS__TOPUP__BASEURL="${STELLER__VENDORS__TOPUP__BASEURL:-http://127.0.0.1:$SIM_PORT/topup/}"
+  export STELLER__VENDORS__TOPUP__APIKEY="${STELLER__VENDORS__TOPUP__APIKEY:-sandbox-api-key}"
+fi
 # Development without Security:MasterKey: the API generates its master key once into this git-ignored file.
 export STELLER__SECURITY__MASTERKEYFILE="${STELLER__SECURITY__MASTERKEYFILE:-$PWD/.steller/master.key}"
 # Sandbox data: a demo partner with a funded EUR wallet, an API key and an admin token (secrets written once, to a file).
@@ -41,6 +68,8 @@ for _ in $(seq 1 120); do
   kill -0 "$API_PID" 2>/dev/null || { wait "$API_PID"; exit $?; }
   sleep 0.5
 done
+SIM_LINE="Vendors     not simulated (STELLER_VENDOR_SIMULATOR=0)"
+[ "$SIM_ENABLED" = "0" ] || SIM_LINE="Vendors     simulator http://127.0.0.1:$SIM_PORT (sandbox; /control/requests, log in .steller/vendor-simulator.log)"
 cat >&2 <<MSG
 
   Steller is running.
@@ -49,6 +78,7 @@ cat >&2 <<MSG
     OpenAPI     http://127.0.0.1:$PORT/openapi/v1.json
     Ready?      http://127.0.0.1:$PORT/health/ready
     Demo data   partner "demo" with 1000.00 EUR; its API key and an admin token are in .steller/demo.txt
+    $SIM_LINE
   Ctrl-C stops it.
 
 MSG

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Steller.Application.Vendors;
+
+namespace Steller.Infrastructure.Vendors;
+
+public static class VendorRegistration
+{
+    /// <summary>Binds and validates Vendors:GiftCard and Vendors:TopUp, then registers what is configured.</summary>
+    public static IServiceCollection AddStellerVendors(this IServiceCollection services, IConfiguration config) =>
+        services.AddStellerVendors(VendorSettings.Load(config));
+
+    /// <summary>
+    /// Typed HttpClients <see cref="GiftCardVendorClient"/> / <see cref="TopUpVendorClient"/> (each also resolvable as
+    /// <see cref="IVendorCatalog"/> and <see cref="IVendorOrders"/>: resolve the enumerables and pick by Vendor) behind the
+    /// per-vendor rate gate and resilience pipeline (<see cref="VendorHttpPipeline"/>). Unless an
+    /// <see cref="IVendorCallObserver"/> is registered already, observations go to PostgreSQL (needs an NpgsqlDataSource).
+    /// </summary>
+    public static IServiceCollection AddStellerVendors(this IServiceCollection services, VendorSettings settings)
+    {
+        services.AddSingleton(settings);
+        if (!services.Any(d => d.ServiceType == typeof(IVendorCallObserver)))
+        {
+            services.AddSingleton(sp => new PostgresVendorCallObserver(sp.GetRequiredService<NpgsqlDataSource>(),
+                sp.GetRequiredService<ILogger<PostgresVendorCallObserver>>()));
+            services.AddSingleton<IVendorCallObserver>(sp => sp.GetRequiredService<PostgresVendorCallObserver>());
+            services.AddHostedService(sp => sp.GetRequiredService<PostgresVendorCallObserver>());
+        }
+
+        if (settings.GiftCard is { } gift)
+        {
+            var gate = new VendorRateGate(VendorKinds.GiftCard, gift.Http.RequestsPerSecond, gift.Http.Burst);
+            services.AddSingleton(gift);
+            services.AddKeyedSingleton(VendorKinds.GiftCard, gate);
+            services.AddHttpClient<GiftCardVendorClient>().AddVendorPipeline(VendorKinds.GiftCard, gift.Http, gate);
+            services.AddTransient<IVendorCatalog>(sp => sp.GetRequiredService<GiftCardVendorClient>());
+            services.AddTransient<IVendorOrders>(sp => sp.GetRequiredService<GiftCardVendorClient>());
+        }
+        if (settings.TopUp is { } topUp)
+        {
+            var gate = new VendorRateGate(VendorKinds.TopUp, topUp.Http.RequestsPerSecond, topUp.Http.Burst);
+            services.AddSingleton(topUp);
+            services.AddKeyedSingleton(VendorKinds.TopUp, gate);
+            services.AddHttpClient<TopUpVendorClient>().AddVendorPipeline(VendorKinds.TopUp, topUp.Http, gate);
+            services.AddTransient<IVendorCatalog>(sp => sp.GetRequiredService<TopUpVendorClient>());
+            services.AddTransient<IVendorOrders>(sp => sp.GetRequiredService<TopUpVendorClient>());
+        }
+        return services;
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text.Json;
+
+namespace Steller.VendorSimulator;
+
+/// <summary>/control: reset, scripts, recorded requests and the vendor orders actually created. No auth: loopback only.</summary>
+public static class ControlEndpoints
+{
+    public static void Map(WebApplication app)
+    {
+        var g = app.MapGroup("/control");
+        g.AddEndpointFilter(async (ctx, next) =>
+            SimulatorApp.IsLoopback(ctx.HttpContext) ? await next(ctx) : Results.Json(new { error = "control is loopback only" }, statusCode: 403));
+
+        g.MapPost("/reset", (ScriptBook scripts, Recorder recorder, RateBuckets buckets, GiftCardVendor gift, TopUpVendor topUp, SimulatorOptions options) =>
+        {
+            options.RestoreRateLimits();
+            scripts.Reset(); recorder.Reset(); buckets.Reset(); gift.Reset(); topUp.Reset();
+            return Results.Ok(new { reset = true });
+        });
+
+        g.MapPost("/scripts", (JsonElement body, ScriptBook scripts) =>
+        {
+            try
+            {
+                var list = body.ValueKind == JsonValueKind.Array
+                    ? body.Deserialize<List<Script>>(SimulatorApp.Json)!
+                    : [body.Deserialize<Script>(SimulatorApp.Json)!];
+                foreach (var s in list) scripts.Add(s);
+                return Results.Ok(new { pending = scripts.Pending() });
+            }
+            catch (Exception e) when (e is JsonException or ArgumentException)
+            {
+                return Results.BadRequest(new { error = e.Message });
+            }
+        });
+        g.MapGet("/scripts", (ScriptBook scripts) => Results.Ok(scripts.Pending()));
+        g.MapDelete("/scripts", (ScriptBook scripts) => { scripts.Reset(); return Results.Ok(new { pending = 0 }); });
+
+        g.MapGet("/requests", (string? vendor, string? operation, Recorder recorder) => Results.Ok(recorder.All(vendor, operation)));
+
+        g.MapGet("/orders", (string? vendor, GiftCardVendor gift, TopUpVendor topUp) =>
+        {
+            var orders = gift.Orders().Select(o => new ControlOrder(GiftCardVendor.Name, o.RequestId, o.Lines[0].ProductId.ToString(), o.Units,
+                    o.Lines[0].Value, o.Currency, o.Status, o.Status is "Succeeded" or "PartialFailed" ? o.DeliverUnits : 0, o.CreatedAt))
+                .Concat(topUp.Transfers().Select(t => new ControlOrder(TopUpVendor.Name, t.DistributorRef, t.Product.SkuCode, 1,
+                    t.SendValue, t.Product.SendCurrencyIso, t.State, t.State == "Complete" ? 1 : 0, t.CreatedAt)))
+                .Where(o => vendor is null || o.Vendor == vendor)
+                .OrderBy(o => o.CreatedAt)
+                .ToList();
+            return Results.Ok(orders);
+        });
+
+        g.MapPost("/rate-limit", (RateLimitChange change, SimulatorOptions options, RateBuckets buckets) =>
+        {
+            var target = new RateLimitOptions { PerSecond = Math.Max(0, change.PerSecond), Burst = Math.Max(1, change.Burst) };
+            if (change.Vendor == TopUpVendor.Name) options.TopUp.RateLimit = target;
+            else options.GiftCard.RateLimit = target;
+            buckets.Reset();
+            return Results.Ok(target);
+        });
+    }
+
+    public sealed record ControlOrder(string Vendor, string RequestId, string ProductId, int Quantity, decimal Value, string Currency,
+        string Status, int Delivered, DateTimeOffset CreatedAt);
+
+    public sealed record RateLimitChange(string Vendor, double PerSecond, int Burst);
+}
