@@ -5,6 +5,8 @@ using Steller.Api.Admin;
 using Steller.Api.Health;
 using Steller.Api.Http;
 using Steller.Api.Partners;
+using Steller.Api.Orders;
+using Steller.Infrastructure.Vendors;
 using Steller.Infrastructure;
 using Quartz;
 using Steller.Application;
@@ -19,10 +21,12 @@ builder.Configuration.AddEnvironmentVariables("STELLER__");
 
 StellerSettings settings;
 AesGcmKeyRing keyRing;
+Steller.Infrastructure.Vendors.VendorSettings vendors;
 try
 {
     settings = StellerSettings.Load(builder.Configuration);
     keyRing = KeyRingSettings.Load(builder.Configuration, builder.Environment.IsDevelopment());
+    vendors = Steller.Infrastructure.Vendors.VendorSettings.Load(builder.Configuration);
 }
 catch (ConfigurationException e)
 {
@@ -59,6 +63,8 @@ builder.Services.AddSingleton<IEndpointModule, Steller.Api.Wallets.WalletEndpoin
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Inventory.StockEndpoints>();
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Catalog.CatalogAdminEndpoints>();
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Catalog.PartnerCatalogEndpoints>();
+builder.Services.AddStellerVendors(vendors);
+builder.Services.AddOrders(settings.Orders);
 builder.Services.AddStellerProjections();
 builder.Services.AddProjectionRunner();
 builder.Services.AddPartners(keyRing);

@@ -13,6 +13,16 @@ public sealed record StatementEntry(DateTime RecordedAt, string Kind, string Tra
 public sealed record StatementPage(Wallet Wallet, IReadOnlyList<StatementEntry> Entries, string? NextCursor);
 
 /// <summary>A refused call: the HTTP status and the problem's stable <see cref="Code"/> (e.g. "signature_expired").</summary>
+public sealed record NewOrderLine(string Sku, int Quantity, long FaceValue);
+public sealed record PlacedLine(int LineNo, string Sku, int Quantity, long FaceValue, long? UnitPrice, string? ProductType);
+/// <summary>The answer to placing an order: its id and how placement ended ("FundsHeld": accepted).</summary>
+public sealed record Placement(string OrderId, string ClientReference, string Status, string? Currency, long Total, IReadOnlyList<PlacedLine> Lines, DateTimeOffset PlacedAt);
+public sealed record DeliveredCard(string? SerialNumber, string? Code, string? Pin, DateOnly? ExpiresOn);
+public sealed record PartnerOrderLine(int LineNo, string Sku, int Quantity, long FaceValue, long? UnitPrice, string? ProductType, int? Delivered,
+    string? FailureReason, IReadOnlyList<DeliveredCard>? Cards);
+public sealed record PartnerOrder(string OrderId, string ClientReference, string Status, string? Currency, long Total, long Captured, long Refunded,
+    IReadOnlyList<PartnerOrderLine> Lines, DateTimeOffset PlacedAt, string? RejectionCode, string? FailureReason, long Revision);
+
 public sealed class StellerApiException(int status, string code, string? detail)
     : Exception($"Steller refused the request: {status} {code}{(detail is null ? "" : $" ({detail})")}")
 {
@@ -55,6 +65,26 @@ public sealed class StellerClient(HttpClient http) : IDisposable
         if (!response.IsSuccessStatusCode) throw new StellerApiException((int)response.StatusCode, "http_" + (int)response.StatusCode, response.ReasonPhrase);
         return await response.Content.ReadAsStringAsync(ct);
     }
+
+    /// <summary>
+    /// Places an order (idempotent by <paramref name="clientReference"/>: send the same again after a timeout and get
+    /// the same order). A refused order throws <see cref="StellerApiException"/> with the reason as its code.
+    /// </summary>
+    public Task<Placement> PlaceOrder(string clientReference, IReadOnlyList<NewOrderLine> lines, string? recipientPhone = null, string? recipientEmail = null,
+        CancellationToken ct = default) =>
+        Send<Placement>(new HttpRequestMessage(HttpMethod.Post, "v1/orders")
+        {
+            Content = JsonContent.Create(new
+            {
+                clientReference,
+                lines,
+                recipient = recipientPhone is null && recipientEmail is null ? null : new { phone = recipientPhone, email = recipientEmail },
+            }, options: Json),
+        }, ct);
+
+    /// <summary>One of the partner's orders now, with delivered codes and PINs.</summary>
+    public Task<PartnerOrder> GetOrder(string orderId, CancellationToken ct = default) =>
+        Send<PartnerOrder>(new HttpRequestMessage(HttpMethod.Get, $"v1/orders/{Uri.EscapeDataString(orderId)}"), ct);
 
     private static string Query(DateTimeOffset? from, DateTimeOffset? to, int? limit, string? after)
     {

@@ -13,7 +13,8 @@ using Steller.Testing;
 namespace Steller.Api.Tests;
 
 /// <summary>The real API host on real Kestrel (loopback, random port) over a fresh database, with its logs captured.</summary>
-public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096, bool withTestEndpoints = true) : WebApplicationFactory<Program>
+public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096, bool withTestEndpoints = true, IReadOnlyDictionary<string, string?>? settings = null)
+    : WebApplicationFactory<Program>
 {
     public LogCapture Logs { get; } = new();
     /// <summary>The API's clock: tests move it (hold expiry).</summary>
@@ -26,6 +27,7 @@ public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096, bool wi
         builder.UseSetting("Http:MaxRequestBodyBytes", maxBodyBytes.ToString());
         builder.UseSetting("Projections:RetryDelayMilliseconds", "50");
         builder.UseSetting("Security:MasterKey", MasterKey); // never the Development key file from a test
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.AddProvider(Logs));
         builder.ConfigureTestServices(s =>
         {
@@ -75,39 +77,4 @@ public sealed class TestClock : Steller.Application.Time.IClock
     private long offsetTicks;
     public DateTimeOffset UtcNow => DateTimeOffset.UtcNow.AddTicks(Interlocked.Read(ref offsetTicks));
     public void Advance(TimeSpan by) => Interlocked.Add(ref offsetTicks, by.Ticks);
-}
-
-public sealed class LogCapture : ILoggerProvider
-{
-    public ConcurrentQueue<string> Lines { get; } = new();
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-    public void Dispose() { }
-
-    private sealed class Logger(LogCapture capture, string category) : ILogger
-    {
-        private static readonly AsyncLocal<List<object>> Scopes = new();
-
-        public IDisposable BeginScope<TState>(TState state) where TState : notnull
-        {
-            var list = Scopes.Value ??= [];
-            list.Add(state);
-            return new Pop(list);
-        }
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel level, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var scopes = Scopes.Value is { } s ? string.Join(";", s.Select(Describe)) : "";
-            capture.Lines.Enqueue($"{level} {category}: {formatter(state, exception)} [{scopes}] {exception}");
-        }
-
-        private static string Describe(object scope) => scope is IEnumerable<KeyValuePair<string, object>> pairs
-            ? string.Join(",", pairs.Select(p => $"{p.Key}={p.Value}")) : scope.ToString() ?? "";
-
-        private sealed class Pop(List<object> list) : IDisposable
-        {
-            public void Dispose() { if (list.Count > 0) list.RemoveAt(list.Count - 1); }
-        }
-    }
 }

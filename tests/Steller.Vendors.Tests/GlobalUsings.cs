@@ -1,2 +1,3 @@
 global using FluentAssertions;
 global using NUnit.Framework;
+global using Steller.Testing;

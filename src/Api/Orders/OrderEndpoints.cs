@@ -13,6 +13,8 @@ using Steller.Domain;
 using Steller.Domain.Inventory;
 using Steller.Domain.Orders;
 using Steller.Infrastructure.Admin;
+using Steller.Projections.Orders;
+using Steller.Projections.Wallets;
 
 namespace Steller.Api.Orders;
 
@@ -61,6 +63,27 @@ public sealed partial class OrderEndpoints : IEndpointModule
                        + "Idempotent by clientReference: a repeat answers the same, another body under the same reference is 409. "
                        + "Refused orders answer 422 with the reason (insufficient_funds, unknown_sku, product_delisted, stock_exhausted, ...) and hold nothing.")
             .Produces<PlacementView>(202).ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(422);
+
+        v1.MapGet("/", async (string? status, string? from, string? to, string? limit, string? after, AuthenticatedPartner partner, OrdersQuery query, CancellationToken ct) =>
+        {
+            OrderStatus? wanted = null;
+            if (status is not null)
+            {
+                if (!Enum.TryParse<OrderStatus>(status, ignoreCase: true, out var parsed) || parsed == OrderStatus.None || int.TryParse(status, out _))
+                    return Problems.Result(400, "invalid_query", $"'status' must be one of {string.Join(", ", Enum.GetNames<OrderStatus>().Skip(1))}.",
+                        new Dictionary<string, object?> { ["parameter"] = "status" });
+                wanted = parsed;
+            }
+            if (!QueryParameters.TryRange(from, to, out var fromAt, out var toAt, out var problem)) return problem!;
+            if (!QueryParameters.TryLimit(limit, OrdersQuery.DefaultLimit, OrdersQuery.MaxLimit, out var count, out problem)) return problem!;
+            try { return Results.Ok(await query.Page(partner.PartnerId, wanted, fromAt, toAt, count, after, ct)); }
+            catch (ArgumentException) { return QueryParameters.InvalidCursor(); }
+            catch (ReadModelNotReadyException e)
+            {
+                return Problems.Result(503, "read_model_unavailable", e.Message, new Dictionary<string, object?> { ["retryAfterSeconds"] = 1 });
+            }
+        }).WithSummary("The calling partner's orders from read.orders (eventually consistent), newest first: filter by status and placement time (from inclusive, to exclusive); pages of `limit`, next page with after=`next`.")
+            .Produces<OrderPage>().ProducesProblem(400).ProducesProblem(401);
 
         v1.MapGet("/{orderId}", async (string orderId, AuthenticatedPartner partner, HttpContext http, OrderCommands orders, OrderFulfilment fulfilment, CancellationToken ct) =>
         {
