@@ -53,6 +53,7 @@ builder.Services.AddQuartz(q => q.ScheduleJob<HoldExpiryJob>(t => t
 builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Wallets.WalletEndpoints>();
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Inventory.StockEndpoints>();
+builder.Services.AddSingleton<IEndpointModule, Steller.Api.Inventory.StockMovementEndpoints>();
 builder.Services.AddStellerProjections();
 builder.Services.AddProjectionRunner();
 builder.Services.AddPartners(keyRing);

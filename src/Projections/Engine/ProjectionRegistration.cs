@@ -24,12 +24,15 @@ public static class ProjectionRegistration
         services.AddSingleton<IProjection, LedgerProjection>();
         services.AddSingleton<IProjection, Inventory.StockLevelsProjection>();
         services.AddSingleton<IProjection, Inventory.OpenReservationsProjection>();
+        services.AddSingleton<IProjection, Inventory.StockMovementsProjection>();
+        services.AddSingleton<IProjection, Inventory.LowStockProjection>();
         // Ledger queries and the replay/audit that folds the event store (used by the CLI and the admin API).
         services.TryAddSingleton(_ => EventTypeRegistry.ForDomain());
         services.AddSingleton<LedgerReplay>();
         services.AddSingleton<LedgerAudit>();
         services.AddSingleton<Inventory.StockAudit>();
         services.AddSingleton<Inventory.StockLevelsQuery>();
+        services.AddSingleton<Inventory.StockMovementsQuery>();
         services.AddSingleton<WalletBalancesQuery>();
         services.AddSingleton<WalletStatementQuery>();
         return services;
