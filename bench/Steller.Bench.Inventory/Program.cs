@@ -78,7 +78,7 @@ async Task<Result> Run(string name, Func<int, string> pickSku)
         while (stop.Elapsed.TotalSeconds < seconds)
         {
             var sku = pickSku(random.Next());
-            var id = $"{(name.StartsWith("hot") ? "h" : "s")}-{c}-{n++}-{Guid.NewGuid():N}"[..40];
+            var id = $"{(name.StartsWith("hot") ? "h" : "s")}-{c}-{n++}-{Guid.NewGuid():N}";
             var t = Stopwatch.GetTimestamp();
             var ok = (await stock.Execute(sku, location, new ReserveStock(id, 1, $"order-{id}", null, DateTimeOffset.UtcNow), Meta())).Succeeded;
             mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
