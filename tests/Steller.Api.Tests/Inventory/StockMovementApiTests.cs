@@ -101,6 +101,18 @@ public sealed class StockMovementApiTests() : AdminApiFixture("stockmovements")
         (released[0], released[2], released[3], released[4], released[5], released[6], released[7], released[8], released[9])
             .Should().Be(("3", "released", "0", "-3", "8", "0", "cancelled", "res-1", "order-9"));
         lines[2].Split(',')[2..5].Should().Equal(["adjusted", "-2", "0"], "deltas are plain signed numbers");
+
+        // from (inclusive) and to (exclusive) split the movements at an instant: together all of them, none twice.
+        var all = (await client.GetFromJsonAsync<JsonElement>($"/admin/inventory/{sku}/{location}/movements")).GetProperty("items").EnumerateArray().ToList();
+        var at = all[2].GetProperty("recordedAt").GetString()!;
+        var since = (await client.GetFromJsonAsync<JsonElement>($"/admin/inventory/{sku}/{location}/movements?from={Uri.EscapeDataString(at)}")).GetProperty("items").EnumerateArray().ToList();
+        var before = (await client.GetFromJsonAsync<JsonElement>($"/admin/inventory/{sku}/{location}/movements?to={Uri.EscapeDataString(at)}")).GetProperty("items").EnumerateArray().ToList();
+        since.Should().NotBeEmpty().And.OnlyContain(m => m.GetProperty("recordedAt").GetDateTime() >= all[2].GetProperty("recordedAt").GetDateTime());
+        before.Concat(since).Select(m => m.GetProperty("streamRevision").GetInt64()).Should().Equal(0L, 1L, 2L, 3L);
+        var csvSince = new HttpRequestMessage(HttpMethod.Get, $"/admin/inventory/{sku}/{location}/movements?from={Uri.EscapeDataString(at)}");
+        csvSince.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
+        (await (await client.SendAsync(csvSince)).Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Should().HaveCount(1 + since.Count, "the CSV honours the same range");
     }
 
     [Test, CancelAfter(60_000)]
