@@ -99,12 +99,12 @@ public sealed class StockMovementsQuery(NpgsqlDataSource dataSource)
     /// <summary>Streams the whole range as CSV (header, then one line per movement), reading in chunks.</summary>
     public async Task WriteCsv(string sku, string location, DateTimeOffset? from, DateTimeOffset? to, TextWriter output, CancellationToken ct = default)
     {
+        // The first chunk is read before anything is written, so a missing read model is still an error response, not a cut CSV.
+        var rows = await Read(sku, location, from, to, -1, CsvChunk, ct);
         await output.WriteLineAsync(CsvHeader);
-        var after = -1L;
         var line = new StringBuilder();
         while (true)
         {
-            var rows = await Read(sku, location, from, to, after, CsvChunk, ct);
             foreach (var r in rows)
             {
                 line.Clear()
@@ -127,7 +127,7 @@ public sealed class StockMovementsQuery(NpgsqlDataSource dataSource)
             }
             await output.FlushAsync(ct);
             if (rows.Count < CsvChunk) return;
-            after = rows[^1].StreamRevision;
+            rows = await Read(sku, location, from, to, rows[^1].StreamRevision, CsvChunk, ct);
         }
     }
 
