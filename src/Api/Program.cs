@@ -65,6 +65,7 @@ builder.Services.AddSingleton<IEndpointModule, Steller.Api.Catalog.CatalogAdminE
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Catalog.PartnerCatalogEndpoints>();
 builder.Services.AddStellerVendors(vendors);
 builder.Services.AddOrders(settings.Orders);
+builder.Services.AddSingleton<IEndpointModule, Steller.Api.Inventory.StockMovementEndpoints>();
 builder.Services.AddStellerProjections();
 builder.Services.AddProjectionRunner();
 builder.Services.AddPartners(keyRing);

@@ -28,6 +28,8 @@ public static class ProjectionRegistration
         services.AddSingleton<IProjection, Catalog.CatalogProductsProjection>();
         services.AddSingleton<IProjection, Catalog.ProductCostHistoryProjection>();
         services.AddSingleton<IProjection, Catalog.NegativeMarginsProjection>();
+        services.AddSingleton<IProjection, Inventory.StockMovementsProjection>();
+        services.AddSingleton<IProjection, Inventory.LowStockProjection>();
         // Ledger queries and the replay/audit that folds the event store (used by the CLI and the admin API).
         services.TryAddSingleton(_ => EventTypeRegistry.ForDomain());
         services.AddSingleton<LedgerReplay>();
@@ -36,6 +38,7 @@ public static class ProjectionRegistration
         services.AddSingleton<Inventory.StockLevelsQuery>();
         services.AddSingleton<Catalog.CatalogQuery>();
         services.AddSingleton<Application.Catalog.ICatalogIndex>(sp => sp.GetRequiredService<Catalog.CatalogQuery>());
+        services.AddSingleton<Inventory.StockMovementsQuery>();
         services.AddSingleton<WalletBalancesQuery>();
         services.AddSingleton<WalletStatementQuery>();
         Orders.OrderReadModelsRegistration.AddOrderReadModels(services);
