@@ -35,8 +35,17 @@ public sealed record Order(
     public bool IsTerminal => Status is OrderStatus.Rejected or OrderStatus.Completed or OrderStatus.PartiallyCompleted or OrderStatus.Failed
         or OrderStatus.Cancelled or OrderStatus.Refunded or OrderStatus.PartiallyRefunded;
 
-    /// <summary>The request id a vendor sees for a line: derived from the order id, so it never changes across retries or crashes.</summary>
-    public static string RequestIdOf(string orderId, int lineNo) => $"{orderId}-{lineNo}";
+    /// <summary>
+    /// The request id a vendor sees for a line (and the id of its stock reservation): a GUID, as vendors expect, derived
+    /// from the order id and line number (SHA-256, RFC 9562 version 8), so it never changes across retries or crashes.
+    /// </summary>
+    public static string RequestIdOf(string orderId, int lineNo)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{orderId}/{lineNo}"));
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x80); // version 8: custom
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80); // RFC 9562 variant
+        return new Guid(hash.AsSpan(0, 16), bigEndian: true).ToString("D");
+    }
 
     public static Order Evolve(Order s, IOrderEvent e) => e switch
     {

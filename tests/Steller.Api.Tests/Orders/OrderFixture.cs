@@ -34,7 +34,8 @@ public abstract class OrderFixture(string purpose)
     [OneTimeSetUp]
     public async Task Start()
     {
-        sim = await SimulatorHost.Start();
+        // 12-digit PINs: long enough that a scan for one in logs and tables cannot match by chance.
+        sim = await SimulatorHost.Start("--Simulator:GiftCard:PinLength=12");
         db = await TestDatabase.Create(purpose, migrate: false);
         factory = new ApiFactory(db, maxBodyBytes: 1_048_576, settings: new Dictionary<string, string?>(sim.StellerSettings())
         {

@@ -190,7 +190,7 @@ public sealed class OrderPlacementTests() : OrderFixture("orders")
         var placed = await partner.PlaceOrder("leak-1", [new NewOrderLine(Amazon25, 3, 25_00)]);
         var order = await Terminal(partner, placed.OrderId);
         var secrets = order.Lines.SelectMany(l => l.Cards!).SelectMany(c => new[] { c.Code!, c.Pin! }).ToList();
-        secrets.Should().HaveCount(6).And.OnlyContain(s => s.Length >= 6);
+        secrets.Should().HaveCount(6).And.OnlyContain(s => s.Length >= 12);
         await Eventually.True(async () => await db.Scalar<long>($"select count(*) from read.orders where order_id = '{placed.OrderId}' and status = 'Completed'") == 1,
             TimeSpan.FromSeconds(30), "read.orders caught up");
 

@@ -49,10 +49,18 @@ public sealed class OrderTests
     [Test]
     public void starting_fulfilment_records_one_deterministic_request_id_per_line_and_only_once()
     {
-        var s = State(Placed(GiftCard(1), Voucher(2)), new OrderFundsHeld(Id, 57_50, [new LineReservation(2, "main", $"{Id}-2", 1)]));
+        var s = State(Placed(GiftCard(1), Voucher(2)), new OrderFundsHeld(Id, 57_50, [new LineReservation(2, "main", Order.RequestIdOf(Id, 2), 1)]));
         var d = When(s, new StartFulfilment());
-        d.Events.Should().Equal(new OrderSubmittedToVendor(1, "giftcard", $"{Id}-1"), new OrderSubmittedToVendor(2, LineSources.Stocked, $"{Id}-2"));
+        d.Events.Should().Equal(new OrderSubmittedToVendor(1, "giftcard", Order.RequestIdOf(Id, 1)), new OrderSubmittedToVendor(2, LineSources.Stocked, Order.RequestIdOf(Id, 2)));
         When(State([.. Replay(s), .. d.Events]), new StartFulfilment()).IsNoOp.Should().BeTrue();
+    }
+
+    [Test]
+    public void request_ids_are_guids_fixed_by_order_and_line()
+    {
+        Guid.TryParse(Order.RequestIdOf(Id, 1), out _).Should().BeTrue("vendors take GUID request ids");
+        Order.RequestIdOf(Id, 1).Should().Be(Order.RequestIdOf(Id, 1)).And.NotBe(Order.RequestIdOf(Id, 2));
+        Order.RequestIdOf("ord-bbbbbbbbbbbbbbbbbbbbbbbbbb", 1).Should().NotBe(Order.RequestIdOf(Id, 1));
     }
 
     [Test]
@@ -60,14 +68,14 @@ public sealed class OrderTests
     {
         var held = new IOrderEvent[] { Placed(GiftCard(1)), new OrderFundsHeld(Id, 48_00, []) };
         When(State(held), new CancelOrder("timeout")).Events.Should().Equal(new OrderCancelled("timeout"));
-        When(State([.. held, new OrderSubmittedToVendor(1, "giftcard", $"{Id}-1")]), new CancelOrder("timeout")).Error.Should().Be(OrderErrors.AlreadyStarted);
+        When(State([.. held, new OrderSubmittedToVendor(1, "giftcard", Order.RequestIdOf(Id, 1))]), new CancelOrder("timeout")).Error.Should().Be(OrderErrors.AlreadyStarted);
         When(State([.. held, new OrderCancelled("timeout")]), new StartFulfilment()).Error.Should().Be(OrderErrors.InvalidTransition);
     }
 
     [Test]
     public void the_first_final_result_of_a_line_stands()
     {
-        var s = State(Placed(GiftCard(1)), new OrderFundsHeld(Id, 48_00, []), new OrderSubmittedToVendor(1, "giftcard", $"{Id}-1"),
+        var s = State(Placed(GiftCard(1)), new OrderFundsHeld(Id, 48_00, []), new OrderSubmittedToVendor(1, "giftcard", Order.RequestIdOf(Id, 1)),
             new OrderFulfilled(1, 2, [Card, Card], null));
         When(s, new RecordLineFulfilled(1, 0, [], "late failure")).IsNoOp.Should().BeTrue();
     }
@@ -76,7 +84,7 @@ public sealed class OrderTests
     public void a_partial_delivery_captures_only_what_was_delivered_with_vendor_and_revenue_legs()
     {
         var s = State(Placed(GiftCard(1, quantity: 4), Voucher(2)), new OrderFundsHeld(Id, 4 * 24_00 + 9_50, []),
-            new OrderSubmittedToVendor(1, "giftcard", $"{Id}-1"), new OrderSubmittedToVendor(2, LineSources.Stocked, $"{Id}-2"),
+            new OrderSubmittedToVendor(1, "giftcard", Order.RequestIdOf(Id, 1)), new OrderSubmittedToVendor(2, LineSources.Stocked, Order.RequestIdOf(Id, 2)),
             new OrderFulfilled(1, 3, [Card, Card, Card], "one card failed"), new OrderFulfilled(2, 1, [Card], null));
         var d = When(s, new Settle());
         d.Events.Should().BeEquivalentTo(new IOrderEvent[] { new OrderCompleted("PartiallyCompleted", 3 * 24_00 + 9_50, 24_00, 3 * 1_00 + 1_50,
@@ -88,7 +96,7 @@ public sealed class OrderTests
     [Test]
     public void a_sale_below_cost_settles_with_negative_revenue()
     {
-        var s = State(Placed(BelowCost(1)), new OrderFundsHeld(Id, 9_00, []), new OrderSubmittedToVendor(1, "topup", $"{Id}-1"), new OrderFulfilled(1, 1, [], null));
+        var s = State(Placed(BelowCost(1)), new OrderFundsHeld(Id, 9_00, []), new OrderSubmittedToVendor(1, "topup", Order.RequestIdOf(Id, 1)), new OrderFulfilled(1, 1, [], null));
         When(s, new Settle()).Events.Should().BeEquivalentTo(new IOrderEvent[] { new OrderCompleted("Completed", 9_00, 0, -50, [new VendorPayable("topup", 9_50)]) },
             o => o.RespectingRuntimeTypes());
     }
@@ -96,22 +104,22 @@ public sealed class OrderTests
     [Test]
     public void nothing_delivered_fails_the_order_and_releases_the_whole_hold()
     {
-        var s = State(Placed(GiftCard(1)), new OrderFundsHeld(Id, 48_00, []), new OrderSubmittedToVendor(1, "giftcard", $"{Id}-1"), new OrderFulfilled(1, 0, [], "rejected by vendor"));
+        var s = State(Placed(GiftCard(1)), new OrderFundsHeld(Id, 48_00, []), new OrderSubmittedToVendor(1, "giftcard", Order.RequestIdOf(Id, 1)), new OrderFulfilled(1, 0, [], "rejected by vendor"));
         When(s, new Settle()).Events.Should().Equal(new OrderFailed("rejected by vendor", 48_00));
     }
 
     [Test]
     public void an_order_settles_only_when_every_line_is_final()
     {
-        var s = State(Placed(GiftCard(1), Voucher(2)), new OrderFundsHeld(Id, 57_50, []), new OrderSubmittedToVendor(1, "giftcard", $"{Id}-1"),
-            new OrderSubmittedToVendor(2, LineSources.Stocked, $"{Id}-2"), new OrderFulfilled(1, 2, [Card, Card], null));
+        var s = State(Placed(GiftCard(1), Voucher(2)), new OrderFundsHeld(Id, 57_50, []), new OrderSubmittedToVendor(1, "giftcard", Order.RequestIdOf(Id, 1)),
+            new OrderSubmittedToVendor(2, LineSources.Stocked, Order.RequestIdOf(Id, 2)), new OrderFulfilled(1, 2, [Card, Card], null));
         When(s, new Settle()).Error.Should().Be(OrderErrors.LinesNotFinal);
     }
 
     [Test]
     public void refunds_are_idempotent_by_id_and_never_exceed_what_was_captured()
     {
-        var s = State(Placed(GiftCard(1)), new OrderFundsHeld(Id, 48_00, []), new OrderSubmittedToVendor(1, "giftcard", $"{Id}-1"),
+        var s = State(Placed(GiftCard(1)), new OrderFundsHeld(Id, 48_00, []), new OrderSubmittedToVendor(1, "giftcard", Order.RequestIdOf(Id, 1)),
             new OrderFulfilled(1, 2, [Card, Card], null), new OrderCompleted("Completed", 48_00, 0, 2_00, [new VendorPayable("giftcard", 46_00)]));
         When(s, new RefundOrder("r1", 48_01, "x")).Error.Should().Be(OrderErrors.RefundExceedsCaptured);
         var partial = State([.. Replay(s), new OrderRefunded("r1", 20_00, "one card")]);
