@@ -32,6 +32,11 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
     {
         var catalog = AdminEndpoints.Group(app).MapGroup("/catalog").WithTags("Catalog (admin)");
 
+        catalog.MapPost("/sync", async (CatalogSync sync, CancellationToken ct) => Results.Ok(await sync.RunAll(ct)))
+            .WithSummary("Sync every configured vendor's catalog now (the Quartz job does this every Jobs:CatalogSyncMinutes): one report per vendor "
+                         + "with what was read, listed, updated, re-costed and delisted. A vendor that fails mid-way delists nothing.")
+            .Produces<IReadOnlyList<CatalogSyncReport>>();
+
         catalog.MapPut("/products/{sku}", async (string sku, StockedProductRequest body, HttpContext http, ProductCommands products, IClock clock, CancellationToken ct) =>
         {
             var range = body.FaceValue is null;

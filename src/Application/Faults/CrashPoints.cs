@@ -11,6 +11,8 @@ namespace Steller.Application.Faults;
 public static class CrashPoints
 {
     public const string AfterStockTransferOut = "stock-transfer-out";
+    /// <summary>The vendor accepted a purchase; nothing about its answer is recorded yet.</summary>
+    public const string AfterVendorSubmission = "vendor-submitted";
 
     private static readonly string? Armed = Environment.GetEnvironmentVariable("STELLER_CRASH_AT");
 

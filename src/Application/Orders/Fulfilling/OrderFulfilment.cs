@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Steller.Application.Crypto;
 using Steller.Application.EventStore;
+using Steller.Application.Faults;
 using Steller.Application.Inventory;
 using Steller.Application.Time;
 using Steller.Application.Vendors;
@@ -75,7 +76,12 @@ public sealed class OrderFulfilment(OrderCommands orders, WalletCommands wallets
         VendorPurchaseResult result;
         try
         {
-            result = accepted.ContainsKey(purchase.RequestId) ? await vendor.Poll(purchase, ct) : await vendor.Submit(purchase, ct);
+            if (accepted.ContainsKey(purchase.RequestId)) result = await vendor.Poll(purchase, ct);
+            else
+            {
+                result = await vendor.Submit(purchase, ct);
+                CrashPoints.Reach(CrashPoints.AfterVendorSubmission);
+            }
         }
         catch (VendorUnavailableException e)
         {
