@@ -37,16 +37,18 @@ public abstract class OrderFixture(string purpose)
         // 12-digit PINs: long enough that a scan for one in logs and tables cannot match by chance.
         sim = await SimulatorHost.Start("--Simulator:GiftCard:PinLength=12");
         db = await TestDatabase.Create(purpose, migrate: false);
-        factory = new ApiFactory(db, maxBodyBytes: 1_048_576, settings: new Dictionary<string, string?>(sim.StellerSettings())
-        {
-            ["Orders:PollIntervalMilliseconds"] = "200",
-        });
+        var settings = new Dictionary<string, string?>(sim.StellerSettings()) { ["Orders:PollIntervalMilliseconds"] = "200" };
+        foreach (var (key, value) in ExtraSettings) settings[key] = value;
+        factory = new ApiFactory(db, maxBodyBytes: 1_048_576, settings: settings);
         factory.StartKestrel().Dispose();
         admin = await factory.AdminClient();
         var reports = await factory.Services.GetRequiredService<CatalogSync>().RunAll(CancellationToken.None);
         reports.Should().OnlyContain(r => r.Complete, "both simulated catalogs are read whole");
         await sim.Reset(); // the catalog reads count against nothing the tests look at
     }
+
+    /// <summary>Settings a fixture adds or overrides (after the simulator's).</summary>
+    protected virtual IReadOnlyDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
 
     [OneTimeTearDown]
     public async Task Stop()
