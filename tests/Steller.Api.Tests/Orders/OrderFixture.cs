@@ -74,7 +74,9 @@ public abstract class OrderFixture(string purpose)
             (await admin.SendAsync(deposit)).EnsureSuccessStatusCode();
         }
         var key = await (await admin.PostAsync($"/admin/partners/{id}/api-keys", null)).Content.ReadFromJsonAsync<JsonElement>();
-        return StellerClient.Create(new Uri(admin.BaseAddress!, "/"), key.GetProperty("keyId").GetString()!, key.GetProperty("secret").GetString()!);
+        // Signed on the API's clock: a test that moves it (timeouts) keeps its partners' signatures fresh.
+        return StellerClient.Create(new Uri(admin.BaseAddress!, "/"), key.GetProperty("keyId").GetString()!, key.GetProperty("secret").GetString()!,
+            time: new ApiTime(factory.Clock));
     }
 
     /// <summary>The live wallet (from its stream): posted, pending.</summary>
@@ -108,4 +110,10 @@ public abstract class OrderFixture(string purpose)
         await Eventually.True(async () => await db.Scalar<long>($"select count(*) from read.stock_levels where sku = '{sku}'") == 1,
             TimeSpan.FromSeconds(30), "the stock level is projected (placement finds locations there)");
     }
+}
+
+/// <summary>The API's test clock as a <see cref="TimeProvider"/> for the signing client.</summary>
+public sealed class ApiTime(TestClock clock) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => clock.UtcNow;
 }
