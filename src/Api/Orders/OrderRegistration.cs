@@ -31,6 +31,7 @@ public static class OrderRegistration
             .ScheduleJob<PendingOrderTimeoutJob>(t => t.WithIdentity("pending-order-timeout")
                 .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(Math.Clamp(settings.PendingTimeoutSeconds / 4, 1, 60))).RepeatForever())));
         services.AddSingleton<IEndpointModule, OrderEndpoints>();
+        services.AddSingleton<IEndpointModule, ReportEndpoints>();
         return services;
     }
 }

@@ -242,4 +242,32 @@ public sealed class OrderPlacementTests() : OrderFixture("orders")
         (await Wallet("refund-buyer")).Posted.Should().Be(100_00, "both halves came back, once each");
         (await admin.GetFromJsonAsync<JsonElement>($"/admin/orders/{placed.OrderId}")).GetProperty("status").GetString().Should().Be("Refunded");
     }
+
+    [Test, CancelAfter(90_000)]
+    public async Task admins_see_the_order_in_partner_daily_stats_and_the_vendor_calls_in_vendor_health()
+    {
+        using var partner = await Partner("stats-buyer", 100_00);
+        var placed = await partner.PlaceOrder("stats-1", [new NewOrderLine(Amazon25, 1, 25_00)]);
+        await Terminal(partner, placed.OrderId);
+        var day = placed.PlacedAt.UtcDateTime.ToString("yyyy-MM-dd");
+
+        JsonElement row = default;
+        await Eventually.True(async () =>
+        {
+            var rows = await admin.GetFromJsonAsync<JsonElement>($"/admin/reports/partner-daily-stats?partnerId=stats-buyer&from={day}&to={day}");
+            row = rows.EnumerateArray().FirstOrDefault();
+            return row.ValueKind == JsonValueKind.Object && row.GetProperty("ordersCompleted").GetInt64() == 1;
+        }, TimeSpan.FromSeconds(30), "the daily stats count the completed order");
+        row.GetProperty("partnerSpend").GetInt64().Should().Be(25_00);
+        (row.GetProperty("revenue").GetInt64() + row.GetProperty("vendorCost").GetInt64()).Should().Be(25_00, "spend = revenue + vendor cost");
+
+        await Eventually.True(async () =>
+        {
+            var health = await admin.GetFromJsonAsync<JsonElement>("/admin/vendors/health");
+            return health.EnumerateArray().Any(v => v.GetProperty("vendor").GetString() == "giftcard" && v.GetProperty("calls").GetInt64() > 0
+                                                    && v.GetProperty("lastCatalogSyncAt").ValueKind == JsonValueKind.String);
+        }, TimeSpan.FromSeconds(30), "vendor health shows the gift-card calls and the catalog sync");
+
+        (await admin.GetAsync("/admin/reports/partner-daily-stats?from=2026-13-01&to=x")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
 }
