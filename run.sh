@@ -30,7 +30,7 @@ else
 fi
 
 echo "steller: building..." >&2
-dotnet build src/Api/Steller.Api.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
+dotnet build src/Api/Steller.Api.csproj -c Release -nologo -v quiet -clp:ErrorsOnly && dotnet build src/Cli/Steller.Cli.csproj -c Release -nologo -v quiet -clp:ErrorsOnly || exit 1
 [ "$SIM_ENABLED" = "0" ] || dotnet build src/VendorSimulator/Steller.VendorSimulator.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 
@@ -79,6 +79,7 @@ cat >&2 <<MSG
     Ready?      http://127.0.0.1:$PORT/health/ready
     Demo data   partner "demo" with 1000.00 EUR; its API key and an admin token are in .steller/demo.txt
     $SIM_LINE
+    Try it      dotnet src/Cli/bin/Release/net10.0/steller.dll demo order    (a signed gift-card order, fulfilled by the simulator)
   Ctrl-C stops it.
 
 MSG

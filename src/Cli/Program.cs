@@ -12,4 +12,5 @@ root.Subcommands.Add(ProjectionsCommand.Create());
 root.Subcommands.Add(LedgerCommand.Create());
 root.Subcommands.Add(StockCommand.Create());
 root.Subcommands.Add(AdminCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
 return await root.Parse(args).InvokeAsync();

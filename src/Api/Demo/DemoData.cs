@@ -8,6 +8,11 @@ using Steller.Application.Wallets;
 using Steller.Domain.Ledger;
 using Steller.Infrastructure.Admin;
 
+using Steller.Application.Catalog;
+using Steller.Application.Inventory;
+using Steller.Domain.Catalog;
+using Steller.Domain.Inventory;
+
 namespace Steller.Api.Demo;
 
 /// <summary>
@@ -16,7 +21,7 @@ namespace Steller.Api.Demo;
 /// Demo:CredentialsFile (git-ignored .steller/demo.txt, mode 600) and never to a log.
 /// </summary>
 public sealed class DemoData(PartnerStreams partners, OnboardPartnerHandler onboard, IssueApiKeyHandler issueKey, WalletCommands wallets,
-    AdminTokens adminTokens, IClock clock, ILogger<DemoData> logger)
+    AdminTokens adminTokens, CatalogSync catalogSync, ProductCommands products, StockCommands stock, VoucherCodes vouchers, IClock clock, ILogger<DemoData> logger)
 {
     public const string PartnerId = "demo";
 
@@ -28,6 +33,7 @@ public sealed class DemoData(PartnerStreams partners, OnboardPartnerHandler onbo
         var metadata = new EventMetadata("demo-seed", "demo-seed", Guid.NewGuid(), "system:demo", clock.UtcNow);
         await wallets.Execute(PartnerId, "EUR", new OpenWallet(PartnerId, "EUR"), metadata, ct);
         await wallets.Execute(PartnerId, "EUR", new Deposit("demo-seed-funding", 1_000_00, "demo funding"), metadata, ct);
+        await SeedCatalog(metadata, ct);
 
         if (File.Exists(credentialsFile))
         {
@@ -49,4 +55,32 @@ public sealed class DemoData(PartnerStreams partners, OnboardPartnerHandler onbo
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(credentialsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         logger.LogInformation("Demo partner {Partner} seeded; credentials written to {File}", PartnerId, credentialsFile);
     }
+
+    /// <summary>
+    /// The sandbox vendors' catalogs (synced now rather than a minute after start) and one stocked product with ten
+    /// voucher codes at location "main", so every kind of order can be tried at once.
+    /// </summary>
+    private async Task SeedCatalog(EventMetadata metadata, CancellationToken ct)
+    {
+        try
+        {
+            foreach (var report in await catalogSync.RunAll(ct))
+                logger.LogInformation("Demo catalog from {Vendor}: {Read} products read, {Listed} listed", report.Vendor, report.Read, report.Listed);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Demo catalog sync failed ({Message}); the scheduled sync will try again", e.Message);
+        }
+        await products.Execute(VoucherSku, new ListProduct(VoucherSku, new ProductDetails(ProductDetails.Stocked, null, "Demo cinema voucher 10 EUR", "Demo Cinema",
+            "DE", "EUR", ProductTypes.Voucher, 10_00, null, null), new ProductCost(7_50, null), clock.UtcNow), metadata, ct);
+        var (level, _) = await stock.Load(VoucherSku, "main", ct);
+        if (level.Movements.Count == 0)
+        {
+            // Fresh random codes: sandbox codes are still treated as secrets (sealed, never logged).
+            var codes = Enumerable.Range(1, 10).Select(_ => $"DEMO-{Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}").ToList();
+            await stock.Execute(VoucherSku, "main", new ReceiveStock("demo-seed", codes.Count, 7_50, "EUR", vouchers.Seal(VoucherSku, "main", "demo-seed", codes)), metadata, ct);
+        }
+    }
+
+    public const string VoucherSku = "demo-cinema-10";
 }
