@@ -76,10 +76,12 @@ public sealed class CatalogSync(IEnumerable<IVendorCatalog> catalogs, ProductCom
             error = e.Message;
             logger.LogWarning("Catalog sync of {Vendor}: vendor unavailable after {Read} product(s) ({Error}); nothing is delisted on this run", vendor, read, e.Message);
         }
-        var complete = error is null;
+        var known = await index.SkusOfSource(vendor, ct);
+        // Without the index we cannot tell what the vendor dropped: treat the run like a partial catalog (no delists).
+        var complete = error is null && known is not null;
 
         var current = new List<CurrentProduct>();
-        foreach (var sku in (await index.SkusOfSource(vendor, ct)).Union(listings.Keys))
+        foreach (var sku in (known ?? []).Union(listings.Keys))
         {
             var (state, _) = await products.Load(sku, ct);
             if (state.Exists && state.Details!.Source == vendor) current.Add(new CurrentProduct(sku, state.Details, state.Cost!, state.Active));

@@ -81,9 +81,15 @@ public sealed class CatalogQuery(NpgsqlDataSource dataSource) : ICatalogIndex
             return new NegativeMarginPage(count, rows, more ? $"{rows[^1].PartnerId}.{rows[^1].Sku}" : null);
         }, ct);
 
-    public Task<IReadOnlyList<string>> SkusOfSource(string source, CancellationToken ct = default) =>
-        Read("read.catalog_products", async conn => (IReadOnlyList<string>)(await conn.QueryAsync<string>(new CommandDefinition(
-            "select sku from read.catalog_products where source = @source", new { source }, cancellationToken: ct))).ToList(), ct);
+    public async Task<IReadOnlyList<string>?> SkusOfSource(string source, CancellationToken ct = default)
+    {
+        try
+        {
+            return await Read("read.catalog_products", async conn => (IReadOnlyList<string>)(await conn.QueryAsync<string>(new CommandDefinition(
+                "select sku from read.catalog_products where source = @source", new { source }, cancellationToken: ct))).ToList(), ct);
+        }
+        catch (Wallets.ReadModelNotReadyException) { return null; } // first start: the projection has not created it yet
+    }
 
     private async Task<T> Read<T>(string table, Func<NpgsqlConnection, Task<T>> query, CancellationToken ct)
     {

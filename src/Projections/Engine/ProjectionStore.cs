@@ -50,6 +50,9 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource)
     public async Task CreateGeneration(NpgsqlConnection conn, NpgsqlTransaction tx, IProjection projection, int generation, CancellationToken ct)
     {
         var schema = ProjectionSchemas.ForGeneration(generation);
+        // "create schema if not exists" is not safe against itself: projections registering at the same moment (every
+        // projection on a fresh database) would fail with a duplicate pg_namespace key. One at a time per schema.
+        await conn.ExecuteAsync("select pg_advisory_xact_lock(hashtext('steller.projection.schema'), hashtext(@schema))", new { schema }, tx);
         await conn.ExecuteAsync($"create schema if not exists {schema}", transaction: tx);
         foreach (var table in projection.Tables)
             await conn.ExecuteAsync($"drop table if exists {schema}.{table} cascade", transaction: tx);
