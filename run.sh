@@ -12,6 +12,14 @@ SIM_PORT="${STELLER_VENDOR_SIMULATOR_PORT:-5090}"
 SIM_ENABLED="${STELLER_VENDOR_SIMULATOR:-1}"
 API_PID=""
 SIM_PID=""
+# A second ./run.sh (or anything else on these ports) would fail late with a stack trace: say so now.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if port_busy "$PORT"; then
+  echo "steller: port $PORT on 127.0.0.1 is in use (another ./run.sh?); stop it or pick another with STELLER_PORT=..." >&2; exit 1
+fi
+if [ "$SIM_ENABLED" != "0" ] && port_busy "$SIM_PORT"; then
+  echo "steller: port $SIM_PORT on 127.0.0.1 is in use (another vendor simulator?); stop it or pick another with STELLER_VENDOR_SIMULATOR_PORT=..." >&2; exit 1
+fi
 cleanup() {
   trap - INT TERM EXIT
   if [ -n "$API_PID" ] && kill -0 "$API_PID" 2>/dev/null; then kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; fi
