@@ -79,5 +79,6 @@ public static class DemoCommand
     }
 
     private static string Money(long minor, string? currency) => $"{minor / 100m:0.00} {currency}";
-    private static string Show(string? secret, bool full) => secret is null ? "-" : full ? secret : secret[..Math.Min(4, secret.Length)] + new string('*', Math.Max(0, secret.Length - 4));
+    /// <summary>Masked: at most the first third shows (nothing of a short PIN), so a terminal or a screen share leaks no usable secret.</summary>
+    private static string Show(string? secret, bool full) => secret is null ? "-" : full ? secret : secret[..Math.Min(4, secret.Length / 3)] + new string('*', secret.Length - Math.Min(4, secret.Length / 3));
 }
