@@ -24,9 +24,12 @@ public sealed class EventTypeRegistry
     public static EventTypeRegistry ForDomain()
     {
         var registry = new EventTypeRegistry().AddAssembly(typeof(EventNameAttribute).Assembly);
-        foreach (var (from, to) in Steller.Domain.Inventory.StockUpcasters.Renames) registry.AddUpcaster(from, to, json => json);
+        foreach (var (from, to) in DomainUpcasts) registry.AddUpcaster(from, to, json => json);
         return registry;
     }
+
+    /// <summary>Older event names of the domain and the current names they are read as.</summary>
+    public static IReadOnlyList<(string From, string To)> DomainUpcasts => Steller.Domain.Inventory.StockUpcasters.Renames;
 
     /// <summary>Registers every class with an <see cref="EventNameAttribute"/> in the given assemblies.</summary>
     public EventTypeRegistry AddAssembly(Assembly assembly)

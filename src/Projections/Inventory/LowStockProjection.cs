@@ -20,13 +20,7 @@ public sealed class LowStockProjection : IProjection
 
     public string Name => ProjectionName;
     public int Version => 1;
-    public IReadOnlySet<string>? EventTypes { get; } = new HashSet<string>
-    {
-        "stock.received.v1", "stock.received.v2", "stock.adjusted.v1", "stock.adjusted.v2",
-        "stock.transferred-out.v1", "stock.transferred-in.v1", "stock.reserved.v1",
-        "stock.reservation-committed.v1", "stock.reservation-committed.v2", "stock.reservation-released.v1",
-        "stock.low-threshold-set.v1",
-    };
+    public IReadOnlySet<string>? EventTypes => StockEventTypes.All;
     public IReadOnlyList<string> Tables { get; } = ["low_stock_watch", "low_stock"];
 
     public string CreateTablesSql(string schema) => $"""

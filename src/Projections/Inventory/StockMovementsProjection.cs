@@ -21,12 +21,7 @@ public sealed class StockMovementsProjection : IProjection
 
     public string Name => ProjectionName;
     public int Version => 1;
-    public IReadOnlySet<string>? EventTypes { get; } = new HashSet<string>
-    {
-        "stock.received.v1", "stock.received.v2", "stock.adjusted.v1", "stock.adjusted.v2",
-        "stock.transferred-out.v1", "stock.transferred-in.v1", "stock.reserved.v1",
-        "stock.reservation-committed.v1", "stock.reservation-committed.v2", "stock.reservation-released.v1",
-    };
+    public IReadOnlySet<string>? EventTypes => StockEventTypes.Movements;
     public IReadOnlyList<string> Tables { get; } = ["stock_movements"];
 
     public string CreateTablesSql(string schema) => $"""

@@ -13,10 +13,7 @@ public static class WalletStreams
     public const string Prefix = WalletCommands.StreamPrefix;
 
     /// <summary>Stored names of every wallet event (from the [EventName] attributes of the domain).</summary>
-    public static IReadOnlySet<string> EventTypes { get; } = typeof(IWalletEvent).Assembly.GetTypes()
-        .Where(t => typeof(IWalletEvent).IsAssignableFrom(t) && t.GetCustomAttribute<EventNameAttribute>() is not null)
-        .Select(t => t.GetCustomAttribute<EventNameAttribute>()!.Name)
-        .ToHashSet(StringComparer.Ordinal);
+    public static IReadOnlySet<string> EventTypes { get; } = EventNames.Of<IWalletEvent>();
 
     /// <summary>The wallet event in <paramref name="e"/>, or null when it is not a wallet event of a wallet stream.</summary>
     public static IWalletEvent? Read(EventTypeRegistry registry, RecordedEvent e) =>

@@ -11,10 +11,7 @@ namespace Steller.Projections.Orders;
 public static class OrderEventTypes
 {
     /// <summary>Stored names of every order event (from the [EventName] attributes of the domain).</summary>
-    public static IReadOnlySet<string> All { get; } = typeof(IOrderEvent).Assembly.GetTypes()
-        .Where(t => typeof(IOrderEvent).IsAssignableFrom(t) && t.GetCustomAttribute<EventNameAttribute>() is not null)
-        .Select(t => t.GetCustomAttribute<EventNameAttribute>()!.Name)
-        .ToHashSet(StringComparer.Ordinal);
+    public static IReadOnlySet<string> All { get; } = EventNames.Of<IOrderEvent>();
 
     /// <summary>The order id and event in <paramref name="e"/>, or null when it is not an order event of an order stream.</summary>
     public static (string OrderId, IOrderEvent Event)? Read(EventTypeRegistry registry, RecordedEvent e) =>
