@@ -23,11 +23,14 @@ using Steller.Infrastructure.Vendors;
 
 // Orders over the partner API, end to end: the built API (src/Api) and the vendor simulator (src/VendorSimulator) run as
 // child processes on 127.0.0.1, PostgreSQL is the cluster ./bench/orders.sh started. Partners sign every request
-// (RFC 9421, the .NET SDK). Three measures, in one run:
-//   1. placement latency (POST /v1/orders until the 202) at fixed open-loop arrival rates: requests leave on a fixed
-//      schedule whatever the answers, latency counts from the scheduled send time (no coordinated omission);
+// (RFC 9421, the .NET SDK). The measures, in one run, in this order (the heaviest last, so its fulfilment backlog
+// disturbs nothing else):
+//   0. one order at a time (closed loop): the service time of a placement;
+//   3. placement-to-completion latency (POST until GET shows Completed) at a moderate rate, on a quiet system;
 //   2. the highest rate whose p99 stays under 100 ms (step up, then bisect);
-//   3. placement-to-completion latency (POST until GET shows Completed) at a moderate rate.
+//   1. placement latency (POST /v1/orders until the 202) at fixed open-loop arrival rates: requests leave on a fixed
+//      schedule whatever the answers, latency counts from the scheduled send time (no coordinated omission).
+// Between runs the bench waits (up to --drain-cap) until fulfilment has finished every order (read.orders).
 // See docs/benchmarks.md.
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string? adminCs = null;
@@ -41,7 +44,9 @@ var p99Limit = 100.0;
 var completionRate = 50;
 var completionSeconds = 10.0;
 var partners = 10;
-var drainCap = 60.0;
+var drainCap = 90.0;
+var pollMs = 100;
+var sequentialOrders = 100;
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "Steller.sln"))) root = Path.GetDirectoryName(root.TrimEnd('/'))!;
 var apiDll = Path.Combine(root, "src/Api/bin/Release/net10.0/Steller.Api.dll");
@@ -62,11 +67,13 @@ for (var i = 0; i < args.Length; i++)
         case "--completion-seconds": completionSeconds = double.Parse(args[++i]); break;
         case "--partners": partners = int.Parse(args[++i]); break;
         case "--drain-cap": drainCap = double.Parse(args[++i]); break;
+        case "--poll-ms": pollMs = int.Parse(args[++i]); break;
+        case "--sequential": sequentialOrders = int.Parse(args[++i]); break;
         case "--api-dll": apiDll = args[++i]; break;
         case "--sim-dll": simDll = args[++i]; break;
         default:
             Console.Error.WriteLine($"unknown option {args[i]}; options: --admin CS --mode M --seconds S --rates 100,300,1000 --search-seconds S --search-max N "
-                                    + "--search-bisect N --p99-limit MS --completion-rate N --completion-seconds S --partners N --drain-cap S --api-dll P --sim-dll P");
+                                    + "--search-bisect N --p99-limit MS --completion-rate N --completion-seconds S --poll-ms MS --sequential N --partners N --drain-cap S --api-dll P --sim-dll P");
             return 2;
     }
 }
@@ -191,6 +198,8 @@ async Task<string> Place()
     Console.WriteLine($"ready   : first order accepted {waited.Elapsed.TotalSeconds:0.0} s after the sync");
 }
 
+static string Load() => "load average " + string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
 // Orders not yet final (from read.orders): fulfilment's backlog.
 async Task<long> Unfinished()
 {
@@ -208,17 +217,52 @@ async Task<double> Drain()
 await OpenLoop.Run(100, 3, async () => { await Place(); });
 Console.WriteLine($"warm-up : 300 orders at 100/s, drained in {await Drain():0.0} s");
 
-// ---- 1. fixed rates
-Console.WriteLine();
-Console.WriteLine("1. placement latency (POST /v1/orders until 202), open loop, from the scheduled send time:");
-var fixedResults = new List<RunResult>();
-foreach (var rate in rates)
+// ---- 0. one order at a time (closed loop): the service time of a placement without queueing
+var sequential = new List<double>();
+for (var k = 0; k < sequentialOrders; k++)
 {
-    var r = await OpenLoop.Run(rate, seconds, async () => { await Place(); });
-    r = r with { DrainSeconds = await Drain(), Backlog = await Unfinished() };
-    fixedResults.Add(r);
-    Console.WriteLine("   " + r.Line());
+    var t = Stopwatch.GetTimestamp();
+    await Place();
+    sequential.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
 }
+var seqSorted = sequential.Order().ToArray();
+Console.WriteLine($"0. one at a time ({sequentialOrders} orders, closed loop): p50 {OpenLoop.Percentile(seqSorted, 0.5):0.0} ms  p95 {OpenLoop.Percentile(seqSorted, 0.95):0.0} ms  "
+                  + $"p99 {OpenLoop.Percentile(seqSorted, 0.99):0.0} ms  max {seqSorted[^1]:0.0} ms; drained in {await Drain():0.0} s, {Load()}");
+
+// ---- 3. placement to completion (first, on a quiet system: no fulfilment backlog from the rate runs yet)
+Console.WriteLine();
+Console.WriteLine($"3. placement to completion (POST until GET /v1/orders/{{id}} shows Completed, polled every {pollMs} ms) at {completionRate}/s, {Load()}:");
+var completedIds = new ConcurrentBag<string>();
+var completion = await OpenLoop.Run(completionRate, completionSeconds, async () =>
+{
+    var n = Interlocked.Read(ref sequence) + 1;
+    var id = await Place();
+    var client = clients[n % partners];
+    var deadline = Stopwatch.StartNew();
+    while (true)
+    {
+        await Task.Delay(pollMs);
+        var order = await client.GetOrder(id);
+        if (order.Status is "Completed") { completedIds.Add(id); return; }
+        if (order.Status is "PartiallyCompleted" or "Failed" or "Cancelled" or "Rejected" or "Refunded" or "PartiallyRefunded")
+            throw new StellerApiException(200, "final_" + order.Status, order.FailureReason);
+        if (deadline.Elapsed > TimeSpan.FromSeconds(30)) throw new StellerApiException(200, "not_completed_in_30s_" + order.Status, null);
+    }
+});
+Console.WriteLine("   " + completion.Line());
+// The same orders server-side, without the polling resolution: placed_at to the recorded time of the last event (the completion).
+double[] serverSide;
+await using (var cmd = dataSource.CreateCommand("select extract(epoch from (updated_at - placed_at)) * 1000 from read.orders where order_id = any($1) and status = 'Completed'"))
+{
+    cmd.Parameters.Add(new NpgsqlParameter { Value = completedIds.ToArray() });
+    var list = new List<double>();
+    await using var reader = await cmd.ExecuteReaderAsync();
+    while (await reader.ReadAsync()) list.Add(Convert.ToDouble(reader.GetValue(0)));
+    serverSide = list.Order().ToArray();
+}
+Console.WriteLine($"   server side (read.orders placed_at to completed): p50 {OpenLoop.Percentile(serverSide, 0.5):0.0} ms  p95 {OpenLoop.Percentile(serverSide, 0.95):0.0} ms  "
+                  + $"p99 {OpenLoop.Percentile(serverSide, 0.99):0.0} ms  ({serverSide.Length} orders)");
+Console.WriteLine($"   fulfilment drained after {await Drain():0.0} s");
 
 // ---- 2. the highest rate with p99 under the limit
 Console.WriteLine();
@@ -229,9 +273,9 @@ var searchResults = new List<RunResult>();
 for (var rate = 100; rate <= searchMax; rate = rate * 2 > searchMax && rate < searchMax ? searchMax : rate * 2)
 {
     var r = await OpenLoop.Run(rate, searchSeconds, async () => { await Place(); });
-    r = r with { DrainSeconds = await Drain(), Backlog = await Unfinished() };
+    r = r with { DrainSeconds = await Drain(), Backlog = await Unfinished(), LoadAverage = Load() };
     searchResults.Add(r);
-    Console.WriteLine($"   {(Passes(r) ? "pass" : "FAIL")} " + r.Line());
+    Console.WriteLine($"   {(Passes(r) ? "pass" : "FAIL")} " + r.Line() + "  " + r.LoadAverage);
     if (Passes(r)) best = rate; else { worst = rate; break; }
 }
 if (best is not null && worst is not null)
@@ -240,36 +284,27 @@ if (best is not null && worst is not null)
     {
         var rate = (best.Value + worst.Value) / 2;
         var r = await OpenLoop.Run(rate, searchSeconds, async () => { await Place(); });
-        r = r with { DrainSeconds = await Drain(), Backlog = await Unfinished() };
+        r = r with { DrainSeconds = await Drain(), Backlog = await Unfinished(), LoadAverage = Load() };
         searchResults.Add(r);
-        Console.WriteLine($"   {(Passes(r) ? "pass" : "FAIL")} " + r.Line());
+        Console.WriteLine($"   {(Passes(r) ? "pass" : "FAIL")} " + r.Line() + "  " + r.LoadAverage);
         if (Passes(r)) best = rate; else worst = rate;
     }
 }
 var sustained = best is null ? "below 100 orders/s" : worst is null ? $">= {best:N0} orders/s (the search ceiling)" : $"{best:N0} orders/s (fails at {worst:N0})";
 Console.WriteLine($"   highest sustained rate with p99 < {p99Limit:0} ms: {sustained}");
 
-// ---- 3. placement to completion
+// ---- 1. fixed rates
 Console.WriteLine();
-Console.WriteLine($"3. placement to completion (POST until GET /v1/orders/{{id}} shows Completed, polled every 20 ms) at {completionRate}/s:");
-var statuses = new ConcurrentDictionary<string, int>();
-var completion = await OpenLoop.Run(completionRate, completionSeconds, async () =>
+Console.WriteLine("1. placement latency (POST /v1/orders until 202), open loop, from the scheduled send time:");
+var fixedResults = new List<RunResult>();
+foreach (var rate in rates)
 {
-    var n = Interlocked.Read(ref sequence) + 1;
-    var id = await Place();
-    var client = clients[n % partners];
-    var deadline = Stopwatch.StartNew();
-    while (true)
-    {
-        var order = await client.GetOrder(id);
-        if (order.Status is "Completed") return;
-        if (order.Status is "PartiallyCompleted" or "Failed" or "Cancelled" or "Rejected" or "Refunded" or "PartiallyRefunded")
-            throw new StellerApiException(200, "final_" + order.Status, order.FailureReason);
-        if (deadline.Elapsed > TimeSpan.FromSeconds(30)) throw new StellerApiException(200, "not_completed_in_30s_" + order.Status, null);
-        await Task.Delay(20);
-    }
-});
-Console.WriteLine("   " + completion.Line());
+    var r = await OpenLoop.Run(rate, seconds, async () => { await Place(); });
+    var last = rate == rates[^1];
+    r = r with { DrainSeconds = last ? double.NaN : await Drain(), Backlog = last ? -1 : await Unfinished(), LoadAverage = Load() };
+    fixedResults.Add(r);
+    Console.WriteLine("   " + r.Line() + "  " + r.LoadAverage);
+}
 
 // ---- tables
 Console.WriteLine();
@@ -287,7 +322,11 @@ foreach (var r in searchResults) Console.WriteLine(r.Row());
 Console.WriteLine();
 Console.WriteLine($"Highest sustained rate with p99 < {p99Limit:0} ms: **{sustained}**.");
 Console.WriteLine();
-Console.WriteLine($"Placement to completion at {completionRate}/s: p50 {completion.P50:0.0} ms, p95 {completion.P95:0.0} ms, p99 {completion.P99:0.0} ms, max {completion.Max:0.0} ms, "
+Console.WriteLine($"One at a time: p50 {OpenLoop.Percentile(seqSorted, 0.5):0.0} ms, p95 {OpenLoop.Percentile(seqSorted, 0.95):0.0} ms, p99 {OpenLoop.Percentile(seqSorted, 0.99):0.0} ms.");
+Console.WriteLine();
+Console.WriteLine($"Server side, placed to completed: p50 {OpenLoop.Percentile(serverSide, 0.5):0.0} ms, p95 {OpenLoop.Percentile(serverSide, 0.95):0.0} ms, p99 {OpenLoop.Percentile(serverSide, 0.99):0.0} ms.");
+Console.WriteLine();
+Console.WriteLine($"Placement to completion at {completionRate}/s (GET every {pollMs} ms): p50 {completion.P50:0.0} ms, p95 {completion.P95:0.0} ms, p99 {completion.P99:0.0} ms, max {completion.Max:0.0} ms, "
                   + $"{completion.Ok:N0} completed, errors {completion.Errors}{completion.ErrorText()}");
 var p95Floor = fixedResults.All(r => r.P95 < 400);
 Console.WriteLine();
@@ -312,10 +351,10 @@ internal sealed class EmptyCatalogIndex : ICatalogIndex
 }
 
 internal sealed record RunResult(int Target, int Count, double SentPerSecond, double AnsweredPerSecond, int Ok, int Errors, double P50, double P95, double P99, double Max,
-    IReadOnlyDictionary<string, int> ErrorCodes, double DrainSeconds = 0, long Backlog = 0)
+    IReadOnlyDictionary<string, int> ErrorCodes, double DrainSeconds = 0, long Backlog = 0, string LoadAverage = "")
 {
     public string ErrorText() => ErrorCodes.Count == 0 ? "" : " (" + string.Join(", ", ErrorCodes.OrderByDescending(e => e.Value).Select(e => $"{e.Key} x{e.Value}")) + ")";
-    private string DrainText() => Backlog > 0 ? $"> {DrainSeconds:0} s ({Backlog:N0} left)" : $"{DrainSeconds:0.0} s";
+    private string DrainText() => Backlog < 0 ? "(last run: not waited)" : Backlog > 0 ? $"> {DrainSeconds:0} s ({Backlog:N0} left)" : $"{DrainSeconds:0.0} s";
     public string Line() => $"{Target,5:N0}/s: sent {SentPerSecond,7:N1}/s answered {AnsweredPerSecond,7:N1}/s  p50 {P50,8:0.0} ms  p95 {P95,8:0.0} ms  p99 {P99,8:0.0} ms  max {Max,8:0.0} ms  "
                             + $"errors {Errors}{ErrorText()}  drain {DrainText()}";
     public string Row() => $"| {Target:N0} | {SentPerSecond:N0} | {AnsweredPerSecond:N0} | {P50:0.0} | {P95:0.0} | {P99:0.0} | {Max:0.0} | {Errors}{ErrorText()} | {DrainText()} |";
@@ -382,7 +421,7 @@ internal static class OpenLoop
             Percentile(sorted, 0.50), Percentile(sorted, 0.95), Percentile(sorted, 0.99), sorted.Length == 0 ? double.NaN : sorted[^1], codes);
     }
 
-    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+    public static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 }
 
 /// <summary>A built .NET program started as a child process (its own environment, no STELLER__ settings leaking in), output captured.</summary>
