@@ -346,9 +346,8 @@ Console.WriteLine($"Server side, placed to completed: p50 {OpenLoop.Percentile(s
 Console.WriteLine();
 Console.WriteLine($"Placement to completion at {completionRate}/s (GET every {pollMs} ms): p50 {completion.P50:0.0} ms, p95 {completion.P95:0.0} ms, p99 {completion.P99:0.0} ms, max {completion.Max:0.0} ms, "
                   + $"{completion.Ok:N0} completed, errors {completion.Errors}{completion.ErrorText()}");
-var p95Floor = fixedResults.All(r => r.P95 < 400);
 Console.WriteLine();
-Console.WriteLine($"Floor 'P95 order creation < 400 ms': {(p95Floor ? "met" : "NOT met")} at {string.Join(", ", fixedResults.Select(r => $"{r.Target:N0}/s (p95 {r.P95:0.0} ms)"))}.");
+Console.WriteLine("Floor 'P95 order creation < 400 ms': " + string.Join(", ", fixedResults.Select(r => $"{r.Target:N0}/s {(r.P95 < 400 ? "met" : "NOT met")} (p95 {r.P95:0.0} ms)")) + ".");
 
 var apiErrors = api.Stderr.Split('\n').Where(l => l.Contains("fail:") || l.Contains("crit:")).Take(5).ToList();
 var apiWarns = Regex.Matches(api.Stdout, @"^(fail|crit): .*$", RegexOptions.Multiline).Select(m => m.Value).Take(10).ToList();
