@@ -47,6 +47,7 @@ var partners = 10;
 var drainCap = 90.0;
 var pollMs = 100;
 var sequentialOrders = 100;
+var idleSeconds = 5.0;
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "Steller.sln"))) root = Path.GetDirectoryName(root.TrimEnd('/'))!;
 var apiDll = Path.Combine(root, "src/Api/bin/Release/net10.0/Steller.Api.dll");
@@ -69,11 +70,12 @@ for (var i = 0; i < args.Length; i++)
         case "--drain-cap": drainCap = double.Parse(args[++i]); break;
         case "--poll-ms": pollMs = int.Parse(args[++i]); break;
         case "--sequential": sequentialOrders = int.Parse(args[++i]); break;
+        case "--idle-seconds": idleSeconds = double.Parse(args[++i]); break;
         case "--api-dll": apiDll = args[++i]; break;
         case "--sim-dll": simDll = args[++i]; break;
         default:
             Console.Error.WriteLine($"unknown option {args[i]}; options: --admin CS --mode M --seconds S --rates 100,300,1000 --search-seconds S --search-max N "
-                                    + "--search-bisect N --p99-limit MS --completion-rate N --completion-seconds S --poll-ms MS --sequential N --partners N --drain-cap S --api-dll P --sim-dll P");
+                                    + "--search-bisect N --p99-limit MS --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P");
             return 2;
     }
 }
@@ -224,7 +226,7 @@ Console.WriteLine($"warm-up : 300 orders at 100/s, drained in {await Drain():0.0
 {
     var cpu = ApiCpu();
     var t = Stopwatch.StartNew();
-    await Task.Delay(TimeSpan.FromSeconds(5));
+    await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
     Console.WriteLine($"idle    : API CPU {(ApiCpu() - cpu).TotalMilliseconds / t.Elapsed.TotalMilliseconds * 100:0.0} % of one core over {t.Elapsed.TotalSeconds:0.0} s without orders, {Load()}");
 }
 
