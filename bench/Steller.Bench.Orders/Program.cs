@@ -1,0 +1,495 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Steller.Application;
+using Steller.Application.Catalog;
+using Steller.Application.Vendors;
+using Steller.Client;
+using Steller.Domain.Catalog;
+using Steller.Infrastructure;
+using Steller.Infrastructure.Admin;
+using Steller.Infrastructure.Configuration;
+using Steller.Infrastructure.Vendors;
+
+// Orders over the partner API, end to end: the built API (src/Api) and the vendor simulator (src/VendorSimulator) run as
+// child processes on 127.0.0.1, PostgreSQL is the cluster ./bench/orders.sh started. Partners sign every request
+// (RFC 9421, the .NET SDK). The measures, in one run, in this order (the heaviest last, so its fulfilment backlog
+// disturbs nothing else):
+//   0. one order at a time (closed loop): the service time of a placement;
+//   3. placement-to-completion latency (POST until GET shows Completed) at a moderate rate, on a quiet system;
+//   2. the highest rate whose p99 stays under 100 ms (step up, then bisect);
+//   1. placement latency (POST /v1/orders until the 202) at fixed open-loop arrival rates: requests leave on a fixed
+//      schedule whatever the answers, latency counts from the scheduled send time (no coordinated omission).
+// Between runs the bench waits (up to --drain-cap) until fulfilment has finished every order (read.orders).
+// See docs/benchmarks.md.
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+string? adminCs = null;
+string mode = "?";
+var seconds = 10.0;
+var rates = new[] { 100, 300, 1_000 };
+var searchSeconds = 5.0;
+var searchMax = 1_600;
+var searchBisect = 3;
+var p99Limit = 100.0;
+var completionRate = 50;
+var completionSeconds = 10.0;
+var partners = 10;
+var drainCap = 90.0;
+var pollMs = 100;
+var sequentialOrders = 100;
+var idleSeconds = 5.0;
+var root = AppContext.BaseDirectory;
+while (!File.Exists(Path.Combine(root, "Steller.sln"))) root = Path.GetDirectoryName(root.TrimEnd('/'))!;
+var apiDll = Path.Combine(root, "src/Api/bin/Release/net10.0/Steller.Api.dll");
+var simDll = Path.Combine(root, "src/VendorSimulator/bin/Release/net10.0/Steller.VendorSimulator.dll");
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--admin": adminCs = args[++i]; break;
+        case "--mode": mode = args[++i]; break;
+        case "--seconds": seconds = double.Parse(args[++i]); break;
+        case "--rates": rates = args[++i].Split(',').Select(int.Parse).ToArray(); break;
+        case "--search-seconds": searchSeconds = double.Parse(args[++i]); break;
+        case "--search-max": searchMax = int.Parse(args[++i]); break;
+        case "--search-bisect": searchBisect = int.Parse(args[++i]); break;
+        case "--p99-limit": p99Limit = double.Parse(args[++i]); break;
+        case "--completion-rate": completionRate = int.Parse(args[++i]); break;
+        case "--completion-seconds": completionSeconds = double.Parse(args[++i]); break;
+        case "--partners": partners = int.Parse(args[++i]); break;
+        case "--drain-cap": drainCap = double.Parse(args[++i]); break;
+        case "--poll-ms": pollMs = int.Parse(args[++i]); break;
+        case "--sequential": sequentialOrders = int.Parse(args[++i]); break;
+        case "--idle-seconds": idleSeconds = double.Parse(args[++i]); break;
+        case "--api-dll": apiDll = args[++i]; break;
+        case "--sim-dll": simDll = args[++i]; break;
+        default:
+            Console.Error.WriteLine($"unknown option {args[i]}; options: --admin CS --mode M --seconds S --rates 100,300,1000 --search-seconds S --search-max N "
+                                    + "--search-bisect N --p99-limit MS --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P");
+            return 2;
+    }
+}
+if (adminCs is null) { Console.Error.WriteLine("--admin connection string (to the postgres database) is required"); return 2; }
+
+Console.WriteLine($"== orders over signed HTTP, mode '{mode}' ==");
+const string db = "bench_orders";
+await using (var conn = new NpgsqlConnection(adminCs))
+{
+    await conn.OpenAsync();
+    await new NpgsqlCommand($"drop database if exists {db} with (force)", conn).ExecuteNonQueryAsync();
+    await new NpgsqlCommand($"create database {db}", conn).ExecuteNonQueryAsync();
+}
+var cs = new NpgsqlConnectionStringBuilder(adminCs) { Database = db }.ConnectionString;
+await using var dataSource = NpgsqlDataSource.Create(cs);
+
+// ---- the vendor simulator: no latency unless scripted (none is), rate limits off (0), balances that never run out.
+const string simClient = "bench-client", simSecret = "bench-secret-51c0", simAccount = "bench-account", simApiKey = "bench-api-key-9d2e";
+using var sim = ChildProcess.Start(simDll, [
+    "--urls", "http://127.0.0.1:0",
+    $"--Simulator:GiftCard:ClientId={simClient}", $"--Simulator:GiftCard:ClientSecret={simSecret}", $"--Simulator:GiftCard:AccountId={simAccount}",
+    $"--Simulator:TopUp:ApiKey={simApiKey}",
+    "--Simulator:GiftCard:RateLimit:PerSecond=0", "--Simulator:TopUp:RateLimit:PerSecond=0",
+    "--Simulator:GiftCard:OpeningBalance=1000000000000", "--Simulator:TopUp:OpeningBalance=1000000000000",
+    "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
+], new Dictionary<string, string>());
+var simUrl = await sim.ListeningUrl();
+using var simControl = new HttpClient { BaseAddress = simUrl };
+// Belt and braces: the limits are off by the arguments above; raise them on the control endpoint too.
+foreach (var vendor in new[] { "giftcard", "topup" })
+    (await simControl.PostAsJsonAsync("/control/rate-limit", new { vendor, perSecond = 1_000_000, burst = 1_000_000 })).EnsureSuccessStatusCode();
+
+// ---- the API: the built Steller.Api.dll, Production, vendors at the simulator with a client-side gate far above the load.
+var vendorSettings = new Dictionary<string, string>
+{
+    ["Vendors:GiftCard:BaseUrl"] = new Uri(simUrl, "/giftcard/").ToString(),
+    ["Vendors:GiftCard:ClientId"] = simClient,
+    ["Vendors:GiftCard:ClientSecret"] = simSecret,
+    ["Vendors:GiftCard:AccountId"] = simAccount,
+    ["Vendors:GiftCard:RequestsPerSecond"] = "10000",
+    ["Vendors:GiftCard:Burst"] = "10000",
+    ["Vendors:TopUp:BaseUrl"] = new Uri(simUrl, "/topup/").ToString(),
+    ["Vendors:TopUp:ApiKey"] = simApiKey,
+    ["Vendors:TopUp:RequestsPerSecond"] = "10000",
+    ["Vendors:TopUp:Burst"] = "10000",
+};
+var apiEnv = new Dictionary<string, string>
+{
+    ["ASPNETCORE_ENVIRONMENT"] = "Production",
+    ["STELLER__Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(cs) { MaxPoolSize = 200 }.ConnectionString,
+    ["STELLER__Security__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+    ["Logging__LogLevel__Default"] = "Warning",
+    ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
+};
+foreach (var (k, v) in vendorSettings) apiEnv["STELLER__" + k.Replace(":", "__")] = v;
+using var api = ChildProcess.Start(apiDll, ["--urls", "http://127.0.0.1:0"], apiEnv);
+var apiUrl = await api.ListeningUrl(); // after the migrations: the API migrates before it listens
+
+await using (var version = dataSource.CreateCommand("select current_setting('server_version') || ', fsync=' || current_setting('fsync') || ', synchronous_commit=' || current_setting('synchronous_commit')"))
+    Console.WriteLine($"server  : PostgreSQL {await version.ExecuteScalarAsync()}");
+Console.WriteLine($"machine : {Environment.ProcessorCount} cores; API {apiUrl} (child process), simulator {simUrl} (child process, no latency, rate limits off)");
+Console.WriteLine($"load    : {partners} partners, 1 x Amazon.de 25 EUR per order, unique clientReference; {seconds:0.#} s per fixed rate, {searchSeconds:0.#} s per search step");
+
+// ---- the catalog: one sync of the simulator's gift-card catalog, as the CatalogSync job would run it.
+var sku = Skus.ForVendorProduct("giftcard", "101");
+{
+    var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>(vendorSettings.Select(kv => KeyValuePair.Create(kv.Key, (string?)kv.Value)))
+    {
+        ["Database:ConnectionString"] = cs,
+    }).Build();
+    var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+    builder.Services.AddLogging(l => l.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
+    builder.Services.AddSingleton<IVendorCallObserver>(NullVendorCallObserver.Instance);
+    builder.Services.AddSingleton<ICatalogIndex, EmptyCatalogIndex>();
+    builder.Services.AddStellerStorage(StellerSettings.Load(config));
+    builder.Services.AddStellerApplication();
+    builder.Services.AddStellerVendors(config);
+    using var host = builder.Build();
+    var reports = await host.Services.GetRequiredService<CatalogSync>().RunAll(CancellationToken.None);
+    Console.WriteLine($"catalog : synced from the simulator: {string.Join(", ", reports.Select(r => $"{r}"))}");
+}
+
+// ---- partners: onboarded over the admin API with a fresh admin token; each funded far beyond the run.
+var adminToken = await new AdminTokens(dataSource).Create($"bench-{Guid.NewGuid():N}"[..20], AdminRoles.Admin, DateTimeOffset.UtcNow);
+using var admin = new HttpClient { BaseAddress = apiUrl };
+admin.DefaultRequestHeaders.Authorization = new("Bearer", adminToken.Token);
+var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
+var clients = new StellerClient[partners];
+for (var p = 0; p < partners; p++)
+{
+    var id = $"bench-p{p}";
+    (await admin.PostAsJsonAsync("/admin/partners", new { partnerId = id, name = id, contactEmail = $"ops@{id}.test" })).EnsureSuccessStatusCode();
+    (await admin.PostAsJsonAsync($"/admin/partners/{id}/wallets", new { currency = "EUR" })).EnsureSuccessStatusCode();
+    var deposit = new HttpRequestMessage(HttpMethod.Post, $"/admin/partners/{id}/wallets/EUR/deposits") { Content = JsonContent.Create(new { amount = 100_000_000_000L, reference = "bench" }) };
+    deposit.Headers.Add("Idempotency-Key", $"bench-{id}");
+    var deposited = await admin.SendAsync(deposit);
+    if (!deposited.IsSuccessStatusCode) throw new InvalidOperationException($"deposit for {id}: {(int)deposited.StatusCode} {await deposited.Content.ReadAsStringAsync()}");
+    var key = await (await admin.PostAsync($"/admin/partners/{id}/api-keys", null)).Content.ReadFromJsonAsync<JsonElement>();
+    clients[p] = StellerClient.Create(apiUrl, key.GetProperty("keyId").GetString()!, key.GetProperty("secret").GetString()!, handler);
+    clients[p].Http.Timeout = TimeSpan.FromSeconds(30);
+}
+
+var runId = Guid.NewGuid().ToString("N")[..8];
+long sequence = 0;
+NewOrderLine[] lines = [new(sku, 1, 2_500)];
+async Task<string> Place()
+{
+    var n = Interlocked.Increment(ref sequence);
+    var placement = await clients[n % partners].PlaceOrder($"b-{runId}-{n}", lines);
+    if (placement.Status != "FundsHeld") throw new StellerApiException(202, "status_" + placement.Status, null);
+    return placement.OrderId;
+}
+
+// The products reach the pricing read model through the API's projections: wait until an order is accepted.
+{
+    var waited = Stopwatch.StartNew();
+    while (true)
+    {
+        try { await Place(); break; }
+        catch (StellerApiException e) when (waited.Elapsed < TimeSpan.FromSeconds(60) && e.Status is 409 or 422 or 503) { await Task.Delay(200); }
+    }
+    Console.WriteLine($"ready   : first order accepted {waited.Elapsed.TotalSeconds:0.0} s after the sync");
+}
+
+// CPU time the API process spent per order placed in a run (placement, fulfilment, projections: all its work).
+TimeSpan ApiCpu() => api.TotalProcessorTime;
+
+static string Load() => "load average " + string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+// Orders not yet final (from read.orders): fulfilment's backlog.
+async Task<long> Unfinished()
+{
+    await using var cmd = dataSource.CreateCommand("select count(*) from read.orders where status in ('Placed', 'FundsHeld', 'Submitted')");
+    return (long)(await cmd.ExecuteScalarAsync())!;
+}
+async Task<double> Drain()
+{
+    var t = Stopwatch.StartNew();
+    while (t.Elapsed.TotalSeconds < drainCap && await Unfinished() > 0) await Task.Delay(100);
+    return t.Elapsed.TotalSeconds;
+}
+
+// ---- warm-up (not recorded): the JIT, pools and connections on both sides.
+await OpenLoop.Run(100, 3, async () => { await Place(); });
+Console.WriteLine($"warm-up : 300 orders at 100/s, drained in {await Drain():0.0} s");
+
+// ---- idle: what the API burns with no orders coming in (projections, jobs, pollers), to read the per-order CPU against.
+{
+    var cpu = ApiCpu();
+    var t = Stopwatch.StartNew();
+    await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+    Console.WriteLine($"idle    : API CPU {(ApiCpu() - cpu).TotalMilliseconds / t.Elapsed.TotalMilliseconds * 100:0.0} % of one core over {t.Elapsed.TotalSeconds:0.0} s without orders, {Load()}");
+}
+
+// ---- 0. one order at a time (closed loop): the service time of a placement without queueing
+var sequential = new List<double>();
+for (var k = 0; k < sequentialOrders; k++)
+{
+    var t = Stopwatch.GetTimestamp();
+    await Place();
+    sequential.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+}
+var seqSorted = sequential.Order().ToArray();
+Console.WriteLine($"0. one at a time ({sequentialOrders} orders, closed loop): p50 {OpenLoop.Percentile(seqSorted, 0.5):0.0} ms  p95 {OpenLoop.Percentile(seqSorted, 0.95):0.0} ms  "
+                  + $"p99 {OpenLoop.Percentile(seqSorted, 0.99):0.0} ms  max {seqSorted[^1]:0.0} ms; drained in {await Drain():0.0} s, {Load()}");
+
+// ---- 3. placement to completion (first, on a quiet system: no fulfilment backlog from the rate runs yet)
+Console.WriteLine();
+Console.WriteLine($"3. placement to completion (POST until GET /v1/orders/{{id}} shows Completed, polled every {pollMs} ms) at {completionRate}/s, {Load()}:");
+var completedIds = new ConcurrentBag<string>();
+var completion = await OpenLoop.Run(completionRate, completionSeconds, async () =>
+{
+    var n = Interlocked.Read(ref sequence) + 1;
+    var id = await Place();
+    var client = clients[n % partners];
+    var deadline = Stopwatch.StartNew();
+    while (true)
+    {
+        await Task.Delay(pollMs);
+        var order = await client.GetOrder(id);
+        if (order.Status is "Completed") { completedIds.Add(id); return; }
+        if (order.Status is "PartiallyCompleted" or "Failed" or "Cancelled" or "Rejected" or "Refunded" or "PartiallyRefunded")
+            throw new StellerApiException(200, "final_" + order.Status, order.FailureReason);
+        if (deadline.Elapsed > TimeSpan.FromSeconds(30)) throw new StellerApiException(200, "not_completed_in_30s_" + order.Status, null);
+    }
+});
+Console.WriteLine("   " + completion.Line());
+// The same orders server-side, without the polling resolution: placed_at to the recorded time of the last event (the completion).
+double[] serverSide;
+await using (var cmd = dataSource.CreateCommand("select extract(epoch from (updated_at - placed_at)) * 1000 from read.orders where order_id = any($1) and status = 'Completed'"))
+{
+    cmd.Parameters.Add(new NpgsqlParameter { Value = completedIds.ToArray() });
+    var list = new List<double>();
+    await using var reader = await cmd.ExecuteReaderAsync();
+    while (await reader.ReadAsync()) list.Add(Convert.ToDouble(reader.GetValue(0)));
+    serverSide = list.Order().ToArray();
+}
+Console.WriteLine($"   server side (read.orders placed_at to completed): p50 {OpenLoop.Percentile(serverSide, 0.5):0.0} ms  p95 {OpenLoop.Percentile(serverSide, 0.95):0.0} ms  "
+                  + $"p99 {OpenLoop.Percentile(serverSide, 0.99):0.0} ms  ({serverSide.Length} orders)");
+Console.WriteLine($"   fulfilment drained after {await Drain():0.0} s");
+
+// ---- 2. the highest rate with p99 under the limit
+Console.WriteLine();
+Console.WriteLine($"2. highest rate with p99 < {p99Limit:0} ms (and no errors, sent at >= 95 % of the target), {searchSeconds:0.#} s per step:");
+bool Passes(RunResult r) => r.P99 < p99Limit && r.Errors == 0 && r.SentPerSecond >= 0.95 * r.Target;
+int? best = null, worst = null;
+var searchResults = new List<RunResult>();
+for (var rate = 100; rate <= searchMax; rate = rate * 2 > searchMax && rate < searchMax ? searchMax : rate * 2)
+{
+    var cpu = ApiCpu();
+    var r = await OpenLoop.Run(rate, searchSeconds, async () => { await Place(); });
+    r = r with { DrainSeconds = await Drain(), Backlog = await Unfinished(), LoadAverage = Load() };
+    if (r.Backlog == 0) r = r with { ApiCpuMsPerOrder = (ApiCpu() - cpu).TotalMilliseconds / r.Count };
+    searchResults.Add(r);
+    Console.WriteLine($"   {(Passes(r) ? "pass" : "FAIL")} " + r.Line() + "  " + r.LoadAverage);
+    if (Passes(r)) best = rate; else { worst = rate; break; }
+}
+if (best is null && worst is not null) best = 0; // 100/s already fails: bisect below it
+if (best is not null && worst is not null)
+{
+    for (var b = 0; b < searchBisect && worst - best > 12; b++)
+    {
+        var rate = (best.Value + worst.Value) / 2;
+        var cpu = ApiCpu();
+        var r = await OpenLoop.Run(rate, searchSeconds, async () => { await Place(); });
+        r = r with { DrainSeconds = await Drain(), Backlog = await Unfinished(), LoadAverage = Load() };
+        if (r.Backlog == 0) r = r with { ApiCpuMsPerOrder = (ApiCpu() - cpu).TotalMilliseconds / r.Count };
+        searchResults.Add(r);
+        Console.WriteLine($"   {(Passes(r) ? "pass" : "FAIL")} " + r.Line() + "  " + r.LoadAverage);
+        if (Passes(r)) best = rate; else worst = rate;
+    }
+}
+var sustained = best is null or 0 ? $"below {worst:N0} orders/s" : worst is null ? $">= {best:N0} orders/s (the search ceiling)" : $"{best:N0} orders/s (fails at {worst:N0})";
+Console.WriteLine($"   highest sustained rate with p99 < {p99Limit:0} ms: {sustained}");
+
+// ---- 1. fixed rates
+Console.WriteLine();
+Console.WriteLine("1. placement latency (POST /v1/orders until 202), open loop, from the scheduled send time:");
+var fixedResults = new List<RunResult>();
+foreach (var rate in rates)
+{
+    var cpu = ApiCpu();
+    var r = await OpenLoop.Run(rate, seconds, async () => { await Place(); });
+    var last = rate == rates[^1];
+    r = r with { DrainSeconds = last ? double.NaN : await Drain(), Backlog = last ? -1 : await Unfinished(), LoadAverage = Load() };
+    if (!last && r.Backlog == 0) r = r with { ApiCpuMsPerOrder = (ApiCpu() - cpu).TotalMilliseconds / r.Count };
+    fixedResults.Add(r);
+    Console.WriteLine("   " + r.Line() + "  " + r.LoadAverage);
+}
+
+// ---- tables
+Console.WriteLine();
+Console.WriteLine($"### {mode}");
+Console.WriteLine();
+Console.WriteLine("| target orders/s | sent/s | answered/s | p50 ms | p95 ms | p99 ms | max ms | errors | fulfilment drained after | API CPU ms/order |");
+Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+foreach (var r in fixedResults) Console.WriteLine(r.Row());
+Console.WriteLine();
+Console.WriteLine($"Search (p99 < {p99Limit:0} ms, {searchSeconds:0.#} s per step):");
+Console.WriteLine();
+Console.WriteLine("| target orders/s | sent/s | answered/s | p50 ms | p95 ms | p99 ms | max ms | errors | fulfilment drained after | API CPU ms/order |");
+Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+foreach (var r in searchResults) Console.WriteLine(r.Row());
+Console.WriteLine();
+Console.WriteLine($"Highest sustained rate with p99 < {p99Limit:0} ms: **{sustained}**.");
+Console.WriteLine();
+Console.WriteLine($"One at a time: p50 {OpenLoop.Percentile(seqSorted, 0.5):0.0} ms, p95 {OpenLoop.Percentile(seqSorted, 0.95):0.0} ms, p99 {OpenLoop.Percentile(seqSorted, 0.99):0.0} ms.");
+Console.WriteLine();
+Console.WriteLine($"Server side, placed to completed: p50 {OpenLoop.Percentile(serverSide, 0.5):0.0} ms, p95 {OpenLoop.Percentile(serverSide, 0.95):0.0} ms, p99 {OpenLoop.Percentile(serverSide, 0.99):0.0} ms.");
+Console.WriteLine();
+Console.WriteLine($"Placement to completion at {completionRate}/s (GET every {pollMs} ms): p50 {completion.P50:0.0} ms, p95 {completion.P95:0.0} ms, p99 {completion.P99:0.0} ms, max {completion.Max:0.0} ms, "
+                  + $"{completion.Ok:N0} completed, errors {completion.Errors}{completion.ErrorText()}");
+Console.WriteLine();
+Console.WriteLine("Floor 'P95 order creation < 400 ms': " + string.Join(", ", fixedResults.Select(r => $"{r.Target:N0}/s {(r.P95 < 400 ? "met" : "NOT met")} (p95 {r.P95:0.0} ms)")) + ".");
+
+var apiErrors = api.Stderr.Split('\n').Where(l => l.Contains("fail:") || l.Contains("crit:")).Take(5).ToList();
+var apiWarns = Regex.Matches(api.Stdout, @"^(fail|crit): .*$", RegexOptions.Multiline).Select(m => m.Value).Take(10).ToList();
+if (apiWarns.Count + apiErrors.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine("API log errors (first lines):");
+    foreach (var l in apiWarns.Concat(apiErrors)) Console.WriteLine("  " + l);
+    Directory.CreateDirectory(Path.Combine(root, "bench", "results"));
+    File.WriteAllText(Path.Combine(root, "bench", "results", $"orders-api-{mode}.log"), api.Stdout + api.Stderr);
+}
+foreach (var c in clients) c.Dispose();
+return 0;
+
+internal sealed class EmptyCatalogIndex : ICatalogIndex
+{
+    public Task<IReadOnlyList<string>> SkusOfSource(string source, CancellationToken ct = default) => Task.FromResult<IReadOnlyList<string>>([]);
+}
+
+internal sealed record RunResult(int Target, int Count, double SentPerSecond, double AnsweredPerSecond, int Ok, int Errors, double P50, double P95, double P99, double Max,
+    IReadOnlyDictionary<string, int> ErrorCodes, double DrainSeconds = 0, long Backlog = 0, string LoadAverage = "", double ApiCpuMsPerOrder = double.NaN)
+{
+    public string ErrorText() => ErrorCodes.Count == 0 ? "" : " (" + string.Join(", ", ErrorCodes.OrderByDescending(e => e.Value).Select(e => $"{e.Key} x{e.Value}")) + ")";
+    private string DrainText() => Backlog < 0 ? "(last run: not waited)" : Backlog > 0 ? $"> {DrainSeconds:0} s ({Backlog:N0} left)" : $"{DrainSeconds:0.0} s";
+    public string Line() => $"{Target,5:N0}/s: sent {SentPerSecond,7:N1}/s answered {AnsweredPerSecond,7:N1}/s  p50 {P50,8:0.0} ms  p95 {P95,8:0.0} ms  p99 {P99,8:0.0} ms  max {Max,8:0.0} ms  "
+                            + $"errors {Errors}{ErrorText()}  drain {DrainText()}  API CPU {Cpu()} ms/order";
+    private string Cpu() => double.IsNaN(ApiCpuMsPerOrder) ? "-" : ApiCpuMsPerOrder.ToString("0.0");
+    public string Row() => $"| {Target:N0} | {SentPerSecond:N0} | {AnsweredPerSecond:N0} | {P50:0.0} | {P95:0.0} | {P99:0.0} | {Max:0.0} | {Errors}{ErrorText()} | {DrainText()} | {Cpu()} |";
+}
+
+internal static class OpenLoop
+{
+    /// <summary>
+    /// Starts <paramref name="op"/> rate x seconds times on a fixed schedule (a dedicated thread releases each call at
+    /// start + i / rate, whatever the earlier calls are doing) and records each call's latency from its scheduled time.
+    /// </summary>
+    public static async Task<RunResult> Run(int rate, double seconds, Func<Task> op)
+    {
+        var n = (int)Math.Round(rate * seconds);
+        var latencies = new double[n];
+        var failed = new bool[n];
+        var codes = new ConcurrentDictionary<string, int>();
+        var tasks = new Task[n];
+        var interval = Stopwatch.Frequency / (double)rate;
+        var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 100;
+        long lastSent = 0, lastDone = start;
+        var scheduler = new Thread(() =>
+        {
+            for (var i = 0; i < n;)
+            {
+                var now = Stopwatch.GetTimestamp();
+                for (; i < n && start + (long)(i * interval) <= now; i++)
+                {
+                    var index = i;
+                    var scheduled = start + (long)(index * interval);
+                    tasks[index] = Task.Run(async () =>
+                    {
+                        try { await op(); }
+                        catch (Exception e)
+                        {
+                            failed[index] = true;
+                            var code = e switch
+                            {
+                                StellerApiException s => $"{s.Status} {s.Code}",
+                                TaskCanceledException => "timeout",
+                                HttpRequestException h => $"http: {h.HttpRequestError}",
+                                _ => e.GetType().Name,
+                            };
+                            codes.AddOrUpdate(code, 1, (_, c) => c + 1);
+                        }
+                        var done = Stopwatch.GetTimestamp();
+                        latencies[index] = Stopwatch.GetElapsedTime(scheduled, done).TotalMilliseconds;
+                        long seen;
+                        while ((seen = Interlocked.Read(ref lastDone)) < done && Interlocked.CompareExchange(ref lastDone, done, seen) != seen) { }
+                    });
+                }
+                lastSent = now;
+                if (i < n) Thread.Sleep(1);
+            }
+        }) { IsBackground = true, Priority = ThreadPriority.AboveNormal, Name = "open-loop scheduler" };
+        scheduler.Start();
+        await Task.Run(scheduler.Join);
+        await Task.WhenAll(tasks.Where(t => t is not null));
+        var sorted = latencies.Where((_, i) => !failed[i]).Order().ToArray();
+        var errors = failed.Count(f => f);
+        var sendSpan = Math.Max(1e-9, Stopwatch.GetElapsedTime(start, lastSent).TotalSeconds);
+        var answerSpan = Math.Max(1e-9, Stopwatch.GetElapsedTime(start, lastDone).TotalSeconds);
+        return new RunResult(rate, n, n > 1 ? (n - 1) / sendSpan : n, (n - errors) / answerSpan, n - errors, errors,
+            Percentile(sorted, 0.50), Percentile(sorted, 0.95), Percentile(sorted, 0.99), sorted.Length == 0 ? double.NaN : sorted[^1], codes);
+    }
+
+    public static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+}
+
+/// <summary>A built .NET program started as a child process (its own environment, no STELLER__ settings leaking in), output captured.</summary>
+internal sealed class ChildProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder stdout = new(), stderr = new();
+
+    private ChildProcess(Process process) => this.process = process;
+
+    public TimeSpan TotalProcessorTime { get { process.Refresh(); return process.TotalProcessorTime; } }
+    public string Stdout { get { lock (stdout) return stdout.ToString(); } }
+    public string Stderr { get { lock (stderr) return stderr.ToString(); } }
+
+    public static ChildProcess Start(string dll, IEnumerable<string> args, IDictionary<string, string> env)
+    {
+        if (!File.Exists(dll)) throw new FileNotFoundException($"build it first: {dll}");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        info.ArgumentList.Add(dll);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var k in info.Environment.Keys.Where(k => k.StartsWith("STELLER__", StringComparison.OrdinalIgnoreCase) || k.StartsWith("Simulator__", StringComparison.OrdinalIgnoreCase)).ToList())
+            info.Environment.Remove(k);
+        foreach (var (k, v) in env) info.Environment[k] = v;
+        var child = new ChildProcess(new Process { StartInfo = info });
+        child.process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (child.stdout) child.stdout.AppendLine(e.Data); };
+        child.process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (child.stderr) child.stderr.AppendLine(e.Data); };
+        child.process.Start();
+        child.process.BeginOutputReadLine();
+        child.process.BeginErrorReadLine();
+        return child;
+    }
+
+    public async Task<Uri> ListeningUrl()
+    {
+        var t = Stopwatch.StartNew();
+        while (t.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            var m = Regex.Match(Stdout, @"Now listening on: (http://127\.0\.0\.1:\d+)");
+            if (m.Success) return new Uri(m.Groups[1].Value + "/");
+            if (process.HasExited) throw new InvalidOperationException($"{process.StartInfo.ArgumentList[0]} exited ({process.ExitCode}): {Stdout}{Stderr}");
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{process.StartInfo.ArgumentList[0]} did not listen within 90 s: {Stdout}{Stderr}");
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited) { process.Kill(entireProcessTree: true); process.WaitForExit(); }
+        process.Dispose();
+    }
+}
