@@ -38,22 +38,33 @@ public sealed class AggregateCommands<TState, TEvent>(
     {
         public readonly List<Pending> Queue = [];
         public bool Running;
+        /// <summary>Drained and removed from <c>lanes</c>: takes no more commands (the next one opens a new lane).</summary>
+        public bool Retired;
     }
 
     private readonly ConcurrentDictionary<string, Lane> lanes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (TState State, long Revision)> cache = new(StringComparer.Ordinal);
 
+    /// <summary>Streams with commands queued or running right now (idle streams hold no lane).</summary>
+    public int OpenLanes => lanes.Count;
+
     /// <summary>Decides and appends one command on <paramref name="streamId"/>; completes when its batch is durable.</summary>
     public Task<CommandOutcome<TState>> Execute(string streamId, Func<TState, Decision<TEvent>> decide, EventMetadata metadata, CancellationToken ct = default)
     {
         var pending = new Pending(decide, metadata, new TaskCompletionSource<CommandOutcome<TState>>(TaskCreationOptions.RunContinuationsAsynchronously), Stopwatch.GetTimestamp());
-        var lane = lanes.GetOrAdd(streamId, _ => new Lane());
+        Lane lane;
         bool start;
-        lock (lane)
+        while (true)
         {
-            lane.Queue.Add(pending);
-            start = !lane.Running;
-            lane.Running = true;
+            lane = lanes.GetOrAdd(streamId, _ => new Lane());
+            lock (lane)
+            {
+                if (lane.Retired) continue; // it emptied and left the map just now: one lane per stream, so take the new one
+                lane.Queue.Add(pending);
+                start = !lane.Running;
+                lane.Running = true;
+            }
+            break;
         }
         if (start) _ = Task.Run(() => Drain(streamId, lane));
         // The caller may stop waiting; the command itself still completes (or not) as part of its batch.
@@ -76,7 +87,10 @@ public sealed class AggregateCommands<TState, TEvent>(
             {
                 if (lane.Queue.Count == 0)
                 {
+                    // An idle lane leaves the map, or every order, reservation and product ever touched would keep one.
                     lane.Running = false;
+                    lane.Retired = true;
+                    lanes.TryRemove(new KeyValuePair<string, Lane>(streamId, lane));
                     return;
                 }
                 var take = Math.Min(lane.Queue.Count, maxBatch);
