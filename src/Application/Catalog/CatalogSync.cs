@@ -76,9 +76,10 @@ public sealed class CatalogSync(IEnumerable<IVendorCatalog> catalogs, ProductCom
             error = e.Message;
             logger.LogWarning("Catalog sync of {Vendor}: vendor unavailable after {Read} product(s) ({Error}); nothing is delisted on this run", vendor, read, e.Message);
         }
+        var complete = error is null;
         var known = await index.SkusOfSource(vendor, ct);
-        // Without the index we cannot tell what the vendor dropped: treat the run like a partial catalog (no delists).
-        var complete = error is null && known is not null;
+        // Without the index we cannot tell what the vendor dropped: list and re-cost, but delist nothing this time.
+        var mayDelist = complete && known is not null;
 
         var current = new List<CurrentProduct>();
         foreach (var sku in (known ?? []).Union(listings.Keys))
@@ -88,7 +89,7 @@ public sealed class CatalogSync(IEnumerable<IVendorCatalog> catalogs, ProductCom
         }
 
         var now = clock.UtcNow;
-        var changes = CatalogDiff.Changes(current, listings.Values, complete, now);
+        var changes = CatalogDiff.Changes(current, listings.Values, mayDelist, now);
         int listed = 0, updated = 0, costChanged = 0, delisted = 0;
         var correlation = $"catalog-sync-{vendor}-{Guid.NewGuid():N}";
         foreach (var change in changes)
