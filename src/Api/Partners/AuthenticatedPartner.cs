@@ -26,6 +26,6 @@ public sealed record AuthenticatedPartner(string PartnerId, string KeyId, Partne
 
     /// <summary>Minimal API binding: an endpoint parameter of this type is the verified partner.</summary>
     public static ValueTask<AuthenticatedPartner?> BindAsync(HttpContext context, ParameterInfo parameter) =>
-        ValueTask.FromResult(Of(context) ?? throw new InvalidOperationException(
+        ValueTask.FromResult<AuthenticatedPartner?>(Of(context) ?? throw new InvalidOperationException(
             $"{parameter.Name}: no authenticated partner; partner endpoints must live under /v1, behind the signature check."));
 }
