@@ -24,13 +24,20 @@ public static class Events
 
 public static class Eventually
 {
-    /// <summary>Polls until <paramref name="condition"/> holds or the timeout passes (then fails with <paramref name="what"/>).</summary>
+    /// <summary>
+    /// Polls until <paramref name="condition"/> holds or the timeout passes (then fails with <paramref name="what"/>).
+    /// A read model whose table does not exist yet (its projection is still registering) counts as "not yet".
+    /// </summary>
     public static async Task True(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            if (await condition()) return;
+            try
+            {
+                if (await condition()) return;
+            }
+            catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable && DateTime.UtcNow <= deadline) { }
             if (DateTime.UtcNow > deadline) NUnit.Framework.Assert.Fail($"Timed out after {timeout.TotalSeconds:0} s waiting until {what}.");
             await Task.Delay(50);
         }

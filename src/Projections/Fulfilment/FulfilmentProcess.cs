@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Steller.Application.EventStore;
 using Steller.Application.Orders;
 using Steller.Application.Orders.Fulfilling;
+using Steller.Domain.Orders;
 using Steller.Projections.Engine;
 
 namespace Steller.Projections.Fulfilment;
@@ -28,11 +29,36 @@ public sealed class FulfilmentProcess(OrderFulfilment fulfilment, ILogger<Fulfil
             .Where(o => o.Ok).DistinctBy(o => o.Id).ToList();
         await Parallel.ForEachAsync(orders, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = context.CancellationToken }, async (o, ct) =>
         {
-            try { await fulfilment.Advance(o.Id, o.CorrelationId, ct); }
+            try
+            {
+                var order = await fulfilment.Advance(o.Id, o.CorrelationId, ct);
+                if (order.Status == OrderStatus.Submitted) _ = FollowUp(o.Id, o.CorrelationId, context.CancellationToken); // the worker's token: this loop's own ends with it
+            }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 logger.LogError(e, "Fulfilment of order {OrderId} failed; the poller will take it up again", o.Id);
             }
         });
+    }
+
+    /// <summary>
+    /// A vendor that answered "processing" usually finishes within a moment: ask again soon (0.2, 0.4, 0.8, 1.6 s)
+    /// rather than wait for the poller's next pass. Best effort: the poller remains what guarantees progress.
+    /// </summary>
+    private async Task FollowUp(string orderId, string correlationId, CancellationToken ct)
+    {
+        try
+        {
+            for (var delay = 200; delay <= 1_600; delay *= 2)
+            {
+                await Task.Delay(delay, ct);
+                if ((await fulfilment.Advance(orderId, correlationId, ct)).Status != OrderStatus.Submitted) return;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Follow-up of order {OrderId} failed; the poller will take it up", orderId);
+        }
+        catch (OperationCanceledException) { }
     }
 }
