@@ -8,6 +8,7 @@ using Steller.Application.Orders.Cancelling;
 using Steller.Application.Orders.Fulfilling;
 using Steller.Application.Orders.PlacingOrder;
 using Steller.Application.Orders.Refunding;
+using Steller.Application.Orders.Retrying;
 using Steller.Application.Time;
 using Steller.Domain;
 using Steller.Domain.Inventory;
@@ -29,6 +30,7 @@ public sealed partial class OrderEndpoints : IEndpointModule
     public sealed record RecipientRequest(string? Phone, string? Email);
     public sealed record PlaceRequest(string? ClientReference, IReadOnlyList<LineRequest?>? Lines, RecipientRequest? Recipient);
     public sealed record CancelRequest(string? Reason);
+    public sealed record RetryRequest(string? Reason);
     public sealed record RefundRequest(string? RefundId, long? Amount, string? Reason);
 
     public const int MaxLines = 50, MaxQuantity = 100;
@@ -121,17 +123,26 @@ public sealed partial class OrderEndpoints : IEndpointModule
         }).WithSummary("Cancel an order whose fulfilment has not begun; its hold and reservations are released. Idempotent.")
             .RequireRoles(AdminRoles.Support);
 
-        admin.MapPost("/{orderId}/retry", async (string orderId, HttpContext http, OrderCommands orders, OrderFulfilment fulfilment, CancellationToken ct) =>
+        admin.MapPost("/{orderId}/retry", async (string orderId, RetryRequest? body, HttpContext http, OrderCommands orders, OrderFulfilment fulfilment,
+            RetryOrderHandler retry, IClock clock, CancellationToken ct) =>
         {
             if (!OrderCommands.IsOrderId(orderId)) return NotFound(orderId);
             var (before, _) = await orders.Load(orderId, ct);
             if (before.Placed is null) return NotFound(orderId);
+            if (before.Status == OrderStatus.Failed)
+            {
+                var (order, revision, error) = await retry.Retry(orderId, body?.Reason ?? "retried by an admin", RequestMetadata.For(http, clock), ct);
+                if (error is not null) return Problems.Result(409, error.Code, error.Message);
+                http.Response.Headers.ETag = $"\"{revision}\"";
+                return Results.Ok(OrderView.Of(order, revision));
+            }
             if (before.Status is not (OrderStatus.FundsHeld or OrderStatus.Submitted))
-                return Problems.Result(409, "invalid_transition", $"Only an order in fulfilment can be pushed on; this one is {before.Status}.");
+                return Problems.Result(409, "invalid_transition", $"Only a failed order, or one in fulfilment, can be retried; this one is {before.Status}.");
             await fulfilment.Advance(orderId, Correlation.Of(http), ct);
-            var (order, revision) = await orders.Load(orderId, ct);
-            return Results.Ok(OrderView.Of(order, revision));
-        }).WithSummary("Run the order's fulfilment now (vendor submission or status check, settlement when every line is final) instead of waiting for the poller.")
+            var (now, nowRevision) = await orders.Load(orderId, ct);
+            return Results.Ok(OrderView.Of(now, nowRevision));
+        }).WithSummary("Retry an order. A failed order starts a new round (funds held again, fulfilment with fresh vendor request ids; "
+                       + "a refusal such as insufficient_funds rejects the round); an order in fulfilment is advanced now instead of waiting for the poller.")
             .RequireRoles(AdminRoles.Support);
 
         admin.MapPost("/{orderId}/refunds", async (string orderId, RefundRequest body, HttpContext http, OrderCommands orders, RefundOrderHandler refunds, IClock clock, CancellationToken ct) =>

@@ -21,13 +21,13 @@ public sealed class OrderReleases(WalletCommands wallets, StockCommands stock, I
         if (placed.Currency is null) return; // rejected before pricing: nothing was ever taken
         foreach (var line in order.Lines.Where(l => l.Line.Pricing?.Source == LineSources.Stocked && l.Result is not { Delivered: > 0 }))
         {
-            var reservationId = Order.RequestIdOf(placed.OrderId, line.Line.LineNo);
+            var reservationId = Order.RequestIdOf(placed.OrderId, line.Line.LineNo, order.Round);
             // Known from order.funds-held.v1; before that (a placement that died half way) it may sit at any location.
             var known = order.Funds?.Reservations.FirstOrDefault(r => r.LineNo == line.Line.LineNo)?.Location;
             foreach (var location in known is not null ? [known] : await locations.LocationsOf(line.Line.Sku, ct))
                 await stock.Execute(line.Line.Sku, location, new ReleaseReservation(reservationId, StockReason(reason)), metadata, ct);
         }
-        await wallets.Execute(placed.PartnerId, placed.Currency, new ReleaseHold(placed.OrderId, reason), metadata, ct);
+        await wallets.Execute(placed.PartnerId, placed.Currency, new ReleaseHold(Order.HoldTransferIdOf(order), reason), metadata, ct);
     }
 
     /// <summary>Stock speaks of failed, cancelled or expired; an order rejection is a cancellation from the stock's point of view.</summary>

@@ -26,10 +26,14 @@ public sealed record Order(
     OrderCompleted? Completion,
     OrderFailed? Failure,
     string? CancelReason,
-    ImmutableDictionary<string, OrderRefunded> Refunds)
+    ImmutableDictionary<string, OrderRefunded> Refunds,
+    int Round = 0)
 {
     public static readonly Order Empty = new(OrderStatus.None, null, [], null, null, null, null, null,
         ImmutableDictionary<string, OrderRefunded>.Empty.WithComparers(StringComparer.Ordinal));
+
+    /// <summary>The wallet hold of the order's current round: the order id itself, then "{orderId}:retry-{round}".</summary>
+    public static string HoldTransferIdOf(Order s) => s.Round == 0 ? s.Placed!.OrderId : $"{s.Placed!.OrderId}:retry-{s.Round}";
 
     public long Refunded => Refunds.Values.Sum(r => r.Amount);
     public bool IsTerminal => Status is OrderStatus.Rejected or OrderStatus.Completed or OrderStatus.PartiallyCompleted or OrderStatus.Failed
@@ -39,9 +43,9 @@ public sealed record Order(
     /// The request id a vendor sees for a line (and the id of its stock reservation): a GUID, as vendors expect, derived
     /// from the order id and line number (SHA-256, RFC 9562 version 8), so it never changes across retries or crashes.
     /// </summary>
-    public static string RequestIdOf(string orderId, int lineNo)
+    public static string RequestIdOf(string orderId, int lineNo, int round = 0)
     {
-        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{orderId}/{lineNo}"));
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(round == 0 ? $"{orderId}/{lineNo}" : $"{orderId}/{lineNo}/{round}"));
         hash[6] = (byte)((hash[6] & 0x0F) | 0x80); // version 8: custom
         hash[8] = (byte)((hash[8] & 0x3F) | 0x80); // RFC 9562 variant
         return new Guid(hash.AsSpan(0, 16), bigEndian: true).ToString("D");
@@ -58,6 +62,11 @@ public sealed record Order(
         OrderCompleted c => s with { Status = c.Status == nameof(OrderStatus.Completed) ? OrderStatus.Completed : OrderStatus.PartiallyCompleted, Completion = c },
         OrderFailed f => s with { Status = OrderStatus.Failed, Failure = f },
         OrderCancelled c => s with { Status = OrderStatus.Cancelled, CancelReason = c.Reason },
+        OrderRetried r => s with
+        {
+            Status = OrderStatus.Placed, Round = r.Round, Funds = null, Failure = null,
+            Lines = s.Lines.Select(l => new LineState(l.Line, null, 0, null)).ToImmutableList(),
+        },
         OrderRefunded r => RefundedState(s with { Refunds = s.Refunds.SetItem(r.RefundId, r) }),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Unknown order event."),
     };
@@ -76,14 +85,14 @@ public sealed record Order(
         },
         RecordFundsHeld c => s.Status switch
         {
-            OrderStatus.Placed => Emit(new OrderFundsHeld(s.Placed!.OrderId, s.Placed.Total, c.Reservations)),
+            OrderStatus.Placed => Emit(new OrderFundsHeld(HoldTransferIdOf(s), s.Placed!.Total, c.Reservations)),
             OrderStatus.None or OrderStatus.Rejected or OrderStatus.Cancelled => Fail(OrderErrors.InvalidTransition),
             _ => Decision<IOrderEvent>.AlreadyDone(),
         },
         StartFulfilment => s.Status switch
         {
             OrderStatus.FundsHeld => Decision<IOrderEvent>.Emit(s.Lines.Select(l =>
-                (IOrderEvent)new OrderSubmittedToVendor(l.Line.LineNo, l.Line.Pricing!.Source, RequestIdOf(s.Placed!.OrderId, l.Line.LineNo))).ToArray()),
+                (IOrderEvent)new OrderSubmittedToVendor(l.Line.LineNo, l.Line.Pricing!.Source, RequestIdOf(s.Placed!.OrderId, l.Line.LineNo, s.Round))).ToArray()),
             OrderStatus.Submitted or OrderStatus.Completed or OrderStatus.PartiallyCompleted or OrderStatus.Failed
                 or OrderStatus.Refunded or OrderStatus.PartiallyRefunded => Decision<IOrderEvent>.AlreadyDone(),
             _ => Fail(OrderErrors.InvalidTransition),
@@ -104,6 +113,7 @@ public sealed record Order(
             _ => Fail(OrderErrors.InvalidTransition),
         },
         RefundOrder c => DecideRefund(c, s),
+        RetryOrder c => s.Status == OrderStatus.Failed ? Emit(new OrderRetried(s.Round + 1, c.Reason)) : Fail(OrderErrors.InvalidTransition),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown order command."),
     };
 

@@ -15,5 +15,6 @@ public sealed record RecordLineFulfilled(int LineNo, int Delivered, IReadOnlyLis
 /// <summary>Every line is final: completes (capture) or fails (nothing delivered). The amounts are computed by the order.</summary>
 public sealed record Settle : IOrderCommand;
 public sealed record CancelOrder(string Reason) : IOrderCommand;
-/// <summary>Back to a failed-line state for another try is not modelled: an admin retry re-runs fulfilment of an order in flight.</summary>
+/// <summary>Only a failed order: a new round of placement (hold, reservations) and fulfilment.</summary>
+public sealed record RetryOrder(string Reason) : IOrderCommand;
 public sealed record RefundOrder(string RefundId, long Amount, string Reason) : IOrderCommand;

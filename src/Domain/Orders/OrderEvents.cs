@@ -85,6 +85,14 @@ public sealed record OrderFailed(string Reason, long Released) : IOrderEvent;
 [EventName("order.cancelled.v1")]
 public sealed record OrderCancelled(string Reason) : IOrderEvent;
 
+/// <summary>
+/// An admin sends a failed order round again: lines start over, and the new round holds funds and talks to vendors
+/// under ids of its own (<see cref="Order.HoldTransferIdOf"/>, <see cref="Order.RequestIdOf"/>), so nothing of the
+/// failed round (its released hold, the vendor's failed purchase) is mistaken for the new one.
+/// </summary>
+[EventName("order.retried.v1")]
+public sealed record OrderRetried(int Round, string Reason) : IOrderEvent;
+
 /// <summary>Money given back to the partner's wallet after a completed order (in full or in part), idempotent by refund id.</summary>
 [EventName("order.refunded.v1")]
 public sealed record OrderRefunded(string RefundId, long Amount, string Reason) : IOrderEvent;

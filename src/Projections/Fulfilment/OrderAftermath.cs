@@ -2,6 +2,7 @@ using Steller.Application.EventStore;
 using Steller.Application.Orders;
 using Steller.Application.Orders.Refunding;
 using Steller.Application.Time;
+using Steller.Domain.Orders;
 using Steller.Projections.Engine;
 
 namespace Steller.Projections.Fulfilment;
@@ -35,6 +36,16 @@ public sealed class OrderAftermath(OrderCommands orders, OrderReleases releases,
             }
             else
             {
+                // Act on the decision only while it stands: a failed order that an admin retried since is in a new
+                // round, whose hold and reservations are not this event's to give back (the failed round's were
+                // released before "failed" was written).
+                var decided = e.Type switch
+                {
+                    "order.rejected.v1" => OrderStatus.Rejected,
+                    "order.cancelled.v1" => OrderStatus.Cancelled,
+                    _ => OrderStatus.Failed,
+                };
+                if (order.Status != decided) continue;
                 await releases.ReleaseAll(order, e.Type switch
                 {
                     "order.rejected.v1" => "order rejected",

@@ -189,6 +189,13 @@ public sealed class OrdersProjection : IProjection
                     break;
                 case OrderFailed f: o.Status = nameof(OrderStatus.Failed); o.Reason = f.Reason; o.Released = f.Released; break;
                 case OrderCancelled c: o.Status = nameof(OrderStatus.Cancelled); o.Reason = c.Reason; o.Released = o.Held; break;
+                case OrderRetried:
+                    // A new round starts from placement: the failed round's outcome no longer describes the order.
+                    o.Status = nameof(OrderStatus.Placed); o.Reason = null; o.Held = 0; o.Released = 0; o.Delivered = 0;
+                    foreach (var (_, lineNo) in lines.Keys.Where(k => k.Item1 == orderId).ToList())
+                        if (Line(lineNo) is { } again)
+                            (again.RequestId, again.Attempts, again.LastAttemptError, again.Delivered, again.Cards, again.FailureReason) = (null, 0, null, null, 0, null);
+                    break;
                 case OrderRefunded r:
                     o.Refunded += r.Amount;
                     o.Status = o.Refunded >= o.Captured ? nameof(OrderStatus.Refunded) : nameof(OrderStatus.PartiallyRefunded);

@@ -164,6 +164,11 @@ public sealed class PartnerDailyStatsProjection : IProjection
                 break;
             case OrderFailed: f.Status = OrderStatus.Failed; break;
             case OrderCancelled: f.Status = OrderStatus.Cancelled; break;
+            case OrderRetried:
+                // A new round: no longer failed, nothing delivered yet (the counts follow the order as it is now).
+                f.Status = OrderStatus.Placed;
+                foreach (var each in f.Lines) each.Delivered = 0;
+                break;
             case OrderRefunded r:
                 f.Refunded += r.Amount;
                 f.Status = f.Refunded >= f.Captured ? OrderStatus.Refunded : OrderStatus.PartiallyRefunded;

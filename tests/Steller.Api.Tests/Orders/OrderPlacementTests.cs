@@ -92,6 +92,28 @@ public sealed class OrderPlacementTests() : OrderFixture("orders")
     }
 
     [Test, CancelAfter(90_000)]
+    public async Task an_admin_retries_a_failed_order_which_then_completes_and_is_charged_once()
+    {
+        using var partner = await Partner("retry-buyer", 100_00);
+        await sim.Script(new { vendor = "giftcard", operation = "checkout", action = "reject", reason = "Temporarily out of codes" });
+        var placed = await partner.PlaceOrder("retry-1", [new NewOrderLine(Amazon25, 1, 25_00)]);
+        (await Terminal(partner, placed.OrderId)).Status.Should().Be("Failed");
+        (await Wallet("retry-buyer")).Should().Be((100_00, 0L));
+
+        var retry = await admin.PostAsJsonAsync($"/admin/orders/{placed.OrderId}/retry", new { reason = "vendor restocked" });
+        retry.StatusCode.Should().Be(HttpStatusCode.OK);
+        var order = await Terminal(partner, placed.OrderId);
+        order.Status.Should().Be("Completed");
+        order.Lines.Single().Cards.Should().ContainSingle();
+        (await Wallet("retry-buyer")).Should().Be((100_00 - 25_00, 0L), "the failed round released its hold; the new round captured once");
+        (await sim.Orders("giftcard")).Should().ContainSingle("the refused first round created nothing at the vendor");
+        (await admin.PostAsJsonAsync($"/admin/orders/{placed.OrderId}/retry", new { reason = "again" })).StatusCode
+            .Should().Be(HttpStatusCode.Conflict, "a completed order is not retried");
+        await Eventually.True(async () => await db.Scalar<long>($"select count(*) from read.orders where order_id = '{placed.OrderId}' and status = 'Completed' and delivered = 1") == 1,
+            TimeSpan.FromSeconds(30), "read.orders follows the new round");
+    }
+
+    [Test, CancelAfter(90_000)]
     public async Task transient_vendor_errors_are_retried_to_success_without_a_second_vendor_order()
     {
         using var partner = await Partner("flaky-buyer", 100_00);

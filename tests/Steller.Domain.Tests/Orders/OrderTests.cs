@@ -117,6 +117,33 @@ public sealed class OrderTests
     }
 
     [Test]
+    public void a_failed_order_retries_in_a_new_round_with_its_own_hold_and_request_ids()
+    {
+        var failed = State(Placed(GiftCard(1)), new OrderFundsHeld(Id, 48_00, []), new OrderSubmittedToVendor(1, "giftcard", Order.RequestIdOf(Id, 1)),
+            new OrderFulfilled(1, 0, [], "rejected"), new OrderFailed("rejected", 48_00));
+        var retry = When(failed, new RetryOrder("vendor back"));
+        retry.Events.Should().Equal(new OrderRetried(1, "vendor back"));
+
+        var again = Order.Evolve(failed, retry.Events[0]);
+        again.Status.Should().Be(OrderStatus.Placed);
+        again.Lines.Should().OnlyContain(l => l.RequestId == null && l.Result == null && l.Attempts == 0);
+        Order.HoldTransferIdOf(again).Should().Be($"{Id}:retry-1").And.NotBe(Order.HoldTransferIdOf(failed));
+        var held = Order.Evolve(again, When(again, new RecordFundsHeld([])).Events.Cast<OrderFundsHeld>().Single());
+        held.Funds!.HoldTransferId.Should().Be($"{Id}:retry-1");
+        When(held, new StartFulfilment()).Events.Should().Equal(new OrderSubmittedToVendor(1, "giftcard", Order.RequestIdOf(Id, 1, 1)));
+        Order.RequestIdOf(Id, 1, 1).Should().NotBe(Order.RequestIdOf(Id, 1));
+    }
+
+    [Test]
+    public void only_a_failed_order_can_be_retried()
+    {
+        When(State(Placed(GiftCard(1))), new RetryOrder("x")).Error.Should().Be(OrderErrors.InvalidTransition);
+        var completed = State(Placed(GiftCard(1)), new OrderFundsHeld(Id, 48_00, []), new OrderSubmittedToVendor(1, "giftcard", Order.RequestIdOf(Id, 1)),
+            new OrderFulfilled(1, 2, [Card, Card], null), new OrderCompleted("Completed", 48_00, 0, 2_00, [new VendorPayable("giftcard", 46_00)]));
+        When(completed, new RetryOrder("x")).Error.Should().Be(OrderErrors.InvalidTransition);
+    }
+
+    [Test]
     public void refunds_are_idempotent_by_id_and_never_exceed_what_was_captured()
     {
         var s = State(Placed(GiftCard(1)), new OrderFundsHeld(Id, 48_00, []), new OrderSubmittedToVendor(1, "giftcard", Order.RequestIdOf(Id, 1)),

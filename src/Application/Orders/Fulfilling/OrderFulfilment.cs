@@ -132,13 +132,13 @@ public sealed class OrderFulfilment(OrderCommands orders, WalletCommands wallets
         var (captured, revenue, payables) = Order.Settlement(order);
         if (captured == 0)
         {
-            await wallets.Execute(placed.PartnerId, placed.Currency!, new ReleaseHold(placed.OrderId, "order failed: nothing delivered"), metadata, ct);
+            await wallets.Execute(placed.PartnerId, placed.Currency!, new ReleaseHold(Order.HoldTransferIdOf(order), "order failed: nothing delivered"), metadata, ct);
         }
         else
         {
             var legs = payables.Select(p => new CaptureLeg(Accounts.VendorPayable(p.Vendor, placed.Currency!), p.Amount))
                 .Append(new CaptureLeg(Accounts.Revenue(placed.Currency!), revenue)).ToList();
-            var capture = await wallets.Execute(placed.PartnerId, placed.Currency!, new CaptureHold(placed.OrderId, captured, legs), metadata, ct);
+            var capture = await wallets.Execute(placed.PartnerId, placed.Currency!, new CaptureHold(Order.HoldTransferIdOf(order), captured, legs), metadata, ct);
             if (capture.Error is { } error) throw new InvalidOperationException($"Order {placed.OrderId}: capture of {captured} refused: {error.Code}");
         }
         var settled = await orders.Execute(placed.OrderId, new Settle(), metadata, ct);

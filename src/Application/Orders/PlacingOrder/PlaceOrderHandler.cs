@@ -65,12 +65,19 @@ public sealed class PlaceOrderHandler(OrderCommands orders, WalletCommands walle
         return placed.State.Status == OrderStatus.Placed ? await Continue(orderId, placed.State, metadata, ct) : new(orderId, placed.State, placed.Revision, null);
     }
 
-    /// <summary>Hold, reserve, record. Safe to run again at any point: each step is idempotent by the order id.</summary>
+    /// <summary>Takes an order back in "Placed" (a retried round, or a placement that died) through hold, reserve, record.</summary>
+    public async Task<PlaceOrderResult> Resume(string orderId, EventMetadata metadata, CancellationToken ct = default)
+    {
+        var (order, revision) = await orders.Load(orderId, ct);
+        return order.Status == OrderStatus.Placed ? await Continue(orderId, order, metadata, ct) : new(orderId, order, revision, null);
+    }
+
+    /// <summary>Hold, reserve, record. Safe to run again at any point: each step is idempotent by the order id (and round).</summary>
     private async Task<PlaceOrderResult> Continue(string orderId, Order order, EventMetadata metadata, CancellationToken ct)
     {
         var placed = order.Placed!;
         var currency = placed.Currency!;
-        var hold = await wallets.Execute(placed.PartnerId, currency, new PlaceHold(orderId, placed.Total, null, orderId, clock.UtcNow), metadata, ct);
+        var hold = await wallets.Execute(placed.PartnerId, currency, new PlaceHold(Order.HoldTransferIdOf(order), placed.Total, null, orderId, clock.UtcNow), metadata, ct);
         if (hold.Error is { } holdError)
         {
             if (holdError == WalletErrors.IdempotencyConflict || holdError == WalletErrors.HoldReleased)
@@ -81,7 +88,7 @@ public sealed class PlaceOrderHandler(OrderCommands orders, WalletCommands walle
         var reservations = new List<LineReservation>();
         foreach (var line in order.Lines.Select(l => l.Line).Where(l => l.Pricing!.Source == LineSources.Stocked))
         {
-            var reservation = await Reserve(orderId, line, metadata, ct);
+            var reservation = await Reserve(orderId, line, order.Round, metadata, ct);
             if (reservation is null) return await Reject(orderId, StockErrors.Exhausted, metadata, ct);
             reservations.Add(reservation);
         }
@@ -99,9 +106,9 @@ public sealed class PlaceOrderHandler(OrderCommands orders, WalletCommands walle
     }
 
     /// <summary>Locations in a fixed order; a reservation id already used at one of them is found there again (idempotent).</summary>
-    private async Task<LineReservation?> Reserve(string orderId, OrderLine line, EventMetadata metadata, CancellationToken ct)
+    private async Task<LineReservation?> Reserve(string orderId, OrderLine line, int round, EventMetadata metadata, CancellationToken ct)
     {
-        var reservationId = Order.RequestIdOf(orderId, line.LineNo);
+        var reservationId = Order.RequestIdOf(orderId, line.LineNo, round);
         foreach (var location in await locations.LocationsOf(line.Sku, ct))
         {
             var outcome = await stock.Execute(line.Sku, location,
