@@ -47,5 +47,5 @@ public sealed class HoldExpiry(NpgsqlDataSource db, WalletCommands wallets, IClo
 [DisallowConcurrentExecution]
 public sealed class HoldExpiryJob(HoldExpiry expiry) : IJob
 {
-    public Task Execute(IJobExecutionContext context) => expiry.ReleaseExpired(context.CancellationToken);
+    public Task Execute(IJobExecutionContext context) => ReadModelJobs.PassWhenReady(ct => expiry.ReleaseExpired(ct), context.CancellationToken);
 }

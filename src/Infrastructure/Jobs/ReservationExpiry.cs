@@ -48,5 +48,5 @@ public sealed class ReservationExpiry(NpgsqlDataSource db, StockCommands stock, 
 [DisallowConcurrentExecution]
 public sealed class ReservationExpiryJob(ReservationExpiry expiry) : IJob
 {
-    public Task Execute(IJobExecutionContext context) => expiry.ReleaseExpired(context.CancellationToken);
+    public Task Execute(IJobExecutionContext context) => ReadModelJobs.PassWhenReady(ct => expiry.ReleaseExpired(ct), context.CancellationToken);
 }
