@@ -1,3 +1,4 @@
+using Steller.Bench;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -34,21 +35,13 @@ for (var i = 0; i < args.Length; i++)
 }
 if (admin is null) { Console.Error.WriteLine("--admin connection string (to the postgres database) is required"); return 2; }
 
-const string db = "bench_inventory";
-await using (var conn = new NpgsqlConnection(admin))
-{
-    await conn.OpenAsync();
-    await new NpgsqlCommand($"drop database if exists {db} with (force)", conn).ExecuteNonQueryAsync();
-    await new NpgsqlCommand($"create database {db}", conn).ExecuteNonQueryAsync();
-}
-var cs = new NpgsqlConnectionStringBuilder(admin) { Database = db, MaxPoolSize = 200 }.ConnectionString;
+var cs = await BenchDatabase.Fresh(admin, "bench_inventory", maxPoolSize: 200);
 await using var dataSource = NpgsqlDataSource.Create(cs);
 await new Migrator(dataSource, NullLogger<Migrator>.Instance).Migrate();
 await using var notifications = new LogNotifications(dataSource, NullLogger<LogNotifications>.Instance);
 var store = new PostgresEventStore(dataSource, notifications);
 var stock = new StockCommands(store, EventTypeRegistry.ForDomain(), NullLogger<StockCommands>.Instance);
-await using (var settings = dataSource.CreateCommand("select current_setting('server_version') || ', fsync=' || current_setting('fsync') || ', synchronous_commit=' || current_setting('synchronous_commit')"))
-    Console.WriteLine($"server  : PostgreSQL {await settings.ExecuteScalarAsync()}");
+Console.WriteLine($"server  : {await BenchDatabase.Describe(dataSource)}");
 Console.WriteLine($"machine : {Environment.ProcessorCount} cores; {clients} clients; {seconds:0.#} s per case; {rounds} round(s), order alternating; spread over {skus:N0} skus");
 
 static EventMetadata Meta() => new("bench", "bench", Guid.NewGuid(), "bench", DateTimeOffset.UtcNow);

@@ -1,3 +1,5 @@
+using Npgsql;
+using Steller.Bench;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -6,20 +8,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Npgsql;
-using Steller.Application;
-using Steller.Application.Catalog;
-using Steller.Application.Vendors;
 using Steller.Client;
 using Steller.Domain.Catalog;
-using Steller.Infrastructure;
 using Steller.Infrastructure.Admin;
-using Steller.Infrastructure.Configuration;
-using Steller.Infrastructure.Vendors;
 
 // Orders over the partner API, end to end: the built API (src/Api) and the vendor simulator (src/VendorSimulator) run as
 // child processes on 127.0.0.1, PostgreSQL is the cluster ./bench/orders.sh started. Partners sign every request
@@ -82,14 +73,7 @@ for (var i = 0; i < args.Length; i++)
 if (adminCs is null) { Console.Error.WriteLine("--admin connection string (to the postgres database) is required"); return 2; }
 
 Console.WriteLine($"== orders over signed HTTP, mode '{mode}' ==");
-const string db = "bench_orders";
-await using (var conn = new NpgsqlConnection(adminCs))
-{
-    await conn.OpenAsync();
-    await new NpgsqlCommand($"drop database if exists {db} with (force)", conn).ExecuteNonQueryAsync();
-    await new NpgsqlCommand($"create database {db}", conn).ExecuteNonQueryAsync();
-}
-var cs = new NpgsqlConnectionStringBuilder(adminCs) { Database = db }.ConnectionString;
+var cs = await BenchDatabase.Fresh(adminCs, "bench_orders");
 await using var dataSource = NpgsqlDataSource.Create(cs);
 
 // ---- the vendor simulator: no latency unless scripted (none is), rate limits off (0), balances that never run out.
@@ -134,34 +118,21 @@ foreach (var (k, v) in vendorSettings) apiEnv["STELLER__" + k.Replace(":", "__")
 using var api = ChildProcess.Start(apiDll, ["--urls", "http://127.0.0.1:0"], apiEnv);
 var apiUrl = await api.ListeningUrl(); // after the migrations: the API migrates before it listens
 
-await using (var version = dataSource.CreateCommand("select current_setting('server_version') || ', fsync=' || current_setting('fsync') || ', synchronous_commit=' || current_setting('synchronous_commit')"))
-    Console.WriteLine($"server  : PostgreSQL {await version.ExecuteScalarAsync()}");
+Console.WriteLine($"server  : {await BenchDatabase.Describe(dataSource)}");
 Console.WriteLine($"machine : {Environment.ProcessorCount} cores; API {apiUrl} (child process), simulator {simUrl} (child process, no latency, rate limits off)");
 Console.WriteLine($"load    : {partners} partners, 1 x Amazon.de 25 EUR per order, unique clientReference; {seconds:0.#} s per fixed rate, {searchSeconds:0.#} s per search step");
 
-// ---- the catalog: one sync of the simulator's gift-card catalog, as the CatalogSync job would run it.
-var sku = Skus.ForVendorProduct("giftcard", "101");
-{
-    var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>(vendorSettings.Select(kv => KeyValuePair.Create(kv.Key, (string?)kv.Value)))
-    {
-        ["Database:ConnectionString"] = cs,
-    }).Build();
-    var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-    builder.Services.AddLogging(l => l.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
-    builder.Services.AddSingleton<IVendorCallObserver>(NullVendorCallObserver.Instance);
-    builder.Services.AddSingleton<ICatalogIndex, EmptyCatalogIndex>();
-    builder.Services.AddStellerStorage(StellerSettings.Load(config));
-    builder.Services.AddStellerApplication();
-    builder.Services.AddStellerVendors(config);
-    using var host = builder.Build();
-    var reports = await host.Services.GetRequiredService<CatalogSync>().RunAll(CancellationToken.None);
-    Console.WriteLine($"catalog : synced from the simulator: {string.Join(", ", reports.Select(r => $"{r}"))}");
-}
-
-// ---- partners: onboarded over the admin API with a fresh admin token; each funded far beyond the run.
+// ---- an admin token, then the catalog: one sync of the simulator's catalogs through the API, as an operator would run it.
 var adminToken = await new AdminTokens(dataSource).Create($"bench-{Guid.NewGuid():N}"[..20], AdminRoles.Admin, DateTimeOffset.UtcNow);
 using var admin = new HttpClient { BaseAddress = apiUrl };
 admin.DefaultRequestHeaders.Authorization = new("Bearer", adminToken.Token);
+var synced = await admin.PostAsync("/admin/catalog/sync", null);
+if (!synced.IsSuccessStatusCode) throw new InvalidOperationException($"catalog sync: {(int)synced.StatusCode} {await synced.Content.ReadAsStringAsync()}");
+Console.WriteLine($"catalog : synced from the simulator: {await synced.Content.ReadAsStringAsync()}");
+
+var sku = Skus.ForVendorProduct("giftcard", "101"); // Amazon.de 25 EUR
+
+// ---- partners: onboarded over the admin API; each funded far beyond the run.
 var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
 var clients = new StellerClient[partners];
 for (var p = 0; p < partners; p++)
@@ -363,11 +334,6 @@ if (apiWarns.Count + apiErrors.Count > 0)
 }
 foreach (var c in clients) c.Dispose();
 return 0;
-
-internal sealed class EmptyCatalogIndex : ICatalogIndex
-{
-    public Task<IReadOnlyList<string>> SkusOfSource(string source, CancellationToken ct = default) => Task.FromResult<IReadOnlyList<string>>([]);
-}
 
 internal sealed record RunResult(int Target, int Count, double SentPerSecond, double AnsweredPerSecond, int Ok, int Errors, double P50, double P95, double P99, double Max,
     IReadOnlyDictionary<string, int> ErrorCodes, double DrainSeconds = 0, long Backlog = 0, string LoadAverage = "", double ApiCpuMsPerOrder = double.NaN)
