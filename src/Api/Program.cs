@@ -21,12 +21,12 @@ builder.Configuration.AddEnvironmentVariables("STELLER__");
 
 StellerSettings settings;
 AesGcmKeyRing keyRing;
-Steller.Infrastructure.Vendors.VendorSettings vendors;
+VendorSettings vendors;
 try
 {
     settings = StellerSettings.Load(builder.Configuration);
     keyRing = KeyRingSettings.Load(builder.Configuration, builder.Environment.IsDevelopment());
-    vendors = Steller.Infrastructure.Vendors.VendorSettings.Load(builder.Configuration);
+    vendors = VendorSettings.Load(builder.Configuration);
 }
 catch (ConfigurationException e)
 {

@@ -87,8 +87,7 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
             if (!Product.IsValidSku(sku)) return new FieldErrors().Check(false, "sku", SkuRule).Problem();
             var (state, _) = await products.Load(sku, ct);
             if (!state.Exists) return CatalogResults.Problem(ProductErrors.UnknownSku);
-            try { return Results.Ok(new CostHistory(sku, await query.CostHistory(sku, ct))); }
-            catch (ReadModelNotReadyException e) { return CatalogResults.NotReady(e); }
+            return Results.Ok(new CostHistory(sku, await query.CostHistory(sku, ct)));
         }).WithSummary("Cost history of a product from read.product_cost_history: listed, cost-changed (old and new) and delisted, oldest first.")
             .Produces<CostHistory>().ProducesProblem(404)
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
@@ -108,8 +107,7 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
                 if (ok) cursor = (after[..dot], after[(dot + 1)..]);
             }
             if (errors.Any) return errors.Problem();
-            try { return Results.Ok(await query.NegativeMargins(partnerId, sku, take, cursor, ct)); }
-            catch (ReadModelNotReadyException e) { return CatalogResults.NotReady(e); }
+            return Results.Ok(await query.NegativeMargins(partnerId, sku, take, cursor, ct));
         }).WithSummary("The price guardrail: (partner, sku) pairs whose price is below cost at the product's face value (fixed, or the worse of min and max), "
                        + "with their total count; filter by partnerId, sku; pages of `limit`, next page with after=`next`.")
             .Produces<NegativeMarginPage>().ProducesProblem(400)
@@ -142,8 +140,6 @@ public static class CatalogResults
 
     public static IResult Problem(DomainError error) => Problems.Result(StatusOf(error), error.Code, error.Message);
 
-    public static IResult NotReady(ReadModelNotReadyException e) =>
-        Problems.Result(503, "read_model_unavailable", e.Message, new Dictionary<string, object?> { ["retryAfterSeconds"] = 1 });
 
     public static IResult Respond(HttpContext http, string sku, CommandOutcome<Product> outcome, int repeatStatus = 200, int changeStatus = 201)
     {

@@ -33,12 +33,8 @@ public sealed class PartnerCatalogEndpoints : IEndpointModule
                 .Check(QueryParameters.TryLimit(limit, CatalogQuery.DefaultLimit, CatalogQuery.MaxLimit, out var take, out _), "limit", $"a whole number from 1 to {CatalogQuery.MaxLimit}")
                 .Check(after is null || Product.IsValidSku(after), "after", "a cursor this endpoint returned as 'next'");
             if (errors.Any) return errors.Problem();
-            try
-            {
-                var page = await query.Page(country, brand, type, take, after, ct);
-                return Results.Ok(new PartnerCatalogPage(page.Items.Select(r => Priced(r, partner)).ToList(), page.Next));
-            }
-            catch (ReadModelNotReadyException e) { return CatalogResults.NotReady(e); }
+            var page = await query.Page(country, brand, type, take, after, ct);
+            return Results.Ok(new PartnerCatalogPage(page.Items.Select(r => Priced(r, partner)).ToList(), page.Next));
         }).WithSummary("The catalog with your unit prices (minor units): filter by country, brand, type; pages of `limit` (default 50), next page with after=`next`.")
             .Produces<PartnerCatalogPage>().ProducesProblem(400).ProducesProblem(401);
     }

@@ -78,24 +78,17 @@ public static class Problems
                 BadHttpRequestException { InnerException: JsonException j } => (400, "malformed_json", $"The body is not valid JSON: {j.Message}"),
                 BadHttpRequestException b => (b.StatusCode, CodeFor(b.StatusCode), b.Message),
                 InvalidAppendException a => (400, "invalid_append", a.Message),
+                // Every query over a read model: on a fresh database its projection may not have created it yet.
+                Steller.Projections.Wallets.ReadModelNotReadyException r => (503, "read_model_unavailable", r.Message),
                 _ => (500, "internal_error", "Something went wrong on our side. Quote the correlation id when you report it."),
             };
-            if (status >= 500) logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
+            if (status == 500) logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
             else logger.LogInformation("Refused {Method} {Path}: {Code}", context.Request.Method, context.Request.Path, code);
 
             context.Response.StatusCode = status;
-            return await problems.TryWriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                Exception = exception,
-                ProblemDetails = new ProblemDetails
-                {
-                    Status = status,
-                    Title = Title(status),
-                    Detail = detail,
-                    Extensions = { ["code"] = code },
-                },
-            });
+            var problem = new ProblemDetails { Status = status, Title = Title(status), Detail = detail, Extensions = { ["code"] = code } };
+            if (status == 503) problem.Extensions["retryAfterSeconds"] = 1; // a read model still being built: try again in a moment
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem });
         }
     }
 }

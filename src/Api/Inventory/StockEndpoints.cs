@@ -45,11 +45,7 @@ public sealed class StockEndpoints : IEndpointModule
                 if (dot < 0 || !Stock.IsValidId(after[..dot]) || !Stock.IsValidId(after[(dot + 1)..])) return QueryParameters.InvalidCursor();
                 cursor = (after[..dot], after[(dot + 1)..]);
             }
-            try { return Results.Ok(await levels.Page(sku, location, low is null ? null : low == "true", count, cursor, ct)); }
-            catch (ReadModelNotReadyException e)
-            {
-                return Problems.Result(503, "read_model_unavailable", e.Message, new Dictionary<string, object?> { ["retryAfterSeconds"] = 1 });
-            }
+            return Results.Ok(await levels.Page(sku, location, low is null ? null : low == "true", count, cursor, ct));
         }).WithTags("Inventory (admin)")
             .WithSummary("Stock levels from read.stock_levels (eventually consistent): filter by sku, location, low=true; pages of `limit`, next page with after=`next`.")
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);

@@ -32,19 +32,15 @@ public sealed class StockMovementEndpoints : IEndpointModule
                     || !QueryParameters.TryLimit(limit, StockMovementsQuery.DefaultLimit, StockMovementsQuery.MaxLimit, out var count, out problem))
                     return problem!;
                 if (!StockMovementsQuery.TryMovementsCursor(after, out var afterRevision)) return QueryParameters.InvalidCursor();
-                try
+                if (WantsCsv(http.Request))
                 {
-                    if (WantsCsv(http.Request))
-                    {
-                        http.Response.ContentType = "text/csv; charset=utf-8";
-                        http.Response.Headers.ContentDisposition = $"attachment; filename=\"movements-{sku}-{location}.csv\"";
-                        await using var writer = new StreamWriter(http.Response.Body, new UTF8Encoding(false), 16 * 1024);
-                        await movements.WriteCsv(sku, location, fromAt, toAt, writer, ct);
-                        return Results.Empty;
-                    }
-                    return Results.Ok(await movements.Page(sku, location, fromAt, toAt, count, afterRevision, ct));
+                    http.Response.ContentType = "text/csv; charset=utf-8";
+                    http.Response.Headers.ContentDisposition = $"attachment; filename=\"movements-{sku}-{location}.csv\"";
+                    await using var writer = new StreamWriter(http.Response.Body, new UTF8Encoding(false), 16 * 1024);
+                    await movements.WriteCsv(sku, location, fromAt, toAt, writer, ct);
+                    return Results.Empty;
                 }
-                catch (ReadModelNotReadyException e) when (!http.Response.HasStarted) { return NotReady(e); }
+                return Results.Ok(await movements.Page(sku, location, fromAt, toAt, count, afterRevision, ct));
             })
             .WithTags("Inventory (admin)")
             .WithName("AdminStockMovements")
@@ -59,8 +55,7 @@ public sealed class StockMovementEndpoints : IEndpointModule
             {
                 if (!QueryParameters.TryLimit(limit, StockMovementsQuery.DefaultLimit, StockMovementsQuery.MaxLimit, out var count, out var problem)) return problem!;
                 if (!StockMovementsQuery.TryLowStockCursor(after, out var cursor)) return QueryParameters.InvalidCursor();
-                try { return Results.Ok(await query.LowStock(count, cursor, ct)); }
-                catch (ReadModelNotReadyException e) { return NotReady(e); }
+                return Results.Ok(await query.LowStock(count, cursor, ct));
             })
             .WithTags("Inventory (admin)")
             .WithName("AdminLowStock")
@@ -70,8 +65,6 @@ public sealed class StockMovementEndpoints : IEndpointModule
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
     }
 
-    private static IResult NotReady(ReadModelNotReadyException e) =>
-        Problems.Result(503, "read_model_unavailable", e.Message, new Dictionary<string, object?> { ["retryAfterSeconds"] = 1 });
 
     private static bool WantsCsv(HttpRequest request) =>
         request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase));

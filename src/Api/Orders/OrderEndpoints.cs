@@ -80,10 +80,6 @@ public sealed partial class OrderEndpoints : IEndpointModule
             if (!QueryParameters.TryLimit(limit, OrdersQuery.DefaultLimit, OrdersQuery.MaxLimit, out var count, out problem)) return problem!;
             try { return Results.Ok(await query.Page(partner.PartnerId, wanted, fromAt, toAt, count, after, ct)); }
             catch (ArgumentException) { return QueryParameters.InvalidCursor(); }
-            catch (ReadModelNotReadyException e)
-            {
-                return Problems.Result(503, "read_model_unavailable", e.Message, new Dictionary<string, object?> { ["retryAfterSeconds"] = 1 });
-            }
         }).WithSummary("The calling partner's orders from read.orders (eventually consistent), newest first: filter by status and placement time (from inclusive, to exclusive); pages of `limit`, next page with after=`next`.")
             .Produces<OrderPage>().ProducesProblem(400).ProducesProblem(401);
 
@@ -113,12 +109,13 @@ public sealed partial class OrderEndpoints : IEndpointModule
         }).WithSummary("Any order, live from its stream; delivered cards without codes or PINs.")
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
 
-        admin.MapPost("/{orderId}/cancel", async (string orderId, CancelRequest body, HttpContext http, OrderCommands orders, CancelOrderHandler cancel, IClock clock, CancellationToken ct) =>
+        admin.MapPost("/{orderId}/cancel", async (string orderId, CancelRequest body, HttpContext http, CancelOrderHandler cancel, IClock clock, CancellationToken ct) =>
         {
             var errors = new FieldErrors().Check(body.Reason is { Length: > 0 and <= 200 }, "reason", "required: 1–200 characters");
             if (errors.Any) return errors.Problem();
-            if (!OrderCommands.IsOrderId(orderId) || (await orders.Load(orderId, ct)).State.Placed is null) return NotFound(orderId);
+            if (!OrderCommands.IsOrderId(orderId)) return NotFound(orderId);
             var outcome = await cancel.Cancel(orderId, body.Reason!, RequestMetadata.For(http, clock), ct);
+            if (outcome.State.Placed is null) return NotFound(orderId); // no such order: the decision refused, nothing was written
             return Respond(http, outcome.Error, outcome.State, outcome.Revision, outcome.WasRepeat);
         }).WithSummary("Cancel an order whose fulfilment has not begun; its hold and reservations are released. Idempotent.")
             .RequireRoles(AdminRoles.Support);
@@ -145,15 +142,16 @@ public sealed partial class OrderEndpoints : IEndpointModule
                        + "a refusal such as insufficient_funds rejects the round); an order in fulfilment is advanced now instead of waiting for the poller.")
             .RequireRoles(AdminRoles.Support);
 
-        admin.MapPost("/{orderId}/refunds", async (string orderId, RefundRequest body, HttpContext http, OrderCommands orders, RefundOrderHandler refunds, IClock clock, CancellationToken ct) =>
+        admin.MapPost("/{orderId}/refunds", async (string orderId, RefundRequest body, HttpContext http, RefundOrderHandler refunds, IClock clock, CancellationToken ct) =>
         {
             var errors = new FieldErrors()
                 .Check(body.RefundId is { Length: > 0 and <= 100 } id && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'), "refundId", "required: 1–100 characters of letters, digits, '_', '-', '.'")
                 .Check(body.Amount is > 0, "amount", "positive minor units, at most what was captured and not yet refunded")
                 .Check(body.Reason is { Length: > 0 and <= 200 }, "reason", "required: 1–200 characters");
             if (errors.Any) return errors.Problem();
-            if (!OrderCommands.IsOrderId(orderId) || (await orders.Load(orderId, ct)).State.Placed is null) return NotFound(orderId);
+            if (!OrderCommands.IsOrderId(orderId)) return NotFound(orderId);
             var outcome = await refunds.Refund(orderId, body.RefundId!, body.Amount!.Value, body.Reason!, RequestMetadata.For(http, clock), ct);
+            if (outcome.State.Placed is null) return NotFound(orderId); // no such order: the decision refused, nothing was written
             return Respond(http, outcome.Error, outcome.State, outcome.Revision, outcome.WasRepeat);
         }).WithSummary("Refund a completed order in full or in part into the partner's wallet. Idempotent by refundId; never more than was captured.")
             .RequireRoles(AdminRoles.Finance);

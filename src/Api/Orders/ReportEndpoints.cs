@@ -28,11 +28,7 @@ public sealed class ReportEndpoints : IEndpointModule
                 .Check(DateOnly.TryParseExact(to, "yyyy-MM-dd", out var toDay), "to", "required: a UTC day, yyyy-MM-dd (inclusive)");
             if (!errors.Any) errors.Check(fromDay <= toDay && toDay.DayNumber - fromDay.DayNumber < MaxDays, "to", $"on or after 'from', at most {MaxDays} days in all");
             if (errors.Any) return errors.Problem();
-            try { return Results.Ok(await query.DailyStats(partnerId, fromDay, toDay, ct)); }
-            catch (ReadModelNotReadyException e)
-            {
-                return Problems.Result(503, "read_model_unavailable", e.Message, new Dictionary<string, object?> { ["retryAfterSeconds"] = 1 });
-            }
+            return Results.Ok(await query.DailyStats(partnerId, fromDay, toDay, ct));
         }).WithSummary("read.partner_daily_stats per partner, UTC day of placement and sku: orders placed/completed/failed/rejected/cancelled, face value, partner spend, revenue, vendor cost, margin, success rate.")
             .Produces<IReadOnlyList<PartnerDailyStat>>().RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
 

@@ -22,21 +22,11 @@ public sealed record WalletList(string PartnerId, IReadOnlyList<WalletBalance> W
 /// </summary>
 public static class WalletHttp
 {
-    public static async Task<IResult> List(string partnerId, WalletBalancesQuery wallets, CancellationToken ct)
-    {
-        try { return Results.Ok(new WalletList(partnerId, await wallets.ForPartner(partnerId, ct))); }
-        catch (ReadModelNotReadyException e) { return NotReady(e); }
-    }
+    public static async Task<IResult> List(string partnerId, WalletBalancesQuery wallets, CancellationToken ct) =>
+        Results.Ok(new WalletList(partnerId, await wallets.ForPartner(partnerId, ct)));
 
     /// <summary>JSON cursor pages, or with Accept: text/csv the whole range streamed (from inclusive, to exclusive).</summary>
     public static async Task<IResult> Statement(HttpContext context, string partnerId, string currency, string? from, string? to, string? limit, string? after,
-        WalletBalancesQuery wallets, WalletStatementQuery statements, CancellationToken ct)
-    {
-        try { return await StatementOrThrow(context, partnerId, currency, from, to, limit, after, wallets, statements, ct); }
-        catch (ReadModelNotReadyException e) { return NotReady(e); }
-    }
-
-    private static async Task<IResult> StatementOrThrow(HttpContext context, string partnerId, string currency, string? from, string? to, string? limit, string? after,
         WalletBalancesQuery wallets, WalletStatementQuery statements, CancellationToken ct)
     {
         if (!Currency.TryParse(currency, out _))
@@ -59,9 +49,6 @@ public static class WalletHttp
         return page is null ? NoWallet(currency) : Results.Ok(page);
     }
 
-    /// <summary>503 read_model_unavailable with Retry-After: the projection has not built the read model on this database yet.</summary>
-    private static IResult NotReady(ReadModelNotReadyException e) =>
-        Problems.Result(503, "read_model_unavailable", e.Message, new Dictionary<string, object?> { ["retryAfterSeconds"] = 1 });
 
     private static bool WantsCsv(HttpRequest request) =>
         request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase));

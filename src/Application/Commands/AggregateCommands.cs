@@ -75,7 +75,15 @@ public sealed class AggregateCommands<TState, TEvent>(
     public async Task<(TState State, long Revision)> Load(string streamId, CancellationToken ct = default)
     {
         var (state, revision) = cache.TryGetValue(streamId, out var cached) ? cached : (initial, -1L);
-        return await CatchUp(streamId, state, revision, ct);
+        var loaded = await CatchUp(streamId, state, revision, ct);
+        // Remember what was read, so the next load or command reads only newer events; a batch that appended
+        // meanwhile has cached a newer revision, which stays.
+        if (loaded.Item2 >= 0)
+        {
+            cache.AddOrUpdate(streamId, loaded, (_, current) => current.Revision >= loaded.Item2 ? current : loaded);
+            TrimCache();
+        }
+        return loaded;
     }
 
     private async Task Drain(string streamId, Lane lane)

@@ -33,7 +33,6 @@ public static class VendorRegistration
         {
             var gate = new VendorRateGate(VendorKinds.GiftCard, gift.Http.RequestsPerSecond, gift.Http.Burst);
             services.AddSingleton(gift);
-            services.AddKeyedSingleton(VendorKinds.GiftCard, gate);
             services.AddHttpClient<GiftCardVendorClient>().AddVendorPipeline(VendorKinds.GiftCard, gift.Http, gate);
             services.AddTransient<IVendorCatalog>(sp => sp.GetRequiredService<GiftCardVendorClient>());
             services.AddTransient<IVendorOrders>(sp => sp.GetRequiredService<GiftCardVendorClient>());
@@ -42,7 +41,6 @@ public static class VendorRegistration
         {
             var gate = new VendorRateGate(VendorKinds.TopUp, topUp.Http.RequestsPerSecond, topUp.Http.Burst);
             services.AddSingleton(topUp);
-            services.AddKeyedSingleton(VendorKinds.TopUp, gate);
             services.AddHttpClient<TopUpVendorClient>().AddVendorPipeline(VendorKinds.TopUp, topUp.Http, gate);
             services.AddTransient<IVendorCatalog>(sp => sp.GetRequiredService<TopUpVendorClient>());
             services.AddTransient<IVendorOrders>(sp => sp.GetRequiredService<TopUpVendorClient>());

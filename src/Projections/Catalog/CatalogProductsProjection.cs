@@ -93,8 +93,5 @@ public sealed class CatalogProductsProjection : IProjection
 
 public static class CatalogEventTypes
 {
-    public static readonly IReadOnlySet<string> Product = new HashSet<string>
-    {
-        "catalog.product-listed.v1", "catalog.product-updated.v1", "catalog.product-cost-changed.v1", "catalog.product-delisted.v1",
-    };
+    public static readonly IReadOnlySet<string> Product = Application.Serialization.EventNames.Of<Domain.Catalog.IProductEvent>();
 }

@@ -1,4 +1,5 @@
 using Steller.Application.EventStore;
+using Steller.Application.Serialization;
 using Steller.Application.Orders;
 using Steller.Application.Orders.Refunding;
 using Steller.Application.Time;
@@ -13,7 +14,7 @@ namespace Steller.Projections.Fulfilment;
 /// The deciding code does the same inline; both are idempotent, so this normally finds nothing left to do.
 /// A refusal here is an inconsistency worth stopping for: the projection faults and retries rather than skip it.
 /// </summary>
-public sealed class OrderAftermath(OrderCommands orders, OrderReleases releases, RefundOrderHandler refunds, IClock clock) : IProjection
+public sealed class OrderAftermath(OrderCommands orders, OrderReleases releases, RefundOrderHandler refunds, EventTypeRegistry registry, IClock clock) : IProjection
 {
     public const string Actor = "system:order-aftermath";
     public string Name => "order_aftermath";
@@ -31,8 +32,8 @@ public sealed class OrderAftermath(OrderCommands orders, OrderReleases releases,
             var (order, _) = await orders.Load(orderId, context.CancellationToken);
             if (e.Type == "order.refunded.v1")
             {
-                var refundId = System.Text.Json.JsonDocument.Parse(e.Data).RootElement.GetProperty("refundId").GetString()!;
-                await refunds.Credit(order, refundId, metadata, context.CancellationToken);
+                if (registry.Deserialize(e.Type, e.Data.Span) is OrderRefunded refunded)
+                    await refunds.Credit(order, refunded.RefundId, metadata, context.CancellationToken);
             }
             else
             {

@@ -1,8 +1,6 @@
 using Steller.Application.Wallets;
-using System.Reflection;
 using Steller.Application.EventStore;
 using Steller.Application.Serialization;
-using Steller.Domain;
 using Steller.Domain.Ledger;
 
 namespace Steller.Projections.Ledger;

@@ -1,8 +1,6 @@
-using System.Reflection;
 using Steller.Application.EventStore;
 using Steller.Application.Orders;
 using Steller.Application.Serialization;
-using Steller.Domain;
 using Steller.Domain.Orders;
 
 namespace Steller.Projections.Orders;

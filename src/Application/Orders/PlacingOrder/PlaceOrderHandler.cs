@@ -98,9 +98,9 @@ public sealed class PlaceOrderHandler(OrderCommands orders, WalletCommands walle
         {
             // Decided otherwise meanwhile (a duplicate's rejection, the pending-order timeout): whoever decided released
             // what the order held, but the reservations this runner just made may be new; give them back too.
-            var (now, revision) = await orders.Load(orderId, ct);
+            var now = held.State;
             if (now.Status is OrderStatus.Rejected or OrderStatus.Cancelled) await releases.ReleaseAll(now, $"order {now.Status.ToString().ToLowerInvariant()}", metadata, ct);
-            return new(orderId, now, revision, null);
+            return new(orderId, now, held.Revision, null);
         }
         return new(orderId, held.State, held.Revision, null);
     }
@@ -128,8 +128,8 @@ public sealed class PlaceOrderHandler(OrderCommands orders, WalletCommands walle
         var rejected = await orders.Execute(orderId, new RejectOrder(reason.Code, reason.Message), metadata, ct);
         if (rejected.Succeeded && !rejected.WasRepeat)
             await releases.ReleaseAll(rejected.State, $"order rejected: {reason.Code}", metadata, ct);
-        var (order, revision) = await orders.Load(orderId, ct);
-        return new(orderId, order, revision, null);
+        // Refused: the order moved on (funds held by a duplicate, or cancelled); its state came with the refusal.
+        return new(orderId, rejected.State, rejected.Revision, null);
     }
 
     /// <summary>SHA-256 over the request minus its reference, in a canonical JSON form: equal bodies, equal hashes.</summary>
