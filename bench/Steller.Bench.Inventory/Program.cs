@@ -1,3 +1,4 @@
+using Steller.Application.Commands;
 using Steller.Bench;
 using System.Diagnostics;
 using System.Globalization;
@@ -9,7 +10,7 @@ using Steller.Application.Serialization;
 using Steller.Domain.Inventory;
 using Steller.Infrastructure.Postgres;
 
-// Stock reservations through the stock command pipeline (StockCommands: load, decide, append, retry) on one PostgreSQL,
+// Stock reservations through the stock command pipeline (AggregateCommands: load, decide, append, retry) on one PostgreSQL,
 // side by side in one run:
 //   hot     : 64 clients reserving on ONE sku at one location (every command contends for one stream)
 //   spread  : 64 clients reserving over 1,000 skus
@@ -40,7 +41,7 @@ await using var dataSource = NpgsqlDataSource.Create(cs);
 await new Migrator(dataSource, NullLogger<Migrator>.Instance).Migrate();
 await using var notifications = new LogNotifications(dataSource, NullLogger<LogNotifications>.Instance);
 var store = new PostgresEventStore(dataSource, notifications);
-var stock = new StockCommands(store, EventTypeRegistry.ForDomain(), NullLogger<StockCommands>.Instance);
+var stock = new AggregateCommands<Stock, IStockCommand, IStockEvent>(Aggregates.StockItems, store, EventTypeRegistry.ForDomain(), NullLogger.Instance);
 Console.WriteLine($"server  : {await BenchDatabase.Describe(dataSource)}");
 Console.WriteLine($"machine : {Environment.ProcessorCount} cores; {clients} clients; {seconds:0.#} s per case; {rounds} round(s), order alternating; spread over {skus:N0} skus");
 
@@ -49,7 +50,7 @@ static EventMetadata Meta() => new("bench", "bench", Guid.NewGuid(), "bench", Da
 const string location = "wh-1";
 async Task Stock(string sku)
 {
-    var outcome = await stock.Execute(sku, location, new ReceiveStock("bench-receipt", 1_000_000_000, 100, "EUR"), Meta());
+    var outcome = await stock.Execute(Steller.Domain.Inventory.Stock.StreamName(sku, location), new ReceiveStock("bench-receipt", 1_000_000_000, 100, "EUR"), Meta());
     if (!outcome.Succeeded) throw new InvalidOperationException($"receipt for {sku} refused: {outcome.Error!.Code}");
 }
 
@@ -73,7 +74,7 @@ async Task<Result> Run(string name, Func<int, string> pickSku)
             var sku = pickSku(random.Next());
             var id = $"{(name.StartsWith("hot") ? "h" : "s")}-{c}-{n++}-{Guid.NewGuid():N}";
             var t = Stopwatch.GetTimestamp();
-            var ok = (await stock.Execute(sku, location, new ReserveStock(id, 1, $"order-{id}", null, DateTimeOffset.UtcNow), Meta())).Succeeded;
+            var ok = (await stock.Execute(Steller.Domain.Inventory.Stock.StreamName(sku, location), new ReserveStock(id, 1, $"order-{id}", null, DateTimeOffset.UtcNow), Meta())).Succeeded;
             mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
             if (!ok) Interlocked.Increment(ref failures);
         }

@@ -6,9 +6,8 @@ using Npgsql;
 using Steller.Application.Commands;
 using Steller.Application.EventStore;
 using Steller.Application.Serialization;
-using Steller.Application.Wallets;
 using Steller.Domain;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 using Steller.Infrastructure.Postgres;
 
 // Holds + captures through the wallet command pipeline on one PostgreSQL, side by side in one run:
@@ -41,7 +40,7 @@ await new Migrator(dataSource, NullLogger<Migrator>.Instance).Migrate();
 await using var notifications = new LogNotifications(dataSource, NullLogger<LogNotifications>.Instance);
 var store = new PostgresEventStore(dataSource, notifications);
 var registry = EventTypeRegistry.ForDomain();
-var wallets = new WalletCommands(store, registry, NullLogger<WalletCommands>.Instance);
+var wallets = new AggregateCommands<Wallet, IWalletCommand, IWalletEvent>(Aggregates.Wallets, store, registry, NullLogger.Instance);
 Console.WriteLine($"server  : {await BenchDatabase.Describe(dataSource)}");
 Console.WriteLine($"machine : {Environment.ProcessorCount} cores; {clients} clients; {seconds:0.#} s per case; {rounds} round(s), order alternating");
 
@@ -49,8 +48,8 @@ static EventMetadata Meta() => new("bench", "bench", Guid.NewGuid(), "bench", Da
 
 async Task Fund(string partner)
 {
-    await wallets.Execute(partner, "EUR", new OpenWallet(partner, "EUR"), Meta());
-    await wallets.Execute(partner, "EUR", new Deposit($"fund-{partner}", 1_000_000_000, "bench"), Meta());
+    await wallets.Execute(Wallet.StreamName(partner, "EUR"), new OpenWallet(partner, "EUR"), Meta());
+    await wallets.Execute(Wallet.StreamName(partner, "EUR"), new Deposit($"fund-{partner}", 1_000_000_000, "bench"), Meta());
 }
 
 var hotPartner = "hot";
@@ -63,7 +62,7 @@ foreach (var chunk in spread.Chunk(50)) await Task.WhenAll(chunk.Select(Fund));
 // The naive way: read the whole stream, decide, append at the revision read; on conflict, start over.
 async Task<bool> Naive(string partner, IWalletCommand command)
 {
-    var stream = WalletCommands.StreamId(partner, "EUR");
+    var stream = Wallet.StreamName(partner, "EUR");
     for (var attempt = 0; attempt < 1_000; attempt++)
     {
         var slice = await store.ReadStream(stream);
@@ -98,7 +97,7 @@ async Task<Result> Run(string name, Func<int, string> pickWallet, bool naive)
             foreach (IWalletCommand command in new IWalletCommand[] { new PlaceHold(id, 1, null, null, DateTimeOffset.UtcNow), new CaptureHold(id, 1, null) })
             {
                 var t = Stopwatch.GetTimestamp();
-                var ok = naive ? await Naive(partner, command) : (await wallets.Execute(partner, "EUR", command, Meta())).Succeeded;
+                var ok = naive ? await Naive(partner, command) : (await wallets.Execute(Wallet.StreamName(partner, "EUR"), command, Meta())).Succeeded;
                 mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
                 if (!ok) Interlocked.Increment(ref failures);
             }

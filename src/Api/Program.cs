@@ -44,6 +44,7 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
     doc.Info.Description = "Steller HTTP API. Errors are RFC 9457 problem details with a stable `code` and the request's `correlationId`. Prometheus metrics are at /metrics.";
     return Task.CompletedTask;
 }));
+builder.Services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", IfMatch.Configure);
 builder.Services.AddStellerStorage(settings);
 builder.Services.AddStellerApplication();
 builder.Services.AddSingleton<HoldExpiry>();

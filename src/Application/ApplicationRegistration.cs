@@ -1,21 +1,26 @@
 using Microsoft.Extensions.DependencyInjection;
 using Steller.Application.Catalog;
+using Steller.Application.Commands;
 using Steller.Application.Inventory;
+using Steller.Application.Pipeline;
 using Steller.Application.Serialization;
-using Steller.Application.Wallets;
 
 namespace Steller.Application;
 
 public static class ApplicationRegistration
 {
-    /// <summary>Use cases and the event type registry (every [EventName] class of the domain).</summary>
+    /// <summary>Use cases, the aggregates' command services and the event type registry (every [EventName] class of the domain).</summary>
     public static IServiceCollection AddStellerApplication(this IServiceCollection services)
     {
         services.AddSingleton(EventTypeRegistry.ForDomain());
-        services.AddSingleton<WalletCommands>();
-        services.AddSingleton<StockCommands>();
+        services.AddUseCases(typeof(ApplicationRegistration).Assembly);
+        services.AddAggregate(Aggregates.Partners);
+        services.AddAggregate(Aggregates.Wallets);
+        services.AddAggregate(Aggregates.StockItems);
+        services.AddAggregate(Aggregates.Products);
+        services.AddAggregate(Aggregates.Orders);
+        services.AddSingleton<StockTransfers>();
         services.AddSingleton<VoucherCodes>();
-        services.AddSingleton<Orders.OrderCommands>();
         services.AddSingleton<Orders.IOrderPricing, Orders.CatalogPricing>();
         services.AddSingleton<Orders.OrderReleases>();
         services.AddSingleton<Orders.PlacingOrder.PlaceOrderHandler>();
@@ -23,7 +28,6 @@ public static class ApplicationRegistration
         services.AddSingleton<Orders.Refunding.RefundOrderHandler>();
         services.AddSingleton<Orders.Retrying.RetryOrderHandler>();
         services.AddSingleton<Orders.Fulfilling.OrderFulfilment>();
-        services.AddSingleton<ProductCommands>();
         services.AddSingleton<CatalogQuotes>();
         services.AddSingleton<CatalogSync>();
         return services;

@@ -66,13 +66,17 @@ public static class DemoCommand
         return command;
     }
 
-    /// <summary>KEY=VALUE lines of the credentials file, overridden by environment variables of the same names.</summary>
+    /// <summary>[export ]KEY=VALUE lines of the credentials file, overridden by environment variables of the same names.</summary>
     private static Dictionary<string, string> Credentials(string path)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         if (File.Exists(path))
-            foreach (var line in File.ReadAllLines(path).Where(l => !l.TrimStart().StartsWith('#') && l.Contains('=')))
-                values[line[..line.IndexOf('=')].Trim()] = line[(line.IndexOf('=') + 1)..].Trim();
+            foreach (var line in File.ReadAllLines(path).Select(l => l.Trim()).Where(l => !l.StartsWith('#') && l.Contains('=')))
+            {
+                // "export KEY=VALUE" (the file is meant to be sourced) or plain "KEY=VALUE"
+                var assignment = line.StartsWith("export ", StringComparison.Ordinal) ? line["export ".Length..] : line;
+                values[assignment[..assignment.IndexOf('=')].Trim()] = assignment[(assignment.IndexOf('=') + 1)..].Trim();
+            }
         foreach (var key in new[] { "STELLER_BASE_URL", "STELLER_PARTNER_KEY_ID", "STELLER_PARTNER_SECRET" })
             if (Environment.GetEnvironmentVariable(key) is { Length: > 0 } v) values[key] = v;
         return values;

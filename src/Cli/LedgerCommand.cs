@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 using Steller.Infrastructure.Postgres;
-using Steller.Projections.Ledger;
+using Steller.Projections.Wallets;
 
 namespace Steller.Cli;
 
@@ -102,7 +102,7 @@ public static class LedgerCommand
             if (only is null)
             {
                 var platform = new Table().Title("platform accounts").AddColumns("account", "balance");
-                foreach (var (account, balance) in snapshot.Balances.Where(b => Steller.Domain.Ledger.Accounts.IsPlatform(b.Key)).OrderBy(b => b.Key, StringComparer.Ordinal))
+                foreach (var (account, balance) in snapshot.Balances.Where(b => Steller.Domain.Wallets.Accounts.IsPlatform(b.Key)).OrderBy(b => b.Key, StringComparer.Ordinal))
                     platform.AddRow(Markup.Escape(account), Amount(balance));
                 AnsiConsole.Write(platform);
             }

@@ -5,7 +5,7 @@ using System.Text.Json;
 using FluentAssertions;
 using NUnit.Framework;
 using Steller.Application.Serialization;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 using Steller.Testing;
 
 namespace Steller.Cli.Tests;

@@ -1,6 +1,6 @@
 using Steller.Application.EventStore;
 using Steller.Application.Serialization;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 
 namespace Steller.Testing;
 

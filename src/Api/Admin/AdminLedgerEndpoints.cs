@@ -1,6 +1,6 @@
 using Steller.Api.Http;
 using Steller.Infrastructure.Admin;
-using Steller.Projections.Ledger;
+using Steller.Projections.Wallets;
 
 namespace Steller.Api.Admin;
 

@@ -1,3 +1,4 @@
+using Steller.Application.Pipeline;
 using Steller.Api.Admin;
 using Steller.Api.Http;
 using Steller.Application.Catalog;
@@ -37,7 +38,7 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
                          + "with what was read, listed, updated, re-costed and delisted. A vendor that fails mid-way delists nothing.")
             .Produces<IReadOnlyList<CatalogSyncReport>>();
 
-        catalog.MapPut("/products/{sku}", async (string sku, StockedProductRequest body, HttpContext http, ProductCommands products, IClock clock, CancellationToken ct) =>
+        catalog.MapPut("/products/{sku}", async (string sku, StockedProductRequest body, HttpContext http, AggregateCommands<Product, IProductCommand, IProductEvent> products, IClock clock, CancellationToken ct) =>
         {
             var range = body.FaceValue is null;
             var errors = new FieldErrors()
@@ -56,25 +57,24 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
             if (errors.Any) return errors.Problem();
             var details = new ProductDetails(ProductDetails.Stocked, null, body.Name!.Trim(), body.Brand!.Trim(), body.Country!, body.Currency!, body.Type!,
                 body.FaceValue, range ? body.MinFaceValue : null, range ? body.MaxFaceValue : null);
-            var outcome = await products.Execute(sku, new ListProduct(sku, details, new ProductCost(body.CostAmount, body.CostDiscountBasisPoints), clock.UtcNow),
-                RequestMetadata.For(http, clock), ct);
+            var outcome = await products.Execute(Product.StreamName(sku), new ListProduct(sku, details, new ProductCost(body.CostAmount, body.CostDiscountBasisPoints), clock.UtcNow), RequestMetadata.For(http, clock), ct: ct);
             return CatalogResults.Respond(http, sku, outcome);
         }).WithSummary("Define or update a stocked product. The same content again answers 200 and changes nothing; a change answers 201 "
                        + "(details: catalog.product-updated.v1, cost: catalog.product-cost-changed.v1); a delisted product is listed again.")
             .Produces<ProductView>(200).Produces<ProductView>(201).ProducesProblem(400).ProducesProblem(409).ProducesProblem(422);
 
-        catalog.MapDelete("/products/{sku}", async (string sku, HttpContext http, ProductCommands products, IClock clock, CancellationToken ct) =>
+        catalog.MapDelete("/products/{sku}", async (string sku, HttpContext http, AggregateCommands<Product, IProductCommand, IProductEvent> products, IClock clock, CancellationToken ct) =>
         {
             if (!Product.IsValidSku(sku)) return new FieldErrors().Check(false, "sku", SkuRule).Problem();
-            var outcome = await products.Execute(sku, new DelistProduct("admin", clock.UtcNow), RequestMetadata.For(http, clock), ct);
+            var outcome = await products.Execute(Product.StreamName(sku), new DelistProduct("admin", clock.UtcNow), RequestMetadata.For(http, clock), ct: ct);
             return CatalogResults.Respond(http, sku, outcome, repeatStatus: 200, changeStatus: 200);
         }).WithSummary("Delist a product (stocked or vendor). Delisting twice is a no-op; a later PUT or sync lists it again.")
             .Produces<ProductView>().ProducesProblem(404);
 
-        catalog.MapGet("/products/{sku}", async (string sku, HttpContext http, ProductCommands products, CancellationToken ct) =>
+        catalog.MapGet("/products/{sku}", async (string sku, HttpContext http, AggregateCommands<Product, IProductCommand, IProductEvent> products, CancellationToken ct) =>
         {
             if (!Product.IsValidSku(sku)) return new FieldErrors().Check(false, "sku", SkuRule).Problem();
-            var (state, revision) = await products.Load(sku, ct);
+            var (state, revision) = await products.Load(Product.StreamName(sku), ct);
             if (!state.Exists) return CatalogResults.Problem(ProductErrors.UnknownSku);
             http.Response.Headers.ETag = $"\"{revision}\"";
             return Results.Ok(ProductView.Of(state, revision));
@@ -82,10 +82,10 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
             .Produces<ProductView>().ProducesProblem(404)
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
 
-        catalog.MapGet("/products/{sku}/history", async (string sku, ProductCommands products, CatalogQuery query, CancellationToken ct) =>
+        catalog.MapGet("/products/{sku}/history", async (string sku, AggregateCommands<Product, IProductCommand, IProductEvent> products, CatalogQuery query, CancellationToken ct) =>
         {
             if (!Product.IsValidSku(sku)) return new FieldErrors().Check(false, "sku", SkuRule).Problem();
-            var (state, _) = await products.Load(sku, ct);
+            var (state, _) = await products.Load(Product.StreamName(sku), ct);
             if (!state.Exists) return CatalogResults.Problem(ProductErrors.UnknownSku);
             return Results.Ok(new CostHistory(sku, await query.CostHistory(sku, ct)));
         }).WithSummary("Cost history of a product from read.product_cost_history: listed, cost-changed (old and new) and delisted, oldest first.")

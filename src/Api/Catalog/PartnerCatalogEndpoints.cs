@@ -1,3 +1,4 @@
+using Steller.Application.Pipeline;
 using Steller.Api.Admin;
 using Steller.Api.Http;
 using Steller.Api.Partners;

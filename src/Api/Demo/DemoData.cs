@@ -1,11 +1,14 @@
+using MediatR;
+using Steller.Application.Partners.ViewingPartner;
 using Steller.Application;
+using Steller.Domain.Partners;
+using Steller.Application.Commands;
 using Steller.Application.EventStore;
 using Steller.Application.Partners;
 using Steller.Application.Partners.IssuingApiKey;
 using Steller.Application.Partners.OnboardingPartner;
 using Steller.Application.Time;
-using Steller.Application.Wallets;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 using Steller.Infrastructure.Admin;
 
 using Steller.Application.Catalog;
@@ -20,19 +23,19 @@ namespace Steller.Api.Demo;
 /// key and an admin token. Every step is idempotent. The secrets are shown once, so they are written once to
 /// Demo:CredentialsFile (git-ignored .steller/demo.txt, mode 600) and never to a log.
 /// </summary>
-public sealed class DemoData(PartnerStreams partners, OnboardPartnerHandler onboard, IssueApiKeyHandler issueKey, WalletCommands wallets,
-    AdminTokens adminTokens, CatalogSync catalogSync, ProductCommands products, StockCommands stock, VoucherCodes vouchers, IClock clock, ILogger<DemoData> logger)
+public sealed class DemoData(IMediator mediator, AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets, AdminTokens adminTokens, CatalogSync catalogSync,
+    AggregateCommands<Product, IProductCommand, IProductEvent> products, AggregateCommands<Stock, IStockCommand, IStockEvent> stock, VoucherCodes vouchers, IClock clock,
+    ILogger<DemoData> logger)
 {
     public const string PartnerId = "demo";
 
     public async Task Seed(string credentialsFile, string baseUrl, CancellationToken ct)
     {
-        var context = CommandContext.New("demo-seed", "system:demo");
-        if (!(await partners.Load(PartnerId, ct)).State.Exists)
-            await onboard.Handle(new OnboardPartnerRequest(PartnerId, "Demo Partner", "demo@example.com", null), context, ct);
         var metadata = new EventMetadata("demo-seed", "demo-seed", Guid.NewGuid(), "system:demo", clock.UtcNow);
-        await wallets.Execute(PartnerId, "EUR", new OpenWallet(PartnerId, "EUR"), metadata, ct);
-        await wallets.Execute(PartnerId, "EUR", new Deposit("demo-seed-funding", 1_000_00, "demo funding"), metadata, ct);
+        if (await mediator.Send(new GetPartnerRequest(PartnerId), ct) is null)
+            await mediator.Send(new OnboardPartnerRequest(PartnerId, "Demo Partner", "demo@example.com", null, metadata), ct);
+        await wallets.Execute(Wallet.StreamName(PartnerId, "EUR"), new OpenWallet(PartnerId, "EUR"), metadata, ct: ct);
+        await wallets.Execute(Wallet.StreamName(PartnerId, "EUR"), new Deposit("demo-seed-funding", 1_000_00, "demo funding"), metadata, ct: ct);
         await SeedCatalog(metadata, ct);
 
         if (File.Exists(credentialsFile))
@@ -40,17 +43,17 @@ public sealed class DemoData(PartnerStreams partners, OnboardPartnerHandler onbo
             logger.LogInformation("Demo data present; credentials in {File}", credentialsFile);
             return;
         }
-        var (_, key) = await issueKey.Handle(PartnerId, context, ct);
+        var key = (await mediator.Send(new IssueApiKeyRequest(PartnerId, metadata), ct)).Key;
         var (_, token) = await adminTokens.Create($"demo-admin-{clock.UtcNow:yyyyMMddHHmmss}", AdminRoles.Admin, clock.UtcNow, ct);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(credentialsFile))!);
         await File.WriteAllTextAsync(credentialsFile, $"""
             # Steller sandbox credentials (written once by ./run.sh; delete this file to get new ones).
             # Admin API: Authorization: Bearer <token>
-            STELLER_ADMIN_TOKEN={token}
+            export STELLER_ADMIN_TOKEN={token}
             # Demo partner "{PartnerId}" (EUR wallet funded with 1000.00): sign /v1 requests with RFC 9421 (see README).
-            STELLER_PARTNER_KEY_ID={key!.KeyId}
-            STELLER_PARTNER_SECRET={key.Secret}
-            STELLER_BASE_URL={baseUrl}
+            export STELLER_PARTNER_KEY_ID={key!.KeyId}
+            export STELLER_PARTNER_SECRET={key.Secret}
+            export STELLER_BASE_URL={baseUrl}
             """, ct);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(credentialsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         logger.LogInformation("Demo partner {Partner} seeded; credentials written to {File}", PartnerId, credentialsFile);
@@ -71,14 +74,14 @@ public sealed class DemoData(PartnerStreams partners, OnboardPartnerHandler onbo
         {
             logger.LogWarning("Demo catalog sync failed ({Message}); the scheduled sync will try again", e.Message);
         }
-        await products.Execute(VoucherSku, new ListProduct(VoucherSku, new ProductDetails(ProductDetails.Stocked, null, "Demo cinema voucher 10 EUR", "Demo Cinema",
-            "DE", "EUR", ProductTypes.Voucher, 10_00, null, null), new ProductCost(7_50, null), clock.UtcNow), metadata, ct);
-        var (level, _) = await stock.Load(VoucherSku, "main", ct);
+        await products.Execute(Product.StreamName(VoucherSku), new ListProduct(VoucherSku, new ProductDetails(ProductDetails.Stocked, null, "Demo cinema voucher 10 EUR", "Demo Cinema",
+            "DE", "EUR", ProductTypes.Voucher, 10_00, null, null), new ProductCost(7_50, null), clock.UtcNow), metadata, ct: ct);
+        var (level, _) = await stock.Load(Stock.StreamName(VoucherSku, "main"), ct);
         if (level.Movements.Count == 0)
         {
             // Fresh random codes: sandbox codes are still treated as secrets (sealed, never logged).
             var codes = Enumerable.Range(1, 10).Select(_ => $"DEMO-{Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}").ToList();
-            await stock.Execute(VoucherSku, "main", new ReceiveStock("demo-seed", codes.Count, 7_50, "EUR", vouchers.Seal(VoucherSku, "main", "demo-seed", codes)), metadata, ct);
+            await stock.Execute(Stock.StreamName(VoucherSku, "main"), new ReceiveStock("demo-seed", codes.Count, 7_50, "EUR", vouchers.Seal(VoucherSku, "main", "demo-seed", codes)), metadata, ct: ct);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Steller.Application.EventStore;
+using Steller.Application.Pipeline;
 
 namespace Steller.Api.Http;
 
@@ -56,6 +57,13 @@ public static class Problems
         return Results.Problem(detail: detail, statusCode: status, title: Title(status), extensions: ext);
     }
 
+    /// <summary>400 validation_failed naming every bad field under "errors".</summary>
+    public static IResult Problem(this FieldErrors errors) => Result(400, "validation_failed",
+        $"{errors.Fields.Count} field(s) are invalid: {string.Join(", ", errors.Fields)}.", ErrorsExtension(errors));
+
+    private static Dictionary<string, object?> ErrorsExtension(FieldErrors errors) =>
+        new() { ["errors"] = errors.ByField.ToDictionary(e => e.Key, e => (object?)e.Value) };
+
     private static string Title(int status) => status switch
     {
         400 => "Bad request",
@@ -63,7 +71,8 @@ public static class Problems
         409 => "Conflict",
         413 => "Request body too large",
         415 => "Unsupported media type",
-        422 => "Validation failed",
+        412 => "Precondition failed",
+        422 => "Request refused by the rules",
         _ => status >= 500 ? "Internal error" : "Request refused",
     };
 
@@ -78,6 +87,8 @@ public static class Problems
                 BadHttpRequestException { InnerException: JsonException j } => (400, "malformed_json", $"The body is not valid JSON: {j.Message}"),
                 BadHttpRequestException b => (b.StatusCode, CodeFor(b.StatusCode), b.Message),
                 InvalidAppendException a => (400, "invalid_append", a.Message),
+                ValidationFailedException v => (400, "validation_failed", v.Message),
+                InvalidIfMatchException m => (400, "invalid_if_match", m.Message),
                 // Every query over a read model: on a fresh database its projection may not have created it yet.
                 Steller.Projections.Wallets.ReadModelNotReadyException r => (503, "read_model_unavailable", r.Message),
                 _ => (500, "internal_error", "Something went wrong on our side. Quote the correlation id when you report it."),
@@ -87,6 +98,7 @@ public static class Problems
 
             context.Response.StatusCode = status;
             var problem = new ProblemDetails { Status = status, Title = Title(status), Detail = detail, Extensions = { ["code"] = code } };
+            if (exception is ValidationFailedException invalid) foreach (var (k, v) in ErrorsExtension(invalid.Errors)) problem.Extensions[k] = v;
             if (status == 503) problem.Extensions["retryAfterSeconds"] = 1; // a read model still being built: try again in a moment
             return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem });
         }

@@ -1,3 +1,4 @@
+using Steller.Application.Pipeline;
 using Steller.Api.Admin;
 using Steller.Api.Http;
 using Steller.Application.Commands;
@@ -52,18 +53,18 @@ public sealed class StockEndpoints : IEndpointModule
 
         var stock = AdminEndpoints.Group(app).MapGroup("/inventory/{sku}/{location}").WithTags("Inventory (admin)");
 
-        stock.MapGet("/", async (string sku, string location, HttpContext http, StockCommands commands) =>
+        stock.MapGet("/", async (string sku, string location, HttpContext http, AggregateCommands<Stock, IStockCommand, IStockEvent> commands) =>
         {
             var errors = Target(sku, location);
             if (errors.Any) return errors.Problem();
-            var (state, revision) = await commands.Load(sku, location);
+            var (state, revision) = await commands.Load(Stock.StreamName(sku, location));
             if (revision < 0) return Problems.Result(404, "stock_not_found", $"No stock has ever been recorded for sku '{sku}' at location '{location}'.");
             http.Response.Headers.ETag = $"\"{revision}\"";
             return Results.Ok(StockView.Of(sku, location, state, revision));
         }).WithSummary("The live stock level (from its stream, not a read model). ETag = stream revision.")
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
 
-        stock.MapPost("/receipts", async (string sku, string location, ReceiveRequest body, HttpContext http, StockCommands commands, VoucherCodes vouchers, IClock clock) =>
+        stock.MapPost("/receipts", async (string sku, string location, ReceiveRequest body, HttpContext http, AggregateCommands<Stock, IStockCommand, IStockEvent> commands, VoucherCodes vouchers, IClock clock) =>
         {
             var errors = Target(sku, location)
                 .Check(IsCommandId(body.ReceiptId), "receiptId", CommandIdRule)
@@ -76,11 +77,11 @@ public sealed class StockEndpoints : IEndpointModule
                 .Check(body.VoucherCodes is null || body.VoucherCodes.Distinct(StringComparer.Ordinal).Count() == body.VoucherCodes.Count, "voucherCodes", "codes are unique within a receipt");
             if (errors.Any) return errors.Problem();
             var sealedCodes = body.VoucherCodes is null ? null : vouchers.Seal(sku, location, body.ReceiptId!, body.VoucherCodes.Select(c => c!).ToList());
-            var outcome = await commands.Execute(sku, location, new ReceiveStock(body.ReceiptId!, body.Quantity!.Value, body.UnitCost!.Value, body.Currency!, sealedCodes), RequestMetadata.For(http, clock));
+            var outcome = await commands.Execute(Stock.StreamName(sku, location), new ReceiveStock(body.ReceiptId!, body.Quantity!.Value, body.UnitCost!.Value, body.Currency!, sealedCodes), RequestMetadata.For(http, clock));
             return StockResults.Respond(http, outcome, (s, r) => StockView.Of(sku, location, s, r));
         }).WithSummary("Record units received (quantity, unit cost in minor units, optionally one voucher code per unit, sealed before it is stored). Idempotent by receiptId.");
 
-        stock.MapPost("/transfers", async (string sku, string location, TransferRequest body, HttpContext http, StockCommands commands, IClock clock) =>
+        stock.MapPost("/transfers", async (string sku, string location, TransferRequest body, HttpContext http, StockTransfers commands, IClock clock) =>
         {
             var errors = Target(sku, location)
                 .Check(IsCommandId(body.TransferId), "transferId", CommandIdRule)
@@ -95,50 +96,50 @@ public sealed class StockEndpoints : IEndpointModule
             return sent.WasRepeat ? Results.Ok(view) : Results.Json(view, statusCode: 201);
         }).WithSummary("Move units (and their voucher codes, oldest first) to another location of the same sku: out here, in there, one transferId. Idempotent by transferId; a move interrupted between its halves is completed by a background process.");
 
-        stock.MapPost("/adjustments", async (string sku, string location, AdjustRequest body, HttpContext http, StockCommands commands, IClock clock) =>
+        stock.MapPost("/adjustments", async (string sku, string location, AdjustRequest body, HttpContext http, AggregateCommands<Stock, IStockCommand, IStockEvent> commands, IClock clock) =>
         {
             var errors = Target(sku, location)
                 .Check(IsCommandId(body.AdjustmentId), "adjustmentId", CommandIdRule)
                 .Check(body.Quantity is not null and not 0, "quantity", "a non-zero whole number of units: negative takes stock away")
                 .Check(body.Reason is not null && Stock.AdjustmentReasons.Contains(body.Reason), "reason", $"one of {string.Join(", ", Stock.AdjustmentReasons)}");
             if (errors.Any) return errors.Problem();
-            var outcome = await commands.Execute(sku, location, new AdjustStock(body.AdjustmentId!, body.Quantity!.Value, body.Reason!), RequestMetadata.For(http, clock));
+            var outcome = await commands.Execute(Stock.StreamName(sku, location), new AdjustStock(body.AdjustmentId!, body.Quantity!.Value, body.Reason!), RequestMetadata.For(http, clock));
             return StockResults.Respond(http, outcome, (s, r) => StockView.Of(sku, location, s, r));
         }).WithSummary("Correct on-hand stock by a signed quantity with a reason code. Never below what is reserved. Idempotent by adjustmentId.");
 
-        stock.MapPost("/reservations", async (string sku, string location, ReserveRequest body, HttpContext http, StockCommands commands, IClock clock) =>
+        stock.MapPost("/reservations", async (string sku, string location, ReserveRequest body, HttpContext http, AggregateCommands<Stock, IStockCommand, IStockEvent> commands, IClock clock) =>
         {
             var errors = Target(sku, location)
                 .Check(IsCommandId(body.ReservationId), "reservationId", CommandIdRule)
                 .Check(body.Quantity is > 0, "quantity", "a positive whole number of units")
                 .Check(IsCommandId(body.OrderId), "orderId", CommandIdRule);
             if (errors.Any) return errors.Problem();
-            var outcome = await commands.Execute(sku, location, new ReserveStock(body.ReservationId!, body.Quantity!.Value, body.OrderId!, body.ExpiresAt, clock.UtcNow), RequestMetadata.For(http, clock));
+            var outcome = await commands.Execute(Stock.StreamName(sku, location), new ReserveStock(body.ReservationId!, body.Quantity!.Value, body.OrderId!, body.ExpiresAt, clock.UtcNow), RequestMetadata.For(http, clock));
             return StockResults.Respond(http, outcome, (s, r) => ReservationView.Of(sku, location, s.Reservations[body.ReservationId!], s, r));
         }).WithSummary("Reserve units for an order; expires after 15 minutes unless expiresAt says otherwise. Idempotent by reservationId.");
 
-        stock.MapPost("/reservations/{reservationId}/commit", async (string sku, string location, string reservationId, HttpContext http, StockCommands commands, IClock clock) =>
+        stock.MapPost("/reservations/{reservationId}/commit", async (string sku, string location, string reservationId, HttpContext http, AggregateCommands<Stock, IStockCommand, IStockEvent> commands, IClock clock) =>
         {
             var errors = Target(sku, location);
             if (errors.Any) return errors.Problem();
-            var outcome = await commands.Execute(sku, location, new CommitReservation(reservationId), RequestMetadata.For(http, clock));
+            var outcome = await commands.Execute(Stock.StreamName(sku, location), new CommitReservation(reservationId), RequestMetadata.For(http, clock));
             return StockResults.Respond(http, outcome, (s, r) => ReservationView.Of(sku, location, s.Reservations[reservationId], s, r));
         }).WithSummary("Commit a reservation: its units leave stock. Committing twice is a no-op; after a release it is refused.");
 
-        stock.MapPost("/reservations/{reservationId}/release", async (string sku, string location, string reservationId, ReleaseRequest body, HttpContext http, StockCommands commands, IClock clock) =>
+        stock.MapPost("/reservations/{reservationId}/release", async (string sku, string location, string reservationId, ReleaseRequest body, HttpContext http, AggregateCommands<Stock, IStockCommand, IStockEvent> commands, IClock clock) =>
         {
             var errors = Target(sku, location)
                 .Check(body.Reason is not null && Stock.ReleaseReasons.Contains(body.Reason), "reason", $"one of {string.Join(", ", Stock.ReleaseReasons)}");
             if (errors.Any) return errors.Problem();
-            var outcome = await commands.Execute(sku, location, new ReleaseReservation(reservationId, body.Reason!), RequestMetadata.For(http, clock));
+            var outcome = await commands.Execute(Stock.StreamName(sku, location), new ReleaseReservation(reservationId, body.Reason!), RequestMetadata.For(http, clock));
             return StockResults.Respond(http, outcome, (s, r) => ReservationView.Of(sku, location, s.Reservations[reservationId], s, r));
         }).WithSummary("Release a reservation: its units are available again. Releasing twice is a no-op; after a commit it is refused.");
 
-        stock.MapPut("/low-threshold", async (string sku, string location, LowThresholdRequest body, HttpContext http, StockCommands commands, IClock clock) =>
+        stock.MapPut("/low-threshold", async (string sku, string location, LowThresholdRequest body, HttpContext http, AggregateCommands<Stock, IStockCommand, IStockEvent> commands, IClock clock) =>
         {
             var errors = Target(sku, location).Check(body.Threshold is >= 0, "threshold", "0 or more units (0 turns the low flag off)");
             if (errors.Any) return errors.Problem();
-            var outcome = await commands.Execute(sku, location, new SetLowThreshold(body.Threshold!.Value), RequestMetadata.For(http, clock));
+            var outcome = await commands.Execute(Stock.StreamName(sku, location), new SetLowThreshold(body.Threshold!.Value), RequestMetadata.For(http, clock));
             return StockResults.Respond(http, outcome, (s, r) => StockView.Of(sku, location, s, r));
         }).WithSummary("Available stock at or below this threshold is flagged low.");
     }

@@ -1,3 +1,4 @@
+using Steller.Application.Pipeline;
 using System.Text;
 using Steller.Api.Admin;
 using Steller.Api.Http;

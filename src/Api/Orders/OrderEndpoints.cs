@@ -1,4 +1,6 @@
+using Steller.Application.Pipeline;
 using System.Text.RegularExpressions;
+using Steller.Application.Commands;
 using Steller.Api.Admin;
 using Steller.Api.Http;
 using Steller.Api.Partners;
@@ -83,10 +85,10 @@ public sealed partial class OrderEndpoints : IEndpointModule
         }).WithSummary("The calling partner's orders from read.orders (eventually consistent), newest first: filter by status and placement time (from inclusive, to exclusive); pages of `limit`, next page with after=`next`.")
             .Produces<OrderPage>().ProducesProblem(400).ProducesProblem(401);
 
-        v1.MapGet("/{orderId}", async (string orderId, AuthenticatedPartner partner, HttpContext http, OrderCommands orders, OrderFulfilment fulfilment, CancellationToken ct) =>
+        v1.MapGet("/{orderId}", async (string orderId, AuthenticatedPartner partner, HttpContext http, AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, OrderFulfilment fulfilment, CancellationToken ct) =>
         {
-            if (!OrderCommands.IsOrderId(orderId)) return NotFound(orderId);
-            var (order, revision) = await orders.Load(orderId, ct);
+            if (!Order.IsValidId(orderId)) return NotFound(orderId);
+            var (order, revision) = await orders.Load(Order.StreamName(orderId), ct);
             // Another partner's order is indistinguishable from none at all.
             if (order.Placed is null || order.Placed.PartnerId != partner.PartnerId) return NotFound(orderId);
             var etag = $"\"{revision}\"";
@@ -99,10 +101,10 @@ public sealed partial class OrderEndpoints : IEndpointModule
 
         var admin = AdminEndpoints.Group(app).MapGroup("/orders").WithTags("Orders (admin)");
 
-        admin.MapGet("/{orderId}", async (string orderId, HttpContext http, OrderCommands orders, CancellationToken ct) =>
+        admin.MapGet("/{orderId}", async (string orderId, HttpContext http, AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, CancellationToken ct) =>
         {
-            if (!OrderCommands.IsOrderId(orderId)) return NotFound(orderId);
-            var (order, revision) = await orders.Load(orderId, ct);
+            if (!Order.IsValidId(orderId)) return NotFound(orderId);
+            var (order, revision) = await orders.Load(Order.StreamName(orderId), ct);
             if (order.Placed is null) return NotFound(orderId);
             http.Response.Headers.ETag = $"\"{revision}\"";
             return Results.Ok(OrderView.Of(order, revision)); // no codes: admins see that cards were delivered, not what they are
@@ -113,18 +115,18 @@ public sealed partial class OrderEndpoints : IEndpointModule
         {
             var errors = new FieldErrors().Check(body.Reason is { Length: > 0 and <= 200 }, "reason", "required: 1–200 characters");
             if (errors.Any) return errors.Problem();
-            if (!OrderCommands.IsOrderId(orderId)) return NotFound(orderId);
+            if (!Order.IsValidId(orderId)) return NotFound(orderId);
             var outcome = await cancel.Cancel(orderId, body.Reason!, RequestMetadata.For(http, clock), ct);
             if (outcome.State.Placed is null) return NotFound(orderId); // no such order: the decision refused, nothing was written
             return Respond(http, outcome.Error, outcome.State, outcome.Revision, outcome.WasRepeat);
         }).WithSummary("Cancel an order whose fulfilment has not begun; its hold and reservations are released. Idempotent.")
             .RequireRoles(AdminRoles.Support);
 
-        admin.MapPost("/{orderId}/retry", async (string orderId, RetryRequest? body, HttpContext http, OrderCommands orders, OrderFulfilment fulfilment,
+        admin.MapPost("/{orderId}/retry", async (string orderId, RetryRequest? body, HttpContext http, AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, OrderFulfilment fulfilment,
             RetryOrderHandler retry, IClock clock, CancellationToken ct) =>
         {
-            if (!OrderCommands.IsOrderId(orderId)) return NotFound(orderId);
-            var (before, _) = await orders.Load(orderId, ct);
+            if (!Order.IsValidId(orderId)) return NotFound(orderId);
+            var (before, _) = await orders.Load(Order.StreamName(orderId), ct);
             if (before.Placed is null) return NotFound(orderId);
             if (before.Status == OrderStatus.Failed)
             {
@@ -136,7 +138,7 @@ public sealed partial class OrderEndpoints : IEndpointModule
             if (before.Status is not (OrderStatus.FundsHeld or OrderStatus.Submitted))
                 return Problems.Result(409, "invalid_transition", $"Only a failed order, or one in fulfilment, can be retried; this one is {before.Status}.");
             await fulfilment.Advance(orderId, Correlation.Of(http), ct);
-            var (now, nowRevision) = await orders.Load(orderId, ct);
+            var (now, nowRevision) = await orders.Load(Order.StreamName(orderId), ct);
             return Results.Ok(OrderView.Of(now, nowRevision));
         }).WithSummary("Retry an order. A failed order starts a new round (funds held again, fulfilment with fresh vendor request ids; "
                        + "a refusal such as insufficient_funds rejects the round); an order in fulfilment is advanced now instead of waiting for the poller.")
@@ -149,7 +151,7 @@ public sealed partial class OrderEndpoints : IEndpointModule
                 .Check(body.Amount is > 0, "amount", "positive minor units, at most what was captured and not yet refunded")
                 .Check(body.Reason is { Length: > 0 and <= 200 }, "reason", "required: 1–200 characters");
             if (errors.Any) return errors.Problem();
-            if (!OrderCommands.IsOrderId(orderId)) return NotFound(orderId);
+            if (!Order.IsValidId(orderId)) return NotFound(orderId);
             var outcome = await refunds.Refund(orderId, body.RefundId!, body.Amount!.Value, body.Reason!, RequestMetadata.For(http, clock), ct);
             if (outcome.State.Placed is null) return NotFound(orderId); // no such order: the decision refused, nothing was written
             return Respond(http, outcome.Error, outcome.State, outcome.Revision, outcome.WasRepeat);

@@ -1,3 +1,4 @@
+using Steller.Application.Pipeline;
 using Dapper;
 using Npgsql;
 using Steller.Api.Admin;

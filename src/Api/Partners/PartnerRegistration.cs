@@ -24,14 +24,6 @@ public static class PartnerRegistration
     {
         services.AddSingleton(keyRing);
         services.TryAddSingleton(_ => EventTypeRegistry.ForDomain());
-        services.AddSingleton<PartnerStreams>();
-        services.AddSingleton<OnboardPartnerHandler>();
-        services.AddSingleton<IssueApiKeyHandler>();
-        services.AddSingleton<RevokeApiKeyHandler>();
-        services.AddSingleton<SetMarginHandler>();
-        services.AddSingleton<SetIpAllowlistHandler>();
-        services.AddSingleton<SuspendPartnerHandler>();
-        services.AddSingleton<ReactivatePartnerHandler>();
         services.AddSingleton<ApiKeyResolver>();
         services.AddSingleton<INonceLedger, PostgresNonceLedger>();
         services.AddHostedService<NoncePruner>();

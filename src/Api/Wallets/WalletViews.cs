@@ -1,7 +1,7 @@
 using Steller.Application.Commands;
 using Steller.Api.Http;
 using Steller.Domain;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 
 namespace Steller.Api.Wallets;
 

@@ -1,4 +1,7 @@
 using Steller.Application.Partners;
+using Steller.Domain.Partners;
+using Steller.Application.Commands;
+using Steller.Application.Partners;
 using Steller.Domain;
 using Steller.Domain.Catalog;
 
@@ -29,17 +32,17 @@ public sealed record QuoteResult(Quote? Quote, DomainError? Error)
 /// <para>Errors (codes): <c>invalid_quantity</c> (not 1..<see cref="MaxQuantity"/>), <c>unknown_sku</c>,
 /// <c>product_delisted</c>, <c>face_value_out_of_range</c>, <c>partner_not_found</c>.</para>
 /// </summary>
-public sealed class CatalogQuotes(ProductCommands products, PartnerStreams partners)
+public sealed class CatalogQuotes(AggregateCommands<Product, IProductCommand, IProductEvent> products, AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners)
 {
     public const int MaxQuantity = 1_000;
 
     public async Task<QuoteResult> Quote(string partnerId, string sku, long faceValue, int quantity, CancellationToken ct)
     {
         if (quantity is < 1 or > MaxQuantity) return QuoteResult.Fail(ProductErrors.InvalidQuantity);
-        var (product, revision) = await products.Load(sku, ct);
+        var (product, revision) = await products.Load(Product.StreamName(sku), ct);
         if (!product.Exists) return QuoteResult.Fail(ProductErrors.UnknownSku);
         if (!product.Active) return QuoteResult.Fail(ProductErrors.Delisted);
-        var partner = await partners.Load(partnerId, ct);
+        var partner = await partners.LoadPartner(partnerId, ct);
         if (!partner.State.Exists) return QuoteResult.Fail(Domain.Partners.PartnerErrors.NotFound);
 
         var (price, error) = Pricing.At(product.Details!, product.Cost!, partner.State.Margin, faceValue);

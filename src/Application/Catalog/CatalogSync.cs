@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Steller.Application.Commands;
 using Steller.Application.EventStore;
 using Steller.Application.Time;
 using Steller.Application.Vendors;
@@ -27,7 +28,7 @@ public sealed record CatalogSyncReport(string Vendor, bool Complete, int Read, i
 /// next run at the latest.
 /// </para>
 /// </summary>
-public sealed class CatalogSync(IEnumerable<IVendorCatalog> catalogs, ProductCommands products, ICatalogIndex index, IClock clock, ILogger<CatalogSync> logger)
+public sealed class CatalogSync(IEnumerable<IVendorCatalog> catalogs, AggregateCommands<Product, IProductCommand, IProductEvent> products, ICatalogIndex index, IClock clock, ILogger<CatalogSync> logger)
 {
     public const string Actor = "system:catalog-sync";
 
@@ -84,7 +85,7 @@ public sealed class CatalogSync(IEnumerable<IVendorCatalog> catalogs, ProductCom
         var current = new List<CurrentProduct>();
         foreach (var sku in (known ?? []).Union(listings.Keys))
         {
-            var (state, _) = await products.Load(sku, ct);
+            var (state, _) = await products.Load(Product.StreamName(sku), ct);
             if (state.Exists && state.Details!.Source == vendor) current.Add(new CurrentProduct(sku, state.Details, state.Cost!, state.Active));
         }
 
@@ -94,7 +95,7 @@ public sealed class CatalogSync(IEnumerable<IVendorCatalog> catalogs, ProductCom
         var correlation = $"catalog-sync-{vendor}-{Guid.NewGuid():N}";
         foreach (var change in changes)
         {
-            var outcome = await products.Execute(change.Sku, change.Command, new EventMetadata(correlation, correlation, Guid.NewGuid(), Actor, now), ct);
+            var outcome = await products.Execute(Product.StreamName(change.Sku), change.Command, new EventMetadata(correlation, correlation, Guid.NewGuid(), Actor, now), ct: ct);
             if (outcome.Error is { } refused)
             {
                 skipped++;

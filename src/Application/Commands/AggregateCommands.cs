@@ -21,18 +21,21 @@ namespace Steller.Application.Commands;
 /// the cached state and decides the batch again.
 /// </para>
 /// </summary>
-public sealed class AggregateCommands<TState, TEvent>(
-    string aggregateName,
+public sealed class AggregateCommands<TState, TCommand, TEvent>(
+    Aggregate<TState, TCommand, TEvent> aggregate,
     IEventStore store,
     EventTypeRegistry registry,
-    TState initial,
-    Func<TState, TEvent, TState> evolve,
     ILogger logger,
     int maxBatch = 256,
     int maxCachedStreams = 100_000)
     where TEvent : class
 {
-    private sealed record Pending(Func<TState, Decision<TEvent>> Decide, EventMetadata Metadata, TaskCompletionSource<CommandOutcome<TState>> Done, long StartedAt);
+    private sealed record Pending(Func<TState, Decision<TEvent>> Decide, EventMetadata Metadata, long? IfMatch, string? EventIdSeed,
+        TaskCompletionSource<CommandOutcome<TState>> Done, long StartedAt);
+
+    private readonly string aggregateName = aggregate.Name;
+    private readonly TState initial = aggregate.Initial;
+    private readonly Func<TState, TEvent, TState> evolve = aggregate.Evolve;
 
     private sealed class Lane
     {
@@ -48,10 +51,36 @@ public sealed class AggregateCommands<TState, TEvent>(
     /// <summary>Streams with commands queued or running right now (idle streams hold no lane).</summary>
     public int OpenLanes => lanes.Count;
 
-    /// <summary>Decides and appends one command on <paramref name="streamId"/>; completes when its batch is durable.</summary>
-    public Task<CommandOutcome<TState>> Execute(string streamId, Func<TState, Decision<TEvent>> decide, EventMetadata metadata, CancellationToken ct = default)
+    /// <summary>
+    /// Decides <paramref name="command"/> with the aggregate's <c>Decide</c> on stream <paramref name="streamId"/> and appends what it
+    /// emits; completes when its batch is durable.
+    /// </summary>
+    /// <param name="ifMatch">
+    /// The revision the caller saw (HTTP If-Match): when the stream is elsewhere the command is refused with
+    /// <see cref="CommandErrors.PreconditionFailed"/> and appends nothing. Checked before the command queues (it fails fast) and
+    /// again when its batch decides it.
+    /// </param>
+    /// <param name="eventIdSeed">
+    /// Set when the command carries an id of its own (an API key id, "onboarded"): event ids are then derived from the stream,
+    /// the event type and this seed, so a repeat that slips past <c>Decide</c> still appends nothing (the store keeps event ids idempotent).
+    /// Null: random event ids.
+    /// </param>
+    public Task<CommandOutcome<TState>> Execute(string streamId, TCommand command, EventMetadata metadata, long? ifMatch = null, string? eventIdSeed = null,
+        CancellationToken ct = default) =>
+        Execute(streamId, state => aggregate.Decide(command, state), metadata, ifMatch, eventIdSeed, ct);
+
+    /// <summary>As <see cref="Execute(string,TCommand,EventMetadata,long?,string?,CancellationToken)"/> with a decision of the caller's own.</summary>
+    public async Task<CommandOutcome<TState>> Execute(string streamId, Func<TState, Decision<TEvent>> decide, EventMetadata metadata, long? ifMatch = null,
+        string? eventIdSeed = null, CancellationToken ct = default)
     {
-        var pending = new Pending(decide, metadata, new TaskCompletionSource<CommandOutcome<TState>>(TaskCreationOptions.RunContinuationsAsynchronously), Stopwatch.GetTimestamp());
+        if (ifMatch is { } expected)
+        {
+            // Fail fast: a stale If-Match is refused without waiting behind the stream's queue.
+            var (state, revision) = await Load(streamId, ct);
+            if (revision != expected) return Refused(state, revision, CommandErrors.PreconditionFailed(expected, revision));
+        }
+        var pending = new Pending(decide, metadata, ifMatch, eventIdSeed,
+            new TaskCompletionSource<CommandOutcome<TState>>(TaskCreationOptions.RunContinuationsAsynchronously), Stopwatch.GetTimestamp());
         Lane lane;
         bool start;
         while (true)
@@ -68,8 +97,10 @@ public sealed class AggregateCommands<TState, TEvent>(
         }
         if (start) _ = Task.Run(() => Drain(streamId, lane));
         // The caller may stop waiting; the command itself still completes (or not) as part of its batch.
-        return pending.Done.Task.WaitAsync(ct);
+        return await pending.Done.Task.WaitAsync(ct);
     }
+
+    private static CommandOutcome<TState> Refused(TState state, long revision, DomainError error) => new(state, revision, [], error, LogPosition.Start);
 
     /// <summary>The current state of a stream (cached, caught up with the store).</summary>
     public async Task<(TState State, long Revision)> Load(string streamId, CancellationToken ct = default)
@@ -126,6 +157,12 @@ public sealed class AggregateCommands<TState, TEvent>(
             var decided = new List<(Pending Command, TState After, List<object> Events, DomainError? Error, int LastIndex)>(batch.Count);
             foreach (var p in batch)
             {
+                if (p.IfMatch is { } expected && expected != revision + toAppend.Count)
+                {
+                    // The stream moved on since the caller read it (an earlier command of this batch, or another writer).
+                    decided.Add((p, current, [], CommandErrors.PreconditionFailed(expected, revision + toAppend.Count), -1));
+                    continue;
+                }
                 Decision<TEvent> decision;
                 try { decision = p.Decide(current); }
                 catch (Exception e) { p.Done.TrySetException(e); continue; }
@@ -134,10 +171,13 @@ public sealed class AggregateCommands<TState, TEvent>(
                     decided.Add((p, current, [], decision.Error, -1));
                     continue;
                 }
-                foreach (var e in decision.Events)
+                for (var i = 0; i < decision.Events.Count; i++)
                 {
+                    var e = decision.Events[i];
                     current = evolve(current, e);
-                    toAppend.Add(new EventData(Guid.NewGuid(), registry.NameOf(e.GetType()), registry.Serialize(e), p.Metadata));
+                    var type = registry.NameOf(e.GetType());
+                    var id = p.EventIdSeed is null ? Guid.NewGuid() : DeterministicIds.For($"{streamId}|{type}|{p.EventIdSeed}|{i}");
+                    toAppend.Add(new EventData(id, type, registry.Serialize(e), p.Metadata));
                 }
                 decided.Add((p, current, [.. decision.Events], null, toAppend.Count - 1));
             }
@@ -149,6 +189,15 @@ public sealed class AggregateCommands<TState, TEvent>(
                 {
                     var result = await store.Append(streamId, ExpectedRevision.After(revision < 0 ? null : new StreamRevision(revision)), toAppend);
                     position = result.Position;
+                    if (result.CurrentRevision.Value != revision + toAppend.Count)
+                    {
+                        // Deterministic event ids already stored (a repeat the decision did not see): the store answered the
+                        // first append's result. Re-read the stream rather than trust the counted revision.
+                        cache.TryRemove(streamId, out _);
+                        (state, revision) = await CatchUp(streamId, initial, -1, CancellationToken.None);
+                        foreach (var d in decided) d.Command.Done.TrySetResult(new CommandOutcome<TState>(state, revision, [], d.Error, position));
+                        return;
+                    }
                 }
                 catch (WrongExpectedRevisionException) when (attempt < 10)
                 {

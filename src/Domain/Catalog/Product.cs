@@ -42,6 +42,12 @@ public sealed record Product(string? Sku, ProductDetails? Details, ProductCost? 
     public static string StreamName(string sku) => $"{StreamPrefix}{sku}";
     public const string StreamPrefix = "product-";
 
+    public static bool TryParseStreamName(string streamId, out string sku)
+    {
+        sku = streamId.StartsWith(StreamPrefix, StringComparison.Ordinal) ? streamId[StreamPrefix.Length..] : "";
+        return IsValidSku(sku);
+    }
+
     /// <summary>Skus: 1–64 of a-z, 0-9 and '-', not starting with '-'.</summary>
     public static bool IsValidSku(string? sku) =>
         sku is { Length: >= 1 and <= 64 } && sku[0] != '-' && sku.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-');

@@ -15,7 +15,7 @@ public sealed record Reservation(string ReservationId, long Quantity, string Ord
 /// its first receipt or incoming transfer) or none. Codes queue in arrival order; whatever takes units away (commit,
 /// negative adjustment, transfer out) takes the oldest codes first, so <c>Vouchers.Count == OnHand</c> always holds.
 /// </summary>
-public sealed record Stock(
+public sealed partial record Stock(
     long OnHand,
     long Reserved,
     long LowThreshold,

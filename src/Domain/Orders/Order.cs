@@ -17,7 +17,7 @@ public sealed record LineState(OrderLine Line, string? RequestId, int Attempts, 
 /// Every transition is idempotent: asking for the state the order is already in is a no-op, so a fulfilment step
 /// that crashed can simply run again.
 /// </summary>
-public sealed record Order(
+public sealed partial record Order(
     OrderStatus Status,
     OrderPlaced? Placed,
     ImmutableList<LineState> Lines,

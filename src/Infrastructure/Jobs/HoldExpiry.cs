@@ -1,11 +1,11 @@
 using Dapper;
+using Steller.Application.Commands;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Quartz;
 using Steller.Application.EventStore;
 using Steller.Application.Time;
-using Steller.Application.Wallets;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 
 namespace Steller.Infrastructure.Jobs;
 
@@ -13,7 +13,7 @@ namespace Steller.Infrastructure.Jobs;
 /// Releases holds whose expiry has passed. Candidates come from read.wallet_open_holds; each release is a wallet
 /// command, so the wallet decides: a hold captured in the meantime stays captured, one released twice stays released once.
 /// </summary>
-public sealed class HoldExpiry(NpgsqlDataSource db, WalletCommands wallets, IClock clock, ILogger<HoldExpiry> logger)
+public sealed class HoldExpiry(NpgsqlDataSource db, AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets, IClock clock, ILogger<HoldExpiry> logger)
 {
     public const string Actor = "system:hold-expiry";
 
@@ -30,9 +30,9 @@ public sealed class HoldExpiry(NpgsqlDataSource db, WalletCommands wallets, IClo
             var changed = 0;
             foreach (var (stream, transferId) in due)
             {
-                if (!WalletCommands.TryParseStreamId(stream, out var partner, out var currency)) continue;
+                if (!Wallet.TryParseStreamName(stream, out var partner, out var currency)) continue;
                 var metadata = new EventMetadata($"expiry-{transferId}", $"expiry-{transferId}", Guid.NewGuid(), Actor, clock.UtcNow);
-                var outcome = await wallets.Execute(partner, currency, new ReleaseHold(transferId, "expired"), metadata, ct);
+                var outcome = await wallets.Execute(Wallet.StreamName(partner, currency), new ReleaseHold(transferId, "expired"), metadata, ct: ct);
                 if (outcome.Succeeded && !outcome.WasRepeat) changed++;
             }
             released += changed;

@@ -1,4 +1,5 @@
 using Dapper;
+using Steller.Application.Commands;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Quartz;
@@ -14,7 +15,7 @@ namespace Steller.Infrastructure.Jobs;
 /// read.stock_open_reservations; each release is a stock command, so the stock item decides: a reservation committed
 /// in the meantime stays committed, one released twice stays released once.
 /// </summary>
-public sealed class ReservationExpiry(NpgsqlDataSource db, StockCommands stock, IClock clock, ILogger<ReservationExpiry> logger)
+public sealed class ReservationExpiry(NpgsqlDataSource db, AggregateCommands<Stock, IStockCommand, IStockEvent> stock, IClock clock, ILogger<ReservationExpiry> logger)
 {
     public const string Actor = "system:reservation-expiry";
 
@@ -31,9 +32,9 @@ public sealed class ReservationExpiry(NpgsqlDataSource db, StockCommands stock, 
             var changed = 0;
             foreach (var (stream, reservationId) in due)
             {
-                if (!StockCommands.TryParseStreamId(stream, out var sku, out var location)) continue;
+                if (!Stock.TryParseStreamName(stream, out var sku, out var location)) continue;
                 var metadata = new EventMetadata($"expiry-{reservationId}", $"expiry-{reservationId}", Guid.NewGuid(), Actor, clock.UtcNow);
-                var outcome = await stock.Execute(sku, location, new ReleaseReservation(reservationId, "expired"), metadata, ct);
+                var outcome = await stock.Execute(Stock.StreamName(sku, location), new ReleaseReservation(reservationId, "expired"), metadata, ct: ct);
                 if (outcome.Succeeded && !outcome.WasRepeat) changed++;
             }
             released += changed;

@@ -47,7 +47,7 @@ public sealed class CatalogProductsProjection : IProjection
     {
         foreach (var e in events)
         {
-            if (!Application.Catalog.ProductCommands.TryParseStreamId(e.StreamId, out var sku)) continue;
+            if (!Product.TryParseStreamName(e.StreamId, out var sku)) continue;
             var revision = (long)e.Revision.Value;
             var at = e.Metadata.RecordedAt.UtcDateTime;
             switch (Registry.Deserialize(e.Type, e.Data.Span))

@@ -87,7 +87,7 @@ public sealed class NegativeMarginsProjection : IProjection
                 }
                 continue;
             }
-            if (!Application.Catalog.ProductCommands.TryParseStreamId(e.StreamId, out var sku)) continue;
+            if (!Product.TryParseStreamName(e.StreamId, out var sku)) continue;
             skus.Add(sku);
             switch (data)
             {

@@ -41,7 +41,7 @@ public sealed class ProductCostHistoryProjection : IProjection
         var rows = new List<Row>();
         foreach (var e in events)
         {
-            if (!Application.Catalog.ProductCommands.TryParseStreamId(e.StreamId, out var sku)) continue;
+            if (!Product.TryParseStreamName(e.StreamId, out var sku)) continue;
             var (revision, at, actor) = ((long)e.Revision.Value, e.Metadata.RecordedAt.UtcDateTime, e.Metadata.Actor);
             switch (Registry.Deserialize(e.Type, e.Data.Span))
             {

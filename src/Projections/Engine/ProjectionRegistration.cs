@@ -1,9 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Steller.Application.Serialization;
-using Steller.Projections.Ledger;
-using Steller.Projections.Streams;
 using Steller.Projections.Wallets;
+using Steller.Projections.Streams;
 using Steller.Projections.Wallets.Statements;
 using Steller.Projections.Wallets.Balances;
 

@@ -25,7 +25,7 @@ public sealed class FulfilmentProcess(OrderFulfilment fulfilment, ILogger<Fulfil
     public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
     {
         // A rebuild replays history: orders long settled are no-ops, at the cost of one stream read each.
-        var orders = events.Select(e => (Ok: OrderCommands.TryParseStreamId(e.StreamId, out var id), Id: id, e.Metadata.CorrelationId))
+        var orders = events.Select(e => (Ok: Order.TryParseStreamName(e.StreamId, out var id), Id: id, e.Metadata.CorrelationId))
             .Where(o => o.Ok).DistinctBy(o => o.Id).ToList();
         await Parallel.ForEachAsync(orders, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = context.CancellationToken }, async (o, ct) =>
         {

@@ -1,4 +1,5 @@
 using Steller.Application.EventStore;
+using Steller.Application.Commands;
 using Steller.Application.Serialization;
 using Steller.Application.Orders;
 using Steller.Application.Orders.Refunding;
@@ -14,7 +15,7 @@ namespace Steller.Projections.Fulfilment;
 /// The deciding code does the same inline; both are idempotent, so this normally finds nothing left to do.
 /// A refusal here is an inconsistency worth stopping for: the projection faults and retries rather than skip it.
 /// </summary>
-public sealed class OrderAftermath(OrderCommands orders, OrderReleases releases, RefundOrderHandler refunds, EventTypeRegistry registry, IClock clock) : IProjection
+public sealed class OrderAftermath(AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, OrderReleases releases, RefundOrderHandler refunds, EventTypeRegistry registry, IClock clock) : IProjection
 {
     public const string Actor = "system:order-aftermath";
     public string Name => "order_aftermath";
@@ -27,9 +28,9 @@ public sealed class OrderAftermath(OrderCommands orders, OrderReleases releases,
     {
         foreach (var e in events)
         {
-            if (!OrderCommands.TryParseStreamId(e.StreamId, out var orderId)) continue;
+            if (!Order.TryParseStreamName(e.StreamId, out var orderId)) continue;
             var metadata = new EventMetadata(e.Metadata.CorrelationId, e.EventId.ToString(), Guid.NewGuid(), Actor, clock.UtcNow);
-            var (order, _) = await orders.Load(orderId, context.CancellationToken);
+            var (order, _) = await orders.Load(Order.StreamName(orderId), context.CancellationToken);
             if (e.Type == "order.refunded.v1")
             {
                 if (registry.Deserialize(e.Type, e.Data.Span) is OrderRefunded refunded)

@@ -69,7 +69,7 @@ public sealed class StockAudit(IEventStore store, EventTypeRegistry registry, Np
                 if (upTo is { } limit && e.Position > limit) { done = true; break; }
                 eventsRead++;
                 position = e.Position;
-                if (!e.Type.StartsWith("stock.", StringComparison.Ordinal) || !StockCommands.TryParseStreamId(e.StreamId, out var sku, out var location)) continue;
+                if (!e.Type.StartsWith("stock.", StringComparison.Ordinal) || !Stock.TryParseStreamName(e.StreamId, out var sku, out var location)) continue;
                 var item = items.TryGetValue((sku, location), out var seen) ? seen : items[(sku, location)] = new Folded();
                 if (item.Broken || (asOf is { } instant && e.Metadata.RecordedAt > instant)) continue;
                 try

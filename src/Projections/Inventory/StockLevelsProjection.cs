@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Steller.Domain.Inventory;
 using Steller.Application.EventStore;
 using Steller.Application.Inventory;
 using Steller.Projections.Engine;
@@ -48,7 +49,7 @@ public sealed class StockLevelsProjection : IProjection
         var deltas = new Dictionary<(string Sku, string Location), Delta>();
         foreach (var e in events)
         {
-            if (!StockCommands.TryParseStreamId(e.StreamId, out var sku, out var location)) continue;
+            if (!Stock.TryParseStreamName(e.StreamId, out var sku, out var location)) continue;
             var d = deltas.TryGetValue((sku, location), out var seen) ? seen : deltas[(sku, location)] = new Delta();
             using var doc = JsonDocument.Parse(e.Data);
             var root = doc.RootElement;

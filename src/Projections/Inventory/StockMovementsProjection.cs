@@ -66,7 +66,7 @@ public sealed class StockMovementsProjection : IProjection
         var stockEvents = new List<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)>();
         foreach (var e in events)
         {
-            if (!StockCommands.TryParseStreamId(e.StreamId, out var sku, out var location)) continue;
+            if (!Stock.TryParseStreamName(e.StreamId, out var sku, out var location)) continue;
             if (registry.Deserialize(e.Type, e.Data.Span) is IStockEvent se) stockEvents.Add((e, se, sku, location));
         }
         if (stockEvents.Count == 0) return;

@@ -1,4 +1,5 @@
 using Steller.Application.EventStore;
+using Steller.Application.Commands;
 using Steller.Application.Inventory;
 using Steller.Application.Serialization;
 using Steller.Application.Time;
@@ -13,7 +14,7 @@ namespace Steller.Projections.Inventory;
 /// projection engine for its checkpoint and leadership and owns no tables; its effect is a stock command that is
 /// idempotent by transfer id, so re-running a batch (after a crash, or a rebuild) changes nothing.
 /// </summary>
-public sealed class StockTransferCompletion(StockCommands stock, EventTypeRegistry registry, IClock clock) : IProjection
+public sealed class StockTransferCompletion(StockTransfers stock, EventTypeRegistry registry, IClock clock) : IProjection
 {
     public const string Actor = "system:stock-transfer-completion";
     public string Name => "stock_transfer_completion";
@@ -27,7 +28,7 @@ public sealed class StockTransferCompletion(StockCommands stock, EventTypeRegist
         foreach (var e in events)
         {
             if (registry.Deserialize(e.Type, e.Data.Span) is not StockTransferredOut sent) continue;
-            if (!StockCommands.TryParseStreamId(e.StreamId, out var sku, out var from)) continue;
+            if (!Stock.TryParseStreamName(e.StreamId, out var sku, out var from)) continue;
             var metadata = new EventMetadata(e.Metadata.CorrelationId, e.EventId.ToString(), Guid.NewGuid(), Actor, clock.UtcNow);
             var outcome = await stock.CompleteTransfer(sku, from, sent, metadata, context.CancellationToken);
             // A refused receiving half would leave units in transit: stop here (the projection faults and retries) rather than skip it.

@@ -13,7 +13,7 @@ public static class OrderEventTypes
 
     /// <summary>The order id and event in <paramref name="e"/>, or null when it is not an order event of an order stream.</summary>
     public static (string OrderId, IOrderEvent Event)? Read(EventTypeRegistry registry, RecordedEvent e) =>
-        All.Contains(e.Type) && OrderCommands.TryParseStreamId(e.StreamId, out var orderId)
+        All.Contains(e.Type) && Order.TryParseStreamName(e.StreamId, out var orderId)
             && registry.Deserialize(e.Type, e.Data.Span) is IOrderEvent oe
             ? (orderId, oe)
             : null;

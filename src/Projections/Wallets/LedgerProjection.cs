@@ -1,10 +1,9 @@
-using Steller.Application.Wallets;
 using Dapper;
 using Steller.Application.EventStore;
 using Steller.Application.Serialization;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 using Steller.Projections.Engine;
-using Steller.Projections.Ledger;
+using Steller.Projections.Wallets;
 
 namespace Steller.Projections.Wallets;
 
@@ -119,7 +118,7 @@ public sealed class LedgerProjection : IProjection
         foreach (var e in events)
         {
             if (WalletStreams.Read(registry, e) is not { } we) continue;
-            if (!WalletCommands.TryParseStreamId(e.StreamId, out var partner, out var currency))
+            if (!Wallet.TryParseStreamName(e.StreamId, out var partner, out var currency))
                 throw new InvalidDataException($"Wallet event {e.Type} in stream '{e.StreamId}', which is not named wallet-{{partnerId}}-{{currency}}.");
             walletEvents.Add((e, we, partner, currency, Accounts.Wallet(partner, currency)));
         }

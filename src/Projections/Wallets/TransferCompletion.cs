@@ -1,8 +1,8 @@
 using Steller.Application.EventStore;
+using Steller.Application.Commands;
 using Steller.Application.Serialization;
 using Steller.Application.Time;
-using Steller.Application.Wallets;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 using Steller.Projections.Engine;
 
 namespace Steller.Projections.Wallets;
@@ -13,7 +13,7 @@ namespace Steller.Projections.Wallets;
 /// It rides the projection engine for its checkpoint and leadership and owns no tables; its effect is a wallet
 /// command that is idempotent by transfer id, so re-running a batch (after a crash, or a rebuild) changes nothing.
 /// </summary>
-public sealed class TransferCompletion(WalletCommands wallets, EventTypeRegistry registry, IClock clock) : IProjection
+public sealed class TransferCompletion(AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets, EventTypeRegistry registry, IClock clock) : IProjection
 {
     public const string Actor = "system:transfer-completion";
     public string Name => "wallet_transfer_completion";
@@ -27,9 +27,9 @@ public sealed class TransferCompletion(WalletCommands wallets, EventTypeRegistry
         foreach (var e in events)
         {
             if (registry.Deserialize(e.Type, e.Data.Span) is not TransferredOut transfer) continue;
-            if (!WalletCommands.TryParseStreamId(e.StreamId, out var from, out var currency)) continue;
+            if (!Wallet.TryParseStreamName(e.StreamId, out var from, out var currency)) continue;
             var metadata = new EventMetadata(e.Metadata.CorrelationId, e.EventId.ToString(), Guid.NewGuid(), Actor, clock.UtcNow);
-            var outcome = await wallets.Execute(transfer.ToPartnerId, currency, new TransferIn(transfer.TransferId, transfer.Amount, from), metadata, context.CancellationToken);
+            var outcome = await wallets.Execute(Wallet.StreamName(transfer.ToPartnerId, currency), new TransferIn(transfer.TransferId, transfer.Amount, from), metadata, ct: context.CancellationToken);
             // A refused incoming half would leave money in transit: stop here (the projection faults and retries) rather than skip it.
             if (outcome.Error is { } error)
                 throw new InvalidOperationException($"Transfer {transfer.TransferId} cannot reach {transfer.ToPartnerId}/{currency}: {error.Code}");

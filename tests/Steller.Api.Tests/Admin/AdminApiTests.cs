@@ -6,7 +6,7 @@ using System.Text.Json;
 using Dapper;
 using FluentAssertions;
 using NUnit.Framework;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 using Steller.Infrastructure.Admin;
 using Steller.Testing;
 

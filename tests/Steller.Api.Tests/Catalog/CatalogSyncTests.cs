@@ -1,3 +1,5 @@
+using Steller.Domain.Catalog;
+using Steller.Application.Commands;
 using System.Runtime.CompilerServices;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
@@ -48,10 +50,10 @@ public sealed class CatalogSyncTests() : AdminApiFixture("catalogsync")
         (await sync.Run(vendor, CancellationToken.None)).Changed.Should().Be(0, "the second identical sync appends nothing");
         (await ProductEvents()).Should().Be(afterFirst + 3);
 
-        var products = factory.Services.GetRequiredService<ProductCommands>();
-        (await products.Load("giftcard-zal-50")).State.Active.Should().BeFalse("missing from the vendor: delisted");
+        var products = factory.Services.GetRequiredService<AggregateCommands<Product, IProductCommand, IProductEvent>>();
+        (await products.Load(Product.StreamName("giftcard-zal-50"))).State.Active.Should().BeFalse("missing from the vendor: delisted");
         var renamed = Steller.Domain.Catalog.Skus.ForVendorProduct(Vendor, "ZAL-25");
-        (await products.Load(renamed)).State.Cost!.Amount.Should().Be(23_50);
+        (await products.Load(Product.StreamName(renamed))).State.Cost!.Amount.Should().Be(23_50);
         (await db.Scalar<long>($"select count(*) from es.events where stream_id = 'product-{renamed}' and event_type = 'catalog.product-cost-changed.v1'")).Should().Be(1);
     }
 
@@ -71,8 +73,8 @@ public sealed class CatalogSyncTests() : AdminApiFixture("catalogsync")
 
         partial.Should().BeEquivalentTo(new { Complete = false, Read = 1, CostChanged = 1, Delisted = 0 });
         partial.Error.Should().Contain("timeout");
-        var products = factory.Services.GetRequiredService<ProductCommands>();
-        (await products.Load(Steller.Domain.Catalog.Skus.ForVendorProduct("topup", "OP-2"))).State.Active.Should().BeTrue("a partial catalog must not delist");
+        var products = factory.Services.GetRequiredService<AggregateCommands<Product, IProductCommand, IProductEvent>>();
+        (await products.Load(Product.StreamName(Steller.Domain.Catalog.Skus.ForVendorProduct("topup", "OP-2")))).State.Active.Should().BeTrue("a partial catalog must not delist");
         factory.Logs.Lines.Should().Contain(l => l.Contains("nothing is delisted on this run"));
 
         vendor.FailAfter = null;

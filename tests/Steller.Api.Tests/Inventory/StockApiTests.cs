@@ -140,7 +140,7 @@ public sealed class StockApiTests() : AdminApiFixture("inventory")
         var url = $"/admin/inventory/{sku}/{location}/reservations";
         (await client.PostAsJsonAsync(url, new { reservationId = "exp-1", quantity = 1, orderId = "o1" })).StatusCode.Should().Be(HttpStatusCode.Created);
         (await client.PostAsJsonAsync(url, new { reservationId = "exp-2", quantity = 2, orderId = "o2" })).StatusCode.Should().Be(HttpStatusCode.Created);
-        var stream = StockCommands.StreamId(sku, location);
+        var stream = Stock.StreamName(sku, location);
         await Eventually.True(async () => await db.Scalar<long>($"select count(*) from read.stock_open_reservations where stream_id = '{stream}'") == 2,
             TimeSpan.FromSeconds(20), "the open-reservations read model sees both reservations");
 
@@ -241,7 +241,7 @@ public sealed class StockApiTests() : AdminApiFixture("inventory")
     private async Task<List<IStockEvent>> StockEvents(string sku, string location)
     {
         var registry = factory.Services.GetRequiredService<EventTypeRegistry>();
-        var slice = await factory.Services.GetRequiredService<IEventStore>().ReadStream(StockCommands.StreamId(sku, location));
+        var slice = await factory.Services.GetRequiredService<IEventStore>().ReadStream(Stock.StreamName(sku, location));
         return slice.Events.Select(e => (IStockEvent)registry.Deserialize(e.Type, e.Data.Span)!).ToList();
     }
 

@@ -1,3 +1,4 @@
+using Steller.Application.Commands;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -46,7 +47,7 @@ public sealed class VoucherAndTransferApiTests() : AdminApiFixture("vouchers")
         var commits = (await StockEvents(sku, "main")).OfType<ReservationCommitted>().ToList();
         var opened = commits.SelectMany(c => c.Vouchers!).Select(v => factory.Services.GetRequiredService<VoucherCodes>().Open(sku, v)).ToList();
         opened.Should().Equal(first.Concat(second.Take(2)));
-        var state = (await factory.Services.GetRequiredService<StockCommands>().Load(sku, "main")).State;
+        var state = (await factory.Services.GetRequiredService<AggregateCommands<Stock, IStockCommand, IStockEvent>>().Load(Stock.StreamName(sku, "main"))).State;
         state.Vouchers.Select(v => v.VoucherId).Should().Equal("main/r2/3");
     }
 
@@ -109,10 +110,10 @@ public sealed class VoucherAndTransferApiTests() : AdminApiFixture("vouchers")
         (await client.PostAsJsonAsync($"/admin/inventory/{sku}/main/transfers", new { transferId = "t1", toLocation = "shop", quantity = 1 }))
             .StatusCode.Should().Be(HttpStatusCode.Conflict);
 
-        var commands = factory.Services.GetRequiredService<StockCommands>();
-        var shop = (await commands.Load(sku, "shop")).State;
+        var commands = factory.Services.GetRequiredService<AggregateCommands<Stock, IStockCommand, IStockEvent>>();
+        var shop = (await commands.Load(Stock.StreamName(sku, "shop"))).State;
         shop.Vouchers.Select(v => factory.Services.GetRequiredService<VoucherCodes>().Open(sku, v)).Should().Equal(codes.Take(3));
-        (await commands.Load(sku, "main")).State.Vouchers.Select(v => v.VoucherId).Should().Equal("main/r1/4", "main/r1/5");
+        (await commands.Load(Stock.StreamName(sku, "main"))).State.Vouchers.Select(v => v.VoucherId).Should().Equal("main/r1/4", "main/r1/5");
     }
 
     [Test]
@@ -144,9 +145,9 @@ public sealed class VoucherAndTransferApiTests() : AdminApiFixture("vouchers")
         }));
 
         statuses.Should().OnlyContain(s => s == HttpStatusCode.Created || s == HttpStatusCode.UnprocessableEntity);
-        var commands = factory.Services.GetRequiredService<StockCommands>();
-        var a = (await commands.Load(sku, "a")).State;
-        var b = (await commands.Load(sku, "b")).State;
+        var commands = factory.Services.GetRequiredService<AggregateCommands<Stock, IStockCommand, IStockEvent>>();
+        var a = (await commands.Load(Stock.StreamName(sku, "a"))).State;
+        var b = (await commands.Load(Stock.StreamName(sku, "b"))).State;
         (a.OnHand + b.OnHand).Should().Be(100, "a move changes where units are, never how many");
         a.OnHand.Should().BeGreaterThanOrEqualTo(0);
         b.OnHand.Should().BeGreaterThanOrEqualTo(0);
@@ -166,7 +167,7 @@ public sealed class VoucherAndTransferApiTests() : AdminApiFixture("vouchers")
     private async Task<List<IStockEvent>> StockEvents(string sku, string location)
     {
         var registry = factory.Services.GetRequiredService<EventTypeRegistry>();
-        var slice = await factory.Services.GetRequiredService<IEventStore>().ReadStream(StockCommands.StreamId(sku, location));
+        var slice = await factory.Services.GetRequiredService<IEventStore>().ReadStream(Stock.StreamName(sku, location));
         return slice.Events.Select(e => (IStockEvent)registry.Deserialize(e.Type, e.Data.Span)!).ToList();
     }
 }

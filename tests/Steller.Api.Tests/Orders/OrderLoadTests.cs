@@ -1,3 +1,4 @@
+using Steller.Application.Commands;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
@@ -9,10 +10,10 @@ using Steller.Application.EventStore;
 using Steller.Application.Orders;
 using Steller.Application.Serialization;
 using Steller.Client;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 using Steller.Domain.Orders;
 using Steller.Projections.Inventory;
-using Steller.Projections.Ledger;
+using Steller.Projections.Wallets;
 using Steller.Testing;
 
 namespace Steller.Api.Tests.Orders;
@@ -61,7 +62,7 @@ public sealed class OrderLoadTests() : OrderFixture("orderload")
             var reference = $"load-{i}";
             var response = await client.Http.PostAsJsonAsync("v1/orders", new { clientReference = reference, lines = new[] { line }, recipient = new { phone = Phone } });
             var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-            answers.Add((id, OrderCommands.OrderIdFor(id, reference), response.StatusCode,
+            answers.Add((id, Order.IdFor(id, reference), response.StatusCode,
                 response.StatusCode == HttpStatusCode.Accepted ? null : body.GetProperty("code").GetString()));
         }));
 
@@ -73,13 +74,13 @@ public sealed class OrderLoadTests() : OrderFixture("orderload")
             "300 voucher orders compete for 150 codes");
 
         // Every order reaches a final status.
-        var orders = factory.Services.GetRequiredService<OrderCommands>();
+        var orders = factory.Services.GetRequiredService<AggregateCommands<Order, IOrderCommand, IOrderEvent>>();
         var finals = new ConcurrentDictionary<string, Order>();
         await Eventually.True(async () =>
         {
             foreach (var a in answers.Where(a => !finals.ContainsKey(a.OrderId)))
             {
-                var (order, _) = await orders.Load(a.OrderId);
+                var (order, _) = await orders.Load(Order.StreamName(a.OrderId));
                 if (order.IsTerminal) finals[a.OrderId] = order;
             }
             return finals.Count == 1_000;

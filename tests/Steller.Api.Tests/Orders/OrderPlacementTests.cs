@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
 using Steller.Client;
 using Steller.Projections.Inventory;
-using Steller.Projections.Ledger;
+using Steller.Projections.Wallets;
 using Steller.Testing;
 
 namespace Steller.Api.Tests.Orders;

@@ -1,3 +1,4 @@
+using Steller.Application.Commands;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -8,10 +9,9 @@ using Steller.Application.EventStore;
 using Steller.Application.Inventory;
 using Steller.Application.Orders;
 using Steller.Application.Orders.PlacingOrder;
-using Steller.Application.Wallets;
 using Steller.Client;
 using Steller.Domain.Inventory;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 using Steller.Domain.Orders;
 using Steller.Projections.Fulfilment;
 using Steller.Testing;
@@ -27,14 +27,14 @@ public sealed class OrderTimeoutTests() : OrderFixture("ordertimeout")
         await StockedVoucher("stuck-voucher", 10_00, 7_00, ["STUCK-1", "STUCK-2"]);
         using var _ = await Partner("stuck-buyer", 100_00);
         // What a placement leaves behind when its process dies between the reservation and "funds held":
-        var orderId = OrderCommands.OrderIdFor("stuck-buyer", "stuck-1");
+        var orderId = Order.IdFor("stuck-buyer", "stuck-1");
         var meta = new EventMetadata("stuck", "stuck", Guid.NewGuid(), "test", factory.Clock.UtcNow);
         var line = new OrderLine(1, "stuck-voucher", 1, 10_00, new LinePricing(10_00, 7_00, "voucher", LineSources.Stocked, null, false));
-        (await factory.Services.GetRequiredService<OrderCommands>().Execute(orderId,
+        (await factory.Services.GetRequiredService<AggregateCommands<Order, IOrderCommand, IOrderEvent>>().Execute(Order.StreamName(orderId),
             new PlaceOrder(orderId, "stuck-buyer", "stuck-1", "h", "EUR", [line], null, null, factory.Clock.UtcNow), meta)).Succeeded.Should().BeTrue();
-        (await factory.Services.GetRequiredService<WalletCommands>().Execute("stuck-buyer", "EUR", new PlaceHold(orderId, 10_00, null, orderId, factory.Clock.UtcNow), meta))
+        (await factory.Services.GetRequiredService<AggregateCommands<Steller.Domain.Wallets.Wallet, IWalletCommand, IWalletEvent>>().Execute(Steller.Domain.Wallets.Wallet.StreamName("stuck-buyer", "EUR"), new PlaceHold(orderId, 10_00, null, orderId, factory.Clock.UtcNow), meta))
             .Succeeded.Should().BeTrue();
-        (await factory.Services.GetRequiredService<StockCommands>().Execute("stuck-voucher", "main",
+        (await factory.Services.GetRequiredService<AggregateCommands<Stock, IStockCommand, IStockEvent>>().Execute(Stock.StreamName("stuck-voucher", "main"),
             new ReserveStock(Order.RequestIdOf(orderId, 1), 1, orderId, null, factory.Clock.UtcNow), meta)).Succeeded.Should().BeTrue();
         await Eventually.True(async () => await db.Scalar<long>($"select count(*) from read.orders where order_id = '{orderId}' and status = 'Placed'") == 1,
             TimeSpan.FromSeconds(30), "read.orders lists the stuck order");
@@ -44,7 +44,7 @@ public sealed class OrderTimeoutTests() : OrderFixture("ordertimeout")
         factory.Clock.Advance(TimeSpan.FromMinutes(6));
         await timeout.Pass(CancellationToken.None); // the scheduled job may have got there first: either way, exactly one cancellation
 
-        var (order, _) = await factory.Services.GetRequiredService<OrderCommands>().Load(orderId);
+        var (order, _) = await factory.Services.GetRequiredService<AggregateCommands<Order, IOrderCommand, IOrderEvent>>().Load(Order.StreamName(orderId));
         order.Status.Should().Be(OrderStatus.Cancelled);
         (await Wallet("stuck-buyer")).Should().Be((100_00, 0L), "the hold is released");
         var stock = await admin.GetFromJsonAsync<JsonElement>("/admin/inventory/stuck-voucher/main");

@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
 using Steller.Application.EventStore;
 using Steller.Application.Serialization;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 using Steller.Infrastructure.Jobs;
 using Steller.Testing;
 
@@ -42,7 +42,7 @@ public sealed class WalletApiTests() : AdminApiFixture("wallets")
             var list = await client.GetFromJsonAsync<JsonElement>($"/admin/partners/{partner}/wallets");
             return list.GetProperty("wallets").EnumerateArray().Any(w => w.GetProperty("pending").GetInt64() == 500_00);
         }, TimeSpan.FromSeconds(60), "read.wallet_balances shows the 500 holds");
-        var audit = await factory.Services.GetRequiredService<Steller.Projections.Ledger.LedgerAudit>().Run();
+        var audit = await factory.Services.GetRequiredService<Steller.Projections.Wallets.LedgerAudit>().Run();
         audit.Drifts.Should().BeEmpty();
         audit.ComparedWithReadModel.Should().BeTrue();
         audit.Currencies.Should().OnlyContain(c => c.Balanced && c.Sum == 0);
@@ -257,11 +257,11 @@ public sealed class WalletApiTests() : AdminApiFixture("wallets")
     /// <summary>Folds the stream event by event: the lowest available balance the wallet ever had.</summary>
     private async Task<long> LowestAvailableEver(string partner)
     {
-        var state = Steller.Domain.Ledger.Wallet.Empty;
+        var state = Steller.Domain.Wallets.Wallet.Empty;
         var lowest = long.MaxValue;
         foreach (var e in await WalletEvents(partner))
         {
-            state = Steller.Domain.Ledger.Wallet.Evolve(state, e);
+            state = Steller.Domain.Wallets.Wallet.Evolve(state, e);
             lowest = Math.Min(lowest, state.Available + state.CreditLimit);
         }
         return lowest;

@@ -1,3 +1,4 @@
+using Steller.Application.Commands;
 using FluentAssertions;
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
@@ -21,12 +22,12 @@ public sealed class StockCliTests
     public async Task stock_audit_is_clean_after_a_rebuild_and_exits_1_naming_the_drift_when_a_level_is_tampered_with()
     {
         await using var db = await TestDatabase.Create("clistock");
-        var stock = new StockCommands(db.CreateEventStore(), EventTypeRegistry.ForDomain(), NullLogger<StockCommands>.Instance);
+        var stock = new AggregateCommands<Stock, IStockCommand, IStockEvent>(Aggregates.StockItems, db.CreateEventStore(), EventTypeRegistry.ForDomain(), NullLogger.Instance);
         var metadata = new EventMetadata("c", "c", Guid.NewGuid(), "test", DateTimeOffset.UtcNow);
-        await stock.Execute("card-a", "wh-1", new ReceiveStock("r1", 20, 4_50, "EUR"), metadata);
-        await stock.Execute("card-a", "wh-1", new ReserveStock("res-1", 3, "o-1", null, DateTimeOffset.UtcNow), metadata);
-        await stock.Execute("card-a", "wh-1", new CommitReservation("res-1"), metadata);
-        await stock.Execute("card-a", "wh-1", new ReserveStock("res-2", 4, "o-2", null, DateTimeOffset.UtcNow), metadata);
+        await stock.Execute(Stock.StreamName("card-a", "wh-1"), new ReceiveStock("r1", 20, 4_50, "EUR"), metadata);
+        await stock.Execute(Stock.StreamName("card-a", "wh-1"), new ReserveStock("res-1", 3, "o-1", null, DateTimeOffset.UtcNow), metadata);
+        await stock.Execute(Stock.StreamName("card-a", "wh-1"), new CommitReservation("res-1"), metadata);
+        await stock.Execute(Stock.StreamName("card-a", "wh-1"), new ReserveStock("res-2", 4, "o-2", null, DateTimeOffset.UtcNow), metadata);
 
         using var rebuild = await Cli(db, "projections", "rebuild", "stock_levels");
         rebuild.ExitCode.Should().Be(0, rebuild.Stderr + rebuild.Stdout);

@@ -39,7 +39,7 @@ public sealed class StockTransferCrashTests
         // The crash hit the window: the units left main and have not reached shop.
         var store = db.CreateEventStore();
         var registry = EventTypeRegistry.ForDomain();
-        async Task<List<IStockEvent>> Events(string location) => (await store.ReadStream(StockCommands.StreamId(sku, location))).Events
+        async Task<List<IStockEvent>> Events(string location) => (await store.ReadStream(Stock.StreamName(sku, location))).Events
             .Select(e => (IStockEvent)registry.Deserialize(e.Type, e.Data.Span)!).ToList();
         (await Events("main")).OfType<StockTransferredOut>().Should().ContainSingle();
         (await Events("shop")).Should().BeEmpty("the receiving half was never written");

@@ -39,7 +39,7 @@ public sealed class FulfilmentCrashTests
             await Admin.Authorize(http, db);
             (await http.PostAsync("/admin/catalog/sync", null)).EnsureSuccessStatusCode();
             using var partner = await Onboard(http, partnerId, 100_00);
-            orderId = OrderCommands.OrderIdFor(partnerId, "kill-1");
+            orderId = Order.IdFor(partnerId, "kill-1");
             try { (await partner.PlaceOrder("kill-1", [new NewOrderLine(sku, 2, 25_00)])).OrderId.Should().Be(orderId); }
             catch (HttpRequestException) { } // the process may die before the 202 leaves; the order is placed either way
             await Eventually.True(() => Task.FromResult(crashing.Process.HasExited), TimeSpan.FromSeconds(30), "the API dies at the crash point");
@@ -48,7 +48,7 @@ public sealed class FulfilmentCrashTests
         // The crash hit the window: the vendor has the purchase, the order only knows it started.
         (await sim.Orders("giftcard")).Should().ContainSingle();
         var registry = EventTypeRegistry.ForDomain();
-        async Task<List<IOrderEvent>> Events() => (await db.CreateEventStore().ReadStream(OrderCommands.StreamId(orderId))).Events
+        async Task<List<IOrderEvent>> Events() => (await db.CreateEventStore().ReadStream(Order.StreamName(orderId))).Events
             .Select(e => (IOrderEvent)registry.Deserialize(e.Type, e.Data.Span)!).ToList();
         (await Events()).OfType<OrderSubmittedToVendor>().Should().ContainSingle();
         (await Events()).OfType<OrderFulfilled>().Should().BeEmpty();

@@ -18,7 +18,7 @@ public sealed class AggregateCommandsTests
     {
         await using var db = await TestDatabase.Create("lanes");
         var store = db.CreateEventStore();
-        var commands = new AggregateCommands<Stock, IStockEvent>("stock", store, EventTypeRegistry.ForDomain(), Stock.Empty, Stock.Evolve, NullLogger.Instance);
+        var commands = new AggregateCommands<Stock, IStockCommand, IStockEvent>(Aggregates.StockItems, store, EventTypeRegistry.ForDomain(), NullLogger.Instance);
         var meta = new EventMetadata("c", "c", Guid.NewGuid(), "test", DateTimeOffset.UtcNow);
 
         // 2,000 streams touched once each: afterwards nothing is left behind.

@@ -1,3 +1,4 @@
+using Steller.Application.Commands;
 using Dapper;
 using FluentAssertions;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,23 +29,23 @@ public sealed class StockLevelsProjectionTests
     /// <summary>Receipts, adjustments, reservations committed and released, thresholds: on two skus at two locations.</summary>
     private static async Task<Dictionary<(string, string), (Stock State, long Revision)>> Write(IEventStore store)
     {
-        var stock = new StockCommands(store, EventTypeRegistry.ForDomain(), NullLogger<StockCommands>.Instance);
+        var stock = new AggregateCommands<Stock, IStockCommand, IStockEvent>(Aggregates.StockItems, store, EventTypeRegistry.ForDomain(), NullLogger.Instance);
         var metadata = new EventMetadata("c", "c", Guid.NewGuid(), "test", Now);
         (string Sku, string Location)[] items = [("card-a", "wh-1"), ("card-a", "wh-2"), ("card-b", "wh-1")];
         foreach (var (sku, location) in items)
         {
-            await stock.Execute(sku, location, new ReceiveStock("r1", 20, 4_50, "EUR"), metadata);
-            for (var i = 0; i < 6; i++) await stock.Execute(sku, location, new ReserveStock($"res-{i}", 2, $"o-{i}", null, Now), metadata);
-            await stock.Execute(sku, location, new CommitReservation("res-0"), metadata);
-            await stock.Execute(sku, location, new CommitReservation("res-1"), metadata);
-            await stock.Execute(sku, location, new ReleaseReservation("res-2", "cancelled"), metadata);
-            await stock.Execute(sku, location, new AdjustStock("a1", -3, "damaged"), metadata);
-            await stock.Execute(sku, location, new SetLowThreshold(5), metadata);
-            await stock.Execute(sku, location, new SetLowThreshold(4), metadata);
+            await stock.Execute(Stock.StreamName(sku, location), new ReceiveStock("r1", 20, 4_50, "EUR"), metadata);
+            for (var i = 0; i < 6; i++) await stock.Execute(Stock.StreamName(sku, location), new ReserveStock($"res-{i}", 2, $"o-{i}", null, Now), metadata);
+            await stock.Execute(Stock.StreamName(sku, location), new CommitReservation("res-0"), metadata);
+            await stock.Execute(Stock.StreamName(sku, location), new CommitReservation("res-1"), metadata);
+            await stock.Execute(Stock.StreamName(sku, location), new ReleaseReservation("res-2", "cancelled"), metadata);
+            await stock.Execute(Stock.StreamName(sku, location), new AdjustStock("a1", -3, "damaged"), metadata);
+            await stock.Execute(Stock.StreamName(sku, location), new SetLowThreshold(5), metadata);
+            await stock.Execute(Stock.StreamName(sku, location), new SetLowThreshold(4), metadata);
         }
-        await stock.Execute("card-b", "wh-1", new AdjustStock("a2", 10, "found"), metadata);
+        await stock.Execute(Stock.StreamName("card-b", "wh-1"), new AdjustStock("a2", 10, "found"), metadata);
         var truth = new Dictionary<(string, string), (Stock, long)>();
-        foreach (var item in items) truth[item] = await stock.Load(item.Sku, item.Location);
+        foreach (var item in items) truth[item] = await stock.Load(Stock.StreamName(item.Sku, item.Location));
         return truth;
     }
 

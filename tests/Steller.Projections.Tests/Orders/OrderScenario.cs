@@ -1,4 +1,5 @@
 using FluentAssertions;
+using Steller.Application.Commands;
 using Microsoft.Extensions.Logging.Abstractions;
 using Steller.Application.EventStore;
 using Steller.Application.Orders;
@@ -21,10 +22,10 @@ public sealed class OrderScenario(IEventStore store)
     /// <summary>Every card code and PIN ciphertext starts with this; no read model row may contain it.</summary>
     public const string CiphertextMarker = "SEALED-MARKER-9c41e";
 
-    private readonly OrderCommands orders = new(store, EventTypeRegistry.ForDomain(), NullLogger<OrderCommands>.Instance);
+    private readonly AggregateCommands<Order, IOrderCommand, IOrderEvent> orders = new(Aggregates.Orders, store, EventTypeRegistry.ForDomain(), NullLogger.Instance);
     private int cards;
 
-    public static string Id(string reference, string partner = Partner) => OrderCommands.OrderIdFor(partner, reference);
+    public static string Id(string reference, string partner = Partner) => Order.IdFor(partner, reference);
     public static DateTimeOffset At(int hour, int minute, int second = 0) => Day.AddHours(hour).AddMinutes(minute).AddSeconds(second);
 
     public static OrderLine GiftA(int lineNo, int quantity) =>
@@ -34,7 +35,7 @@ public sealed class OrderScenario(IEventStore store)
 
     public async Task<Order> Run(string orderId, DateTimeOffset at, IOrderCommand command)
     {
-        var outcome = await orders.Execute(orderId, command, new EventMetadata("corr", "cause", Guid.NewGuid(), "test", at));
+        var outcome = await orders.Execute(Order.StreamName(orderId), command, new EventMetadata("corr", "cause", Guid.NewGuid(), "test", at));
         outcome.Error.Should().BeNull($"{command.GetType().Name} on {orderId} is allowed");
         return outcome.State;
     }

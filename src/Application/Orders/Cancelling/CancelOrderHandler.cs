@@ -9,11 +9,11 @@ namespace Steller.Application.Orders.Cancelling;
 /// first — it loses against a fulfilment that already recorded its start — and only then are the hold and the
 /// reservations given back (again by a process manager on order.cancelled.v1 if this process dies in between).
 /// </summary>
-public sealed class CancelOrderHandler(OrderCommands orders, OrderReleases releases)
+public sealed class CancelOrderHandler(AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, OrderReleases releases)
 {
     public async Task<CommandOutcome<Order>> Cancel(string orderId, string reason, EventMetadata metadata, CancellationToken ct = default)
     {
-        var outcome = await orders.Execute(orderId, new CancelOrder(reason), metadata, ct);
+        var outcome = await orders.Execute(Order.StreamName(orderId), new CancelOrder(reason), metadata, ct: ct);
         if (outcome.Succeeded && !outcome.WasRepeat) await releases.ReleaseAll(outcome.State, $"order cancelled: {reason}", metadata, ct);
         return outcome;
     }

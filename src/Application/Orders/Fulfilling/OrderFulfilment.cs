@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Steller.Application.Commands;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Steller.Application.Crypto;
@@ -7,9 +8,8 @@ using Steller.Application.Faults;
 using Steller.Application.Inventory;
 using Steller.Application.Time;
 using Steller.Application.Vendors;
-using Steller.Application.Wallets;
 using Steller.Domain.Inventory;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 using Steller.Domain.Orders;
 
 namespace Steller.Application.Orders.Fulfilling;
@@ -24,7 +24,7 @@ public sealed record FulfilmentOptions(int MaxVendorAttempts = 10);
 /// a crash at any point, never submits twice or charges twice. Callers: the fulfilment process (on funds held) and
 /// the poller (for orders still in flight).
 /// </summary>
-public sealed class OrderFulfilment(OrderCommands orders, WalletCommands wallets, StockCommands stock, IEnumerable<IVendorOrders> vendors,
+public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets, AggregateCommands<Stock, IStockCommand, IStockEvent> stock, IEnumerable<IVendorOrders> vendors,
     IKeyRing keyRing, IClock clock, FulfilmentOptions options, ILogger<OrderFulfilment> logger)
 {
     public const string Actor = "system:fulfilment";
@@ -36,10 +36,10 @@ public sealed class OrderFulfilment(OrderCommands orders, WalletCommands wallets
     public async Task<Order> Advance(string orderId, string correlationId, CancellationToken ct = default)
     {
         var metadata = Metadata(correlationId);
-        var (order, _) = await orders.Load(orderId, ct);
+        var (order, _) = await orders.Load(Order.StreamName(orderId), ct);
         if (order.Status == OrderStatus.FundsHeld)
         {
-            var started = await orders.Execute(orderId, new StartFulfilment(), metadata, ct);
+            var started = await orders.Execute(Order.StreamName(orderId), new StartFulfilment(), metadata, ct: ct);
             if (started.Error is not null) return started.State; // cancelled in the meantime
             order = started.State;
         }
@@ -48,7 +48,7 @@ public sealed class OrderFulfilment(OrderCommands orders, WalletCommands wallets
         foreach (var line in order.Lines.Where(l => !l.IsFinal))
             await Deliver(order, line, metadata, ct);
 
-        order = (await orders.Load(orderId, ct)).State;
+        order = (await orders.Load(Order.StreamName(orderId), ct)).State;
         return order.Lines.All(l => l.IsFinal) ? await Settle(order, metadata, ct) : order;
     }
 
@@ -59,7 +59,7 @@ public sealed class OrderFulfilment(OrderCommands orders, WalletCommands wallets
         if (pricing.Source == LineSources.Stocked)
         {
             var reservation = order.Funds!.Reservations.Single(r => r.LineNo == line.Line.LineNo);
-            var committed = await stock.Execute(line.Line.Sku, reservation.Location, new CommitReservation(reservation.ReservationId), metadata, ct);
+            var committed = await stock.Execute(Stock.StreamName(line.Line.Sku, reservation.Location), new CommitReservation(reservation.ReservationId), metadata, ct: ct);
             var command = committed.Error is { } refused
                 ? new RecordLineFulfilled(line.Line.LineNo, 0, [], $"stock reservation not available: {refused.Code}")
                 : new RecordLineFulfilled(line.Line.LineNo, line.Line.Quantity, committed.State.Reservations[reservation.ReservationId].Vouchers?
@@ -85,7 +85,7 @@ public sealed class OrderFulfilment(OrderCommands orders, WalletCommands wallets
         }
         catch (VendorUnavailableException e)
         {
-            var failed = await orders.Execute(orderId, new RecordAttemptFailed(line.Line.LineNo, e.Message), metadata, ct);
+            var failed = await orders.Execute(Order.StreamName(orderId), new RecordAttemptFailed(line.Line.LineNo, e.Message), metadata, ct: ct);
             var attempts = failed.State.Lines[line.Line.LineNo - 1].Attempts;
             logger.LogWarning("Order {OrderId} line {Line}: vendor {Vendor} unavailable (attempt {Attempt} of {Max}): {Reason}",
                 orderId, line.Line.LineNo, pricing.Source, attempts, options.MaxVendorAttempts, e.Message);
@@ -121,7 +121,7 @@ public sealed class OrderFulfilment(OrderCommands orders, WalletCommands wallets
 
     private async Task Record(string orderId, IOrderCommand command, EventMetadata metadata, CancellationToken ct)
     {
-        var outcome = await orders.Execute(orderId, command, metadata, ct);
+        var outcome = await orders.Execute(Order.StreamName(orderId), command, metadata, ct: ct);
         if (outcome.Error is { } error) throw new InvalidOperationException($"Order {orderId}: {command.GetType().Name} refused: {error.Code}");
     }
 
@@ -132,16 +132,16 @@ public sealed class OrderFulfilment(OrderCommands orders, WalletCommands wallets
         var (captured, revenue, payables) = Order.Settlement(order);
         if (captured == 0)
         {
-            await wallets.Execute(placed.PartnerId, placed.Currency!, new ReleaseHold(Order.HoldTransferIdOf(order), "order failed: nothing delivered"), metadata, ct);
+            await wallets.Execute(Wallet.StreamName(placed.PartnerId, placed.Currency!), new ReleaseHold(Order.HoldTransferIdOf(order), "order failed: nothing delivered"), metadata, ct: ct);
         }
         else
         {
             var legs = payables.Select(p => new CaptureLeg(Accounts.VendorPayable(p.Vendor, placed.Currency!), p.Amount))
                 .Append(new CaptureLeg(Accounts.Revenue(placed.Currency!), revenue)).ToList();
-            var capture = await wallets.Execute(placed.PartnerId, placed.Currency!, new CaptureHold(Order.HoldTransferIdOf(order), captured, legs), metadata, ct);
+            var capture = await wallets.Execute(Wallet.StreamName(placed.PartnerId, placed.Currency!), new CaptureHold(Order.HoldTransferIdOf(order), captured, legs), metadata, ct: ct);
             if (capture.Error is { } error) throw new InvalidOperationException($"Order {placed.OrderId}: capture of {captured} refused: {error.Code}");
         }
-        var settled = await orders.Execute(placed.OrderId, new Settle(), metadata, ct);
+        var settled = await orders.Execute(Order.StreamName(placed.OrderId), new Settle(), metadata, ct: ct);
         if (settled.Error is { } refused) throw new InvalidOperationException($"Order {placed.OrderId}: settle refused: {refused.Code}");
         logger.LogInformation("Order {OrderId} settled: {Status}, captured {Captured} of {Held}", placed.OrderId, settled.State.Status, captured, placed.Total);
         return settled.State;

@@ -5,10 +5,9 @@ using Steller.Application.Commands;
 using Steller.Application.EventStore;
 using Steller.Application.Inventory;
 using Steller.Application.Time;
-using Steller.Application.Wallets;
 using Steller.Domain;
 using Steller.Domain.Inventory;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 using Steller.Domain.Orders;
 
 namespace Steller.Application.Orders.PlacingOrder;
@@ -30,7 +29,7 @@ public sealed record PlaceOrderResult(string OrderId, Order? Order, long Revisio
 /// anything taken. The order id derives from (partner, clientReference), so duplicates meet on one stream; every step
 /// is idempotent, so a duplicate (or a retry after a crash) resumes a placement left half done instead of doubling it.
 /// </summary>
-public sealed class PlaceOrderHandler(OrderCommands orders, WalletCommands wallets, StockCommands stock, IOrderPricing pricing,
+public sealed class PlaceOrderHandler(AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets, AggregateCommands<Stock, IStockCommand, IStockEvent> stock, IOrderPricing pricing,
     IStockLocations locations, OrderReleases releases, IClock clock)
 {
     /// <summary>Reservations outlive the pending-order timeout, so the cancel job (not expiry) decides an unfulfilled order's fate.</summary>
@@ -41,9 +40,9 @@ public sealed class PlaceOrderHandler(OrderCommands orders, WalletCommands walle
 
     public async Task<PlaceOrderResult> Place(PlaceOrderRequest request, EventMetadata metadata, CancellationToken ct = default)
     {
-        var orderId = OrderCommands.OrderIdFor(request.PartnerId, request.ClientReference);
+        var orderId = Order.IdFor(request.PartnerId, request.ClientReference);
         var hash = RequestHash(request);
-        var (existing, revision) = await orders.Load(orderId, ct);
+        var (existing, revision) = await orders.Load(Order.StreamName(orderId), ct);
         if (existing.Status != OrderStatus.None)
         {
             if (existing.Placed!.RequestHash != hash) return new(orderId, existing, revision, OrderErrors.IdempotencyConflict);
@@ -59,8 +58,8 @@ public sealed class PlaceOrderHandler(OrderCommands orders, WalletCommands walle
         if (rejection is null && lines.Any(l => l.Pricing!.ProductType == "top_up") && request.Recipient?.Phone is null)
             return new(orderId, null, -1, PhoneRequired, "recipient.phone");
 
-        var placed = await orders.Execute(orderId, new PlaceOrder(orderId, request.PartnerId, request.ClientReference, hash,
-            currencies.FirstOrDefault(), lines, request.Recipient, rejection, clock.UtcNow), metadata, ct);
+        var placed = await orders.Execute(Order.StreamName(orderId), new PlaceOrder(orderId, request.PartnerId, request.ClientReference, hash,
+            currencies.FirstOrDefault(), lines, request.Recipient, rejection, clock.UtcNow), metadata, ct: ct);
         if (placed.Error is { } error) return new(orderId, placed.State, placed.Revision, error); // a concurrent duplicate with another body won
         return placed.State.Status == OrderStatus.Placed ? await Continue(orderId, placed.State, metadata, ct) : new(orderId, placed.State, placed.Revision, null);
     }
@@ -68,7 +67,7 @@ public sealed class PlaceOrderHandler(OrderCommands orders, WalletCommands walle
     /// <summary>Takes an order back in "Placed" (a retried round, or a placement that died) through hold, reserve, record.</summary>
     public async Task<PlaceOrderResult> Resume(string orderId, EventMetadata metadata, CancellationToken ct = default)
     {
-        var (order, revision) = await orders.Load(orderId, ct);
+        var (order, revision) = await orders.Load(Order.StreamName(orderId), ct);
         return order.Status == OrderStatus.Placed ? await Continue(orderId, order, metadata, ct) : new(orderId, order, revision, null);
     }
 
@@ -77,7 +76,7 @@ public sealed class PlaceOrderHandler(OrderCommands orders, WalletCommands walle
     {
         var placed = order.Placed!;
         var currency = placed.Currency!;
-        var hold = await wallets.Execute(placed.PartnerId, currency, new PlaceHold(Order.HoldTransferIdOf(order), placed.Total, null, orderId, clock.UtcNow), metadata, ct);
+        var hold = await wallets.Execute(Wallet.StreamName(placed.PartnerId, currency), new PlaceHold(Order.HoldTransferIdOf(order), placed.Total, null, orderId, clock.UtcNow), metadata, ct: ct);
         if (hold.Error is { } holdError)
         {
             if (holdError == WalletErrors.IdempotencyConflict || holdError == WalletErrors.HoldReleased)
@@ -93,7 +92,7 @@ public sealed class PlaceOrderHandler(OrderCommands orders, WalletCommands walle
             reservations.Add(reservation);
         }
 
-        var held = await orders.Execute(orderId, new RecordFundsHeld(reservations), metadata, ct);
+        var held = await orders.Execute(Order.StreamName(orderId), new RecordFundsHeld(reservations), metadata, ct: ct);
         if (held.Error is not null)
         {
             // Decided otherwise meanwhile (a duplicate's rejection, the pending-order timeout): whoever decided released
@@ -111,8 +110,7 @@ public sealed class PlaceOrderHandler(OrderCommands orders, WalletCommands walle
         var reservationId = Order.RequestIdOf(orderId, line.LineNo, round);
         foreach (var location in await locations.LocationsOf(line.Sku, ct))
         {
-            var outcome = await stock.Execute(line.Sku, location,
-                new ReserveStock(reservationId, line.Quantity, orderId, null, clock.UtcNow), metadata, ct);
+            var outcome = await stock.Execute(Stock.StreamName(line.Sku, location), new ReserveStock(reservationId, line.Quantity, orderId, null, clock.UtcNow), metadata, ct: ct);
             if (outcome.Succeeded) return new LineReservation(line.LineNo, location, reservationId, line.Quantity);
         }
         return null;
@@ -125,7 +123,7 @@ public sealed class PlaceOrderHandler(OrderCommands orders, WalletCommands walle
     /// </summary>
     private async Task<PlaceOrderResult> Reject(string orderId, DomainError reason, EventMetadata metadata, CancellationToken ct)
     {
-        var rejected = await orders.Execute(orderId, new RejectOrder(reason.Code, reason.Message), metadata, ct);
+        var rejected = await orders.Execute(Order.StreamName(orderId), new RejectOrder(reason.Code, reason.Message), metadata, ct: ct);
         if (rejected.Succeeded && !rejected.WasRepeat)
             await releases.ReleaseAll(rejected.State, $"order rejected: {reason.Code}", metadata, ct);
         // Refused: the order moved on (funds held by a duplicate, or cancelled); its state came with the refusal.

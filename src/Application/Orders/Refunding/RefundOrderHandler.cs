@@ -1,7 +1,6 @@
 using Steller.Application.Commands;
 using Steller.Application.EventStore;
-using Steller.Application.Wallets;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 using Steller.Domain.Orders;
 
 namespace Steller.Application.Orders.Refunding;
@@ -11,13 +10,13 @@ namespace Steller.Application.Orders.Refunding;
 /// was captured, so two refunds racing cannot exceed it), then the wallet is credited from platform revenue under a
 /// transfer id derived from the refund, so a repeat — or the process manager after a crash — credits it once.
 /// </summary>
-public sealed class RefundOrderHandler(OrderCommands orders, WalletCommands wallets)
+public sealed class RefundOrderHandler(AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets)
 {
     public static string TransferIdOf(string orderId, string refundId) => $"{orderId}:refund:{refundId}";
 
     public async Task<CommandOutcome<Order>> Refund(string orderId, string refundId, long amount, string reason, EventMetadata metadata, CancellationToken ct = default)
     {
-        var outcome = await orders.Execute(orderId, new RefundOrder(refundId, amount, reason), metadata, ct);
+        var outcome = await orders.Execute(Order.StreamName(orderId), new RefundOrder(refundId, amount, reason), metadata, ct: ct);
         if (outcome.Succeeded) await Credit(outcome.State, refundId, metadata, ct);
         return outcome;
     }
@@ -27,7 +26,7 @@ public sealed class RefundOrderHandler(OrderCommands orders, WalletCommands wall
     {
         var placed = order.Placed!;
         var refund = order.Refunds[refundId];
-        var credited = await wallets.Execute(placed.PartnerId, placed.Currency!, new CreditRefund(TransferIdOf(placed.OrderId, refundId), refund.Amount, placed.OrderId), metadata, ct);
+        var credited = await wallets.Execute(Wallet.StreamName(placed.PartnerId, placed.Currency!), new CreditRefund(TransferIdOf(placed.OrderId, refundId), refund.Amount, placed.OrderId), metadata, ct: ct);
         if (credited.Error is { } error) throw new InvalidOperationException($"Refund {refundId} of order {placed.OrderId} cannot be credited: {error.Code}");
     }
 }

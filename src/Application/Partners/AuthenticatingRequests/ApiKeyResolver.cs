@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Steller.Application.Commands;
 using Steller.Application.Crypto;
 using Steller.Application.Partners.IssuingApiKey;
 using Steller.Domain.Partners;
@@ -12,13 +13,13 @@ public sealed record ResolvedApiKey(Partner Partner, ApiKey Key, byte[] HmacKey)
 /// Resolves a request's key id to its partner by reading that partner's stream (the key id names the partner):
 /// one stream read per request, so a revocation or suspension counts from the very next request, on every node.
 /// </summary>
-public sealed class ApiKeyResolver(PartnerStreams partners, IKeyRing keyRing)
+public sealed class ApiKeyResolver(AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners, IKeyRing keyRing)
 {
     /// <summary>Null when no partner has this key.</summary>
     public async Task<ResolvedApiKey?> Resolve(string keyId, CancellationToken ct = default)
     {
         if (IssueApiKeyHandler.PartnerIdOf(keyId) is not { } partnerId) return null;
-        var (partner, _) = await partners.Load(partnerId, ct);
+        var (partner, _) = await partners.LoadPartner(partnerId, ct);
         if (!partner.Exists || !partner.ApiKeys.TryGetValue(keyId, out var key)) return null;
         byte[] secret;
         try { secret = keyRing.Decrypt(key.EncryptionKeyId, Convert.FromBase64String(key.SecretCiphertext), keyId); }

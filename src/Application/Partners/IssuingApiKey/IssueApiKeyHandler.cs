@@ -1,4 +1,10 @@
+using MediatR;
+using Steller.Application.EventStore;
+using Steller.Application.Pipeline;
+using Steller.Application.Time;
+using Steller.Domain;
 using System.Security.Cryptography;
+using Steller.Application.Commands;
 using System.Text;
 using Steller.Application.Crypto;
 using Steller.Domain.Partners;
@@ -13,18 +19,28 @@ public sealed record IssuedApiKey(string KeyId, string Secret);
 /// one stream read) and secret <c>sk_</c> + 32 random bytes base64url. The secret is sealed by the key ring (bound to
 /// the key id) before it enters the event.
 /// </summary>
-public sealed class IssueApiKeyHandler(PartnerStreams partners, IKeyRing keyRing)
+public sealed record IssueApiKeyRequest(string PartnerId, EventMetadata Metadata, long? IfMatch = null) : IRequest<IssueApiKeyResult>;
+
+/// <summary>The partner after the command, and the key when it was issued (null when refused).</summary>
+public sealed record IssueApiKeyResult(CommandOutcome<Partner> Outcome, IssuedApiKey? Key) : IRefusable
+{
+    public DomainError? Error => Outcome.Error;
+}
+
+public sealed class IssueApiKeyHandler(AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners, IKeyRing keyRing, IClock clock)
+    : IRequestHandler<IssueApiKeyRequest, IssueApiKeyResult>
 {
     public const string KeyPrefix = "pk_", SecretPrefix = "sk_";
 
-    public async Task<(PartnerOutcome Outcome, IssuedApiKey? Key)> Handle(string partnerId, CommandContext context, CancellationToken ct = default)
+    public async Task<IssueApiKeyResult> Handle(IssueApiKeyRequest request, CancellationToken ct)
     {
+        var partnerId = request.PartnerId;
         var keyId = $"{KeyPrefix}{partnerId}_{RandomIds.Base32(20)}";
         var secret = SecretPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
         var sealedSecret = keyRing.Encrypt(Encoding.UTF8.GetBytes(secret), keyId);
-        var command = new IssueApiKey(keyId, sealedSecret.KeyId, sealedSecret.BlobBase64, partners.Clock.UtcNow);
-        var outcome = await partners.Execute(partnerId, s => Partner.Decide(command, s), context, eventIdSeed: keyId, ct);
-        return (outcome, outcome.Succeeded ? new IssuedApiKey(keyId, secret) : null);
+        var command = new IssueApiKey(keyId, sealedSecret.KeyId, sealedSecret.BlobBase64, clock.UtcNow);
+        var outcome = await partners.ExecuteOn(partnerId, command, request.Metadata, request.IfMatch, eventIdSeed: keyId, ct);
+        return new(outcome, outcome.Succeeded ? new IssuedApiKey(keyId, secret) : null);
     }
 
     /// <summary>The partner id a key id names, or null when it is not shaped like one of ours.</summary>

@@ -1,10 +1,19 @@
+using MediatR;
+using Steller.Application.Commands;
+using Steller.Application.EventStore;
+using Steller.Application.Time;
 using Steller.Domain.Partners;
 
 namespace Steller.Application.Partners.RevokingApiKey;
 
+public sealed record RevokeApiKeyRequest(string PartnerId, string KeyId, string? Reason, EventMetadata Metadata, long? IfMatch = null)
+    : IRequest<CommandOutcome<Partner>>;
+
 /// <summary>Revokes a key; requests signed with it are refused from the next request on (keys are resolved from the stream).</summary>
-public sealed class RevokeApiKeyHandler(PartnerStreams partners)
+public sealed class RevokeApiKeyHandler(AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners, IClock clock)
+    : IRequestHandler<RevokeApiKeyRequest, CommandOutcome<Partner>>
 {
-    public Task<PartnerOutcome> Handle(string partnerId, string keyId, string? reason, CommandContext context, CancellationToken ct = default) =>
-        partners.Execute(partnerId, s => Partner.Decide(new RevokeApiKey(keyId, reason, partners.Clock.UtcNow), s), context, eventIdSeed: $"revoke|{keyId}", ct);
+    public Task<CommandOutcome<Partner>> Handle(RevokeApiKeyRequest request, CancellationToken ct) =>
+        partners.ExecuteOn(request.PartnerId, new RevokeApiKey(request.KeyId, request.Reason, clock.UtcNow), request.Metadata, request.IfMatch,
+            eventIdSeed: $"revoke|{request.KeyId}", ct);
 }

@@ -1,12 +1,18 @@
+using MediatR;
+using Steller.Application.Commands;
+using Steller.Application.EventStore;
+using Steller.Application.Time;
 using Steller.Domain.Partners;
 
 namespace Steller.Application.Partners.SettingMargin;
 
-public sealed record SetMarginRequest(string Basis, int BasisPoints);
+public sealed record SetMarginRequest(string PartnerId, string? Basis, int BasisPoints, EventMetadata Metadata, long? IfMatch = null)
+    : IRequest<CommandOutcome<Partner>>;
 
-/// <summary>Records the partner's margin (stored only; pricing reads it when the catalog arrives).</summary>
-public sealed class SetMarginHandler(PartnerStreams partners)
+/// <summary>Records the partner's margin, which pricing reads from the partner's stream.</summary>
+public sealed class SetMarginHandler(AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners)
+    : IRequestHandler<SetMarginRequest, CommandOutcome<Partner>>
 {
-    public Task<PartnerOutcome> Handle(string partnerId, SetMarginRequest request, CommandContext context, CancellationToken ct = default) =>
-        partners.Execute(partnerId, s => Partner.Decide(new SetMargin(request.Basis, request.BasisPoints), s), context, ct: ct);
+    public Task<CommandOutcome<Partner>> Handle(SetMarginRequest request, CancellationToken ct) =>
+        partners.ExecuteOn(request.PartnerId, new SetMargin(request.Basis ?? "", request.BasisPoints), request.Metadata, request.IfMatch, ct: ct);
 }

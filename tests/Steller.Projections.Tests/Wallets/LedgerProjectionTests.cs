@@ -1,12 +1,12 @@
 using Dapper;
 using FluentAssertions;
 using NUnit.Framework;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 using Steller.Projections.Wallets;
 using Steller.Testing;
-using static Steller.Projections.Tests.Ledger.LedgerScenario;
+using static Steller.Projections.Tests.Wallets.LedgerScenario;
 
-namespace Steller.Projections.Tests.Ledger;
+namespace Steller.Projections.Tests.Wallets;
 
 public sealed class LedgerProjectionTests
 {

@@ -1,4 +1,4 @@
-namespace Steller.Domain.Ledger;
+namespace Steller.Domain.Wallets;
 
 /// <summary>What can be asked of a wallet. Time arrives on the command; the domain reads no clock.</summary>
 public interface IWalletCommand;

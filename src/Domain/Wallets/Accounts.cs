@@ -1,4 +1,4 @@
-namespace Steller.Domain.Ledger;
+namespace Steller.Domain.Wallets;
 
 /// <summary>
 /// Ledger account names. Partner wallets are event-sourced (one stream each); platform accounts are the counter

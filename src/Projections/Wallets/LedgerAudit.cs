@@ -1,11 +1,10 @@
-using Steller.Application.Wallets;
 using Dapper;
 using Npgsql;
 using Steller.Application.EventStore;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 using Steller.Projections.Wallets;
 
-namespace Steller.Projections.Ledger;
+namespace Steller.Projections.Wallets;
 
 /// <summary>One account in the audit: what the event store says, and what read.wallet_balances says (null when not compared).</summary>
 public sealed record AuditedAccount(string Account, string? PartnerId, string Currency, long Posted, long Pending, long Available,
@@ -56,7 +55,7 @@ public sealed class LedgerAudit(LedgerReplay replay, NpgsqlDataSource dataSource
         var drifts = new List<LedgerDrift>();
 
         foreach (var f in snapshot.Faults)
-            drifts.Add(new LedgerDrift(Accounts.Wallet(WalletCommands.TryParseStreamId(f.StreamId, out var p, out var c) ? p : f.StreamId, c), "stream",
+            drifts.Add(new LedgerDrift(Accounts.Wallet(Wallet.TryParseStreamName(f.StreamId, out var p, out var c) ? p : f.StreamId, c), "stream",
                 "foldable", $"revision {f.Revision}",
                 $"{f.StreamId} revision {f.Revision} ({f.Type} at {f.Position}) {f.Error}; the rest of the stream is left out of the replay."));
 

@@ -1,14 +1,13 @@
-using Steller.Application.Wallets;
 using Steller.Application.EventStore;
 using Steller.Application.Serialization;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 
-namespace Steller.Projections.Ledger;
+namespace Steller.Projections.Wallets;
 
 /// <summary>Wallet streams ("wallet-{partnerId}-{currency}") and their events, as read models and the ledger replay see them.</summary>
 public static class WalletStreams
 {
-    public const string Prefix = WalletCommands.StreamPrefix;
+    public const string Prefix = Wallet.StreamPrefix;
 
     /// <summary>Stored names of every wallet event (from the [EventName] attributes of the domain).</summary>
     public static IReadOnlySet<string> EventTypes { get; } = EventNames.Of<IWalletEvent>();

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace Steller.Domain.Ledger;
+namespace Steller.Domain.Wallets;
 
 public enum HoldStatus { Open, Captured, Released }
 
@@ -14,7 +14,7 @@ public sealed record TransferRecord(string Kind, long Amount, string Fingerprint
 /// A partner's wallet in one currency: a ledger account with two-phase holds.
 /// Invariant: Available = Posted − Pending ≥ −CreditLimit, checked by every decision that debits.
 /// </summary>
-public sealed record Wallet(
+public sealed partial record Wallet(
     string? PartnerId,
     string? Currency,
     long Posted,

@@ -1,4 +1,4 @@
-namespace Steller.Domain.Ledger;
+namespace Steller.Domain.Wallets;
 
 /// <summary>Events of one partner wallet (stream "wallet-{partnerId}-{currency}").</summary>
 public interface IWalletEvent;

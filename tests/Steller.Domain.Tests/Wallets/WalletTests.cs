@@ -1,8 +1,8 @@
 using FluentAssertions;
 using NUnit.Framework;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 
-namespace Steller.Domain.Tests.Ledger;
+namespace Steller.Domain.Tests.Wallets;
 
 public sealed class WalletTests : WalletSpec
 {

@@ -1,10 +1,9 @@
-using Steller.Application.Wallets;
 using System.Diagnostics;
 using Steller.Application.EventStore;
 using Steller.Application.Serialization;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 
-namespace Steller.Projections.Ledger;
+namespace Steller.Projections.Wallets;
 
 /// <summary>Progress of a replay, reported after each page of the log.</summary>
 public sealed record ReplayProgress(long EventsRead, long? Total, double EventsPerSecond);
@@ -67,7 +66,7 @@ public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
                 if (upTo is { } limit && e.Position > limit) { Report(); return snapshot; }
                 snapshot.EventsRead++;
                 position = e.Position;
-                if (!WalletStreams.EventTypes.Contains(e.Type) || !WalletCommands.TryParseStreamId(e.StreamId, out var partner, out var currency)) continue;
+                if (!WalletStreams.EventTypes.Contains(e.Type) || !Wallet.TryParseStreamName(e.StreamId, out var partner, out var currency)) continue;
                 if (closed.Contains(e.StreamId)) continue;
                 if (asOf is { } instant && e.Metadata.RecordedAt > instant) { closed.Add(e.StreamId); continue; }
                 if (Read(e) is not { } walletEvent || !Apply(snapshot, e, walletEvent, partner, currency))

@@ -1,8 +1,8 @@
 using FluentAssertions;
 using Steller.Domain;
-using Steller.Domain.Ledger;
+using Steller.Domain.Wallets;
 
-namespace Steller.Domain.Tests.Ledger;
+namespace Steller.Domain.Tests.Wallets;
 
 /// <summary>Given events, when a command, then events or an error: the wallet's decisions read as specifications.</summary>
 public abstract class WalletSpec

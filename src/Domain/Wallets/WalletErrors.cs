@@ -1,4 +1,4 @@
-namespace Steller.Domain.Ledger;
+namespace Steller.Domain.Wallets;
 
 public static class WalletErrors
 {

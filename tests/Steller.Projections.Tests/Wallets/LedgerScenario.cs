@@ -1,9 +1,9 @@
 using Steller.Application.Serialization;
-using Steller.Domain.Ledger;
-using Steller.Projections.Ledger;
+using Steller.Domain.Wallets;
+using Steller.Projections.Wallets;
 using Steller.Testing;
 
-namespace Steller.Projections.Tests.Ledger;
+namespace Steller.Projections.Tests.Wallets;
 
 /// <summary>
 /// A small ledger with every kind of posting. Expected (minor units, EUR unless said):
