@@ -26,7 +26,10 @@ cleanup() {
   if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then kill "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; fi
   steller_pg_down
 }
-trap cleanup INT TERM EXIT
+# Ctrl-C or SIGTERM at any point (even during the build) stops what was started and ends the script there.
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+trap cleanup EXIT
 
 if [ -z "${STELLER__DATABASE__CONNECTIONSTRING:-}" ]; then
   PG_PORT="${STELLER_PG_PORT:-55432}"
@@ -76,6 +79,16 @@ for _ in $(seq 1 120); do
   kill -0 "$API_PID" 2>/dev/null || { wait "$API_PID"; exit $?; }
   sleep 0.5
 done
+# What the demo wallet holds now (orders may have spent some since it was funded).
+DEMO_LINE="partner \"demo\" with a funded EUR wallet; its API key and an admin token are in .steller/demo.txt"
+if command -v curl >/dev/null && [ -f "$STELLER__DEMO__CREDENTIALSFILE" ]; then
+  token=$(sed -n 's/^\(export \)\{0,1\}STELLER_ADMIN_TOKEN=//p' "$STELLER__DEMO__CREDENTIALSFILE")
+  available=$(curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT/admin/partners/demo/wallets/EUR" 2>/dev/null \
+    | grep -o '"available":-\{0,1\}[0-9]*' | cut -d: -f2 || true)
+  if [ -n "$available" ]; then
+    DEMO_LINE="partner \"demo\" whose EUR wallet holds $(awk -v m="$available" 'BEGIN { printf "%.2f", m / 100 }') EUR available; its API key and an admin token are in .steller/demo.txt"
+  fi
+fi
 SIM_LINE="Vendors     not simulated (STELLER_VENDOR_SIMULATOR=0)"
 [ "$SIM_ENABLED" = "0" ] || SIM_LINE="Vendors     simulator http://127.0.0.1:$SIM_PORT (sandbox; /control/requests, log in .steller/vendor-simulator.log)"
 cat >&2 <<MSG
@@ -85,7 +98,7 @@ cat >&2 <<MSG
     OpenAPI UI  http://127.0.0.1:$PORT/docs
     OpenAPI     http://127.0.0.1:$PORT/openapi/v1.json
     Ready?      http://127.0.0.1:$PORT/health/ready
-    Demo data   partner "demo" with 1000.00 EUR; its API key and an admin token are in .steller/demo.txt
+    Demo data   $DEMO_LINE
     $SIM_LINE
     Try it      dotnet src/Cli/bin/Release/net10.0/steller.dll demo order    (a signed gift-card order, fulfilled by the simulator)
   Ctrl-C stops it.

@@ -12,10 +12,12 @@ using Quartz;
 using Steller.Application;
 using Steller.Infrastructure.Configuration;
 using Steller.Infrastructure.Jobs;
+using Steller.Infrastructure.Observability;
 using Steller.Infrastructure.Crypto;
 using Steller.Infrastructure.Postgres;
 using Steller.Projections.Engine;
 
+MetricsNoise.Drop();
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddEnvironmentVariables("STELLER__");
 

@@ -8,13 +8,15 @@ namespace Steller.Application.Commands;
 
 /// <summary>
 /// What <see cref="AggregateCommands{TState,TCommand,TEvent}"/> needs to know of one aggregate: its name (for metrics and
-/// logs), its state before the first event, and its two pure functions.
+/// logs), its state before the first event, its two pure functions, and optionally what to count once events are durable
+/// (business counters in /metrics).
 /// </summary>
 public sealed record Aggregate<TState, TCommand, TEvent>(
     string Name,
     TState Initial,
     Func<TState, TEvent, TState> Evolve,
-    Func<TCommand, TState, Decision<TEvent>> Decide)
+    Func<TCommand, TState, Decision<TEvent>> Decide,
+    Action<TEvent>? Appended = null)
     where TEvent : class;
 
 public static class AggregateRegistration

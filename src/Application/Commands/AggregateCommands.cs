@@ -208,6 +208,11 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
                 }
             }
 
+            if (aggregate.Appended is { } appended)
+                foreach (var d in decided)
+                    foreach (var e in d.Events)
+                        appended((TEvent)e);
+
             var firstRevision = revision + 1;
             revision += toAppend.Count;
             cache[streamId] = (current, revision);

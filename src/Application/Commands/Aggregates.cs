@@ -1,3 +1,4 @@
+using Steller.Application.Orders;
 using Steller.Domain.Catalog;
 using Steller.Domain.Inventory;
 using Steller.Domain.Orders;
@@ -16,5 +17,5 @@ public static class Aggregates
     public static readonly Aggregate<Wallet, IWalletCommand, IWalletEvent> Wallets = new("wallet", Wallet.Empty, Wallet.Evolve, Wallet.Decide);
     public static readonly Aggregate<Stock, IStockCommand, IStockEvent> StockItems = new("stock", Stock.Empty, Stock.Evolve, Stock.Decide);
     public static readonly Aggregate<Product, IProductCommand, IProductEvent> Products = new("product", Product.Empty, Product.Evolve, Product.Decide);
-    public static readonly Aggregate<Order, IOrderCommand, IOrderEvent> Orders = new("order", Order.Empty, Order.Evolve, Order.Decide);
+    public static readonly Aggregate<Order, IOrderCommand, IOrderEvent> Orders = new("order", Order.Empty, Order.Evolve, Order.Decide, OrderMetrics.Count);
 }

@@ -1,3 +1,5 @@
+using Prometheus;
+
 namespace Steller.Application.Vendors;
 
 /// <summary>
@@ -30,4 +32,13 @@ public sealed class NullVendorCallObserver : IVendorCallObserver
     public static readonly NullVendorCallObserver Instance = new();
     public void Called(VendorCallObservation call) { }
     public void CatalogSynced(string vendor, int products, DateTimeOffset at) { }
+}
+
+/// <summary>Vendor calls in /metrics: <c>steller_vendor_calls_total{vendor, outcome}</c>.</summary>
+public static class VendorMetrics
+{
+    public static readonly Counter Calls = Metrics.CreateCounter("steller_vendor_calls_total",
+        "HTTP attempts at vendors by vendor and outcome: ok (2xx-4xx other than 429), rate_limited (429), error (5xx or no answer).", "vendor", "outcome");
+
+    public static string OutcomeOf(VendorCallObservation call) => call.WasRateLimited ? "rate_limited" : call.WasError ? "error" : "ok";
 }

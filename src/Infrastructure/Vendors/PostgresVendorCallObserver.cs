@@ -33,7 +33,11 @@ public sealed class PostgresVendorCallObserver(NpgsqlDataSource dataSource, ILog
     /// <summary>Observations lost (buffer full or a failed write).</summary>
     public long Dropped => Interlocked.Read(ref dropped);
 
-    public void Called(VendorCallObservation call) => Offer(call);
+    public void Called(VendorCallObservation call)
+    {
+        VendorMetrics.Calls.WithLabels(call.Vendor, VendorMetrics.OutcomeOf(call)).Inc();
+        Offer(call);
+    }
 
     public void CatalogSynced(string vendor, int products, DateTimeOffset at) => Offer(new CatalogSync(vendor, products, at));
 
