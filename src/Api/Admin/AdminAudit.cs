@@ -12,7 +12,7 @@ namespace Steller.Api.Admin;
 public sealed record AdminAuditEntry(long Id, DateTime At, string Actor, string Role, string Method, string Route, string Path, string? Target,
     int Status, string CorrelationId);
 
-public sealed record AdminAuditPage(IReadOnlyList<AdminAuditEntry> Items, string? NextCursor);
+public sealed record AdminAuditPage(IReadOnlyList<AdminAuditEntry> Items, string? Next);
 
 /// <summary>
 /// Records every admin command — any non-GET request under /admin by an authenticated admin token — after it ran:

@@ -241,7 +241,7 @@ public sealed class AdminApiTests
         var items = first.GetProperty("items").EnumerateArray().ToList();
         items.Should().HaveCount(2);
         items[0].GetProperty("id").GetInt64().Should().BeGreaterThan(items[1].GetProperty("id").GetInt64());
-        var cursor = first.GetProperty("nextCursor").GetString();
+        var cursor = first.GetProperty("next").GetString();
         var (_, second) = await Send(HttpMethod.Get, $"/admin/audit?actor=admin-user&limit=2&after={cursor}", "admin");
         second.GetProperty("items").EnumerateArray().Should().OnlyContain(i => i.GetProperty("id").GetInt64() < items[1].GetProperty("id").GetInt64());
         var (_, none) = await Send(HttpMethod.Get, "/admin/audit?actor=admin-user&from=2100-01-01T00:00:00Z", "admin");
