@@ -20,33 +20,152 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
 
     private const string Columns = "stream_id, revision, transaction_id::text, position, event_id, event_type, data::text, metadata::text";
 
+    /// <summary>
+    /// Appends through group commit: appends to different streams that arrive while commits are in flight share the next
+    /// transaction (one round trip and one WAL flush for all of them). With nothing in flight an append is committed at
+    /// once, alone: no timer is ever on the path. Each append keeps its own outcome; see <see cref="Commit"/>.
+    /// </summary>
     public async Task<AppendResult> Append(string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, CancellationToken ct = default)
     {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        AppendResult result;
-        try
+        AppendRules.Check(streamId, events);
+        var pending = new PendingAppend(streamId, expected, events, Stopwatch.GetTimestamp());
+        bool start;
+        lock (queue)
         {
-            result = await AppendWithin(conn, null, streamId, expected, events, ct);
+            queue.Add(pending);
+            start = committers < this.options.MaxConcurrentCommits;
+            if (start) committers++;
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        if (start) _ = Task.Run(CommitQueued);
+        // The caller may stop waiting; the append itself still commits (or not) with its group.
+        return await pending.Done.Task.WaitAsync(ct);
+    }
+
+    private sealed record PendingAppend(string StreamId, ExpectedRevision Expected, IReadOnlyList<EventData> Events, long StartedAt)
+    {
+        public readonly TaskCompletionSource<AppendResult> Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly List<PendingAppend> queue = [];
+    private int committers;
+
+    /// <summary>One committer: takes whatever queued while the previous group committed, until nothing is left.</summary>
+    private async Task CommitQueued()
+    {
+        while (true)
         {
-            // Two writers raced to create one stream with the same event id; asking again sees the winner.
-            result = await AppendWithin(conn, null, streamId, expected, events, ct);
+            List<PendingAppend> group;
+            lock (queue)
+            {
+                if (queue.Count == 0)
+                {
+                    committers--;
+                    return;
+                }
+                var take = Math.Min(queue.Count, options.MaxGroupSize);
+                group = queue.GetRange(0, take);
+                queue.RemoveRange(0, take);
+            }
+            await Commit(group);
         }
-        if (events.Count > 0) notifications.Poke(); // committed: wake subscribers
-        return result;
     }
 
     /// <summary>
-    /// Appends on the caller's connection, inside the caller's transaction when one is given: the events become
-    /// visible in the log only when that transaction commits (and never, if it rolls back). Call
-    /// <see cref="AnnounceCommitted"/> after committing, or subscribers find the events by polling.
+    /// Commits a group in ONE implicit transaction (an Npgsql batch: one round trip, one commit). Streams are locked in
+    /// stream-id order, so two groups never deadlock each other. A wrong expected revision is an outcome of its own
+    /// append (es.append answers it without raising), so it fails that append only. Anything that raises rolls the whole
+    /// group back; the group is then committed again one append at a time, so only the culprit fails.
     /// </summary>
-    public async Task<AppendResult> AppendWithin(NpgsqlConnection conn, NpgsqlTransaction? tx, string streamId, ExpectedRevision expected,
-        IReadOnlyList<EventData> events, CancellationToken ct = default)
+    private async Task Commit(List<PendingAppend> group)
     {
-        AppendRules.Check(streamId, events);
-        var started = Stopwatch.GetTimestamp();
+        var ordered = group.OrderBy(p => p.StreamId, StringComparer.Ordinal).ToList(); // stable: one stream keeps its order
+        AppendOutcome[] outcomes;
+        try
+        {
+            outcomes = await AppendTogether(ordered);
+        }
+        catch (Exception) when (ordered.Count > 1)
+        {
+            foreach (var p in ordered) await CommitAlone(p);
+            return;
+        }
+        catch (Exception e)
+        {
+            if (e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+            {
+                // Two writers raced to create one stream with the same event id; asking again sees the winner.
+                await CommitAlone(ordered[0]);
+                return;
+            }
+            Finish(ordered[0], null, e);
+            return;
+        }
+        for (var i = 0; i < ordered.Count; i++) Finish(ordered[i], outcomes[i], null);
+        if (ordered.Any(p => p.Events.Count > 0)) notifications.Poke(); // committed: wake subscribers
+    }
+
+    private async Task CommitAlone(PendingAppend p)
+    {
+        try
+        {
+            AppendOutcome outcome;
+            try { outcome = (await AppendTogether([p]))[0]; }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                outcome = (await AppendTogether([p]))[0];
+            }
+            Finish(p, outcome, null);
+            if (p.Events.Count > 0) notifications.Poke();
+        }
+        catch (Exception e) { Finish(p, null, e); }
+    }
+
+    private static void Finish(PendingAppend p, AppendOutcome? outcome, Exception? error)
+    {
+        EventStoreMetrics.AppendSeconds.WithLabels("postgres").Observe(Stopwatch.GetElapsedTime(p.StartedAt).TotalSeconds);
+        if (error is not null) p.Done.TrySetException(error);
+        else if (outcome!.Code == 2)
+            p.Done.TrySetException(new WrongExpectedRevisionException(p.StreamId, p.Expected, outcome.Revision >= 0 ? new StreamRevision(outcome.Revision) : null));
+        // An empty append to a missing stream is accepted and creates nothing: next expected stays "no stream" (-1).
+        else p.Done.TrySetResult(new AppendResult(new StreamRevision(outcome.Revision), outcome.Position));
+    }
+
+    private sealed record AppendOutcome(short Code, long Revision, LogPosition Position);
+
+    /// <summary>Every append of the group as one command of one batch; results are taken only once the whole batch committed.</summary>
+    private async Task<AppendOutcome[]> AppendTogether(IReadOnlyList<PendingAppend> group)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync();
+        await using var batch = conn.CreateBatch();
+        foreach (var p in group)
+        {
+            var command = new NpgsqlBatchCommand(AppendSql);
+            AddAppendParameters(command.Parameters, p.StreamId, p.Expected, p.Events);
+            batch.BatchCommands.Add(command);
+        }
+        var outcomes = new AppendOutcome[group.Count];
+        await using (var reader = await batch.ExecuteReaderAsync())
+        {
+            for (var i = 0; i < group.Count; i++)
+            {
+                if (i > 0) await reader.NextResultAsync();
+                if (!await reader.ReadAsync()) throw new InvalidOperationException("es.append returned no row.");
+                outcomes[i] = ReadOutcome(reader);
+            }
+            while (await reader.NextResultAsync()) { } // to the end: the implicit transaction has committed once the reader is done
+        }
+        return outcomes;
+    }
+
+    private const string AppendSql = "select outcome, revision, transaction_id::text, log_position from es.append($1, $2, $3, $4, $5, $6, $7)";
+
+    private static AppendOutcome ReadOutcome(NpgsqlDataReader reader) => new(
+        reader.GetInt16(0),
+        reader.GetInt64(1),
+        reader.IsDBNull(2) ? LogPosition.Start : new LogPosition(ulong.Parse(reader.GetString(2)), (ulong)reader.GetInt64(3)));
+
+    private static void AddAppendParameters(NpgsqlParameterCollection parameters, string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events)
+    {
         var n = events.Count;
         var ids = new Guid[n];
         var types = new string[n];
@@ -62,36 +181,41 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
             metadata[i] = Encoding.UTF8.GetString(EventMetadataJson.Serialize(e.Metadata));
             recordedAt[i] = e.Metadata.RecordedAt.UtcDateTime;
         }
+        parameters.Add(new NpgsqlParameter { Value = streamId, NpgsqlDbType = NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter { Value = expected.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        parameters.Add(new NpgsqlParameter { Value = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter { Value = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
+        parameters.Add(new NpgsqlParameter { Value = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
+        parameters.Add(new NpgsqlParameter { Value = recordedAt, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+    }
 
-        await using var cmd = new NpgsqlCommand("select outcome, revision, transaction_id::text, log_position from es.append($1, $2, $3, $4, $5, $6, $7)", conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = streamId, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = expected.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = recordedAt, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-
-        short outcome;
-        long revision;
-        LogPosition position;
+    /// <summary>
+    /// Appends on the caller's connection, inside the caller's transaction when one is given: the events become
+    /// visible in the log only when that transaction commits (and never, if it rolls back). Call
+    /// <see cref="AnnounceCommitted"/> after committing, or subscribers find the events by polling.
+    /// </summary>
+    public async Task<AppendResult> AppendWithin(NpgsqlConnection conn, NpgsqlTransaction? tx, string streamId, ExpectedRevision expected,
+        IReadOnlyList<EventData> events, CancellationToken ct = default)
+    {
+        AppendRules.Check(streamId, events);
+        var started = Stopwatch.GetTimestamp();
+        await using var cmd = new NpgsqlCommand(AppendSql, conn, tx);
+        AddAppendParameters(cmd.Parameters, streamId, expected, events);
+        AppendOutcome outcome;
         try
         {
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             if (!await reader.ReadAsync(ct)) throw new InvalidOperationException("es.append returned no row.");
-            outcome = reader.GetInt16(0);
-            revision = reader.GetInt64(1);
-            position = reader.IsDBNull(2) ? LogPosition.Start : new LogPosition(ulong.Parse(reader.GetString(2)), (ulong)reader.GetInt64(3));
+            outcome = ReadOutcome(reader);
         }
         finally
         {
             EventStoreMetrics.AppendSeconds.WithLabels("postgres").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
-
-        if (outcome == 2)
-            throw new WrongExpectedRevisionException(streamId, expected, revision >= 0 ? new StreamRevision(revision) : null);
-        // An empty append to a missing stream is accepted and creates nothing: next expected stays "no stream" (-1).
-        return new AppendResult(new StreamRevision(revision), position);
+        if (outcome.Code == 2)
+            throw new WrongExpectedRevisionException(streamId, expected, outcome.Revision >= 0 ? new StreamRevision(outcome.Revision) : null);
+        return new AppendResult(new StreamRevision(outcome.Revision), outcome.Position);
     }
 
     /// <summary>Wakes subscribers after the caller committed an <see cref="AppendWithin"/>.</summary>
@@ -196,6 +320,10 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
 
 public sealed class PostgresEventStoreOptions
 {
+    /// <summary>Groups committing at once; more appends than that wait and share the next group (group commit).</summary>
+    public int MaxConcurrentCommits { get; init; } = 2;
+    /// <summary>Appends in one group (one transaction) at most.</summary>
+    public int MaxGroupSize { get; init; } = 500;
     /// <summary>Events per ReadAll page while a subscription catches up.</summary>
     public int SubscriptionPageSize { get; init; } = 1000;
     /// <summary>First wait after catching up; doubles while nothing arrives.</summary>
