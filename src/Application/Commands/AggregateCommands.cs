@@ -107,13 +107,10 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
     {
         var (state, revision) = cache.TryGetValue(streamId, out var cached) ? cached : (initial, -1L);
         var loaded = await CatchUp(streamId, state, revision, ct);
-        // Remember what was read, so the next load or command reads only newer events; a batch that appended
-        // meanwhile has cached a newer revision, which stays.
-        if (loaded.Item2 >= 0)
-        {
-            cache.AddOrUpdate(streamId, loaded, (_, current) => current.Revision >= loaded.Item2 ? current : loaded);
-            TrimCache();
-        }
+        // Remember what was read — "no stream yet" too (a placement loads the order, then creates it) — so the next
+        // load or command reads only newer events; a batch that appended meanwhile has cached a newer revision, which stays.
+        cache.AddOrUpdate(streamId, loaded, (_, current) => current.Revision >= loaded.Item2 ? current : loaded);
+        TrimCache();
         return loaded;
     }
 
