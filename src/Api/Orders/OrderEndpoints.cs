@@ -33,7 +33,7 @@ public sealed class OrderEndpoints : IEndpointModule
     public sealed record RetryOrderBody(string? Reason);
     public sealed record RefundOrderBody(string? RefundId, long? Amount, string? Reason);
 
-    /// <summary>Order refusals at the edge: an unknown order 404, bad amounts 422, every other refusal a 409 conflict with the order's state.</summary>
+    /// <summary>Order refusals at the edge: an unknown order 404, bad amounts 422, every other refusal 409 (a clash with the order's state).</summary>
     public static readonly ErrorStatuses Statuses = new ErrorStatuses(fallback: 409)
         .With(404, OrderErrors.NotFound.Code)
         .With(409, OrderErrors.IdempotencyConflict.Code, OrderErrors.InvalidTransition.Code, OrderErrors.AlreadyStarted.Code)
@@ -51,7 +51,8 @@ public sealed class OrderEndpoints : IEndpointModule
     }
 
     private static void MapPlacement(RouteGroupBuilder v1) =>
-        v1.MapPost("/", async (PlaceOrderBody body, AuthenticatedPartner partner, HttpContext http, IMediator mediator, IClock clock, CancellationToken ct) =>
+        v1.MapPost("/", async (PlaceOrderBody body, AuthenticatedPartner partner, HttpContext http, IMediator mediator, IClock clock,
+                CancellationToken ct) =>
             {
                 var request = new PlaceOrderRequest(partner.PartnerId, body.ClientReference,
                     body.Lines?.Select(l => l is null ? null : new PlaceOrderLine(l.Sku, l.Quantity, l.FaceValue)).ToList(),
@@ -109,7 +110,10 @@ public sealed class OrderEndpoints : IEndpointModule
     {
         admin.MapPost("/{orderId}/cancel", async (string orderId, CancelOrderBody body, HttpContext http, IMediator mediator, IClock clock,
                 CancellationToken ct) =>
-                Changed(http, await mediator.Send(new CancelOrderRequest(orderId, body.Reason, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
+            {
+                var request = new CancelOrderRequest(orderId, body.Reason, RequestMetadata.For(http, clock), IfMatch.Of(http));
+                return Changed(http, await mediator.Send(request, ct));
+            })
             .WithSummary("Cancel an order whose fulfilment has not begun; its hold and reservations are released. Idempotent.")
             .RequireRoles(AdminRoles.Support).AcceptsIfMatch();
 
@@ -120,16 +124,19 @@ public sealed class OrderEndpoints : IEndpointModule
                 return Outcomes.Ok(http, await mediator.Send(request, ct), Statuses, OrderView.Of);
             })
             .WithSummary("Retry an order. A failed order starts a new round (funds held again, fulfilment with fresh vendor request ids; "
-                         + "a refusal such as insufficient_funds rejects the round); an order in fulfilment is advanced now instead of waiting for the poller.")
+                         + "a refusal such as insufficient_funds rejects the round); "
+                         + "an order in fulfilment is advanced now instead of waiting for the poller.")
             .RequireRoles(AdminRoles.Support).AcceptsIfMatch();
 
         admin.MapPost("/{orderId}/refunds", async (string orderId, RefundOrderBody body, HttpContext http, IMediator mediator, IClock clock,
                 CancellationToken ct) =>
             {
-                var request = new RefundOrderRequest(orderId, body.RefundId, body.Amount, body.Reason, RequestMetadata.For(http, clock), IfMatch.Of(http));
+                var request = new RefundOrderRequest(orderId, body.RefundId, body.Amount, body.Reason, RequestMetadata.For(http, clock),
+                    IfMatch.Of(http));
                 return Changed(http, await mediator.Send(request, ct));
             })
-            .WithSummary("Refund a completed order in full or in part into the partner's wallet. Idempotent by refundId; never more than was captured.")
+            .WithSummary("Refund a completed order in full or in part into the partner's wallet. "
+                         + "Idempotent by refundId; never more than was captured.")
             .RequireRoles(AdminRoles.Finance).AcceptsIfMatch();
     }
 
@@ -142,7 +149,8 @@ public sealed class OrderEndpoints : IEndpointModule
         if (result.Refusal is { } refusal)
             return result.RefusedField is { } field
                 ? new FieldErrors().Check(false, field, refusal.Message).Problem()
-                : Problems.Result(Statuses.Of(refusal), refusal.Code, refusal.Message, new Dictionary<string, object?> { ["orderId"] = result.OrderId });
+                : Problems.Result(Statuses.Of(refusal), refusal.Code, refusal.Message,
+                    new Dictionary<string, object?> { ["orderId"] = result.OrderId });
         var placement = PlacementView.Of(result.Order!);
         http.Response.Headers.Location = $"/v1/orders/{result.OrderId}";
         if (placement.Status != nameof(OrderStatus.Rejected)) return Results.Json(placement, statusCode: 202);
