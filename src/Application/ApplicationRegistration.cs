@@ -26,7 +26,6 @@ public static class ApplicationRegistration
         services.AddSingleton<Orders.PlacingOrder.PlaceOrderHandler>();
         services.AddSingleton<Orders.Cancelling.CancelOrderHandler>();
         services.AddSingleton<Orders.Refunding.RefundOrderHandler>();
-        services.AddSingleton<Orders.Retrying.RetryOrderHandler>();
         services.AddSingleton<Orders.Fulfilling.OrderFulfilment>();
         services.AddSingleton<CatalogQuotes>();
         services.AddSingleton<CatalogSync>();

@@ -205,6 +205,56 @@ public sealed class OrderPlacementTests() : OrderFixture("orders")
         (await db.Scalar<long>("select count(*) from es.events where event_type like 'order.%' and data::text like '%np-1%'")).Should().Be(0, "nothing written");
     }
 
+    [Test]
+    public async Task a_missing_order_field_is_named_as_required()
+    {
+        using var partner = await Partner("req-buyer", 10_00);
+        var response = await partner.Http.PostAsync("v1/orders", new StringContent(
+            """{"lines":[{"sku":"cinema-5","quantity":1}]}""", Encoding.UTF8, "application/json"));
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        errors.GetProperty("clientReference")[0].GetString().Should().Be("required");
+        errors.GetProperty("lines[0].faceValue")[0].GetString().Should().Be("required");
+        errors.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(["clientReference", "lines[0].faceValue"]);
+    }
+
+    [Test, CancelAfter(90_000)]
+    public async Task a_stale_if_match_on_an_order_command_answers_412_with_the_current_etag_and_appends_nothing()
+    {
+        using var partner = await Partner("ifm-buyer", 100_00);
+        var placed = await partner.PlaceOrder("ifm-1", [new NewOrderLine(Amazon25, 2, 25_00)]);
+        await Terminal(partner, placed.OrderId);
+        var current = (await admin.GetAsync($"/admin/orders/{placed.OrderId}")).Headers.ETag!.Tag;
+        var revision = long.Parse(current.Trim('"'));
+        var stream = Steller.Domain.Orders.Order.StreamName(placed.OrderId);
+        var events = await db.Scalar<long>($"select count(*) from es.events where stream_id = '{stream}'");
+
+        async Task<HttpResponseMessage> Send(string path, object body, string ifMatch)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/admin/orders/{placed.OrderId}/{path}") { Content = JsonContent.Create(body) };
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+            return await admin.SendAsync(request);
+        }
+        foreach (var (path, body) in new (string, object)[]
+                 {
+                     ("cancel", new { reason = "changed plans" }), ("retry", new { reason = "again" }),
+                     ("refunds", new { refundId = "rf-1", amount = 25_00, reason = "one card unused" }),
+                 })
+        {
+            var stale = await Send(path, body, $"\"{revision - 1}\"");
+            stale.StatusCode.Should().Be(HttpStatusCode.PreconditionFailed, path);
+            (await stale.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be("precondition_failed");
+            stale.Headers.ETag!.Tag.Should().Be(current, "the answer names the current revision");
+        }
+        (await db.Scalar<long>($"select count(*) from es.events where stream_id = '{stream}'")).Should().Be(events, "a stale If-Match appends nothing");
+        (await Wallet("ifm-buyer")).Posted.Should().Be(50_00, "nothing was refunded");
+
+        var refund = await Send("refunds", new { refundId = "rf-1", amount = 25_00, reason = "one card unused" }, current);
+        refund.StatusCode.Should().Be(HttpStatusCode.Created, "the current ETag lets the command run");
+        refund.Headers.ETag!.Tag.Should().Be($"\"{revision + 1}\"");
+        (await Wallet("ifm-buyer")).Posted.Should().Be(75_00);
+    }
+
     [Test, CancelAfter(90_000)]
     public async Task codes_and_pins_never_appear_in_plaintext_in_logs_events_or_tables()
     {

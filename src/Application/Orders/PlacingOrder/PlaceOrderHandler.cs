@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using MediatR;
 using Steller.Application.Commands;
 using Steller.Application.EventStore;
 using Steller.Application.Inventory;
@@ -12,56 +13,60 @@ using Steller.Domain.Orders;
 
 namespace Steller.Application.Orders.PlacingOrder;
 
-public sealed record PlaceOrderLine(string Sku, int Quantity, long FaceValue);
-
-/// <summary>A validated request (the edge checked shapes); the handler prices it and takes it through placement.</summary>
-public sealed record PlaceOrderRequest(string PartnerId, string ClientReference, IReadOnlyList<PlaceOrderLine> Lines, Recipient? Recipient);
-
-/// <summary>
-/// What placement ended in: the order (any status), a refusal that wrote nothing (<see cref="Refusal"/>: a body
-/// under a used reference, a top-up without a phone), and its stream revision.
-/// </summary>
-public sealed record PlaceOrderResult(string OrderId, Order? Order, long Revision, DomainError? Refusal, string? RefusedField = null);
-
 /// <summary>
 /// Places an order: price every line, record the order, hold the funds on the partner's wallet (transfer id = order
 /// id), reserve stock for stocked lines, record that funds are held — or record why it was rejected, releasing
 /// anything taken. The order id derives from (partner, clientReference), so duplicates meet on one stream; every step
 /// is idempotent, so a duplicate (or a retry after a crash) resumes a placement left half done instead of doubling it.
 /// </summary>
-public sealed class PlaceOrderHandler(AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets, AggregateCommands<Stock, IStockCommand, IStockEvent> stock, IOrderPricing pricing,
-    IStockLocations locations, OrderReleases releases, IClock clock)
+public sealed class PlaceOrderHandler(
+    AggregateCommands<Order, IOrderCommand, IOrderEvent> orders,
+    AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets,
+    AggregateCommands<Stock, IStockCommand, IStockEvent> stock,
+    IOrderPricing pricing,
+    IStockLocations locations,
+    OrderReleases releases,
+    IClock clock) : IRequestHandler<PlaceOrderRequest, PlaceOrderResult>
 {
     /// <summary>Reservations outlive the pending-order timeout, so the cancel job (not expiry) decides an unfulfilled order's fate.</summary>
     public static readonly TimeSpan ReservationLifetime = TimeSpan.FromMinutes(30);
 
-    public static readonly DomainError PhoneRequired = new("recipient_phone_required", "Top-up lines need recipient.phone in E.164 form (e.g. +4915112345678).");
+    public static readonly DomainError PhoneRequired =
+        new("recipient_phone_required", "Top-up lines need recipient.phone in E.164 form (e.g. +4915112345678).");
     public static readonly DomainError MixedCurrencies = new("mixed_currencies", "All lines of an order must be priced in one currency.");
 
-    public async Task<PlaceOrderResult> Place(PlaceOrderRequest request, EventMetadata metadata, CancellationToken ct = default)
+    public async Task<PlaceOrderResult> Handle(PlaceOrderRequest request, CancellationToken ct)
     {
-        var orderId = Order.IdFor(request.PartnerId, request.ClientReference);
+        var metadata = request.Metadata;
+        var orderId = Order.IdFor(request.PartnerId, request.ClientReference!);
         var hash = RequestHash(request);
         var (existing, revision) = await orders.Load(Order.StreamName(orderId), ct);
         if (existing.Status != OrderStatus.None)
         {
             if (existing.Placed!.RequestHash != hash) return new(orderId, existing, revision, OrderErrors.IdempotencyConflict);
-            return existing.Status == OrderStatus.Placed ? await Continue(orderId, existing, metadata, ct) : new(orderId, existing, revision, null);
+            return existing.Status == OrderStatus.Placed
+                ? await Continue(orderId, existing, metadata, ct)
+                : new(orderId, existing, revision, null);
         }
 
-        var quotes = await Task.WhenAll(request.Lines.Select(l => pricing.Quote(request.PartnerId, l.Sku, l.FaceValue, l.Quantity, ct)));
-        var lines = request.Lines.Select((l, i) => new OrderLine(i + 1, l.Sku, l.Quantity, l.FaceValue, quotes[i].Pricing)).ToList();
+        var requested = request.ValidLines;
+        var quotes = await Task.WhenAll(requested.Select(l => pricing.Quote(request.PartnerId, l.Sku, l.FaceValue, l.Quantity, ct)));
+        var lines = requested.Select((l, i) => new OrderLine(i + 1, l.Sku, l.Quantity, l.FaceValue, quotes[i].Pricing)).ToList();
         var currencies = quotes.Where(q => q.Currency is not null).Select(q => q.Currency!).Distinct().ToList();
-        var rejection = quotes.FirstOrDefault(q => q.Error is not null)?.Error is { } priceError ? new OrderRejected(priceError.Code, priceError.Message)
+        var rejection = quotes.FirstOrDefault(q => q.Error is not null)?.Error is { } priceError
+            ? new OrderRejected(priceError.Code, priceError.Message)
             : currencies.Count > 1 ? new OrderRejected(MixedCurrencies.Code, MixedCurrencies.Message)
             : null;
         if (rejection is null && lines.Any(l => l.Pricing!.ProductType == "top_up") && request.Recipient?.Phone is null)
             return new(orderId, null, -1, PhoneRequired, "recipient.phone");
 
-        var placed = await orders.Execute(Order.StreamName(orderId), new PlaceOrder(orderId, request.PartnerId, request.ClientReference, hash,
+        var placed = await orders.Execute(Order.StreamName(orderId), new PlaceOrder(orderId, request.PartnerId, request.ClientReference!, hash,
             currencies.FirstOrDefault(), lines, request.Recipient, rejection, clock.UtcNow), metadata, ct: ct);
-        if (placed.Error is { } error) return new(orderId, placed.State, placed.Revision, error); // a concurrent duplicate with another body won
-        return placed.State.Status == OrderStatus.Placed ? await Continue(orderId, placed.State, metadata, ct) : new(orderId, placed.State, placed.Revision, null);
+        // A concurrent duplicate with another body won.
+        if (placed.Error is { } error) return new(orderId, placed.State, placed.Revision, error);
+        return placed.State.Status == OrderStatus.Placed
+            ? await Continue(orderId, placed.State, metadata, ct)
+            : new(orderId, placed.State, placed.Revision, null);
     }
 
     /// <summary>Takes an order back in "Placed" (a retried round, or a placement that died) through hold, reserve, record.</summary>
@@ -76,7 +81,8 @@ public sealed class PlaceOrderHandler(AggregateCommands<Order, IOrderCommand, IO
     {
         var placed = order.Placed!;
         var currency = placed.Currency!;
-        var hold = await wallets.Execute(Wallet.StreamName(placed.PartnerId, currency), new PlaceHold(Order.HoldTransferIdOf(order), placed.Total, null, orderId, clock.UtcNow), metadata, ct: ct);
+        var hold = await wallets.Execute(Wallet.StreamName(placed.PartnerId, currency),
+            new PlaceHold(Order.HoldTransferIdOf(order), placed.Total, null, orderId, clock.UtcNow), metadata, ct: ct);
         if (hold.Error is { } holdError)
         {
             if (holdError == WalletErrors.IdempotencyConflict || holdError == WalletErrors.HoldReleased)
@@ -98,7 +104,8 @@ public sealed class PlaceOrderHandler(AggregateCommands<Order, IOrderCommand, IO
             // Decided otherwise meanwhile (a duplicate's rejection, the pending-order timeout): whoever decided released
             // what the order held, but the reservations this runner just made may be new; give them back too.
             var now = held.State;
-            if (now.Status is OrderStatus.Rejected or OrderStatus.Cancelled) await releases.ReleaseAll(now, $"order {now.Status.ToString().ToLowerInvariant()}", metadata, ct);
+            if (now.Status is OrderStatus.Rejected or OrderStatus.Cancelled)
+                await releases.ReleaseAll(now, $"order {now.Status.ToString().ToLowerInvariant()}", metadata, ct);
             return new(orderId, now, held.Revision, null);
         }
         return new(orderId, held.State, held.Revision, null);
@@ -110,7 +117,8 @@ public sealed class PlaceOrderHandler(AggregateCommands<Order, IOrderCommand, IO
         var reservationId = Order.RequestIdOf(orderId, line.LineNo, round);
         foreach (var location in await locations.LocationsOf(line.Sku, ct))
         {
-            var outcome = await stock.Execute(Stock.StreamName(line.Sku, location), new ReserveStock(reservationId, line.Quantity, orderId, null, clock.UtcNow), metadata, ct: ct);
+            var reserve = new ReserveStock(reservationId, line.Quantity, orderId, null, clock.UtcNow);
+            var outcome = await stock.Execute(Stock.StreamName(line.Sku, location), reserve, metadata, ct: ct);
             if (outcome.Succeeded) return new LineReservation(line.LineNo, location, reservationId, line.Quantity);
         }
         return null;
@@ -134,7 +142,7 @@ public sealed class PlaceOrderHandler(AggregateCommands<Order, IOrderCommand, IO
     public static string RequestHash(PlaceOrderRequest request) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
         {
-            lines = request.Lines.Select(l => new { l.Sku, l.Quantity, l.FaceValue }),
+            lines = request.ValidLines.Select(l => new { l.Sku, l.Quantity, l.FaceValue }),
             phone = request.Recipient?.Phone,
             email = request.Recipient?.Email,
         }))));
