@@ -22,7 +22,9 @@ namespace Steller.Api.Catalog;
 /// </summary>
 public sealed class CatalogAdminEndpoints : IEndpointModule
 {
-    /// <summary>A stocked product: fixed <see cref="FaceValue"/> or <see cref="MinFaceValue"/>–<see cref="MaxFaceValue"/>; cost absolute or a discount in bp.</summary>
+    /// <summary>
+    /// A stocked product: fixed <see cref="FaceValue"/> or <see cref="MinFaceValue"/>–<see cref="MaxFaceValue"/>; cost absolute or a discount in bp.
+    /// </summary>
     public sealed record StockedProductBody(
         string? Name, string? Brand, string? Country, string? Currency, string? Type,
         long? FaceValue, long? MinFaceValue, long? MaxFaceValue, long? CostAmount, int? CostDiscountBasisPoints);
@@ -44,9 +46,10 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
     }
 
     private static void MapSync(RouteGroupBuilder catalog) =>
-        catalog.MapPost("/sync", async (IMediator mediator, CancellationToken ct) => Results.Ok(await mediator.Send(new SyncCatalogRequest(), ct)))
-            .WithSummary("Sync every configured vendor's catalog now (the Quartz job does this every Jobs:CatalogSyncMinutes): one report per vendor "
-                         + "with what was read, listed, updated, re-costed and delisted. A vendor that fails mid-way delists nothing.")
+        catalog.MapPost("/sync", async (IMediator mediator, CancellationToken ct) =>
+                Results.Ok(await mediator.Send(new SyncCatalogRequest(), ct)))
+            .WithSummary("Sync every configured vendor's catalog now (the Quartz job does this every Jobs:CatalogSyncMinutes): one report per "
+                         + "vendor with what was read, listed, updated, re-costed and delisted. A vendor that fails mid-way delists nothing.")
             .Produces<IReadOnlyList<CatalogSyncReport>>();
 
     private static void MapProductChanges(RouteGroupBuilder catalog)
@@ -65,8 +68,8 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
             .AcceptsIfMatch();
 
         catalog.MapDelete("/products/{sku}", async (string sku, HttpContext http, IMediator mediator, IClock clock, CancellationToken ct) =>
-                Outcomes.Ok(http, await mediator.Send(new DelistProductRequest(sku, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct), Statuses,
-                    ProductView.Of))
+                Outcomes.Ok(http, await mediator.Send(new DelistProductRequest(sku, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct),
+                    Statuses, ProductView.Of))
             .WithSummary("Delist a product (stocked or vendor). Delisting twice is a no-op; a later PUT or sync lists it again.")
             .Produces<ProductView>().ProducesProblem(404)
             .AcceptsIfMatch();
@@ -101,7 +104,8 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
     }
 
     private static void MapNegativeMargins(RouteGroupBuilder catalog) =>
-        catalog.MapGet("/negative-margins", async (string? partnerId, string? sku, string? limit, string? after, CatalogQuery query, CancellationToken ct) =>
+        catalog.MapGet("/negative-margins", async (string? partnerId, string? sku, string? limit, string? after, CatalogQuery query,
+                CancellationToken ct) =>
             {
                 var errors = new FieldErrors()
                     .Check(partnerId is null || Partner.IsValidId(partnerId), "partnerId", ProductFields.SkuRule)

@@ -27,14 +27,17 @@ namespace Steller.Api.Inventory;
 /// </summary>
 public sealed class StockEndpoints : IEndpointModule
 {
-    public sealed record ReceiveStockBody(string? ReceiptId, long? Quantity, long? UnitCost, string? Currency, IReadOnlyList<string?>? VoucherCodes);
+    public sealed record ReceiveStockBody(
+        string? ReceiptId, long? Quantity, long? UnitCost, string? Currency, IReadOnlyList<string?>? VoucherCodes);
     public sealed record TransferStockBody(string? TransferId, string? ToLocation, long? Quantity);
     public sealed record AdjustStockBody(string? AdjustmentId, long? Quantity, string? Reason);
     public sealed record ReserveStockBody(string? ReservationId, long? Quantity, string? OrderId, DateTimeOffset? ExpiresAt);
     public sealed record ReleaseReservationBody(string? Reason);
     public sealed record SetLowThresholdBody(long? Threshold);
 
-    /// <summary>Stock refusals at the edge: an unknown reservation 404, clashes 409, the rest 422 (stock_exhausted, insufficient_stock, invalid_*).</summary>
+    /// <summary>
+    /// Stock refusals at the edge: an unknown reservation 404, clashes 409, the rest 422 (stock_exhausted, insufficient_stock, invalid_*).
+    /// </summary>
     public static readonly ErrorStatuses Statuses = new ErrorStatuses()
         .With(404, "reservation_not_found")
         .With(409, "idempotency_conflict", "reservation_released", "reservation_committed", "currency_mismatch",
@@ -59,7 +62,8 @@ public sealed class StockEndpoints : IEndpointModule
                     .Check(location is null || Stock.IsValidId(location), "location", StockFields.IdRule)
                     .Check(low is null or "true" or "false", "low", "true or false");
                 if (errors.Any) return errors.Problem();
-                if (!QueryParameters.TryLimit(limit, StockLevelsQuery.DefaultLimit, StockLevelsQuery.MaxLimit, out var count, out var problem)) return problem!;
+                if (!QueryParameters.TryLimit(limit, StockLevelsQuery.DefaultLimit, StockLevelsQuery.MaxLimit, out var count, out var problem))
+                    return problem!;
                 if (!TryCursor(after, out var cursor)) return QueryParameters.InvalidCursor();
                 return Results.Ok(await levels.Page(sku, location, low is null ? null : low == "true", count, cursor, ct));
             })
@@ -92,16 +96,16 @@ public sealed class StockEndpoints : IEndpointModule
 
     private static void MapReceiptsAndTransfers(RouteGroupBuilder stock)
     {
-        stock.MapPost("/receipts", async (string sku, string location, ReceiveStockBody body, HttpContext http, IMediator mediator, IClock clock,
-                CancellationToken ct) =>
-                Level(http, sku, location, await mediator.Send(new ReceiveStockRequest(sku, location, body.ReceiptId, body.Quantity, body.UnitCost,
-                    body.Currency, body.VoucherCodes, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
+        stock.MapPost("/receipts", async (string sku, string location, ReceiveStockBody body, HttpContext http, IMediator mediator,
+                IClock clock, CancellationToken ct) =>
+                Level(http, sku, location, await mediator.Send(new ReceiveStockRequest(sku, location, body.ReceiptId, body.Quantity,
+                    body.UnitCost, body.Currency, body.VoucherCodes, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
             .WithSummary("Record units received (quantity, unit cost in minor units, optionally one voucher code per unit, sealed before it is "
                          + "stored). Idempotent by receiptId.")
             .AcceptsIfMatch();
 
-        stock.MapPost("/transfers", async (string sku, string location, TransferStockBody body, HttpContext http, IMediator mediator, IClock clock,
-                CancellationToken ct) =>
+        stock.MapPost("/transfers", async (string sku, string location, TransferStockBody body, HttpContext http, IMediator mediator,
+                IClock clock, CancellationToken ct) =>
                 Transfer(http, sku, location, body, await mediator.Send(new TransferStockRequest(sku, location, body.TransferId, body.ToLocation,
                     body.Quantity, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
             .WithSummary("Move units (and their voucher codes, oldest first) to another location of the same sku: out here, in there, one "
@@ -112,15 +116,16 @@ public sealed class StockEndpoints : IEndpointModule
 
     private static void MapAdjustments(RouteGroupBuilder stock)
     {
-        stock.MapPost("/adjustments", async (string sku, string location, AdjustStockBody body, HttpContext http, IMediator mediator, IClock clock,
-                CancellationToken ct) =>
-                Level(http, sku, location, await mediator.Send(new AdjustStockRequest(sku, location, body.AdjustmentId, body.Quantity, body.Reason,
-                    RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
-            .WithSummary("Correct on-hand stock by a signed quantity with a reason code. Never below what is reserved. Idempotent by adjustmentId.")
+        stock.MapPost("/adjustments", async (string sku, string location, AdjustStockBody body, HttpContext http, IMediator mediator,
+                IClock clock, CancellationToken ct) =>
+                Level(http, sku, location, await mediator.Send(new AdjustStockRequest(sku, location, body.AdjustmentId, body.Quantity,
+                    body.Reason, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
+            .WithSummary("Correct on-hand stock by a signed quantity with a reason code. Never below what is reserved. "
+                         + "Idempotent by adjustmentId.")
             .AcceptsIfMatch();
 
-        stock.MapPut("/low-threshold", async (string sku, string location, SetLowThresholdBody body, HttpContext http, IMediator mediator, IClock clock,
-                CancellationToken ct) =>
+        stock.MapPut("/low-threshold", async (string sku, string location, SetLowThresholdBody body, HttpContext http, IMediator mediator,
+                IClock clock, CancellationToken ct) =>
                 Level(http, sku, location, await mediator.Send(new SetLowThresholdRequest(sku, location, body.Threshold,
                     RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
             .WithSummary("Available stock at or below this threshold is flagged low.")
@@ -129,10 +134,10 @@ public sealed class StockEndpoints : IEndpointModule
 
     private static void MapReservations(RouteGroupBuilder stock)
     {
-        stock.MapPost("/reservations", async (string sku, string location, ReserveStockBody body, HttpContext http, IMediator mediator, IClock clock,
-                CancellationToken ct) =>
-                Reservation(http, sku, location, body.ReservationId, await mediator.Send(new ReserveStockRequest(sku, location, body.ReservationId,
-                    body.Quantity, body.OrderId, body.ExpiresAt, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
+        stock.MapPost("/reservations", async (string sku, string location, ReserveStockBody body, HttpContext http, IMediator mediator,
+                IClock clock, CancellationToken ct) =>
+                Reservation(http, sku, location, body.ReservationId, await mediator.Send(new ReserveStockRequest(sku, location,
+                    body.ReservationId, body.Quantity, body.OrderId, body.ExpiresAt, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
             .WithSummary("Reserve units for an order; expires after 15 minutes unless expiresAt says otherwise. Idempotent by reservationId.")
             .AcceptsIfMatch();
 
@@ -143,8 +148,8 @@ public sealed class StockEndpoints : IEndpointModule
             .WithSummary("Commit a reservation: its units leave stock. Committing twice is a no-op; after a release it is refused.")
             .AcceptsIfMatch();
 
-        stock.MapPost("/reservations/{reservationId}/release", async (string sku, string location, string reservationId, ReleaseReservationBody body,
-                HttpContext http, IMediator mediator, IClock clock, CancellationToken ct) =>
+        stock.MapPost("/reservations/{reservationId}/release", async (string sku, string location, string reservationId,
+                ReleaseReservationBody body, HttpContext http, IMediator mediator, IClock clock, CancellationToken ct) =>
                 Reservation(http, sku, location, reservationId, await mediator.Send(new ReleaseReservationRequest(sku, location, reservationId,
                     body.Reason, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
             .WithSummary("Release a reservation: its units are available again. Releasing twice is a no-op; after a commit it is refused.")
@@ -157,7 +162,9 @@ public sealed class StockEndpoints : IEndpointModule
     private static IResult Reservation(HttpContext http, string sku, string location, string? reservationId, CommandOutcome<Stock> outcome) =>
         Outcomes.Respond(http, outcome, Statuses, ReservationView.Of(sku, location, reservationId!));
 
-    /// <summary>201 (200 for a repeat) with both stock items, ETag = the sending location's revision; a refusal of either half is the problem.</summary>
+    /// <summary>
+    /// 201 (200 for a repeat) with both stock items, ETag = the sending location's revision; a refusal of either half is the problem.
+    /// </summary>
     private static IResult Transfer(HttpContext http, string sku, string location, TransferStockBody body, StockTransferOutcome outcome)
     {
         if (outcome.From.Error is not null || outcome.To is null) return Outcomes.Problem(http, outcome.From, Statuses);

@@ -20,8 +20,8 @@ public sealed class StockMovementEndpoints : IEndpointModule
     {
         var admin = AdminEndpoints.Group(app);
 
-        admin.MapGet("/inventory/{sku}/{location}/movements", async (string sku, string location, string? from, string? to, string? limit, string? after,
-                HttpContext http, StockMovementsQuery movements, CancellationToken ct) =>
+        admin.MapGet("/inventory/{sku}/{location}/movements", async (string sku, string location, string? from, string? to, string? limit,
+                string? after, HttpContext http, StockMovementsQuery movements, CancellationToken ct) =>
             {
                 var errors = new FieldErrors().Target(sku, location);
                 if (errors.Any) return errors.Problem();
@@ -50,14 +50,15 @@ public sealed class StockMovementEndpoints : IEndpointModule
 
         admin.MapGet("/inventory/low-stock", async (string? limit, string? after, StockMovementsQuery query, CancellationToken ct) =>
             {
-                if (!QueryParameters.TryLimit(limit, StockMovementsQuery.DefaultLimit, StockMovementsQuery.MaxLimit, out var count, out var problem)) return problem!;
+                if (!QueryParameters.TryLimit(limit, StockMovementsQuery.DefaultLimit, StockMovementsQuery.MaxLimit, out var count, out var problem))
+                    return problem!;
                 if (!StockMovementsQuery.TryLowStockCursor(after, out var cursor)) return QueryParameters.InvalidCursor();
                 return Results.Ok(await query.LowStock(count, cursor, ct));
             })
             .WithTags("Inventory (admin)")
             .WithName("AdminLowStock")
-            .WithSummary("Stock items low right now (threshold above 0, available at or below it) from read.low_stock, with the time each became low; "
-                         + "ordered by sku and location, cursor pages (limit, after = `next`). Roles: admin, finance, support, analyst.")
+            .WithSummary("Stock items low right now (threshold above 0, available at or below it) from read.low_stock, with the time each "
+                         + "became low; ordered by sku and location, cursor pages (limit, after = `next`). Roles: admin, finance, support, analyst.")
             .Produces<LowStockPage>()
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
     }

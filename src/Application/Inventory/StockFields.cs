@@ -16,7 +16,8 @@ public static class StockFields
         .Check(Stock.IsValidId(location), "location", IdRule);
 
     /// <summary>A command id (receiptId, reservationId, ...): "required" when missing, else <see cref="CommandIdRule"/>.</summary>
-    public static FieldErrors CommandId(this FieldErrors errors, string? id, string field) => errors.Required(id, field, IsCommandId, CommandIdRule);
+    public static FieldErrors CommandId(this FieldErrors errors, string? id, string field) =>
+        errors.Required(id, field, IsCommandId, CommandIdRule);
 
     /// <summary>A positive number of units: "required" when missing.</summary>
     public static FieldErrors Units(this FieldErrors errors, long? quantity, string field = "quantity") =>

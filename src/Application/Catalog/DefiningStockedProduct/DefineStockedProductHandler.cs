@@ -48,10 +48,12 @@ public sealed record DefineStockedProductRequest(
 
     private void ValidateCost(FieldErrors errors)
     {
-        if (CostAmount is null && CostDiscountBasisPoints is null) errors.Check(false, "cost", "required");
-        else errors.Check(CostAmount is null || CostDiscountBasisPoints is null, "cost", "exactly one of costAmount and costDiscountBasisPoints");
-        errors.Check(CostAmount is null or >= 0 && !(IsRange && CostAmount is not null), "costAmount", "0 or more minor units, for a fixed face value only")
-            .Check(CostDiscountBasisPoints is null or (>= 0 and <= 10_000), "costDiscountBasisPoints", "0 to 10000 basis points off the face value");
+        var given = (CostAmount is null ? 0 : 1) + (CostDiscountBasisPoints is null ? 0 : 1);
+        errors.Check(given == 1, "cost", given == 0 ? "required" : "exactly one of costAmount and costDiscountBasisPoints")
+            .Check(CostAmount is null or >= 0 && !(IsRange && CostAmount is not null), "costAmount",
+                "0 or more minor units, for a fixed face value only")
+            .Check(CostDiscountBasisPoints is null or (>= 0 and <= 10_000), "costDiscountBasisPoints",
+                "0 to 10000 basis points off the face value");
     }
 }
 
@@ -65,8 +67,8 @@ public sealed class DefineStockedProductHandler(AggregateCommands<Product, IProd
     public Task<CommandOutcome<Product>> Handle(DefineStockedProductRequest request, CancellationToken ct)
     {
         var range = request.IsRange;
-        var details = new ProductDetails(ProductDetails.Stocked, null, request.Name!.Trim(), request.Brand!.Trim(), request.Country!, request.Currency!,
-            request.Type!, request.FaceValue, range ? request.MinFaceValue : null, range ? request.MaxFaceValue : null);
+        var details = new ProductDetails(ProductDetails.Stocked, null, request.Name!.Trim(), request.Brand!.Trim(), request.Country!,
+            request.Currency!, request.Type!, request.FaceValue, range ? request.MinFaceValue : null, range ? request.MaxFaceValue : null);
         var command = new ListProduct(request.Sku, details, new ProductCost(request.CostAmount, request.CostDiscountBasisPoints), clock.UtcNow);
         return products.Execute(Product.StreamName(request.Sku), command, request.Metadata, request.IfMatch, ct: ct);
     }

@@ -7,7 +7,8 @@ using Steller.Domain.Catalog;
 
 namespace Steller.Application.Catalog.DelistingProduct;
 
-public sealed record DelistProductRequest(string Sku, EventMetadata Metadata, long? IfMatch = null) : IRequest<CommandOutcome<Product>>, IValidated
+public sealed record DelistProductRequest(string Sku, EventMetadata Metadata, long? IfMatch = null)
+    : IRequest<CommandOutcome<Product>>, IValidated
 {
     public void Validate(FieldErrors errors) => errors.Sku(Sku);
 }

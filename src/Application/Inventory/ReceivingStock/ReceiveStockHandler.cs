@@ -28,10 +28,13 @@ public sealed record ReceiveStockRequest(
     private static bool IsVoucherCode(string? code) => code is { Length: > 0 and <= 200 } && code.All(c => c is >= ' ' and <= '~');
 
     /// <summary>Never the codes: a request may be printed (a log line, a debugger) and the codes are secrets.</summary>
-    public override string ToString() => $"{nameof(ReceiveStockRequest)} {{ Sku = {Sku}, Location = {Location}, ReceiptId = {ReceiptId}, Quantity = {Quantity} }}";
+    public override string ToString() =>
+        $"{nameof(ReceiveStockRequest)} {{ Sku = {Sku}, Location = {Location}, ReceiptId = {ReceiptId}, Quantity = {Quantity} }}";
 }
 
-/// <summary>Records a receipt. Voucher codes are sealed (<see cref="VoucherCodes"/>) before anything else sees them. Idempotent by receipt id.</summary>
+/// <summary>
+/// Records a receipt. Voucher codes are sealed (<see cref="VoucherCodes"/>) before anything else sees them. Idempotent by receipt id.
+/// </summary>
 public sealed class ReceiveStockHandler(AggregateCommands<Stock, IStockCommand, IStockEvent> stock, VoucherCodes vouchers)
     : IRequestHandler<ReceiveStockRequest, CommandOutcome<Stock>>
 {

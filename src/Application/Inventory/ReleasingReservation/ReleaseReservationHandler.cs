@@ -19,6 +19,6 @@ public sealed class ReleaseReservationHandler(AggregateCommands<Stock, IStockCom
     : IRequestHandler<ReleaseReservationRequest, CommandOutcome<Stock>>
 {
     public Task<CommandOutcome<Stock>> Handle(ReleaseReservationRequest request, CancellationToken ct) =>
-        stock.Execute(Stock.StreamName(request.Sku, request.Location), new ReleaseReservation(request.ReservationId, request.Reason!), request.Metadata,
-            request.IfMatch, ct: ct);
+        stock.Execute(Stock.StreamName(request.Sku, request.Location), new ReleaseReservation(request.ReservationId, request.Reason!),
+            request.Metadata, request.IfMatch, ct: ct);
 }

@@ -7,9 +7,12 @@ using Steller.Domain.Inventory;
 
 namespace Steller.Application.Inventory.ReservingStock;
 
-/// <summary>Units held for an order until committed, released or expired (after 15 minutes unless <see cref="ExpiresAt"/> says otherwise).</summary>
-public sealed record ReserveStockRequest(string Sku, string Location, string? ReservationId, long? Quantity, string? OrderId, DateTimeOffset? ExpiresAt,
-    EventMetadata Metadata, long? IfMatch = null) : IRequest<CommandOutcome<Stock>>, IValidated
+/// <summary>
+/// Units held for an order until committed, released or expired (after 15 minutes unless <see cref="ExpiresAt"/> says otherwise).
+/// </summary>
+public sealed record ReserveStockRequest(
+    string Sku, string Location, string? ReservationId, long? Quantity, string? OrderId, DateTimeOffset? ExpiresAt, EventMetadata Metadata,
+    long? IfMatch = null) : IRequest<CommandOutcome<Stock>>, IValidated
 {
     public void Validate(FieldErrors errors) => errors
         .Target(Sku, Location)

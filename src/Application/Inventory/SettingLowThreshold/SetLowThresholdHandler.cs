@@ -19,6 +19,6 @@ public sealed class SetLowThresholdHandler(AggregateCommands<Stock, IStockComman
     : IRequestHandler<SetLowThresholdRequest, CommandOutcome<Stock>>
 {
     public Task<CommandOutcome<Stock>> Handle(SetLowThresholdRequest request, CancellationToken ct) =>
-        stock.Execute(Stock.StreamName(request.Sku, request.Location), new SetLowThreshold(request.Threshold!.Value), request.Metadata, request.IfMatch,
-            ct: ct);
+        stock.Execute(Stock.StreamName(request.Sku, request.Location), new SetLowThreshold(request.Threshold!.Value),
+            request.Metadata, request.IfMatch, ct: ct);
 }

@@ -8,9 +8,13 @@ using Steller.Domain.Inventory;
 
 namespace Steller.Application.Inventory.TransferringStock;
 
-/// <summary>A move of units (and their voucher codes, oldest first) from this location to another of the same sku. If-Match names the sending location.</summary>
-public sealed record TransferStockRequest(string Sku, string Location, string? TransferId, string? ToLocation, long? Quantity, EventMetadata Metadata,
-    long? IfMatch = null) : IRequest<StockTransferOutcome>, IValidated
+/// <summary>
+/// A move of units (and their voucher codes, oldest first) from this location to another of the same sku.
+/// If-Match names the sending location.
+/// </summary>
+public sealed record TransferStockRequest(
+    string Sku, string Location, string? TransferId, string? ToLocation, long? Quantity, EventMetadata Metadata, long? IfMatch = null)
+    : IRequest<StockTransferOutcome>, IValidated
 {
     public void Validate(FieldErrors errors) => errors
         .Target(Sku, Location)
@@ -48,12 +52,13 @@ public sealed class TransferStockHandler(AggregateCommands<Stock, IStockCommand,
         if (!source.TransfersOut.ContainsKey(transferId) && Incompatible(source, destination) is { } refusal)
             return Refused(source, sourceRevision, refusal);
 
-        var sent = await stock.Execute(Stock.StreamName(sku, from), new TransferStockOut(transferId, from, to, request.Quantity!.Value), request.Metadata,
-            request.IfMatch, ct: ct);
+        var sent = await stock.Execute(Stock.StreamName(sku, from), new TransferStockOut(transferId, from, to, request.Quantity!.Value),
+            request.Metadata, request.IfMatch, ct: ct);
         if (sent.Error is not null) return new StockTransferOutcome(sent, null);
         CrashPoints.Reach(CrashPoints.AfterStockTransferOut);
         // Once the units have left, the receiving half runs even if the caller stops waiting.
-        var received = await transfers.CompleteTransfer(sku, from, sent.State.TransfersOut[transferId], request.Metadata, CancellationToken.None);
+        var sentHalf = sent.State.TransfersOut[transferId];
+        var received = await transfers.CompleteTransfer(sku, from, sentHalf, request.Metadata, CancellationToken.None);
         return new StockTransferOutcome(sent, received);
     }
 
