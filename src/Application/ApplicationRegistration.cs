@@ -19,7 +19,7 @@ public static class ApplicationRegistration
         services.AddAggregate(Aggregates.StockItems);
         services.AddAggregate(Aggregates.Products);
         services.AddAggregate(Aggregates.Orders);
-        services.AddSingleton<StockTransfers>();
+        services.AddSingleton<Inventory.TransferringStock.StockTransfers>();
         services.AddSingleton<VoucherCodes>();
         services.AddSingleton<Orders.IOrderPricing, Orders.CatalogPricing>();
         services.AddSingleton<Orders.OrderReleases>();

@@ -2,7 +2,7 @@ using Steller.Application.Pipeline;
 using System.Text;
 using Steller.Api.Admin;
 using Steller.Api.Http;
-using Steller.Domain.Inventory;
+using Steller.Application.Inventory;
 using Steller.Infrastructure.Admin;
 using Steller.Projections.Inventory;
 using Steller.Projections.Wallets;
@@ -16,18 +16,14 @@ namespace Steller.Api.Inventory;
 /// </summary>
 public sealed class StockMovementEndpoints : IEndpointModule
 {
-    private const string IdRule = "1–64 of a-z, 0-9 and '-', not starting with '-'";
-
     public void Map(IEndpointRouteBuilder app)
     {
         var admin = AdminEndpoints.Group(app);
 
-        admin.MapGet("/inventory/{sku}/{location}/movements", async (string sku, string location, string? from, string? to, string? limit, string? after,
-                HttpContext http, StockMovementsQuery movements, CancellationToken ct) =>
+        admin.MapGet("/inventory/{sku}/{location}/movements", async (string sku, string location, string? from, string? to, string? limit,
+                string? after, HttpContext http, StockMovementsQuery movements, CancellationToken ct) =>
             {
-                var errors = new FieldErrors()
-                    .Check(Stock.IsValidId(sku), "sku", IdRule)
-                    .Check(Stock.IsValidId(location), "location", IdRule);
+                var errors = new FieldErrors().Target(sku, location);
                 if (errors.Any) return errors.Problem();
                 if (!QueryParameters.TryRange(from, to, out var fromAt, out var toAt, out var problem)
                     || !QueryParameters.TryLimit(limit, StockMovementsQuery.DefaultLimit, StockMovementsQuery.MaxLimit, out var count, out problem))
@@ -54,18 +50,18 @@ public sealed class StockMovementEndpoints : IEndpointModule
 
         admin.MapGet("/inventory/low-stock", async (string? limit, string? after, StockMovementsQuery query, CancellationToken ct) =>
             {
-                if (!QueryParameters.TryLimit(limit, StockMovementsQuery.DefaultLimit, StockMovementsQuery.MaxLimit, out var count, out var problem)) return problem!;
+                if (!QueryParameters.TryLimit(limit, StockMovementsQuery.DefaultLimit, StockMovementsQuery.MaxLimit, out var count, out var problem))
+                    return problem!;
                 if (!StockMovementsQuery.TryLowStockCursor(after, out var cursor)) return QueryParameters.InvalidCursor();
                 return Results.Ok(await query.LowStock(count, cursor, ct));
             })
             .WithTags("Inventory (admin)")
             .WithName("AdminLowStock")
-            .WithSummary("Stock items low right now (threshold above 0, available at or below it) from read.low_stock, with the time each became low; "
-                         + "ordered by sku and location, cursor pages (limit, after = `next`). Roles: admin, finance, support, analyst.")
+            .WithSummary("Stock items low right now (threshold above 0, available at or below it) from read.low_stock, with the time each "
+                         + "became low; ordered by sku and location, cursor pages (limit, after = `next`). Roles: admin, finance, support, analyst.")
             .Produces<LowStockPage>()
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
     }
-
 
     private static bool WantsCsv(HttpRequest request) =>
         request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase));

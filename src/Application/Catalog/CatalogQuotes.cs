@@ -32,7 +32,8 @@ public sealed record QuoteResult(Quote? Quote, DomainError? Error)
 /// <para>Errors (codes): <c>invalid_quantity</c> (not 1..<see cref="MaxQuantity"/>), <c>unknown_sku</c>,
 /// <c>product_delisted</c>, <c>face_value_out_of_range</c>, <c>partner_not_found</c>.</para>
 /// </summary>
-public sealed class CatalogQuotes(AggregateCommands<Product, IProductCommand, IProductEvent> products, AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners)
+public sealed class CatalogQuotes(
+    AggregateCommands<Product, IProductCommand, IProductEvent> products, AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners)
 {
     public const int MaxQuantity = 1_000;
 

@@ -8,7 +8,8 @@ using Steller.Domain.Catalog;
 namespace Steller.Application.Catalog;
 
 /// <summary>What one sync of one vendor did. <see cref="Complete"/> is false when the vendor failed mid-read: then nothing was delisted.</summary>
-public sealed record CatalogSyncReport(string Vendor, bool Complete, int Read, int Listed, int Updated, int CostChanged, int Delisted, int Skipped, string? Error)
+public sealed record CatalogSyncReport(
+    string Vendor, bool Complete, int Read, int Listed, int Updated, int CostChanged, int Delisted, int Skipped, string? Error)
 {
     public int Changed => Listed + Updated + CostChanged + Delisted;
 }
@@ -28,7 +29,9 @@ public sealed record CatalogSyncReport(string Vendor, bool Complete, int Read, i
 /// next run at the latest.
 /// </para>
 /// </summary>
-public sealed class CatalogSync(IEnumerable<IVendorCatalog> catalogs, AggregateCommands<Product, IProductCommand, IProductEvent> products, ICatalogIndex index, IClock clock, ILogger<CatalogSync> logger)
+public sealed class CatalogSync(
+    IEnumerable<IVendorCatalog> catalogs, AggregateCommands<Product, IProductCommand, IProductEvent> products, ICatalogIndex index, IClock clock,
+    ILogger<CatalogSync> logger)
 {
     public const string Actor = "system:catalog-sync";
 
@@ -75,7 +78,8 @@ public sealed class CatalogSync(IEnumerable<IVendorCatalog> catalogs, AggregateC
         catch (VendorUnavailableException e)
         {
             error = e.Message;
-            logger.LogWarning("Catalog sync of {Vendor}: vendor unavailable after {Read} product(s) ({Error}); nothing is delisted on this run", vendor, read, e.Message);
+            logger.LogWarning("Catalog sync of {Vendor}: vendor unavailable after {Read} product(s) ({Error}); nothing is delisted on this run",
+                vendor, read, e.Message);
         }
         var complete = error is null;
         var known = await index.SkusOfSource(vendor, ct);
@@ -95,7 +99,8 @@ public sealed class CatalogSync(IEnumerable<IVendorCatalog> catalogs, AggregateC
         var correlation = $"catalog-sync-{vendor}-{Guid.NewGuid():N}";
         foreach (var change in changes)
         {
-            var outcome = await products.Execute(Product.StreamName(change.Sku), change.Command, new EventMetadata(correlation, correlation, Guid.NewGuid(), Actor, now), ct: ct);
+            var metadata = new EventMetadata(correlation, correlation, Guid.NewGuid(), Actor, now);
+            var outcome = await products.Execute(Product.StreamName(change.Sku), change.Command, metadata, ct: ct);
             if (outcome.Error is { } refused)
             {
                 skipped++;
@@ -114,7 +119,8 @@ public sealed class CatalogSync(IEnumerable<IVendorCatalog> catalogs, AggregateC
 
         var report = new CatalogSyncReport(vendor, complete, read, listed, updated, costChanged, delisted, skipped, error);
         logger.LogInformation(
-            "Catalog sync of {Vendor}: complete={Complete} read={Read} listed={Listed} updated={Updated} costChanged={CostChanged} delisted={Delisted} skipped={Skipped}",
+            "Catalog sync of {Vendor}: complete={Complete} read={Read} listed={Listed} updated={Updated} costChanged={CostChanged} "
+            + "delisted={Delisted} skipped={Skipped}",
             vendor, complete, read, listed, updated, costChanged, delisted, skipped);
         return report;
     }

@@ -21,5 +21,6 @@ public sealed class VoucherCodes(IKeyRing keyRing)
         }).ToList();
 
     public string Open(string sku, SealedVoucher voucher) =>
-        Encoding.UTF8.GetString(keyRing.Decrypt(voucher.KeyId, Convert.FromBase64String(voucher.Ciphertext), Stock.VoucherContext(sku, voucher.VoucherId)));
+        Encoding.UTF8.GetString(keyRing.Decrypt(voucher.KeyId, Convert.FromBase64String(voucher.Ciphertext),
+            Stock.VoucherContext(sku, voucher.VoucherId)));
 }

@@ -1,6 +1,6 @@
 using Steller.Application.EventStore;
 using Steller.Application.Commands;
-using Steller.Application.Inventory;
+using Steller.Application.Inventory.TransferringStock;
 using Steller.Application.Serialization;
 using Steller.Application.Time;
 using Steller.Domain.Inventory;

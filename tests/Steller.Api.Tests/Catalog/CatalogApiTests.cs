@@ -127,6 +127,58 @@ public sealed class CatalogApiTests() : AdminApiFixture("catalog")
         (await analyst.PutAsJsonAsync("/admin/catalog/products/analyst-try", new { })).StatusCode.Should().Be(HttpStatusCode.Forbidden, "defining products is admin-only");
     }
 
+    [Test, CancelAfter(60_000)]
+    public async Task a_missing_face_value_or_other_required_field_says_required()
+    {
+        var put = await client.PutAsJsonAsync("/admin/catalog/products/missing-fields", new { name = "Voucher", currency = "EUR", costAmount = 1 });
+        put.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var errors = (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        errors.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo("brand", "country", "type", "faceValue");
+        foreach (var field in new[] { "brand", "country", "type", "faceValue" })
+            errors.GetProperty(field).EnumerateArray().Select(m => m.GetString()).Should().Equal(["required"], field);
+
+        var range = await client.PutAsJsonAsync("/admin/catalog/products/missing-fields",
+            new { name = "Voucher", brand = "Steller", country = "DE", currency = "EUR", type = "voucher", maxFaceValue = 50_00 });
+        var rangeErrors = (await range.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        rangeErrors.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo("minFaceValue", "cost");
+        rangeErrors.GetProperty("minFaceValue")[0].GetString().Should().Be("required");
+        rangeErrors.GetProperty("cost")[0].GetString().Should().Be("required");
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task a_stale_if_match_on_a_product_answers_412_with_the_current_etag_and_changes_nothing()
+    {
+        (await Define("if-match-25", cost: 20_00)).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await Define("if-match-25", cost: 21_00)).StatusCode.Should().Be(HttpStatusCode.Created);
+
+        var stalePut = await WithIfMatch(HttpMethod.Put, "/admin/catalog/products/if-match-25", "\"0\"", new
+        {
+            name = "Voucher if-match-25", brand = "Steller", country = "DE", currency = "EUR", type = "voucher", faceValue = 25_00, costAmount = 22_00,
+        });
+        stalePut.StatusCode.Should().Be(HttpStatusCode.PreconditionFailed);
+        stalePut.Headers.ETag!.Tag.Should().Be("\"1\"");
+        (await stalePut.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be("precondition_failed");
+        var staleDelete = await WithIfMatch(HttpMethod.Delete, "/admin/catalog/products/if-match-25", "\"0\"");
+        staleDelete.StatusCode.Should().Be(HttpStatusCode.PreconditionFailed);
+        staleDelete.Headers.ETag!.Tag.Should().Be("\"1\"");
+
+        var live = await client.GetFromJsonAsync<JsonElement>("/admin/catalog/products/if-match-25");
+        (live.GetProperty("revision").GetInt64(), live.GetProperty("costAmount").GetInt64(), live.GetProperty("active").GetBoolean())
+            .Should().Be((1L, 21_00L, true), "a stale If-Match changes nothing");
+
+        var delete = await WithIfMatch(HttpMethod.Delete, "/admin/catalog/products/if-match-25", "\"1\"");
+        delete.StatusCode.Should().Be(HttpStatusCode.OK, "the current ETag lets the delisting run");
+        delete.Headers.ETag!.Tag.Should().Be("\"2\"");
+        (await delete.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("active").GetBoolean().Should().BeFalse();
+    }
+
+    private Task<HttpResponseMessage> WithIfMatch(HttpMethod method, string url, string etag, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, url) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.TryAddWithoutValidation("If-Match", etag);
+        return client.SendAsync(request);
+    }
+
     [Test, CancelAfter(90_000)]
     public async Task a_partner_priced_below_cost_is_listed_and_counted_as_a_negative_margin_until_its_margin_changes()
     {

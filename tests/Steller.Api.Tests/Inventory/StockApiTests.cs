@@ -227,6 +227,71 @@ public sealed class StockApiTests() : AdminApiFixture("inventory")
         (await client.GetAsync("/admin/inventory?after=nonsense")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
     }
 
+    [Test, CancelAfter(60_000)]
+    public async Task a_stale_if_match_on_any_stock_command_answers_412_with_the_current_etag_and_appends_nothing()
+    {
+        var (sku, location) = await Stocked(10);
+        var url = $"/admin/inventory/{sku}/{location}";
+        (await client.PostAsJsonAsync($"{url}/reservations", new { reservationId = "held", quantity = 2, orderId = "o1" })).StatusCode
+            .Should().Be(HttpStatusCode.Created);
+        var before = await Level(sku, location);
+        before.GetProperty("revision").GetInt64().Should().Be(1);
+        var eventsBefore = (await StockEvents(sku, location)).Count;
+
+        var commands = new (HttpMethod Method, string Path, object? Body)[]
+        {
+            (HttpMethod.Post, "/receipts", new { receiptId = "second", quantity = 1, unitCost = 4_50, currency = "EUR" }),
+            (HttpMethod.Post, "/adjustments", new { adjustmentId = "a1", quantity = -1, reason = "damaged" }),
+            (HttpMethod.Post, "/reservations", new { reservationId = "r2", quantity = 1, orderId = "o2" }),
+            (HttpMethod.Post, "/reservations/held/commit", null),
+            (HttpMethod.Post, "/reservations/held/release", new { reason = "cancelled" }),
+            (HttpMethod.Put, "/low-threshold", new { threshold = 3 }),
+            (HttpMethod.Post, "/transfers", new { transferId = "t1", toLocation = "warehouse-9", quantity = 1 }),
+        };
+        foreach (var (method, path, body) in commands)
+        {
+            var response = await WithIfMatch(method, url + path, body, "\"0\"");
+            response.StatusCode.Should().Be(HttpStatusCode.PreconditionFailed, $"{method} {path} names revision 0, the item is at 1");
+            (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be("precondition_failed");
+            response.Headers.ETag!.Tag.Should().Be("\"1\"", "a 412 carries the current ETag");
+        }
+
+        (await StockEvents(sku, location)).Should().HaveCount(eventsBefore, "a stale If-Match appends nothing");
+        var after = await Level(sku, location);
+        foreach (var field in new[] { "revision", "onHand", "reserved", "available", "lowThreshold" })
+            after.GetProperty(field).GetInt64().Should().Be(before.GetProperty(field).GetInt64(), field);
+        (await client.GetAsync($"/admin/inventory/{sku}/warehouse-9")).StatusCode.Should().Be(HttpStatusCode.NotFound, "nothing was moved");
+
+        var current = await WithIfMatch(HttpMethod.Post, $"{url}/reservations/held/commit", null, "\"1\"");
+        current.StatusCode.Should().Be(HttpStatusCode.Created, "the current ETag lets the command run");
+        current.Headers.ETag!.Tag.Should().Be("\"2\"");
+        var moved = await WithIfMatch(HttpMethod.Post, $"{url}/transfers", new { transferId = "t1", toLocation = "warehouse-9", quantity = 1 }, "\"2\"");
+        moved.StatusCode.Should().Be(HttpStatusCode.Created, "a transfer's If-Match names the sending location");
+        moved.Headers.ETag!.Tag.Should().Be("\"3\"");
+        (await Level(sku, "warehouse-9")).GetProperty("onHand").GetInt64().Should().Be(1);
+        (await client.PostAsJsonAsync($"{url}/adjustments", new { adjustmentId = "a2", quantity = 1, reason = "found" })).StatusCode
+            .Should().Be(HttpStatusCode.Created, "without If-Match nothing is checked");
+    }
+
+    [Test]
+    public async Task a_missing_field_says_required()
+    {
+        var response = await client.PostAsJsonAsync("/admin/inventory/sku-1/loc-1/receipts", new { unitCost = 1 });
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        foreach (var field in new[] { "receiptId", "quantity", "currency" })
+            errors.GetProperty(field).EnumerateArray().Select(m => m.GetString()).Should().Equal(["required"], field);
+        var threshold = await client.PutAsJsonAsync("/admin/inventory/sku-1/loc-1/low-threshold", new { });
+        (await threshold.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("threshold")[0].GetString().Should().Be("required");
+    }
+
+    private Task<HttpResponseMessage> WithIfMatch(HttpMethod method, string url, object? body, string etag)
+    {
+        var request = new HttpRequestMessage(method, url) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.TryAddWithoutValidation("If-Match", etag);
+        return client.SendAsync(request);
+    }
+
     private async Task<(string Sku, string Location)> Stocked(long quantity)
     {
         var sku = $"sku-{Interlocked.Increment(ref next)}-{Guid.NewGuid():N}"[..20];
