@@ -8,7 +8,10 @@ cd "$(dirname "$0")"
 source scripts/postgres.sh
 set +e
 
-trap 'steller_pg_down' EXIT INT TERM
+# Ctrl-C or SIGTERM stops the tests and the PostgreSQL this script started, and ends the script there.
+trap 'steller_pg_down' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 TEST_PG_PORT="${STELLER_TEST_PG_PORT:-55433}"
 steller_pg_up pg-test "$TEST_PG_PORT" fast || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 export STELLER_TEST_DATABASE="Host=127.0.0.1;Port=$TEST_PG_PORT;Username=steller;Database=postgres"

@@ -23,7 +23,7 @@ public sealed class BusinessMetricsTests() : OrderFixture("metrics")
         Value(after, "steller_orders_total", "outcome=\"completed\"").Should().BeGreaterThan(Value(before, "steller_orders_total", "outcome=\"completed\""));
         Value(after, "steller_vendor_calls_total", "vendor=\"giftcard\",outcome=\"ok\"")
             .Should().BeGreaterThan(Value(before, "steller_vendor_calls_total", "vendor=\"giftcard\",outcome=\"ok\""));
-        after.Should().Contain("steller_use_case_seconds_bucket{use_case=\"OnboardPartner\"", "every use case is timed by the pipeline");
+        after.Should().Contain("steller_use_case_seconds_bucket{use_case=\"PlaceOrder\"", "every use case is timed by the pipeline");
     }
 
     [Test]
