@@ -49,7 +49,8 @@ public sealed class WalletEndpoints : IEndpointModule
         MapOpeningAndReading(wallets);
         MapMoney(wallets);
         MapHolds(wallets);
-        MapSettings(wallets);
+        MapCreditAndTransfers(wallets);
+        MapFreezing(wallets);
     }
 
     private static void MapOpeningAndReading(RouteGroupBuilder wallets)
@@ -97,17 +98,6 @@ public sealed class WalletEndpoints : IEndpointModule
             })
             .WithSummary("Pay money out of the wallet. Requires Idempotency-Key.")
             .RequireRoles(AdminRoles.Finance).AcceptsIfMatch();
-
-        wallets.MapPost("/{currency}/transfers", async (string partnerId, string currency, TransferFundsBody body, IMediator mediator,
-                HttpContext http, IClock clock, CancellationToken ct) =>
-            {
-                var request = new TransferFundsRequest(partnerId, currency, body.TransferId, body.ToPartnerId, body.Amount,
-                    RequestMetadata.For(http, clock), IfMatch.Of(http));
-                return Money(http, await mediator.Send(request, ct), body.TransferId!, "transfer-out", body.Amount);
-            })
-            .WithSummary("Move funds from this wallet to another partner's wallet (agency parent to child). Idempotent by transferId. "
-                         + "If-Match applies to this (the source) wallet.")
-            .RequireRoles(AdminRoles.Finance).AcceptsIfMatch();
     }
 
     private static void MapHolds(RouteGroupBuilder wallets)
@@ -143,7 +133,7 @@ public sealed class WalletEndpoints : IEndpointModule
             .RequireRoles(AdminRoles.Finance).AcceptsIfMatch();
     }
 
-    private static void MapSettings(RouteGroupBuilder wallets)
+    private static void MapCreditAndTransfers(RouteGroupBuilder wallets)
     {
         wallets.MapPut("/{currency}/credit-limit", async (string partnerId, string currency, SetCreditLimitBody body, IMediator mediator,
                 HttpContext http, IClock clock, CancellationToken ct) =>
@@ -154,6 +144,20 @@ public sealed class WalletEndpoints : IEndpointModule
             .WithSummary("Let available funds go down to minus this limit.")
             .RequireRoles(AdminRoles.Finance).AcceptsIfMatch();
 
+        wallets.MapPost("/{currency}/transfers", async (string partnerId, string currency, TransferFundsBody body, IMediator mediator,
+                HttpContext http, IClock clock, CancellationToken ct) =>
+            {
+                var request = new TransferFundsRequest(partnerId, currency, body.TransferId, body.ToPartnerId, body.Amount,
+                    RequestMetadata.For(http, clock), IfMatch.Of(http));
+                return Money(http, await mediator.Send(request, ct), body.TransferId!, "transfer-out", body.Amount);
+            })
+            .WithSummary("Move funds from this wallet to another partner's wallet (agency parent to child). Idempotent by transferId. "
+                         + "If-Match applies to this (the source) wallet.")
+            .RequireRoles(AdminRoles.Finance).AcceptsIfMatch();
+    }
+
+    private static void MapFreezing(RouteGroupBuilder wallets)
+    {
         wallets.MapPost("/{currency}/freeze", async (string partnerId, string currency, FreezeWalletBody body, IMediator mediator,
                 HttpContext http, IClock clock, CancellationToken ct) =>
             {
