@@ -10,7 +10,7 @@ public sealed record PartnerMe(string PartnerId, string Name, string Status);
 public sealed record Wallet(string PartnerId, string Currency, long Posted, long Pending, long Available, long CreditLimit, bool Frozen);
 public sealed record WalletList(string PartnerId, IReadOnlyList<Wallet> Wallets);
 public sealed record StatementEntry(DateTime RecordedAt, string Kind, string TransferId, string? OrderId, string CounterAccount, long Amount, long BalanceAfter, string? Reference);
-public sealed record StatementPage(Wallet Wallet, IReadOnlyList<StatementEntry> Entries, string? NextCursor);
+public sealed record StatementPage(Wallet Wallet, IReadOnlyList<StatementEntry> Items, string? Next);
 
 /// <summary>A refused call: the HTTP status and the problem's stable <see cref="Code"/> (e.g. "signature_expired").</summary>
 public sealed record NewOrderLine(string Sku, int Quantity, long FaceValue);
@@ -51,7 +51,7 @@ public sealed class StellerClient(HttpClient http) : IDisposable
     /// <summary>The partner's wallets (from the read model: a command is visible here a moment after it was accepted).</summary>
     public Task<WalletList> GetWallets(CancellationToken ct = default) => Send<WalletList>(new HttpRequestMessage(HttpMethod.Get, "v1/wallets"), ct);
 
-    /// <summary>One page of a wallet's statement; pass <see cref="StatementPage.NextCursor"/> as <paramref name="after"/> for the next.</summary>
+    /// <summary>One page of a wallet's statement; pass <see cref="StatementPage.Next"/> as <paramref name="after"/> for the next.</summary>
     public Task<StatementPage> GetStatement(string currency, DateTimeOffset? from = null, DateTimeOffset? to = null, int? limit = null, string? after = null,
         CancellationToken ct = default) =>
         Send<StatementPage>(new HttpRequestMessage(HttpMethod.Get, $"v1/wallets/{Uri.EscapeDataString(currency)}/statement{Query(from, to, limit, after)}"), ct);

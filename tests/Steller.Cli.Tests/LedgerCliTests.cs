@@ -95,6 +95,7 @@ public sealed class LedgerCliTests
         using var list = await Cli(db, "admin", "token", "list");
         list.Stdout.Should().Contain("alice").And.Contain("finance").And.NotContain(token);
 
+        await new WalletWriter(db.CreateEventStore()).Onboard("p1"); // the partner whose wallets the token reads
         var port = FreePort();
         var apiEnv = Env(db);
         apiEnv["STELLER__Security__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)); // the API needs one outside Development

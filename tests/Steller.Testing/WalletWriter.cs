@@ -1,5 +1,6 @@
 using Steller.Application.EventStore;
 using Steller.Application.Serialization;
+using Steller.Domain.Partners;
 using Steller.Domain.Wallets;
 
 namespace Steller.Testing;
@@ -38,6 +39,16 @@ public sealed class WalletWriter(IEventStore store)
     }
 
     public Wallet State(string partnerId, string currency) => wallets[Stream(partnerId, currency)].State;
+
+    /// <summary>Onboards the partner a wallet belongs to (wallet routes answer 404 partner_not_found for a partner that never was).</summary>
+    public async Task Onboard(string partnerId, string? parentPartnerId = null)
+    {
+        var decision = Partner.Decide(new OnboardPartner(partnerId, partnerId, $"ops@{partnerId}.test", parentPartnerId, Now ?? DateTimeOffset.UtcNow), Partner.Empty);
+        if (decision.Failed) throw new InvalidOperationException($"onboarding {partnerId} refused: {decision.Error!.Code}");
+        var data = decision.Events.Select(e => new EventData(Guid.NewGuid(), Registry.NameOf(e.GetType()), Registry.Serialize(e),
+            new EventMetadata($"corr-{Guid.NewGuid():N}", $"cmd-{Guid.NewGuid():N}", Guid.NewGuid(), Actor, Now ?? DateTimeOffset.UtcNow))).ToList();
+        await store.Append(Partner.StreamName(partnerId), ExpectedRevision.NoStream, data);
+    }
 
     public Task Open(string p, string c) => Do(p, c, new OpenWallet(p, c));
     public Task Deposit(string p, string c, long amount, string? transferId = null, string reference = "bank") =>

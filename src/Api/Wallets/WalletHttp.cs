@@ -11,14 +11,10 @@ namespace Steller.Api.Wallets;
 public sealed record WalletList(string PartnerId, IReadOnlyList<WalletBalance> Wallets);
 
 /// <summary>
-/// HTTP handlers for wallet reads, shared by the admin API (partner id from the route) and the partner API (partner id
-/// from the verified signature). Mapping /v1 takes a few lines once signing exists:
-/// <code>
-/// v1.MapGet("/wallets", (HttpContext ctx, WalletBalancesQuery q, CancellationToken ct) => WalletHttp.List(PartnerOf(ctx), q, ct));
-/// v1.MapGet("/wallets/{currency}/statement", (HttpContext ctx, string currency, string? from, string? to, string? limit, string? after,
-///     WalletBalancesQuery w, WalletStatementQuery s, CancellationToken ct) => WalletHttp.Statement(ctx, PartnerOf(ctx), currency, from, to, limit, after, w, s, ct));
-/// </code>
-/// A partner only ever sees its own wallets: another partner's currency simply answers 404 wallet_not_found.
+/// HTTP handlers for wallet reads (read models), shared by the admin API (partner id from the route; an unknown partner is
+/// refused before these run) and the partner API /v1 (partner id from the verified signature). A partner only ever sees its
+/// own wallets: another partner's currency simply answers 404 wallet_not_found. Statement pages say <c>items</c> and
+/// <c>next</c>, like every paged answer.
 /// </summary>
 public static class WalletHttp
 {
@@ -26,8 +22,8 @@ public static class WalletHttp
         Results.Ok(new WalletList(partnerId, await wallets.ForPartner(partnerId, ct)));
 
     /// <summary>JSON cursor pages, or with Accept: text/csv the whole range streamed (from inclusive, to exclusive).</summary>
-    public static async Task<IResult> Statement(HttpContext context, string partnerId, string currency, string? from, string? to, string? limit, string? after,
-        WalletBalancesQuery wallets, WalletStatementQuery statements, CancellationToken ct)
+    public static async Task<IResult> Statement(HttpContext context, string partnerId, string currency, string? from, string? to, string? limit,
+        string? after, WalletBalancesQuery wallets, WalletStatementQuery statements, CancellationToken ct)
     {
         if (!Currency.TryParse(currency, out _))
             return Problems.Result(400, "invalid_currency", $"'{currency}' is not an ISO 4217 currency code (three capital letters).");

@@ -33,6 +33,8 @@ public sealed class AdminApiTests
         tokens["revoked"] = revoked;
 
         var w = new WalletWriter(db.CreateEventStore());
+        await w.Onboard("p1");
+        await w.Onboard("p9"); // a partner without wallets
         await w.Open("p1", "EUR");
         await w.Deposit("p1", "EUR", 100_00, reference: "=cmd|' /C calc'!A0");
         await w.Hold("p1", "EUR", "h1", 30_00, orderId: "o-1");
@@ -134,25 +136,25 @@ public sealed class AdminApiTests
     {
         var (status, first) = await Send(HttpMethod.Get, "/admin/partners/p1/wallets/EUR/statement?limit=2", "finance");
         status.Should().Be(HttpStatusCode.OK);
-        var entries = first.GetProperty("entries").EnumerateArray().ToList();
+        var entries = first.GetProperty("items").EnumerateArray().ToList();
         entries.Select(e => (e.GetProperty("kind").GetString(), e.GetProperty("amount").GetInt64(), e.GetProperty("balanceAfter").GetInt64()))
             .Should().Equal(("deposit", 100_00L, 100_00L), ("capture", -25_00L, 75_00L));
         entries[1].GetProperty("orderId").GetString().Should().Be("o-1");
-        var cursor = first.GetProperty("nextCursor").GetString();
+        var cursor = first.GetProperty("next").GetString();
         cursor.Should().NotBeNullOrEmpty();
 
         var (_, second) = await Send(HttpMethod.Get, $"/admin/partners/p1/wallets/EUR/statement?limit=2&after={cursor}", "support");
-        second.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("balanceAfter").GetInt64()).Should().Equal(70_00L);
-        second.GetProperty("nextCursor").ValueKind.Should().Be(JsonValueKind.Null);
+        second.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("balanceAfter").GetInt64()).Should().Equal(70_00L);
+        second.GetProperty("next").ValueKind.Should().Be(JsonValueKind.Null);
     }
 
     [Test]
     public async Task a_statement_range_excludes_entries_outside_from_and_to()
     {
         var (_, page) = await Send(HttpMethod.Get, "/admin/partners/p1/wallets/EUR/statement?to=2000-01-01T00:00:00Z", "finance");
-        page.GetProperty("entries").GetArrayLength().Should().Be(0);
+        page.GetProperty("items").GetArrayLength().Should().Be(0);
         var (_, all) = await Send(HttpMethod.Get, $"/admin/partners/p1/wallets/EUR/statement?from=2000-01-01T00:00:00Z&to={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(1).ToString("O"))}", "finance");
-        all.GetProperty("entries").GetArrayLength().Should().Be(3);
+        all.GetProperty("items").GetArrayLength().Should().Be(3);
     }
 
     [Test]
@@ -177,6 +179,8 @@ public sealed class AdminApiTests
     [TestCase("/admin/partners/p1/wallets/EUR/statement?after=!!!", 400, "invalid_cursor")]
     [TestCase("/admin/partners/p1/wallets/EUR/statement?after=bm9wZQ", 400, "invalid_cursor")]
     [TestCase("/admin/partners/p9/wallets/EUR/statement", 404, "wallet_not_found")]
+    [TestCase("/admin/partners/p42/wallets/EUR/statement", 404, "partner_not_found")]
+    [TestCase("/admin/partners/p42/wallets", 404, "partner_not_found")]
     [TestCase("/admin/partners/p1/wallets/EUR/statement?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", 400, "invalid_query")]
     [TestCase("/admin/audit?limit=100000", 400, "invalid_query")]
     [TestCase("/admin/audit?from=2026-02-01&to=2026-02-01", 400, "invalid_query")]

@@ -31,10 +31,10 @@ public sealed class PartnerWalletApiTests() : AdminApiFixture("partnerwallets")
         wallets.Wallets.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Currency = "EUR", Posted = 130_00L, Pending = 0L, Available = 130_00L });
 
         var first = await steller.GetStatement("EUR", limit: 2);
-        first.Entries.Select(e => e.Amount).Should().Equal(100_00, 50_00);
-        first.NextCursor.Should().NotBeNull();
-        var second = await steller.GetStatement("EUR", limit: 2, after: first.NextCursor);
-        second.Entries.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Amount = -20_00L, BalanceAfter = 130_00L, TransferId = "acme-h1" });
+        first.Items.Select(e => e.Amount).Should().Equal(100_00, 50_00);
+        first.Next.Should().NotBeNull();
+        var second = await steller.GetStatement("EUR", limit: 2, after: first.Next);
+        second.Items.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Amount = -20_00L, BalanceAfter = 130_00L, TransferId = "acme-h1" });
 
         var csv = await steller.GetStatementCsv("EUR");
         csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().HaveCount(4, "a header and three postings");

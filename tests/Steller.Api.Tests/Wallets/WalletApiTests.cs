@@ -165,9 +165,120 @@ public sealed class WalletApiTests() : AdminApiFixture("wallets")
     [Test]
     public async Task a_wallet_that_does_not_exist_is_a_404()
     {
-        var response = await client.PostAsJsonAsync("/admin/partners/nobody/wallets/EUR/holds", new { transferId = "h", amount = 1 });
+        var partner = await FundedWallet(0);
+        var response = await client.PostAsJsonAsync($"/admin/partners/{partner}/wallets/USD/holds", new { transferId = "h", amount = 1 });
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be("wallet_not_found");
+        (await client.GetAsync($"/admin/partners/{partner}/wallets/USD")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [TestCase("GET", "")]
+    [TestCase("POST", "", """{"currency":"EUR"}""")]
+    [TestCase("GET", "/EUR")]
+    [TestCase("GET", "/EUR/statement")]
+    [TestCase("POST", "/EUR/deposits", """{"amount":100,"reference":"bank-1"}""")]
+    [TestCase("POST", "/EUR/withdrawals", """{"amount":100,"reference":"payout-1"}""")]
+    [TestCase("POST", "/EUR/holds", """{"transferId":"h-1","amount":100}""")]
+    [TestCase("POST", "/EUR/holds/h-1/capture", """{"amount":100}""")]
+    [TestCase("POST", "/EUR/holds/h-1/release", """{"reason":"cancelled"}""")]
+    [TestCase("PUT", "/EUR/credit-limit", """{"limit":100}""")]
+    [TestCase("POST", "/EUR/transfers", """{"transferId":"t-1","toPartnerId":"ghost-child","amount":100}""")]
+    [TestCase("POST", "/EUR/freeze", """{"reason":"review"}""")]
+    [TestCase("POST", "/EUR/unfreeze")]
+    public async Task a_partner_that_was_never_onboarded_is_404_partner_not_found_on_every_wallet_route(string method, string path, string? body = null)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(method), $"/admin/partners/ghost-42/wallets{path}");
+        if (body is not null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        request.Headers.Add("Idempotency-Key", "key-1");
+        var response = await client.SendAsync(request);
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be("partner_not_found");
+        var events = await factory.Services.GetRequiredService<IEventStore>().ReadStream("wallet-ghost-42-EUR");
+        events.Events.Should().BeEmpty("nothing is written for a partner that does not exist");
+    }
+
+    [Test]
+    public async Task a_stale_if_match_is_412_with_the_current_etag_and_appends_nothing_while_the_current_one_succeeds()
+    {
+        var partner = await FundedWallet(100_00);
+        var seen = (await client.GetAsync($"/admin/partners/{partner}/wallets/EUR")).Headers.ETag!.Tag;
+        await Hold(partner, "moves-on", 10_00); // someone else changes the wallet meanwhile
+        var current = await Wallet(partner);
+        var revision = current.GetProperty("revision").GetInt64();
+
+        var stale = await client.SendAsync(WithIfMatch(HttpMethod.Post, $"/admin/partners/{partner}/wallets/EUR/holds", seen,
+            new { transferId = "h-stale", amount = 5_00 }));
+        stale.StatusCode.Should().Be(HttpStatusCode.PreconditionFailed);
+        (await stale.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be("precondition_failed");
+        stale.Headers.ETag!.Tag.Should().Be($"\"{revision}\"", "the refusal names the revision to read and decide again from");
+        var staleDeposit = WithIfMatch(HttpMethod.Post, $"/admin/partners/{partner}/wallets/EUR/deposits", seen, new { amount = 5_00, reference = "bank-2" });
+        staleDeposit.Headers.Add("Idempotency-Key", "dep-stale");
+        (await client.SendAsync(staleDeposit)).StatusCode.Should().Be(HttpStatusCode.PreconditionFailed);
+        (await client.SendAsync(WithIfMatch(HttpMethod.Put, $"/admin/partners/{partner}/wallets/EUR/credit-limit", seen, new { limit = 1_00 })))
+            .StatusCode.Should().Be(HttpStatusCode.PreconditionFailed);
+        var after = await Wallet(partner);
+        after.GetProperty("revision").GetInt64().Should().Be(revision);
+        after.GetProperty("posted").GetInt64().Should().Be(100_00);
+        after.GetProperty("pending").GetInt64().Should().Be(10_00);
+        after.GetProperty("creditLimit").GetInt64().Should().Be(0);
+        (await WalletEvents(partner)).Should().HaveCount((int)revision + 1, "a stale If-Match appends nothing");
+
+        var ok = await client.SendAsync(WithIfMatch(HttpMethod.Post, $"/admin/partners/{partner}/wallets/EUR/holds", $"\"{revision}\"",
+            new { transferId = "h-current", amount = 5_00 }));
+        ok.StatusCode.Should().Be(HttpStatusCode.Created);
+        ok.Headers.ETag!.Tag.Should().Be($"\"{revision + 1}\"");
+        (await Wallet(partner)).GetProperty("pending").GetInt64().Should().Be(15_00);
+    }
+
+    [Test]
+    public async Task if_match_on_a_transfer_applies_to_the_source_wallet()
+    {
+        var parent = await FundedWallet(100_00);
+        var child = await FundedWallet(0, parent);
+        var revision = (await Wallet(parent)).GetProperty("revision").GetInt64();
+        var body = new { transferId = "fund-if-match", toPartnerId = child, amount = 30_00 };
+
+        var stale = await client.SendAsync(WithIfMatch(HttpMethod.Post, $"/admin/partners/{parent}/wallets/EUR/transfers", $"\"{revision - 1}\"", body));
+        stale.StatusCode.Should().Be(HttpStatusCode.PreconditionFailed);
+        stale.Headers.ETag!.Tag.Should().Be($"\"{revision}\"");
+        (await Wallet(parent)).GetProperty("posted").GetInt64().Should().Be(100_00);
+        (await Wallet(child)).GetProperty("posted").GetInt64().Should().Be(0, "the incoming half is not written either");
+
+        var ok = await client.SendAsync(WithIfMatch(HttpMethod.Post, $"/admin/partners/{parent}/wallets/EUR/transfers", $"\"{revision}\"", body));
+        ok.StatusCode.Should().Be(HttpStatusCode.Created);
+        (await Wallet(parent)).GetProperty("posted").GetInt64().Should().Be(70_00);
+        (await Wallet(child)).GetProperty("posted").GetInt64().Should().Be(30_00);
+    }
+
+    [Test]
+    public async Task a_malformed_if_match_is_400_invalid_if_match_and_changes_nothing()
+    {
+        var partner = await FundedWallet(10_00);
+        var before = (await WalletEvents(partner)).Count;
+        var response = await client.SendAsync(WithIfMatch(HttpMethod.Post, $"/admin/partners/{partner}/wallets/EUR/freeze", "3", new { reason = "x" }));
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString().Should().Be("invalid_if_match");
+        (await WalletEvents(partner)).Should().HaveCount(before);
+        (await Wallet(partner)).GetProperty("frozen").GetBoolean().Should().BeFalse();
+    }
+
+    [Test]
+    public async Task a_missing_deposit_reference_says_required_and_a_blank_one_says_what_it_should_be()
+    {
+        var partner = await FundedWallet(0);
+        var missing = await client.SendAsync(Keyed(HttpMethod.Post, $"/admin/partners/{partner}/wallets/EUR/deposits", "dep-noref", new { amount = 5_00 }));
+        missing.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var errors = (await missing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        errors.GetProperty("reference").EnumerateArray().Select(e => e.GetString()).Should().Equal("required");
+
+        var blank = await client.SendAsync(Keyed(HttpMethod.Post, $"/admin/partners/{partner}/wallets/EUR/deposits", "dep-blank",
+            new { amount = 5_00, reference = " " }));
+        (await blank.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("reference")[0].GetString()
+            .Should().Be("the external payment reference, at most 200 characters");
+        var noAmount = await client.SendAsync(Keyed(HttpMethod.Post, $"/admin/partners/{partner}/wallets/EUR/withdrawals", "wd-1",
+            new { reference = "payout" }));
+        (await noAmount.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("amount")[0].GetString().Should().Be("required");
+        (await WalletEvents(partner)).OfType<Deposited>().Should().BeEmpty();
     }
 
     [Test]
@@ -240,6 +351,20 @@ public sealed class WalletApiTests() : AdminApiFixture("wallets")
         var request = new HttpRequestMessage(HttpMethod.Post, $"/admin/partners/{partner}/wallets/EUR/deposits") { Content = JsonContent.Create(new { amount, reference }) };
         request.Headers.Add("Idempotency-Key", key);
         return client.SendAsync(request);
+    }
+
+    private static HttpRequestMessage WithIfMatch(HttpMethod method, string path, string ifMatch, object body)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) };
+        request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        return request;
+    }
+
+    private static HttpRequestMessage Keyed(HttpMethod method, string path, string idempotencyKey, object body)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return request;
     }
 
     private async Task Hold(string partner, string transferId, long amount) =>

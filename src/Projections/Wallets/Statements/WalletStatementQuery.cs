@@ -19,7 +19,8 @@ public sealed record StatementEntry(
     long StreamRevision,
     string Position);
 
-public sealed record StatementPage(WalletBalance Wallet, IReadOnlyList<StatementEntry> Entries, string? NextCursor);
+/// <summary>One page of a statement: the wallet, its entries, and where the next page starts (null on the last page).</summary>
+public sealed record StatementPage(WalletBalance Wallet, IReadOnlyList<StatementEntry> Items, string? Next);
 
 /// <summary>Where a statement page continues: after this entry (log position and posting leg). Opaque to clients (base64url).</summary>
 public readonly record struct StatementCursor(long Commit, long Prepare, int Leg)

@@ -1,0 +1,28 @@
+using MediatR;
+using Steller.Application.Commands;
+using Steller.Application.EventStore;
+using Steller.Application.Pipeline;
+using Steller.Domain.Partners;
+using Steller.Domain.Wallets;
+
+namespace Steller.Application.Wallets.CapturingHold;
+
+/// <summary>Captures all or part of a hold (the rest is released); legs default to platform revenue. A repeat answers as the first.</summary>
+public sealed record CaptureHoldRequest(string PartnerId, string Currency, string TransferId, long? Amount, IReadOnlyList<CaptureLeg>? Legs,
+    EventMetadata Metadata, long? IfMatch = null) : IRequest<CommandOutcome<Wallet>>, IValidated
+{
+    public void Validate(FieldErrors errors) => errors.Wallet(PartnerId, Currency)
+        .Required(Amount, "amount", a => a >= 0, "the amount to capture, 0 or more minor units, at most the held amount")
+        .Check(Legs is null || Legs.All(l => !string.IsNullOrWhiteSpace(l.Account) && l.Amount >= 0), "legs",
+            "each leg names a platform account and a non-negative amount");
+}
+
+public sealed class CaptureHoldHandler(AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets,
+    AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners) : IRequestHandler<CaptureHoldRequest, CommandOutcome<Wallet>>
+{
+    public Task<CommandOutcome<Wallet>> Handle(CaptureHoldRequest request, CancellationToken ct)
+    {
+        var command = new CaptureHold(request.TransferId, request.Amount!.Value, request.Legs);
+        return wallets.ExecuteOn(partners, request.PartnerId, request.Currency, command, request.Metadata, request.IfMatch, ct);
+    }
+}

@@ -1,0 +1,28 @@
+using MediatR;
+using Steller.Application.Commands;
+using Steller.Application.EventStore;
+using Steller.Application.Pipeline;
+using Steller.Domain.Partners;
+using Steller.Domain.Wallets;
+
+namespace Steller.Application.Wallets.Withdrawing;
+
+/// <summary>Pays money out of the wallet; idempotent by <paramref name="TransferId"/>, the Idempotency-Key header.</summary>
+public sealed record WithdrawRequest(string PartnerId, string Currency, string? TransferId, long? Amount, string? Reference,
+    EventMetadata Metadata, long? IfMatch = null) : IRequest<CommandOutcome<Wallet>>, IValidated
+{
+    public void Validate(FieldErrors errors) => errors.Wallet(PartnerId, Currency)
+        .TransferId(TransferId, WalletRules.IdempotencyKey, WalletRules.IdempotencyKeyRule)
+        .PositiveAmount(Amount)
+        .Required(Reference, "reference", r => !string.IsNullOrWhiteSpace(r) && r.Length <= 200, WalletRules.ReferenceRule);
+}
+
+public sealed class WithdrawHandler(AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets,
+    AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners) : IRequestHandler<WithdrawRequest, CommandOutcome<Wallet>>
+{
+    public Task<CommandOutcome<Wallet>> Handle(WithdrawRequest request, CancellationToken ct)
+    {
+        var command = new Withdraw(request.TransferId!, request.Amount!.Value, request.Reference!);
+        return wallets.ExecuteOn(partners, request.PartnerId, request.Currency, command, request.Metadata, request.IfMatch, ct);
+    }
+}
