@@ -6,6 +6,7 @@ using Steller.Infrastructure.Configuration;
 using Steller.Infrastructure.Orders;
 using Steller.Projections.Engine;
 using Steller.Projections.Fulfilment;
+using Steller.Projections.ProcessManagers;
 
 namespace Steller.Api.Orders;
 
@@ -21,8 +22,8 @@ public static class OrderRegistration
         services.AddSingleton(new FulfilmentOptions(settings.MaxVendorAttempts));
         services.AddSingleton(new FulfilmentSchedule(TimeSpan.FromMilliseconds(settings.PollIntervalMilliseconds), TimeSpan.FromSeconds(settings.PendingTimeoutSeconds)));
         services.AddSingleton<IStockLocations, ReadModelStockLocations>();
-        services.AddSingleton<IProjection, FulfilmentProcess>();
-        services.AddSingleton<IProjection, OrderAftermath>();
+        services.AddProcessManager<FulfilmentProcess>();
+        services.AddProcessManager<OrderAftermath>();
         services.AddSingleton<FulfilmentPoller>();
         services.AddSingleton<PendingOrderTimeout>();
         services.AddQuartz(q => q

@@ -24,7 +24,8 @@ public sealed class NegativeMarginsProjection : IProjection
 
     public string Name => "negative_margin_products";
     public int Version => 1;
-    public IReadOnlySet<string>? EventTypes { get; } = new HashSet<string>(CatalogEventTypes.Product) { "partner.onboarded.v1", "partner.margin-set.v1" };
+    public IReadOnlySet<string>? EventTypes { get; } =
+        EventTypeSet.Union(CatalogEventTypes.Product, EventNames.Of<PartnerOnboarded>(), EventNames.Of<MarginSet>());
     public IReadOnlyList<string> Tables { get; } = ["negative_margin_products", "negative_margin_partners", "negative_margin_catalog"];
 
     public string CreateTablesSql(string schema) => $"""
@@ -138,21 +139,11 @@ public sealed class NegativeMarginsProjection : IProjection
         await context.Execute("delete from {schema}.negative_margin_products where partner_id = any(@partners) or sku = any(@skus)",
             new { partners = partners.ToArray(), skus = skus.ToArray() });
         if (pairs.Count == 0) return;
-        await context.Execute("""
-            insert into {schema}.negative_margin_products (partner_id, sku, currency, face_value, unit_cost, unit_price, margin, margin_basis, margin_bp)
-            select * from unnest(@partnerIds, @skus, @currencies, @faces, @costs, @prices, @margins, @bases, @bps)
-            """, new
-        {
-            partnerIds = pairs.Select(p => p.Partner.PartnerId).ToArray(),
-            skus = pairs.Select(p => p.Product.Sku).ToArray(),
-            currencies = pairs.Select(p => p.Product.Currency).ToArray(),
-            faces = pairs.Select(p => p.Price.FaceValue).ToArray(),
-            costs = pairs.Select(p => p.Price.UnitCost).ToArray(),
-            prices = pairs.Select(p => p.Price.Price).ToArray(),
-            margins = pairs.Select(p => p.Price.Margin).ToArray(),
-            bases = pairs.Select(p => p.Partner.MarginBasis).ToArray(),
-            bps = pairs.Select(p => p.Partner.MarginBp).ToArray(),
-        });
+        var rows = ColumnArrays.Of(pairs)
+            .With("partner_id", p => p.Partner.PartnerId).With("sku", p => p.Product.Sku).With("currency", p => p.Product.Currency)
+            .With("face_value", p => p.Price.FaceValue).With("unit_cost", p => p.Price.UnitCost).With("unit_price", p => p.Price.Price)
+            .With("margin", p => p.Price.Margin).With("margin_basis", p => p.Partner.MarginBasis).With("margin_bp", p => p.Partner.MarginBp);
+        await context.Execute($"insert into {{schema}}.negative_margin_products ({rows.Columns}) select * from {rows.Unnest()}", rows.Parameters);
     }
 
     private static Task<IEnumerable<T>> Query<T>(ProjectionContext context, string sql) =>

@@ -15,7 +15,8 @@ public sealed class ProductCostHistoryProjection : IProjection
 
     public string Name => "product_cost_history";
     public int Version => 1;
-    public IReadOnlySet<string>? EventTypes { get; } = new HashSet<string> { "catalog.product-listed.v1", "catalog.product-cost-changed.v1", "catalog.product-delisted.v1" };
+    public IReadOnlySet<string>? EventTypes { get; } =
+        EventTypeSet.Union(EventNames.Of<ProductListed>(), EventNames.Of<ProductCostChanged>(), EventNames.Of<ProductDelisted>());
     public IReadOnlyList<string> Tables { get; } = ["product_cost_history"];
 
     public string CreateTablesSql(string schema) => $"""
@@ -34,39 +35,43 @@ public sealed class ProductCostHistoryProjection : IProjection
         );
         """;
 
-    private sealed record Row(string Sku, long Revision, string Kind, long? Amount, int? Bp, long? PreviousAmount, int? PreviousBp, string? Currency, DateTime At, string Actor);
+    /// <summary>One row of read.product_cost_history.</summary>
+    public sealed record Row(string Sku, long Revision, string Kind, long? Amount, int? Bp, long? PreviousAmount, int? PreviousBp, string? Currency,
+        DateTime At, string Actor);
+
+    /// <summary>The pure fold: the batch's product events (with their sku, in log order) to the history rows they add.</summary>
+    public static IReadOnlyList<Row> Fold(IEnumerable<(RecordedEvent Recorded, string Sku, object? Event)> events)
+    {
+        var rows = new List<Row>();
+        foreach (var (e, sku, data) in events)
+        {
+            var (revision, at, actor) = ((long)e.Revision.Value, e.Metadata.RecordedAt.UtcDateTime, e.Metadata.Actor);
+            Row? row = data switch
+            {
+                ProductListed l => new(sku, revision, "listed", l.CostAmount, l.CostDiscountBasisPoints, null, null, l.Currency, at, actor),
+                ProductCostChanged c => new(sku, revision, "cost-changed", c.NewCostAmount, c.NewCostDiscountBasisPoints, c.OldCostAmount,
+                    c.OldCostDiscountBasisPoints, null, at, actor),
+                ProductDelisted => new(sku, revision, "delisted", null, null, null, null, null, at, actor),
+                _ => null,
+            };
+            if (row is not null) rows.Add(row);
+        }
+        return rows;
+    }
 
     public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
     {
-        var rows = new List<Row>();
-        foreach (var e in events)
-        {
-            if (!Product.TryParseStreamName(e.StreamId, out var sku)) continue;
-            var (revision, at, actor) = ((long)e.Revision.Value, e.Metadata.RecordedAt.UtcDateTime, e.Metadata.Actor);
-            switch (Registry.Deserialize(e.Type, e.Data.Span))
-            {
-                case ProductListed l: rows.Add(new(sku, revision, "listed", l.CostAmount, l.CostDiscountBasisPoints, null, null, l.Currency, at, actor)); break;
-                case ProductCostChanged c: rows.Add(new(sku, revision, "cost-changed", c.NewCostAmount, c.NewCostDiscountBasisPoints, c.OldCostAmount, c.OldCostDiscountBasisPoints, null, at, actor)); break;
-                case ProductDelisted: rows.Add(new(sku, revision, "delisted", null, null, null, null, null, at, actor)); break;
-            }
-        }
+        var rows = Fold(events.Select(e => (Recorded: e, Ok: Product.TryParseStreamName(e.StreamId, out var sku), Sku: sku))
+            .Where(x => x.Ok).Select(x => (x.Recorded, x.Sku, Registry.Deserialize(x.Recorded.Type, x.Recorded.Data.Span))));
         if (rows.Count == 0) return;
-        await context.Execute("""
-            insert into {schema}.product_cost_history (sku, revision, kind, cost_amount, cost_discount_bp, previous_cost_amount, previous_cost_discount_bp, currency, recorded_at, actor)
-            select * from unnest(@skus, @revisions, @kinds, @amounts, @bps, @previousAmounts, @previousBps, @currencies, @ats, @actors)
+        var columns = ColumnArrays.Of(rows)
+            .With("sku", r => r.Sku).With("revision", r => r.Revision).With("kind", r => r.Kind).With("cost_amount", r => r.Amount)
+            .With("cost_discount_bp", r => r.Bp).With("previous_cost_amount", r => r.PreviousAmount)
+            .With("previous_cost_discount_bp", r => r.PreviousBp).With("currency", r => r.Currency).With("recorded_at", r => r.At)
+            .With("actor", r => r.Actor);
+        await context.Execute($$"""
+            insert into {schema}.product_cost_history ({{columns.Columns}}) select * from {{columns.Unnest()}}
             on conflict (sku, revision) do nothing
-            """, new
-        {
-            skus = rows.Select(r => r.Sku).ToArray(),
-            revisions = rows.Select(r => r.Revision).ToArray(),
-            kinds = rows.Select(r => r.Kind).ToArray(),
-            amounts = rows.Select(r => r.Amount).ToArray(),
-            bps = rows.Select(r => r.Bp).ToArray(),
-            previousAmounts = rows.Select(r => r.PreviousAmount).ToArray(),
-            previousBps = rows.Select(r => r.PreviousBp).ToArray(),
-            currencies = rows.Select(r => r.Currency).ToArray(),
-            ats = rows.Select(r => r.At).ToArray(),
-            actors = rows.Select(r => r.Actor).ToArray(),
-        });
+            """, columns.Parameters);
     }
 }

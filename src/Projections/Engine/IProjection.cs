@@ -6,7 +6,8 @@ namespace Steller.Projections.Engine;
 
 /// <summary>
 /// A read model: events in, SQL out. The engine owns the transaction and writes the checkpoint in it,
-/// so a batch is applied exactly once or not at all.
+/// so a batch is applied exactly once or not at all. Process managers (<see cref="IProcessManager"/>: events in,
+/// commands out) ride the same engine through <see cref="ProcessManagerSubscription"/>.
 /// </summary>
 public interface IProjection
 {

@@ -1,15 +1,20 @@
-using System.Text.Json;
 using Steller.Application.EventStore;
+using Steller.Application.Serialization;
 
 namespace Steller.Projections.Engine;
 
+/// <summary>What an event does to an open item: opens it (with its quantity, expiry and order) or closes it.</summary>
+public abstract record OpenItemChange(string Id);
+public sealed record ItemOpened(string Id, long Quantity, DateTimeOffset? ExpiresAt, string? OrderId) : OpenItemChange(Id);
+public sealed record ItemClosed(string Id) : OpenItemChange(Id);
+
 /// <summary>
-/// Describes an "open items with an expiry" read model: one event opens an item (wallet hold, stock reservation),
-/// others close it. <paramref name="IdProperty"/> and <paramref name="QuantityProperty"/> are the JSON names in the
-/// events; <paramref name="IdColumn"/> and <paramref name="QuantityColumn"/> the table's columns.
+/// Describes an "open items with an expiry" read model: <paramref name="Read"/> tells what a (deserialized) event does
+/// to an item (wallet hold, stock reservation), null for events that do nothing; <paramref name="EventTypes"/> are the
+/// names of those events. <paramref name="IdColumn"/> and <paramref name="QuantityColumn"/> are the table's columns.
 /// </summary>
-public sealed record OpenItemsShape(string Name, string Table, string OpenedType, IReadOnlyList<string> ClosedTypes,
-    string IdProperty, string IdColumn, string QuantityProperty, string QuantityColumn);
+public sealed record OpenItemsShape(string Name, string Table, IReadOnlySet<string> EventTypes, Func<object?, OpenItemChange?> Read,
+    string IdColumn, string QuantityColumn);
 
 /// <summary>
 /// Keeps a table of items opened and not yet closed, with their expiry, for the jobs that release expired ones.
@@ -17,9 +22,11 @@ public sealed record OpenItemsShape(string Name, string Table, string OpenedType
 /// </summary>
 public abstract class OpenItemsProjection(OpenItemsShape shape) : IProjection
 {
+    private static readonly EventTypeRegistry Registry = EventTypeRegistry.ForDomain();
+
     public string Name => shape.Name;
     public int Version => 1;
-    public IReadOnlySet<string>? EventTypes { get; } = new HashSet<string>([shape.OpenedType, .. shape.ClosedTypes]);
+    public IReadOnlySet<string>? EventTypes => shape.EventTypes;
     public IReadOnlyList<string> Tables { get; } = [shape.Table];
 
     public string CreateTablesSql(string schema) => $"""
@@ -35,44 +42,53 @@ public abstract class OpenItemsProjection(OpenItemsShape shape) : IProjection
         create index on {schema}.{shape.Table} (expires_at) where expires_at is not null;
         """;
 
-    public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
+    /// <summary>An item opened in the batch and still open at its end.</summary>
+    public sealed record OpenRow(string StreamId, string Id, long Quantity, DateTime? ExpiresAt, string? OrderId, DateTime PlacedAt);
+
+    /// <summary>The net effect of a batch: items opened (and still open at its end), and items closed.</summary>
+    public sealed record Changes(IReadOnlyList<OpenRow> Opened, IReadOnlyList<(string StreamId, string Id)> Closed);
+
+    /// <summary>The pure fold: item changes in log order (with their stream and recorded time) to the batch's net effect.</summary>
+    public static Changes Fold(IEnumerable<(string StreamId, OpenItemChange Change, DateTime RecordedAt)> changes)
     {
-        // Net effect of the batch per item: opened (and still open at the end of the batch) or closed.
-        var open = new Dictionary<(string, string), (long Quantity, DateTime? ExpiresAt, string? OrderId, DateTime PlacedAt)>();
+        var open = new Dictionary<(string, string), OpenRow>();
         var closed = new HashSet<(string, string)>();
-        foreach (var e in events)
+        foreach (var (stream, change, at) in changes)
         {
-            using var doc = JsonDocument.Parse(e.Data);
-            var root = doc.RootElement;
-            var key = (e.StreamId, root.GetProperty(shape.IdProperty).GetString()!);
-            if (e.Type == shape.OpenedType)
+            var key = (stream, change.Id);
+            if (change is ItemOpened o)
             {
-                open[key] = (root.GetProperty(shape.QuantityProperty).GetInt64(),
-                    root.TryGetProperty("expiresAt", out var x) && x.ValueKind == JsonValueKind.String ? x.GetDateTimeOffset().UtcDateTime : null,
-                    root.TryGetProperty("orderId", out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null,
-                    e.Metadata.RecordedAt.UtcDateTime);
+                open[key] = new OpenRow(stream, o.Id, o.Quantity, o.ExpiresAt?.UtcDateTime, o.OrderId, at);
                 closed.Remove(key);
             }
             else if (!open.Remove(key)) closed.Add(key);
         }
-        if (closed.Count > 0)
+        return new Changes(open.Values.ToList(), closed.ToList());
+    }
+
+    public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
+    {
+        var changes = Fold(events
+            .Select(e => (e.StreamId, Change: shape.Read(Registry.Deserialize(e.Type, e.Data.Span)), RecordedAt: e.Metadata.RecordedAt.UtcDateTime))
+            .Where(x => x.Change is not null)
+            .Select(x => (x.StreamId, x.Change!, x.RecordedAt)));
+        if (changes.Closed.Count > 0)
+        {
+            var closed = ColumnArrays.Of(changes.Closed).With("stream_id", k => k.StreamId).With(shape.IdColumn, k => k.Id);
+            await context.Execute($"""
+                delete from {"{schema}"}.{shape.Table} h using {closed.Unnest("c")}
+                where h.stream_id = c.stream_id and h.{shape.IdColumn} = c.{shape.IdColumn}
+                """, closed.Parameters);
+        }
+        if (changes.Opened.Count > 0)
+        {
+            var opened = ColumnArrays.Of(changes.Opened)
+                .With("stream_id", r => r.StreamId).With(shape.IdColumn, r => r.Id).With(shape.QuantityColumn, r => r.Quantity)
+                .With("expires_at", r => r.ExpiresAt).With("order_id", r => r.OrderId).With("placed_at", r => r.PlacedAt);
             await context.Execute($$"""
-                delete from {schema}.{{shape.Table}} h using unnest(@streams, @ids) as c(stream_id, item_id)
-                where h.stream_id = c.stream_id and h.{{shape.IdColumn}} = c.item_id
-                """, new { streams = closed.Select(k => k.Item1).ToArray(), ids = closed.Select(k => k.Item2).ToArray() });
-        if (open.Count > 0)
-            await context.Execute($$"""
-                insert into {schema}.{{shape.Table}} (stream_id, {{shape.IdColumn}}, {{shape.QuantityColumn}}, expires_at, order_id, placed_at)
-                select * from unnest(@streams, @ids, @quantities, @expires, @orders, @placed)
+                insert into {schema}.{{shape.Table}} ({{opened.Columns}}) select * from {{opened.Unnest()}}
                 on conflict do nothing
-                """, new
-            {
-                streams = open.Keys.Select(k => k.Item1).ToArray(),
-                ids = open.Keys.Select(k => k.Item2).ToArray(),
-                quantities = open.Values.Select(v => v.Quantity).ToArray(),
-                expires = open.Values.Select(v => v.ExpiresAt).ToArray(),
-                orders = open.Values.Select(v => v.OrderId).ToArray(),
-                placed = open.Values.Select(v => v.PlacedAt).ToArray(),
-            });
+                """, opened.Parameters);
+        }
     }
 }

@@ -10,7 +10,7 @@ namespace Steller.Projections.Engine;
 
 public static class ProjectionRegistration
 {
-    /// <summary>The engine's services and every read model Steller ships.</summary>
+    /// <summary>The engine's services, every read model Steller ships and the transfer completions (process managers).</summary>
     public static IServiceCollection AddStellerProjections(this IServiceCollection services)
     {
         services.AddSingleton<ProjectionStore>();
@@ -19,8 +19,8 @@ public static class ProjectionRegistration
         services.AddSingleton(sp => sp.GetRequiredService<Infrastructure.Configuration.StellerSettings>().Projections);
         services.AddSingleton<IProjection, StreamStatsProjection>();
         services.AddSingleton<IProjection, Wallets.OpenHoldsProjection>();
-        services.AddSingleton<IProjection, Wallets.TransferCompletion>();
-        services.AddSingleton<IProjection, Inventory.StockTransferCompletion>();
+        services.AddProcessManager<ProcessManagers.WalletTransferCompletion>();
+        services.AddProcessManager<ProcessManagers.StockTransferCompletion>();
         services.AddSingleton<IProjection, LedgerProjection>();
         services.AddSingleton<IProjection, Inventory.StockLevelsProjection>();
         services.AddSingleton<IProjection, Inventory.OpenReservationsProjection>();

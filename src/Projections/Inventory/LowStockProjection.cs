@@ -46,35 +46,29 @@ public sealed class LowStockProjection : IProjection
         create index on {schema}.low_stock (low_since, sku, location);
         """;
 
-    private sealed class Item
+    /// <summary>The running levels of one item, as read.low_stock_watch keeps them.</summary>
+    public sealed class Item
     {
         public required string Sku, Location;
         public long OnHand, Reserved, Threshold, Revision;
         public DateTime? LowSince;
         public DateTime UpdatedAt;
         public bool IsLow => Threshold > 0 && OnHand - Reserved <= Threshold;
+        public Item Copy() => (Item)MemberwiseClone();
     }
 
-    public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
+    /// <summary>
+    /// The pure fold: the items as loaded (left unchanged) and the batch's stock events in log order, to every item the
+    /// batch touched as it stands after the batch.
+    /// </summary>
+    public static IReadOnlyList<Item> Fold(IReadOnlyDictionary<(string Sku, string Location), Item> loaded,
+        IEnumerable<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)> events)
     {
-        var stockEvents = new List<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)>();
-        foreach (var e in events)
-            if (Stock.TryParseStreamName(e.StreamId, out var sku, out var location) && registry.Deserialize(e.Type, e.Data.Span) is IStockEvent se)
-                stockEvents.Add((e, se, sku, location));
-        if (stockEvents.Count == 0) return;
-
-        var keys = stockEvents.Select(s => (s.Sku, s.Location)).Distinct().ToArray();
-        var items = (await context.Connection.QueryAsync<Item>(new CommandDefinition($"""
-                select w.sku as Sku, w.location as Location, w.on_hand as OnHand, w.reserved as Reserved, w.threshold as Threshold, w.low_since as LowSince
-                  from {context.Schema}.low_stock_watch w
-                  join unnest(@skus, @locations) as k(sku, location) on k.sku = w.sku and k.location = w.location
-                """, new { skus = keys.Select(k => k.Sku).ToArray(), locations = keys.Select(k => k.Location).ToArray() },
-                context.Transaction, cancellationToken: context.CancellationToken)))
-            .ToDictionary(i => (i.Sku, i.Location));
-
-        foreach (var (recorded, e, sku, location) in stockEvents)
+        var items = new Dictionary<(string, string), Item>();
+        foreach (var (recorded, e, sku, location) in events)
         {
-            var item = items.TryGetValue((sku, location), out var known) ? known : items[(sku, location)] = new Item { Sku = sku, Location = location };
+            if (!items.TryGetValue((sku, location), out var item))
+                items[(sku, location)] = item = loaded.GetValueOrDefault((sku, location))?.Copy() ?? new Item { Sku = sku, Location = location };
             switch (e)
             {
                 case StockReceived r: item.OnHand += r.Quantity; break;
@@ -91,47 +85,55 @@ public sealed class LowStockProjection : IProjection
             item.Revision = recorded.Revision.Value;
             item.UpdatedAt = at;
         }
+        return items.Values.ToList();
+    }
 
-        var all = items.Values.ToArray();
-        await context.Execute("""
-            insert into {schema}.low_stock_watch as w (sku, location, on_hand, reserved, threshold, low_since)
-            select * from unnest(@skus, @locations, @onHand, @reserved, @thresholds, @lowSince)
+    public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
+    {
+        var stockEvents = StockStreams.Read(registry, events).ToList();
+        if (stockEvents.Count == 0) return;
+        var all = Fold(await Load(stockEvents.Select(s => (s.Sku, s.Location)).Distinct().ToList(), context), stockEvents);
+        await Write(all, context);
+    }
+
+    private static async Task<IReadOnlyDictionary<(string Sku, string Location), Item>> Load(IReadOnlyList<(string Sku, string Location)> keys, ProjectionContext context)
+    {
+        var k = ColumnArrays.Of(keys).With("sku", x => x.Sku).With("location", x => x.Location);
+        return (await context.Connection.QueryAsync<Item>(new CommandDefinition($"""
+                select w.sku as Sku, w.location as Location, w.on_hand as OnHand, w.reserved as Reserved, w.threshold as Threshold, w.low_since as LowSince
+                  from {context.Schema}.low_stock_watch w
+                  join {k.Unnest("k")} on k.sku = w.sku and k.location = w.location
+                """, k.Parameters, context.Transaction, cancellationToken: context.CancellationToken)))
+            .ToDictionary(i => (i.Sku, i.Location));
+    }
+
+    private static async Task Write(IReadOnlyList<Item> all, ProjectionContext context)
+    {
+        var watch = ColumnArrays.Of(all).With("sku", i => i.Sku).With("location", i => i.Location).With("on_hand", i => i.OnHand)
+            .With("reserved", i => i.Reserved).With("threshold", i => i.Threshold).With("low_since", i => i.LowSince);
+        await context.Execute($$"""
+            insert into {schema}.low_stock_watch as w ({{watch.Columns}}) select * from {{watch.Unnest()}}
             on conflict (sku, location) do update set
                 on_hand = excluded.on_hand, reserved = excluded.reserved, threshold = excluded.threshold, low_since = excluded.low_since
-            """, new
-        {
-            skus = all.Select(i => i.Sku).ToArray(),
-            locations = all.Select(i => i.Location).ToArray(),
-            onHand = all.Select(i => i.OnHand).ToArray(),
-            reserved = all.Select(i => i.Reserved).ToArray(),
-            thresholds = all.Select(i => i.Threshold).ToArray(),
-            lowSince = all.Select(i => i.LowSince).ToArray(),
-        });
+            """, watch.Parameters);
 
-        var recovered = all.Where(i => i.LowSince is null).ToArray();
-        if (recovered.Length > 0)
-            await context.Execute("""
-                delete from {schema}.low_stock l using unnest(@skus, @locations) as k(sku, location)
+        var recovered = ColumnArrays.Of(all.Where(i => i.LowSince is null).ToList()).With("sku", i => i.Sku).With("location", i => i.Location);
+        if (recovered.Count > 0)
+            await context.Execute($$"""
+                delete from {schema}.low_stock l using {{recovered.Unnest("k")}}
                  where l.sku = k.sku and l.location = k.location
-                """, new { skus = recovered.Select(i => i.Sku).ToArray(), locations = recovered.Select(i => i.Location).ToArray() });
+                """, recovered.Parameters);
 
-        var low = all.Where(i => i.LowSince is not null).ToArray();
-        if (low.Length > 0)
-            await context.Execute("""
-                insert into {schema}.low_stock as l (sku, location, available, threshold, low_since, last_revision, updated_at)
-                select * from unnest(@skus, @locations, @available, @thresholds, @lowSince, @revisions, @updated)
+        var low = ColumnArrays.Of(all.Where(i => i.LowSince is not null).ToList())
+            .With("sku", i => i.Sku).With("location", i => i.Location).With("available", i => i.OnHand - i.Reserved)
+            .With("threshold", i => i.Threshold).With("low_since", i => i.LowSince!.Value).With("last_revision", i => i.Revision)
+            .With("updated_at", i => i.UpdatedAt);
+        if (low.Count > 0)
+            await context.Execute($$"""
+                insert into {schema}.low_stock as l ({{low.Columns}}) select * from {{low.Unnest()}}
                 on conflict (sku, location) do update set
                     available = excluded.available, threshold = excluded.threshold, low_since = excluded.low_since,
                     last_revision = excluded.last_revision, updated_at = excluded.updated_at
-                """, new
-            {
-                skus = low.Select(i => i.Sku).ToArray(),
-                locations = low.Select(i => i.Location).ToArray(),
-                available = low.Select(i => i.OnHand - i.Reserved).ToArray(),
-                thresholds = low.Select(i => i.Threshold).ToArray(),
-                lowSince = low.Select(i => i.LowSince!.Value).ToArray(),
-                revisions = low.Select(i => i.Revision).ToArray(),
-                updated = low.Select(i => i.UpdatedAt).ToArray(),
-            });
+                """, low.Parameters);
     }
 }

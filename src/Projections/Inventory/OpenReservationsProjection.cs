@@ -1,3 +1,5 @@
+using Steller.Application.Serialization;
+using Steller.Domain.Inventory;
 using Steller.Projections.Engine;
 
 namespace Steller.Projections.Inventory;
@@ -6,7 +8,12 @@ namespace Steller.Projections.Inventory;
 public sealed class OpenReservationsProjection() : OpenItemsProjection(new OpenItemsShape(
     Name: "stock_open_reservations",
     Table: "stock_open_reservations",
-    OpenedType: "stock.reserved.v1",
-    ClosedTypes: ["stock.reservation-committed.v1", "stock.reservation-committed.v2", "stock.reservation-released.v1"],
-    IdProperty: "reservationId", IdColumn: "reservation_id",
-    QuantityProperty: "quantity", QuantityColumn: "quantity"));
+    EventTypes: EventTypeSet.Union(EventNames.Of<StockReserved>(), EventNames.Of<ReservationCommitted>(), EventNames.Of<ReservationReleased>()),
+    Read: e => e switch
+    {
+        StockReserved r => new ItemOpened(r.ReservationId, r.Quantity, r.ExpiresAt, r.OrderId),
+        ReservationCommitted c => new ItemClosed(c.ReservationId),
+        ReservationReleased r => new ItemClosed(r.ReservationId),
+        _ => null,
+    },
+    IdColumn: "reservation_id", QuantityColumn: "quantity"));

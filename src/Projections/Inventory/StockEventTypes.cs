@@ -1,3 +1,4 @@
+using Steller.Application.EventStore;
 using Steller.Application.Serialization;
 using Steller.Domain.Inventory;
 
@@ -10,5 +11,17 @@ public static class StockEventTypes
     public static IReadOnlySet<string> All { get; } = EventNames.Of<IStockEvent>();
 
     /// <summary>The events that move units: all but the low-threshold setting.</summary>
-    public static IReadOnlySet<string> Movements { get; } = All.Where(n => n != "stock.low-threshold-set.v1").ToHashSet(StringComparer.Ordinal);
+    public static IReadOnlySet<string> Movements { get; } = All.Except(EventNames.Of<LowThresholdSet>()).ToHashSet(StringComparer.Ordinal);
+}
+
+/// <summary>Stock streams as the stock read models read them.</summary>
+public static class StockStreams
+{
+    /// <summary>The stock events of <paramref name="events"/> on stock streams, deserialized (upcasters included), with their item.</summary>
+    public static IEnumerable<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)> Read(EventTypeRegistry registry, IEnumerable<RecordedEvent> events)
+    {
+        foreach (var e in events)
+            if (Stock.TryParseStreamName(e.StreamId, out var sku, out var location) && registry.Deserialize(e.Type, e.Data.Span) is IStockEvent se)
+                yield return (e, se, sku, location);
+    }
 }

@@ -1,7 +1,7 @@
-using System.Text.Json;
 using Steller.Domain.Inventory;
 using Steller.Application.EventStore;
 using Steller.Application.Inventory;
+using Steller.Application.Serialization;
 using Steller.Projections.Engine;
 
 namespace Steller.Projections.Inventory;
@@ -13,6 +13,7 @@ namespace Steller.Projections.Inventory;
 /// </summary>
 public sealed class StockLevelsProjection : IProjection
 {
+    private readonly EventTypeRegistry registry = EventTypeRegistry.ForDomain();
     public string Name => "stock_levels";
     public int Version => 1;
     public IReadOnlySet<string>? EventTypes => StockEventTypes.All;
@@ -37,40 +38,48 @@ public sealed class StockLevelsProjection : IProjection
         create index on {schema}.stock_levels (sku, location) where low;
         """;
 
-    private sealed class Delta
+    /// <summary>What a batch does to one stock item: on hand and reserved moved by, the last threshold set, the last event.</summary>
+    public sealed record Delta(long OnHand, long Reserved, long? Threshold, long Revision, long Commit, long Prepare, DateTime At);
+
+    /// <summary>The pure fold: stock events of the batch (in log order, with their item) to one delta per item.</summary>
+    public static IReadOnlyDictionary<(string Sku, string Location), Delta> Fold(IEnumerable<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)> events)
     {
-        public long OnHand, Reserved, Revision, Commit, Prepare;
-        public long? Threshold;
-        public DateTime At;
+        var deltas = new Dictionary<(string Sku, string Location), Delta>();
+        foreach (var (recorded, e, sku, location) in events)
+        {
+            var d = deltas.GetValueOrDefault((sku, location)) ?? new Delta(0, 0, null, 0, 0, 0, default);
+            d = e switch
+            {
+                StockReceived r => d with { OnHand = d.OnHand + r.Quantity },
+                StockAdjusted a => d with { OnHand = d.OnHand + a.Quantity },
+                StockTransferredIn t => d with { OnHand = d.OnHand + t.Quantity },
+                StockTransferredOut t => d with { OnHand = d.OnHand - t.Quantity },
+                StockReserved r => d with { Reserved = d.Reserved + r.Quantity },
+                ReservationCommitted c => d with { OnHand = d.OnHand - c.Quantity, Reserved = d.Reserved - c.Quantity },
+                ReservationReleased r => d with { Reserved = d.Reserved - r.Quantity },
+                LowThresholdSet t => d with { Threshold = t.Threshold },
+                _ => d,
+            };
+            deltas[(sku, location)] = d with
+            {
+                Revision = recorded.Revision.Value, Commit = (long)recorded.Position.Commit, Prepare = (long)recorded.Position.Prepare,
+                At = recorded.Metadata.RecordedAt.UtcDateTime,
+            };
+        }
+        return deltas;
     }
 
     public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
     {
-        var deltas = new Dictionary<(string Sku, string Location), Delta>();
-        foreach (var e in events)
-        {
-            if (!Stock.TryParseStreamName(e.StreamId, out var sku, out var location)) continue;
-            var d = deltas.TryGetValue((sku, location), out var seen) ? seen : deltas[(sku, location)] = new Delta();
-            using var doc = JsonDocument.Parse(e.Data);
-            var root = doc.RootElement;
-            long Quantity() => root.GetProperty("quantity").GetInt64();
-            switch (e.Type)
-            {
-                case "stock.received.v1" or "stock.received.v2" or "stock.adjusted.v1" or "stock.adjusted.v2" or "stock.transferred-in.v1": d.OnHand += Quantity(); break;
-                case "stock.transferred-out.v1": d.OnHand -= Quantity(); break;
-                case "stock.reserved.v1": d.Reserved += Quantity(); break;
-                case "stock.reservation-committed.v1" or "stock.reservation-committed.v2": d.OnHand -= Quantity(); d.Reserved -= Quantity(); break;
-                case "stock.reservation-released.v1": d.Reserved -= Quantity(); break;
-                case "stock.low-threshold-set.v1": d.Threshold = root.GetProperty("threshold").GetInt64(); break;
-            }
-            (d.Revision, d.Commit, d.Prepare, d.At) = ((long)e.Revision.Value, (long)e.Position.Commit, (long)e.Position.Prepare, e.Metadata.RecordedAt.UtcDateTime);
-        }
+        var deltas = Fold(StockStreams.Read(registry, events));
         if (deltas.Count == 0) return;
-        await context.Execute("""
-            insert into {schema}.stock_levels as s (sku, location, on_hand, reserved, low_threshold, last_commit_position, last_prepare_position, last_revision, updated_at)
-            select d.sku, d.location, d.on_hand, d.reserved, 0, d.commit_position, d.prepare_position, d.revision, d.at
-            from unnest(@skus, @locations, @onHand, @reserved, @commits, @prepares, @revisions, @at)
-                 as d(sku, location, on_hand, reserved, commit_position, prepare_position, revision, at)
+        var rows = ColumnArrays.Of(deltas.ToList())
+            .With("sku", d => d.Key.Sku).With("location", d => d.Key.Location).With("on_hand", d => d.Value.OnHand)
+            .With("reserved", d => d.Value.Reserved).With("last_commit_position", d => d.Value.Commit)
+            .With("last_prepare_position", d => d.Value.Prepare).With("last_revision", d => d.Value.Revision).With("updated_at", d => d.Value.At);
+        await context.Execute($$"""
+            insert into {schema}.stock_levels as s ({{rows.Columns}}, low_threshold)
+            select {{rows.Columns}}, 0 from {{rows.Unnest()}}
             on conflict (sku, location) do update set
                 on_hand = s.on_hand + excluded.on_hand,
                 reserved = s.reserved + excluded.reserved,
@@ -78,30 +87,16 @@ public sealed class StockLevelsProjection : IProjection
                 last_prepare_position = excluded.last_prepare_position,
                 last_revision = excluded.last_revision,
                 updated_at = excluded.updated_at
-            """, new
-        {
-            skus = deltas.Keys.Select(k => k.Sku).ToArray(),
-            locations = deltas.Keys.Select(k => k.Location).ToArray(),
-            onHand = deltas.Values.Select(d => d.OnHand).ToArray(),
-            reserved = deltas.Values.Select(d => d.Reserved).ToArray(),
-            commits = deltas.Values.Select(d => d.Commit).ToArray(),
-            prepares = deltas.Values.Select(d => d.Prepare).ToArray(),
-            revisions = deltas.Values.Select(d => d.Revision).ToArray(),
-            at = deltas.Values.Select(d => d.At).ToArray(),
-        });
+            """, rows.Parameters);
 
         // The threshold is a value, not a delta: the last one set in the batch wins.
-        var thresholds = deltas.Where(d => d.Value.Threshold is not null).ToList();
+        var thresholds = ColumnArrays.Of(deltas.Where(d => d.Value.Threshold is not null).ToList())
+            .With("sku", t => t.Key.Sku).With("location", t => t.Key.Location).With("threshold", t => t.Value.Threshold!.Value);
         if (thresholds.Count > 0)
-            await context.Execute("""
+            await context.Execute($$"""
                 update {schema}.stock_levels s set low_threshold = t.threshold
-                from unnest(@skus, @locations, @thresholds) as t(sku, location, threshold)
+                from {{thresholds.Unnest("t")}}
                 where s.sku = t.sku and s.location = t.location
-                """, new
-            {
-                skus = thresholds.Select(t => t.Key.Sku).ToArray(),
-                locations = thresholds.Select(t => t.Key.Location).ToArray(),
-                thresholds = thresholds.Select(t => t.Value.Threshold!.Value).ToArray(),
-            });
+                """, thresholds.Parameters);
     }
 }

@@ -55,53 +55,64 @@ public sealed class StockMovementsProjection : IProjection
     /// <summary>Kinds as stored and shown (API, CSV).</summary>
     public static readonly IReadOnlyList<string> Kinds = ["received", "adjusted", "transferred_out", "transferred_in", "reserved", "committed", "released"];
 
-    private sealed record Movement(string Sku, string Location, long Revision, long Commit, long Prepare, DateTime At, string Kind,
+    /// <summary>One row of read.stock_movements.</summary>
+    public sealed record Movement(string Sku, string Location, long Revision, long Commit, long Prepare, DateTime At, string Kind,
         long OnHandDelta, long ReservedDelta, long OnHandAfter, long ReservedAfter, string? Reason, string Reference, string? OrderId,
         string? Counterpart, int? VoucherCount, string Actor, string CorrelationId, Guid EventId);
+
+    /// <summary>What the batch needs from earlier batches: each item's running totals, and the orders of reservations it closes.</summary>
+    public sealed record Loaded(
+        IReadOnlyDictionary<(string Sku, string Location), (long OnHand, long Reserved)> Totals,
+        IReadOnlyDictionary<(string Sku, string Location, string ReservationId), string> Orders);
 
     private sealed record Totals(string Sku, string Location, long OnHand, long Reserved);
 
     public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
     {
-        var stockEvents = new List<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)>();
-        foreach (var e in events)
-        {
-            if (!Stock.TryParseStreamName(e.StreamId, out var sku, out var location)) continue;
-            if (registry.Deserialize(e.Type, e.Data.Span) is IStockEvent se) stockEvents.Add((e, se, sku, location));
-        }
+        var stockEvents = StockStreams.Read(registry, events).ToList();
         if (stockEvents.Count == 0) return;
+        var rows = Fold(await Load(stockEvents, context), stockEvents);
+        if (rows.Count > 0) await Write(rows, context);
+    }
 
-        // 1. What the batch needs from earlier batches: running totals, and the orders of reservations it closes.
-        var items = stockEvents.Select(s => (s.Sku, s.Location)).Distinct().ToArray();
+    private static async Task<Loaded> Load(IReadOnlyList<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)> stockEvents,
+        ProjectionContext context)
+    {
+        var items = ColumnArrays.Of(stockEvents.Select(s => (s.Sku, s.Location)).Distinct().ToList())
+            .With("sku", i => i.Sku).With("location", i => i.Location);
         var totals = (await context.Connection.QueryAsync<Totals>(new CommandDefinition($"""
                 select distinct on (m.sku, m.location) m.sku as Sku, m.location as Location, m.on_hand_after as OnHand, m.reserved_after as Reserved
                   from {context.Schema}.stock_movements m
-                  join unnest(@skus, @locations) as i(sku, location) on i.sku = m.sku and i.location = m.location
+                  join {items.Unnest("i")} on i.sku = m.sku and i.location = m.location
                  order by m.sku, m.location, m.stream_revision desc
-                """, new { skus = items.Select(i => i.Sku).ToArray(), locations = items.Select(i => i.Location).ToArray() },
-                context.Transaction, cancellationToken: context.CancellationToken)))
+                """, items.Parameters, context.Transaction, cancellationToken: context.CancellationToken)))
             .ToDictionary(t => (t.Sku, t.Location), t => (t.OnHand, t.Reserved));
 
         var orders = new Dictionary<(string Sku, string Location, string ReservationId), string>();
-        var closing = stockEvents.Select(s => s.Event switch
-        {
-            ReservationCommitted c => (s.Sku, s.Location, c.ReservationId),
-            ReservationReleased r => (s.Sku, s.Location, r.ReservationId),
-            _ => default,
-        }).Where(k => k.ReservationId is not null).Distinct().ToArray();
-        if (closing.Length > 0)
+        var closing = ColumnArrays.Of(stockEvents.Select(s => s.Event switch
+            {
+                ReservationCommitted c => (s.Sku, s.Location, c.ReservationId),
+                ReservationReleased r => (s.Sku, s.Location, r.ReservationId),
+                _ => default,
+            }).Where(k => k.ReservationId is not null).Distinct().ToList())
+            .With("sku", k => k.Sku).With("location", k => k.Location).With("reference", k => k.ReservationId);
+        if (closing.Count > 0)
             foreach (var o in await context.Connection.QueryAsync<(string Sku, string Location, string Reference, string OrderId)>(new CommandDefinition($"""
                     select m.sku, m.location, m.reference, m.order_id
                       from {context.Schema}.stock_movements m
-                      join unnest(@skus, @locations, @ids) as k(sku, location, reference)
-                        on k.sku = m.sku and k.location = m.location and k.reference = m.reference and m.kind = 'reserved'
-                    """, new { skus = closing.Select(k => k.Sku).ToArray(), locations = closing.Select(k => k.Location).ToArray(), ids = closing.Select(k => k.ReservationId).ToArray() },
-                    context.Transaction, cancellationToken: context.CancellationToken)))
+                      join {closing.Unnest("k")} on k.sku = m.sku and k.location = m.location and k.reference = m.reference and m.kind = 'reserved'
+                    """, closing.Parameters, context.Transaction, cancellationToken: context.CancellationToken)))
                 orders[(o.Sku, o.Location, o.Reference)] = o.OrderId;
+        return new Loaded(totals, orders);
+    }
 
-        // 2. Fold in log order.
-        var rows = new List<Movement>(stockEvents.Count);
-        foreach (var (recorded, e, sku, location) in stockEvents)
+    /// <summary>The pure fold: what was loaded and the batch's stock events in log order, to the movement rows to insert.</summary>
+    public static IReadOnlyList<Movement> Fold(Loaded loaded, IEnumerable<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)> events)
+    {
+        var totals = new Dictionary<(string Sku, string Location), (long OnHand, long Reserved)>(loaded.Totals);
+        var orders = new Dictionary<(string Sku, string Location, string ReservationId), string>(loaded.Orders);
+        var rows = new List<Movement>();
+        foreach (var (recorded, e, sku, location) in events)
         {
             string? OrderOf(string reservationId) => orders.GetValueOrDefault((sku, location, reservationId));
             (string? Kind, long OnHand, long Reserved, string? Reason, string Reference, string? OrderId, string? Counterpart, int? Vouchers) m = e switch
@@ -126,36 +137,19 @@ public sealed class StockMovementsProjection : IProjection
                 recorded.Metadata.RecordedAt.UtcDateTime, kind, onHand, reserved, after.OnHand, after.Reserved, reason, reference, orderId,
                 counterpart, vouchers, recorded.Metadata.Actor, recorded.Metadata.CorrelationId, recorded.EventId));
         }
-        if (rows.Count == 0) return;
+        return rows;
+    }
 
-        // 3. One insert.
-        await context.Execute("""
-            insert into {schema}.stock_movements (sku, location, stream_revision, commit_position, prepare_position, recorded_at, kind,
-                on_hand_delta, reserved_delta, on_hand_after, reserved_after, reason, reference, order_id, counterpart_location,
-                voucher_count, actor, correlation_id, event_id)
-            select * from unnest(@skus, @locations, @revisions, @commits, @prepares, @times, @kinds, @onHandDeltas, @reservedDeltas,
-                @onHandAfter, @reservedAfter, @reasons, @references, @orders, @counterparts, @vouchers, @actors, @correlations, @eventIds)
-            """, new
-        {
-            skus = rows.Select(r => r.Sku).ToArray(),
-            locations = rows.Select(r => r.Location).ToArray(),
-            revisions = rows.Select(r => r.Revision).ToArray(),
-            commits = rows.Select(r => r.Commit).ToArray(),
-            prepares = rows.Select(r => r.Prepare).ToArray(),
-            times = rows.Select(r => r.At).ToArray(),
-            kinds = rows.Select(r => r.Kind).ToArray(),
-            onHandDeltas = rows.Select(r => r.OnHandDelta).ToArray(),
-            reservedDeltas = rows.Select(r => r.ReservedDelta).ToArray(),
-            onHandAfter = rows.Select(r => r.OnHandAfter).ToArray(),
-            reservedAfter = rows.Select(r => r.ReservedAfter).ToArray(),
-            reasons = rows.Select(r => r.Reason).ToArray(),
-            references = rows.Select(r => r.Reference).ToArray(),
-            orders = rows.Select(r => r.OrderId).ToArray(),
-            counterparts = rows.Select(r => r.Counterpart).ToArray(),
-            vouchers = rows.Select(r => r.VoucherCount).ToArray(),
-            actors = rows.Select(r => r.Actor).ToArray(),
-            correlations = rows.Select(r => r.CorrelationId).ToArray(),
-            eventIds = rows.Select(r => r.EventId).ToArray(),
-        });
+    private static Task Write(IReadOnlyList<Movement> rows, ProjectionContext context)
+    {
+        var columns = ColumnArrays.Of(rows)
+            .With("sku", r => r.Sku).With("location", r => r.Location).With("stream_revision", r => r.Revision)
+            .With("commit_position", r => r.Commit).With("prepare_position", r => r.Prepare).With("recorded_at", r => r.At)
+            .With("kind", r => r.Kind).With("on_hand_delta", r => r.OnHandDelta).With("reserved_delta", r => r.ReservedDelta)
+            .With("on_hand_after", r => r.OnHandAfter).With("reserved_after", r => r.ReservedAfter).With("reason", r => r.Reason)
+            .With("reference", r => r.Reference).With("order_id", r => r.OrderId).With("counterpart_location", r => r.Counterpart)
+            .With("voucher_count", r => r.VoucherCount).With("actor", r => r.Actor).With("correlation_id", r => r.CorrelationId)
+            .With("event_id", r => r.EventId);
+        return context.Execute($"insert into {{schema}}.stock_movements ({columns.Columns}) select * from {columns.Unnest()}", columns.Parameters);
     }
 }

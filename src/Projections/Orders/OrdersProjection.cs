@@ -79,16 +79,19 @@ public sealed class OrdersProjection : IProjection
         );
         """;
 
-    private sealed class OrderRow
+    /// <summary>One row of read.orders.</summary>
+    public sealed class OrderRow
     {
         public string OrderId = "", PartnerId = "", ClientReference = "", Status = "";
         public string? Currency, RejectionCode, Reason;
         public long Total, Held, Captured, Released, Revenue, VendorCost, Refunded, LastRevision, LastCommitPosition, LastPreparePosition;
         public int Lines, Units, Delivered;
         public DateTime PlacedAt, UpdatedAt;
+        public OrderRow Copy() => (OrderRow)MemberwiseClone();
     }
 
-    private sealed class LineRow
+    /// <summary>One row of read.order_lines.</summary>
+    public sealed class LineRow
     {
         public string OrderId = "", Sku = "";
         public int LineNo, Quantity, Attempts, Cards;
@@ -97,41 +100,62 @@ public sealed class OrdersProjection : IProjection
         public string? ProductType, Source, VendorProductId, RequestId, LastAttemptError, FailureReason;
         public bool NegativeMargin;
         public int? Delivered;
+        public LineRow Copy() => (LineRow)MemberwiseClone();
     }
+
+    /// <summary>An order event of the batch with its order id.</summary>
+    public sealed record OrderEvent(RecordedEvent Recorded, string OrderId, IOrderEvent Event);
+
+    /// <summary>What the batch writes: the touched orders and lines as they stand after it.</summary>
+    public sealed record Changes(IReadOnlyList<OrderRow> Orders, IReadOnlyList<LineRow> Lines);
 
     public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
     {
         var orderEvents = events.Select(e => (Recorded: e, Read: OrderEventTypes.Read(registry, e)))
-            .Where(x => x.Read is not null).Select(x => (x.Recorded, x.Read!.Value.OrderId, x.Read.Value.Event)).ToList();
+            .Where(x => x.Read is not null).Select(x => new OrderEvent(x.Recorded, x.Read!.Value.OrderId, x.Read.Value.Event)).ToList();
         if (orderEvents.Count == 0) return;
+        var (orders, lines) = await Load(orderEvents, context);
+        await Write(Fold(orders, lines, orderEvents), context);
+    }
 
-        // 1. Load the orders this batch touches that were placed in an earlier batch.
+    /// <summary>The orders this batch touches that were placed in an earlier batch, and their lines.</summary>
+    private static async Task<(Dictionary<string, OrderRow>, Dictionary<(string, int), LineRow>)> Load(IReadOnlyList<OrderEvent> orderEvents,
+        ProjectionContext context)
+    {
         var placedHere = orderEvents.Where(x => x.Event is OrderPlaced).Select(x => x.OrderId).ToHashSet(StringComparer.Ordinal);
         var toLoad = orderEvents.Select(x => x.OrderId).Where(id => !placedHere.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
         var orders = new Dictionary<string, OrderRow>(StringComparer.Ordinal);
         var lines = new Dictionary<(string, int), LineRow>();
-        if (toLoad.Length > 0)
-        {
-            foreach (var o in await context.Connection.QueryAsync<OrderRow>(new CommandDefinition($"""
-                    select order_id as OrderId, partner_id as PartnerId, client_reference as ClientReference, status as Status, currency as Currency,
-                           rejection_code as RejectionCode, reason as Reason, total as Total, held as Held, captured as Captured, released as Released,
-                           revenue as Revenue, vendor_cost as VendorCost, refunded as Refunded, last_revision as LastRevision,
-                           last_commit_position as LastCommitPosition, last_prepare_position as LastPreparePosition, lines as Lines, units as Units,
-                           delivered as Delivered, placed_at as PlacedAt, updated_at as UpdatedAt
-                      from {context.Schema}.orders where order_id = any(@toLoad)
-                    """, new { toLoad }, context.Transaction, cancellationToken: context.CancellationToken)))
-                orders[o.OrderId] = o;
-            foreach (var l in await context.Connection.QueryAsync<LineRow>(new CommandDefinition($"""
-                    select order_id as OrderId, line_no as LineNo, sku as Sku, quantity as Quantity, face_value as FaceValue, unit_price as UnitPrice,
-                           unit_cost as UnitCost, product_type as ProductType, source as Source, vendor_product_id as VendorProductId,
-                           negative_margin as NegativeMargin, request_id as RequestId, attempts as Attempts, last_attempt_error as LastAttemptError,
-                           delivered as Delivered, cards as Cards, failure_reason as FailureReason
-                      from {context.Schema}.order_lines where order_id = any(@toLoad)
-                    """, new { toLoad }, context.Transaction, cancellationToken: context.CancellationToken)))
-                lines[(l.OrderId, l.LineNo)] = l;
-        }
+        if (toLoad.Length == 0) return (orders, lines);
+        foreach (var o in await context.Connection.QueryAsync<OrderRow>(new CommandDefinition($"""
+                select order_id as OrderId, partner_id as PartnerId, client_reference as ClientReference, status as Status, currency as Currency,
+                       rejection_code as RejectionCode, reason as Reason, total as Total, held as Held, captured as Captured, released as Released,
+                       revenue as Revenue, vendor_cost as VendorCost, refunded as Refunded, last_revision as LastRevision,
+                       last_commit_position as LastCommitPosition, last_prepare_position as LastPreparePosition, lines as Lines, units as Units,
+                       delivered as Delivered, placed_at as PlacedAt, updated_at as UpdatedAt
+                  from {context.Schema}.orders where order_id = any(@toLoad)
+                """, new { toLoad }, context.Transaction, cancellationToken: context.CancellationToken)))
+            orders[o.OrderId] = o;
+        foreach (var l in await context.Connection.QueryAsync<LineRow>(new CommandDefinition($"""
+                select order_id as OrderId, line_no as LineNo, sku as Sku, quantity as Quantity, face_value as FaceValue, unit_price as UnitPrice,
+                       unit_cost as UnitCost, product_type as ProductType, source as Source, vendor_product_id as VendorProductId,
+                       negative_margin as NegativeMargin, request_id as RequestId, attempts as Attempts, last_attempt_error as LastAttemptError,
+                       delivered as Delivered, cards as Cards, failure_reason as FailureReason
+                  from {context.Schema}.order_lines where order_id = any(@toLoad)
+                """, new { toLoad }, context.Transaction, cancellationToken: context.CancellationToken)))
+            lines[(l.OrderId, l.LineNo)] = l;
+        return (orders, lines);
+    }
 
-        // 2. Fold the batch in log order.
+    /// <summary>
+    /// The pure fold: the loaded orders and lines (left unchanged) and the batch's order events in log order, to the
+    /// orders and lines the batch touched as they stand after it.
+    /// </summary>
+    public static Changes Fold(IReadOnlyDictionary<string, OrderRow> loadedOrders, IReadOnlyDictionary<(string, int), LineRow> loadedLines,
+        IEnumerable<OrderEvent> orderEvents)
+    {
+        var orders = loadedOrders.ToDictionary(o => o.Key, o => o.Value.Copy(), StringComparer.Ordinal);
+        var lines = loadedLines.ToDictionary(l => l.Key, l => l.Value.Copy());
         var touched = new HashSet<string>(StringComparer.Ordinal);
         var touchedLines = new HashSet<(string, int)>();
         foreach (var (e, orderId, ev) in orderEvents)
@@ -139,19 +163,10 @@ public sealed class OrdersProjection : IProjection
             if (ev is OrderPlaced p)
             {
                 if (orders.ContainsKey(orderId)) continue; // placed once per stream; a repeat changes nothing
-                orders[orderId] = new OrderRow
-                {
-                    OrderId = orderId, PartnerId = p.PartnerId, ClientReference = p.ClientReference, Status = nameof(OrderStatus.Placed),
-                    Currency = p.Currency, Total = p.Total, Lines = p.Lines.Count, Units = p.Lines.Sum(l => l.Quantity), PlacedAt = p.PlacedAt.UtcDateTime,
-                };
+                orders[orderId] = Placed(orderId, p);
                 foreach (var l in p.Lines)
                 {
-                    lines[(orderId, l.LineNo)] = new LineRow
-                    {
-                        OrderId = orderId, LineNo = l.LineNo, Sku = l.Sku, Quantity = l.Quantity, FaceValue = l.FaceValue,
-                        UnitPrice = l.Pricing?.UnitPrice, UnitCost = l.Pricing?.UnitCost, ProductType = l.Pricing?.ProductType,
-                        Source = l.Pricing?.Source, VendorProductId = l.Pricing?.VendorProductId, NegativeMargin = l.Pricing?.NegativeMargin ?? false,
-                    };
+                    lines[(orderId, l.LineNo)] = PlacedLine(orderId, l);
                     touchedLines.Add((orderId, l.LineNo));
                 }
             }
@@ -162,122 +177,115 @@ public sealed class OrdersProjection : IProjection
                 touchedLines.Add((orderId, lineNo));
                 return line;
             }
-            switch (ev)
-            {
-                case OrderRejected r: o.Status = nameof(OrderStatus.Rejected); o.RejectionCode = r.Code; o.Reason = r.Message; break;
-                case OrderFundsHeld f: o.Status = nameof(OrderStatus.FundsHeld); o.Held = f.Amount; break;
-                case OrderSubmittedToVendor v:
-                    o.Status = nameof(OrderStatus.Submitted);
-                    if (Line(v.LineNo) is { } submitted) { submitted.RequestId = v.RequestId; submitted.Source ??= v.Source; }
-                    break;
-                case VendorAttemptFailed a:
-                    if (Line(a.LineNo) is { } attempted) { attempted.Attempts = a.Attempt; attempted.LastAttemptError = a.Reason; }
-                    break;
-                case OrderFulfilled f:
-                    if (Line(f.LineNo) is { } fulfilled)
-                    {
-                        if (fulfilled.Delivered is { } before) o.Delivered -= before;
-                        fulfilled.Delivered = f.Delivered;
-                        fulfilled.Cards = f.Cards.Count;
-                        fulfilled.FailureReason = f.FailureReason;
-                        o.Delivered += f.Delivered;
-                    }
-                    break;
-                case OrderCompleted c:
-                    o.Status = c.Status == nameof(OrderStatus.Completed) ? nameof(OrderStatus.Completed) : nameof(OrderStatus.PartiallyCompleted);
-                    o.Captured = c.Captured; o.Released = c.Released; o.Revenue = c.Revenue; o.VendorCost = c.Payables.Sum(x => x.Amount);
-                    break;
-                case OrderFailed f: o.Status = nameof(OrderStatus.Failed); o.Reason = f.Reason; o.Released = f.Released; break;
-                case OrderCancelled c: o.Status = nameof(OrderStatus.Cancelled); o.Reason = c.Reason; o.Released = o.Held; break;
-                case OrderRetried:
-                    // A new round starts from placement: the failed round's outcome no longer describes the order.
-                    o.Status = nameof(OrderStatus.Placed); o.Reason = null; o.Held = 0; o.Released = 0; o.Delivered = 0;
-                    foreach (var (_, lineNo) in lines.Keys.Where(k => k.Item1 == orderId).ToList())
-                        if (Line(lineNo) is { } again)
-                            (again.RequestId, again.Attempts, again.LastAttemptError, again.Delivered, again.Cards, again.FailureReason) = (null, 0, null, null, 0, null);
-                    break;
-                case OrderRefunded r:
-                    o.Refunded += r.Amount;
-                    o.Status = o.Refunded >= o.Captured ? nameof(OrderStatus.Refunded) : nameof(OrderStatus.PartiallyRefunded);
-                    break;
-            }
+            Evolve(o, ev, Line, () => lines.Keys.Where(k => k.Item1 == orderId).Select(k => k.Item2).ToList());
             o.UpdatedAt = e.Metadata.RecordedAt.UtcDateTime;
             o.LastRevision = e.Revision.Value;
             (o.LastCommitPosition, o.LastPreparePosition) = ((long)e.Position.Commit, (long)e.Position.Prepare);
             touched.Add(orderId);
         }
+        return new Changes(touched.Select(id => orders[id]).ToList(), touchedLines.Select(k => lines[k]).ToList());
+    }
 
-        // 3. One upsert per table.
-        var os = touched.Select(id => orders[id]).ToList();
-        if (os.Count > 0)
-            await context.Execute("""
-                insert into {schema}.orders as o (order_id, partner_id, client_reference, status, currency, total, held, captured, released, revenue,
-                    vendor_cost, refunded, rejection_code, reason, lines, units, delivered, placed_at, updated_at, last_revision,
-                    last_commit_position, last_prepare_position)
-                select * from unnest(@ids, @partners, @refs, @statuses, @currencies, @totals, @held, @captured, @released, @revenue,
-                    @vendorCost, @refunded, @codes, @reasons, @lines, @units, @delivered, @placedAt, @updatedAt, @revisions, @commits, @prepares)
+    private static OrderRow Placed(string orderId, OrderPlaced p) => new()
+    {
+        OrderId = orderId, PartnerId = p.PartnerId, ClientReference = p.ClientReference, Status = nameof(OrderStatus.Placed),
+        Currency = p.Currency, Total = p.Total, Lines = p.Lines.Count, Units = p.Lines.Sum(l => l.Quantity), PlacedAt = p.PlacedAt.UtcDateTime,
+    };
+
+    private static LineRow PlacedLine(string orderId, OrderLine l) => new()
+    {
+        OrderId = orderId, LineNo = l.LineNo, Sku = l.Sku, Quantity = l.Quantity, FaceValue = l.FaceValue,
+        UnitPrice = l.Pricing?.UnitPrice, UnitCost = l.Pricing?.UnitCost, ProductType = l.Pricing?.ProductType,
+        Source = l.Pricing?.Source, VendorProductId = l.Pricing?.VendorProductId, NegativeMargin = l.Pricing?.NegativeMargin ?? false,
+    };
+
+    /// <summary>
+    /// One event on its order row; <paramref name="line"/> gives (and marks as changed) a line of the order,
+    /// <paramref name="lineNos"/> the numbers of all its lines.
+    /// </summary>
+    private static void Evolve(OrderRow o, IOrderEvent ev, Func<int, LineRow?> line, Func<IReadOnlyList<int>> lineNos)
+    {
+        switch (ev)
+        {
+            case OrderRejected r: o.Status = nameof(OrderStatus.Rejected); o.RejectionCode = r.Code; o.Reason = r.Message; break;
+            case OrderFundsHeld f: o.Status = nameof(OrderStatus.FundsHeld); o.Held = f.Amount; break;
+            case OrderSubmittedToVendor v:
+                o.Status = nameof(OrderStatus.Submitted);
+                if (line(v.LineNo) is { } submitted) { submitted.RequestId = v.RequestId; submitted.Source ??= v.Source; }
+                break;
+            case VendorAttemptFailed a:
+                if (line(a.LineNo) is { } attempted) { attempted.Attempts = a.Attempt; attempted.LastAttemptError = a.Reason; }
+                break;
+            case OrderFulfilled f:
+                if (line(f.LineNo) is { } fulfilled)
+                {
+                    if (fulfilled.Delivered is { } before) o.Delivered -= before;
+                    fulfilled.Delivered = f.Delivered;
+                    fulfilled.Cards = f.Cards.Count;
+                    fulfilled.FailureReason = f.FailureReason;
+                    o.Delivered += f.Delivered;
+                }
+                break;
+            case OrderCompleted c:
+                o.Status = c.Status == nameof(OrderStatus.Completed) ? nameof(OrderStatus.Completed) : nameof(OrderStatus.PartiallyCompleted);
+                o.Captured = c.Captured; o.Released = c.Released; o.Revenue = c.Revenue; o.VendorCost = c.Payables.Sum(x => x.Amount);
+                break;
+            case OrderFailed f: o.Status = nameof(OrderStatus.Failed); o.Reason = f.Reason; o.Released = f.Released; break;
+            case OrderCancelled c: o.Status = nameof(OrderStatus.Cancelled); o.Reason = c.Reason; o.Released = o.Held; break;
+            case OrderRetried:
+                // A new round starts from placement: the failed round's outcome no longer describes the order.
+                o.Status = nameof(OrderStatus.Placed); o.Reason = null; o.Held = 0; o.Released = 0; o.Delivered = 0;
+                foreach (var lineNo in lineNos())
+                    if (line(lineNo) is { } again)
+                        (again.RequestId, again.Attempts, again.LastAttemptError, again.Delivered, again.Cards, again.FailureReason) = (null, 0, null, null, 0, null);
+                break;
+            case OrderRefunded r:
+                o.Refunded += r.Amount;
+                o.Status = o.Refunded >= o.Captured ? nameof(OrderStatus.Refunded) : nameof(OrderStatus.PartiallyRefunded);
+                break;
+        }
+    }
+
+    /// <summary>One upsert per table.</summary>
+    private static async Task Write(Changes changes, ProjectionContext context)
+    {
+        if (changes.Orders.Count > 0)
+        {
+            var orders = ColumnArrays.Of(changes.Orders)
+                .With("order_id", o => o.OrderId).With("partner_id", o => o.PartnerId).With("client_reference", o => o.ClientReference)
+                .With("status", o => o.Status).With("currency", o => o.Currency).With("total", o => o.Total).With("held", o => o.Held)
+                .With("captured", o => o.Captured).With("released", o => o.Released).With("revenue", o => o.Revenue)
+                .With("vendor_cost", o => o.VendorCost).With("refunded", o => o.Refunded).With("rejection_code", o => o.RejectionCode)
+                .With("reason", o => o.Reason).With("lines", o => o.Lines).With("units", o => o.Units).With("delivered", o => o.Delivered)
+                .With("placed_at", o => o.PlacedAt).With("updated_at", o => o.UpdatedAt).With("last_revision", o => o.LastRevision)
+                .With("last_commit_position", o => o.LastCommitPosition).With("last_prepare_position", o => o.LastPreparePosition);
+            await context.Execute($$"""
+                insert into {schema}.orders as o ({{orders.Columns}}) select * from {{orders.Unnest()}}
                 on conflict (order_id) do update set
                     status = excluded.status, held = excluded.held, captured = excluded.captured, released = excluded.released,
                     revenue = excluded.revenue, vendor_cost = excluded.vendor_cost, refunded = excluded.refunded,
                     rejection_code = excluded.rejection_code, reason = excluded.reason, delivered = excluded.delivered,
                     updated_at = excluded.updated_at, last_revision = excluded.last_revision,
                     last_commit_position = excluded.last_commit_position, last_prepare_position = excluded.last_prepare_position
-                """, new
-            {
-                ids = os.Select(o => o.OrderId).ToArray(),
-                partners = os.Select(o => o.PartnerId).ToArray(),
-                refs = os.Select(o => o.ClientReference).ToArray(),
-                statuses = os.Select(o => o.Status).ToArray(),
-                currencies = os.Select(o => o.Currency).ToArray(),
-                totals = os.Select(o => o.Total).ToArray(),
-                held = os.Select(o => o.Held).ToArray(),
-                captured = os.Select(o => o.Captured).ToArray(),
-                released = os.Select(o => o.Released).ToArray(),
-                revenue = os.Select(o => o.Revenue).ToArray(),
-                vendorCost = os.Select(o => o.VendorCost).ToArray(),
-                refunded = os.Select(o => o.Refunded).ToArray(),
-                codes = os.Select(o => o.RejectionCode).ToArray(),
-                reasons = os.Select(o => o.Reason).ToArray(),
-                lines = os.Select(o => o.Lines).ToArray(),
-                units = os.Select(o => o.Units).ToArray(),
-                delivered = os.Select(o => o.Delivered).ToArray(),
-                placedAt = os.Select(o => o.PlacedAt).ToArray(),
-                updatedAt = os.Select(o => o.UpdatedAt).ToArray(),
-                revisions = os.Select(o => o.LastRevision).ToArray(),
-                commits = os.Select(o => o.LastCommitPosition).ToArray(),
-                prepares = os.Select(o => o.LastPreparePosition).ToArray(),
-            });
+                """, orders.Parameters);
+        }
 
-        var ls = touchedLines.Select(k => lines[k]).ToList();
-        if (ls.Count > 0)
-            await context.Execute("""
-                insert into {schema}.order_lines as l (order_id, line_no, sku, quantity, face_value, unit_price, unit_cost, product_type, source,
-                    vendor_product_id, negative_margin, request_id, attempts, last_attempt_error, delivered, cards, failure_reason)
-                select * from unnest(@ids, @lineNos, @skus, @quantities, @faceValues, @unitPrices, @unitCosts, @productTypes, @sources,
-                    @vendorProducts, @negative, @requestIds, @attempts, @attemptErrors, @delivered, @cards, @failures)
+        if (changes.Lines.Count > 0)
+        {
+            var lines = ColumnArrays.Of(changes.Lines)
+                .With("order_id", l => l.OrderId).With("line_no", l => l.LineNo).With("sku", l => l.Sku).With("quantity", l => l.Quantity)
+                .With("face_value", l => l.FaceValue).With("unit_price", l => l.UnitPrice).With("unit_cost", l => l.UnitCost)
+                .With("product_type", l => l.ProductType).With("source", l => l.Source).With("vendor_product_id", l => l.VendorProductId)
+                .With("negative_margin", l => l.NegativeMargin).With("request_id", l => l.RequestId).With("attempts", l => l.Attempts)
+                .With("last_attempt_error", l => l.LastAttemptError).With("delivered", l => l.Delivered).With("cards", l => l.Cards)
+                .With("failure_reason", l => l.FailureReason);
+            await context.Execute($$"""
+                insert into {schema}.order_lines as l ({{lines.Columns}}) select * from {{lines.Unnest()}}
                 on conflict (order_id, line_no) do update set
                     source = excluded.source, request_id = excluded.request_id, attempts = excluded.attempts,
                     last_attempt_error = excluded.last_attempt_error, delivered = excluded.delivered, cards = excluded.cards,
                     failure_reason = excluded.failure_reason
-                """, new
-            {
-                ids = ls.Select(l => l.OrderId).ToArray(),
-                lineNos = ls.Select(l => l.LineNo).ToArray(),
-                skus = ls.Select(l => l.Sku).ToArray(),
-                quantities = ls.Select(l => l.Quantity).ToArray(),
-                faceValues = ls.Select(l => l.FaceValue).ToArray(),
-                unitPrices = ls.Select(l => l.UnitPrice).ToArray(),
-                unitCosts = ls.Select(l => l.UnitCost).ToArray(),
-                productTypes = ls.Select(l => l.ProductType).ToArray(),
-                sources = ls.Select(l => l.Source).ToArray(),
-                vendorProducts = ls.Select(l => l.VendorProductId).ToArray(),
-                negative = ls.Select(l => l.NegativeMargin).ToArray(),
-                requestIds = ls.Select(l => l.RequestId).ToArray(),
-                attempts = ls.Select(l => l.Attempts).ToArray(),
-                attemptErrors = ls.Select(l => l.LastAttemptError).ToArray(),
-                delivered = ls.Select(l => l.Delivered).ToArray(),
-                cards = ls.Select(l => l.Cards).ToArray(),
-                failures = ls.Select(l => l.FailureReason).ToArray(),
-            });
+                """, lines.Parameters);
+        }
     }
 }

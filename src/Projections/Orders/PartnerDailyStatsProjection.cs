@@ -69,7 +69,7 @@ public sealed class PartnerDailyStatsProjection : IProjection
         """;
 
     /// <summary>What the stats need of one order.</summary>
-    private sealed class Facts
+    public sealed class Facts
     {
         public string PartnerId { get; set; } = "";
         public DateOnly Day { get; set; }
@@ -78,9 +78,14 @@ public sealed class PartnerDailyStatsProjection : IProjection
         public List<FactLine> Lines { get; set; } = [];
         public long Captured { get; set; }
         public long Refunded { get; set; }
+        public Facts Copy() => new()
+        {
+            PartnerId = PartnerId, Day = Day, Currency = Currency, Status = Status, Captured = Captured, Refunded = Refunded,
+            Lines = Lines.Select(l => l.Copy()).ToList(),
+        };
     }
 
-    private sealed class FactLine
+    public sealed class FactLine
     {
         public int LineNo { get; set; }
         public string Sku { get; set; } = "";
@@ -88,10 +93,11 @@ public sealed class PartnerDailyStatsProjection : IProjection
         public long UnitPrice { get; set; }
         public long UnitCost { get; set; }
         public int Delivered { get; set; }
+        public FactLine Copy() => (FactLine)MemberwiseClone();
     }
 
     /// <summary>The counters of one stats row, also used as a delta.</summary>
-    private record struct Counters(long Placed, long Completed, long Failed, long Rejected, long Cancelled, long Units, long FaceValue,
+    public record struct Counters(long Placed, long Completed, long Failed, long Rejected, long Cancelled, long Units, long FaceValue,
         long Captured, long Refunded, long Revenue, long VendorCost)
     {
         public static Counters operator +(Counters a, Counters b) => new(a.Placed + b.Placed, a.Completed + b.Completed, a.Failed + b.Failed,
@@ -103,7 +109,7 @@ public sealed class PartnerDailyStatsProjection : IProjection
             a.Refunded - b.Refunded, a.Revenue - b.Revenue, a.VendorCost - b.VendorCost);
     }
 
-    private readonly record struct Key(string PartnerId, DateOnly Day, string Sku, string Currency);
+    public readonly record struct Key(string PartnerId, DateOnly Day, string Sku, string Currency);
 
     /// <summary>What one order adds to the stats rows, per sku.</summary>
     private static Dictionary<Key, Counters> Contribution(Facts? f)
@@ -178,12 +184,20 @@ public sealed class PartnerDailyStatsProjection : IProjection
 
     private sealed record StoredFacts(string OrderId, string Facts);
 
+    /// <summary>What the batch writes: the moves of the stats rows (after − before, none zero), and the facts of the touched orders.</summary>
+    public sealed record Changes(IReadOnlyList<KeyValuePair<Key, Counters>> Moved, IReadOnlyList<(string OrderId, Facts Facts)> Kept);
+
     public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
     {
         var orderEvents = events.Select(e => OrderEventTypes.Read(registry, e)).OfType<(string OrderId, IOrderEvent Event)>().ToList();
         if (orderEvents.Count == 0) return;
+        var changes = Fold(await Load(orderEvents, context), orderEvents);
+        if (changes.Kept.Count > 0) await Write(changes, context);
+    }
 
-        // 1. The facts of the touched orders placed in an earlier batch, and what they contribute now.
+    /// <summary>The facts of the touched orders placed in an earlier batch.</summary>
+    private static async Task<Dictionary<string, Facts>> Load(IReadOnlyList<(string OrderId, IOrderEvent Event)> orderEvents, ProjectionContext context)
+    {
         var placedHere = orderEvents.Where(x => x.Event is OrderPlaced).Select(x => x.OrderId).ToHashSet(StringComparer.Ordinal);
         var toLoad = orderEvents.Select(x => x.OrderId).Where(id => !placedHere.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
         var facts = new Dictionary<string, Facts>(StringComparer.Ordinal);
@@ -192,9 +206,17 @@ public sealed class PartnerDailyStatsProjection : IProjection
                          $"select order_id as OrderId, facts::text as Facts from {context.Schema}.partner_daily_stats_orders where order_id = any(@toLoad)",
                          new { toLoad }, context.Transaction, cancellationToken: context.CancellationToken)))
                 facts[row.OrderId] = JsonSerializer.Deserialize<Facts>(row.Facts, Json)!;
-        var before = facts.ToDictionary(f => f.Key, f => Contribution(f.Value), StringComparer.Ordinal);
+        return facts;
+    }
 
-        // 2. Fold the batch.
+    /// <summary>
+    /// The pure fold: the loaded facts (left unchanged) and the batch's order events in log order, to how far each stats
+    /// row moves (what the touched orders contribute after the batch − before it) and the touched orders' facts.
+    /// </summary>
+    public static Changes Fold(IReadOnlyDictionary<string, Facts> loaded, IEnumerable<(string OrderId, IOrderEvent Event)> orderEvents)
+    {
+        var facts = loaded.ToDictionary(f => f.Key, f => f.Value.Copy(), StringComparer.Ordinal);
+        var before = loaded.ToDictionary(f => f.Key, f => Contribution(f.Value), StringComparer.Ordinal);
         var touched = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (orderId, e) in orderEvents)
         {
@@ -214,9 +236,7 @@ public sealed class PartnerDailyStatsProjection : IProjection
             else continue; // an order stream always begins with order.placed.v1
             touched.Add(orderId);
         }
-        if (touched.Count == 0) return;
 
-        // 3. Move the rows by after − before, and keep the facts.
         var deltas = new Dictionary<Key, Counters>();
         foreach (var id in touched)
         {
@@ -224,13 +244,22 @@ public sealed class PartnerDailyStatsProjection : IProjection
             if (before.TryGetValue(id, out var old))
                 foreach (var (key, c) in old) deltas[key] = deltas.GetValueOrDefault(key) - c;
         }
-        var moved = deltas.Where(d => d.Value != default).ToList();
-        if (moved.Count > 0)
-            await context.Execute("""
-                insert into {schema}.partner_daily_stats as s (partner_id, day, sku, currency, orders_placed, orders_completed, orders_failed,
-                    orders_rejected, orders_cancelled, units_delivered, face_value, captured, refunded, revenue, vendor_cost)
-                select * from unnest(@partners, @days, @skus, @currencies, @placed, @completed, @failed, @rejected, @cancelled, @units,
-                    @faceValue, @captured, @refunded, @revenue, @vendorCost)
+        return new Changes(deltas.Where(d => d.Value != default).ToList(), touched.Select(id => (id, facts[id])).ToList());
+    }
+
+    /// <summary>Moves the rows, and keeps the facts.</summary>
+    private static async Task Write(Changes changes, ProjectionContext context)
+    {
+        if (changes.Moved.Count > 0)
+        {
+            var moved = ColumnArrays.Of(changes.Moved)
+                .With("partner_id", d => d.Key.PartnerId).With("day", d => d.Key.Day).With("sku", d => d.Key.Sku).With("currency", d => d.Key.Currency)
+                .With("orders_placed", d => d.Value.Placed).With("orders_completed", d => d.Value.Completed).With("orders_failed", d => d.Value.Failed)
+                .With("orders_rejected", d => d.Value.Rejected).With("orders_cancelled", d => d.Value.Cancelled)
+                .With("units_delivered", d => d.Value.Units).With("face_value", d => d.Value.FaceValue).With("captured", d => d.Value.Captured)
+                .With("refunded", d => d.Value.Refunded).With("revenue", d => d.Value.Revenue).With("vendor_cost", d => d.Value.VendorCost);
+            await context.Execute($$"""
+                insert into {schema}.partner_daily_stats as s ({{moved.Columns}}) select * from {{moved.Unnest()}}
                 on conflict (partner_id, day, sku, currency) do update set
                     orders_placed = s.orders_placed + excluded.orders_placed,
                     orders_completed = s.orders_completed + excluded.orders_completed,
@@ -243,36 +272,16 @@ public sealed class PartnerDailyStatsProjection : IProjection
                     refunded = s.refunded + excluded.refunded,
                     revenue = s.revenue + excluded.revenue,
                     vendor_cost = s.vendor_cost + excluded.vendor_cost
-                """, new
-            {
-                partners = moved.Select(d => d.Key.PartnerId).ToArray(),
-                days = moved.Select(d => d.Key.Day).ToArray(),
-                skus = moved.Select(d => d.Key.Sku).ToArray(),
-                currencies = moved.Select(d => d.Key.Currency).ToArray(),
-                placed = moved.Select(d => d.Value.Placed).ToArray(),
-                completed = moved.Select(d => d.Value.Completed).ToArray(),
-                failed = moved.Select(d => d.Value.Failed).ToArray(),
-                rejected = moved.Select(d => d.Value.Rejected).ToArray(),
-                cancelled = moved.Select(d => d.Value.Cancelled).ToArray(),
-                units = moved.Select(d => d.Value.Units).ToArray(),
-                faceValue = moved.Select(d => d.Value.FaceValue).ToArray(),
-                captured = moved.Select(d => d.Value.Captured).ToArray(),
-                refunded = moved.Select(d => d.Value.Refunded).ToArray(),
-                revenue = moved.Select(d => d.Value.Revenue).ToArray(),
-                vendorCost = moved.Select(d => d.Value.VendorCost).ToArray(),
-            });
+                """, moved.Parameters);
+        }
 
-        var kept = touched.Select(id => (Id: id, Facts: facts[id])).ToList();
-        await context.Execute("""
-            insert into {schema}.partner_daily_stats_orders as o (order_id, partner_id, day, facts)
-            select id, partner, day, facts::jsonb from unnest(@ids, @partners, @days, @facts) as x(id, partner, day, facts)
+        var kept = ColumnArrays.Of(changes.Kept)
+            .With("order_id", k => k.OrderId).With("partner_id", k => k.Facts.PartnerId).With("day", k => k.Facts.Day)
+            .With("facts", k => JsonSerializer.Serialize(k.Facts, Json));
+        await context.Execute($$"""
+            insert into {schema}.partner_daily_stats_orders as o ({{kept.Columns}})
+            select order_id, partner_id, day, facts::jsonb from {{kept.Unnest()}}
             on conflict (order_id) do update set facts = excluded.facts
-            """, new
-        {
-            ids = kept.Select(k => k.Id).ToArray(),
-            partners = kept.Select(k => k.Facts.PartnerId).ToArray(),
-            days = kept.Select(k => k.Facts.Day).ToArray(),
-            facts = kept.Select(k => JsonSerializer.Serialize(k.Facts, Json)).ToArray(),
-        });
+            """, kept.Parameters);
     }
 }

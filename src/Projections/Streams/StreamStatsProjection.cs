@@ -31,21 +31,16 @@ public sealed class StreamStatsProjection : IProjection
         foreach (var e in events)
             folded[e.StreamId] = folded.TryGetValue(e.StreamId, out var f) ? (f.Count + 1, e) : (1, e);
 
-        return context.Execute("""
-            insert into {schema}.stream_stats as s (stream_id, events, last_revision, last_event_type, last_recorded_at)
-            select * from unnest(@ids, @counts, @revisions, @types, @times)
+        var rows = ColumnArrays.Of(folded.ToList())
+            .With("stream_id", f => f.Key).With("events", f => f.Value.Count).With("last_revision", f => f.Value.Last.Revision.Value)
+            .With("last_event_type", f => f.Value.Last.Type).With("last_recorded_at", f => f.Value.Last.Metadata.RecordedAt.UtcDateTime);
+        return context.Execute($$"""
+            insert into {schema}.stream_stats as s ({{rows.Columns}}) select * from {{rows.Unnest()}}
             on conflict (stream_id) do update set
                 events           = s.events + excluded.events,
                 last_revision    = excluded.last_revision,
                 last_event_type  = excluded.last_event_type,
                 last_recorded_at = excluded.last_recorded_at
-            """, new
-        {
-            ids = folded.Keys.ToArray(),
-            counts = folded.Values.Select(v => v.Count).ToArray(),
-            revisions = folded.Values.Select(v => v.Last.Revision.Value).ToArray(),
-            types = folded.Values.Select(v => v.Last.Type).ToArray(),
-            times = folded.Values.Select(v => v.Last.Metadata.RecordedAt.UtcDateTime).ToArray(),
-        });
+            """, rows.Parameters);
     }
 }

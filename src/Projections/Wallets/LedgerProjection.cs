@@ -87,7 +87,8 @@ public sealed class LedgerProjection : IProjection
         create index on {schema}.ledger_holds (order_id) where order_id is not null;
         """;
 
-    private sealed class Balance
+    /// <summary>One row of read.wallet_balances.</summary>
+    public sealed class Balance
     {
         public required string Account;
         public string? PartnerId;
@@ -96,9 +97,11 @@ public sealed class LedgerProjection : IProjection
         public bool Frozen;
         public long? Revision;
         public DateTime UpdatedAt;
+        public Balance Copy() => (Balance)MemberwiseClone();
     }
 
-    private sealed class HoldRow
+    /// <summary>One row of read.ledger_holds.</summary>
+    public sealed class HoldRow
     {
         public required string Account, TransferId, PartnerId, Currency;
         public string? OrderId;
@@ -106,25 +109,39 @@ public sealed class LedgerProjection : IProjection
         public string Status = "open";
         public DateTime? ExpiresAt, ClosedAt;
         public DateTime PlacedAt;
+        public HoldRow Copy() => (HoldRow)MemberwiseClone();
     }
 
-    private sealed record Entry(string Account, long Commit, long Prepare, int Leg, string Currency, string? PartnerId, long Amount,
+    /// <summary>One row of read.ledger_entries.</summary>
+    public sealed record Entry(string Account, long Commit, long Prepare, int Leg, string Currency, string? PartnerId, long Amount,
         long BalanceAfter, string CounterAccount, string Kind, string TransferId, string? OrderId, string? Reference,
         string StreamId, long Revision, Guid EventId, DateTime RecordedAt);
 
+    /// <summary>A wallet event of the batch with its wallet: partner, currency and ledger account.</summary>
+    public sealed record WalletEvent(RecordedEvent Recorded, IWalletEvent Event, string Partner, string Currency, string Wallet);
+
+    /// <summary>What the batch writes: every touched balance as it stands after the batch, the new entries, the changed holds.</summary>
+    public sealed record Changes(IReadOnlyList<Balance> Balances, IReadOnlyList<Entry> Entries, IReadOnlyList<HoldRow> Holds);
+
     public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
     {
-        var walletEvents = new List<(RecordedEvent Recorded, IWalletEvent Event, string Partner, string Currency, string Wallet)>();
+        var walletEvents = new List<WalletEvent>();
         foreach (var e in events)
         {
             if (WalletStreams.Read(registry, e) is not { } we) continue;
             if (!Wallet.TryParseStreamName(e.StreamId, out var partner, out var currency))
                 throw new InvalidDataException($"Wallet event {e.Type} in stream '{e.StreamId}', which is not named wallet-{{partnerId}}-{{currency}}.");
-            walletEvents.Add((e, we, partner, currency, Accounts.Wallet(partner, currency)));
+            walletEvents.Add(new WalletEvent(e, we, partner, currency, Accounts.Wallet(partner, currency)));
         }
         if (walletEvents.Count == 0) return;
+        var (balances, holds) = await Load(walletEvents, context);
+        await Write(Fold(balances, holds, walletEvents), context);
+    }
 
-        // 1. Load what the batch touches.
+    /// <summary>The balances of every account the batch posts to, and the holds it closes.</summary>
+    private static async Task<(Dictionary<string, Balance>, Dictionary<(string, string), HoldRow>)> Load(IReadOnlyList<WalletEvent> walletEvents,
+        ProjectionContext context)
+    {
         var touched = walletEvents.SelectMany(w => Wallet.Postings(w.Wallet, w.Event).SelectMany(p => new[] { p.Debit, p.Credit }).Append(w.Wallet))
             .Distinct(StringComparer.Ordinal).ToArray();
         var balances = (await context.Connection.QueryAsync<Balance>(new CommandDefinition($"""
@@ -135,26 +152,37 @@ public sealed class LedgerProjection : IProjection
                 """, new { touched }, context.Transaction, cancellationToken: context.CancellationToken)))
             .ToDictionary(b => b.Account, StringComparer.Ordinal);
 
-        var holdKeys = walletEvents.Select(w => w.Event switch
-        {
-            HoldPlaced h => (w.Wallet, h.TransferId),
-            HoldCaptured c => (w.Wallet, c.TransferId),
-            HoldReleased r => (w.Wallet, r.TransferId),
-            _ => default,
-        }).Where(k => k.Wallet is not null).Distinct().ToArray();
+        var holdKeys = ColumnArrays.Of(walletEvents.Select(w => w.Event switch
+            {
+                HoldPlaced h => (w.Wallet, h.TransferId),
+                HoldCaptured c => (w.Wallet, c.TransferId),
+                HoldReleased r => (w.Wallet, r.TransferId),
+                _ => default,
+            }).Where(k => k.Wallet is not null).Distinct().ToList())
+            .With("account", k => k.Wallet).With("transfer_id", k => k.TransferId);
         var holds = new Dictionary<(string, string), HoldRow>();
-        if (holdKeys.Length > 0)
+        if (holdKeys.Count > 0)
             foreach (var h in await context.Connection.QueryAsync<HoldRow>(new CommandDefinition($"""
                     select h.account as Account, h.transfer_id as TransferId, h.partner_id as PartnerId, h.currency as Currency, h.order_id as OrderId,
-                           h.amount as Amount, h.captured as Captured, h.status as Status, h.expires_at as ExpiresAt, h.closed_at as ClosedAt, h.placed_at as PlacedAt
+                           h.amount as Amount, h.captured as Captured, h.status as Status, h.expires_at as ExpiresAt, h.closed_at as ClosedAt,
+                           h.placed_at as PlacedAt
                       from {context.Schema}.ledger_holds h
-                      join unnest(@accounts, @transfers) k(account, transfer_id) on k.account = h.account and k.transfer_id = h.transfer_id
-                    """, new { accounts = holdKeys.Select(k => k.Wallet).ToArray(), transfers = holdKeys.Select(k => k.TransferId).ToArray() },
-                    context.Transaction, cancellationToken: context.CancellationToken)))
+                      join {holdKeys.Unnest("k")} on k.account = h.account and k.transfer_id = h.transfer_id
+                    """, holdKeys.Parameters, context.Transaction, cancellationToken: context.CancellationToken)))
                 holds[(h.Account, h.TransferId)] = h;
-        var changedHolds = new HashSet<(string, string)>();
+        return (balances, holds);
+    }
 
-        // 2. Fold the batch in log order.
+    /// <summary>
+    /// The pure fold: the loaded balances and holds (left unchanged) and the batch's wallet events in log order, to the
+    /// rows to write: each event moves its wallet's pending, limit and frozen flag and posts its legs, two entries a leg.
+    /// </summary>
+    public static Changes Fold(IReadOnlyDictionary<string, Balance> loadedBalances, IReadOnlyDictionary<(string, string), HoldRow> loadedHolds,
+        IEnumerable<WalletEvent> walletEvents)
+    {
+        var balances = loadedBalances.ToDictionary(b => b.Key, b => b.Value.Copy(), StringComparer.Ordinal);
+        var holds = loadedHolds.ToDictionary(h => h.Key, h => h.Value.Copy());
+        var changedHolds = new HashSet<(string, string)>();
         var entries = new List<Entry>();
         foreach (var (recorded, e, partner, currency, walletAccount) in walletEvents)
         {
@@ -217,84 +245,50 @@ public sealed class LedgerProjection : IProjection
                 leg++;
             }
         }
+        return new Changes(balances.Values.ToList(), entries, changedHolds.Select(k => holds[k]).ToList());
+    }
 
-        // 3. One statement per table.
-        var rows = balances.Values.ToArray();
-        await context.Execute("""
-            insert into {schema}.wallet_balances as b (account, partner_id, currency, posted, pending, available, credit_limit, frozen, entries,
-                                                      last_commit_position, last_prepare_position, last_revision, updated_at)
-            select a, p, c, posted, pending, posted - pending, lim, frozen, n, cp, pp, rev, at
-              from unnest(@accounts, @partners, @currencies, @posted, @pending, @limits, @frozen, @entries, @commits, @prepares, @revisions, @times)
-                   as u(a, p, c, posted, pending, lim, frozen, n, cp, pp, rev, at)
+    /// <summary>One statement per table.</summary>
+    private static async Task Write(Changes changes, ProjectionContext context)
+    {
+        var balances = ColumnArrays.Of(changes.Balances)
+            .With("account", r => r.Account).With("partner_id", r => r.PartnerId).With("currency", r => r.Currency)
+            .With("posted", r => r.Posted).With("pending", r => r.Pending).With("credit_limit", r => r.CreditLimit)
+            .With("frozen", r => r.Frozen).With("entries", r => r.Entries).With("last_commit_position", r => r.Commit)
+            .With("last_prepare_position", r => r.Prepare).With("last_revision", r => r.Revision).With("updated_at", r => r.UpdatedAt);
+        await context.Execute($$"""
+            insert into {schema}.wallet_balances as b ({{balances.Columns}}, available)
+            select {{balances.Columns}}, posted - pending from {{balances.Unnest()}}
             on conflict (account) do update set
                 posted = excluded.posted, pending = excluded.pending, available = excluded.available, credit_limit = excluded.credit_limit,
                 frozen = excluded.frozen, entries = excluded.entries, last_commit_position = excluded.last_commit_position,
                 last_prepare_position = excluded.last_prepare_position, last_revision = excluded.last_revision, updated_at = excluded.updated_at
-            """, new
-        {
-            accounts = rows.Select(r => r.Account).ToArray(),
-            partners = rows.Select(r => r.PartnerId).ToArray(),
-            currencies = rows.Select(r => r.Currency).ToArray(),
-            posted = rows.Select(r => r.Posted).ToArray(),
-            pending = rows.Select(r => r.Pending).ToArray(),
-            limits = rows.Select(r => r.CreditLimit).ToArray(),
-            frozen = rows.Select(r => r.Frozen).ToArray(),
-            entries = rows.Select(r => r.Entries).ToArray(),
-            commits = rows.Select(r => r.Commit).ToArray(),
-            prepares = rows.Select(r => r.Prepare).ToArray(),
-            revisions = rows.Select(r => r.Revision).ToArray(),
-            times = rows.Select(r => r.UpdatedAt).ToArray(),
-        });
+            """, balances.Parameters);
 
-        if (entries.Count > 0)
-            await context.Execute("""
-                insert into {schema}.ledger_entries (account, commit_position, prepare_position, leg, currency, partner_id, amount, balance_after,
-                    counter_account, kind, transfer_id, order_id, reference, stream_id, stream_revision, event_id, recorded_at)
-                select * from unnest(@accounts, @commits, @prepares, @legs, @currencies, @partners, @amounts, @balances,
-                    @counters, @kinds, @transfers, @orders, @references, @streams, @revisions, @eventIds, @times)
-                """, new
-            {
-                accounts = entries.Select(r => r.Account).ToArray(),
-                commits = entries.Select(r => r.Commit).ToArray(),
-                prepares = entries.Select(r => r.Prepare).ToArray(),
-                legs = entries.Select(r => r.Leg).ToArray(),
-                currencies = entries.Select(r => r.Currency).ToArray(),
-                partners = entries.Select(r => r.PartnerId).ToArray(),
-                amounts = entries.Select(r => r.Amount).ToArray(),
-                balances = entries.Select(r => r.BalanceAfter).ToArray(),
-                counters = entries.Select(r => r.CounterAccount).ToArray(),
-                kinds = entries.Select(r => r.Kind).ToArray(),
-                transfers = entries.Select(r => r.TransferId).ToArray(),
-                orders = entries.Select(r => r.OrderId).ToArray(),
-                references = entries.Select(r => r.Reference).ToArray(),
-                streams = entries.Select(r => r.StreamId).ToArray(),
-                revisions = entries.Select(r => r.Revision).ToArray(),
-                eventIds = entries.Select(r => r.EventId).ToArray(),
-                times = entries.Select(r => r.RecordedAt).ToArray(),
-            });
-
-        if (changedHolds.Count > 0)
+        if (changes.Entries.Count > 0)
         {
-            var hs = changedHolds.Select(k => holds[k]).ToArray();
-            await context.Execute("""
-                insert into {schema}.ledger_holds as h (account, transfer_id, partner_id, currency, order_id, amount, captured, status, expires_at, placed_at, closed_at)
-                select * from unnest(@accounts, @transfers, @partners, @currencies, @orders, @amounts, @captured, @statuses, @expires, @placed, @closed)
+            var entries = ColumnArrays.Of(changes.Entries)
+                .With("account", r => r.Account).With("commit_position", r => r.Commit).With("prepare_position", r => r.Prepare)
+                .With("leg", r => r.Leg).With("currency", r => r.Currency).With("partner_id", r => r.PartnerId).With("amount", r => r.Amount)
+                .With("balance_after", r => r.BalanceAfter).With("counter_account", r => r.CounterAccount).With("kind", r => r.Kind)
+                .With("transfer_id", r => r.TransferId).With("order_id", r => r.OrderId).With("reference", r => r.Reference)
+                .With("stream_id", r => r.StreamId).With("stream_revision", r => r.Revision).With("event_id", r => r.EventId)
+                .With("recorded_at", r => r.RecordedAt);
+            await context.Execute($"insert into {{schema}}.ledger_entries ({entries.Columns}) select * from {entries.Unnest()}", entries.Parameters);
+        }
+
+        if (changes.Holds.Count > 0)
+        {
+            var holds = ColumnArrays.Of(changes.Holds)
+                .With("account", h => h.Account).With("transfer_id", h => h.TransferId).With("partner_id", h => h.PartnerId)
+                .With("currency", h => h.Currency).With("order_id", h => h.OrderId).With("amount", h => h.Amount)
+                .With("captured", h => h.Captured).With("status", h => h.Status).With("expires_at", h => h.ExpiresAt)
+                .With("placed_at", h => h.PlacedAt).With("closed_at", h => h.ClosedAt);
+            await context.Execute($$"""
+                insert into {schema}.ledger_holds as h ({{holds.Columns}}) select * from {{holds.Unnest()}}
                 on conflict (account, transfer_id) do update set
                     captured = excluded.captured, status = excluded.status, closed_at = excluded.closed_at
-                """, new
-            {
-                accounts = hs.Select(h => h.Account).ToArray(),
-                transfers = hs.Select(h => h.TransferId).ToArray(),
-                partners = hs.Select(h => h.PartnerId).ToArray(),
-                currencies = hs.Select(h => h.Currency).ToArray(),
-                orders = hs.Select(h => h.OrderId).ToArray(),
-                amounts = hs.Select(h => h.Amount).ToArray(),
-                captured = hs.Select(h => h.Captured).ToArray(),
-                statuses = hs.Select(h => h.Status).ToArray(),
-                expires = hs.Select(h => h.ExpiresAt).ToArray(),
-                placed = hs.Select(h => h.PlacedAt).ToArray(),
-                closed = hs.Select(h => h.ClosedAt).ToArray(),
-            });
+                """, holds.Parameters);
         }
     }
 

@@ -1,3 +1,5 @@
+using Steller.Application.Serialization;
+using Steller.Domain.Wallets;
 using Steller.Projections.Engine;
 
 namespace Steller.Projections.Wallets;
@@ -6,7 +8,12 @@ namespace Steller.Projections.Wallets;
 public sealed class OpenHoldsProjection() : OpenItemsProjection(new OpenItemsShape(
     Name: "wallet_open_holds",
     Table: "wallet_open_holds",
-    OpenedType: "wallet.hold-placed.v1",
-    ClosedTypes: ["wallet.hold-captured.v1", "wallet.hold-released.v1"],
-    IdProperty: "transferId", IdColumn: "transfer_id",
-    QuantityProperty: "amount", QuantityColumn: "amount"));
+    EventTypes: EventTypeSet.Union(EventNames.Of<HoldPlaced>(), EventNames.Of<HoldCaptured>(), EventNames.Of<HoldReleased>()),
+    Read: e => e switch
+    {
+        HoldPlaced h => new ItemOpened(h.TransferId, h.Amount, h.ExpiresAt, h.OrderId),
+        HoldCaptured c => new ItemClosed(c.TransferId),
+        HoldReleased r => new ItemClosed(r.TransferId),
+        _ => null,
+    },
+    IdColumn: "transfer_id", QuantityColumn: "amount"));

@@ -2,37 +2,35 @@ using Microsoft.Extensions.Logging;
 using Steller.Application.EventStore;
 using Steller.Application.Orders;
 using Steller.Application.Orders.Fulfilling;
+using Steller.Application.Serialization;
 using Steller.Domain.Orders;
 using Steller.Projections.Engine;
+using Steller.Projections.Fulfilment;
 
-namespace Steller.Projections.Fulfilment;
+namespace Steller.Projections.ProcessManagers;
 
 /// <summary>
-/// Process manager: an order whose funds are held is fulfilled at once. It rides the projection engine for its own
-/// checkpoint and single-runner leadership and owns no tables. An order that cannot be finished now (a slow vendor,
+/// Process manager: an order whose funds are held is fulfilled at once. An order that cannot be finished now (a slow vendor,
 /// a vendor that is down) is left in flight for <see cref="FulfilmentPoller"/>; so is one that throws, with a log line,
 /// rather than holding up every order behind it. Fulfilment is idempotent, so running an order twice is harmless.
 /// </summary>
-public sealed class FulfilmentProcess(OrderFulfilment fulfilment, ILogger<FulfilmentProcess> logger) : IProjection
+public sealed class FulfilmentProcess(OrderFulfilment fulfilment, ILogger<FulfilmentProcess> logger) : IProcessManager
 {
     public const int Parallelism = 32;
     public string Name => "order_fulfilment";
-    public int Version => 1;
-    public IReadOnlySet<string>? EventTypes { get; } = new HashSet<string> { "order.funds-held.v1" };
-    public IReadOnlyList<string> Tables => [];
-    public string CreateTablesSql(string schema) => "";
+    public IReadOnlySet<string> EventTypes { get; } = EventNames.Of<OrderFundsHeld>();
 
-    public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
+    public async Task Handle(IReadOnlyList<RecordedEvent> events, CancellationToken stopping)
     {
         // A rebuild replays history: orders long settled are no-ops, at the cost of one stream read each.
         var orders = events.Select(e => (Ok: Order.TryParseStreamName(e.StreamId, out var id), Id: id, e.Metadata.CorrelationId))
             .Where(o => o.Ok).DistinctBy(o => o.Id).ToList();
-        await Parallel.ForEachAsync(orders, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = context.CancellationToken }, async (o, ct) =>
+        await Parallel.ForEachAsync(orders, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = stopping }, async (o, ct) =>
         {
             try
             {
                 var order = await fulfilment.Advance(o.Id, o.CorrelationId, ct);
-                if (order.Status == OrderStatus.Submitted) _ = FollowUp(o.Id, o.CorrelationId, context.CancellationToken); // the worker's token: this loop's own ends with it
+                if (order.Status == OrderStatus.Submitted) _ = FollowUp(o.Id, o.CorrelationId, stopping); // the worker's token: this loop's own ends with it
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
