@@ -68,6 +68,8 @@ steller_pg_up() {
   if [ "$mode" = fast ]; then
     opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   fi
+  # Extra server settings for this start (the benches count statements with pg_stat_statements).
+  [ -n "${STELLER_PG_EXTRA_OPTS:-}" ] && opts="$opts $STELLER_PG_EXTRA_OPTS"
 
   if steller_pg_as_owner "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     echo "steller: re-using PostgreSQL already running in .steller/$name" >&2

@@ -201,8 +201,13 @@ Console.WriteLine($"warm-up : 300 orders at 100/s, drained in {await Drain():0.0
     Console.WriteLine($"idle    : API CPU {(ApiCpu() - cpu).TotalMilliseconds / t.Elapsed.TotalMilliseconds * 100:0.0} % of one core over {t.Elapsed.TotalSeconds:0.0} s without orders, {Load()}");
 }
 
-// ---- 0. one order at a time (closed loop): the service time of a placement without queueing
+// ---- 0. one order at a time (closed loop): the service time of a placement without queueing, and what one completed
+// order costs the database: SQL statements (pg_stat_statements), transactions (pg_stat_database) and PostgreSQL CPU
+// (/proc), counted from the first placement until fulfilment has completed them all (placement + fulfilment + every
+// read model; the drain's own polling of read.orders is counted too, and is small).
 var sequential = new List<double>();
+var dbBefore = await DatabaseCost();
+var apiCpuBefore = ApiCpu();
 for (var k = 0; k < sequentialOrders; k++)
 {
     var t = Stopwatch.GetTimestamp();
@@ -210,8 +215,52 @@ for (var k = 0; k < sequentialOrders; k++)
     sequential.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
 }
 var seqSorted = sequential.Order().ToArray();
+var seqDrained = await Drain();
+var dbAfter = await DatabaseCost();
 Console.WriteLine($"0. one at a time ({sequentialOrders} orders, closed loop): p50 {OpenLoop.Percentile(seqSorted, 0.5):0.0} ms  p95 {OpenLoop.Percentile(seqSorted, 0.95):0.0} ms  "
-                  + $"p99 {OpenLoop.Percentile(seqSorted, 0.99):0.0} ms  max {seqSorted[^1]:0.0} ms; drained in {await Drain():0.0} s, {Load()}");
+                  + $"p99 {OpenLoop.Percentile(seqSorted, 0.99):0.0} ms  max {seqSorted[^1]:0.0} ms; drained in {seqDrained:0.0} s, {Load()}");
+Console.WriteLine($"   per completed order: {(dbAfter.Statements - dbBefore.Statements) / (double)sequentialOrders:0.0} SQL statements, "
+                  + $"{(dbAfter.Transactions - dbBefore.Transactions) / (double)sequentialOrders:0.0} transactions, "
+                  + $"PostgreSQL CPU {(dbAfter.CpuMs - dbBefore.CpuMs) / sequentialOrders:0.0} ms, API CPU {(ApiCpu() - apiCpuBefore).TotalMilliseconds / sequentialOrders:0.0} ms"
+                  + (dbBefore.Statements < 0 ? " (pg_stat_statements not loaded: statements not counted)" : ""));
+
+// Statements (-1 without pg_stat_statements), committed+rolled back transactions of the bench database, and the CPU
+// time of every PostgreSQL process on this machine (the bench's cluster is the only busy one when run as documented).
+async Task<(long Statements, long Transactions, double CpuMs)> DatabaseCost()
+{
+    await using var conn = await dataSource.OpenConnectionAsync();
+    long statements = -1;
+    try
+    {
+        await using (var create = new Npgsql.NpgsqlCommand("create extension if not exists pg_stat_statements", conn)) await create.ExecuteNonQueryAsync();
+        await using var s = new Npgsql.NpgsqlCommand(
+            "select coalesce(sum(calls), 0)::bigint from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())", conn);
+        statements = (long)(await s.ExecuteScalarAsync())!;
+    }
+    catch (Npgsql.PostgresException) { }
+    await using (var clear = new Npgsql.NpgsqlCommand("select pg_stat_clear_snapshot()", conn)) await clear.ExecuteNonQueryAsync();
+    await using var x = new Npgsql.NpgsqlCommand("select (xact_commit + xact_rollback)::bigint from pg_stat_database where datname = current_database()", conn);
+    var transactions = (long)(await x.ExecuteScalarAsync())!;
+    return (statements, transactions, PostgresCpuMs());
+}
+
+static double PostgresCpuMs()
+{
+    double ticks = 0;
+    foreach (var dir in Directory.EnumerateDirectories("/proc"))
+    {
+        try
+        {
+            var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            var close = stat.LastIndexOf(')');
+            if (!stat[(stat.IndexOf('(') + 1)..close].StartsWith("postgres", StringComparison.Ordinal)) continue;
+            var fields = stat[(close + 2)..].Split(' ');
+            ticks += double.Parse(fields[11]) + double.Parse(fields[12]); // utime, stime (fields 14 and 15 of stat)
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { }
+    }
+    return ticks * 1000.0 / 100; // USER_HZ = 100 on Linux
+}
 
 // ---- 3. placement to completion (first, on a quiet system: no fulfilment backlog from the rate runs yet)
 Console.WriteLine();

@@ -105,6 +105,42 @@ public sealed class PartnerAdminTests() : AdminApiFixture("partneradmin")
         partner.GetProperty("apiKeys").GetArrayLength().Should().Be(issued, "every key reported as issued is in the stream");
     }
 
+    [Test]
+    public async Task a_stale_if_match_on_a_partner_command_answers_412_with_the_current_etag_and_appends_nothing()
+    {
+        (await client.PostAsJsonAsync("/admin/partners", new { partnerId = "hooli", name = "Hooli", contactEmail = "it@hooli.test" })).EnsureSuccessStatusCode();
+        var read = await client.GetAsync("/admin/partners/hooli");
+        var etag = read.Headers.ETag!.Tag;
+        (await client.PutAsJsonAsync("/admin/partners/hooli/margin", new { basis = "cost-plus", basisPoints = 100 })).EnsureSuccessStatusCode();
+
+        foreach (var stale in new Func<HttpRequestMessage>[]
+                 {
+                     () => new(HttpMethod.Put, "/admin/partners/hooli/margin") { Content = JsonContent.Create(new { basis = "cost-plus", basisPoints = 900 }) },
+                     () => new(HttpMethod.Post, "/admin/partners/hooli/suspend") { Content = JsonContent.Create(new { reason = "stale" }) },
+                     () => new(HttpMethod.Post, "/admin/partners/hooli/api-keys"),
+                 })
+        {
+            var request = stale();
+            request.Headers.TryAddWithoutValidation("If-Match", etag);
+            var refused = await client.SendAsync(request);
+            await Expect(refused, HttpStatusCode.PreconditionFailed, "precondition_failed");
+            refused.Headers.ETag!.Tag.Should().Be("\"1\"", "the 412 carries the current ETag");
+        }
+
+        var after = await client.GetAsync("/admin/partners/hooli");
+        after.Headers.ETag!.Tag.Should().Be("\"1\"", "nothing was appended");
+        var partner = await after.Content.ReadFromJsonAsync<JsonElement>();
+        partner.GetProperty("margin").GetProperty("basisPoints").GetInt32().Should().Be(100);
+        partner.GetProperty("status").GetString().Should().Be("active");
+        partner.GetProperty("apiKeys").GetArrayLength().Should().Be(0);
+
+        var current = new HttpRequestMessage(HttpMethod.Post, "/admin/partners/hooli/suspend") { Content = JsonContent.Create(new { reason = "unpaid" }) };
+        current.Headers.TryAddWithoutValidation("If-Match", "\"1\"");
+        var suspended = await client.SendAsync(current);
+        suspended.StatusCode.Should().Be(HttpStatusCode.OK);
+        suspended.Headers.ETag!.Tag.Should().Be("\"2\"");
+    }
+
     private static async Task Expect(HttpResponseMessage response, HttpStatusCode status, string code)
     {
         var body = await response.Content.ReadAsStringAsync();
