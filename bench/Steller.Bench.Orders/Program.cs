@@ -216,6 +216,7 @@ for (var k = 0; k < sequentialOrders; k++)
 }
 var seqSorted = sequential.Order().ToArray();
 var seqDrained = await Drain();
+await Task.Delay(1_500); // backends flush their statistics about once a second
 var dbAfter = await DatabaseCost();
 Console.WriteLine($"0. one at a time ({sequentialOrders} orders, closed loop): p50 {OpenLoop.Percentile(seqSorted, 0.5):0.0} ms  p95 {OpenLoop.Percentile(seqSorted, 0.95):0.0} ms  "
                   + $"p99 {OpenLoop.Percentile(seqSorted, 0.99):0.0} ms  max {seqSorted[^1]:0.0} ms; drained in {seqDrained:0.0} s, {Load()}");
