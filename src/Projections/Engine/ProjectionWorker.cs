@@ -106,6 +106,7 @@ public sealed class ProjectionWorker(
         long unstored = 0; // events read since the stored checkpoint
         // A retrying projection stays Faulted until a batch commits again.
         if (failures == 0) State = ProjectionState.CatchingUp;
+        ProjectionMetrics.LagSeconds.WithLabels(projection.Name).Set(0); // exported from the start, not from its first event
         while (!ct.IsCancellationRequested)
         {
             var behind = position != stored;
