@@ -28,13 +28,17 @@ public sealed class ProjectionHarness : IAsyncDisposable
         Store = db.CreateEventStore();
         Bookkeeping = new ProjectionStore(db.DataSource);
         Rebuilder = new ProjectionRebuilder(Store, Bookkeeping, settings, NullLogger<ProjectionRebuilder>.Instance);
+        Log = new LogTail(Store);
     }
+
+    /// <summary>The shared log reader of this "process": every worker started here follows the log through it.</summary>
+    public LogTail Log { get; }
 
     public static async Task<ProjectionHarness> Create(string purpose, int batchSize = 100, int rebuildBatchSize = 1000) =>
         new(await TestDatabase.Create(purpose), new ProjectionSettings(true, batchSize, rebuildBatchSize, RetryDelayMilliseconds: 20));
 
     public ProjectionWorker Worker(IProjection projection) =>
-        new(projection, Store, Bookkeeping, Rebuilder, Settings, NullLogger<ProjectionWorker>.Instance);
+        new(projection, Log, Bookkeeping, Rebuilder, Settings, NullLogger<ProjectionWorker>.Instance);
 
     /// <summary>Starts a worker in the background; returns a handle that stops it.</summary>
     public (ProjectionWorker Worker, CancellationTokenSource Stop) Start(IProjection projection)
@@ -93,6 +97,7 @@ public sealed class ProjectionHarness : IAsyncDisposable
     {
         foreach (var (stop, _) in running) stop.Cancel();
         foreach (var (_, run) in running) { try { await run.WaitAsync(TimeSpan.FromSeconds(10)); } catch { /* stopping */ } }
+        await Log.DisposeAsync();
         await Db.DisposeAsync();
     }
 }

@@ -12,8 +12,17 @@ public static class BatchApplier
 {
     public enum Outcome { Applied, GenerationRetired }
 
+    public static Task<Outcome> Apply(NpgsqlDataSource dataSource, IProjection projection, int generation, bool mustBeActive,
+        LogPosition from, IReadOnlyList<RecordedEvent> batch, CancellationToken ct) =>
+        Apply(dataSource, projection, generation, mustBeActive, from, batch, batch[^1].Position, batch.Count, ct);
+
+    /// <summary>
+    /// Applies <paramref name="batch"/> (possibly empty) and moves the checkpoint from <paramref name="from"/> to
+    /// <paramref name="to"/>: everything between them that is not in the batch holds no event this projection reads.
+    /// <paramref name="covered"/> counts every event between the two positions.
+    /// </summary>
     public static async Task<Outcome> Apply(NpgsqlDataSource dataSource, IProjection projection, int generation, bool mustBeActive,
-        LogPosition from, IReadOnlyList<RecordedEvent> batch, CancellationToken ct)
+        LogPosition from, IReadOnlyList<RecordedEvent> batch, LogPosition to, long covered, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -34,10 +43,10 @@ public static class BatchApplier
         var relevant = projection.EventTypes is null ? batch : batch.Where(e => projection.EventTypes.Contains(e.Type)).ToList();
         if (relevant.Count > 0)
             await projection.Apply(relevant, new ProjectionContext(conn, tx, ProjectionSchemas.ForGeneration(generation), ct));
-        var last = batch[^1];
-        await ProjectionStore.SaveCheckpoint(conn, tx, projection.Name, generation, last.Position, batch.Count, last.Metadata.RecordedAt, ct);
+        await ProjectionStore.SaveCheckpoint(conn, tx, projection.Name, generation, to, covered,
+            batch.Count > 0 ? batch[^1].Metadata.RecordedAt : null, ct);
         await tx.CommitAsync(ct);
-        ProjectionMetrics.EventsApplied.WithLabels(projection.Name).Inc(batch.Count);
+        ProjectionMetrics.EventsApplied.WithLabels(projection.Name).Inc(covered);
         return Outcome.Applied;
     }
 }

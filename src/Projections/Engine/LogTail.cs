@@ -26,10 +26,12 @@ public sealed class LogTail(IEventStore store, int windowSize = 20_000) : IAsync
     public long EventsRead { get; private set; }
 
     /// <summary>
-    /// Up to <paramref name="max"/> events after <paramref name="after"/>, in log order; waits while there are none yet.
+    /// Up to <paramref name="max"/> events after <paramref name="after"/>, in log order; waits while there are none yet,
+    /// at most <paramref name="maxWait"/> when given (then the answer is empty).
     /// </summary>
-    public async Task<IReadOnlyList<RecordedEvent>> Next(LogPosition after, int max, CancellationToken ct)
+    public async Task<IReadOnlyList<RecordedEvent>> Next(LogPosition after, int max, CancellationToken ct, TimeSpan? maxWait = null)
     {
+        var deadline = maxWait is { } wait ? DateTime.UtcNow + wait : DateTime.MaxValue;
         while (true)
         {
             Task moving;
@@ -58,11 +60,14 @@ public sealed class LogTail(IEventStore store, int windowSize = 20_000) : IAsync
             {
                 var page = await store.ReadAll(after, max, ct);
                 if (page.Count > 0) return page;
-                // Nothing visible after it yet: wait for the shared reader to move (or a moment), then look again.
-                await Task.WhenAny(moving, Task.Delay(TimeSpan.FromMilliseconds(200), ct));
-                ct.ThrowIfCancellationRequested();
             }
-            else await moving.WaitAsync(ct);
+            // Nothing after it yet: wait for the shared reader to move (a moment at most when reading on its own).
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) return [];
+            var limit = readOnItsOwn && left > TimeSpan.FromMilliseconds(200) ? TimeSpan.FromMilliseconds(200) : left;
+            if (limit == TimeSpan.MaxValue || deadline == DateTime.MaxValue && !readOnItsOwn) await moving.WaitAsync(ct);
+            else await Task.WhenAny(moving, Task.Delay(limit, ct));
+            ct.ThrowIfCancellationRequested();
         }
     }
 

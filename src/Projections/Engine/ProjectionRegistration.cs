@@ -14,6 +14,7 @@ public static class ProjectionRegistration
     public static IServiceCollection AddStellerProjections(this IServiceCollection services)
     {
         services.AddSingleton<ProjectionStore>();
+        services.AddSingleton<LogTail>(); // one reader of the global log for every projection and process manager in the process
         services.AddSingleton<ProjectionRebuilder>();
         services.AddSingleton<ProjectionStatusReader>();
         services.AddSingleton(sp => sp.GetRequiredService<Infrastructure.Configuration.StellerSettings>().Projections);

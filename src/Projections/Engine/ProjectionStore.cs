@@ -93,7 +93,7 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource)
 
     /// <summary>Moves the checkpoint inside the batch's transaction.</summary>
     public static Task SaveCheckpoint(NpgsqlConnection conn, NpgsqlTransaction tx, string name, int generation,
-        LogPosition position, int applied, DateTimeOffset? lastEventAt, CancellationToken ct) =>
+        LogPosition position, long applied, DateTimeOffset? lastEventAt, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition("""
             update steller.projection_checkpoints
                set commit_position = @commit, prepare_position = @prepare, events_applied = events_applied + @applied,

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Steller.Application.EventStore;
 using Steller.Infrastructure.Configuration;
@@ -14,7 +13,7 @@ public enum ProjectionState { Starting, Standby, Rebuilding, CatchingUp, Live, F
 /// </summary>
 public sealed class ProjectionWorker(
     IProjection projection,
-    IEventStore store,
+    LogTail log,
     ProjectionStore bookkeeping,
     ProjectionRebuilder rebuilder,
     ProjectionSettings settings,
@@ -90,46 +89,45 @@ public sealed class ProjectionWorker(
         }
     }
 
-    /// <summary>Applies batches to one generation until the generation is retired by a rebuild.</summary>
+    /// <summary>Batches with nothing this projection reads move its stored checkpoint at most this often (coalesced).</summary>
+    public static readonly TimeSpan IdleCheckpointInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Applies batches to one generation until the generation is retired by a rebuild. Events come from the process's
+    /// one shared log reader. A batch with events this projection reads is applied with its checkpoint in one
+    /// transaction; a batch with none costs no transaction at all: the checkpoint catches up with it at most once per
+    /// <see cref="IdleCheckpointInterval"/> (a restart merely reads those irrelevant events again).
+    /// </summary>
     private async Task RunGeneration(int generation, CancellationToken ct)
     {
-        var checkpoint = await bookkeeping.LoadCheckpoint(projection.Name, generation, ct);
-        var position = checkpoint.Position;
-        using var pumpStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var queue = Channel.CreateBounded<RecordedEvent>(new BoundedChannelOptions(settings.BatchSize * 4) { SingleReader = true, SingleWriter = true });
-        var pump = Task.Run(async () =>
+        var stored = (await bookkeeping.LoadCheckpoint(projection.Name, generation, ct)).Position; // where the checkpoint row is
+        var position = stored; // how far this worker has read
+        var storedAt = DateTime.UtcNow;
+        long unstored = 0; // events read since the stored checkpoint
+        // A retrying projection stays Faulted until a batch commits again.
+        if (failures == 0) State = ProjectionState.CatchingUp;
+        ProjectionMetrics.LagSeconds.WithLabels(projection.Name).Set(0); // exported from the start, not from its first event
+        while (!ct.IsCancellationRequested)
         {
-            try
+            var behind = position != stored;
+            var batch = await log.Next(position, settings.BatchSize, ct, behind ? IdleCheckpointInterval : null);
+            var relevant = batch.Count > 0 && (projection.EventTypes is null || batch.Any(e => projection.EventTypes.Contains(e.Type)));
+            if (batch.Count > 0) position = batch[^1].Position;
+            unstored += batch.Count;
+            var due = position != stored && (relevant || DateTime.UtcNow - storedAt >= IdleCheckpointInterval);
+            if (due)
             {
-                await foreach (var e in store.SubscribeToAll(position, pumpStop.Token))
-                    await queue.Writer.WriteAsync(e, pumpStop.Token);
-                queue.Writer.TryComplete();
-            }
-            catch (Exception e) { queue.Writer.TryComplete(e); }
-        }, CancellationToken.None);
-
-        try
-        {
-            // A retrying projection stays Faulted until a batch commits again.
-            if (failures == 0) State = ProjectionState.CatchingUp;
-            var batch = new List<RecordedEvent>(settings.BatchSize);
-            while (await queue.Reader.WaitToReadAsync(ct))
-            {
-                batch.Clear();
-                while (batch.Count < settings.BatchSize && queue.Reader.TryRead(out var e)) batch.Add(e);
-                if (batch.Count == 0) continue;
-
-                var outcome = await BatchApplier.Apply(bookkeeping.DataSource, projection, generation, mustBeActive: true, position, batch, ct);
+                // From the stored checkpoint: what lies between it and this batch holds nothing this projection reads.
+                var outcome = await BatchApplier.Apply(bookkeeping.DataSource, projection, generation, mustBeActive: true, stored,
+                    relevant ? batch : [], position, unstored, ct);
                 if (outcome == BatchApplier.Outcome.GenerationRetired)
                 {
                     logger.LogInformation("Projection {Projection} generation {Generation} was retired by a rebuild; switching", projection.Name, generation);
                     return;
                 }
-                position = batch[^1].Position;
-                var more = queue.Reader.Count > 0;
-                State = more ? ProjectionState.CatchingUp : ProjectionState.Live;
-                ProjectionMetrics.LagSeconds.WithLabels(projection.Name)
-                    .Set(more ? Math.Max(0, (DateTimeOffset.UtcNow - batch[^1].Metadata.RecordedAt).TotalSeconds) : 0);
+                stored = position;
+                storedAt = DateTime.UtcNow;
+                unstored = 0;
                 if (failures > 0)
                 {
                     failures = 0;
@@ -137,12 +135,11 @@ public sealed class ProjectionWorker(
                     await Recovered();
                 }
             }
-            await queue.Reader.Completion; // rethrows what stopped the subscription
-        }
-        finally
-        {
-            pumpStop.Cancel();
-            try { await pump; } catch { /* stopping */ }
+            if (batch.Count == 0) continue;
+            var more = batch.Count == settings.BatchSize;
+            if (failures == 0) State = more ? ProjectionState.CatchingUp : ProjectionState.Live;
+            ProjectionMetrics.LagSeconds.WithLabels(projection.Name)
+                .Set(more ? Math.Max(0, (DateTimeOffset.UtcNow - batch[^1].Metadata.RecordedAt).TotalSeconds) : 0);
         }
     }
 
