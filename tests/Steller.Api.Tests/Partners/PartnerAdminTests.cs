@@ -108,16 +108,16 @@ public sealed class PartnerAdminTests() : AdminApiFixture("partneradmin")
     [Test]
     public async Task a_stale_if_match_on_a_partner_command_answers_412_with_the_current_etag_and_appends_nothing()
     {
-        (await client.PostAsJsonAsync("/admin/partners", new { partnerId = "hooli", name = "Hooli", contactEmail = "it@hooli.test" })).EnsureSuccessStatusCode();
-        var read = await client.GetAsync("/admin/partners/hooli");
+        (await client.PostAsJsonAsync("/admin/partners", new { partnerId = "pied-piper", name = "Pied Piper", contactEmail = "it@pied-piper.test" })).EnsureSuccessStatusCode();
+        var read = await client.GetAsync("/admin/partners/pied-piper");
         var etag = read.Headers.ETag!.Tag;
-        (await client.PutAsJsonAsync("/admin/partners/hooli/margin", new { basis = "cost-plus", basisPoints = 100 })).EnsureSuccessStatusCode();
+        (await client.PutAsJsonAsync("/admin/partners/pied-piper/margin", new { basis = "cost-plus", basisPoints = 100 })).EnsureSuccessStatusCode();
 
         foreach (var stale in new Func<HttpRequestMessage>[]
                  {
-                     () => new(HttpMethod.Put, "/admin/partners/hooli/margin") { Content = JsonContent.Create(new { basis = "cost-plus", basisPoints = 900 }) },
-                     () => new(HttpMethod.Post, "/admin/partners/hooli/suspend") { Content = JsonContent.Create(new { reason = "stale" }) },
-                     () => new(HttpMethod.Post, "/admin/partners/hooli/api-keys"),
+                     () => new(HttpMethod.Put, "/admin/partners/pied-piper/margin") { Content = JsonContent.Create(new { basis = "cost-plus", basisPoints = 900 }) },
+                     () => new(HttpMethod.Post, "/admin/partners/pied-piper/suspend") { Content = JsonContent.Create(new { reason = "stale" }) },
+                     () => new(HttpMethod.Post, "/admin/partners/pied-piper/api-keys"),
                  })
         {
             var request = stale();
@@ -127,14 +127,14 @@ public sealed class PartnerAdminTests() : AdminApiFixture("partneradmin")
             refused.Headers.ETag!.Tag.Should().Be("\"1\"", "the 412 carries the current ETag");
         }
 
-        var after = await client.GetAsync("/admin/partners/hooli");
+        var after = await client.GetAsync("/admin/partners/pied-piper");
         after.Headers.ETag!.Tag.Should().Be("\"1\"", "nothing was appended");
         var partner = await after.Content.ReadFromJsonAsync<JsonElement>();
         partner.GetProperty("margin").GetProperty("basisPoints").GetInt32().Should().Be(100);
         partner.GetProperty("status").GetString().Should().Be("active");
         partner.GetProperty("apiKeys").GetArrayLength().Should().Be(0);
 
-        var current = new HttpRequestMessage(HttpMethod.Post, "/admin/partners/hooli/suspend") { Content = JsonContent.Create(new { reason = "unpaid" }) };
+        var current = new HttpRequestMessage(HttpMethod.Post, "/admin/partners/pied-piper/suspend") { Content = JsonContent.Create(new { reason = "unpaid" }) };
         current.Headers.TryAddWithoutValidation("If-Match", "\"1\"");
         var suspended = await client.SendAsync(current);
         suspended.StatusCode.Should().Be(HttpStatusCode.OK);
