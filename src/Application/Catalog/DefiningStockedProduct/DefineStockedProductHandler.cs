@@ -23,7 +23,8 @@ public sealed record DefineStockedProductRequest(
     {
         errors.Sku(Sku)
             .Required(Name, "name", name => name is { Length: > 0 and <= 200 } && !string.IsNullOrWhiteSpace(name), "1–200 characters")
-            .Required(Brand, "brand", brand => brand is { Length: > 0 and <= 100 } && !string.IsNullOrWhiteSpace(brand), "1–100 characters")
+            .Required(Brand, "brand", brand => brand is { Length: > 0 and <= 100 } && !string.IsNullOrWhiteSpace(brand),
+                "1–100 characters")
             .Required(Country, "country", c => c is { Length: 2 } && c.All(char.IsAsciiLetterUpper),
                 "an ISO 3166-1 alpha-2 code such as DE")
             .Required(Currency, "currency", code => Domain.Currency.TryParse(code, out _), "an ISO 4217 code such as EUR")
