@@ -43,7 +43,9 @@ builder.Services.AddStellerProblemDetails();
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
 {
     doc.Info.Title = "Steller API";
-    doc.Info.Description = "Steller HTTP API. Errors are RFC 9457 problem details with a stable `code` and the request's `correlationId`. Prometheus metrics are at /metrics.";
+    doc.Info.Description =
+        "Steller HTTP API. Errors are RFC 9457 problem details with a stable `code` and the request's `correlationId`. Prometheus metrics "
+        + "are at /metrics.";
     return Task.CompletedTask;
 }));
 builder.Services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", IfMatch.Configure);

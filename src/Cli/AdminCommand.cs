@@ -34,7 +34,8 @@ public static class AdminCommand
     {
         var role = new Option<string>("--role") { Description = $"One of {string.Join(", ", AdminRoles.All)}.", Required = true };
         role.AcceptOnlyFromAmong([.. AdminRoles.All]);
-        var name = new Option<string>("--name") { Description = "Who holds the token (the actor in the audit), e.g. alice@finance.", Required = true };
+        var name = new Option<string>("--name") { Description = "Who holds the token (the actor in the audit), e.g. alice@finance.",
+            Required = true };
         var command = new Command("create", "Create a token and print it once (it cannot be shown again).") { role, name };
         command.SetAction(async (parse, ct) =>
         {
@@ -43,7 +44,8 @@ public static class AdminCommand
             try
             {
                 var (info, token) = await tokens.Create(parse.GetValue(name)!, parse.GetValue(role)!, clock.UtcNow, ct);
-                Console.Error.WriteLine($"Created admin token {info.Id} for {info.Name} with role {info.Role}. It is shown once; store it now:");
+                Console.Error.WriteLine($"Created admin token {info.Id} for {info.Name} with role {info.Role}. It is shown once; "
+                    + $"store it now:");
                 Console.WriteLine(token);
                 return 0;
             }

@@ -17,7 +17,8 @@ public static class CliHost
     public static ServiceProvider? Build(bool verbose = false)
     {
         var config = new ConfigurationBuilder()
-            .AddStellerSources(Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT"))
+            .AddStellerSources(Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT")
+                ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT"))
             .Build();
         StellerSettings settings;
         try { settings = StellerSettings.Load(config); }

@@ -20,26 +20,34 @@ public static class DemoCommand
 
     private static Command Order()
     {
-        var file = new Option<string>("--credentials") { Description = "The file ./run.sh wrote (default .steller/demo.txt; STELLER_* environment variables win).", DefaultValueFactory = _ => Path.Combine(".steller", "demo.txt") };
-        var sku = new Option<string>("--sku") { Description = "What to buy (default: the simulator's Amazon.de 25 EUR gift card).", DefaultValueFactory = _ => "giftcard-101" };
-        var face = new Option<long>("--face-value") { Description = "Face value in minor units (default 2500 = 25.00).", DefaultValueFactory = _ => 25_00 };
+        var file = new Option<string>("--credentials") { Description =
+            "The file ./run.sh wrote (default .steller/demo.txt; STELLER_* environment variables win).", DefaultValueFactory = _
+            => Path.Combine(".steller", "demo.txt") };
+        var sku = new Option<string>("--sku") { Description = "What to buy (default: the simulator's Amazon.de 25 EUR gift card).",
+            DefaultValueFactory = _ => "giftcard-101" };
+        var face = new Option<long>("--face-value") { Description = "Face value in minor units (default 2500 = 25.00).",
+            DefaultValueFactory = _ => 25_00 };
         var quantity = new Option<int>("--quantity") { Description = "Units (default 1).", DefaultValueFactory = _ => 1 };
         var phone = new Option<string?>("--phone") { Description = "Recipient phone (E.164) for top-ups." };
         var showCodes = new Option<bool>("--show-codes") { Description = "Print delivered codes and PINs in full (default: masked)." };
-        var command = new Command("order", "Place one signed order as the demo partner and wait until it is fulfilled.") { file, sku, face, quantity, phone, showCodes };
+        var command = new Command("order", "Place one signed order as the demo partner and wait until it is fulfilled.") { file, sku, face,
+            quantity, phone, showCodes };
         command.SetAction(async (parse, ct) =>
         {
             var settings = Credentials(parse.GetValue(file)!);
             if (!settings.TryGetValue("STELLER_BASE_URL", out var baseUrl) || !settings.TryGetValue("STELLER_PARTNER_KEY_ID", out var keyId)
                 || !settings.TryGetValue("STELLER_PARTNER_SECRET", out var secret))
             {
-                Console.Error.WriteLine("steller: no demo credentials: start ./run.sh first (it writes .steller/demo.txt), or set STELLER_BASE_URL, STELLER_PARTNER_KEY_ID and STELLER_PARTNER_SECRET.");
+                Console.Error.WriteLine(
+                    "steller: no demo credentials: start ./run.sh first (it writes .steller/demo.txt), or set STELLER_BASE_URL, "
+                    + "STELLER_PARTNER_KEY_ID and STELLER_PARTNER_SECRET.");
                 return UsageError;
             }
             using var client = StellerClient.Create(new Uri(baseUrl), keyId, secret);
             var reference = $"demo-{DateTimeOffset.UtcNow:yyyyMMddHHmmssfff}";
             Placement placed;
-            try { placed = await client.PlaceOrder(reference, [new NewOrderLine(parse.GetValue(sku)!, parse.GetValue(quantity), parse.GetValue(face))], parse.GetValue(phone), ct: ct); }
+            try { placed = await client.PlaceOrder(reference,
+                [new NewOrderLine(parse.GetValue(sku)!, parse.GetValue(quantity), parse.GetValue(face))], parse.GetValue(phone), ct: ct); }
             catch (StellerApiException e)
             {
                 Console.Error.WriteLine($"steller: order refused: {e.Status} {e.Code}: {e.Detail}");
@@ -57,10 +65,13 @@ public static class DemoCommand
                 await Task.Delay(250, ct);
                 order = await client.GetOrder(placed.OrderId, ct);
             }
-            Console.WriteLine($"Status {order.Status}: captured {Money(order.Captured, order.Currency)}{(order.FailureReason is { } r ? $" ({r})" : "")}");
+            Console.WriteLine($"Status {order.Status}: captured "
+                + $"{Money(order.Captured, order.Currency)}{(order.FailureReason is { } r ? $" ({r})" : "")}");
             foreach (var line in order.Lines)
             foreach (var card in line.Cards ?? [])
-                Console.WriteLine($"  {line.Sku}: code {Show(card.Code, parse.GetValue(showCodes))}{(card.Pin is null ? "" : $", PIN {Show(card.Pin, parse.GetValue(showCodes))}")}");
+                Console.WriteLine($"  {line.Sku}: code "
+                    + $"{Show(card.Code, parse.GetValue(showCodes))}"
+                    + $"{(card.Pin is null ? "" : $", PIN {Show(card.Pin, parse.GetValue(showCodes))}")}");
             return order.Status is "Completed" or "PartiallyCompleted" ? 0 : Refused;
         });
         return command;
@@ -83,6 +94,9 @@ public static class DemoCommand
     }
 
     private static string Money(long minor, string? currency) => $"{minor / 100m:0.00} {currency}";
-    /// <summary>Masked: at most the first third shows (nothing of a short PIN), so a terminal or a screen share leaks no usable secret.</summary>
-    private static string Show(string? secret, bool full) => secret is null ? "-" : full ? secret : secret[..Math.Min(4, secret.Length / 3)] + new string('*', secret.Length - Math.Min(4, secret.Length / 3));
+    /// <summary>
+    /// Masked: at most the first third shows (nothing of a short PIN), so a terminal or a screen share leaks no usable secret.
+    /// </summary>
+    private static string Show(string? secret, bool full) => secret is null ? "-" : full ? secret : secret[..Math.Min(4, secret.Length / 3)]
+        + new string('*', secret.Length - Math.Min(4, secret.Length / 3));
 }

@@ -29,7 +29,8 @@ public static class LedgerCommand
     {
         asOf = null;
         if (string.IsNullOrEmpty(text)) return true;
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var v))
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal,
+            out var v))
         {
             asOf = v;
             return true;
@@ -56,23 +57,28 @@ public static class LedgerCommand
 
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+                Console.WriteLine(JsonSerializer.Serialize(report,
+                    new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
                 return report.Clean ? 0 : DriftFound;
             }
-            var table = new Table().Title("accounts").AddColumns("account", "partner", "currency", "posted", "pending", "available", "read model posted", "check");
+            var table = new Table().Title("accounts")
+                .AddColumns("account", "partner", "currency", "posted", "pending", "available", "read model posted", "check");
             var drifted = report.Drifts.Select(d => d.Account).ToHashSet();
             foreach (var a in report.Accounts)
-                table.AddRow(Markup.Escape(a.Account), Markup.Escape(a.PartnerId ?? "-"), a.Currency, Amount(a.Posted), Amount(a.Pending), Amount(a.Available),
+                table.AddRow(Markup.Escape(a.Account), Markup.Escape(a.PartnerId ?? "-"), a.Currency, Amount(a.Posted), Amount(a.Pending),
+                    Amount(a.Available),
                     a.ReadModelPosted is { } rm ? Amount(rm) : "-", drifted.Contains(a.Account) ? "[red]DRIFT[/]" : "[green]ok[/]");
             AnsiConsole.Write(table);
             var sums = new Table().Title("currencies").AddColumns("currency", "sum of all accounts", "balanced");
             foreach (var c in report.Currencies) sums.AddRow(c.Currency, Amount(c.Sum), c.Balanced ? "[green]yes[/]" : "[red]NO[/]");
             AnsiConsole.Write(sums);
 
-            Console.WriteLine($"{report.EventsRead:N0} events read, {report.WalletEvents:N0} wallet events, {report.Postings:N0} postings, up to position {report.Position}"
+            Console.WriteLine($"{report.EventsRead:N0} events read, {report.WalletEvents:N0} wallet events, {report.Postings:N0} postings, "
+                              + $"up to position {report.Position}"
                               + (report.AsOf is { } at ? $", as of {at:O}" : "") + ".");
             if (report.ReadModelNote is { } note) Console.WriteLine(note);
-            foreach (var d in report.Drifts) Console.WriteLine($"DRIFT {d.Account} {d.Field}: event store {d.Expected}, read model {d.Actual}. {d.Message}");
+            foreach (var d in report.Drifts)
+                Console.WriteLine($"DRIFT {d.Account} {d.Field}: event store {d.Expected}, read model {d.Actual}. {d.Message}");
             Console.WriteLine(report.Clean ? "Ledger audit clean: no drift." : $"Ledger audit FAILED: {report.Drifts.Count} drift(s).");
             return report.Clean ? 0 : DriftFound;
         });
@@ -82,8 +88,10 @@ public static class LedgerCommand
     private static Command Balances()
     {
         var asOf = AsOfOption("The instant (ISO 8601); default now.");
-        var partner = new Option<string>("--partner") { Description = "Only this partner's wallets (platform accounts are then left out)." };
-        var command = new Command("balances", "Balances of every wallet and platform account as they were at an instant, folded from the event store.") { asOf, partner };
+        var partner = new Option<string>(
+            "--partner") { Description = "Only this partner's wallets (platform accounts are then left out)." };
+        var command = new Command("balances",
+            "Balances of every wallet and platform account as they were at an instant, folded from the event store.") { asOf, partner };
         command.SetAction(async (parse, ct) =>
         {
             if (!TryAsOf(parse.GetValue(asOf), out var instant)) return UsageError;
@@ -94,21 +102,26 @@ public static class LedgerCommand
             var snapshot = await WithProgress("replaying the ledger", p => replay.Fold(instant, null, p, ct));
             var only = parse.GetValue(partner);
 
-            var wallets = new Table().Title("wallets").AddColumns("partner", "currency", "posted", "pending", "available", "credit limit", "frozen", "revision");
-            foreach (var w in snapshot.Wallets.Values.Where(w => only is null || w.PartnerId == only).OrderBy(w => w.PartnerId, StringComparer.Ordinal).ThenBy(w => w.Currency))
-                wallets.AddRow(Markup.Escape(w.PartnerId), w.Currency, Amount(w.State.Posted), Amount(w.State.Pending), Amount(w.State.Available),
-                    Amount(w.State.CreditLimit), w.State.Frozen ? "yes" : "no", w.Revision.ToString());
+            var wallets = new Table().Title("wallets")
+                .AddColumns("partner", "currency", "posted", "pending", "available", "credit limit", "frozen", "revision");
+            foreach (var w in snapshot.Wallets.Values.Where(w => only is null || w.PartnerId == only)
+                .OrderBy(w => w.PartnerId, StringComparer.Ordinal).ThenBy(w => w.Currency))
+                wallets.AddRow(Markup.Escape(w.PartnerId), w.Currency, Amount(w.State.Posted), Amount(w.State.Pending),
+                    Amount(w.State.Available), Amount(w.State.CreditLimit), w.State.Frozen ? "yes" : "no", w.Revision.ToString());
             AnsiConsole.Write(wallets);
             if (only is null)
             {
                 var platform = new Table().Title("platform accounts").AddColumns("account", "balance");
-                foreach (var (account, balance) in snapshot.Balances.Where(b => Steller.Domain.Wallets.Accounts.IsPlatform(b.Key)).OrderBy(b => b.Key, StringComparer.Ordinal))
+                foreach (var (account, balance) in snapshot.Balances.Where(b => Steller.Domain.Wallets.Accounts.IsPlatform(b.Key))
+                    .OrderBy(b => b.Key, StringComparer.Ordinal))
                     platform.AddRow(Markup.Escape(account), Amount(balance));
                 AnsiConsole.Write(platform);
             }
-            Console.WriteLine($"As of {(instant ?? DateTimeOffset.UtcNow):O}: {snapshot.WalletEvents:N0} wallet events of {snapshot.EventsRead:N0} read.");
+            Console.WriteLine($"As of {(instant ?? DateTimeOffset.UtcNow):O}: {snapshot.WalletEvents:N0} wallet events of "
+                + $"{snapshot.EventsRead:N0} read.");
             foreach (var f in snapshot.Faults)
-                Console.WriteLine($"FAULT {f.StreamId} revision {f.Revision} ({f.Type} at {f.Position}): {f.Error}; the rest of the stream is left out.");
+                Console.WriteLine($"FAULT {f.StreamId} revision {f.Revision} ({f.Type} at {f.Position}): {f.Error}; the rest of the stream "
+                    + $"is left out.");
             return snapshot.Faults.Count == 0 ? 0 : DriftFound;
         });
         return command;
@@ -123,7 +136,8 @@ public static class LedgerCommand
         if (quiet) return await run(new Progress<ReplayProgress>());
         if (AnsiConsole.Profile.Capabilities.Interactive)
             return await AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(),
+                    new SpinnerColumn())
                 .StartAsync(async ctx =>
                 {
                     var task = ctx.AddTask(what, maxValue: 1);

@@ -14,7 +14,8 @@ public static class MigrateCommand
             await using var services = CliHost.Build();
             if (services is null) return CliHost.ConfigurationError;
             var applied = await services.GetRequiredService<Migrator>().Migrate(ct);
-            Console.WriteLine(applied.Count == 0 ? "Database is up to date; nothing to apply." : $"Applied {applied.Count} migration(s): {string.Join(", ", applied)}");
+            Console.WriteLine(applied.Count == 0 ? "Database is up to date; nothing to apply."
+                : $"Applied {applied.Count} migration(s): {string.Join(", ", applied)}");
             return 0;
         });
         return command;

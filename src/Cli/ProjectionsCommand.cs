@@ -27,7 +27,8 @@ public static class ProjectionsCommand
             if (services is null) return CliHost.ConfigurationError;
             await services.GetRequiredService<Migrator>().Migrate(ct);
             var rows = await services.GetRequiredService<ProjectionStatusReader>().Read(ct);
-            var table = new Table().AddColumns("projection", "version (code/db)", "generation", "position", "applied", "behind", "lag (s)", "state", "error");
+            var table = new Table().AddColumns("projection", "version (code/db)", "generation", "position", "applied", "behind", "lag (s)",
+                "state", "error");
             foreach (var r in rows)
                 table.AddRow(
                     Markup.Escape(r.Name), $"{r.CodeVersion}/{r.StoredVersion?.ToString() ?? "-"}",
@@ -45,7 +46,8 @@ public static class ProjectionsCommand
     {
         var name = new Argument<string>("name") { Description = "The projection to rebuild (see `steller projections status`)." };
         var command = new Command("rebuild",
-            "Build the next version of a projection from position zero beside the live one, catch up, swap the read views in one transaction and drop the old version.");
+            "Build the next version of a projection from position zero beside the live one, catch up, swap the read views in one "
+                + "transaction and drop the old version.");
         command.Arguments.Add(name);
         command.SetAction(async (parse, ct) =>
         {
@@ -55,7 +57,8 @@ public static class ProjectionsCommand
             var projection = services.GetServices<IProjection>().FirstOrDefault(p => p.Name == projectionName);
             if (projection is null)
             {
-                Console.Error.WriteLine($"steller: no projection named '{projectionName}'. Known: {string.Join(", ", services.GetServices<IProjection>().Select(p => p.Name))}");
+                Console.Error.WriteLine($"steller: no projection named '{projectionName}'. Known: "
+                    + $"{string.Join(", ", services.GetServices<IProjection>().Select(p => p.Name))}");
                 return 1;
             }
             await services.GetRequiredService<Migrator>().Migrate(ct);
@@ -64,7 +67,8 @@ public static class ProjectionsCommand
             if (AnsiConsole.Profile.Capabilities.Interactive)
             {
                 result = await AnsiConsole.Progress()
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(),
+                        new SpinnerColumn())
                     .StartAsync(async ctx =>
                     {
                         var task = ctx.AddTask($"rebuilding {Markup.Escape(projectionName)}", maxValue: 1);
@@ -72,7 +76,8 @@ public static class ProjectionsCommand
                         {
                             task.MaxValue = Math.Max(1, p.Total ?? p.Applied);
                             task.Value = p.Applied;
-                            task.Description = $"{Markup.Escape(projectionName)} read_v{p.Generation}: {p.Applied:N0} events, {p.EventsPerSecond:N0}/s";
+                            task.Description = $"{Markup.Escape(projectionName)} read_v{p.Generation}: {p.Applied:N0} events, "
+                                + $"{p.EventsPerSecond:N0}/s";
                         }), ct);
                         task.Value = task.MaxValue;
                         return r;
@@ -87,10 +92,14 @@ public static class ProjectionsCommand
                     if (DateTime.UtcNow - last < TimeSpan.FromSeconds(1)) return;
                     last = DateTime.UtcNow;
                     var pct = p.Total is > 0 ? $" {100.0 * p.Applied / p.Total.Value:0.0}%" : "";
-                    Console.WriteLine($"{projectionName} read_v{p.Generation}: {p.Applied:N0}/{p.Total?.ToString("N0") ?? "?"}{pct}, {p.EventsPerSecond:N0} events/s, ETA {p.Eta?.ToString(@"hh\:mm\:ss") ?? "?"}");
+                    Console.WriteLine($"{projectionName} read_v{p.Generation}: {p.Applied:N0}/{p.Total?.ToString("N0") ?? "?"}{pct}, "
+                        + $"{p.EventsPerSecond:N0} events/s, ETA {p.Eta?.ToString(@"hh\:mm\:ss") ?? "?"}");
                 }), ct);
             }
-            Console.WriteLine($"Rebuilt {result.Projection}: read_v{result.OldGeneration} -> read_v{result.NewGeneration}, {result.Events:N0} events in {result.Elapsed.TotalSeconds:0.0} s ({result.Events / Math.Max(result.Elapsed.TotalSeconds, 1e-3):N0} events/s). The read views now point at read_v{result.NewGeneration}.");
+            Console.WriteLine($"Rebuilt {result.Projection}: read_v{result.OldGeneration} -> read_v{result.NewGeneration}, "
+                + $"{result.Events:N0} events in {result.Elapsed.TotalSeconds:0.0} s "
+                + $"({result.Events / Math.Max(result.Elapsed.TotalSeconds, 1e-3):N0} events/s). The read views now point at "
+                + $"read_v{result.NewGeneration}.");
             return 0;
         });
         return command;
@@ -106,7 +115,8 @@ public static class ProjectionsCommand
             await services.GetRequiredService<Migrator>().Migrate(ct);
             var workers = services.GetServices<IProjection>()
                 .Select(p => ActivatorUtilities.CreateInstance<ProjectionWorker>(services, p)).ToList();
-            services.GetRequiredService<ILogger<ProjectionWorker>>().LogInformation("Running {Count} projection(s); Ctrl-C stops", workers.Count);
+            services.GetRequiredService<ILogger<ProjectionWorker>>()
+                .LogInformation("Running {Count} projection(s); Ctrl-C stops", workers.Count);
             await Task.WhenAll(workers.Select(w => w.Run(ct)));
             return 0;
         });

@@ -23,10 +23,12 @@ public static class StockCommand
 
     private static Command Audit()
     {
-        var asOf = new Option<string>("--as-of") { Description = "Stop at events recorded after this instant (ISO 8601). The read model is then not compared." };
+        var asOf = new Option<string>(
+            "--as-of") { Description = "Stop at events recorded after this instant (ISO 8601). The read model is then not compared." };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
         var command = new Command("audit",
-            "Fold every stock stream from the event store, check available never went below zero, compare every item with read.stock_levels, "
+            "Fold every stock stream from the event store, check available never went below zero, compare every item with "
+            + "read.stock_levels, "
             + "print every drift. Exits 1 on any drift.") { asOf, json };
         command.SetAction(async (parse, ct) =>
         {
@@ -38,19 +40,24 @@ public static class StockCommand
 
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+                Console.WriteLine(JsonSerializer.Serialize(report,
+                    new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
                 return report.Clean ? 0 : DriftFound;
             }
-            var table = new Table().Title("stock").AddColumns("sku", "location", "on hand", "reserved", "available", "lowest available", "read model on hand", "read model reserved", "check");
+            var table = new Table().Title("stock").AddColumns("sku", "location", "on hand", "reserved", "available", "lowest available",
+                "read model on hand", "read model reserved", "check");
             var drifted = report.Drifts.Select(d => (d.Sku, d.Location)).ToHashSet();
             foreach (var s in report.Items)
-                table.AddRow(Markup.Escape(s.Sku), Markup.Escape(s.Location), N(s.OnHand), N(s.Reserved), N(s.Available), N(s.LowestAvailable),
-                    s.ReadModelOnHand is { } oh ? N(oh) : "-", s.ReadModelReserved is { } r ? N(r) : "-", drifted.Contains((s.Sku, s.Location)) ? "[red]DRIFT[/]" : "[green]ok[/]");
+                table.AddRow(Markup.Escape(s.Sku), Markup.Escape(s.Location), N(s.OnHand), N(s.Reserved), N(s.Available),
+                    N(s.LowestAvailable),
+                    s.ReadModelOnHand is { } oh ? N(oh) : "-", s.ReadModelReserved is { } r ? N(r) : "-",
+                        drifted.Contains((s.Sku, s.Location)) ? "[red]DRIFT[/]" : "[green]ok[/]");
             AnsiConsole.Write(table);
             Console.WriteLine($"{report.EventsRead:N0} events read, {report.StockEvents:N0} stock events, up to position {report.Position}"
                               + (report.AsOf is { } at ? $", as of {at:O}" : "") + ".");
             if (report.ReadModelNote is { } note) Console.WriteLine(note);
-            foreach (var d in report.Drifts) Console.WriteLine($"DRIFT {d.Sku} {d.Location} {d.Field}: event store {d.Expected}, read model {d.Actual}. {d.Message}");
+            foreach (var d in report.Drifts)
+                Console.WriteLine($"DRIFT {d.Sku} {d.Location} {d.Field}: event store {d.Expected}, read model {d.Actual}. {d.Message}");
             Console.WriteLine(report.Clean ? "Stock audit clean: no drift." : $"Stock audit FAILED: {report.Drifts.Count} drift(s).");
             return report.Clean ? 0 : DriftFound;
         });

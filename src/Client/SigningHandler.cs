@@ -20,7 +20,8 @@ public sealed class SigningHandler : DelegatingHandler
     {
         ArgumentException.ThrowIfNullOrEmpty(keyId);
         ArgumentException.ThrowIfNullOrEmpty(secret);
-        if (keyId.Contains('"') || keyId.Contains('\\')) throw new ArgumentException("A key id cannot contain quotes or backslashes.", nameof(keyId));
+        if (keyId.Contains('"') || keyId.Contains('\\'))
+            throw new ArgumentException("A key id cannot contain quotes or backslashes.", nameof(keyId));
         this.keyId = keyId;
         key = Encoding.UTF8.GetBytes(secret);
         this.time = time ?? TimeProvider.System;
@@ -39,7 +40,8 @@ public sealed class SigningHandler : DelegatingHandler
     public async Task Sign(HttpRequestMessage request, CancellationToken ct = default)
     {
         var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
-        if (!uri.IsAbsoluteUri) throw new InvalidOperationException("Sign absolute URIs (set HttpClient.BaseAddress before this handler runs).");
+        if (!uri.IsAbsoluteUri)
+            throw new InvalidOperationException("Sign absolute URIs (set HttpClient.BaseAddress before this handler runs).");
 
         request.Headers.Remove("Signature");
         request.Headers.Remove("Signature-Input");
@@ -59,7 +61,8 @@ public sealed class SigningHandler : DelegatingHandler
 
         var created = time.GetUtcNow().ToUnixTimeSeconds();
         var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var parameters = $"({string.Join(' ', components.Select(c => $"\"{c.Name}\""))});created={created};keyid=\"{keyId}\";nonce=\"{nonce}\";alg=\"hmac-sha256\"";
+        var parameters = $"({string.Join(' ', components.Select(c => $"\"{c.Name}\""))});created={created}"
+            + $";keyid=\"{keyId}\";nonce=\"{nonce}\";alg=\"hmac-sha256\"";
         var signatureBase = string.Concat(components.Select(c => $"\"{c.Name}\": {c.Value}\n")) + $"\"@signature-params\": {parameters}";
         var signature = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(signatureBase));
 

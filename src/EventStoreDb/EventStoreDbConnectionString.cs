@@ -27,7 +27,8 @@ public sealed record EventStoreDbConnectionString
     /// <summary>The HTTP/2 address the gRPC channel talks to: http:// for tls=false (h2c), https:// otherwise.</summary>
     public Uri Address => new($"{(Tls ? "https" : "http")}://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}");
 
-    private static readonly string[] KnownKeys = ["tls", "tlsVerifyCert", "defaultDeadline", "connectionName", "nodePreference", "keepAliveInterval", "keepAliveTimeout"];
+    private static readonly string[] KnownKeys = ["tls", "tlsVerifyCert", "defaultDeadline", "connectionName", "nodePreference",
+        "keepAliveInterval", "keepAliveTimeout"];
 
     /// <summary>Parses or throws <see cref="FormatException"/> saying what is wrong.</summary>
     public static EventStoreDbConnectionString Parse(string? text) =>
@@ -43,7 +44,8 @@ public sealed record EventStoreDbConnectionString
         var schemeEnd = text.IndexOf("://", StringComparison.Ordinal);
         if (schemeEnd < 0) { error = $"'{Redact(text)}' does not start with esdb://"; return false; }
         var scheme = text[..schemeEnd].ToLowerInvariant();
-        if (scheme == "esdb+discover") { error = "esdb+discover:// (cluster discovery) is not supported; give one node as esdb://host:port"; return false; }
+        if (scheme == "esdb+discover") { error =
+            "esdb+discover:// (cluster discovery) is not supported; give one node as esdb://host:port"; return false; }
         if (scheme != "esdb") { error = $"the scheme is '{scheme}://', expected esdb://"; return false; }
 
         var rest = text[(schemeEnd + 3)..];
@@ -91,7 +93,8 @@ public sealed record EventStoreDbConnectionString
         }
         if (host.Length == 0) { error = "the host is missing"; return false; }
         if (Uri.CheckHostName(host) == UriHostNameType.Unknown) { error = $"'{host}' is not a valid host name"; return false; }
-        if (portText is not null && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
+        if (portText is not null
+            && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
         {
             error = $"the port '{portText}' is not a number from 1 to 65535";
             return false;

@@ -58,7 +58,8 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
         client = new Streams.StreamsClient(channel);
 
         if (connection.HasCredentials)
-            headers.Add("authorization", "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{connection.Username}:{connection.Password}")));
+            headers.Add("authorization", "Basic "
+                + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{connection.Username}:{connection.Password}")));
         if (connection.ConnectionName is { Length: > 0 } name)
             headers.Add("connection-name", name);
     }
@@ -72,7 +73,8 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
 
     // ---------------------------------------------------------------- append
 
-    public async Task<AppendResult> Append(string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, CancellationToken ct = default)
+    public async Task<AppendResult> Append(string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events,
+        CancellationToken ct = default)
     {
         AppendRules.Check(streamId, events);
         var messages = new AppendReq[events.Count];
@@ -135,7 +137,8 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
                     return original;
                 throw new WrongExpectedRevisionException(streamId, expected, actual);
             default:
-                throw new InvalidOperationException($"EventStoreDB answered the append to '{streamId}' with neither success nor wrong expected version.");
+                throw new InvalidOperationException($"EventStoreDB answered the append to '{streamId}' with neither success nor wrong "
+                    + $"expected version.");
         }
     }
 
@@ -148,10 +151,12 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
 
     private static StreamRevision? ActualRevision(AppendResp.Types.WrongExpectedVersion w) => w.CurrentRevisionOptionCase switch
     {
-        AppendResp.Types.WrongExpectedVersion.CurrentRevisionOptionOneofCase.CurrentRevision => new StreamRevision(checked((long)w.CurrentRevision)),
+        AppendResp.Types.WrongExpectedVersion.CurrentRevisionOptionOneofCase.CurrentRevision
+            => new StreamRevision(checked((long)w.CurrentRevision)),
         AppendResp.Types.WrongExpectedVersion.CurrentRevisionOptionOneofCase.CurrentNoStream => null,
         // Servers before 20.6 only filled the legacy fields.
-        _ => w.LegacyCurrentRevisionOptionCase == AppendResp.Types.WrongExpectedVersion.LegacyCurrentRevisionOptionOneofCase.LegacyCurrentRevision
+        _ => w.LegacyCurrentRevisionOptionCase
+            == AppendResp.Types.WrongExpectedVersion.LegacyCurrentRevisionOptionOneofCase.LegacyCurrentRevision
             ? new StreamRevision(checked((long)w.LegacyCurrentRevision))
             : null,
     };
@@ -190,10 +195,12 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
                 var max = e.Trailers.GetValue("maximum-append-size");
                 return new InvalidAppendException(
                     $"EventStoreDB refused the append to '{streamId}': it is over the server's maximum append size" +
-                    $"{(max is null ? "" : $" of {max} bytes")} (maximum-append-size-exceeded). Split it, and set EventStore:MaxAppendSizeBytes to the server's limit.");
+                    $"{(max is null ? "" : $" of {max} bytes")} (maximum-append-size-exceeded). Split it, and set "
+                        + $"EventStore:MaxAppendSizeBytes to the server's limit.");
             case StatusCode.InvalidArgument:
                 return new InvalidAppendException(
-                    $"EventStoreDB refused the append to '{streamId}': {kind ?? "invalid argument"}{(string.IsNullOrEmpty(e.Status.Detail) ? "" : $" ({e.Status.Detail})")}.");
+                    $"EventStoreDB refused the append to '{streamId}': "
+                        + $"{kind ?? "invalid argument"}{(string.IsNullOrEmpty(e.Status.Detail) ? "" : $" ({e.Status.Detail})")}.");
             case StatusCode.FailedPrecondition when kind == "wrong-expected-version":
                 // The pre-20.6 way of saying it.
                 var actualText = e.Trailers.GetValue("actual-version");
@@ -207,13 +214,15 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
     private static Exception MapCommonError(RpcException e, string what, CancellationToken ct) => IsTlsFailure(e)
         ? new System.Security.Authentication.AuthenticationException(
             $"The TLS handshake with EventStoreDB failed for the {what} ({e.Status.DebugException?.GetBaseException().Message}). " +
-            "Trust the server's certificate, or add tlsVerifyCert=false to EventStore:ConnectionString for a self-signed one (development only).", e)
+            "Trust the server's certificate, or add tlsVerifyCert=false to EventStore:ConnectionString for a self-signed one "
+                + "(development only).", e)
         : e.StatusCode switch
     {
         StatusCode.Cancelled => new OperationCanceledException($"The {what} was cancelled.", e, ct),
         StatusCode.DeadlineExceeded => new TimeoutException($"EventStoreDB did not complete the {what} before its deadline.", e),
         StatusCode.ResourceExhausted => new InvalidOperationException(
-            $"The {what} received a message larger than the client accepts ({e.Status.Detail}); raise EventStoreDbOptions.MaxReceiveMessageSize above the largest event.", e),
+            $"The {what} received a message larger than the client accepts ({e.Status.Detail}); raise "
+                + $"EventStoreDbOptions.MaxReceiveMessageSize above the largest event.", e),
         StatusCode.Unauthenticated or StatusCode.PermissionDenied => new UnauthorizedAccessException(
             $"EventStoreDB refused the {what}: {e.Status.Detail} (check the user and password in EventStore:ConnectionString).", e),
         _ => e,
@@ -221,8 +230,8 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
 
     // ---------------------------------------------------------------- reading streams
 
-    public async Task<StreamSlice> ReadStream(string streamId, ReadDirection direction = ReadDirection.Forwards, StreamRevision? from = null,
-        int maxCount = int.MaxValue, CancellationToken ct = default)
+    public async Task<StreamSlice> ReadStream(string streamId, ReadDirection direction = ReadDirection.Forwards,
+        StreamRevision? from = null, int maxCount = int.MaxValue, CancellationToken ct = default)
     {
         AppendRules.CheckStreamId(streamId);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
@@ -291,7 +300,8 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
     /// A dropped call is resubscribed after the last event delivered, with a growing delay, so nothing is lost
     /// or delivered twice. Ends only on cancellation (or an error that retrying cannot fix, such as bad credentials).
     /// </summary>
-    public async IAsyncEnumerable<LogItem> SubscribeToAllWithCheckpoints(LogPosition after, [EnumeratorCancellation] CancellationToken ct = default)
+    public async IAsyncEnumerable<LogItem> SubscribeToAllWithCheckpoints(LogPosition after,
+        [EnumeratorCancellation] CancellationToken ct = default)
     {
         var delivered = after;   // resume point: the last event handed out
         var reported = after;    // the last event or checkpoint handed out
@@ -312,10 +322,14 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
                 {
                     bool more;
                     try { more = await responses.MoveNext(ct); }
-                    catch (Exception e) when (IsCancellation(e, ct)) { throw new OperationCanceledException("The subscription to $all was cancelled.", e, ct); }
+                    catch (Exception e) when (IsCancellation(e,
+                        ct)) { throw new OperationCanceledException("The subscription to $all was cancelled.", e, ct); }
                     catch (Exception e) when (disposed) { throw new ObjectDisposedException(nameof(EventStoreDbEventStore), e); }
                     catch (RpcException e) when (IsTlsFailure(e)) { throw MapCommonError(e, "subscription to $all", ct); }
-                    catch (RpcException e) when (IsInvalidPosition(e)) { throw new ArgumentException($"The subscription to $all starts after {delivered}, which is not a position in this EventStoreDB's log.", e); }
+                    catch (RpcException e)
+                        when (IsInvalidPosition(
+                        e)) { throw new ArgumentException($"The subscription to $all starts after {delivered}, which is not a position in "
+                        + $"this EventStoreDB's log.", e); }
                     catch (Exception e) when (IsTransient(e)) { dropped = e; break; }
                     catch (RpcException e) { throw MapCommonError(e, "subscription to $all", ct); }
                     if (!more) { dropped = new IOException("EventStoreDB ended the subscription to $all."); break; }
@@ -380,7 +394,8 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
     {
         var o = new ReadReq.Types.Options
         {
-            ReadDirection = direction == ReadDirection.Forwards ? ReadReq.Types.Options.Types.ReadDirection.Forwards : ReadReq.Types.Options.Types.ReadDirection.Backwards,
+            ReadDirection = direction == ReadDirection.Forwards ? ReadReq.Types.Options.Types.ReadDirection.Forwards
+                : ReadReq.Types.Options.Types.ReadDirection.Backwards,
             ResolveLinks = false,
             // Without uuid_option the server fails with a bare Unknown.
             UuidOption = new ReadReq.Types.Options.Types.UUIDOption { Structured = Wire.Empty },
@@ -395,7 +410,8 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
     private static ReadReq.Types.Options.Types.AllOptions AllFrom(LogPosition position) =>
         position == LogPosition.Start
             ? new() { Start = Wire.Empty }
-            : new() { Position = new ReadReq.Types.Options.Types.Position { CommitPosition = position.Commit, PreparePosition = position.Prepare } };
+            : new() { Position = new ReadReq.Types.Options.Types.Position { CommitPosition = position.Commit,
+                PreparePosition = position.Prepare } };
 
     /// <summary>Steller's log: its stream prefixes when configured, otherwise every non-system event.</summary>
     private ReadReq.Types.Options.Types.FilterOptions Filter(bool subscription)

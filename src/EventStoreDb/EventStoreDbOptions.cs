@@ -3,7 +3,9 @@ namespace Steller.Infrastructure.EventStoreDb;
 /// <summary>Tuning and policy of the EventStoreDB adapter. Defaults fit a single node on a LAN.</summary>
 public sealed record EventStoreDbOptions
 {
-    /// <summary>The server's limit on one append (EventStoreDB default 1,048,576 bytes); bigger batches are refused before sending.</summary>
+    /// <summary>
+    /// The server's limit on one append (EventStoreDB default 1,048,576 bytes); bigger batches are refused before sending.
+    /// </summary>
     public int MaxAppendSizeBytes { get; init; } = 1_048_576;
 
     /// <summary>
@@ -45,11 +47,14 @@ public sealed record EventStoreDbOptions
     {
         if (MaxAppendSizeBytes <= 0) throw new ArgumentOutOfRangeException(nameof(MaxAppendSizeBytes), "must be positive");
         if (MaxReceiveMessageSize <= MaxAppendSizeBytes)
-            throw new ArgumentOutOfRangeException(nameof(MaxReceiveMessageSize), "must exceed the largest append (and so the largest event)");
+            throw new ArgumentOutOfRangeException(nameof(MaxReceiveMessageSize),
+                "must exceed the largest append (and so the largest event)");
         if (SubscriptionFilterWindow == 0) throw new ArgumentOutOfRangeException(nameof(SubscriptionFilterWindow), "must be positive");
-        if (CheckpointIntervalMultiplier == 0) throw new ArgumentOutOfRangeException(nameof(CheckpointIntervalMultiplier), "must be positive");
+        if (CheckpointIntervalMultiplier == 0)
+            throw new ArgumentOutOfRangeException(nameof(CheckpointIntervalMultiplier), "must be positive");
         foreach (var p in StreamPrefixes)
             if (string.IsNullOrWhiteSpace(p) || p.StartsWith('$'))
-                throw new ArgumentException($"Stream prefix '{p}' is empty or reserved ('$' streams belong to the store).", nameof(StreamPrefixes));
+                throw new ArgumentException($"Stream prefix '{p}' is empty or reserved ('$' streams belong to the store).",
+                    nameof(StreamPrefixes));
     }
 }

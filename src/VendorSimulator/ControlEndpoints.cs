@@ -9,9 +9,11 @@ public static class ControlEndpoints
     {
         var g = app.MapGroup("/control");
         g.AddEndpointFilter(async (ctx, next) =>
-            SimulatorApp.IsLoopback(ctx.HttpContext) ? await next(ctx) : Results.Json(new { error = "control is loopback only" }, statusCode: 403));
+            SimulatorApp.IsLoopback(ctx.HttpContext) ? await next(ctx)
+                : Results.Json(new { error = "control is loopback only" }, statusCode: 403));
 
-        g.MapPost("/reset", (ScriptBook scripts, Recorder recorder, RateBuckets buckets, GiftCardVendor gift, TopUpVendor topUp, SimulatorOptions options) =>
+        g.MapPost("/reset", (ScriptBook scripts, Recorder recorder, RateBuckets buckets, GiftCardVendor gift, TopUpVendor topUp,
+                SimulatorOptions options) =>
         {
             options.RestoreRateLimits();
             scripts.Reset(); recorder.Reset(); buckets.Reset(); gift.Reset(); topUp.Reset();
@@ -40,7 +42,8 @@ public static class ControlEndpoints
 
         g.MapGet("/orders", (string? vendor, GiftCardVendor gift, TopUpVendor topUp) =>
         {
-            var orders = gift.Orders().Select(o => new ControlOrder(GiftCardVendor.Name, o.RequestId, o.Lines[0].ProductId.ToString(), o.Units,
+            var orders = gift.Orders()
+                .Select(o => new ControlOrder(GiftCardVendor.Name, o.RequestId, o.Lines[0].ProductId.ToString(), o.Units,
                     o.Lines[0].Value, o.Currency, o.Status, o.Status is "Succeeded" or "PartialFailed" ? o.DeliverUnits : 0, o.CreatedAt))
                 .Concat(topUp.Transfers().Select(t => new ControlOrder(TopUpVendor.Name, t.DistributorRef, t.Product.SkuCode, 1,
                     t.SendValue, t.Product.SendCurrencyIso, t.State, t.State == "Complete" ? 1 : 0, t.CreatedAt)))

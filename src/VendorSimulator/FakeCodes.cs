@@ -11,11 +11,13 @@ public sealed class FakeCodes(int seed, int pinLength = 0)
     public string CardCode()
     {
         lock (gate)
-            return string.Join('-', Enumerable.Range(0, 4).Select(_ => new string(Enumerable.Range(0, 4).Select(_ => Alphabet[random.Next(Alphabet.Length)]).ToArray())));
+            return string.Join('-', Enumerable.Range(0, 4)
+                .Select(_ => new string(Enumerable.Range(0, 4).Select(_ => Alphabet[random.Next(Alphabet.Length)]).ToArray())));
     }
     public string Pin() => Digits(pinLength > 0 ? pinLength : 4 + Next(5));
     public string TransferRef() => "TR" + Digits(10);
 
     private int Next(int max) { lock (gate) return random.Next(max); }
-    private string Digits(int n) { lock (gate) return new string(Enumerable.Range(0, n).Select(_ => (char)('0' + random.Next(10))).ToArray()); }
+    private string Digits(int n) { lock (gate) return new string(Enumerable.Range(0, n).Select(_ => (char)('0' + random.Next(10)))
+        .ToArray()); }
 }

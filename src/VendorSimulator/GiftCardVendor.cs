@@ -8,7 +8,8 @@ namespace Steller.VendorSimulator;
 /// (decimals) as the real API sends it. An order is keyed by the client's RequestId: a second checkout with the same
 /// RequestId creates nothing and answers 409 "DuplicateRequestId".
 /// </summary>
-public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts, FakeCodes codes, TimeProvider time, ILogger<GiftCardVendor> log)
+public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts, FakeCodes codes, TimeProvider time,
+    ILogger<GiftCardVendor> log)
 {
     public const string Name = "giftcard";
 
@@ -74,7 +75,8 @@ public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts,
     public void Reset() { lock (gate) { orders.Clear(); balances.Clear(); } }
 
     public static (Brand Brand, Product Product)? Find(int productId) =>
-        Catalog.SelectMany(b => b.Products.Select(p => (b, p))).Where(x => x.p.Id == productId).Select(x => ((Brand, Product)?)(x.b, x.p)).FirstOrDefault();
+        Catalog.SelectMany(b => b.Products.Select(p => (b, p))).Where(x => x.p.Id == productId).Select(x => ((Brand, Product)?)(x.b, x.p))
+            .FirstOrDefault();
 
     private decimal Balance(string currency) => balances.TryGetValue(currency, out var b) ? b : options.GiftCard.OpeningBalance;
 
@@ -135,7 +137,8 @@ public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts,
         lock (gate)
         {
             if (orders.ContainsKey(req.RequestId!))
-                return Results.Json(new { error = "DuplicateRequestId", message = $"an order with request id {req.RequestId} exists" }, statusCode: 409);
+                return Results.Json(new { error = "DuplicateRequestId", message = $"an order with request id {req.RequestId} exists" },
+                    statusCode: 409);
 
             string? currency = null;
             decimal cost = 0;
@@ -149,25 +152,30 @@ public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts,
                     return Bad("InvalidFaceValue", $"value must be within {product.MinFaceValue}..{product.MaxFaceValue}");
                 if (currency is not null && currency != brand.CurrencyCode) return Bad("MixedCurrencies", "one currency per order");
                 currency = brand.CurrencyCode;
-                var unitPrice = product.MinFaceValue == product.MaxFaceValue ? product.Price.Min : line.Value * product.Price.Min / product.MinFaceValue;
+                var unitPrice = product.MinFaceValue == product.MaxFaceValue ? product.Price.Min : line.Value * product.Price.Min
+                    / product.MinFaceValue;
                 cost += unitPrice * line.Quantity;
                 lines.Add(new Line(line.ProductId, line.Quantity, line.Value));
             }
-            if (req.AccountId is not null && req.AccountId != options.GiftCard.AccountId && req.AccountId != $"{options.GiftCard.AccountId}-{currency}")
+            if (req.AccountId is not null && req.AccountId != options.GiftCard.AccountId && req.AccountId
+                != $"{options.GiftCard.AccountId}-{currency}")
                 return Bad("AccountNotFound", "unknown accountId");
 
             var productId = lines[0].ProductId.ToString();
             if (scripts.Take(Name, "checkout", productId, req.RequestId, ["reject"]) is { } reject)
-                return Bad("Rejected", reject.Reason ?? "rejected by the vendor", reject.Status is >= 400 and < 500 and not 409 and not 429 ? reject.Status : 400);
+                return Bad("Rejected", reject.Reason ?? "rejected by the vendor", reject.Status is >= 400 and < 500 and not 409 and not 429
+                    ? reject.Status : 400);
             if (Balance(currency!) < cost) return Bad("InsufficientBalance", "the account balance is too low");
 
             var now = time.GetUtcNow();
-            var order = new Order { RequestId = req.RequestId!, AccountId = req.AccountId ?? options.GiftCard.AccountId!, Lines = lines, Currency = currency!, CreatedAt = now };
+            var order = new Order { RequestId = req.RequestId!, AccountId = req.AccountId ?? options.GiftCard.AccountId!, Lines = lines,
+                Currency = currency!, CreatedAt = now };
             order.DeliverUnits = order.Units;
             order.FinalStatus = "Succeeded";
             var shape = scripts.Take(Name, "checkout", productId, req.RequestId, ["fail", "partial", "slow"]);
             var slow = shape?.Action == "slow" ? shape : scripts.Take(Name, "checkout", productId, req.RequestId, ["slow"]);
-            if (shape?.Action == "fail") { order.FinalStatus = "Failed"; order.DeliverUnits = 0; order.ErrorMessage = shape.Reason ?? "the vendor could not fulfil the order"; }
+            if (shape?.Action == "fail") { order.FinalStatus = "Failed"; order.DeliverUnits = 0; order.ErrorMessage = shape.Reason
+                ?? "the vendor could not fulfil the order"; }
             if (shape?.Action == "partial")
             {
                 order.DeliverUnits = Math.Clamp(shape.Delivered, 0, order.Units);
@@ -178,7 +186,8 @@ public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts,
             order.Charged = cost;
             balances[currency!] = Balance(currency!) - cost;
             orders[order.RequestId] = order;
-            log.LogInformation("giftcard order {RequestId} created: {Units} unit(s), will end {FinalStatus}", order.RequestId, order.Units, order.FinalStatus);
+            log.LogInformation("giftcard order {RequestId} created: {Units} unit(s), will end {FinalStatus}", order.RequestId, order.Units,
+                order.FinalStatus);
             return Results.Ok(new { requestId = order.RequestId });
         }
     }
@@ -202,7 +211,8 @@ public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts,
         // Undelivered units are not charged.
         var refund = o.Units == 0 ? 0 : o.Charged * (o.Units - o.DeliverUnits) / o.Units;
         balances[o.Currency] = Balance(o.Currency) + refund;
-        log.LogInformation("giftcard order {RequestId} {Status}: {Delivered}/{Units} unit(s)", o.RequestId, o.Status, o.DeliverUnits, o.Units);
+        log.LogInformation("giftcard order {RequestId} {Status}: {Delivered}/{Units} unit(s)", o.RequestId, o.Status, o.DeliverUnits,
+            o.Units);
     }
 
     private static object View(Order o) => new

@@ -40,7 +40,8 @@ public sealed class ScriptBook
     public void Add(Script s)
     {
         if (!Script.TransportActions.Contains(s.Action) && !Script.OrderActions.Contains(s.Action))
-            throw new ArgumentException($"unknown action '{s.Action}'; one of {string.Join(", ", Script.TransportActions.Concat(Script.OrderActions))}");
+            throw new ArgumentException($"unknown action '{s.Action}'; one of "
+                + $"{string.Join(", ", Script.TransportActions.Concat(Script.OrderActions))}");
         if (s.Times < 1) throw new ArgumentException("times must be at least 1");
         lock (gate) scripts.Add(s with { });
     }

@@ -31,7 +31,8 @@ public static class SimulatorApp
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Steller.VendorSimulator");
         app.Lifetime.ApplicationStarted.Register(() => log.LogInformation(
-            "vendor simulator listening on {Urls} (sandbox: {Sandbox}); gift cards under /giftcard, top-ups under /topup, control under /control",
+            "vendor simulator listening on {Urls} (sandbox: {Sandbox}); gift cards under /giftcard, top-ups under /topup, control "
+                + "under /control",
             string.Join(", ", app.Urls), options.Sandbox));
 
         app.Use(VendorPipeline);
@@ -65,7 +66,8 @@ public static class SimulatorApp
             var client = Authenticate(http, vendor, options);
             if (client is null)
             {
-                await Write(http, 401, new { error = "Unauthorized", message = vendor == GiftCardVendor.Name ? "Basic authentication required" : "api_key header required" });
+                await Write(http, 401, new { error = "Unauthorized", message = vendor == GiftCardVendor.Name
+                    ? "Basic authentication required" : "api_key header required" });
                 return;
             }
             var limit = vendor == GiftCardVendor.Name ? options.GiftCard.RateLimit : options.TopUp.RateLimit;
@@ -105,7 +107,8 @@ public static class SimulatorApp
                         return;
                     default:
                         if (script.Status == 429) http.Response.Headers.RetryAfter = (script.RetryAfterSeconds ?? 1).ToString();
-                        await Write(http, script.Status, new { error = "Scripted", message = script.Reason ?? $"scripted {script.Status}" });
+                        await Write(http, script.Status,
+                            new { error = "Scripted", message = script.Reason ?? $"scripted {script.Status}" });
                         return;
                 }
             }
@@ -122,7 +125,8 @@ public static class SimulatorApp
                 clock.Elapsed.TotalMilliseconds, rateLimited, scriptNote));
             // Ids and statuses only: bodies (card codes, PINs) are never logged.
             log.LogInformation("{Vendor} {Operation} {Method} {Path} request {RequestId} -> {Status} in {Ms:F0} ms{Script}",
-                vendor, operation, http.Request.Method, path, requestId, status, clock.Elapsed.TotalMilliseconds, scriptNote is null ? "" : $" (script: {scriptNote})");
+                vendor, operation, http.Request.Method, path, requestId, status, clock.Elapsed.TotalMilliseconds, scriptNote is null ? ""
+                    : $" (script: {scriptNote})");
         }
     }
 

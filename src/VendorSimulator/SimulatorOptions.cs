@@ -30,7 +30,8 @@ public sealed class SimulatorOptions
             TopUp.ApiKey ??= SandboxApiKey;
         }
         if (string.IsNullOrWhiteSpace(GiftCard.ClientId) || string.IsNullOrWhiteSpace(GiftCard.ClientSecret))
-            throw new InvalidOperationException("Simulator:GiftCard:ClientId and Simulator:GiftCard:ClientSecret are required (or Simulator:Sandbox=true).");
+            throw new InvalidOperationException(
+                "Simulator:GiftCard:ClientId and Simulator:GiftCard:ClientSecret are required (or Simulator:Sandbox=true).");
         if (string.IsNullOrWhiteSpace(GiftCard.AccountId))
             throw new InvalidOperationException("Simulator:GiftCard:AccountId is required (or Simulator:Sandbox=true).");
         if (string.IsNullOrWhiteSpace(TopUp.ApiKey))
@@ -68,7 +69,9 @@ public sealed class TopUpOptions
     public RateLimitOptions RateLimit { get; set; } = new() { PerSecond = 10, Burst = 10 };
 }
 
-/// <summary>Token bucket per client: <see cref="Burst"/> tokens, refilled continuously at <see cref="PerSecond"/>. 0 turns it off.</summary>
+/// <summary>
+/// Token bucket per client: <see cref="Burst"/> tokens, refilled continuously at <see cref="PerSecond"/>. 0 turns it off.
+/// </summary>
 public sealed class RateLimitOptions
 {
     public double PerSecond { get; set; }

@@ -8,14 +8,18 @@ namespace Steller.VendorSimulator;
 /// distributor's DistributorRef: sending it again creates nothing and answers the existing transfer record
 /// (with error code "DuplicateDistributorRef" beside it; a different body under the same ref is a 409).
 /// </summary>
-public sealed partial class TopUpVendor(SimulatorOptions options, ScriptBook scripts, FakeCodes codes, TimeProvider time, ILogger<TopUpVendor> log)
+public sealed partial class TopUpVendor(SimulatorOptions options, ScriptBook scripts, FakeCodes codes, TimeProvider time,
+    ILogger<TopUpVendor> log)
 {
     public const string Name = "topup";
 
     public sealed record Provider(string ProviderCode, string CountryIso, string Name, string ValidationRegex);
-    /// <summary>SendValue is what the distributor's customer pays (the face value Steller sells); CommissionRate (percent) is the distributor's discount.</summary>
-    public sealed record Product(string SkuCode, string ProviderCode, string DisplayText, decimal MinSend, decimal MaxSend, string SendCurrencyIso,
-        decimal ReceivePerSend, string ReceiveCurrencyIso, decimal CommissionRate);
+    /// <summary>
+    /// SendValue is what the distributor's customer pays (the face value Steller sells); CommissionRate (percent) is
+    /// the distributor's discount.
+    /// </summary>
+    public sealed record Product(string SkuCode, string ProviderCode, string DisplayText, decimal MinSend, decimal MaxSend,
+        string SendCurrencyIso, decimal ReceivePerSend, string ReceiveCurrencyIso, decimal CommissionRate);
 
     public static readonly IReadOnlyList<Provider> Providers =
     [
@@ -82,19 +86,23 @@ public sealed partial class TopUpVendor(SimulatorOptions options, ScriptBook scr
                 ResultCode = 1, ErrorCodes = Array.Empty<object>(),
                 Items = Products
                     .Where(p => providers.Length == 0 || providers.Contains(p.ProviderCode))
-                    .Where(p => countries.Length == 0 || countries.Contains(Providers.First(x => x.ProviderCode == p.ProviderCode).CountryIso))
+                    .Where(p => countries.Length == 0
+                        || countries.Contains(Providers.First(x => x.ProviderCode == p.ProviderCode).CountryIso))
                     .Select(p => new
                     {
                         p.SkuCode, p.ProviderCode, DefaultDisplayText = p.DisplayText, p.CommissionRate,
-                        Minimum = new { SendValue = p.MinSend, SendCurrencyIso = p.SendCurrencyIso, ReceiveValue = p.MinSend * p.ReceivePerSend, ReceiveCurrencyIso = p.ReceiveCurrencyIso },
-                        Maximum = new { SendValue = p.MaxSend, SendCurrencyIso = p.SendCurrencyIso, ReceiveValue = p.MaxSend * p.ReceivePerSend, ReceiveCurrencyIso = p.ReceiveCurrencyIso },
+                        Minimum = new { SendValue = p.MinSend, SendCurrencyIso = p.SendCurrencyIso, ReceiveValue = p.MinSend
+                            * p.ReceivePerSend, ReceiveCurrencyIso = p.ReceiveCurrencyIso },
+                        Maximum = new { SendValue = p.MaxSend, SendCurrencyIso = p.SendCurrencyIso, ReceiveValue = p.MaxSend
+                            * p.ReceivePerSend, ReceiveCurrencyIso = p.ReceiveCurrencyIso },
                     }),
             });
         });
 
         g.MapGet("/GetBalance", () =>
         {
-            lock (gate) return Ok(new { Balance = balance ?? options.TopUp.OpeningBalance, CurrencyIso = options.TopUp.BalanceCurrency, ResultCode = 1, ErrorCodes = Array.Empty<object>() });
+            lock (gate) return Ok(new { Balance = balance ?? options.TopUp.OpeningBalance, CurrencyIso = options.TopUp.BalanceCurrency,
+                ResultCode = 1, ErrorCodes = Array.Empty<object>() });
         });
 
         g.MapPost("/SendTransfer", (JsonElement body) => Send(body));
@@ -109,7 +117,8 @@ public sealed partial class TopUpVendor(SimulatorOptions options, ScriptBook scr
                     .Where(t => req?.TransferRef is null || t.TransferRef == req.TransferRef)
                     .OrderBy(t => t.CreatedAt).Skip(req?.Skip ?? 0).Take(Math.Clamp(req?.Take ?? 100, 1, 1000)).ToList();
                 foreach (var t in found) Advance(t);
-                return Ok(new { ResultCode = 1, ErrorCodes = Array.Empty<object>(), Items = found.Select(t => new { TransferRecord = Record(t), ResultCode = 1, ErrorCodes = Array.Empty<object>() }) });
+                return Ok(new { ResultCode = 1, ErrorCodes = Array.Empty<object>(),
+                    Items = found.Select(t => new { TransferRecord = Record(t), ResultCode = 1, ErrorCodes = Array.Empty<object>() }) });
             }
         });
     }
@@ -126,20 +135,24 @@ public sealed partial class TopUpVendor(SimulatorOptions options, ScriptBook scr
         {
             if (transfers.TryGetValue(req.DistributorRef, out var existing))
             {
-                if (existing.Product.SkuCode != req.SkuCode || existing.SendValue != req.SendValue || existing.AccountNumber != req.AccountNumber)
+                if (existing.Product.SkuCode != req.SkuCode || existing.SendValue != req.SendValue || existing.AccountNumber
+                    != req.AccountNumber)
                     return Error(409, "DistributorRefConflict", "DistributorRef was used for a different transfer");
                 Advance(existing);
-                return Ok(new { TransferRecord = Record(existing), ResultCode = 1, ErrorCodes = new[] { new { Code = "DuplicateDistributorRef", Context = req.DistributorRef } } });
+                return Ok(new { TransferRecord = Record(existing), ResultCode = 1,
+                    ErrorCodes = new[] { new { Code = "DuplicateDistributorRef", Context = req.DistributorRef } } });
             }
             var product = Products.FirstOrDefault(p => p.SkuCode == req.SkuCode);
             if (product is null) return Error(400, "InvalidSkuCode", $"unknown SkuCode {req.SkuCode}");
             if (req.SendValue < product.MinSend || req.SendValue > product.MaxSend)
                 return Error(400, "InvalidSendValue", $"SendValue must be within {product.MinSend}..{product.MaxSend}");
             var provider = Providers.First(p => p.ProviderCode == product.ProviderCode);
-            if (req.AccountNumber is null || !E164().IsMatch(req.AccountNumber) || !Regex.IsMatch(req.AccountNumber, provider.ValidationRegex))
+            if (req.AccountNumber is null || !E164().IsMatch(req.AccountNumber)
+                || !Regex.IsMatch(req.AccountNumber, provider.ValidationRegex))
                 return Error(400, "InvalidAccountNumber", $"AccountNumber is not a {provider.Name} number in E.164");
             if (scripts.Take(Name, "transfer", req.SkuCode, req.DistributorRef, ["reject"]) is { } reject)
-                return Error(reject.Status is >= 400 and < 500 and not 409 and not 429 ? reject.Status : 400, "ProviderError", reject.Reason ?? "the operator refused the top-up");
+                return Error(reject.Status is >= 400 and < 500 and not 409 and not 429 ? reject.Status : 400, "ProviderError", reject.Reason
+                    ?? "the operator refused the top-up");
             var cost = req.SendValue * (1 - product.CommissionRate / 100m);
             var current = balance ?? options.TopUp.OpeningBalance;
             if (current < cost) return Error(400, "InsufficientBalance", "the account balance is too low");
@@ -159,7 +172,8 @@ public sealed partial class TopUpVendor(SimulatorOptions options, ScriptBook scr
             balance = current - cost;
             transfers[t.DistributorRef] = t;
             Advance(t, initial: true);
-            log.LogInformation("topup transfer {DistributorRef} created ({TransferRef}), state {State}", t.DistributorRef, t.TransferRef, t.State);
+            log.LogInformation("topup transfer {DistributorRef} created ({TransferRef}), state {State}", t.DistributorRef, t.TransferRef,
+                t.State);
             return Ok(new { TransferRecord = Record(t), ResultCode = 1, ErrorCodes = Array.Empty<object>() });
         }
     }
@@ -196,12 +210,14 @@ public sealed partial class TopUpVendor(SimulatorOptions options, ScriptBook scr
         AccountNumber = t.AccountNumber,
     };
 
-    private static string[] Split(string? csv) => (csv ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    private static string[] Split(string? csv)
+        => (csv ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static IResult Ok(object value) => Results.Json(value, SimulatorApp.PascalJson);
 
     private static IResult Error(int status, string code, string context) =>
-        Results.Json(new { ResultCode = 2, ErrorCodes = new[] { new { Code = code, Context = context } } }, SimulatorApp.PascalJson, statusCode: status);
+        Results.Json(new { ResultCode = 2, ErrorCodes = new[] { new { Code = code, Context = context } } }, SimulatorApp.PascalJson,
+            statusCode: status);
 
     [GeneratedRegex(@"^\+?[1-9]\d{6,14}$")]
     private static partial Regex E164();

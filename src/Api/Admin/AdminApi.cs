@@ -24,7 +24,9 @@ public static class AdminApi
     public static RouteGroupBuilder MapAdminGroup(this IEndpointRouteBuilder app) =>
         app.MapGroup(Prefix).RequireAuthorization(Policy).WithTags("Admin");
 
-    /// <summary>Allows tokens with one of <paramref name="roles"/> (admin always). Without it an admin endpoint allows role admin only.</summary>
+    /// <summary>
+    /// Allows tokens with one of <paramref name="roles"/> (admin always). Without it an admin endpoint allows role admin only.
+    /// </summary>
     public static TBuilder RequireRoles<TBuilder>(this TBuilder builder, params string[] roles) where TBuilder : IEndpointConventionBuilder
     {
         foreach (var r in roles)

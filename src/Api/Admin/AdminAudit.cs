@@ -9,8 +9,8 @@ using Steller.Infrastructure.Admin;
 
 namespace Steller.Api.Admin;
 
-public sealed record AdminAuditEntry(long Id, DateTime At, string Actor, string Role, string Method, string Route, string Path, string? Target,
-    int Status, string CorrelationId);
+public sealed record AdminAuditEntry(long Id, DateTime At, string Actor, string Role, string Method, string Route, string Path,
+    string? Target, int Status, string CorrelationId);
 
 public sealed record AdminAuditPage(IReadOnlyList<AdminAuditEntry> Items, string? Next);
 
@@ -44,31 +44,35 @@ public sealed class AdminAuditMiddleware(RequestDelegate next, AdminAuditLog log
             {
                 try
                 {
-                    await log.Record(new AdminAuditLog.Entry(at, user.Identity.Name!, tokenId, user.FindFirstValue(ClaimTypes.Role)!, request.Method,
-                        (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? request.Path.Value ?? "", request.Path.Value ?? "",
-                        Target(context), status, Correlation.Of(context)));
+                    await log.Record(new AdminAuditLog.Entry(at, user.Identity.Name!, tokenId, user.FindFirstValue(ClaimTypes.Role)!,
+                        request.Method,
+                        (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? request.Path.Value ?? "",
+                        request.Path.Value ?? "", Target(context), status, Correlation.Of(context)));
                 }
                 catch (Exception e) when (e is NpgsqlException or TimeoutException)
                 {
-                    logger.LogError(e, "Could not record the admin audit of {Method} {Path} by {Actor} ({Status})", request.Method, request.Path, user.Identity.Name, status);
+                    logger.LogError(e, "Could not record the admin audit of {Method} {Path} by {Actor} ({Status})", request.Method,
+                        request.Path, user.Identity.Name, status);
                 }
             }
-            else logger.LogInformation("Unauthenticated admin command {Method} {Path} answered {Status}", request.Method, request.Path, status);
+            else logger.LogInformation("Unauthenticated admin command {Method} {Path} answered {Status}", request.Method, request.Path,
+                status);
         }
     }
 
     private static string? Target(HttpContext context)
     {
         var values = context.Request.RouteValues;
-        return values.Count == 0 ? null : string.Join(",", values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}={v.Value}"));
+        return values.Count == 0 ? null
+            : string.Join(",", values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}={v.Value}"));
     }
 }
 
 /// <summary>The audit table (steller.admin_audit, exposed as read.admin_audit) and its cursor query.</summary>
 public sealed class AdminAuditLog(NpgsqlDataSource dataSource)
 {
-    public sealed record Entry(DateTimeOffset At, string Actor, Guid TokenId, string Role, string Method, string Route, string Path, string? Target,
-        int Status, string CorrelationId);
+    public sealed record Entry(DateTimeOffset At, string Actor, Guid TokenId, string Role, string Method, string Route, string Path,
+        string? Target, int Status, string CorrelationId);
 
     public async Task Record(Entry r)
     {
@@ -80,7 +84,8 @@ public sealed class AdminAuditLog(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Newest first; <paramref name="after"/> is the id of the last entry of the previous page.</summary>
-    public async Task<AdminAuditPage> Query(string? actor, DateTimeOffset? from, DateTimeOffset? to, int limit, long? after, CancellationToken ct)
+    public async Task<AdminAuditPage> Query(string? actor, DateTimeOffset? from, DateTimeOffset? to, int limit, long? after,
+        CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = (await conn.QueryAsync<AdminAuditEntry>(new CommandDefinition("""
@@ -107,7 +112,8 @@ public sealed class AdminAuditLog(NpgsqlDataSource dataSource)
         try
         {
             var raw = Encoding.ASCII.GetString(Convert.FromBase64String(text.PadRight(text.Length + (4 - text.Length % 4) % 4, '=')));
-            if (raw.StartsWith('a') && long.TryParse(raw.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var v)) { id = v; return true; }
+            if (raw.StartsWith('a')
+                && long.TryParse(raw.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var v)) { id = v; return true; }
         }
         catch (FormatException) { }
         return false;

@@ -7,7 +7,8 @@ namespace Steller.Api.Admin;
 public sealed class AdminAuditEndpoints : IEndpointModule
 {
     public void Map(IEndpointRouteBuilder app) =>
-        app.MapAdminGroup().MapGet("/audit", async (string? actor, string? from, string? to, string? limit, string? after, AdminAuditLog log, CancellationToken ct) =>
+        app.MapAdminGroup().MapGet("/audit",
+                async (string? actor, string? from, string? to, string? limit, string? after, AdminAuditLog log, CancellationToken ct) =>
             {
                 if (!QueryParameters.TryRange(from, to, out var fromAt, out var toAt, out var problem)
                     || !QueryParameters.TryLimit(limit, 50, 500, out var count, out problem))
@@ -17,6 +18,7 @@ public sealed class AdminAuditEndpoints : IEndpointModule
             })
             .RequireRoles(AdminRoles.Analyst)
             .WithName("AdminAudit")
-            .WithSummary("Admin command audit: who did what, when, with which outcome and correlation id (never bodies). Roles: admin, analyst.")
+            .WithSummary(
+                "Admin command audit: who did what, when, with which outcome and correlation id (never bodies). Roles: admin, analyst.")
             .Produces<AdminAuditPage>();
 }

@@ -17,7 +17,8 @@ public sealed class AdminBearerHandler(IOptionsMonitor<AuthenticationSchemeOptio
     AdminTokens tokens, IClock clock, IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public new const string Scheme = "AdminBearer"; // the scheme name, a constant; hides the handler's per-request Scheme property on purpose
+    public new const string Scheme =
+        "AdminBearer"; // the scheme name, a constant; hides the handler's per-request Scheme property on purpose
     public const string TokenIdClaim = "steller:admin-token-id";
     private const string FailureKey = "steller.admin-auth-failure";
 

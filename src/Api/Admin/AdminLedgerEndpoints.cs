@@ -4,7 +4,9 @@ using Steller.Projections.Wallets;
 
 namespace Steller.Api.Admin;
 
-/// <summary>POST /admin/ledger/audit: finance's replay of the ledger from the event store (same report as `steller ledger audit`).</summary>
+/// <summary>
+/// POST /admin/ledger/audit: finance's replay of the ledger from the event store (same report as `steller ledger audit`).
+/// </summary>
 public sealed class AdminLedgerEndpoints : IEndpointModule
 {
     public void Map(IEndpointRouteBuilder app) =>
@@ -16,6 +18,7 @@ public sealed class AdminLedgerEndpoints : IEndpointModule
             .RequireRoles(AdminRoles.Finance)
             .WithName("AdminLedgerAudit")
             .WithSummary("Folds every wallet from the event store, checks each currency sums to zero and compares every account with "
-                         + "read.wallet_balances (not with asOf). 200 with clean=false and the drifts when anything differs. Roles: admin, finance.")
+                         + "read.wallet_balances (not with asOf). 200 with clean=false and the drifts when anything differs. Roles: "
+                             + "admin, finance.")
             .Produces<LedgerAuditReport>();
 }

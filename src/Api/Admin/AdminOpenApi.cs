@@ -18,17 +18,21 @@ public static class AdminOpenApi
             {
                 Type = SecuritySchemeType.Http,
                 Scheme = "bearer",
-                Description = "Admin token from `steller admin token create --role R --name N`. Roles: admin (everything), finance, support, analyst.",
+                Description =
+                    "Admin token from `steller admin token create --role R --name N`. Roles: admin (everything), finance, "
+                    + "support, analyst.",
             };
             return Task.CompletedTask;
         });
         options.AddOperationTransformer((operation, context, _) =>
         {
             if (context.Description.RelativePath?.StartsWith("admin/", StringComparison.Ordinal) != true) return Task.CompletedTask;
-            operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeName, context.Document)] = [] }];
+            operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeName,
+                context.Document)] = [] }];
             operation.Responses ??= new OpenApiResponses();
             operation.Responses.TryAdd("401", new OpenApiResponse { Description = "Problem admin_token_missing or admin_token_invalid." });
-            operation.Responses.TryAdd("403", new OpenApiResponse { Description = "Problem forbidden_role: the token's role may not use this endpoint." });
+            operation.Responses.TryAdd("403",
+                new OpenApiResponse { Description = "Problem forbidden_role: the token's role may not use this endpoint." });
             return Task.CompletedTask;
         });
     }

@@ -8,7 +8,8 @@ public static class AdminRegistration
     /// <summary>Admin bearer authentication, role authorization, the audit log and the admin endpoint modules.</summary>
     public static IServiceCollection AddStellerAdmin(this IServiceCollection services)
     {
-        services.AddAuthentication().AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AdminBearerHandler>(AdminBearerHandler.Scheme, null);
+        services.AddAuthentication().AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, AdminBearerHandler>(
+            AdminBearerHandler.Scheme, null);
         services.AddAuthorization();
         services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", AdminOpenApi.Configure);
         services.AddSingleton<AdminTokens>();

@@ -18,7 +18,8 @@ public sealed class AdminWalletEndpoints : IEndpointModule
     public void Map(IEndpointRouteBuilder app)
     {
         var wallets = AdminWalletGroup.Map(app).AddEndpointFilter(PartnerMustExist);
-        wallets.MapGet("/", (string partnerId, WalletBalancesQuery balances, CancellationToken ct) => WalletHttp.List(partnerId, balances, ct))
+        wallets.MapGet("/", (string partnerId, WalletBalancesQuery balances, CancellationToken ct)
+            => WalletHttp.List(partnerId, balances, ct))
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support)
             .WithName("AdminPartnerWallets")
             .WithSummary("A partner's wallets: posted, pending, available, credit limit, frozen. Roles: admin, finance, support.")

@@ -11,7 +11,8 @@ public static class QueryParameters
         value = null;
         problem = null;
         if (string.IsNullOrEmpty(text)) return true;
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var v))
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal,
+            out var v))
         {
             value = v;
             return true;

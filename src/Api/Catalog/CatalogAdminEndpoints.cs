@@ -23,7 +23,8 @@ namespace Steller.Api.Catalog;
 public sealed class CatalogAdminEndpoints : IEndpointModule
 {
     /// <summary>
-    /// A stocked product: fixed <see cref="FaceValue"/> or <see cref="MinFaceValue"/>–<see cref="MaxFaceValue"/>; cost absolute or a discount in bp.
+    /// A stocked product: fixed <see cref="FaceValue"/> or <see cref="MinFaceValue"/>–<see cref="MaxFaceValue"/>; cost
+    /// absolute or a discount in bp.
     /// </summary>
     public sealed record StockedProductBody(
         string? Name, string? Brand, string? Country, string? Currency, string? Type,
@@ -48,8 +49,10 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
     private static void MapSync(RouteGroupBuilder catalog) =>
         catalog.MapPost("/sync", async (IMediator mediator, CancellationToken ct) =>
                 Results.Ok(await mediator.Send(new SyncCatalogRequest(), ct)))
-            .WithSummary("Sync every configured vendor's catalog now (the Quartz job does this every Jobs:CatalogSyncMinutes): one report per "
-                         + "vendor with what was read, listed, updated, re-costed and delisted. A vendor that fails mid-way delists nothing.")
+            .WithSummary("Sync every configured vendor's catalog now (the Quartz job does this every Jobs:CatalogSyncMinutes): one "
+                         + "report per "
+                         + "vendor with what was read, listed, updated, re-costed and delisted. A vendor that fails mid-way "
+                             + "delists nothing.")
             .Produces<IReadOnlyList<CatalogSyncReport>>();
 
     private static void MapProductChanges(RouteGroupBuilder catalog)
@@ -63,12 +66,14 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
                 return Outcomes.Respond(http, await mediator.Send(request, ct), Statuses, ProductView.Of);
             })
             .WithSummary("Define or update a stocked product. The same content again answers 200 and changes nothing; a change answers 201 "
-                         + "(details: catalog.product-updated.v1, cost: catalog.product-cost-changed.v1); a delisted product is listed again.")
+                         + "(details: catalog.product-updated.v1, cost: catalog.product-cost-changed.v1); a delisted product is "
+                             + "listed again.")
             .Produces<ProductView>(200).Produces<ProductView>(201).ProducesProblem(400).ProducesProblem(409).ProducesProblem(422)
             .AcceptsIfMatch();
 
         catalog.MapDelete("/products/{sku}", async (string sku, HttpContext http, IMediator mediator, IClock clock, CancellationToken ct) =>
-                Outcomes.Ok(http, await mediator.Send(new DelistProductRequest(sku, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct),
+                Outcomes.Ok(http, await mediator.Send(new DelistProductRequest(sku, RequestMetadata.For(http, clock),
+                    IfMatch.Of(http)), ct),
                     Statuses, ProductView.Of))
             .WithSummary("Delist a product (stocked or vendor). Delisting twice is a no-op; a later PUT or sync lists it again.")
             .Produces<ProductView>().ProducesProblem(404)
@@ -77,8 +82,8 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
 
     private static void MapProductReads(RouteGroupBuilder catalog)
     {
-        catalog.MapGet("/products/{sku}", async (string sku, HttpContext http, AggregateCommands<Product, IProductCommand, IProductEvent> products,
-                CancellationToken ct) =>
+        catalog.MapGet("/products/{sku}", async (string sku, HttpContext http,
+                AggregateCommands<Product, IProductCommand, IProductEvent> products, CancellationToken ct) =>
             {
                 if (!Product.IsValidSku(sku)) return new FieldErrors().Sku(sku).Problem();
                 var (state, revision) = await products.Load(Product.StreamName(sku), ct);
@@ -98,7 +103,8 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
                 if (!state.Exists) return Outcomes.Problem(ProductErrors.UnknownSku, Statuses);
                 return Results.Ok(new CostHistory(sku, await query.CostHistory(sku, ct)));
             })
-            .WithSummary("Cost history of a product from read.product_cost_history: listed, cost-changed (old and new) and delisted, oldest first.")
+            .WithSummary(
+                "Cost history of a product from read.product_cost_history: listed, cost-changed (old and new) and delisted, oldest first.")
             .Produces<CostHistory>().ProducesProblem(404)
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
     }
@@ -123,7 +129,8 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
                 if (errors.Any) return errors.Problem();
                 return Results.Ok(await query.NegativeMargins(partnerId, sku, take, cursor, ct));
             })
-            .WithSummary("The price guardrail: (partner, sku) pairs whose price is below cost at the product's face value (fixed, or the worse of "
+            .WithSummary("The price guardrail: (partner, sku) pairs whose price is below cost at the product's face value (fixed, or "
+                         + "the worse of "
                          + "min and max), with their total count; filter by partnerId, sku; pages of `limit`, next page with after=`next`.")
             .Produces<NegativeMarginPage>().ProducesProblem(400)
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
@@ -131,13 +138,15 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
 
 /// <summary>A product as the admin API shows it (live state).</summary>
 public sealed record ProductView(
-    string Sku, string Source, string? Vendor, string? VendorProductId, string Name, string Brand, string Country, string Currency, string Type,
+    string Sku, string Source, string? Vendor, string? VendorProductId, string Name, string Brand, string Country, string Currency,
+        string Type,
     long? FaceValue, long? MinFaceValue, long? MaxFaceValue, long? CostAmount, int? CostDiscountBasisPoints, bool Active, long Revision)
 {
     public static ProductView Of(Product p, long revision)
     {
         var d = p.Details!;
-        return new(p.Sku!, d.Source, d.IsStocked ? null : d.Source, d.VendorProductId, d.Name, d.Brand, d.Country, d.Currency, d.ProductType,
+        return new(p.Sku!, d.Source, d.IsStocked ? null : d.Source, d.VendorProductId, d.Name, d.Brand, d.Country, d.Currency,
+            d.ProductType,
             d.FixedFaceValue, d.MinFaceValue, d.MaxFaceValue, p.Cost!.Amount, p.Cost.DiscountBasisPoints, p.Active, revision);
     }
 }

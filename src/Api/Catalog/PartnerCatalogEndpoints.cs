@@ -24,29 +24,36 @@ public sealed class PartnerCatalogEndpoints : IEndpointModule
 
     public void Map(IEndpointRouteBuilder app)
     {
-        app.MapGroup("/v1").WithTags("Partner API").MapGet("/catalog", async (AuthenticatedPartner partner, string? country, string? brand, string? type, string? limit, string? after,
-            CatalogQuery query, CancellationToken ct) =>
+        app.MapGroup("/v1").WithTags("Partner API").MapGet("/catalog", async (AuthenticatedPartner partner, string? country, string? brand,
+            string? type, string? limit, string? after, CatalogQuery query, CancellationToken ct) =>
         {
             var errors = new FieldErrors()
-                .Check(country is null || (country.Length == 2 && country.All(char.IsAsciiLetterUpper)), "country", "an ISO 3166-1 alpha-2 code such as DE")
+                .Check(country is null || (country.Length == 2 && country.All(char.IsAsciiLetterUpper)), "country",
+                    "an ISO 3166-1 alpha-2 code such as DE")
                 .Check(brand is null || (brand.Length is > 0 and <= 100), "brand", "1–100 characters")
                 .Check(type is null || ProductTypes.All.Contains(type), "type", $"one of {string.Join(", ", ProductTypes.All)}")
-                .Check(QueryParameters.TryLimit(limit, CatalogQuery.DefaultLimit, CatalogQuery.MaxLimit, out var take, out _), "limit", $"a whole number from 1 to {CatalogQuery.MaxLimit}")
+                .Check(QueryParameters.TryLimit(limit, CatalogQuery.DefaultLimit, CatalogQuery.MaxLimit, out var take, out _),
+                    "limit", $"a whole number from 1 to {CatalogQuery.MaxLimit}")
                 .Check(after is null || Product.IsValidSku(after), "after", "a cursor this endpoint returned as 'next'");
             if (errors.Any) return errors.Problem();
             var page = await query.Page(country, brand, type, take, after, ct);
             return Results.Ok(new PartnerCatalogPage(page.Items.Select(r => Priced(r, partner)).ToList(), page.Next));
-        }).WithSummary("The catalog with your unit prices (minor units): filter by country, brand, type; pages of `limit` (default 50), next page with after=`next`.")
+        })
+            .WithSummary(
+                "The catalog with your unit prices (minor units): filter by country, brand, type; pages of `limit` (default 50), next page "
+                + "with after=`next`.")
             .Produces<PartnerCatalogPage>().ProducesProblem(400).ProducesProblem(401);
     }
 
     private static CatalogItem Priced(CatalogRow r, AuthenticatedPartner partner)
     {
-        var details = new ProductDetails(r.Source, r.VendorProductId, r.Name, r.Brand, r.Country, r.Currency, r.ProductType, r.FaceValueFixed, r.FaceValueMin, r.FaceValueMax);
+        var details = new ProductDetails(r.Source, r.VendorProductId, r.Name, r.Brand, r.Country, r.Currency, r.ProductType,
+            r.FaceValueFixed, r.FaceValueMin, r.FaceValueMax);
         var cost = new ProductCost(r.CostAmount, r.CostDiscountBp);
         long PriceAt(long face) => Pricing.At(details, cost, partner.State.Margin, face).Price!.Price;
         return r.FaceValueFixed is { } f
-            ? new CatalogItem(r.Sku, r.Name, r.Brand, r.Country, r.Currency, r.ProductType, f, null, null, PriceAt(f), null, null, r.Available)
+            ? new CatalogItem(r.Sku, r.Name, r.Brand, r.Country, r.Currency, r.ProductType, f, null, null, PriceAt(f), null, null,
+                r.Available)
             : new CatalogItem(r.Sku, r.Name, r.Brand, r.Country, r.Currency, r.ProductType, null, r.FaceValueMin, r.FaceValueMax, null,
                 PriceAt(r.FaceValueMin!.Value), PriceAt(r.FaceValueMax!.Value), r.Available);
     }

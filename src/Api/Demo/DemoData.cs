@@ -23,9 +23,10 @@ namespace Steller.Api.Demo;
 /// key and an admin token. Every step is idempotent. The secrets are shown once, so they are written once to
 /// Demo:CredentialsFile (git-ignored .steller/demo.txt, mode 600) and never to a log.
 /// </summary>
-public sealed class DemoData(IMediator mediator, AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets, AdminTokens adminTokens, CatalogSync catalogSync,
-    AggregateCommands<Product, IProductCommand, IProductEvent> products, AggregateCommands<Stock, IStockCommand, IStockEvent> stock, VoucherCodes vouchers, IClock clock,
-    ILogger<DemoData> logger)
+public sealed class DemoData(IMediator mediator, AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets, AdminTokens adminTokens,
+    CatalogSync catalogSync,
+    AggregateCommands<Product, IProductCommand, IProductEvent> products, AggregateCommands<Stock, IStockCommand, IStockEvent> stock,
+    VoucherCodes vouchers, IClock clock, ILogger<DemoData> logger)
 {
     public const string PartnerId = "demo";
 
@@ -35,7 +36,8 @@ public sealed class DemoData(IMediator mediator, AggregateCommands<Wallet, IWall
         if (await mediator.Send(new GetPartnerRequest(PartnerId), ct) is null)
             await mediator.Send(new OnboardPartnerRequest(PartnerId, "Demo Partner", "demo@example.com", null, metadata), ct);
         await wallets.Execute(Wallet.StreamName(PartnerId, "EUR"), new OpenWallet(PartnerId, "EUR"), metadata, ct: ct);
-        await wallets.Execute(Wallet.StreamName(PartnerId, "EUR"), new Deposit("demo-seed-funding", 1_000_00, "demo funding"), metadata, ct: ct);
+        await wallets.Execute(Wallet.StreamName(PartnerId, "EUR"), new Deposit("demo-seed-funding", 1_000_00, "demo funding"), metadata,
+            ct: ct);
         await SeedCatalog(metadata, ct);
 
         if (File.Exists(credentialsFile))
@@ -68,20 +70,24 @@ public sealed class DemoData(IMediator mediator, AggregateCommands<Wallet, IWall
         try
         {
             foreach (var report in await catalogSync.RunAll(ct))
-                logger.LogInformation("Demo catalog from {Vendor}: {Read} products read, {Listed} listed", report.Vendor, report.Read, report.Listed);
+                logger.LogInformation("Demo catalog from {Vendor}: {Read} products read, {Listed} listed", report.Vendor, report.Read,
+                    report.Listed);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             logger.LogWarning("Demo catalog sync failed ({Message}); the scheduled sync will try again", e.Message);
         }
-        await products.Execute(Product.StreamName(VoucherSku), new ListProduct(VoucherSku, new ProductDetails(ProductDetails.Stocked, null, "Demo cinema voucher 10 EUR", "Demo Cinema",
+        await products.Execute(Product.StreamName(VoucherSku),
+            new ListProduct(VoucherSku, new ProductDetails(ProductDetails.Stocked, null, "Demo cinema voucher 10 EUR", "Demo Cinema",
             "DE", "EUR", ProductTypes.Voucher, 10_00, null, null), new ProductCost(7_50, null), clock.UtcNow), metadata, ct: ct);
         var (level, _) = await stock.Load(Stock.StreamName(VoucherSku, "main"), ct);
         if (level.Movements.Count == 0)
         {
             // Fresh random codes: sandbox codes are still treated as secrets (sealed, never logged).
-            var codes = Enumerable.Range(1, 10).Select(_ => $"DEMO-{Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}").ToList();
-            await stock.Execute(Stock.StreamName(VoucherSku, "main"), new ReceiveStock("demo-seed", codes.Count, 7_50, "EUR", vouchers.Seal(VoucherSku, "main", "demo-seed", codes)), metadata, ct: ct);
+            var codes = Enumerable.Range(1, 10)
+                .Select(_ => $"DEMO-{Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}").ToList();
+            await stock.Execute(Stock.StreamName(VoucherSku, "main"), new ReceiveStock("demo-seed", codes.Count, 7_50, "EUR",
+                vouchers.Seal(VoucherSku, "main", "demo-seed", codes)), metadata, ct: ct);
         }
     }
 

@@ -4,7 +4,9 @@ using Steller.Projections.Engine;
 
 namespace Steller.Api.Health;
 
-/// <summary>/health/live: the process answers. /health/ready: the database answers, migrations are applied, no projection is faulted.</summary>
+/// <summary>
+/// /health/live: the process answers. /health/ready: the database answers, migrations are applied, no projection is faulted.
+/// </summary>
 public static class HealthEndpoints
 {
     public sealed record Check(string Name, bool Ok, string Detail);
@@ -24,9 +26,11 @@ public static class HealthEndpoints
                     await cmd.ExecuteScalarAsync(ct);
                     checks.Add(new Check("database", true, "reachable"));
                     var pending = await migrator.Pending(ct);
-                    checks.Add(new Check("migrations", pending.Count == 0, pending.Count == 0 ? "applied" : $"pending: {string.Join(", ", pending)}"));
+                    checks.Add(new Check("migrations", pending.Count == 0, pending.Count == 0 ? "applied"
+                        : $"pending: {string.Join(", ", pending)}"));
                     var faulted = await projections.FaultedProjections(ct);
-                    checks.Add(new Check("projections", faulted.Count == 0, faulted.Count == 0 ? "none faulted" : $"faulted: {string.Join(", ", faulted)}"));
+                    checks.Add(new Check("projections", faulted.Count == 0, faulted.Count == 0 ? "none faulted"
+                        : $"faulted: {string.Join(", ", faulted)}"));
                 }
                 catch (Exception e) when (e is NpgsqlException or TimeoutException)
                 {

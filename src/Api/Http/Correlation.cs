@@ -13,7 +13,8 @@ public sealed class Correlation(RequestDelegate next, ILogger<Correlation> logge
 
     public async Task Invoke(HttpContext context)
     {
-        var id = FromHeader(context.Request.Headers[Header]) ?? FromTraceparent(context.Request.Headers["traceparent"]) ?? Guid.NewGuid().ToString("N");
+        var id = FromHeader(context.Request.Headers[Header]) ?? FromTraceparent(context.Request.Headers["traceparent"]) ?? Guid.NewGuid()
+            .ToString("N");
         context.Items[ItemKey] = id;
         context.Response.Headers[Header] = id;
         using (logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = id }))
@@ -29,7 +30,8 @@ public sealed class Correlation(RequestDelegate next, ILogger<Correlation> logge
     {
         if (string.IsNullOrEmpty(value)) return null;
         var parts = value.Split('-');
-        if (parts.Length < 4 || parts[1].Length != 32 || !parts[1].All(char.IsAsciiHexDigitLower) || parts[1].All(c => c == '0')) return null;
+        if (parts.Length < 4 || parts[1].Length != 32 || !parts[1].All(char.IsAsciiHexDigitLower) || parts[1].All(c => c == '0'))
+            return null;
         return parts[1];
     }
 }

@@ -15,7 +15,9 @@ public static class IfMatch
 {
     public const string Header = "If-Match";
 
-    /// <summary>The revision the request names, or null when it names none. Throws <see cref="InvalidIfMatchException"/> on a malformed value.</summary>
+    /// <summary>
+    /// The revision the request names, or null when it names none. Throws <see cref="InvalidIfMatchException"/> on a malformed value.
+    /// </summary>
     public static long? Of(HttpContext http)
     {
         var values = http.Request.Headers.IfMatch;
@@ -23,10 +25,11 @@ public static class IfMatch
         var value = values.ToString().Trim();
         if (value == "*") return null;
         if (value.StartsWith("W/", StringComparison.Ordinal)) value = value[2..];
-        if (value.Length >= 3 && value[0] == '"' && value[^1] == '"' && long.TryParse(value.AsSpan(1, value.Length - 2), System.Globalization.NumberStyles.None,
-                System.Globalization.CultureInfo.InvariantCulture, out var revision))
+        if (value.Length >= 3 && value[0] == '"' && value[^1] == '"' && long.TryParse(value.AsSpan(1, value.Length - 2),
+                System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var revision))
             return revision;
-        throw new InvalidIfMatchException($"If-Match must be one ETag this API returned, such as \"3\" (quotes included), or *; got {Shorten(value)}.");
+        throw new InvalidIfMatchException($"If-Match must be one ETag this API returned, such as \"3\" (quotes included), or *; got "
+            + $"{Shorten(value)}.");
     }
 
     private static string Shorten(string value) => value.Length <= 40 ? $"'{value}'" : $"'{value[..40]}...'";
@@ -44,12 +47,14 @@ public static class IfMatch
             Name = Header,
             In = ParameterLocation.Header,
             Required = false,
-            Description = "The ETag (stream revision) last read, e.g. \"3\". The command runs only if the resource is still at that revision; "
+            Description =
+                "The ETag (stream revision) last read, e.g. \"3\". The command runs only if the resource is still at that revision; "
                           + "otherwise 412 precondition_failed with the current ETag, and nothing changes.",
             Schema = new OpenApiSchema { Type = JsonSchemaType.String },
         });
         operation.Responses ??= new OpenApiResponses();
-        operation.Responses.TryAdd("412", new OpenApiResponse { Description = "Problem precondition_failed: If-Match names another revision; the ETag header is the current one." });
+        operation.Responses.TryAdd("412", new OpenApiResponse { Description =
+            "Problem precondition_failed: If-Match names another revision; the ETag header is the current one." });
         return Task.CompletedTask;
     });
 

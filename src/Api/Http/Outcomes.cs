@@ -17,13 +17,16 @@ public sealed class ErrorStatuses(int fallback = 422)
         return this;
     }
 
-    public int Of(DomainError error) => error.Code == CommandErrors.PreconditionFailedCode ? 412 : byCode.GetValueOrDefault(error.Code, fallback);
+    public int Of(DomainError error) => error.Code == CommandErrors.PreconditionFailedCode ? 412
+        : byCode.GetValueOrDefault(error.Code, fallback);
 }
 
 /// <summary>How a command's outcome becomes HTTP, for every aggregate: one mapping.</summary>
 public static class Outcomes
 {
-    /// <summary>The refusal as a problem; a stale If-Match (412) carries the current ETag so the caller can read and decide again.</summary>
+    /// <summary>
+    /// The refusal as a problem; a stale If-Match (412) carries the current ETag so the caller can read and decide again.
+    /// </summary>
     public static IResult Problem<TState>(HttpContext http, CommandOutcome<TState> outcome, ErrorStatuses statuses)
     {
         var error = outcome.Error!;
@@ -31,10 +34,14 @@ public static class Outcomes
         return Problem(error, statuses);
     }
 
-    public static IResult Problem(DomainError error, ErrorStatuses statuses) => Problems.Result(statuses.Of(error), error.Code, error.Message);
+    public static IResult Problem(DomainError error, ErrorStatuses statuses)
+        => Problems.Result(statuses.Of(error), error.Code, error.Message);
 
-    /// <summary>201 for a change, 200 for an idempotent repeat (the first result stands), the problem otherwise. ETag = stream revision.</summary>
-    public static IResult Respond<TState, TView>(HttpContext http, CommandOutcome<TState> outcome, ErrorStatuses statuses, Func<TState, long, TView> view)
+    /// <summary>
+    /// 201 for a change, 200 for an idempotent repeat (the first result stands), the problem otherwise. ETag = stream revision.
+    /// </summary>
+    public static IResult Respond<TState, TView>(HttpContext http, CommandOutcome<TState> outcome, ErrorStatuses statuses,
+        Func<TState, long, TView> view)
     {
         if (outcome.Error is not null) return Problem(http, outcome, statuses);
         http.Response.Headers.ETag = ETag.Of(outcome.Revision);
@@ -43,7 +50,8 @@ public static class Outcomes
     }
 
     /// <summary>200 with the view (a change to an existing resource), the problem otherwise. ETag = stream revision.</summary>
-    public static IResult Ok<TState, TView>(HttpContext http, CommandOutcome<TState> outcome, ErrorStatuses statuses, Func<TState, long, TView> view)
+    public static IResult Ok<TState, TView>(HttpContext http, CommandOutcome<TState> outcome, ErrorStatuses statuses,
+        Func<TState, long, TView> view)
     {
         if (outcome.Error is not null) return Problem(http, outcome, statuses);
         http.Response.Headers.ETag = ETag.Of(outcome.Revision);

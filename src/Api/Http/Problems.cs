@@ -40,8 +40,10 @@ public static class Problems
             p.Extensions.TryAdd("code", CodeFor(status));
             p.Extensions["correlationId"] = Correlation.Of(ctx.HttpContext);
             p.Instance ??= ctx.HttpContext.Request.Path;
-            if (status == 404 && p.Detail is null) p.Detail = $"No resource at {ctx.HttpContext.Request.Method} {ctx.HttpContext.Request.Path}.";
-            if (status == 405 && p.Detail is null) p.Detail = $"{ctx.HttpContext.Request.Method} is not allowed on {ctx.HttpContext.Request.Path}.";
+            if (status == 404 && p.Detail is null)
+                p.Detail = $"No resource at {ctx.HttpContext.Request.Method} {ctx.HttpContext.Request.Path}.";
+            if (status == 405 && p.Detail is null)
+                p.Detail = $"{ctx.HttpContext.Request.Method} is not allowed on {ctx.HttpContext.Request.Path}.";
             if (status == 415 && p.Detail is null) p.Detail = "Send the body as application/json.";
             p.Extensions.Remove("traceId");
         });
@@ -82,9 +84,11 @@ public static class Problems
         {
             var (status, code, detail) = exception switch
             {
-                BadHttpRequestException { StatusCode: 413 } => (413, "body_too_large", "The request body is larger than this endpoint accepts."),
+                BadHttpRequestException { StatusCode: 413 }
+                    => (413, "body_too_large", "The request body is larger than this endpoint accepts."),
                 BadHttpRequestException { StatusCode: 415 } b => (415, "unsupported_media_type", b.Message),
-                BadHttpRequestException { InnerException: JsonException j } => (400, "malformed_json", $"The body is not valid JSON: {j.Message}"),
+                BadHttpRequestException { InnerException: JsonException j }
+                    => (400, "malformed_json", $"The body is not valid JSON: {j.Message}"),
                 BadHttpRequestException b => (b.StatusCode, CodeFor(b.StatusCode), b.Message),
                 InvalidAppendException a => (400, "invalid_append", a.Message),
                 ValidationFailedException v => (400, "validation_failed", v.Message),
@@ -93,14 +97,17 @@ public static class Problems
                 Steller.Projections.Wallets.ReadModelNotReadyException r => (503, "read_model_unavailable", r.Message),
                 _ => (500, "internal_error", "Something went wrong on our side. Quote the correlation id when you report it."),
             };
-            if (status == 500) logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
+            if (status == 500) logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method,
+                context.Request.Path);
             else logger.LogInformation("Refused {Method} {Path}: {Code}", context.Request.Method, context.Request.Path, code);
 
             context.Response.StatusCode = status;
             var problem = new ProblemDetails { Status = status, Title = Title(status), Detail = detail, Extensions = { ["code"] = code } };
-            if (exception is ValidationFailedException invalid) foreach (var (k, v) in ErrorsExtension(invalid.Errors)) problem.Extensions[k] = v;
+            if (exception is ValidationFailedException invalid)
+                foreach (var (k, v) in ErrorsExtension(invalid.Errors)) problem.Extensions[k] = v;
             if (status == 503) problem.Extensions["retryAfterSeconds"] = 1; // a read model still being built: try again in a moment
-            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem });
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception,
+                ProblemDetails = problem });
         }
     }
 }

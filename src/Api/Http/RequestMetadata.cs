@@ -5,7 +5,9 @@ namespace Steller.Api.Http;
 
 public static class RequestMetadata
 {
-    /// <summary>Event metadata for an admin command arriving over HTTP: the request's correlation id, the actor, the clock's time.</summary>
+    /// <summary>
+    /// Event metadata for an admin command arriving over HTTP: the request's correlation id, the actor, the clock's time.
+    /// </summary>
     public static EventMetadata For(HttpContext context, IClock clock)
     {
         var correlation = Correlation.Of(context);

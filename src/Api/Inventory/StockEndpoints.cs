@@ -62,7 +62,8 @@ public sealed class StockEndpoints : IEndpointModule
                     .Check(location is null || Stock.IsValidId(location), "location", StockFields.IdRule)
                     .Check(low is null or "true" or "false", "low", "true or false");
                 if (errors.Any) return errors.Problem();
-                if (!QueryParameters.TryLimit(limit, StockLevelsQuery.DefaultLimit, StockLevelsQuery.MaxLimit, out var count, out var problem))
+                if (!QueryParameters.TryLimit(limit, StockLevelsQuery.DefaultLimit, StockLevelsQuery.MaxLimit, out var count,
+                    out var problem))
                     return problem!;
                 if (!TryCursor(after, out var cursor)) return QueryParameters.InvalidCursor();
                 return Results.Ok(await levels.Page(sku, location, low is null ? null : low == "true", count, cursor, ct));
@@ -87,7 +88,8 @@ public sealed class StockEndpoints : IEndpointModule
         stock.MapGet("/", async (string sku, string location, HttpContext http, IMediator mediator, CancellationToken ct) =>
             {
                 if (await mediator.Send(new GetStockRequest(sku, location), ct) is not { } view)
-                    return Problems.Result(404, "stock_not_found", $"No stock has ever been recorded for sku '{sku}' at location '{location}'.");
+                    return Problems.Result(404,
+                        "stock_not_found", $"No stock has ever been recorded for sku '{sku}' at location '{location}'.");
                 http.Response.Headers.ETag = ETag.Of(view.Revision);
                 return Results.Ok(view);
             })
@@ -100,16 +102,18 @@ public sealed class StockEndpoints : IEndpointModule
                 IClock clock, CancellationToken ct) =>
                 Level(http, sku, location, await mediator.Send(new ReceiveStockRequest(sku, location, body.ReceiptId, body.Quantity,
                     body.UnitCost, body.Currency, body.VoucherCodes, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
-            .WithSummary("Record units received (quantity, unit cost in minor units, optionally one voucher code per unit, sealed before it is "
+            .WithSummary("Record units received (quantity, unit cost in minor units, optionally one voucher code per unit, sealed "
+                         + "before it is "
                          + "stored). Idempotent by receiptId.")
             .AcceptsIfMatch();
 
         stock.MapPost("/transfers", async (string sku, string location, TransferStockBody body, HttpContext http, IMediator mediator,
                 IClock clock, CancellationToken ct) =>
-                Transfer(http, sku, location, body, await mediator.Send(new TransferStockRequest(sku, location, body.TransferId, body.ToLocation,
-                    body.Quantity, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
+                Transfer(http, sku, location, body, await mediator.Send(new TransferStockRequest(sku, location, body.TransferId,
+                    body.ToLocation, body.Quantity, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
             .WithSummary("Move units (and their voucher codes, oldest first) to another location of the same sku: out here, in there, one "
-                         + "transferId. Idempotent by transferId; a move interrupted between its halves is completed by a background process. "
+                         + "transferId. Idempotent by transferId; a move interrupted between its halves is completed by a "
+                             + "background process. "
                          + "If-Match names this (the sending) location.")
             .AcceptsIfMatch();
     }
@@ -137,21 +141,23 @@ public sealed class StockEndpoints : IEndpointModule
         stock.MapPost("/reservations", async (string sku, string location, ReserveStockBody body, HttpContext http, IMediator mediator,
                 IClock clock, CancellationToken ct) =>
                 Reservation(http, sku, location, body.ReservationId, await mediator.Send(new ReserveStockRequest(sku, location,
-                    body.ReservationId, body.Quantity, body.OrderId, body.ExpiresAt, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
-            .WithSummary("Reserve units for an order; expires after 15 minutes unless expiresAt says otherwise. Idempotent by reservationId.")
+                    body.ReservationId, body.Quantity, body.OrderId, body.ExpiresAt, RequestMetadata.For(http, clock),
+                        IfMatch.Of(http)), ct)))
+            .WithSummary(
+                "Reserve units for an order; expires after 15 minutes unless expiresAt says otherwise. Idempotent by reservationId.")
             .AcceptsIfMatch();
 
         stock.MapPost("/reservations/{reservationId}/commit", async (string sku, string location, string reservationId, HttpContext http,
                 IMediator mediator, IClock clock, CancellationToken ct) =>
-                Reservation(http, sku, location, reservationId, await mediator.Send(new CommitReservationRequest(sku, location, reservationId,
-                    RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
+                Reservation(http, sku, location, reservationId, await mediator.Send(new CommitReservationRequest(sku, location,
+                    reservationId, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
             .WithSummary("Commit a reservation: its units leave stock. Committing twice is a no-op; after a release it is refused.")
             .AcceptsIfMatch();
 
         stock.MapPost("/reservations/{reservationId}/release", async (string sku, string location, string reservationId,
                 ReleaseReservationBody body, HttpContext http, IMediator mediator, IClock clock, CancellationToken ct) =>
-                Reservation(http, sku, location, reservationId, await mediator.Send(new ReleaseReservationRequest(sku, location, reservationId,
-                    body.Reason, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
+                Reservation(http, sku, location, reservationId, await mediator.Send(new ReleaseReservationRequest(sku, location,
+                    reservationId, body.Reason, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
             .WithSummary("Release a reservation: its units are available again. Releasing twice is a no-op; after a commit it is refused.")
             .AcceptsIfMatch();
     }
@@ -159,7 +165,8 @@ public sealed class StockEndpoints : IEndpointModule
     private static IResult Level(HttpContext http, string sku, string location, CommandOutcome<Stock> outcome) =>
         Outcomes.Respond(http, outcome, Statuses, (s, revision) => StockView.Of(sku, location, s, revision));
 
-    private static IResult Reservation(HttpContext http, string sku, string location, string? reservationId, CommandOutcome<Stock> outcome) =>
+    private static IResult Reservation(HttpContext http, string sku, string location, string? reservationId,
+            CommandOutcome<Stock> outcome) =>
         Outcomes.Respond(http, outcome, Statuses, ReservationView.Of(sku, location, reservationId!));
 
     /// <summary>

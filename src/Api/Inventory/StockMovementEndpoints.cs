@@ -26,7 +26,8 @@ public sealed class StockMovementEndpoints : IEndpointModule
                 var errors = new FieldErrors().Target(sku, location);
                 if (errors.Any) return errors.Problem();
                 if (!QueryParameters.TryRange(from, to, out var fromAt, out var toAt, out var problem)
-                    || !QueryParameters.TryLimit(limit, StockMovementsQuery.DefaultLimit, StockMovementsQuery.MaxLimit, out var count, out problem))
+                    || !QueryParameters.TryLimit(limit, StockMovementsQuery.DefaultLimit, StockMovementsQuery.MaxLimit, out var count,
+                        out problem))
                     return problem!;
                 if (!StockMovementsQuery.TryMovementsCursor(after, out var afterRevision)) return QueryParameters.InvalidCursor();
                 if (WantsCsv(http.Request))
@@ -41,8 +42,10 @@ public sealed class StockMovementEndpoints : IEndpointModule
             })
             .WithTags("Inventory (admin)")
             .WithName("AdminStockMovements")
-            .WithSummary("Movements of one stock item from read.stock_movements in stream order, with the running on hand and reserved after each; "
-                         + "cursor pages (limit, after = `next`); from inclusive, to exclusive. Accept: text/csv streams the whole range as CSV. "
+            .WithSummary("Movements of one stock item from read.stock_movements in stream order, with the running on hand and reserved "
+                         + "after each; "
+                         + "cursor pages (limit, after = `next`); from inclusive, to exclusive. Accept: text/csv streams the whole "
+                             + "range as CSV. "
                          + "Roles: admin, finance, support, analyst.")
             .Produces<StockMovementPage>()
             .Produces(200, contentType: "text/csv")
@@ -50,7 +53,8 @@ public sealed class StockMovementEndpoints : IEndpointModule
 
         admin.MapGet("/inventory/low-stock", async (string? limit, string? after, StockMovementsQuery query, CancellationToken ct) =>
             {
-                if (!QueryParameters.TryLimit(limit, StockMovementsQuery.DefaultLimit, StockMovementsQuery.MaxLimit, out var count, out var problem))
+                if (!QueryParameters.TryLimit(limit, StockMovementsQuery.DefaultLimit, StockMovementsQuery.MaxLimit, out var count,
+                    out var problem))
                     return problem!;
                 if (!StockMovementsQuery.TryLowStockCursor(after, out var cursor)) return QueryParameters.InvalidCursor();
                 return Results.Ok(await query.LowStock(count, cursor, ct));
@@ -58,7 +62,8 @@ public sealed class StockMovementEndpoints : IEndpointModule
             .WithTags("Inventory (admin)")
             .WithName("AdminLowStock")
             .WithSummary("Stock items low right now (threshold above 0, available at or below it) from read.low_stock, with the time each "
-                         + "became low; ordered by sku and location, cursor pages (limit, after = `next`). Roles: admin, finance, support, analyst.")
+                         + "became low; ordered by sku and location, cursor pages (limit, after = `next`). Roles: admin, finance, "
+                             + "support, analyst.")
             .Produces<LowStockPage>()
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
     }

@@ -33,7 +33,9 @@ public sealed class OrderEndpoints : IEndpointModule
     public sealed record RetryOrderBody(string? Reason);
     public sealed record RefundOrderBody(string? RefundId, long? Amount, string? Reason);
 
-    /// <summary>Order refusals at the edge: an unknown order 404, bad amounts 422, every other refusal 409 (a clash with the order's state).</summary>
+    /// <summary>
+    /// Order refusals at the edge: an unknown order 404, bad amounts 422, every other refusal 409 (a clash with the order's state).
+    /// </summary>
     public static readonly ErrorStatuses Statuses = new ErrorStatuses(fallback: 409)
         .With(404, OrderErrors.NotFound.Code)
         .With(409, OrderErrors.IdempotencyConflict.Code, OrderErrors.InvalidTransition.Code, OrderErrors.AlreadyStarted.Code)
@@ -60,28 +62,33 @@ public sealed class OrderEndpoints : IEndpointModule
                     PartnerMetadata(http, partner, clock));
                 return Placement(http, await mediator.Send(request, ct));
             })
-            .WithSummary("Place an order: priced by the server, funds held (and stock reserved), answered 202 with the order id; fulfilment follows. "
+            .WithSummary("Place an order: priced by the server, funds held (and stock reserved), answered 202 with the order id; "
+                         + "fulfilment follows. "
                          + "Idempotent by clientReference: a repeat answers the same, another body under the same reference is 409. "
-                         + "Refused orders answer 422 with the reason (insufficient_funds, unknown_sku, product_delisted, stock_exhausted, ...) "
+                         + "Refused orders answer 422 with the reason (insufficient_funds, unknown_sku, product_delisted, "
+                             + "stock_exhausted, ...) "
                          + "and hold nothing.")
             .Produces<PlacementView>(202).ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(422);
 
     private static void MapPartnerReads(RouteGroupBuilder v1)
     {
-        v1.MapGet("/", async (string? status, string? from, string? to, string? limit, string? after, AuthenticatedPartner partner, OrdersQuery query,
-                CancellationToken ct) =>
+        v1.MapGet("/", async (string? status, string? from, string? to, string? limit, string? after, AuthenticatedPartner partner,
+                OrdersQuery query, CancellationToken ct) =>
             {
                 if (!TryStatus(status, out var wanted, out var problem)) return problem!;
                 if (!QueryParameters.TryRange(from, to, out var fromAt, out var toAt, out problem)) return problem!;
-                if (!QueryParameters.TryLimit(limit, OrdersQuery.DefaultLimit, OrdersQuery.MaxLimit, out var count, out problem)) return problem!;
+                if (!QueryParameters.TryLimit(limit, OrdersQuery.DefaultLimit, OrdersQuery.MaxLimit, out var count, out problem))
+                    return problem!;
                 try { return Results.Ok(await query.Page(partner.PartnerId, wanted, fromAt, toAt, count, after, ct)); }
                 catch (ArgumentException) { return QueryParameters.InvalidCursor(); }
             })
-            .WithSummary("The calling partner's orders from read.orders (eventually consistent), newest first: filter by status and placement time "
+            .WithSummary("The calling partner's orders from read.orders (eventually consistent), newest first: filter by status and "
+                         + "placement time "
                          + "(from inclusive, to exclusive); pages of `limit`, next page with after=`next`.")
             .Produces<OrderPage>().ProducesProblem(400).ProducesProblem(401);
 
-        v1.MapGet("/{orderId}", async (string orderId, AuthenticatedPartner partner, HttpContext http, IMediator mediator, CancellationToken ct) =>
+        v1.MapGet("/{orderId}",
+                async (string orderId, AuthenticatedPartner partner, HttpContext http, IMediator mediator, CancellationToken ct) =>
             {
                 if (await mediator.Send(new GetOrderRequest(orderId, partner.PartnerId), ct) is not { } view) return NotFound(orderId);
                 var etag = ETag.Of(view.Revision);
@@ -159,7 +166,8 @@ public sealed class OrderEndpoints : IEndpointModule
     }
 
     /// <summary>201 with the order for a change, 200 for an idempotent repeat, the problem otherwise.</summary>
-    private static IResult Changed(HttpContext http, CommandOutcome<Order> outcome) => Outcomes.Respond(http, outcome, Statuses, OrderView.Of);
+    private static IResult Changed(HttpContext http, CommandOutcome<Order> outcome)
+        => Outcomes.Respond(http, outcome, Statuses, OrderView.Of);
 
     private static IResult NotFound(string orderId) => Outcomes.Problem(OrderNotFound.Error(orderId), Statuses);
 
@@ -168,12 +176,14 @@ public sealed class OrderEndpoints : IEndpointModule
         wanted = null;
         problem = null;
         if (status is null) return true;
-        if (Enum.TryParse<OrderStatus>(status, ignoreCase: true, out var parsed) && parsed != OrderStatus.None && !int.TryParse(status, out _))
+        if (Enum.TryParse<OrderStatus>(status, ignoreCase: true, out var parsed) && parsed != OrderStatus.None
+            && !int.TryParse(status, out _))
         {
             wanted = parsed;
             return true;
         }
-        problem = Problems.Result(400, "invalid_query", $"'status' must be one of {string.Join(", ", Enum.GetNames<OrderStatus>().Skip(1))}.",
+        problem = Problems.Result(400,
+            "invalid_query", $"'status' must be one of {string.Join(", ", Enum.GetNames<OrderStatus>().Skip(1))}.",
             new Dictionary<string, object?> { ["parameter"] = "status" });
         return false;
     }

@@ -20,7 +20,8 @@ public static class OrderRegistration
     public static IServiceCollection AddOrders(this IServiceCollection services, OrderSettings settings)
     {
         services.AddSingleton(new FulfilmentOptions(settings.MaxVendorAttempts));
-        services.AddSingleton(new FulfilmentSchedule(TimeSpan.FromMilliseconds(settings.PollIntervalMilliseconds), TimeSpan.FromSeconds(settings.PendingTimeoutSeconds)));
+        services.AddSingleton(new FulfilmentSchedule(TimeSpan.FromMilliseconds(settings.PollIntervalMilliseconds),
+            TimeSpan.FromSeconds(settings.PendingTimeoutSeconds)));
         services.AddSingleton<IStockLocations, ReadModelStockLocations>();
         services.AddProcessManager<FulfilmentProcess>();
         services.AddProcessManager<OrderAftermath>();
@@ -30,7 +31,8 @@ public static class OrderRegistration
             .ScheduleJob<FulfilmentPollerJob>(t => t.WithIdentity("fulfilment-poller")
                 .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMilliseconds(settings.PollIntervalMilliseconds)).RepeatForever()))
             .ScheduleJob<PendingOrderTimeoutJob>(t => t.WithIdentity("pending-order-timeout")
-                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(Math.Clamp(settings.PendingTimeoutSeconds / 4, 1, 60))).RepeatForever())));
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(Math.Clamp(settings.PendingTimeoutSeconds / 4, 1, 60)))
+                .RepeatForever())));
         services.AddSingleton<IEndpointModule, OrderEndpoints>();
         services.AddSingleton<IEndpointModule, ReportEndpoints>();
         return services;

@@ -21,16 +21,21 @@ public sealed class ReportEndpoints : IEndpointModule
     {
         var admin = AdminEndpoints.Group(app).WithTags("Reports (admin)");
 
-        admin.MapGet("/reports/partner-daily-stats", async (string? partnerId, string? from, string? to, OrdersQuery query, CancellationToken ct) =>
+        admin.MapGet("/reports/partner-daily-stats",
+                async (string? partnerId, string? from, string? to, OrdersQuery query, CancellationToken ct) =>
         {
             var errors = new FieldErrors()
                 .Check(partnerId is null || Domain.Partners.Partner.IsValidId(partnerId), "partnerId", "a partner id")
                 .Check(DateOnly.TryParseExact(from, "yyyy-MM-dd", out var fromDay), "from", "required: a UTC day, yyyy-MM-dd (inclusive)")
                 .Check(DateOnly.TryParseExact(to, "yyyy-MM-dd", out var toDay), "to", "required: a UTC day, yyyy-MM-dd (inclusive)");
-            if (!errors.Any) errors.Check(fromDay <= toDay && toDay.DayNumber - fromDay.DayNumber < MaxDays, "to", $"on or after 'from', at most {MaxDays} days in all");
+            if (!errors.Any) errors.Check(fromDay <= toDay && toDay.DayNumber - fromDay.DayNumber < MaxDays,
+                "to", $"on or after 'from', at most {MaxDays} days in all");
             if (errors.Any) return errors.Problem();
             return Results.Ok(await query.DailyStats(partnerId, fromDay, toDay, ct));
-        }).WithSummary("read.partner_daily_stats per partner, UTC day of placement and sku: orders placed/completed/failed/rejected/cancelled, face value, partner spend, revenue, vendor cost, margin, success rate.")
+        })
+            .WithSummary(
+                "read.partner_daily_stats per partner, UTC day of placement and sku: orders placed/completed/failed/rejected/cancelled, "
+                + "face value, partner spend, revenue, vendor cost, margin, success rate.")
             .Produces<IReadOnlyList<PartnerDailyStat>>().RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
 
         admin.MapGet("/vendors/health", async (NpgsqlDataSource db, CancellationToken ct) =>
@@ -42,7 +47,10 @@ public sealed class ReportEndpoints : IEndpointModule
                 from read.vendor_health order by vendor
                 """, cancellationToken: ct));
             return Results.Ok(rows.ToList());
-        }).WithSummary("read.vendor_health: per vendor over the last hour, calls, errors (no answer or 5xx), 429s, latency percentiles, and the last complete catalog sync.")
+        })
+            .WithSummary(
+                "read.vendor_health: per vendor over the last hour, calls, errors (no answer or 5xx), 429s, latency percentiles, and the "
+                + "last complete catalog sync.")
             .Produces<IReadOnlyList<VendorHealth>>().RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
     }
 }

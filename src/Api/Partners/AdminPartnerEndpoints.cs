@@ -46,8 +46,8 @@ public sealed class AdminPartnerEndpoints : IEndpointModule
     {
         partners.MapPost("/", async (OnboardPartnerBody body, IMediator mediator, HttpContext http, IClock clock, CancellationToken ct) =>
             {
-                var outcome = await mediator.Send(new OnboardPartnerRequest(body.PartnerId, body.Name, body.ContactEmail, body.ParentPartnerId,
-                    RequestMetadata.For(http, clock)), ct);
+                var outcome = await mediator.Send(new OnboardPartnerRequest(body.PartnerId, body.Name, body.ContactEmail,
+                    body.ParentPartnerId, RequestMetadata.For(http, clock)), ct);
                 if (outcome.Error is not null) return Outcomes.Problem(http, outcome, Statuses);
                 http.Response.Headers.ETag = ETag.Of(outcome.Revision);
                 return Results.Created($"/admin/partners/{outcome.State.Id}", PartnerView.Of(outcome.State, outcome.Revision));
@@ -57,7 +57,8 @@ public sealed class AdminPartnerEndpoints : IEndpointModule
 
         partners.MapGet("/{partnerId}", async (string partnerId, IMediator mediator, HttpContext http, CancellationToken ct) =>
             {
-                if (await mediator.Send(new GetPartnerRequest(partnerId), ct) is not { } view) return Outcomes.Problem(PartnerErrors.NotFound, Statuses);
+                if (await mediator.Send(new GetPartnerRequest(partnerId), ct) is not { } view)
+                    return Outcomes.Problem(PartnerErrors.NotFound, Statuses);
                 http.Response.Headers.ETag = ETag.Of(view.Revision);
                 return Results.Ok(view);
             })
@@ -68,7 +69,8 @@ public sealed class AdminPartnerEndpoints : IEndpointModule
 
     private static void MapKeys(RouteGroupBuilder partners)
     {
-        partners.MapPost("/{partnerId}/api-keys", async (string partnerId, IMediator mediator, HttpContext http, IClock clock, CancellationToken ct) =>
+        partners.MapPost("/{partnerId}/api-keys",
+                async (string partnerId, IMediator mediator, HttpContext http, IClock clock, CancellationToken ct) =>
             {
                 var issued = await mediator.Send(new IssueApiKeyRequest(partnerId, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct);
                 if (issued.Key is not { } key) return Outcomes.Problem(http, issued.Outcome, Statuses);
@@ -78,35 +80,41 @@ public sealed class AdminPartnerEndpoints : IEndpointModule
             .WithSummary("Issue an API key. The secret is in this response only; it is stored encrypted and never shown again.")
             .Produces<IssuedApiKeyResponse>(201).ProducesProblem(404).ProducesProblem(409).AcceptsIfMatch();
 
-        partners.MapPost("/{partnerId}/api-keys/{keyId}/revoke", async (string partnerId, string keyId, RevokeApiKeyBody? body, IMediator mediator,
-                HttpContext http, IClock clock, CancellationToken ct) =>
-                View(http, await mediator.Send(new RevokeApiKeyRequest(partnerId, keyId, body?.Reason, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
+        partners.MapPost("/{partnerId}/api-keys/{keyId}/revoke", async (string partnerId, string keyId, RevokeApiKeyBody? body,
+                IMediator mediator, HttpContext http, IClock clock, CancellationToken ct) =>
+                View(http, await mediator.Send(new RevokeApiKeyRequest(partnerId, keyId, body?.Reason, RequestMetadata.For(http, clock),
+                    IfMatch.Of(http)), ct)))
             .WithSummary("Revoke an API key; requests signed with it are refused from the next one on.")
             .Produces<PartnerView>().ProducesProblem(404).AcceptsIfMatch();
     }
 
     private static void MapSettings(RouteGroupBuilder partners)
     {
-        partners.MapPut("/{partnerId}/margin", async (string partnerId, SetMarginBody body, IMediator mediator, HttpContext http, IClock clock,
-                CancellationToken ct) =>
-                View(http, await mediator.Send(new SetMarginRequest(partnerId, body.Basis, body.BasisPoints, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
+        partners.MapPut("/{partnerId}/margin", async (string partnerId, SetMarginBody body, IMediator mediator, HttpContext http,
+                IClock clock, CancellationToken ct) =>
+                View(http, await mediator.Send(new SetMarginRequest(partnerId, body.Basis, body.BasisPoints,
+                    RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
             .WithSummary("Set the margin: basis 'cost-plus' or 'discount-share' and 0–10000 basis points.")
             .Produces<PartnerView>().ProducesProblem(400).ProducesProblem(404).AcceptsIfMatch();
 
-        partners.MapPut("/{partnerId}/ip-allowlist", async (string partnerId, SetIpAllowlistBody body, IMediator mediator, HttpContext http, IClock clock,
-                CancellationToken ct) =>
-                View(http, await mediator.Send(new SetIpAllowlistRequest(partnerId, body.Cidrs, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
+        partners.MapPut("/{partnerId}/ip-allowlist", async (string partnerId, SetIpAllowlistBody body, IMediator mediator, HttpContext http,
+                IClock clock, CancellationToken ct) =>
+                View(http, await mediator.Send(new SetIpAllowlistRequest(partnerId, body.Cidrs, RequestMetadata.For(http, clock),
+                    IfMatch.Of(http)), ct)))
             .WithSummary("Replace the IP allowlist (CIDRs; an empty list allows every address).")
             .Produces<PartnerView>().ProducesProblem(400).ProducesProblem(404).AcceptsIfMatch();
 
-        partners.MapPost("/{partnerId}/suspend", async (string partnerId, SuspendPartnerBody body, IMediator mediator, HttpContext http, IClock clock,
-                CancellationToken ct) =>
-                View(http, await mediator.Send(new SuspendPartnerRequest(partnerId, body.Reason, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
+        partners.MapPost("/{partnerId}/suspend", async (string partnerId, SuspendPartnerBody body, IMediator mediator, HttpContext http,
+                IClock clock, CancellationToken ct) =>
+                View(http, await mediator.Send(new SuspendPartnerRequest(partnerId, body.Reason, RequestMetadata.For(http, clock),
+                    IfMatch.Of(http)), ct)))
             .WithSummary("Suspend a partner: its signed requests are refused with partner_suspended.")
             .Produces<PartnerView>().ProducesProblem(400).ProducesProblem(404).AcceptsIfMatch();
 
-        partners.MapPost("/{partnerId}/reactivate", async (string partnerId, IMediator mediator, HttpContext http, IClock clock, CancellationToken ct) =>
-                View(http, await mediator.Send(new ReactivatePartnerRequest(partnerId, RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
+        partners.MapPost("/{partnerId}/reactivate",
+                async (string partnerId, IMediator mediator, HttpContext http, IClock clock, CancellationToken ct) =>
+                View(http, await mediator.Send(new ReactivatePartnerRequest(partnerId, RequestMetadata.For(http, clock),
+                    IfMatch.Of(http)), ct)))
             .WithSummary("Reactivate a suspended partner.")
             .Produces<PartnerView>().ProducesProblem(404).AcceptsIfMatch();
     }

@@ -11,17 +11,21 @@ namespace Steller.Api.Partners;
 /// </summary>
 public sealed record AuthenticatedPartner(string PartnerId, string KeyId, Partner State)
 {
-    public const string PartnerIdClaim = "steller:partner_id", KeyIdClaim = "steller:api_key_id", AuthenticationType = "HttpMessageSignature";
+    public const string PartnerIdClaim = "steller:partner_id", KeyIdClaim = "steller:api_key_id",
+        AuthenticationType = "HttpMessageSignature";
     private const string ItemKey = "steller.partner";
 
-    /// <summary>The verified partner, or null outside /v1 (the signature middleware refuses unsigned /v1 requests before endpoints run).</summary>
+    /// <summary>
+    /// The verified partner, or null outside /v1 (the signature middleware refuses unsigned /v1 requests before endpoints run).
+    /// </summary>
     public static AuthenticatedPartner? Of(HttpContext context) => context.Items[ItemKey] as AuthenticatedPartner;
 
     internal static void Set(HttpContext context, AuthenticatedPartner partner)
     {
         context.Items[ItemKey] = partner;
         context.User = new ClaimsPrincipal(new ClaimsIdentity(
-            [new Claim(PartnerIdClaim, partner.PartnerId), new Claim(KeyIdClaim, partner.KeyId)], AuthenticationType, PartnerIdClaim, null));
+            [new Claim(PartnerIdClaim, partner.PartnerId), new Claim(KeyIdClaim, partner.KeyId)], AuthenticationType,
+                PartnerIdClaim, null));
     }
 
     /// <summary>Minimal API binding: an endpoint parameter of this type is the verified partner.</summary>

@@ -5,7 +5,9 @@ using Steller.Projections.Wallets.Statements;
 
 namespace Steller.Api.Partners;
 
-/// <summary>The signed partner API (/v1). Every route here runs after <see cref="Signing.PartnerSignatures"/> accepted the request.</summary>
+/// <summary>
+/// The signed partner API (/v1). Every route here runs after <see cref="Signing.PartnerSignatures"/> accepted the request.
+/// </summary>
 public sealed class PartnerApiEndpoints : IEndpointModule
 {
     public sealed record Me(string PartnerId, string Name, string Status);
@@ -26,10 +28,12 @@ public sealed class PartnerApiEndpoints : IEndpointModule
             .Produces<WalletList>()
             .ProducesProblem(401);
 
-        v1.MapGet("/wallets/{currency}/statement", (HttpContext context, AuthenticatedPartner partner, string currency, string? from, string? to, string? limit, string? after,
+        v1.MapGet("/wallets/{currency}/statement",
+            (HttpContext context, AuthenticatedPartner partner, string currency, string? from, string? to, string? limit, string? after,
                     WalletBalancesQuery wallets, WalletStatementQuery statements, CancellationToken ct) =>
                 WalletHttp.Statement(context, partner.PartnerId, currency, from, to, limit, after, wallets, statements, ct))
-            .WithSummary("Statement of one of the calling partner's wallets in log order, cursor-paginated (limit, after); from inclusive, to exclusive. "
+            .WithSummary("Statement of one of the calling partner's wallets in log order, cursor-paginated (limit, after); from inclusive, "
+                         + "to exclusive. "
                          + "Accept: text/csv streams the whole range as CSV.")
             .Produces<StatementPage>()
             .Produces(200, contentType: "text/csv")

@@ -46,7 +46,8 @@ public sealed class NoncePruner(INonceLedger nonces, ILogger<NoncePruner> logger
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try { await nonces.Prune(stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException) { logger.LogWarning("Pruning signature nonces failed: {Error}", e.Message); }
+            catch (Exception e) when (e is not OperationCanceledException) { logger.LogWarning("Pruning signature nonces failed: {Error}",
+                e.Message); }
         }
     }
 }

@@ -37,7 +37,9 @@ public sealed class WalletEndpoints : IEndpointModule
     public sealed record TransferFundsBody(string? TransferId, string? ToPartnerId, long? Amount);
     public sealed record FreezeWalletBody(string? Reason);
 
-    /// <summary>Wallet refusals at the edge: unknown things 404, clashes 409, the rest 422 (understood, but refused by the rules).</summary>
+    /// <summary>
+    /// Wallet refusals at the edge: unknown things 404, clashes 409, the rest 422 (understood, but refused by the rules).
+    /// </summary>
     public static readonly ErrorStatuses Statuses = new ErrorStatuses()
         .With(404, "partner_not_found", WalletErrors.NotOpen.Code, WalletErrors.HoldNotFound.Code)
         .With(409, WalletErrors.IdempotencyConflict.Code, WalletErrors.AlreadyOpen.Code, WalletErrors.HoldReleased.Code,
@@ -64,7 +66,8 @@ public sealed class WalletEndpoints : IEndpointModule
             .WithSummary("Open the partner's wallet in a currency (idempotent).")
             .AcceptsIfMatch();
 
-        wallets.MapGet("/{currency}", async (string partnerId, string currency, IMediator mediator, HttpContext http, CancellationToken ct) =>
+        wallets.MapGet("/{currency}",
+                async (string partnerId, string currency, IMediator mediator, HttpContext http, CancellationToken ct) =>
             {
                 var lookup = await mediator.Send(new GetWalletRequest(partnerId, currency), ct);
                 if (lookup.Wallet is not { } wallet) return Outcomes.Problem(lookup.Error!, Statuses);
@@ -115,8 +118,8 @@ public sealed class WalletEndpoints : IEndpointModule
         wallets.MapPost("/{currency}/holds/{transferId}/capture", async (string partnerId, string currency, string transferId,
                 CaptureHoldBody body, IMediator mediator, HttpContext http, IClock clock, CancellationToken ct) =>
             {
-                var request = new CaptureHoldRequest(partnerId, currency, transferId, body.Amount, body.Legs, RequestMetadata.For(http, clock),
-                    IfMatch.Of(http));
+                var request = new CaptureHoldRequest(partnerId, currency, transferId, body.Amount, body.Legs,
+                    RequestMetadata.For(http, clock), IfMatch.Of(http));
                 return Hold(http, await mediator.Send(request, ct), transferId);
             })
             .WithSummary("Capture all or part of a hold; the rest is released. Legs default to platform revenue.")
@@ -138,7 +141,8 @@ public sealed class WalletEndpoints : IEndpointModule
         wallets.MapPut("/{currency}/credit-limit", async (string partnerId, string currency, SetCreditLimitBody body, IMediator mediator,
                 HttpContext http, IClock clock, CancellationToken ct) =>
             {
-                var request = new SetCreditLimitRequest(partnerId, currency, body.Limit, RequestMetadata.For(http, clock), IfMatch.Of(http));
+                var request = new SetCreditLimitRequest(partnerId, currency, body.Limit, RequestMetadata.For(http, clock),
+                    IfMatch.Of(http));
                 return View(http, await mediator.Send(request, ct));
             })
             .WithSummary("Let available funds go down to minus this limit.")
@@ -167,8 +171,8 @@ public sealed class WalletEndpoints : IEndpointModule
             .WithSummary("Refuse debits until unfrozen.")
             .AcceptsIfMatch();
 
-        wallets.MapPost("/{currency}/unfreeze", async (string partnerId, string currency, IMediator mediator, HttpContext http, IClock clock,
-                CancellationToken ct) =>
+        wallets.MapPost("/{currency}/unfreeze", async (string partnerId, string currency, IMediator mediator, HttpContext http,
+                IClock clock, CancellationToken ct) =>
             {
                 var request = new UnfreezeWalletRequest(partnerId, currency, RequestMetadata.For(http, clock), IfMatch.Of(http));
                 return View(http, await mediator.Send(request, ct));

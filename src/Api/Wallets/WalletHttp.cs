@@ -22,13 +22,14 @@ public static class WalletHttp
         Results.Ok(new WalletList(partnerId, await wallets.ForPartner(partnerId, ct)));
 
     /// <summary>JSON cursor pages, or with Accept: text/csv the whole range streamed (from inclusive, to exclusive).</summary>
-    public static async Task<IResult> Statement(HttpContext context, string partnerId, string currency, string? from, string? to, string? limit,
-        string? after, WalletBalancesQuery wallets, WalletStatementQuery statements, CancellationToken ct)
+    public static async Task<IResult> Statement(HttpContext context, string partnerId, string currency, string? from, string? to,
+        string? limit, string? after, WalletBalancesQuery wallets, WalletStatementQuery statements, CancellationToken ct)
     {
         if (!Currency.TryParse(currency, out _))
             return Problems.Result(400, "invalid_currency", $"'{currency}' is not an ISO 4217 currency code (three capital letters).");
         if (!QueryParameters.TryRange(from, to, out var fromAt, out var toAt, out var problem)
-            || !QueryParameters.TryLimit(limit, WalletStatementQuery.DefaultLimit, WalletStatementQuery.MaxLimit, out var count, out problem))
+            || !QueryParameters.TryLimit(limit, WalletStatementQuery.DefaultLimit, WalletStatementQuery.MaxLimit, out var count,
+                out problem))
             return problem!;
         if (!StatementCursor.TryDecode(after, out var cursor)) return QueryParameters.InvalidCursor();
 
@@ -49,5 +50,6 @@ public static class WalletHttp
     private static bool WantsCsv(HttpRequest request) =>
         request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase));
 
-    private static IResult NoWallet(string currency) => Problems.Result(404, "wallet_not_found", $"The partner has no wallet in {currency}.");
+    private static IResult NoWallet(string currency)
+        => Problems.Result(404, "wallet_not_found", $"The partner has no wallet in {currency}.");
 }

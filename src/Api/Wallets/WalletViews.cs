@@ -4,7 +4,8 @@ using Steller.Domain.Wallets;
 namespace Steller.Api.Wallets;
 
 public sealed record HoldView(
-    string TransferId, long Amount, string Status, long Captured, long Released, DateTimeOffset? ExpiresAt, string? OrderId, WalletView Wallet)
+    string TransferId, long Amount, string Status, long Captured, long Released, DateTimeOffset? ExpiresAt, string? OrderId,
+        WalletView Wallet)
 {
     public static HoldView Of(Hold h, Wallet w, long revision) => new(h.TransferId, h.Amount, h.Status.ToString().ToLowerInvariant(),
         h.Captured, ReleasedOf(h), h.ExpiresAt, h.OrderId, WalletView.Of(w, revision));

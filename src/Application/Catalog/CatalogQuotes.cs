@@ -33,7 +33,8 @@ public sealed record QuoteResult(Quote? Quote, DomainError? Error)
 /// <c>product_delisted</c>, <c>face_value_out_of_range</c>, <c>partner_not_found</c>.</para>
 /// </summary>
 public sealed class CatalogQuotes(
-    AggregateCommands<Product, IProductCommand, IProductEvent> products, AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners)
+    AggregateCommands<Product, IProductCommand, IProductEvent> products,
+        AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners)
 {
     public const int MaxQuantity = 1_000;
 

@@ -7,7 +7,9 @@ using Steller.Domain.Catalog;
 
 namespace Steller.Application.Catalog;
 
-/// <summary>What one sync of one vendor did. <see cref="Complete"/> is false when the vendor failed mid-read: then nothing was delisted.</summary>
+/// <summary>
+/// What one sync of one vendor did. <see cref="Complete"/> is false when the vendor failed mid-read: then nothing was delisted.
+/// </summary>
 public sealed record CatalogSyncReport(
     string Vendor, bool Complete, int Read, int Listed, int Updated, int CostChanged, int Delisted, int Skipped, string? Error)
 {
@@ -30,8 +32,8 @@ public sealed record CatalogSyncReport(
 /// </para>
 /// </summary>
 public sealed class CatalogSync(
-    IEnumerable<IVendorCatalog> catalogs, AggregateCommands<Product, IProductCommand, IProductEvent> products, ICatalogIndex index, IClock clock,
-    ILogger<CatalogSync> logger)
+    IEnumerable<IVendorCatalog> catalogs, AggregateCommands<Product, IProductCommand, IProductEvent> products, ICatalogIndex index,
+    IClock clock, ILogger<CatalogSync> logger)
 {
     public const string Actor = "system:catalog-sync";
 
@@ -78,7 +80,8 @@ public sealed class CatalogSync(
         catch (VendorUnavailableException e)
         {
             error = e.Message;
-            logger.LogWarning("Catalog sync of {Vendor}: vendor unavailable after {Read} product(s) ({Error}); nothing is delisted on this run",
+            logger.LogWarning(
+                "Catalog sync of {Vendor}: vendor unavailable after {Read} product(s) ({Error}); nothing is delisted on this run",
                 vendor, read, e.Message);
         }
         var complete = error is null;
@@ -90,7 +93,8 @@ public sealed class CatalogSync(
         foreach (var sku in (known ?? []).Union(listings.Keys))
         {
             var (state, _) = await products.Load(Product.StreamName(sku), ct);
-            if (state.Exists && state.Details!.Source == vendor) current.Add(new CurrentProduct(sku, state.Details, state.Cost!, state.Active));
+            if (state.Exists && state.Details!.Source == vendor)
+                current.Add(new CurrentProduct(sku, state.Details, state.Cost!, state.Active));
         }
 
         var now = clock.UtcNow;
@@ -134,6 +138,7 @@ public sealed class CatalogSync(
             p.FixedFaceValue, p.FixedFaceValue is null ? p.MinFaceValue : null, p.FixedFaceValue is null ? p.MaxFaceValue : null);
         // An absolute cost only makes sense for a fixed face value; a vendor sending both prefers the absolute one.
         var cost = p.CostAmount is { } amount ? ProductCost.Absolute(amount) : new ProductCost(null, p.DiscountBasisPoints);
-        return Product.Validate(details, cost) is null ? new VendorListing(Skus.ForVendorProduct(vendor, p.VendorProductId), details, cost) : null;
+        return Product.Validate(details, cost) is null
+            ? new VendorListing(Skus.ForVendorProduct(vendor, p.VendorProductId), details, cost) : null;
     }
 }

@@ -16,6 +16,8 @@ public interface IKeyRing
 {
     string ActiveKeyId { get; }
     SealedSecret Encrypt(ReadOnlySpan<byte> plaintext, string context);
-    /// <summary>Throws <see cref="System.Security.Cryptography.CryptographicException"/> for an unknown key id or a tampered blob.</summary>
+    /// <summary>
+    /// Throws <see cref="System.Security.Cryptography.CryptographicException"/> for an unknown key id or a tampered blob.
+    /// </summary>
     byte[] Decrypt(string keyId, ReadOnlySpan<byte> blob, string context);
 }

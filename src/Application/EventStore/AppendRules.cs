@@ -19,7 +19,8 @@ public static class AppendRules
             if (e.EventId == Guid.Empty) throw new InvalidAppendException($"Event #{i} has no event id.");
             if (!seen.Add(e.EventId)) throw new InvalidAppendException($"Event id {e.EventId} appears twice in one append.");
             if (string.IsNullOrWhiteSpace(e.Type)) throw new InvalidAppendException($"Event #{i} has no type.");
-            if (e.Type.StartsWith('$')) throw new InvalidAppendException($"Event #{i}: types starting with '$' are reserved for the store.");
+            if (e.Type.StartsWith('$'))
+                throw new InvalidAppendException($"Event #{i}: types starting with '$' are reserved for the store.");
             if (e.Metadata is null) throw new InvalidAppendException($"Event #{i} has no metadata.");
             if (!IsJson(e.Data.Span)) throw new InvalidAppendException($"Event #{i} ({e.Type}) data is not valid UTF-8 JSON.");
         }
@@ -40,7 +41,10 @@ public static class AppendRules
     public static void CheckStreamId(string streamId)
     {
         if (string.IsNullOrWhiteSpace(streamId)) throw new InvalidAppendException("The stream id is empty.");
-        if (streamId.StartsWith('$')) throw new InvalidAppendException($"Stream id '{streamId}' is reserved: names starting with '$' (such as $all) belong to the store.");
-        if (streamId.Length > MaxStreamIdLength) throw new InvalidAppendException($"Stream id is longer than {MaxStreamIdLength} characters.");
+        if (streamId.StartsWith('$'))
+            throw new InvalidAppendException($"Stream id '{streamId}' is reserved: names starting with '$' (such as $all) belong to "
+                + $"the store.");
+        if (streamId.Length > MaxStreamIdLength)
+            throw new InvalidAppendException($"Stream id is longer than {MaxStreamIdLength} characters.");
     }
 }

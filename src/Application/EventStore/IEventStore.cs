@@ -23,6 +23,8 @@ public interface IEventStore
     /// <summary>Reads the global log strictly after <paramref name="after"/>, in log order, never skipping an event.</summary>
     Task<IReadOnlyList<RecordedEvent>> ReadAll(LogPosition after, int maxCount, CancellationToken ct = default);
 
-    /// <summary>Every event after <paramref name="after"/>: history first, then live events as they commit. Ends only on cancellation.</summary>
+    /// <summary>
+    /// Every event after <paramref name="after"/>: history first, then live events as they commit. Ends only on cancellation.
+    /// </summary>
     IAsyncEnumerable<RecordedEvent> SubscribeToAll(LogPosition after, CancellationToken ct = default);
 }

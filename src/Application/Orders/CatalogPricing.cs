@@ -10,6 +10,7 @@ public sealed class CatalogPricing(CatalogQuotes quotes) : IOrderPricing
     {
         var result = await quotes.Quote(partnerId, sku, faceValue, quantity, ct);
         if (result.Quote is not { } q) return new LineQuote(null, null, result.Error);
-        return new LineQuote(new LinePricing(q.UnitPrice, q.UnitCost, q.ProductType, q.Source, q.VendorProductId, q.IsNegativeMargin), q.Currency, null);
+        return new LineQuote(new LinePricing(q.UnitPrice, q.UnitCost, q.ProductType, q.Source, q.VendorProductId, q.IsNegativeMargin),
+            q.Currency, null);
     }
 }

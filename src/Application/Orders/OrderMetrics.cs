@@ -10,7 +10,8 @@ namespace Steller.Application.Orders;
 public static class OrderMetrics
 {
     public static readonly Counter Orders = Metrics.CreateCounter("steller_orders_total",
-        "Orders reaching an outcome on this node: placed, rejected, completed, partially_completed, failed, cancelled, refunded.", "outcome");
+        "Orders reaching an outcome on this node: placed, rejected, completed, partially_completed, failed, cancelled, refunded.",
+            "outcome");
 
     public static void Count(IOrderEvent e)
     {

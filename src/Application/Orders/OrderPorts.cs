@@ -14,7 +14,9 @@ public interface IOrderPricing
 
 public sealed record LineQuote(LinePricing? Pricing, string? Currency, DomainError? Error);
 
-/// <summary>Where a stocked sku is kept: every location that ever held it, in a fixed order (so a retried placement tries the same place first).</summary>
+/// <summary>
+/// Where a stocked sku is kept: every location that ever held it, in a fixed order (so a retried placement tries the same place first).
+/// </summary>
 public interface IStockLocations
 {
     Task<IReadOnlyList<string>> LocationsOf(string sku, CancellationToken ct = default);

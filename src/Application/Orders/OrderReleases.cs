@@ -13,7 +13,8 @@ namespace Steller.Application.Orders;
 /// reservation already released (or never made) is left as it is. Runs inline right after the decision and again
 /// from a process manager on the decision's event, so a crash in between never strands money or stock.
 /// </summary>
-public sealed class OrderReleases(AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets, AggregateCommands<Stock, IStockCommand, IStockEvent> stock, IStockLocations locations)
+public sealed class OrderReleases(AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets,
+    AggregateCommands<Stock, IStockCommand, IStockEvent> stock, IStockLocations locations)
 {
     public async Task ReleaseAll(Order order, string reason, EventMetadata metadata, CancellationToken ct = default)
     {
@@ -25,11 +26,15 @@ public sealed class OrderReleases(AggregateCommands<Wallet, IWalletCommand, IWal
             // Known from order.funds-held.v1; before that (a placement that died half way) it may sit at any location.
             var known = order.Funds?.Reservations.FirstOrDefault(r => r.LineNo == line.Line.LineNo)?.Location;
             foreach (var location in known is not null ? [known] : await locations.LocationsOf(line.Line.Sku, ct))
-                await stock.Execute(Stock.StreamName(line.Line.Sku, location), new ReleaseReservation(reservationId, StockReason(reason)), metadata, ct: ct);
+                await stock.Execute(Stock.StreamName(line.Line.Sku, location), new ReleaseReservation(reservationId, StockReason(reason)),
+                    metadata, ct: ct);
         }
-        await wallets.Execute(Wallet.StreamName(placed.PartnerId, placed.Currency), new ReleaseHold(Order.HoldTransferIdOf(order), reason), metadata, ct: ct);
+        await wallets.Execute(Wallet.StreamName(placed.PartnerId, placed.Currency), new ReleaseHold(Order.HoldTransferIdOf(order), reason),
+            metadata, ct: ct);
     }
 
-    /// <summary>Stock speaks of failed, cancelled or expired; an order rejection is a cancellation from the stock's point of view.</summary>
+    /// <summary>
+    /// Stock speaks of failed, cancelled or expired; an order rejection is a cancellation from the stock's point of view.
+    /// </summary>
     private static string StockReason(string reason) => reason.StartsWith("failed", StringComparison.Ordinal) ? "failed" : "cancelled";
 }

@@ -25,7 +25,9 @@ public sealed class FieldErrors
     public IReadOnlyCollection<string> Fields => errors.Keys;
 }
 
-/// <summary>A request that checks its own fields; <see cref="ValidationBehavior{TRequest,TResponse}"/> runs it before the handler.</summary>
+/// <summary>
+/// A request that checks its own fields; <see cref="ValidationBehavior{TRequest,TResponse}"/> runs it before the handler.
+/// </summary>
 public interface IValidated
 {
     void Validate(FieldErrors errors);

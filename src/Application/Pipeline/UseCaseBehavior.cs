@@ -16,7 +16,8 @@ public interface IRefusable
 /// Times, counts and logs every use case by its request type: <c>steller_use_case_seconds{use_case, outcome}</c> with
 /// outcome "ok", the refusal's code, "invalid" or "error". Log lines carry the correlation id from the ambient scope.
 /// </summary>
-public sealed class UseCaseBehavior<TRequest, TResponse>(ILogger<UseCaseBehavior<TRequest, TResponse>> logger) : IPipelineBehavior<TRequest, TResponse>
+public sealed class UseCaseBehavior<TRequest, TResponse>(ILogger<UseCaseBehavior<TRequest, TResponse>> logger)
+    : IPipelineBehavior<TRequest, TResponse>
 {
     private static readonly string UseCase = UseCaseNames.Of(typeof(TRequest));
 

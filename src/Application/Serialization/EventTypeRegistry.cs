@@ -48,7 +48,9 @@ public sealed class EventTypeRegistry
         return this;
     }
 
-    /// <summary>Reads events stored as <paramref name="oldName"/> through <paramref name="upcast"/> as <paramref name="newName"/>.</summary>
+    /// <summary>
+    /// Reads events stored as <paramref name="oldName"/> through <paramref name="upcast"/> as <paramref name="newName"/>.
+    /// </summary>
     public EventTypeRegistry AddUpcaster(string oldName, string newName, Func<JsonObject, JsonObject> upcast)
     {
         upcasters[oldName] = (newName, upcast);

@@ -38,7 +38,8 @@ public sealed class NullVendorCallObserver : IVendorCallObserver
 public static class VendorMetrics
 {
     public static readonly Counter Calls = Metrics.CreateCounter("steller_vendor_calls_total",
-        "HTTP attempts at vendors by vendor and outcome: ok (2xx-4xx other than 429), rate_limited (429), error (5xx or no answer).", "vendor", "outcome");
+        "HTTP attempts at vendors by vendor and outcome: ok (2xx-4xx other than 429), rate_limited (429), error (5xx or no answer).",
+            "vendor", "outcome");
 
     public static string OutcomeOf(VendorCallObservation call) => call.WasRateLimited ? "rate_limited" : call.WasError ? "error" : "ok";
 }

@@ -65,7 +65,8 @@ public enum VendorPurchaseStatus
 public sealed record VendorCard(string SerialNumber, string Code, string? Pin, DateOnly? ExpirationDate);
 
 /// <summary>What the vendor says about a purchase. <see cref="Delivered"/> = units delivered (top-ups have no cards).</summary>
-public sealed record VendorPurchaseResult(VendorPurchaseStatus Status, int Delivered, IReadOnlyList<VendorCard> Cards, string? FailureReason);
+public sealed record VendorPurchaseResult(VendorPurchaseStatus Status, int Delivered, IReadOnlyList<VendorCard> Cards,
+    string? FailureReason);
 
 /// <summary>A transient failure that survived the resilience pipeline (timeouts, 5xx, 429s): try again later.</summary>
 public sealed class VendorUnavailableException(string vendor, string message, Exception? inner = null)

@@ -19,8 +19,8 @@ public static class CatalogDiff
 {
     public const string MissingFromVendor = "missing_from_vendor";
 
-    public static IReadOnlyList<CatalogChange> Changes(IReadOnlyCollection<CurrentProduct> current, IReadOnlyCollection<VendorListing> fromVendor,
-        bool vendorCatalogComplete, DateTimeOffset now)
+    public static IReadOnlyList<CatalogChange> Changes(IReadOnlyCollection<CurrentProduct> current,
+        IReadOnlyCollection<VendorListing> fromVendor, bool vendorCatalogComplete, DateTimeOffset now)
     {
         var known = current.ToDictionary(p => p.Sku, StringComparer.Ordinal);
         var changes = new List<CatalogChange>();

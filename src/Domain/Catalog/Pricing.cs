@@ -60,9 +60,12 @@ public static class Pricing
 
     /// <summary>The face values a product is priced at for display and the guardrail: the fixed one, or min and max of a range.</summary>
     public static IReadOnlyList<long> ReferenceFaceValues(ProductDetails product) =>
-        product.FixedFaceValue is { } f ? [f] : product.MinFaceValue == product.MaxFaceValue ? [product.MinFaceValue!.Value] : [product.MinFaceValue!.Value, product.MaxFaceValue!.Value];
+        product.FixedFaceValue is { } f ? [f] : product.MinFaceValue == product.MaxFaceValue ? [product.MinFaceValue!.Value]
+            : [product.MinFaceValue!.Value, product.MaxFaceValue!.Value];
 
-    /// <summary>The reference price with the lowest margin (the fixed one, or the worse of min and max) when it is negative; else null.</summary>
+    /// <summary>
+    /// The reference price with the lowest margin (the fixed one, or the worse of min and max) when it is negative; else null.
+    /// </summary>
     public static UnitPrice? WorstNegativeMargin(ProductDetails product, ProductCost cost, Margin? margin) =>
         ReferenceFaceValues(product).Select(face => At(product, cost, margin, face).Price!)
             .Where(p => p.IsNegativeMargin).OrderBy(p => p.Margin).FirstOrDefault();

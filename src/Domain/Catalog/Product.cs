@@ -20,7 +20,9 @@ public sealed record ProductDetails(
     public bool IsRange => FixedFaceValue is null;
 }
 
-/// <summary>What the vendor (or Steller's stock) charges: an absolute amount in minor units, or a discount in basis points off the face value.</summary>
+/// <summary>
+/// What the vendor (or Steller's stock) charges: an absolute amount in minor units, or a discount in basis points off the face value.
+/// </summary>
 public sealed record ProductCost(long? Amount, int? DiscountBasisPoints)
 {
     public static ProductCost Absolute(long amount) => new(amount, null);
@@ -55,7 +57,8 @@ public sealed record Product(string? Sku, ProductDetails? Details, ProductCost? 
     public static Product Evolve(Product s, IProductEvent e) => e switch
     {
         ProductListed l => new Product(l.Sku,
-            new ProductDetails(l.Source, l.VendorProductId, l.Name, l.Brand, l.Country, l.Currency, l.ProductType, l.FixedFaceValue, l.MinFaceValue, l.MaxFaceValue),
+            new ProductDetails(l.Source, l.VendorProductId, l.Name, l.Brand, l.Country, l.Currency, l.ProductType, l.FixedFaceValue,
+                l.MinFaceValue, l.MaxFaceValue),
             new ProductCost(l.CostAmount, l.CostDiscountBasisPoints), true),
         ProductUpdated u => s with
         {
@@ -90,13 +93,16 @@ public sealed record Product(string? Sku, ProductDetails? Details, ProductCost? 
         if (!IsValidSku(c.Sku)) return Fail(ProductErrors.InvalidSku);
         if (Validate(c.Details, c.Cost) is { } error) return Fail(error);
         var d = c.Details;
-        if (s.Exists && (s.Details!.Source != d.Source || s.Details.VendorProductId != d.VendorProductId)) return Fail(ProductErrors.SourceConflict);
+        if (s.Exists && (s.Details!.Source != d.Source || s.Details.VendorProductId != d.VendorProductId))
+            return Fail(ProductErrors.SourceConflict);
         if (!s.Exists || !s.Active)
-            return Decision<IProductEvent>.Emit(new ProductListed(c.Sku, d.Source, d.VendorProductId, d.Name, d.Brand, d.Country, d.Currency, d.ProductType,
+            return Decision<IProductEvent>.Emit(new ProductListed(c.Sku, d.Source, d.VendorProductId, d.Name, d.Brand, d.Country,
+                d.Currency, d.ProductType,
                 d.FixedFaceValue, d.MinFaceValue, d.MaxFaceValue, c.Cost.Amount, c.Cost.DiscountBasisPoints, c.Now));
         var events = new List<IProductEvent>();
         if (d != s.Details)
-            events.Add(new ProductUpdated(s.Sku!, d.Name, d.Brand, d.Country, d.Currency, d.ProductType, d.FixedFaceValue, d.MinFaceValue, d.MaxFaceValue, c.Now));
+            events.Add(new ProductUpdated(s.Sku!, d.Name, d.Brand, d.Country, d.Currency, d.ProductType, d.FixedFaceValue, d.MinFaceValue,
+                d.MaxFaceValue, c.Now));
         if (c.Cost != s.Cost) events.Add(CostChanged(s, c.Cost, c.Now));
         return events.Count == 0 ? Decision<IProductEvent>.AlreadyDone() : Decision<IProductEvent>.Emit([.. events]);
     }

@@ -16,7 +16,8 @@ public interface IProductEvent
 [EventName("catalog.product-listed.v1")]
 public sealed record ProductListed(
     string Sku, string Source, string? VendorProductId, string Name, string Brand, string Country, string Currency, string ProductType,
-    long? FixedFaceValue, long? MinFaceValue, long? MaxFaceValue, long? CostAmount, int? CostDiscountBasisPoints, DateTimeOffset ListedAt) : IProductEvent;
+    long? FixedFaceValue, long? MinFaceValue, long? MaxFaceValue, long? CostAmount, int? CostDiscountBasisPoints, DateTimeOffset ListedAt)
+        : IProductEvent;
 
 /// <summary>
 /// Details other than the cost changed on an active product (name, brand, country, currency, type, face value).
@@ -31,7 +32,8 @@ public sealed record ProductUpdated(
 /// <summary>The vendor cost changed: old and new, each either absolute or a discount in basis points.</summary>
 [EventName("catalog.product-cost-changed.v1")]
 public sealed record ProductCostChanged(
-    string Sku, long? OldCostAmount, int? OldCostDiscountBasisPoints, long? NewCostAmount, int? NewCostDiscountBasisPoints, DateTimeOffset ChangedAt) : IProductEvent;
+    string Sku, long? OldCostAmount, int? OldCostDiscountBasisPoints, long? NewCostAmount, int? NewCostDiscountBasisPoints,
+        DateTimeOffset ChangedAt) : IProductEvent;
 
 /// <summary>The product leaves the catalog (reason e.g. "missing_from_vendor", "admin"). It can be listed again later.</summary>
 [EventName("catalog.product-delisted.v1")]

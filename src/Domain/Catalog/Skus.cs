@@ -21,7 +21,8 @@ public static class Skus
 
     public static string ForVendorProduct(string vendor, string vendorProductId)
     {
-        if (!Product.IsValidSku(vendor) || vendor.Length > 40) throw new ArgumentException($"'{vendor}' is not a usable vendor id (a-z, 0-9, '-', at most 40).", nameof(vendor));
+        if (!Product.IsValidSku(vendor) || vendor.Length > 40)
+            throw new ArgumentException($"'{vendor}' is not a usable vendor id (a-z, 0-9, '-', at most 40).", nameof(vendor));
         var prefix = vendor + "-";
         var normalised = Normalise(vendorProductId);
         var budget = MaxLength - prefix.Length;

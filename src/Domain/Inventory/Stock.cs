@@ -4,8 +4,8 @@ namespace Steller.Domain.Inventory;
 
 public enum ReservationStatus { Open, Committed, Released }
 
-public sealed record Reservation(string ReservationId, long Quantity, string OrderId, DateTimeOffset ExpiresAt, ReservationStatus Status, string Fingerprint,
-    IReadOnlyList<SealedVoucher>? Vouchers = null);
+public sealed record Reservation(string ReservationId, long Quantity, string OrderId, DateTimeOffset ExpiresAt, ReservationStatus Status,
+    string Fingerprint, IReadOnlyList<SealedVoucher>? Vouchers = null);
 
 /// <summary>
 /// One stocked product (sku) at one location. Invariant: Available = OnHand − Reserved ≥ 0, checked by every
@@ -55,7 +55,8 @@ public sealed partial record Stock(
         {
             OnHand = s.OnHand + r.Quantity, Currency = r.Currency, HasCodes = s.HasCodes ?? r.Vouchers is not null,
             Vouchers = r.Vouchers is null ? s.Vouchers : s.Vouchers.AddRange(r.Vouchers),
-            Movements = s.Movements.SetItem(ReceiptKey(r.ReceiptId), Fingerprints.Receive(r.Quantity, r.UnitCost, r.Currency, r.Vouchers?.Count)),
+            Movements = s.Movements.SetItem(ReceiptKey(r.ReceiptId),
+                Fingerprints.Receive(r.Quantity, r.UnitCost, r.Currency, r.Vouchers?.Count)),
         },
         StockAdjusted a => s with
         {
@@ -79,20 +80,22 @@ public sealed partial record Stock(
         StockReserved r => s with
         {
             Reserved = s.Reserved + r.Quantity,
-            Reservations = s.Reservations.SetItem(r.ReservationId, new Reservation(r.ReservationId, r.Quantity, r.OrderId, r.ExpiresAt, ReservationStatus.Open,
-                Fingerprints.Reserve(r.Quantity, r.OrderId, r.RequestedExpiry))),
+            Reservations = s.Reservations.SetItem(r.ReservationId, new Reservation(r.ReservationId, r.Quantity, r.OrderId, r.ExpiresAt,
+                ReservationStatus.Open, Fingerprints.Reserve(r.Quantity, r.OrderId, r.RequestedExpiry))),
         },
         ReservationCommitted c => s with
         {
             OnHand = s.OnHand - c.Quantity,
             Reserved = s.Reserved - c.Quantity,
             Vouchers = c.Vouchers is { Count: > 0 } assigned ? s.Vouchers.RemoveRange(0, assigned.Count) : s.Vouchers,
-            Reservations = s.Reservations.SetItem(c.ReservationId, s.Reservations[c.ReservationId] with { Status = ReservationStatus.Committed, Vouchers = c.Vouchers }),
+            Reservations = s.Reservations.SetItem(c.ReservationId,
+                s.Reservations[c.ReservationId] with { Status = ReservationStatus.Committed, Vouchers = c.Vouchers }),
         },
         ReservationReleased r => s with
         {
             Reserved = s.Reserved - r.Quantity,
-            Reservations = s.Reservations.SetItem(r.ReservationId, s.Reservations[r.ReservationId] with { Status = ReservationStatus.Released }),
+            Reservations = s.Reservations.SetItem(r.ReservationId,
+                s.Reservations[r.ReservationId] with { Status = ReservationStatus.Released }),
         },
         LowThresholdSet t => s with { LowThreshold = t.Threshold },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Unknown stock event."),
@@ -159,7 +162,8 @@ public sealed partial record Stock(
         if (c.Quantity <= 0) return Fail(StockErrors.InvalidQuantity);
         if (c.ExpiresAt is { } at && at <= c.Now) return Fail(StockErrors.ExpiryInPast);
         if (c.Quantity > s.Available) return Fail(StockErrors.Exhausted);
-        return Emit(new StockReserved(c.ReservationId, c.Quantity, c.OrderId, c.ExpiresAt ?? c.Now + DefaultReservationLifetime, c.ExpiresAt));
+        return Emit(new StockReserved(c.ReservationId, c.Quantity, c.OrderId, c.ExpiresAt ?? c.Now + DefaultReservationLifetime,
+            c.ExpiresAt));
     }
 
     private static Decision<IStockEvent> DecideCommit(CommitReservation c, Stock s) =>
@@ -169,7 +173,8 @@ public sealed partial record Stock(
             ReservationStatus.Committed => Decision<IStockEvent>.AlreadyDone(),
             ReservationStatus.Released => Fail(StockErrors.ReservationReleased),
             // Coded stock hands the oldest codes to the order; every unit on hand has one, so there are enough.
-            _ => Emit(new ReservationCommitted(r.ReservationId, r.Quantity, s.HasCodes == true ? s.Vouchers.Take((int)r.Quantity).ToList() : null)),
+            _ => Emit(new ReservationCommitted(r.ReservationId, r.Quantity, s.HasCodes == true ? s.Vouchers.Take((int)r.Quantity).ToList()
+                : null)),
         };
 
     private static Decision<IStockEvent> DecideRelease(ReleaseReservation c, Stock s) =>
@@ -189,7 +194,8 @@ public sealed partial record Stock(
 
     /// <summary>Same id: same content is a no-op (the first result stands), different content a conflict.</summary>
     private static Decision<IStockEvent>? Repeat(Stock s, string key, string fingerprint) =>
-        s.Movements.TryGetValue(key, out var seen) ? (seen == fingerprint ? Decision<IStockEvent>.AlreadyDone() : Fail(StockErrors.IdempotencyConflict)) : null;
+        s.Movements.TryGetValue(key, out var seen)
+            ? (seen == fingerprint ? Decision<IStockEvent>.AlreadyDone() : Fail(StockErrors.IdempotencyConflict)) : null;
 
     private static Decision<IStockEvent> Emit(IStockEvent e) => Decision<IStockEvent>.Emit(e);
     private static Decision<IStockEvent> Fail(DomainError error) => Decision<IStockEvent>.Fail(error);
@@ -198,10 +204,12 @@ public sealed partial record Stock(
     private static class Fingerprints
     {
         /// <summary>Codes are compared by count only: their ciphertexts differ on every sealing, and no plaintext is kept.</summary>
-        public static string Receive(long quantity, long unitCost, string currency, int? codes) => $"receive|{quantity}|{unitCost}|{currency}|{codes}";
+        public static string Receive(long quantity, long unitCost, string currency, int? codes)
+            => $"receive|{quantity}|{unitCost}|{currency}|{codes}";
         public static string TransferOut(string to, long quantity) => $"transfer-out|{to}|{quantity}";
         public static string TransferIn(string from, long quantity) => $"transfer-in|{from}|{quantity}";
         public static string Adjust(long quantity, string reason) => $"adjust|{quantity}|{reason}";
-        public static string Reserve(long quantity, string orderId, DateTimeOffset? requestedExpiry) => $"reserve|{quantity}|{orderId}|{requestedExpiry?.UtcTicks}";
+        public static string Reserve(long quantity, string orderId, DateTimeOffset? requestedExpiry)
+            => $"reserve|{quantity}|{orderId}|{requestedExpiry?.UtcTicks}";
     }
 }

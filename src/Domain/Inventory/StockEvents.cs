@@ -16,7 +16,8 @@ public sealed record SealedVoucher(string VoucherId, string KeyId, string Cipher
 /// v1 had no vouchers; it is read as v2 with <see cref="Vouchers"/> null.
 /// </summary>
 [EventName("stock.received.v2")]
-public sealed record StockReceived(string ReceiptId, long Quantity, long UnitCost, string Currency, IReadOnlyList<SealedVoucher>? Vouchers = null) : IStockEvent;
+public sealed record StockReceived(string ReceiptId, long Quantity, long UnitCost, string Currency,
+    IReadOnlyList<SealedVoucher>? Vouchers = null) : IStockEvent;
 
 /// <summary>
 /// A counted correction: positive (found, count_correction) or negative (damaged, expired, count_correction).
@@ -24,7 +25,8 @@ public sealed record StockReceived(string ReceiptId, long Quantity, long UnitCos
 /// v1 had no voucher ids; it is read as v2 with null.
 /// </summary>
 [EventName("stock.adjusted.v2")]
-public sealed record StockAdjusted(string AdjustmentId, long Quantity, string Reason, IReadOnlyList<string>? RemovedVoucherIds = null) : IStockEvent;
+public sealed record StockAdjusted(string AdjustmentId, long Quantity, string Reason, IReadOnlyList<string>? RemovedVoucherIds = null)
+    : IStockEvent;
 
 /// <summary>
 /// First half of a move between locations: units (and, for coded stock, the oldest unassigned codes) leave this
@@ -32,15 +34,18 @@ public sealed record StockAdjusted(string AdjustmentId, long Quantity, string Re
 /// a process completes it if the writer died in between.
 /// </summary>
 [EventName("stock.transferred-out.v1")]
-public sealed record StockTransferredOut(string TransferId, string ToLocation, long Quantity, string Currency, IReadOnlyList<SealedVoucher>? Vouchers) : IStockEvent;
+public sealed record StockTransferredOut(string TransferId, string ToLocation, long Quantity, string Currency,
+    IReadOnlyList<SealedVoucher>? Vouchers) : IStockEvent;
 
 /// <summary>Second half of a move between locations: the units (and codes) arrive here. Idempotent by transfer id.</summary>
 [EventName("stock.transferred-in.v1")]
-public sealed record StockTransferredIn(string TransferId, string FromLocation, long Quantity, string Currency, IReadOnlyList<SealedVoucher>? Vouchers) : IStockEvent;
+public sealed record StockTransferredIn(string TransferId, string FromLocation, long Quantity, string Currency,
+    IReadOnlyList<SealedVoucher>? Vouchers) : IStockEvent;
 
 /// <summary>Units set aside for an order until committed, released or expired.</summary>
 [EventName("stock.reserved.v1")]
-public sealed record StockReserved(string ReservationId, long Quantity, string OrderId, DateTimeOffset ExpiresAt, DateTimeOffset? RequestedExpiry) : IStockEvent;
+public sealed record StockReserved(string ReservationId, long Quantity, string OrderId, DateTimeOffset ExpiresAt,
+    DateTimeOffset? RequestedExpiry) : IStockEvent;
 
 /// <summary>
 /// The reserved units leave stock (sold): on hand and reserved both go down. For coded stock

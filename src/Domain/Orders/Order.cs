@@ -2,7 +2,8 @@ using System.Collections.Immutable;
 
 namespace Steller.Domain.Orders;
 
-public enum OrderStatus { None, Placed, Rejected, FundsHeld, Submitted, Completed, PartiallyCompleted, Failed, Cancelled, Refunded, PartiallyRefunded }
+public enum OrderStatus { None, Placed, Rejected, FundsHeld, Submitted, Completed, PartiallyCompleted, Failed, Cancelled, Refunded,
+    PartiallyRefunded }
 
 /// <summary>One line and how far its fulfilment got: the request id once started, transient attempts, the final result.</summary>
 public sealed record LineState(OrderLine Line, string? RequestId, int Attempts, OrderFulfilled? Result)
@@ -36,7 +37,8 @@ public sealed partial record Order(
     public static string HoldTransferIdOf(Order s) => s.Round == 0 ? s.Placed!.OrderId : $"{s.Placed!.OrderId}:retry-{s.Round}";
 
     public long Refunded => Refunds.Values.Sum(r => r.Amount);
-    public bool IsTerminal => Status is OrderStatus.Rejected or OrderStatus.Completed or OrderStatus.PartiallyCompleted or OrderStatus.Failed
+    public bool IsTerminal => Status is OrderStatus.Rejected or OrderStatus.Completed or OrderStatus.PartiallyCompleted
+        or OrderStatus.Failed
         or OrderStatus.Cancelled or OrderStatus.Refunded or OrderStatus.PartiallyRefunded;
 
     /// <summary>
@@ -45,7 +47,8 @@ public sealed partial record Order(
     /// </summary>
     public static string RequestIdOf(string orderId, int lineNo, int round = 0)
     {
-        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(round == 0 ? $"{orderId}/{lineNo}" : $"{orderId}/{lineNo}/{round}"));
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(round == 0
+            ? $"{orderId}/{lineNo}" : $"{orderId}/{lineNo}/{round}"));
         hash[6] = (byte)((hash[6] & 0x0F) | 0x80); // version 8: custom
         hash[8] = (byte)((hash[8] & 0x3F) | 0x80); // RFC 9562 variant
         return new Guid(hash.AsSpan(0, 16), bigEndian: true).ToString("D");
@@ -53,13 +56,16 @@ public sealed partial record Order(
 
     public static Order Evolve(Order s, IOrderEvent e) => e switch
     {
-        OrderPlaced p => s with { Status = OrderStatus.Placed, Placed = p, Lines = p.Lines.Select(l => new LineState(l, null, 0, null)).ToImmutableList() },
+        OrderPlaced p => s with { Status = OrderStatus.Placed, Placed = p, Lines = p.Lines.Select(l => new LineState(l, null, 0, null))
+            .ToImmutableList() },
         OrderRejected r => s with { Status = OrderStatus.Rejected, Rejection = r },
         OrderFundsHeld f => s with { Status = OrderStatus.FundsHeld, Funds = f },
-        OrderSubmittedToVendor v => s with { Status = OrderStatus.Submitted, Lines = s.Lines.SetItem(v.LineNo - 1, s.Lines[v.LineNo - 1] with { RequestId = v.RequestId }) },
+        OrderSubmittedToVendor v => s with { Status = OrderStatus.Submitted,
+            Lines = s.Lines.SetItem(v.LineNo - 1, s.Lines[v.LineNo - 1] with { RequestId = v.RequestId }) },
         VendorAttemptFailed a => s with { Lines = s.Lines.SetItem(a.LineNo - 1, s.Lines[a.LineNo - 1] with { Attempts = a.Attempt }) },
         OrderFulfilled f => s with { Lines = s.Lines.SetItem(f.LineNo - 1, s.Lines[f.LineNo - 1] with { Result = f }) },
-        OrderCompleted c => s with { Status = c.Status == nameof(OrderStatus.Completed) ? OrderStatus.Completed : OrderStatus.PartiallyCompleted, Completion = c },
+        OrderCompleted c => s with { Status = c.Status == nameof(OrderStatus.Completed) ? OrderStatus.Completed
+            : OrderStatus.PartiallyCompleted, Completion = c },
         OrderFailed f => s with { Status = OrderStatus.Failed, Failure = f },
         OrderCancelled c => s with { Status = OrderStatus.Cancelled, CancelReason = c.Reason },
         OrderRetried r => s with
@@ -92,7 +98,8 @@ public sealed partial record Order(
         StartFulfilment => s.Status switch
         {
             OrderStatus.FundsHeld => Decision<IOrderEvent>.Emit(s.Lines.Select(l =>
-                (IOrderEvent)new OrderSubmittedToVendor(l.Line.LineNo, l.Line.Pricing!.Source, RequestIdOf(s.Placed!.OrderId, l.Line.LineNo, s.Round))).ToArray()),
+                (IOrderEvent)new OrderSubmittedToVendor(l.Line.LineNo, l.Line.Pricing!.Source,
+                    RequestIdOf(s.Placed!.OrderId, l.Line.LineNo, s.Round))).ToArray()),
             OrderStatus.Submitted or OrderStatus.Completed or OrderStatus.PartiallyCompleted or OrderStatus.Failed
                 or OrderStatus.Refunded or OrderStatus.PartiallyRefunded => Decision<IOrderEvent>.AlreadyDone(),
             _ => Fail(OrderErrors.InvalidTransition),
@@ -102,8 +109,10 @@ public sealed partial record Order(
             : Emit(new VendorAttemptFailed(c.LineNo, s.Lines[c.LineNo - 1].Attempts + 1, c.Reason)),
         RecordLineFulfilled c => InFlightLine(s, c.LineNo) is { } refusal ? refusal
             : s.Lines[c.LineNo - 1].IsFinal ? Decision<IOrderEvent>.AlreadyDone() // the first final result stands
-            : c.Delivered < 0 || c.Delivered > s.Lines[c.LineNo - 1].Line.Quantity || c.Cards.Count > c.Delivered ? Fail(OrderErrors.InvalidDelivery)
-            : Emit(new OrderFulfilled(c.LineNo, c.Delivered, c.Cards, c.Delivered < s.Lines[c.LineNo - 1].Line.Quantity ? c.FailureReason ?? "not delivered" : null)),
+            : c.Delivered < 0 || c.Delivered > s.Lines[c.LineNo - 1].Line.Quantity || c.Cards.Count > c.Delivered
+                ? Fail(OrderErrors.InvalidDelivery)
+            : Emit(new OrderFulfilled(c.LineNo, c.Delivered, c.Cards, c.Delivered < s.Lines[c.LineNo - 1].Line.Quantity ? c.FailureReason
+                ?? "not delivered" : null)),
         Settle => DecideSettle(s),
         CancelOrder c => s.Status switch
         {
@@ -113,7 +122,8 @@ public sealed partial record Order(
             _ => Fail(OrderErrors.InvalidTransition),
         },
         RefundOrder c => DecideRefund(c, s),
-        RetryOrder c => s.Status == OrderStatus.Failed ? Emit(new OrderRetried(s.Round + 1, c.Reason)) : Fail(OrderErrors.InvalidTransition),
+        RetryOrder c => s.Status == OrderStatus.Failed ? Emit(new OrderRetried(s.Round + 1, c.Reason))
+            : Fail(OrderErrors.InvalidTransition),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown order command."),
     };
 
@@ -150,16 +160,19 @@ public sealed partial record Order(
 
     private static Decision<IOrderEvent> DecideSettle(Order s)
     {
-        if (s.Status is OrderStatus.Completed or OrderStatus.PartiallyCompleted or OrderStatus.Failed or OrderStatus.Refunded or OrderStatus.PartiallyRefunded)
+        if (s.Status is OrderStatus.Completed or OrderStatus.PartiallyCompleted or OrderStatus.Failed or OrderStatus.Refunded
+            or OrderStatus.PartiallyRefunded)
             return Decision<IOrderEvent>.AlreadyDone();
         if (s.Status != OrderStatus.Submitted) return Fail(OrderErrors.InvalidTransition);
         if (s.Lines.Any(l => !l.IsFinal)) return Fail(OrderErrors.LinesNotFinal);
         var (captured, revenue, payables) = Settlement(s);
         var held = s.Funds!.Amount;
         if (captured == 0)
-            return Emit(new OrderFailed(string.Join("; ", s.Lines.Select(l => l.Result!.FailureReason).Where(r => r is not null).Distinct()), held));
+            return Emit(new OrderFailed(string.Join("; ", s.Lines.Select(l => l.Result!.FailureReason).Where(r => r is not null)
+                .Distinct()), held));
         var complete = s.Lines.All(l => l.Result!.Delivered == l.Line.Quantity);
-        return Emit(new OrderCompleted(complete ? nameof(OrderStatus.Completed) : nameof(OrderStatus.PartiallyCompleted), captured, held - captured, revenue, payables));
+        return Emit(new OrderCompleted(complete ? nameof(OrderStatus.Completed) : nameof(OrderStatus.PartiallyCompleted), captured, held
+            - captured, revenue, payables));
     }
 
     private static Decision<IOrderEvent> DecideRefund(RefundOrder c, Order s)

@@ -11,7 +11,8 @@ public sealed record RecordFundsHeld(IReadOnlyList<LineReservation> Reservations
 /// <summary>Marks every line as started (see <see cref="OrderSubmittedToVendor"/>); a no-op once started.</summary>
 public sealed record StartFulfilment : IOrderCommand;
 public sealed record RecordAttemptFailed(int LineNo, string Reason) : IOrderCommand;
-public sealed record RecordLineFulfilled(int LineNo, int Delivered, IReadOnlyList<DeliveredCard> Cards, string? FailureReason) : IOrderCommand;
+public sealed record RecordLineFulfilled(int LineNo, int Delivered, IReadOnlyList<DeliveredCard> Cards, string? FailureReason)
+    : IOrderCommand;
 /// <summary>Every line is final: completes (capture) or fails (nothing delivered). The amounts are computed by the order.</summary>
 public sealed record Settle : IOrderCommand;
 public sealed record CancelOrder(string Reason) : IOrderCommand;

@@ -3,7 +3,9 @@ namespace Steller.Domain.Orders;
 /// <summary>Events of one order (stream "order-{orderId}").</summary>
 public interface IOrderEvent;
 
-/// <summary>A secret (card code, PIN) as it lives in events: key-ring key id, base64 AES-GCM blob, and the context it is bound to.</summary>
+/// <summary>
+/// A secret (card code, PIN) as it lives in events: key-ring key id, base64 AES-GCM blob, and the context it is bound to.
+/// </summary>
 public sealed record SealedValue(string KeyId, string Ciphertext, string Context);
 
 /// <summary>Where a line is fulfilled from: a vendor kind ("giftcard", "topup") or "stocked" (our own voucher stock).</summary>
@@ -16,7 +18,8 @@ public static class LineSources
 /// What the server priced for one line: unit price charged to the partner and unit cost owed to the vendor (minor
 /// units of the order's currency), what the product is and where it comes from.
 /// </summary>
-public sealed record LinePricing(long UnitPrice, long UnitCost, string ProductType, string Source, string? VendorProductId, bool NegativeMargin);
+public sealed record LinePricing(long UnitPrice, long UnitCost, string ProductType, string Source, string? VendorProductId,
+    bool NegativeMargin);
 
 /// <summary>One requested line; <see cref="Pricing"/> is null only on an order rejected before it could be priced.</summary>
 public sealed record OrderLine(int LineNo, string Sku, int Quantity, long FaceValue, LinePricing? Pricing)
@@ -75,7 +78,8 @@ public sealed record VendorPayable(string Vendor, long Amount);
 /// released. Status "Completed" (everything delivered) or "PartiallyCompleted".
 /// </summary>
 [EventName("order.completed.v1")]
-public sealed record OrderCompleted(string Status, long Captured, long Released, long Revenue, IReadOnlyList<VendorPayable> Payables) : IOrderEvent;
+public sealed record OrderCompleted(string Status, long Captured, long Released, long Revenue, IReadOnlyList<VendorPayable> Payables)
+    : IOrderEvent;
 
 /// <summary>Nothing was delivered; the hold and any reservations were released.</summary>
 [EventName("order.failed.v1")]

@@ -35,5 +35,6 @@ public sealed partial record Order
     }
 
     public static bool IsValidId(string? id) =>
-        id is { Length: 30 } && id.StartsWith("ord-", StringComparison.Ordinal) && id[4..].All(c => c is (>= 'a' and <= 'z') or (>= '2' and <= '7'));
+        id is { Length: 30 } && id.StartsWith("ord-", StringComparison.Ordinal)
+            && id[4..].All(c => c is (>= 'a' and <= 'z') or (>= '2' and <= '7'));
 }

@@ -6,7 +6,8 @@ namespace Steller.Domain.Partners;
 public enum PartnerStatus { Active, Suspended }
 
 /// <summary>An API key as the partner's state remembers it: never the plaintext secret, only its ciphertext.</summary>
-public sealed record ApiKey(string KeyId, string EncryptionKeyId, string SecretCiphertext, DateTimeOffset IssuedAt, DateTimeOffset? RevokedAt)
+public sealed record ApiKey(string KeyId, string EncryptionKeyId, string SecretCiphertext, DateTimeOffset IssuedAt,
+    DateTimeOffset? RevokedAt)
 {
     public bool Revoked => RevokedAt is not null;
 }
@@ -53,8 +54,10 @@ public sealed record Partner(
 
     public static Partner Evolve(Partner s, IPartnerEvent e) => e switch
     {
-        PartnerOnboarded o => s with { Id = o.PartnerId, Name = o.Name, ContactEmail = o.ContactEmail, ParentPartnerId = o.ParentPartnerId, OnboardedAt = o.OnboardedAt, Status = PartnerStatus.Active },
-        ApiKeyIssued k => s with { ApiKeys = s.ApiKeys.SetItem(k.KeyId, new ApiKey(k.KeyId, k.EncryptionKeyId, k.SecretCiphertext, k.IssuedAt, null)) },
+        PartnerOnboarded o => s with { Id = o.PartnerId, Name = o.Name, ContactEmail = o.ContactEmail, ParentPartnerId = o.ParentPartnerId,
+            OnboardedAt = o.OnboardedAt, Status = PartnerStatus.Active },
+        ApiKeyIssued k => s with { ApiKeys = s.ApiKeys.SetItem(k.KeyId,
+            new ApiKey(k.KeyId, k.EncryptionKeyId, k.SecretCiphertext, k.IssuedAt, null)) },
         ApiKeyRevoked r => s with { ApiKeys = s.ApiKeys.SetItem(r.KeyId, s.ApiKeys[r.KeyId] with { RevokedAt = r.RevokedAt }) },
         MarginSet m => s with { Margin = new Margin(m.Basis, m.BasisPoints) },
         IpAllowlistSet a => s with { IpAllowlist = [.. a.Cidrs] },
@@ -79,7 +82,8 @@ public sealed record Partner(
         SuspendPartner c => string.IsNullOrWhiteSpace(c.Reason) || c.Reason.Length > 500 ? Fail(PartnerErrors.InvalidReason)
                           : s.Status == PartnerStatus.Suspended ? Decision<IPartnerEvent>.AlreadyDone()
                           : Emit(new PartnerSuspended(c.Reason.Trim(), c.Now)),
-        ReactivatePartner c => s.Status == PartnerStatus.Active ? Decision<IPartnerEvent>.AlreadyDone() : Emit(new PartnerReactivated(c.Now)),
+        ReactivatePartner c => s.Status == PartnerStatus.Active ? Decision<IPartnerEvent>.AlreadyDone()
+            : Emit(new PartnerReactivated(c.Now)),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown partner command."),
     };
 
@@ -101,7 +105,8 @@ public sealed record Partner(
 
     private static Decision<IPartnerEvent> DecideIssue(IssueApiKey c, Partner s)
     {
-        if (string.IsNullOrWhiteSpace(c.KeyId) || string.IsNullOrWhiteSpace(c.EncryptionKeyId) || string.IsNullOrWhiteSpace(c.SecretCiphertext))
+        if (string.IsNullOrWhiteSpace(c.KeyId) || string.IsNullOrWhiteSpace(c.EncryptionKeyId)
+            || string.IsNullOrWhiteSpace(c.SecretCiphertext))
             return Fail(PartnerErrors.InvalidApiKey);
         if (s.ApiKeys.TryGetValue(c.KeyId, out var existing))
             return existing.SecretCiphertext == c.SecretCiphertext && existing.EncryptionKeyId == c.EncryptionKeyId
@@ -133,7 +138,8 @@ public sealed record Partner(
             return new IPNetwork(single, single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128).ToString();
         // Strict: an address with host bits set ("10.0.0.1/8") is a typo more often than a range.
         var slash = text.IndexOf('/');
-        return slash > 0 && IPAddress.TryParse(text[..slash], out var given) && IPNetwork.TryParse(text, out var network) && network.BaseAddress.Equals(given)
+        return slash > 0 && IPAddress.TryParse(text[..slash], out var given) && IPNetwork.TryParse(text, out var network)
+            && network.BaseAddress.Equals(given)
             ? network.ToString() : null;
     }
 

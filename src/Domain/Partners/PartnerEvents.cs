@@ -5,7 +5,8 @@ public interface IPartnerEvent;
 
 /// <summary>A partner joins. <see cref="ParentPartnerId"/> is set for an agency's sub-partner.</summary>
 [EventName("partner.onboarded.v1")]
-public sealed record PartnerOnboarded(string PartnerId, string Name, string ContactEmail, string? ParentPartnerId, DateTimeOffset OnboardedAt) : IPartnerEvent;
+public sealed record PartnerOnboarded(string PartnerId, string Name, string ContactEmail, string? ParentPartnerId,
+    DateTimeOffset OnboardedAt) : IPartnerEvent;
 
 /// <summary>
 /// An API key. The secret is shown to the caller once and stored only encrypted: <see cref="SecretCiphertext"/> is

@@ -24,9 +24,12 @@ public static class Accounts
 
     /// <summary>Platform accounts a capture may credit: revenue and vendor payables of the hold's currency.</summary>
     public static bool IsCaptureCredit(string account, string currency) =>
-        account == Revenue(currency) || (account.StartsWith("platform:vendor:", StringComparison.Ordinal) && account.EndsWith($":{currency}", StringComparison.Ordinal)
+        account == Revenue(currency) || (account.StartsWith("platform:vendor:", StringComparison.Ordinal)
+            && account.EndsWith($":{currency}", StringComparison.Ordinal)
                                           && account.Split(':').Length == 4 && account.Split(':')[2].Length > 0);
 }
 
-/// <summary>One balanced movement: <paramref name="Amount"/> leaves <paramref name="Debit"/> and reaches <paramref name="Credit"/>.</summary>
+/// <summary>
+/// One balanced movement: <paramref name="Amount"/> leaves <paramref name="Debit"/> and reaches <paramref name="Credit"/>.
+/// </summary>
 public sealed record Posting(string Debit, string Credit, long Amount);

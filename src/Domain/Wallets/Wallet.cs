@@ -36,28 +36,36 @@ public sealed partial record Wallet(
     public static Wallet Evolve(Wallet s, IWalletEvent e) => e switch
     {
         WalletOpened o => s with { PartnerId = o.PartnerId, Currency = o.Currency },
-        Deposited d => s with { Posted = s.Posted + d.Amount, Transfers = s.Transfers.SetItem(d.TransferId, new("deposit", d.Amount, Fingerprints.Deposit(d.Amount, d.Reference))) },
-        Refunded r => s with { Posted = s.Posted + r.Amount, Transfers = s.Transfers.SetItem(r.TransferId, new("refund", r.Amount, Fingerprints.Refund(r.Amount, r.OrderId))) },
-        Withdrawn w => s with { Posted = s.Posted - w.Amount, Transfers = s.Transfers.SetItem(w.TransferId, new("withdrawal", w.Amount, Fingerprints.Withdraw(w.Amount, w.Reference))) },
+        Deposited d => s with { Posted = s.Posted + d.Amount,
+            Transfers = s.Transfers.SetItem(d.TransferId, new("deposit", d.Amount, Fingerprints.Deposit(d.Amount, d.Reference))) },
+        Refunded r => s with { Posted = s.Posted + r.Amount,
+            Transfers = s.Transfers.SetItem(r.TransferId, new("refund", r.Amount, Fingerprints.Refund(r.Amount, r.OrderId))) },
+        Withdrawn w => s with { Posted = s.Posted - w.Amount,
+            Transfers = s.Transfers.SetItem(w.TransferId, new("withdrawal", w.Amount, Fingerprints.Withdraw(w.Amount, w.Reference))) },
         HoldPlaced h => s with
         {
             Pending = s.Pending + h.Amount,
-            Holds = s.Holds.SetItem(h.TransferId, new Hold(h.TransferId, h.Amount, h.ExpiresAt, h.OrderId, HoldStatus.Open, 0, Fingerprints.Hold(h.Amount, h.ExpiresAt, h.OrderId), null)),
+            Holds = s.Holds.SetItem(h.TransferId, new Hold(h.TransferId, h.Amount, h.ExpiresAt, h.OrderId, HoldStatus.Open, 0,
+                Fingerprints.Hold(h.Amount, h.ExpiresAt, h.OrderId), null)),
         },
         HoldCaptured c => s with
         {
             Posted = s.Posted - c.Amount,
             Pending = s.Pending - s.Holds[c.TransferId].Amount,
-            Holds = s.Holds.SetItem(c.TransferId, s.Holds[c.TransferId] with { Status = HoldStatus.Captured, Captured = c.Amount, OutcomeFingerprint = Fingerprints.Capture(c.Amount, c.Legs) }),
+            Holds = s.Holds.SetItem(c.TransferId, s.Holds[c.TransferId] with { Status = HoldStatus.Captured, Captured = c.Amount,
+                OutcomeFingerprint = Fingerprints.Capture(c.Amount, c.Legs) }),
         },
         HoldReleased r => s with
         {
             Pending = s.Pending - s.Holds[r.TransferId].Amount,
-            Holds = s.Holds.SetItem(r.TransferId, s.Holds[r.TransferId] with { Status = HoldStatus.Released, OutcomeFingerprint = "release" }),
+            Holds = s.Holds.SetItem(r.TransferId,
+                s.Holds[r.TransferId] with { Status = HoldStatus.Released, OutcomeFingerprint = "release" }),
         },
         CreditLimitSet l => s with { CreditLimit = l.Limit },
-        TransferredOut t => s with { Posted = s.Posted - t.Amount, Transfers = s.Transfers.SetItem(t.TransferId, new("transfer-out", t.Amount, Fingerprints.TransferOut(t.Amount, t.ToPartnerId))) },
-        TransferredIn t => s with { Posted = s.Posted + t.Amount, Transfers = s.Transfers.SetItem(InKey(t.TransferId), new("transfer-in", t.Amount, Fingerprints.TransferIn(t.Amount, t.FromPartnerId))) },
+        TransferredOut t => s with { Posted = s.Posted - t.Amount, Transfers = s.Transfers.SetItem(t.TransferId,
+            new("transfer-out", t.Amount, Fingerprints.TransferOut(t.Amount, t.ToPartnerId))) },
+        TransferredIn t => s with { Posted = s.Posted + t.Amount, Transfers = s.Transfers.SetItem(InKey(t.TransferId),
+            new("transfer-in", t.Amount, Fingerprints.TransferIn(t.Amount, t.FromPartnerId))) },
         WalletFrozen => s with { Frozen = true },
         WalletUnfrozen => s with { Frozen = false },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Unknown wallet event."),
@@ -68,13 +76,15 @@ public sealed partial record Wallet(
 
     public static Decision<IWalletEvent> Decide(IWalletCommand command, Wallet s) => command switch
     {
-        OpenWallet c => s.IsOpen ? (s.PartnerId == c.PartnerId && s.Currency == c.Currency ? Decision<IWalletEvent>.AlreadyDone() : Fail(WalletErrors.AlreadyOpen))
+        OpenWallet c => s.IsOpen ? (s.PartnerId == c.PartnerId && s.Currency == c.Currency ? Decision<IWalletEvent>.AlreadyDone()
+            : Fail(WalletErrors.AlreadyOpen))
                                  : Emit(new WalletOpened(c.PartnerId, c.Currency)),
         _ when !s.IsOpen => Fail(WalletErrors.NotOpen),
         Deposit c => DecideDeposit(c, s),
         Withdraw c => DecideWithdraw(c, s),
         CreditRefund c => Repeat(s, c.TransferId, Fingerprints.Refund(c.Amount, c.OrderId))
-            ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount) : Emit(new Refunded(c.TransferId, c.Amount, c.OrderId, Accounts.Revenue(s.Currency!)))),
+            ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount)
+                : Emit(new Refunded(c.TransferId, c.Amount, c.OrderId, Accounts.Revenue(s.Currency!)))),
         PlaceHold c => DecidePlaceHold(c, s),
         CaptureHold c => DecideCapture(c, s),
         ReleaseHold c => DecideRelease(c, s),
@@ -89,7 +99,8 @@ public sealed partial record Wallet(
 
     private static Decision<IWalletEvent> DecideDeposit(Deposit c, Wallet s) =>
         Repeat(s, c.TransferId, Fingerprints.Deposit(c.Amount, c.Reference))
-        ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount) : Emit(new Deposited(c.TransferId, c.Amount, c.Reference, Accounts.Funding(s.Currency!))));
+        ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount)
+            : Emit(new Deposited(c.TransferId, c.Amount, c.Reference, Accounts.Funding(s.Currency!))));
 
     private static Decision<IWalletEvent> DecideWithdraw(Withdraw c, Wallet s) =>
         Repeat(s, c.TransferId, Fingerprints.Withdraw(c.Amount, c.Reference))
@@ -119,7 +130,8 @@ public sealed partial record Wallet(
         switch (hold.Status)
         {
             case HoldStatus.Captured:
-                return hold.OutcomeFingerprint == fingerprint ? Decision<IWalletEvent>.AlreadyDone() : Fail(WalletErrors.IdempotencyConflict);
+                return hold.OutcomeFingerprint == fingerprint ? Decision<IWalletEvent>.AlreadyDone()
+                    : Fail(WalletErrors.IdempotencyConflict);
             case HoldStatus.Released:
                 return Fail(WalletErrors.HoldReleased);
         }
@@ -128,7 +140,8 @@ public sealed partial record Wallet(
         // Only revenue may be negative: a sale below cost (a negative margin, allowed but flagged) pays the vendor
         // more than the partner paid, and the platform's revenue covers the difference.
         if (legs.Sum(l => l.Amount) != c.Amount
-            || legs.Any(l => !Accounts.IsCaptureCredit(l.Account, s.Currency!) || (l.Amount < 0 && l.Account != Accounts.Revenue(s.Currency!))))
+            || legs.Any(l => !Accounts.IsCaptureCredit(l.Account, s.Currency!)
+                || (l.Amount < 0 && l.Account != Accounts.Revenue(s.Currency!))))
             return Fail(WalletErrors.InvalidLegs);
         return Emit(new HoldCaptured(c.TransferId, c.Amount, hold.Amount - c.Amount, kept));
     }
@@ -151,11 +164,13 @@ public sealed partial record Wallet(
 
     private static Decision<IWalletEvent> DecideTransferIn(TransferIn c, Wallet s) =>
         Repeat(s, InKey(c.TransferId), Fingerprints.TransferIn(c.Amount, c.FromPartnerId))
-        ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount) : Emit(new TransferredIn(c.TransferId, c.Amount, c.FromPartnerId, Accounts.Transit(s.Currency!))));
+        ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount)
+            : Emit(new TransferredIn(c.TransferId, c.Amount, c.FromPartnerId, Accounts.Transit(s.Currency!))));
 
     /// <summary>Same transfer id: same content is a no-op (the first result stands), different content a conflict.</summary>
     private static Decision<IWalletEvent>? Repeat(Wallet s, string key, string fingerprint) =>
-        s.Transfers.TryGetValue(key, out var seen) ? (seen.Fingerprint == fingerprint ? Decision<IWalletEvent>.AlreadyDone() : Fail(WalletErrors.IdempotencyConflict))
+        s.Transfers.TryGetValue(key, out var seen)
+            ? (seen.Fingerprint == fingerprint ? Decision<IWalletEvent>.AlreadyDone() : Fail(WalletErrors.IdempotencyConflict))
         : s.Holds.ContainsKey(key) ? Fail(WalletErrors.IdempotencyConflict)
         : null;
 
@@ -169,7 +184,8 @@ public sealed partial record Wallet(
         Refunded r => [new Posting(r.CounterAccount, walletAccount, r.Amount)],
         Withdrawn w => [new Posting(walletAccount, w.CounterAccount, w.Amount)],
         // A negative (revenue) leg is money flowing the other way: from revenue through the wallet to the vendor.
-        HoldCaptured c => c.Legs.Select(l => l.Amount >= 0 ? new Posting(walletAccount, l.Account, l.Amount) : new Posting(l.Account, walletAccount, -l.Amount)),
+        HoldCaptured c => c.Legs.Select(l => l.Amount >= 0 ? new Posting(walletAccount, l.Account, l.Amount)
+            : new Posting(l.Account, walletAccount, -l.Amount)),
         TransferredOut t => [new Posting(walletAccount, t.CounterAccount, t.Amount)],
         TransferredIn t => [new Posting(t.CounterAccount, walletAccount, t.Amount)],
         _ => [],
@@ -183,7 +199,8 @@ internal static class Fingerprints
     public static string Withdraw(long amount, string reference) => $"withdraw|{amount}|{reference}";
     public static string Refund(long amount, string orderId) => $"refund|{amount}|{orderId}";
     public static string Hold(long amount, DateTimeOffset? expiresAt, string? orderId) => $"hold|{amount}|{expiresAt?.UtcTicks}|{orderId}";
-    public static string Capture(long amount, IReadOnlyList<CaptureLeg> legs) => $"capture|{amount}|{string.Join(",", legs.Select(l => $"{l.Account}={l.Amount}"))}";
+    public static string Capture(long amount, IReadOnlyList<CaptureLeg> legs)
+        => $"capture|{amount}|{string.Join(",", legs.Select(l => $"{l.Account}={l.Amount}"))}";
     public static string TransferOut(long amount, string to) => $"out|{amount}|{to}";
     public static string TransferIn(long amount, string from) => $"in|{amount}|{from}";
 }

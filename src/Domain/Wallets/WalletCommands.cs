@@ -6,11 +6,14 @@ public interface IWalletCommand;
 public sealed record OpenWallet(string PartnerId, string Currency) : IWalletCommand;
 public sealed record Deposit(string TransferId, long Amount, string Reference) : IWalletCommand;
 public sealed record Withdraw(string TransferId, long Amount, string Reference) : IWalletCommand;
-public sealed record PlaceHold(string TransferId, long Amount, DateTimeOffset? ExpiresAt, string? OrderId, DateTimeOffset Now) : IWalletCommand;
+public sealed record PlaceHold(string TransferId, long Amount, DateTimeOffset? ExpiresAt, string? OrderId, DateTimeOffset Now)
+    : IWalletCommand;
 /// <summary>Captures <paramref name="Amount"/> of a hold; null legs credit everything to platform revenue.</summary>
 public sealed record CaptureHold(string TransferId, long Amount, IReadOnlyList<CaptureLeg>? Legs) : IWalletCommand;
 public sealed record ReleaseHold(string TransferId, string Reason) : IWalletCommand;
-/// <summary>Credits a refund for <paramref name="OrderId"/>, paid out of platform revenue (also into a frozen wallet: it is a credit).</summary>
+/// <summary>
+/// Credits a refund for <paramref name="OrderId"/>, paid out of platform revenue (also into a frozen wallet: it is a credit).
+/// </summary>
 public sealed record CreditRefund(string TransferId, long Amount, string OrderId) : IWalletCommand;
 public sealed record SetCreditLimit(long Limit) : IWalletCommand;
 public sealed record TransferOut(string TransferId, long Amount, string ToPartnerId) : IWalletCommand;

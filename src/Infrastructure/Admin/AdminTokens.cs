@@ -32,7 +32,8 @@ public sealed class AdminTokens(NpgsqlDataSource dataSource)
     public const string Prefix = "stl_admin_";
     public const int MaxNameLength = 100;
 
-    public async Task<(AdminTokenInfo Info, string Token)> Create(string name, string role, DateTimeOffset now, CancellationToken ct = default)
+    public async Task<(AdminTokenInfo Info, string Token)> Create(string name, string role, DateTimeOffset now,
+        CancellationToken ct = default)
     {
         name = name.Trim();
         if (name.Length is 0 or > MaxNameLength || name.Any(char.IsControl))

@@ -25,7 +25,8 @@ public sealed record StellerSettings
         var http = config.GetSection("Http");
 
         var connection = Required(db, "ConnectionString",
-            "a PostgreSQL connection string such as 'Host=127.0.0.1;Port=55432;Database=steller;Username=steller' (./run.sh sets one up when none is configured)");
+            "a PostgreSQL connection string such as 'Host=127.0.0.1;Port=55432;Database=steller;Username=steller' (./run.sh sets one up "
+                + "when none is configured)");
         try { _ = new Npgsql.NpgsqlConnectionStringBuilder(connection); }
         catch (ArgumentException e) { throw Bad(db, "ConnectionString", $"a valid PostgreSQL connection string ({e.Message})"); }
 
@@ -60,7 +61,8 @@ public sealed record StellerSettings
     /// <summary>EventStore:ConnectionString (esdb://...), EventStore:StreamPrefixes and EventStore:MaxAppendSizeBytes.</summary>
     private static EventStoreSettings LoadEventStoreDb(IConfigurationSection es)
     {
-        const string example = "an EventStoreDB connection string such as 'esdb://127.0.0.1:2113?tls=false' or 'esdb://admin:changeit@host:2113?tls=true'";
+        const string example =
+            "an EventStoreDB connection string such as 'esdb://127.0.0.1:2113?tls=false' or 'esdb://admin:changeit@host:2113?tls=true'";
         var text = Required(es, "ConnectionString", $"{example} (EventStore:Backend is EventStoreDB)");
         if (!EventStoreDbConnectionString.TryParse(text, out var parsed, out var error))
             throw Bad(es, "ConnectionString", $"{example}: {error}");
@@ -73,7 +75,9 @@ public sealed record StellerSettings
             .Select(p => p.Trim()).Where(p => p.Length > 0).ToArray();
         foreach (var p in prefixes)
             if (p.StartsWith('$'))
-                throw Bad(es, "StreamPrefixes", $"stream name prefixes of Steller's own streams (e.g. 'wallet-,order-'); '{p}' starts with '$', which is reserved for system streams");
+                throw Bad(es,
+                    "StreamPrefixes", $"stream name prefixes of Steller's own streams (e.g. 'wallet-,order-'); '{p}' starts with '$', "
+                    + $"which is reserved for system streams");
 
         var maxAppend = Int(es, "MaxAppendSizeBytes", 1_048_576, 1_024, 64 * 1_048_576);
         return new EventStoreSettings(EventStoreBackend.EventStoreDB, text)

@@ -17,8 +17,10 @@ public sealed class AesGcmKeyRing : IKeyRing
     {
         if (keys.Count == 0) throw new ArgumentException("A key ring needs at least one key.", nameof(keys));
         foreach (var (id, key) in keys)
-            if (key.Length != KeySize) throw new ArgumentException($"Key '{id}' is {key.Length} bytes; AES-256 needs {KeySize}.", nameof(keys));
-        if (!keys.ContainsKey(activeKeyId)) throw new ArgumentException($"The active key '{activeKeyId}' is not in the ring.", nameof(activeKeyId));
+            if (key.Length != KeySize)
+                throw new ArgumentException($"Key '{id}' is {key.Length} bytes; AES-256 needs {KeySize}.", nameof(keys));
+        if (!keys.ContainsKey(activeKeyId))
+            throw new ArgumentException($"The active key '{activeKeyId}' is not in the ring.", nameof(activeKeyId));
         this.keys = keys.ToDictionary(k => k.Key, k => k.Value.ToArray(), StringComparer.Ordinal);
         ActiveKeyId = activeKeyId;
     }
@@ -32,7 +34,8 @@ public sealed class AesGcmKeyRing : IKeyRing
         var nonce = blob.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
         using var aes = new AesGcm(keys[ActiveKeyId], TagSize);
-        aes.Encrypt(nonce, plaintext, blob.AsSpan(NonceSize, plaintext.Length), blob.AsSpan(NonceSize + plaintext.Length), Aad(ActiveKeyId, context));
+        aes.Encrypt(nonce, plaintext, blob.AsSpan(NonceSize, plaintext.Length), blob.AsSpan(NonceSize + plaintext.Length),
+            Aad(ActiveKeyId, context));
         return new SealedSecret(ActiveKeyId, blob);
     }
 

@@ -26,14 +26,16 @@ public static class KeyRingSettings
         var keys = new Dictionary<string, byte[]>(StringComparer.Ordinal);
 
         var masterKeyId = security["MasterKeyId"] is { Length: > 0 } mid ? mid : "k1";
-        if (!IsValidKeyId(masterKeyId)) throw Bad(security, "MasterKeyId", $"a key id of 1 to 32 letters, digits, '-' or '_', got '{masterKeyId}'");
+        if (!IsValidKeyId(masterKeyId))
+            throw Bad(security, "MasterKeyId", $"a key id of 1 to 32 letters, digits, '-' or '_', got '{masterKeyId}'");
         if (security["MasterKey"] is { Length: > 0 } master)
             keys[masterKeyId] = ParseKey(master, security, "MasterKey");
 
         foreach (var child in security.GetSection("MasterKeys").GetChildren())
         {
             if (!IsValidKeyId(child.Key)) throw Bad(security, $"MasterKeys:{child.Key}", "key ids of 1 to 32 letters, digits, '-' or '_'");
-            if (keys.ContainsKey(child.Key)) throw Bad(security, $"MasterKeys:{child.Key}", $"a key id not already used by Security:MasterKey");
+            if (keys.ContainsKey(child.Key))
+                throw Bad(security, $"MasterKeys:{child.Key}", $"a key id not already used by Security:MasterKey");
             keys[child.Key] = ParseKey(child.Value, security, $"MasterKeys:{child.Key}");
         }
 
@@ -41,7 +43,9 @@ public static class KeyRingSettings
         if (keys.Count == 0)
         {
             if (!development)
-                throw new ConfigurationException($"Security:MasterKey (env {StellerSettings.EnvName(security, "MasterKey")}) is missing; expected base64 of 32 random bytes, e.g. from 'openssl rand -base64 32' (Development generates one into {DefaultKeyFile}).");
+                throw new ConfigurationException($"Security:MasterKey (env {StellerSettings.EnvName(security, "MasterKey")}) is missing; "
+                    + $"expected base64 of 32 random bytes, e.g. from 'openssl rand -base64 32' (Development generates one into "
+                    + $"{DefaultKeyFile}).");
             var path = Path.GetFullPath(fileKey, baseDirectory ?? Directory.GetCurrentDirectory());
             keys[DevelopmentKeyId] = DevelopmentKey(path, security);
             return new AesGcmKeyRing(keys, DevelopmentKeyId);
@@ -50,8 +54,10 @@ public static class KeyRingSettings
         var active = security["ActiveKeyId"] is { Length: > 0 } a ? a
             : security["MasterKey"] is { Length: > 0 } ? masterKeyId
             : keys.Count == 1 ? keys.Keys.Single()
-            : throw new ConfigurationException($"Security:ActiveKeyId (env {StellerSettings.EnvName(security, "ActiveKeyId")}) is missing; expected one of {string.Join(", ", keys.Keys)} when several master keys are configured.");
-        if (!keys.ContainsKey(active)) throw Bad(security, "ActiveKeyId", $"one of the configured key ids ({string.Join(", ", keys.Keys)}), got '{active}'");
+            : throw new ConfigurationException($"Security:ActiveKeyId (env {StellerSettings.EnvName(security, "ActiveKeyId")}) is missing; "
+                + $"expected one of {string.Join(", ", keys.Keys)} when several master keys are configured.");
+        if (!keys.ContainsKey(active))
+            throw Bad(security, "ActiveKeyId", $"one of the configured key ids ({string.Join(", ", keys.Keys)}), got '{active}'");
         return new AesGcmKeyRing(keys, active);
     }
 
@@ -81,9 +87,11 @@ public static class KeyRingSettings
     {
         byte[] bytes;
         try { bytes = Convert.FromBase64String(text?.Trim() ?? ""); }
-        catch (FormatException) { throw Bad(security, key, $"base64 of 32 random bytes{where}, e.g. from 'openssl rand -base64 32'; the value is not base64"); }
+        catch (FormatException) { throw Bad(security,
+            key, $"base64 of 32 random bytes{where}, e.g. from 'openssl rand -base64 32'; the value is not base64"); }
         return bytes.Length == AesGcmKeyRing.KeySize ? bytes
-            : throw Bad(security, key, $"base64 of 32 random bytes{where}, e.g. from 'openssl rand -base64 32'; it decodes to {bytes.Length} bytes");
+            : throw Bad(security,
+                key, $"base64 of 32 random bytes{where}, e.g. from 'openssl rand -base64 32'; it decodes to {bytes.Length} bytes");
     }
 
     private static bool IsValidKeyId(string id) =>

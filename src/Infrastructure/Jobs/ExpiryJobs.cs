@@ -8,7 +8,9 @@ using Steller.Domain.Wallets;
 
 namespace Steller.Infrastructure.Jobs;
 
-/// <summary>The two expiries Steller runs: what each reads and what it sends (see <see cref="OpenItemExpiry{TState,TCommand,TEvent}"/>).</summary>
+/// <summary>
+/// The two expiries Steller runs: what each reads and what it sends (see <see cref="OpenItemExpiry{TState,TCommand,TEvent}"/>).
+/// </summary>
 public static class ExpiryShapes
 {
     /// <summary>Wallet holds past their expiry, from read.wallet_open_holds: released with reason "expired".</summary>
@@ -17,7 +19,8 @@ public static class ExpiryShapes
             ? (Wallet.StreamName(partner, currency), new ReleaseHold(transferId, "expired")) : null);
 
     /// <summary>Stock reservations past their expiry, from read.stock_open_reservations: released with reason "expired".</summary>
-    public static readonly ExpiryShape<IStockCommand> Reservations = new("stock_open_reservations", "reservation_id", "system:reservation-expiry",
+    public static readonly ExpiryShape<IStockCommand> Reservations = new("stock_open_reservations", "reservation_id",
+        "system:reservation-expiry",
         "stock reservation(s)", (stream, reservationId) => Stock.TryParseStreamName(stream, out var sku, out var location)
             ? (Stock.StreamName(sku, location), new ReleaseReservation(reservationId, "expired")) : null);
 }
@@ -28,7 +31,8 @@ public sealed class HoldExpiry(NpgsqlDataSource db, AggregateCommands<Wallet, IW
 
 /// <summary>Releases stock reservations whose expiry has passed (<see cref="ExpiryShapes.Reservations"/>).</summary>
 public sealed class ReservationExpiry(NpgsqlDataSource db, AggregateCommands<Stock, IStockCommand, IStockEvent> stock, IClock clock,
-    ILogger<ReservationExpiry> logger) : OpenItemExpiry<Stock, IStockCommand, IStockEvent>(db, stock, clock, logger, ExpiryShapes.Reservations);
+    ILogger<ReservationExpiry> logger)
+        : OpenItemExpiry<Stock, IStockCommand, IStockEvent>(db, stock, clock, logger, ExpiryShapes.Reservations);
 
 [DisallowConcurrentExecution]
 public sealed class HoldExpiryJob(HoldExpiry expiry) : ExpiryJob(expiry);

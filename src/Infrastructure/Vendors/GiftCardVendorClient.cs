@@ -14,7 +14,8 @@ namespace Steller.Infrastructure.Vendors;
 /// RequestId; a repeated checkout answers 409 "DuplicateRequestId", which means "already submitted": the client then
 /// polls and returns the first order's state. Card codes and PINs are returned, never logged.
 /// </summary>
-public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings settings, IVendorCallObserver observer, ILogger<GiftCardVendorClient> log)
+public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings settings, IVendorCallObserver observer,
+    ILogger<GiftCardVendorClient> log)
     : IVendorCatalog, IVendorOrders
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerOptions.Web);
@@ -28,7 +29,8 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
         var brands = 0;
         for (var page = 0; ; page++)
         {
-            using var response = await Send(HttpMethod.Get, $"{Base}v2.0/catalog?PageIndex={page}&PageSize={settings.CatalogPageSize}", null, "catalog", ct);
+            using var response = await Send(HttpMethod.Get, $"{Base}v2.0/catalog?PageIndex={page}&PageSize={settings.CatalogPageSize}",
+                null, "catalog", ct);
             if (!response.IsSuccessStatusCode)
                 throw new VendorUnavailableException(Vendor, $"catalog page {page} answered HTTP {(int)response.StatusCode}");
             var body = await response.Content.ReadFromJsonAsync<CatalogPage>(Json, ct)
@@ -67,21 +69,23 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
         {
             if (VendorMoney.ExactToMinor(product.MinFaceValue, currency) is not { } face)
             {
-                log.LogWarning("{Vendor} product {ProductId} skipped: face value {Face} is not whole {Currency} minor units", Vendor, product.Id, product.MinFaceValue, currency);
+                log.LogWarning("{Vendor} product {ProductId} skipped: face value {Face} is not whole {Currency} minor units", Vendor,
+                    product.Id, product.MinFaceValue, currency);
                 return null;
             }
-            return new VendorProduct(Vendor, product.Id.ToString(), product.Name ?? "", brand.Name ?? "", brand.CountryCode ?? "", currency, "gift_card",
-                FixedFaceValue: face, MinFaceValue: null, MaxFaceValue: null,
+            return new VendorProduct(Vendor, product.Id.ToString(), product.Name ?? "", brand.Name ?? "", brand.CountryCode ?? "", currency,
+                "gift_card", FixedFaceValue: face, MinFaceValue: null, MaxFaceValue: null,
                 CostAmount: VendorMoney.CostToMinor(product.Price.Min, currency), DiscountBasisPoints: null);
         }
         if (product.MinFaceValue <= 0 || product.MaxFaceValue < product.MinFaceValue)
         {
-            log.LogWarning("{Vendor} product {ProductId} skipped: face value range {Min}..{Max}", Vendor, product.Id, product.MinFaceValue, product.MaxFaceValue);
+            log.LogWarning("{Vendor} product {ProductId} skipped: face value range {Min}..{Max}", Vendor, product.Id, product.MinFaceValue,
+                product.MaxFaceValue);
             return null;
         }
         var discount = Math.Min(1 - product.Price.Min / product.MinFaceValue, 1 - product.Price.Max / product.MaxFaceValue);
-        return new VendorProduct(Vendor, product.Id.ToString(), product.Name ?? "", brand.Name ?? "", brand.CountryCode ?? "", currency, "gift_card",
-            FixedFaceValue: null,
+        return new VendorProduct(Vendor, product.Id.ToString(), product.Name ?? "", brand.Name ?? "", brand.CountryCode ?? "", currency,
+            "gift_card", FixedFaceValue: null,
             MinFaceValue: VendorMoney.MinimumToMinor(product.MinFaceValue, currency),
             MaxFaceValue: VendorMoney.MaximumToMinor(product.MaxFaceValue, currency),
             CostAmount: null, DiscountBasisPoints: VendorMoney.DiscountToBasisPoints(discount));
@@ -96,12 +100,14 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
         {
             requestId = purchase.RequestId,
             accountId = settings.AccountId,
-            products = new[] { new { productId, quantity = purchase.Quantity, value = VendorMoney.ToMajor(purchase.FaceValue, purchase.Currency) } },
+            products = new[] { new { productId, quantity = purchase.Quantity,
+                value = VendorMoney.ToMajor(purchase.FaceValue, purchase.Currency) } },
         };
         using var response = await Send(HttpMethod.Post, $"{Base}v1.0/orders/checkout", body, "checkout", ct);
         if (response.IsSuccessStatusCode)
         {
-            log.LogInformation("{Vendor} order {RequestId} submitted ({Quantity} unit(s) of product {ProductId})", Vendor, purchase.RequestId, purchase.Quantity, productId);
+            log.LogInformation("{Vendor} order {RequestId} submitted ({Quantity} unit(s) of product {ProductId})", Vendor,
+                purchase.RequestId, purchase.Quantity, productId);
             return new VendorPurchaseResult(VendorPurchaseStatus.Processing, 0, [], null);
         }
         var error = await Error(response, ct);
@@ -111,7 +117,8 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
             log.LogInformation("{Vendor} order {RequestId} was already submitted; polling it", Vendor, purchase.RequestId);
             return await Poll(purchase, ct);
         }
-        log.LogWarning("{Vendor} order {RequestId} rejected: HTTP {Status} {Code}", Vendor, purchase.RequestId, (int)response.StatusCode, error.Code);
+        log.LogWarning("{Vendor} order {RequestId} rejected: HTTP {Status} {Code}", Vendor, purchase.RequestId, (int)response.StatusCode,
+            error.Code);
         return Failed($"rejected by the vendor: HTTP {(int)response.StatusCode} {error.Code}: {error.Message}");
     }
 
@@ -142,7 +149,8 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
             log.LogInformation("{Vendor} order {RequestId} {Status}: {Delivered} card(s)", Vendor, purchase.RequestId, status, cards.Count);
         return new VendorPurchaseResult(status, status == VendorPurchaseStatus.Processing ? 0 : cards.Count,
             status == VendorPurchaseStatus.Processing ? [] : cards,
-            status is VendorPurchaseStatus.Failed or VendorPurchaseStatus.PartialFailed ? order.ErrorMessage ?? $"the vendor reported {order.Status}" : null);
+            status is VendorPurchaseStatus.Failed or VendorPurchaseStatus.PartialFailed ? order.ErrorMessage
+                ?? $"the vendor reported {order.Status}" : null);
     }
 
     private Task<HttpResponseMessage> Send(HttpMethod method, string path, object? body, string operation, CancellationToken ct)

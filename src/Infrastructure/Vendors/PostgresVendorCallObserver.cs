@@ -111,7 +111,8 @@ public sealed class PostgresVendorCallObserver(NpgsqlDataSource dataSource, ILog
             cmd.Parameters.Add(new NpgsqlParameter { Value = calls.Select(c => c.At.ToUniversalTime()).ToArray() });
             cmd.Parameters.Add(new NpgsqlParameter { Value = calls.Select(c => c.Vendor).ToArray() });
             cmd.Parameters.Add(new NpgsqlParameter { Value = calls.Select(c => c.Operation).ToArray() });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = calls.Select(c => c.Status).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = calls.Select(c => c.Status).ToArray(), NpgsqlDbType = NpgsqlDbType.Array
+                | NpgsqlDbType.Integer });
             cmd.Parameters.Add(new NpgsqlParameter { Value = calls.Select(c => c.LatencyMs).ToArray() });
             cmd.Parameters.Add(new NpgsqlParameter { Value = calls.Select(c => c.WasRateLimited).ToArray() });
             cmd.Parameters.Add(new NpgsqlParameter { Value = calls.Select(c => c.WasError).ToArray() });

@@ -13,7 +13,8 @@ namespace Steller.Infrastructure.Vendors;
 /// (it answers the existing transfer). Statuses are aggregated: any Processing → Processing; all Complete → Succeeded;
 /// some Complete → PartialFailed; none → Failed.
 /// </summary>
-public sealed class TopUpVendorClient(HttpClient http, TopUpVendorSettings settings, IVendorCallObserver observer, ILogger<TopUpVendorClient> log)
+public sealed class TopUpVendorClient(HttpClient http, TopUpVendorSettings settings, IVendorCallObserver observer,
+    ILogger<TopUpVendorClient> log)
     : IVendorCatalog, IVendorOrders
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerOptions.Web) { PropertyNamingPolicy = null };
@@ -46,7 +47,8 @@ public sealed class TopUpVendorClient(HttpClient http, TopUpVendorSettings setti
     internal VendorProduct? Convert(ProviderView provider, ProductView p)
     {
         var currency = p.Minimum?.SendCurrencyIso ?? "";
-        if (p.SkuCode is null || p.Minimum is null || p.Maximum is null || !Steller.Domain.Currency.TryParse(currency, out _) || p.Maximum.SendCurrencyIso != currency)
+        if (p.SkuCode is null || p.Minimum is null || p.Maximum is null || !Steller.Domain.Currency.TryParse(currency, out _)
+            || p.Maximum.SendCurrencyIso != currency)
         {
             log.LogWarning("{Vendor} product {SkuCode} skipped: incomplete send values", Vendor, p.SkuCode);
             return null;
@@ -54,11 +56,13 @@ public sealed class TopUpVendorClient(HttpClient http, TopUpVendorSettings setti
         var discount = VendorMoney.DiscountToBasisPoints(p.CommissionRate / 100m);
         if (p.Minimum.SendValue == p.Maximum.SendValue)
             return VendorMoney.ExactToMinor(p.Minimum.SendValue, currency) is { } face
-                ? new VendorProduct(Vendor, p.SkuCode, p.DefaultDisplayText ?? p.SkuCode, provider.Name ?? provider.ProviderCode!, provider.CountryIso ?? "",
-                    currency, "top_up", FixedFaceValue: face, MinFaceValue: null, MaxFaceValue: null, CostAmount: null, DiscountBasisPoints: discount)
+                ? new VendorProduct(Vendor, p.SkuCode, p.DefaultDisplayText ?? p.SkuCode, provider.Name ?? provider.ProviderCode!,
+                    provider.CountryIso ?? "",
+                    currency, "top_up", FixedFaceValue: face, MinFaceValue: null, MaxFaceValue: null, CostAmount: null,
+                        DiscountBasisPoints: discount)
                 : null;
-        return new VendorProduct(Vendor, p.SkuCode, p.DefaultDisplayText ?? p.SkuCode, provider.Name ?? provider.ProviderCode!, provider.CountryIso ?? "",
-            currency, "top_up", FixedFaceValue: null,
+        return new VendorProduct(Vendor, p.SkuCode, p.DefaultDisplayText ?? p.SkuCode, provider.Name ?? provider.ProviderCode!,
+            provider.CountryIso ?? "", currency, "top_up", FixedFaceValue: null,
             MinFaceValue: VendorMoney.MinimumToMinor(p.Minimum.SendValue, currency),
             MaxFaceValue: VendorMoney.MaximumToMinor(p.Maximum.SendValue, currency),
             CostAmount: null, DiscountBasisPoints: discount);
@@ -104,7 +108,8 @@ public sealed class TopUpVendorClient(HttpClient http, TopUpVendorSettings setti
         for (var i = 1; i <= Math.Max(1, purchase.Quantity); i++)
         {
             var reference = DistributorRef(purchase.RequestId, i);
-            using var response = await Send(HttpMethod.Post, $"{Base}ListTransferRecords", new { DistributorRef = reference, Take = 1 }, "transfers", ct);
+            using var response = await Send(HttpMethod.Post, $"{Base}ListTransferRecords", new { DistributorRef = reference, Take = 1 },
+                "transfers", ct);
             if (!response.IsSuccessStatusCode)
             {
                 units.Add(new Unit("Failed", await Reason(response, ct)));
@@ -112,7 +117,8 @@ public sealed class TopUpVendorClient(HttpClient http, TopUpVendorSettings setti
             }
             var list = await response.Content.ReadFromJsonAsync<ItemsOf<TransferResponse>>(Json, ct);
             var record = list?.Items?.FirstOrDefault()?.TransferRecord;
-            units.Add(record is null ? new Unit("Failed", $"the vendor has no transfer {reference} (never sent or refused)") : Unit.Of(record));
+            units.Add(record is null ? new Unit("Failed", $"the vendor has no transfer {reference} (never sent or refused)")
+                : Unit.Of(record));
         }
         return Aggregate(units);
     }
@@ -127,7 +133,8 @@ public sealed class TopUpVendorClient(HttpClient http, TopUpVendorSettings setti
         if (units.Any(u => u.State == "Processing")) return new VendorPurchaseResult(VendorPurchaseStatus.Processing, complete, [], null);
         if (complete == units.Count) return new VendorPurchaseResult(VendorPurchaseStatus.Succeeded, complete, [], null);
         return complete > 0
-            ? new VendorPurchaseResult(VendorPurchaseStatus.PartialFailed, complete, [], $"{units.Count - complete} of {units.Count} unit(s) failed: {string.Join("; ", failures)}")
+            ? new VendorPurchaseResult(VendorPurchaseStatus.PartialFailed, complete,
+                [], $"{units.Count - complete} of {units.Count} unit(s) failed: {string.Join("; ", failures)}")
             : new VendorPurchaseResult(VendorPurchaseStatus.Failed, 0, [], string.Join("; ", failures));
     }
 
@@ -135,8 +142,10 @@ public sealed class TopUpVendorClient(HttpClient http, TopUpVendorSettings setti
     {
         using var response = await Send(HttpMethod.Get, path, null, operation, ct);
         if (!response.IsSuccessStatusCode)
-            throw new VendorUnavailableException(Vendor, $"{operation} answered HTTP {(int)response.StatusCode}: {await Reason(response, ct)}");
-        return await response.Content.ReadFromJsonAsync<T>(Json, ct) ?? throw new VendorUnavailableException(Vendor, $"{operation} was empty");
+            throw new VendorUnavailableException(
+                Vendor, $"{operation} answered HTTP {(int)response.StatusCode}: {await Reason(response, ct)}");
+        return await response.Content.ReadFromJsonAsync<T>(Json, ct)
+            ?? throw new VendorUnavailableException(Vendor, $"{operation} was empty");
     }
 
     private Task<HttpResponseMessage> Send(HttpMethod method, string path, object? body, string operation, CancellationToken ct)
@@ -174,7 +183,8 @@ public sealed class TopUpVendorClient(HttpClient http, TopUpVendorSettings setti
 
     internal sealed record ItemsOf<T>(int ResultCode, List<T>? Items);
     internal sealed record ProviderView(string? ProviderCode, string? CountryIso, string? Name);
-    internal sealed record ProductView(string? SkuCode, string? ProviderCode, string? DefaultDisplayText, decimal CommissionRate, SendReceive? Minimum, SendReceive? Maximum);
+    internal sealed record ProductView(string? SkuCode, string? ProviderCode, string? DefaultDisplayText, decimal CommissionRate,
+        SendReceive? Minimum, SendReceive? Maximum);
     internal sealed record SendReceive(decimal SendValue, string? SendCurrencyIso, decimal ReceiveValue, string? ReceiveCurrencyIso);
     internal sealed record TransferResponse(TransferRecord? TransferRecord, int ResultCode, List<ErrorCode>? ErrorCodes);
     internal sealed record TransferRecord(string? SkuCode, string? ProcessingState, string? ErrorCode);

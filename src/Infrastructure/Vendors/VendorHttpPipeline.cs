@@ -25,7 +25,8 @@ public static class VendorHttpPipeline
 {
     public static readonly HttpRequestOptionsKey<string> Operation = new("steller.vendor.operation");
 
-    public static IHttpClientBuilder AddVendorPipeline(this IHttpClientBuilder client, string vendor, VendorHttpSettings settings, VendorRateGate gate)
+    public static IHttpClientBuilder AddVendorPipeline(this IHttpClientBuilder client, string vendor, VendorHttpSettings settings,
+        VendorRateGate gate)
     {
         client.ConfigureHttpClient(c =>
         {
@@ -139,7 +140,8 @@ public static class VendorHttp
     /// Sends <paramref name="request"/> as <paramref name="operation"/>. Returns any non-transient response (2xx, 4xx other
     /// than 408/429) to the caller; throws <see cref="VendorUnavailableException"/> when the retries ran out.
     /// </summary>
-    public static async Task<HttpResponseMessage> Send(HttpClient http, string vendor, string operation, HttpRequestMessage request, ILogger log, CancellationToken ct)
+    public static async Task<HttpResponseMessage> Send(HttpClient http, string vendor, string operation, HttpRequestMessage request,
+        ILogger log, CancellationToken ct)
     {
         request.Options.Set(VendorHttpPipeline.Operation, operation);
         HttpResponseMessage response;

@@ -34,7 +34,8 @@ public sealed record VendorSettings(GiftCardVendorSettings? GiftCard, TopUpVendo
     private static VendorHttpSettings Http(IConfigurationSection s, double defaultRate, int defaultBurst, int defaultTimeoutMs)
     {
         var text = s["BaseUrl"]!;
-        if (!Uri.TryCreate(text.EndsWith('/') ? text : text + "/", UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+        if (!Uri.TryCreate(text.EndsWith('/') ? text : text + "/", UriKind.Absolute, out var baseUrl)
+            || baseUrl.Scheme is not ("http" or "https"))
             throw Bad(s, "BaseUrl", $"an absolute http(s) URL such as 'http://127.0.0.1:5090/giftcard/', got '{text}'");
         return new VendorHttpSettings(
             BaseUrl: baseUrl,
@@ -48,7 +49,8 @@ public sealed record VendorSettings(GiftCardVendorSettings? GiftCard, TopUpVendo
 
     private static string Required(IConfigurationSection section, string key, string expected) =>
         string.IsNullOrWhiteSpace(section[key])
-            ? throw new ConfigurationException($"{section.Path}:{key} (env {StellerSettings.EnvName(section, key)}) is missing; expected {expected} (the vendor is configured: {section.Path}:BaseUrl is set).")
+            ? throw new ConfigurationException($"{section.Path}:{key} (env {StellerSettings.EnvName(section, key)}) is missing; expected "
+                + $"{expected} (the vendor is configured: {section.Path}:BaseUrl is set).")
             : section[key]!;
 
     private static int Int(IConfigurationSection section, string key, int fallback, int min, int max)
@@ -84,12 +86,15 @@ public sealed record VendorHttpSettings(
     TimeSpan RetryBaseDelay,
     TimeSpan DefaultRetryAfter);
 
-public sealed record GiftCardVendorSettings(VendorHttpSettings Http, string ClientId, string ClientSecret, string AccountId, int CatalogPageSize)
+public sealed record GiftCardVendorSettings(VendorHttpSettings Http, string ClientId, string ClientSecret, string AccountId,
+    int CatalogPageSize)
 {
-    public override string ToString() => $"GiftCardVendorSettings {{ BaseUrl = {Http.BaseUrl}, ClientId = {ClientId}, AccountId = {AccountId} }}"; // never the secret
+    public override string ToString()
+        => $"GiftCardVendorSettings {{ BaseUrl = {Http.BaseUrl}, ClientId = {ClientId}, AccountId = {AccountId} }}"; // never the secret
 }
 
 public sealed record TopUpVendorSettings(VendorHttpSettings Http, string ApiKey, IReadOnlyList<string> Countries)
 {
-    public override string ToString() => $"TopUpVendorSettings {{ BaseUrl = {Http.BaseUrl}, Countries = {string.Join(",", Countries)} }}"; // never the key
+    public override string ToString()
+        => $"TopUpVendorSettings {{ BaseUrl = {Http.BaseUrl}, Countries = {string.Join(",", Countries)} }}"; // never the key
 }

@@ -65,17 +65,19 @@ public sealed class CatalogProductsProjection : IProjection
                             last_revision = excluded.last_revision, updated_at = excluded.updated_at
                         """, new
                     {
-                        sku, source = l.Source, vendor = l.Source == ProductDetails.Stocked ? null : l.Source, vendorProductId = l.VendorProductId,
+                        sku, source = l.Source, vendor = l.Source == ProductDetails.Stocked ? null : l.Source,
+                            vendorProductId = l.VendorProductId,
                         name = l.Name, brand = l.Brand, country = l.Country, currency = l.Currency, type = l.ProductType,
-                        @fixed = l.FixedFaceValue, min = l.MinFaceValue, max = l.MaxFaceValue, costAmount = l.CostAmount, costBp = l.CostDiscountBasisPoints, revision, at,
-                    });
+                        @fixed = l.FixedFaceValue, min = l.MinFaceValue, max = l.MaxFaceValue, costAmount = l.CostAmount,
+                    costBp = l.CostDiscountBasisPoints, revision, at, });
                     break;
                 case ProductUpdated u:
                     await context.Execute("""
                         update {schema}.catalog_products set name = @name, brand = @brand, country = @country, currency = @currency, product_type = @type,
                             face_value_fixed = @fixed, face_value_min = @min, face_value_max = @max, last_revision = @revision, updated_at = @at
                         where sku = @sku
-                        """, new { sku, name = u.Name, brand = u.Brand, country = u.Country, currency = u.Currency, type = u.ProductType, @fixed = u.FixedFaceValue, min = u.MinFaceValue, max = u.MaxFaceValue, revision, at });
+                        """, new { sku, name = u.Name, brand = u.Brand, country = u.Country, currency = u.Currency, type = u.ProductType,
+                            @fixed = u.FixedFaceValue, min = u.MinFaceValue, max = u.MaxFaceValue, revision, at });
                     break;
                 case ProductCostChanged c:
                     await context.Execute("""
@@ -83,7 +85,8 @@ public sealed class CatalogProductsProjection : IProjection
                         """, new { sku, amount = c.NewCostAmount, bp = c.NewCostDiscountBasisPoints, revision, at });
                     break;
                 case ProductDelisted:
-                    await context.Execute("update {schema}.catalog_products set active = false, last_revision = @revision, updated_at = @at where sku = @sku",
+                    await context.Execute(
+                        "update {schema}.catalog_products set active = false, last_revision = @revision, updated_at = @at where sku = @sku",
                         new { sku, revision, at });
                     break;
             }

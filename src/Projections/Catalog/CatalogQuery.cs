@@ -7,15 +7,18 @@ namespace Steller.Projections.Catalog;
 
 /// <summary>A row of read.catalog_products; <see cref="Available"/> = units available over all locations (stocked products only).</summary>
 public sealed record CatalogRow(
-    string Sku, string Source, string? Vendor, string? VendorProductId, string Name, string Brand, string Country, string Currency, string ProductType,
-    long? FaceValueFixed, long? FaceValueMin, long? FaceValueMax, long? CostAmount, int? CostDiscountBp, bool Active, long LastRevision, long? Available);
+    string Sku, string Source, string? Vendor, string? VendorProductId, string Name, string Brand, string Country, string Currency,
+        string ProductType,
+    long? FaceValueFixed, long? FaceValueMin, long? FaceValueMax, long? CostAmount, int? CostDiscountBp, bool Active, long LastRevision,
+        long? Available);
 
 public sealed record CatalogPage(IReadOnlyList<CatalogRow> Items, string? Next);
 
-public sealed record CostHistoryEntry(long Revision, string Kind, long? CostAmount, int? CostDiscountBp, long? PreviousCostAmount, int? PreviousCostDiscountBp,
-    string? Currency, DateTime RecordedAt, string Actor);
+public sealed record CostHistoryEntry(long Revision, string Kind, long? CostAmount, int? CostDiscountBp, long? PreviousCostAmount,
+    int? PreviousCostDiscountBp, string? Currency, DateTime RecordedAt, string Actor);
 
-public sealed record NegativeMargin(string PartnerId, string Sku, string Currency, long FaceValue, long UnitCost, long UnitPrice, long Margin, string? MarginBasis, int? MarginBp);
+public sealed record NegativeMargin(string PartnerId, string Sku, string Currency, long FaceValue, long UnitCost, long UnitPrice,
+    long Margin, string? MarginBasis, int? MarginBp);
 
 public sealed record NegativeMarginPage(long Count, IReadOnlyList<NegativeMargin> Items, string? Next);
 
@@ -25,7 +28,8 @@ public sealed class CatalogQuery(NpgsqlDataSource dataSource) : ICatalogIndex
     public const int DefaultLimit = 50, MaxLimit = 500;
 
     /// <summary>Active products, filtered, ordered by sku; <paramref name="afterSku"/> is the last sku of the previous page.</summary>
-    public Task<CatalogPage> Page(string? country, string? brand, string? type, int limit, string? afterSku, CancellationToken ct = default) =>
+    public Task<CatalogPage> Page(string? country, string? brand, string? type, int limit, string? afterSku,
+            CancellationToken ct = default) =>
         Read("read.catalog_products", async conn =>
         {
             var rows = (await conn.QueryAsync<CatalogRow>(new CommandDefinition("""
@@ -50,7 +54,8 @@ public sealed class CatalogQuery(NpgsqlDataSource dataSource) : ICatalogIndex
         }, ct);
 
     public Task<IReadOnlyList<CostHistoryEntry>> CostHistory(string sku, CancellationToken ct = default) =>
-        Read("read.product_cost_history", async conn => (IReadOnlyList<CostHistoryEntry>)(await conn.QueryAsync<CostHistoryEntry>(new CommandDefinition("""
+        Read("read.product_cost_history", async conn
+            => (IReadOnlyList<CostHistoryEntry>)(await conn.QueryAsync<CostHistoryEntry>(new CommandDefinition("""
             select revision as Revision, kind as Kind, cost_amount as CostAmount, cost_discount_bp as CostDiscountBp,
                    previous_cost_amount as PreviousCostAmount, previous_cost_discount_bp as PreviousCostDiscountBp,
                    currency as Currency, recorded_at as RecordedAt, actor as Actor
@@ -58,7 +63,8 @@ public sealed class CatalogQuery(NpgsqlDataSource dataSource) : ICatalogIndex
             """, new { sku }, cancellationToken: ct))).ToList(), ct);
 
     /// <summary>Negative-margin pairs, filtered, ordered by (partner, sku), with the total count of the filter.</summary>
-    public Task<NegativeMarginPage> NegativeMargins(string? partnerId, string? sku, int limit, (string PartnerId, string Sku)? after, CancellationToken ct = default) =>
+    public Task<NegativeMarginPage> NegativeMargins(string? partnerId, string? sku, int limit, (string PartnerId, string Sku)? after,
+            CancellationToken ct = default) =>
         Read("read.negative_margin_products", async conn =>
         {
             var filter = new { partnerId, sku, afterPartner = after?.PartnerId, afterSku = after?.Sku, take = limit + 1 };
@@ -66,7 +72,8 @@ public sealed class CatalogQuery(NpgsqlDataSource dataSource) : ICatalogIndex
                  where (@partnerId::text is null or partner_id = @partnerId)
                    and (@sku::text is null or sku = @sku)
                 """;
-            var count = await conn.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from read.negative_margin_products {where}", filter, cancellationToken: ct));
+            var count = await conn.ExecuteScalarAsync<long>(
+                new CommandDefinition($"select count(*) from read.negative_margin_products {where}", filter, cancellationToken: ct));
             var rows = (await conn.QueryAsync<NegativeMargin>(new CommandDefinition($"""
                 select partner_id as PartnerId, sku as Sku, currency as Currency, face_value as FaceValue, unit_cost as UnitCost, unit_price as UnitPrice,
                        margin as Margin, margin_basis as MarginBasis, margin_bp as MarginBp
@@ -85,7 +92,8 @@ public sealed class CatalogQuery(NpgsqlDataSource dataSource) : ICatalogIndex
     {
         try
         {
-            return await Read("read.catalog_products", async conn => (IReadOnlyList<string>)(await conn.QueryAsync<string>(new CommandDefinition(
+            return await Read("read.catalog_products", async conn
+                    => (IReadOnlyList<string>)(await conn.QueryAsync<string>(new CommandDefinition(
                 "select sku from read.catalog_products where source = @source", new { source }, cancellationToken: ct))).ToList(), ct);
         }
         catch (Wallets.ReadModelNotReadyException) { return null; } // first start: the projection has not created it yet

@@ -60,7 +60,8 @@ public sealed class NegativeMarginsProjection : IProjection
         """;
 
     private sealed record PartnerRow(string PartnerId, string? MarginBasis, int? MarginBp);
-    private sealed record CatalogRow(string Sku, string Currency, long? FaceValueFixed, long? FaceValueMin, long? FaceValueMax, long? CostAmount, int? CostDiscountBp);
+    private sealed record CatalogRow(string Sku, string Currency, long? FaceValueFixed, long? FaceValueMin, long? FaceValueMax,
+        long? CostAmount, int? CostDiscountBp);
 
     public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
     {
@@ -75,7 +76,9 @@ public sealed class NegativeMarginsProjection : IProjection
                 switch (data)
                 {
                     case PartnerOnboarded:
-                        await context.Execute("insert into {schema}.negative_margin_partners (partner_id) values (@partnerId) on conflict do nothing", new { partnerId });
+                        await context.Execute(
+                            "insert into {schema}.negative_margin_partners (partner_id) values (@partnerId) on conflict do nothing",
+                            new { partnerId });
                         partners.Add(partnerId);
                         break;
                     case MarginSet m:
@@ -98,7 +101,8 @@ public sealed class NegativeMarginsProjection : IProjection
                         values (@sku, @currency, @fixed, @min, @max, @amount, @bp, true)
                         on conflict (sku) do update set currency = excluded.currency, face_value_fixed = excluded.face_value_fixed, face_value_min = excluded.face_value_min,
                             face_value_max = excluded.face_value_max, cost_amount = excluded.cost_amount, cost_discount_bp = excluded.cost_discount_bp, active = true
-                        """, new { sku, currency = l.Currency, @fixed = l.FixedFaceValue, min = l.MinFaceValue, max = l.MaxFaceValue, amount = l.CostAmount, bp = l.CostDiscountBasisPoints });
+                        """, new { sku, currency = l.Currency, @fixed = l.FixedFaceValue, min = l.MinFaceValue, max = l.MaxFaceValue,
+                            amount = l.CostAmount, bp = l.CostDiscountBasisPoints });
                     break;
                 case ProductUpdated u:
                     await context.Execute("""
@@ -106,7 +110,8 @@ public sealed class NegativeMarginsProjection : IProjection
                         """, new { sku, currency = u.Currency, @fixed = u.FixedFaceValue, min = u.MinFaceValue, max = u.MaxFaceValue });
                     break;
                 case ProductCostChanged c:
-                    await context.Execute("update {schema}.negative_margin_catalog set cost_amount = @amount, cost_discount_bp = @bp where sku = @sku",
+                    await context.Execute(
+                        "update {schema}.negative_margin_catalog set cost_amount = @amount, cost_discount_bp = @bp where sku = @sku",
                         new { sku, amount = c.NewCostAmount, bp = c.NewCostDiscountBasisPoints });
                     break;
                 case ProductDelisted:
@@ -116,7 +121,9 @@ public sealed class NegativeMarginsProjection : IProjection
         }
         if (partners.Count == 0 && skus.Count == 0) return;
 
-        var allPartners = (await Query<PartnerRow>(context, "select partner_id as PartnerId, margin_basis as MarginBasis, margin_bp as MarginBp from {schema}.negative_margin_partners")).ToList();
+        var allPartners = (await Query<PartnerRow>(context,
+            "select partner_id as PartnerId, margin_basis as MarginBasis, margin_bp as MarginBp from "
+            + "{schema}.negative_margin_partners")).ToList();
         var activeProducts = (await Query<CatalogRow>(context, """
             select sku as Sku, currency as Currency, face_value_fixed as FaceValueFixed, face_value_min as FaceValueMin, face_value_max as FaceValueMax,
                    cost_amount as CostAmount, cost_discount_bp as CostDiscountBp
@@ -126,7 +133,8 @@ public sealed class NegativeMarginsProjection : IProjection
         var pairs = new List<(PartnerRow Partner, CatalogRow Product, UnitPrice Price)>();
         foreach (var product in activeProducts)
         {
-            var details = new ProductDetails(ProductDetails.Stocked, null, "-", "-", "ZZ", product.Currency, ProductTypes.Voucher, product.FaceValueFixed, product.FaceValueMin, product.FaceValueMax);
+            var details = new ProductDetails(ProductDetails.Stocked, null, "-", "-", "ZZ", product.Currency, ProductTypes.Voucher,
+                product.FaceValueFixed, product.FaceValueMin, product.FaceValueMax);
             var cost = new ProductCost(product.CostAmount, product.CostDiscountBp);
             foreach (var partner in allPartners)
             {
@@ -142,10 +150,13 @@ public sealed class NegativeMarginsProjection : IProjection
         var rows = ColumnArrays.Of(pairs)
             .With("partner_id", p => p.Partner.PartnerId).With("sku", p => p.Product.Sku).With("currency", p => p.Product.Currency)
             .With("face_value", p => p.Price.FaceValue).With("unit_cost", p => p.Price.UnitCost).With("unit_price", p => p.Price.Price)
-            .With("margin", p => p.Price.Margin).With("margin_basis", p => p.Partner.MarginBasis).With("margin_bp", p => p.Partner.MarginBp);
-        await context.Execute($"insert into {{schema}}.negative_margin_products ({rows.Columns}) select * from {rows.Unnest()}", rows.Parameters);
+            .With("margin", p => p.Price.Margin).With("margin_basis", p => p.Partner.MarginBasis)
+            .With("margin_bp", p => p.Partner.MarginBp);
+        await context.Execute($"insert into {{schema}}.negative_margin_products ({rows.Columns}) select * from {rows.Unnest()}",
+            rows.Parameters);
     }
 
     private static Task<IEnumerable<T>> Query<T>(ProjectionContext context, string sql) =>
-        context.Connection.QueryAsync<T>(new CommandDefinition(sql.Replace("{schema}", context.Schema), null, context.Transaction, cancellationToken: context.CancellationToken));
+        context.Connection.QueryAsync<T>(new CommandDefinition(sql.Replace("{schema}", context.Schema), null, context.Transaction,
+            cancellationToken: context.CancellationToken));
 }

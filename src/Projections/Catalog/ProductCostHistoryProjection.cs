@@ -36,8 +36,8 @@ public sealed class ProductCostHistoryProjection : IProjection
         """;
 
     /// <summary>One row of read.product_cost_history.</summary>
-    public sealed record Row(string Sku, long Revision, string Kind, long? Amount, int? Bp, long? PreviousAmount, int? PreviousBp, string? Currency,
-        DateTime At, string Actor);
+    public sealed record Row(string Sku, long Revision, string Kind, long? Amount, int? Bp, long? PreviousAmount, int? PreviousBp,
+        string? Currency, DateTime At, string Actor);
 
     /// <summary>The pure fold: the batch's product events (with their sku, in log order) to the history rows they add.</summary>
     public static IReadOnlyList<Row> Fold(IEnumerable<(RecordedEvent Recorded, string Sku, object? Event)> events)

@@ -16,7 +16,8 @@ public sealed record FulfilmentSchedule(TimeSpan PollInterval, TimeSpan PendingT
 /// "processing", vendors that were down, a process that died mid-way. Each is advanced once per pass; fulfilment is
 /// idempotent, so a pass that overlaps with the fulfilment process (or another node) does no harm.
 /// </summary>
-public sealed class FulfilmentPoller(OrdersQuery query, OrderFulfilment fulfilment, FulfilmentSchedule schedule, IClock clock, ILogger<FulfilmentPoller> logger)
+public sealed class FulfilmentPoller(OrdersQuery query, OrderFulfilment fulfilment, FulfilmentSchedule schedule, IClock clock,
+    ILogger<FulfilmentPoller> logger)
 {
     public const int BatchSize = 500, Parallelism = 16;
 
@@ -25,7 +26,8 @@ public sealed class FulfilmentPoller(OrdersQuery query, OrderFulfilment fulfilme
         IReadOnlyList<string> due;
         try { due = await query.InFlight(clock.UtcNow - schedule.PollInterval, BatchSize, ct); }
         catch (Wallets.ReadModelNotReadyException) { return 0; } // first start: read.orders is still being built
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, async (orderId, token) =>
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct },
+                async (orderId, token) =>
         {
             try { await fulfilment.Advance(orderId, $"poll-{orderId}", token); }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -38,7 +40,8 @@ public sealed class FulfilmentPoller(OrdersQuery query, OrderFulfilment fulfilme
 }
 
 /// <summary>Cancels orders that were placed but never began fulfilment within the pending timeout, releasing what they held.</summary>
-public sealed class PendingOrderTimeout(OrdersQuery query, CancelOrderHandler cancel, FulfilmentSchedule schedule, IClock clock, ILogger<PendingOrderTimeout> logger)
+public sealed class PendingOrderTimeout(OrdersQuery query, CancelOrderHandler cancel, FulfilmentSchedule schedule, IClock clock,
+    ILogger<PendingOrderTimeout> logger)
 {
     public const string Actor = "system:pending-order-timeout";
 
@@ -51,7 +54,8 @@ public sealed class PendingOrderTimeout(OrdersQuery query, CancelOrderHandler ca
         foreach (var orderId in due)
         {
             var metadata = new EventMetadata($"timeout-{orderId}", $"timeout-{orderId}", Guid.NewGuid(), Actor, clock.UtcNow);
-            var outcome = await cancel.Cancel(orderId, $"not submitted within {schedule.PendingTimeout.TotalMinutes:0.#} minutes", metadata, ct);
+            var outcome = await cancel.Cancel(orderId, $"not submitted within {schedule.PendingTimeout.TotalMinutes:0.#} minutes",
+                metadata, ct);
             if (outcome.Succeeded && !outcome.WasRepeat) cancelled++;
         }
         if (cancelled > 0) logger.LogInformation("Cancelled {Count} order(s) pending past the timeout", cancelled);

@@ -68,7 +68,8 @@ public sealed class LowStockProjection : IProjection
         foreach (var (recorded, e, sku, location) in events)
         {
             if (!items.TryGetValue((sku, location), out var item))
-                items[(sku, location)] = item = loaded.GetValueOrDefault((sku, location))?.Copy() ?? new Item { Sku = sku, Location = location };
+                items[(sku, location)] = item = loaded.GetValueOrDefault((sku, location))?.Copy()
+                    ?? new Item { Sku = sku, Location = location };
             switch (e)
             {
                 case StockReceived r: item.OnHand += r.Quantity; break;
@@ -96,7 +97,8 @@ public sealed class LowStockProjection : IProjection
         await Write(all, context);
     }
 
-    private static async Task<IReadOnlyDictionary<(string Sku, string Location), Item>> Load(IReadOnlyList<(string Sku, string Location)> keys, ProjectionContext context)
+    private static async Task<IReadOnlyDictionary<(string Sku,
+        string Location), Item>> Load(IReadOnlyList<(string Sku, string Location)> keys, ProjectionContext context)
     {
         var k = ColumnArrays.Of(keys).With("sku", x => x.Sku).With("location", x => x.Location);
         return (await context.Connection.QueryAsync<Item>(new CommandDefinition($"""
@@ -117,7 +119,8 @@ public sealed class LowStockProjection : IProjection
                 on_hand = excluded.on_hand, reserved = excluded.reserved, threshold = excluded.threshold, low_since = excluded.low_since
             """, watch.Parameters);
 
-        var recovered = ColumnArrays.Of(all.Where(i => i.LowSince is null).ToList()).With("sku", i => i.Sku).With("location", i => i.Location);
+        var recovered = ColumnArrays.Of(all.Where(i => i.LowSince is null).ToList()).With("sku", i => i.Sku)
+            .With("location", i => i.Location);
         if (recovered.Count > 0)
             await context.Execute($$"""
                 delete from {schema}.low_stock l using {{recovered.Unnest("k")}}

@@ -4,11 +4,14 @@ using Steller.Projections.Engine;
 
 namespace Steller.Projections.Inventory;
 
-/// <summary>read.stock_open_reservations: reservations not yet committed or released, with their expiry (read by the reservation-expiry job).</summary>
+/// <summary>
+/// read.stock_open_reservations: reservations not yet committed or released, with their expiry (read by the reservation-expiry job).
+/// </summary>
 public sealed class OpenReservationsProjection() : OpenItemsProjection(new OpenItemsShape(
     Name: "stock_open_reservations",
     Table: "stock_open_reservations",
-    EventTypes: EventTypeSet.Union(EventNames.Of<StockReserved>(), EventNames.Of<ReservationCommitted>(), EventNames.Of<ReservationReleased>()),
+    EventTypes: EventTypeSet.Union(EventNames.Of<StockReserved>(), EventNames.Of<ReservationCommitted>(),
+        EventNames.Of<ReservationReleased>()),
     Read: e => e switch
     {
         StockReserved r => new ItemOpened(r.ReservationId, r.Quantity, r.ExpiresAt, r.OrderId),

@@ -7,11 +7,16 @@ using Steller.Domain.Inventory;
 
 namespace Steller.Projections.Inventory;
 
-/// <summary>One stock item in the audit: what the event store says (and the lowest available it ever had), and read.stock_levels (null when not compared).</summary>
-public sealed record AuditedStock(string Sku, string Location, long OnHand, long Reserved, long Available, long LowestAvailable, long LowThreshold,
-    long Revision, long? ReadModelOnHand, long? ReadModelReserved);
+/// <summary>
+/// One stock item in the audit: what the event store says (and the lowest available it ever had), and read.stock_levels
+/// (null when not compared).
+/// </summary>
+public sealed record AuditedStock(string Sku, string Location, long OnHand, long Reserved, long Available, long LowestAvailable,
+    long LowThreshold, long Revision, long? ReadModelOnHand, long? ReadModelReserved);
 
-/// <summary>A difference: <see cref="Field"/> of sku/location is <see cref="Actual"/> in the read model, <see cref="Expected"/> in the event store.</summary>
+/// <summary>
+/// A difference: <see cref="Field"/> of sku/location is <see cref="Actual"/> in the read model, <see cref="Expected"/> in the event store.
+/// </summary>
 public sealed record StockDrift(string Sku, string Location, string Field, string Expected, string Actual, string Message);
 
 public sealed record StockAuditReport(
@@ -69,19 +74,23 @@ public sealed class StockAudit(IEventStore store, EventTypeRegistry registry, Np
                 if (upTo is { } limit && e.Position > limit) { done = true; break; }
                 eventsRead++;
                 position = e.Position;
-                if (!e.Type.StartsWith("stock.", StringComparison.Ordinal) || !Stock.TryParseStreamName(e.StreamId, out var sku, out var location)) continue;
+                if (!e.Type.StartsWith("stock.", StringComparison.Ordinal)
+                    || !Stock.TryParseStreamName(e.StreamId, out var sku, out var location)) continue;
                 var item = items.TryGetValue((sku, location), out var seen) ? seen : items[(sku, location)] = new Folded();
                 if (item.Broken || (asOf is { } instant && e.Metadata.RecordedAt > instant)) continue;
                 try
                 {
-                    var stockEvent = registry.Deserialize(e.Type, e.Data.Span) as IStockEvent ?? throw new InvalidOperationException("not a stock event");
+                    var stockEvent = registry.Deserialize(e.Type, e.Data.Span) as IStockEvent
+                        ?? throw new InvalidOperationException("not a stock event");
                     item.State = Stock.Evolve(item.State, stockEvent);
                 }
-                catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException or ArgumentOutOfRangeException)
+                catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException
+                    or ArgumentOutOfRangeException)
                 {
                     item.Broken = true; // its later events cannot be folded on a wrong state
                     drifts.Add(new StockDrift(sku, location, "stream", "foldable", $"revision {e.Revision.Value}",
-                        $"{e.StreamId} revision {e.Revision.Value} ({e.Type} at {e.Position}) cannot be folded: {ex.Message}; the rest of the stream is left out."));
+                        $"{e.StreamId} revision {e.Revision.Value} ({e.Type} at {e.Position}) cannot be folded: {ex.Message}; the rest of "
+                            + $"the stream is left out."));
                     continue;
                 }
                 item.Revision = (long)e.Revision.Value;
@@ -92,18 +101,21 @@ public sealed class StockAudit(IEventStore store, EventTypeRegistry registry, Np
         }
 
         var audited = new List<AuditedStock>();
-        foreach (var ((sku, location), f) in items.OrderBy(i => i.Key.Sku, StringComparer.Ordinal).ThenBy(i => i.Key.Location, StringComparer.Ordinal))
+        foreach (var ((sku, location), f) in items.OrderBy(i => i.Key.Sku, StringComparer.Ordinal)
+            .ThenBy(i => i.Key.Location, StringComparer.Ordinal))
         {
             ReadModelRow? row = null;
             readModel?.TryGetValue((sku, location), out row);
-            audited.Add(new AuditedStock(sku, location, f.State.OnHand, f.State.Reserved, f.State.Available, f.LowestAvailable, f.State.LowThreshold, f.Revision, row?.OnHand, row?.Reserved));
+            audited.Add(new AuditedStock(sku, location, f.State.OnHand, f.State.Reserved, f.State.Available, f.LowestAvailable,
+                f.State.LowThreshold, f.Revision, row?.OnHand, row?.Reserved));
             if (f.LowestAvailable < 0)
                 drifts.Add(new StockDrift(sku, location, "available", "≥ 0", f.LowestAvailable.ToString(),
                     $"{sku} at {location} was oversold: available went down to {f.LowestAvailable} in the event store."));
             if (readModel is null) continue;
             if (row is null)
             {
-                drifts.Add(new StockDrift(sku, location, "row", "present", "missing", $"{sku} at {location} has stock events but no row in read.stock_levels."));
+                drifts.Add(new StockDrift(sku, location, "row", "present",
+                    "missing", $"{sku} at {location} has stock events but no row in read.stock_levels."));
                 continue;
             }
             Compare(drifts, sku, location, "on_hand", f.State.OnHand, row.OnHand);
@@ -113,7 +125,8 @@ public sealed class StockAudit(IEventStore store, EventTypeRegistry registry, Np
         if (readModel is not null)
             foreach (var extra in readModel.Values.Where(r => !items.ContainsKey((r.Sku, r.Location))))
                 drifts.Add(new StockDrift(extra.Sku, extra.Location, "row", "absent", "present",
-                    $"read.stock_levels has a row for {extra.Sku} at {extra.Location} (on hand {extra.OnHand}) that no event in the store explains."));
+                    $"read.stock_levels has a row for {extra.Sku} at {extra.Location} (on hand {extra.OnHand}) that no event in the "
+                        + $"store explains."));
 
         return new StockAuditReport(asOf, position.ToString(), eventsRead, stockEvents, readModel is not null, note, audited, drifts);
     }
@@ -122,7 +135,8 @@ public sealed class StockAudit(IEventStore store, EventTypeRegistry registry, Np
     {
         if (expected != actual)
             drifts.Add(new StockDrift(sku, location, field, expected.ToString(), actual.ToString(),
-                $"{sku} at {location}: {field} is {actual} in read.stock_levels but {expected} in the event store (difference {actual - expected})."));
+                $"{sku} at {location}: {field} is {actual} in read.stock_levels but {expected} in the event store (difference "
+                    + $"{actual - expected})."));
     }
 
     /// <summary>The read model and the log position it covers, read in one snapshot.</summary>

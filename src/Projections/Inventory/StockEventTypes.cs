@@ -17,11 +17,15 @@ public static class StockEventTypes
 /// <summary>Stock streams as the stock read models read them.</summary>
 public static class StockStreams
 {
-    /// <summary>The stock events of <paramref name="events"/> on stock streams, deserialized (upcasters included), with their item.</summary>
-    public static IEnumerable<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)> Read(EventTypeRegistry registry, IEnumerable<RecordedEvent> events)
+    /// <summary>
+    /// The stock events of <paramref name="events"/> on stock streams, deserialized (upcasters included), with their item.
+    /// </summary>
+    public static IEnumerable<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)> Read(EventTypeRegistry registry,
+        IEnumerable<RecordedEvent> events)
     {
         foreach (var e in events)
-            if (Stock.TryParseStreamName(e.StreamId, out var sku, out var location) && registry.Deserialize(e.Type, e.Data.Span) is IStockEvent se)
+            if (Stock.TryParseStreamName(e.StreamId, out var sku, out var location)
+                && registry.Deserialize(e.Type, e.Data.Span) is IStockEvent se)
                 yield return (e, se, sku, location);
     }
 }

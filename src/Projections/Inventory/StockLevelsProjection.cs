@@ -42,7 +42,8 @@ public sealed class StockLevelsProjection : IProjection
     public sealed record Delta(long OnHand, long Reserved, long? Threshold, long Revision, long Commit, long Prepare, DateTime At);
 
     /// <summary>The pure fold: stock events of the batch (in log order, with their item) to one delta per item.</summary>
-    public static IReadOnlyDictionary<(string Sku, string Location), Delta> Fold(IEnumerable<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)> events)
+    public static IReadOnlyDictionary<(string Sku,
+        string Location), Delta> Fold(IEnumerable<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)> events)
     {
         var deltas = new Dictionary<(string Sku, string Location), Delta>();
         foreach (var (recorded, e, sku, location) in events)
@@ -76,7 +77,8 @@ public sealed class StockLevelsProjection : IProjection
         var rows = ColumnArrays.Of(deltas.ToList())
             .With("sku", d => d.Key.Sku).With("location", d => d.Key.Location).With("on_hand", d => d.Value.OnHand)
             .With("reserved", d => d.Value.Reserved).With("last_commit_position", d => d.Value.Commit)
-            .With("last_prepare_position", d => d.Value.Prepare).With("last_revision", d => d.Value.Revision).With("updated_at", d => d.Value.At);
+            .With("last_prepare_position", d => d.Value.Prepare).With("last_revision", d => d.Value.Revision)
+            .With("updated_at", d => d.Value.At);
         await context.Execute($$"""
             insert into {schema}.stock_levels as s ({{rows.Columns}}, low_threshold)
             select {{rows.Columns}}, 0 from {{rows.Unnest()}}

@@ -4,7 +4,8 @@ using Steller.Projections.Wallets;
 
 namespace Steller.Projections.Inventory;
 
-public sealed record StockLevel(string Sku, string Location, long OnHand, long Reserved, long Available, long LowThreshold, bool Low, long LastRevision, DateTime UpdatedAt);
+public sealed record StockLevel(string Sku, string Location, long OnHand, long Reserved, long Available, long LowThreshold, bool Low,
+    long LastRevision, DateTime UpdatedAt);
 
 public sealed record StockLevelPage(IReadOnlyList<StockLevel> Items, string? Next);
 
@@ -14,7 +15,8 @@ public sealed class StockLevelsQuery(NpgsqlDataSource dataSource)
     public const int DefaultLimit = 100, MaxLimit = 1_000;
 
     /// <param name="after">The (sku, location) of the last row of the previous page, or null for the first page.</param>
-    public async Task<StockLevelPage> Page(string? sku, string? location, bool? low, int limit, (string Sku, string Location)? after, CancellationToken ct = default)
+    public async Task<StockLevelPage> Page(string? sku, string? location, bool? low, int limit, (string Sku, string Location)? after,
+        CancellationToken ct = default)
     {
         try
         {
@@ -29,7 +31,8 @@ public sealed class StockLevelsQuery(NpgsqlDataSource dataSource)
                    and (@afterSku::text is null or (sku, location) > (@afterSku, @afterLocation))
                  order by sku, location
                  limit @take
-                """, new { sku, location, low, afterSku = after?.Sku, afterLocation = after?.Location, take = limit + 1 }, cancellationToken: ct))).ToList();
+                """, new { sku, location, low, afterSku = after?.Sku, afterLocation = after?.Location, take = limit + 1 },
+                    cancellationToken: ct))).ToList();
             var more = rows.Count > limit;
             if (more) rows.RemoveAt(rows.Count - 1);
             return new StockLevelPage(rows, more ? $"{rows[^1].Sku}.{rows[^1].Location}" : null);

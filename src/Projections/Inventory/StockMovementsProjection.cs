@@ -53,7 +53,8 @@ public sealed class StockMovementsProjection : IProjection
         """;
 
     /// <summary>Kinds as stored and shown (API, CSV).</summary>
-    public static readonly IReadOnlyList<string> Kinds = ["received", "adjusted", "transferred_out", "transferred_in", "reserved", "committed", "released"];
+    public static readonly IReadOnlyList<string> Kinds = ["received", "adjusted", "transferred_out", "transferred_in", "reserved",
+        "committed", "released"];
 
     /// <summary>One row of read.stock_movements.</summary>
     public sealed record Movement(string Sku, string Location, long Revision, long Commit, long Prepare, DateTime At, string Kind,
@@ -75,7 +76,8 @@ public sealed class StockMovementsProjection : IProjection
         if (rows.Count > 0) await Write(rows, context);
     }
 
-    private static async Task<Loaded> Load(IReadOnlyList<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)> stockEvents,
+    private static async Task<Loaded> Load(IReadOnlyList<(RecordedEvent Recorded, IStockEvent Event, string Sku,
+        string Location)> stockEvents,
         ProjectionContext context)
     {
         var items = ColumnArrays.Of(stockEvents.Select(s => (s.Sku, s.Location)).Distinct().ToList())
@@ -97,7 +99,8 @@ public sealed class StockMovementsProjection : IProjection
             }).Where(k => k.ReservationId is not null).Distinct().ToList())
             .With("sku", k => k.Sku).With("location", k => k.Location).With("reference", k => k.ReservationId);
         if (closing.Count > 0)
-            foreach (var o in await context.Connection.QueryAsync<(string Sku, string Location, string Reference, string OrderId)>(new CommandDefinition($"""
+            foreach (var o in await context.Connection.QueryAsync<(string Sku, string Location, string Reference,
+                string OrderId)>(new CommandDefinition($"""
                     select m.sku, m.location, m.reference, m.order_id
                       from {context.Schema}.stock_movements m
                       join {closing.Unnest("k")} on k.sku = m.sku and k.location = m.location and k.reference = m.reference and m.kind = 'reserved'
@@ -107,7 +110,8 @@ public sealed class StockMovementsProjection : IProjection
     }
 
     /// <summary>The pure fold: what was loaded and the batch's stock events in log order, to the movement rows to insert.</summary>
-    public static IReadOnlyList<Movement> Fold(Loaded loaded, IEnumerable<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)> events)
+    public static IReadOnlyList<Movement> Fold(Loaded loaded,
+        IEnumerable<(RecordedEvent Recorded, IStockEvent Event, string Sku, string Location)> events)
     {
         var totals = new Dictionary<(string Sku, string Location), (long OnHand, long Reserved)>(loaded.Totals);
         var orders = new Dictionary<(string Sku, string Location, string ReservationId), string>(loaded.Orders);
@@ -115,14 +119,16 @@ public sealed class StockMovementsProjection : IProjection
         foreach (var (recorded, e, sku, location) in events)
         {
             string? OrderOf(string reservationId) => orders.GetValueOrDefault((sku, location, reservationId));
-            (string? Kind, long OnHand, long Reserved, string? Reason, string Reference, string? OrderId, string? Counterpart, int? Vouchers) m = e switch
+            (string? Kind, long OnHand, long Reserved, string? Reason, string Reference, string? OrderId, string? Counterpart,
+                int? Vouchers) m = e switch
             {
                 StockReceived r => ("received", r.Quantity, 0L, null, r.ReceiptId, null, null, r.Vouchers?.Count),
                 StockAdjusted a => ("adjusted", a.Quantity, 0L, a.Reason, a.AdjustmentId, null, null, a.RemovedVoucherIds?.Count),
                 StockTransferredOut t => ("transferred_out", -t.Quantity, 0L, null, t.TransferId, null, t.ToLocation, t.Vouchers?.Count),
                 StockTransferredIn t => ("transferred_in", t.Quantity, 0L, null, t.TransferId, null, t.FromLocation, t.Vouchers?.Count),
                 StockReserved r => ("reserved", 0L, r.Quantity, null, r.ReservationId, r.OrderId, null, null),
-                ReservationCommitted c => ("committed", -c.Quantity, -c.Quantity, null, c.ReservationId, OrderOf(c.ReservationId), null, c.Vouchers?.Count),
+                ReservationCommitted c
+                    => ("committed", -c.Quantity, -c.Quantity, null, c.ReservationId, OrderOf(c.ReservationId), null, c.Vouchers?.Count),
                 ReservationReleased r => ("released", 0L, -r.Quantity, r.Reason, r.ReservationId, OrderOf(r.ReservationId), null, null),
                 _ => (null, 0L, 0L, null, "", null, null, null), // the low threshold: not a movement
             };
@@ -150,6 +156,7 @@ public sealed class StockMovementsProjection : IProjection
             .With("reference", r => r.Reference).With("order_id", r => r.OrderId).With("counterpart_location", r => r.Counterpart)
             .With("voucher_count", r => r.VoucherCount).With("actor", r => r.Actor).With("correlation_id", r => r.CorrelationId)
             .With("event_id", r => r.EventId);
-        return context.Execute($"insert into {{schema}}.stock_movements ({columns.Columns}) select * from {columns.Unnest()}", columns.Parameters);
+        return context.Execute($"insert into {{schema}}.stock_movements ({columns.Columns}) select * from {columns.Unnest()}",
+            columns.Parameters);
     }
 }

@@ -34,7 +34,8 @@ public sealed record LowStockPage(IReadOnlyList<LowStockItem> Items, string? Nex
 /// <summary>An opaque keyset cursor (base64url of a short text): clients pass back what they were given.</summary>
 public static class OpaqueCursor
 {
-    public static string Encode(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    public static string Encode(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-')
+        .Replace('/', '_');
 
     public static bool TryDecode(string? cursor, out string text)
     {
@@ -62,9 +63,12 @@ public sealed class StockMovementsQuery(NpgsqlDataSource dataSource)
     private const string MovementsCursorPrefix = "m:";
     private const string LowStockCursorPrefix = "l:";
 
-    public const string CsvHeader = "stream_revision,recorded_at,kind,on_hand_delta,reserved_delta,on_hand_after,reserved_after,reason,reference,order_id,counterpart_location,voucher_count,actor,correlation_id,position";
+    public const string CsvHeader =
+        "stream_revision,recorded_at,kind,on_hand_delta,reserved_delta,on_hand_after,reserved_after,reason,reference,order_id,"
+        + "counterpart_location,voucher_count,actor,correlation_id,position";
 
-    public static string MovementsCursor(long revision) => OpaqueCursor.Encode(MovementsCursorPrefix + revision.ToString(CultureInfo.InvariantCulture));
+    public static string MovementsCursor(long revision)
+        => OpaqueCursor.Encode(MovementsCursorPrefix + revision.ToString(CultureInfo.InvariantCulture));
 
     public static bool TryMovementsCursor(string? cursor, out long afterRevision)
     {
@@ -87,7 +91,8 @@ public sealed class StockMovementsQuery(NpgsqlDataSource dataSource)
         return true;
     }
 
-    public async Task<StockMovementPage> Page(string sku, string location, DateTimeOffset? from, DateTimeOffset? to, int limit, long afterRevision, CancellationToken ct = default)
+    public async Task<StockMovementPage> Page(string sku, string location, DateTimeOffset? from, DateTimeOffset? to, int limit,
+        long afterRevision, CancellationToken ct = default)
     {
         if (limit is < 1 or > MaxLimit) throw new ArgumentOutOfRangeException(nameof(limit), $"limit is 1..{MaxLimit}");
         var rows = await Read(sku, location, from, to, afterRevision, limit + 1, ct);
@@ -97,7 +102,8 @@ public sealed class StockMovementsQuery(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Streams the whole range as CSV (header, then one line per movement), reading in chunks.</summary>
-    public async Task WriteCsv(string sku, string location, DateTimeOffset? from, DateTimeOffset? to, TextWriter output, CancellationToken ct = default)
+    public async Task WriteCsv(string sku, string location, DateTimeOffset? from, DateTimeOffset? to, TextWriter output,
+        CancellationToken ct = default)
     {
         // The first chunk is read before anything is written, so a missing read model is still an error response, not a cut CSV.
         var rows = await Read(sku, location, from, to, -1, CsvChunk, ct);
@@ -131,7 +137,8 @@ public sealed class StockMovementsQuery(NpgsqlDataSource dataSource)
         }
     }
 
-    private async Task<List<StockMovement>> Read(string sku, string location, DateTimeOffset? from, DateTimeOffset? to, long afterRevision, int count, CancellationToken ct)
+    private async Task<List<StockMovement>> Read(string sku, string location, DateTimeOffset? from, DateTimeOffset? to, long afterRevision,
+        int count, CancellationToken ct)
     {
         try
         {
@@ -148,7 +155,8 @@ public sealed class StockMovementsQuery(NpgsqlDataSource dataSource)
                    and (@to::timestamptz is null or recorded_at < @to)
                  order by stream_revision
                  limit @count
-                """, new { sku, location, afterRevision, from = from?.UtcDateTime, to = to?.UtcDateTime, count }, cancellationToken: ct))).ToList();
+                """, new { sku, location, afterRevision, from = from?.UtcDateTime, to = to?.UtcDateTime, count },
+                    cancellationToken: ct))).ToList();
         }
         catch (Exception e) when (ReadModelNotReadyException.Is(e)) { throw new ReadModelNotReadyException("read.stock_movements", e); }
     }

@@ -119,7 +119,8 @@ public sealed class OrdersProjection : IProjection
     }
 
     /// <summary>The orders this batch touches that were placed in an earlier batch, and their lines.</summary>
-    private static async Task<(Dictionary<string, OrderRow>, Dictionary<(string, int), LineRow>)> Load(IReadOnlyList<OrderEvent> orderEvents,
+    private static async Task<(Dictionary<string, OrderRow>,
+        Dictionary<(string, int), LineRow>)> Load(IReadOnlyList<OrderEvent> orderEvents,
         ProjectionContext context)
     {
         var placedHere = orderEvents.Where(x => x.Event is OrderPlaced).Select(x => x.OrderId).ToHashSet(StringComparer.Ordinal);
@@ -189,8 +190,8 @@ public sealed class OrdersProjection : IProjection
     private static OrderRow Placed(string orderId, OrderPlaced p) => new()
     {
         OrderId = orderId, PartnerId = p.PartnerId, ClientReference = p.ClientReference, Status = nameof(OrderStatus.Placed),
-        Currency = p.Currency, Total = p.Total, Lines = p.Lines.Count, Units = p.Lines.Sum(l => l.Quantity), PlacedAt = p.PlacedAt.UtcDateTime,
-    };
+        Currency = p.Currency, Total = p.Total, Lines = p.Lines.Count, Units = p.Lines.Sum(l => l.Quantity),
+    PlacedAt = p.PlacedAt.UtcDateTime, };
 
     private static LineRow PlacedLine(string orderId, OrderLine l) => new()
     {
@@ -227,7 +228,8 @@ public sealed class OrdersProjection : IProjection
                 }
                 break;
             case OrderCompleted c:
-                o.Status = c.Status == nameof(OrderStatus.Completed) ? nameof(OrderStatus.Completed) : nameof(OrderStatus.PartiallyCompleted);
+                o.Status = c.Status == nameof(OrderStatus.Completed) ? nameof(OrderStatus.Completed)
+                    : nameof(OrderStatus.PartiallyCompleted);
                 o.Captured = c.Captured; o.Released = c.Released; o.Revenue = c.Revenue; o.VendorCost = c.Payables.Sum(x => x.Amount);
                 break;
             case OrderFailed f: o.Status = nameof(OrderStatus.Failed); o.Reason = f.Reason; o.Released = f.Released; break;
@@ -237,7 +239,8 @@ public sealed class OrdersProjection : IProjection
                 o.Status = nameof(OrderStatus.Placed); o.Reason = null; o.Held = 0; o.Released = 0; o.Delivered = 0;
                 foreach (var lineNo in lineNos())
                     if (line(lineNo) is { } again)
-                        (again.RequestId, again.Attempts, again.LastAttemptError, again.Delivered, again.Cards, again.FailureReason) = (null, 0, null, null, 0, null);
+                        (again.RequestId, again.Attempts, again.LastAttemptError, again.Delivered, again.Cards,
+                            again.FailureReason) = (null, 0, null, null, 0, null);
                 break;
             case OrderRefunded r:
                 o.Refunded += r.Amount;

@@ -98,9 +98,10 @@ public sealed class OrdersQuery(NpgsqlDataSource dataSource)
     /// inclusive, <paramref name="to"/> exclusive (placed time). <paramref name="after"/> is the <see cref="OrderPage.Next"/>
     /// of the previous page, or null for the first.
     /// </summary>
-    /// <exception cref="ArgumentException">The cursor is not one this query issued, or the limit is outside 1..<see cref="MaxLimit"/>.</exception>
-    public async Task<OrderPage> Page(string partnerId, OrderStatus? status, DateTimeOffset? from, DateTimeOffset? to, int limit, string? after,
-        CancellationToken ct = default)
+    /// <exception cref="ArgumentException">The cursor is not one this query issued, or the limit is outside 1..<see
+    /// cref="MaxLimit"/>.</exception>
+    public async Task<OrderPage> Page(string partnerId, OrderStatus? status, DateTimeOffset? from, DateTimeOffset? to, int limit,
+        string? after, CancellationToken ct = default)
     {
         if (limit is < 1 or > MaxLimit) throw new ArgumentOutOfRangeException(nameof(limit), $"limit is 1..{MaxLimit}");
         if (!OrderCursor.TryDecode(after, out var cursor)) throw new ArgumentException("Not a cursor of this list.", nameof(after));
@@ -124,7 +125,9 @@ public sealed class OrdersQuery(NpgsqlDataSource dataSource)
         return new OrderPage(rows, more ? new OrderCursor(rows[^1].PlacedAt, rows[^1].OrderId).Encode() : null);
     }
 
-    /// <summary>Orders in fulfilment (FundsHeld or Submitted) not updated since <paramref name="olderThan"/> (inclusive), oldest first.</summary>
+    /// <summary>
+    /// Orders in fulfilment (FundsHeld or Submitted) not updated since <paramref name="olderThan"/> (inclusive), oldest first.
+    /// </summary>
     public Task<IReadOnlyList<string>> InFlight(DateTimeOffset olderThan, int limit, CancellationToken ct = default) =>
         Ids("""
             select order_id from read.orders
@@ -133,7 +136,9 @@ public sealed class OrdersQuery(NpgsqlDataSource dataSource)
              limit @limit
             """, new { at = olderThan.UtcDateTime, limit }, ct);
 
-    /// <summary>Orders still pending (Placed or FundsHeld) placed before <paramref name="placedBefore"/> (exclusive), oldest first.</summary>
+    /// <summary>
+    /// Orders still pending (Placed or FundsHeld) placed before <paramref name="placedBefore"/> (exclusive), oldest first.
+    /// </summary>
     public Task<IReadOnlyList<string>> PendingSince(DateTimeOffset placedBefore, int limit, CancellationToken ct = default) =>
         Ids("""
             select order_id from read.orders
@@ -142,8 +147,11 @@ public sealed class OrdersQuery(NpgsqlDataSource dataSource)
              limit @limit
             """, new { at = placedBefore.UtcDateTime, limit }, ct);
 
-    /// <summary>Daily stats from <paramref name="from"/> to <paramref name="to"/> (both inclusive UTC days), of one partner or all.</summary>
-    public async Task<IReadOnlyList<PartnerDailyStat>> DailyStats(string? partnerId, DateOnly from, DateOnly to, CancellationToken ct = default)
+    /// <summary>
+    /// Daily stats from <paramref name="from"/> to <paramref name="to"/> (both inclusive UTC days), of one partner or all.
+    /// </summary>
+    public async Task<IReadOnlyList<PartnerDailyStat>> DailyStats(string? partnerId, DateOnly from, DateOnly to,
+        CancellationToken ct = default)
     {
         try
         {
@@ -157,10 +165,11 @@ public sealed class OrdersQuery(NpgsqlDataSource dataSource)
                   from read.partner_daily_stats
                  where (@partnerId::text is null or partner_id = @partnerId) and day between @from::date and @to::date
                  order by day, partner_id, sku, currency
-                """, new { partnerId, from = from.ToDateTime(TimeOnly.MinValue), to = to.ToDateTime(TimeOnly.MinValue) }, cancellationToken: ct));
+                """, new { partnerId, from = from.ToDateTime(TimeOnly.MinValue), to = to.ToDateTime(TimeOnly.MinValue) },
+                    cancellationToken: ct));
             return rows.Select(r => new PartnerDailyStat(r.PartnerId, DateOnly.FromDateTime(r.Day), r.Sku, r.Currency, r.OrdersPlaced,
-                r.OrdersCompleted, r.OrdersFailed, r.OrdersRejected, r.OrdersCancelled, r.UnitsDelivered, r.FaceValue, r.Captured, r.Refunded,
-                r.PartnerSpend, r.Revenue, r.VendorCost, r.Margin, r.SuccessRate)).ToList();
+                r.OrdersCompleted, r.OrdersFailed, r.OrdersRejected, r.OrdersCancelled, r.UnitsDelivered, r.FaceValue, r.Captured,
+                r.Refunded, r.PartnerSpend, r.Revenue, r.VendorCost, r.Margin, r.SuccessRate)).ToList();
         }
         catch (Exception e) when (ReadModelNotReadyException.Is(e)) { throw new ReadModelNotReadyException("read.partner_daily_stats", e); }
     }

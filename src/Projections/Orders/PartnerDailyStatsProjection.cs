@@ -100,11 +100,13 @@ public sealed class PartnerDailyStatsProjection : IProjection
     public record struct Counters(long Placed, long Completed, long Failed, long Rejected, long Cancelled, long Units, long FaceValue,
         long Captured, long Refunded, long Revenue, long VendorCost)
     {
-        public static Counters operator +(Counters a, Counters b) => new(a.Placed + b.Placed, a.Completed + b.Completed, a.Failed + b.Failed,
+        public static Counters operator +(Counters a, Counters b)
+            => new(a.Placed + b.Placed, a.Completed + b.Completed, a.Failed + b.Failed,
             a.Rejected + b.Rejected, a.Cancelled + b.Cancelled, a.Units + b.Units, a.FaceValue + b.FaceValue, a.Captured + b.Captured,
             a.Refunded + b.Refunded, a.Revenue + b.Revenue, a.VendorCost + b.VendorCost);
 
-        public static Counters operator -(Counters a, Counters b) => new(a.Placed - b.Placed, a.Completed - b.Completed, a.Failed - b.Failed,
+        public static Counters operator -(Counters a, Counters b)
+            => new(a.Placed - b.Placed, a.Completed - b.Completed, a.Failed - b.Failed,
             a.Rejected - b.Rejected, a.Cancelled - b.Cancelled, a.Units - b.Units, a.FaceValue - b.FaceValue, a.Captured - b.Captured,
             a.Refunded - b.Refunded, a.Revenue - b.Revenue, a.VendorCost - b.VendorCost);
     }
@@ -140,11 +142,14 @@ public sealed class PartnerDailyStatsProjection : IProjection
         return result;
     }
 
-    /// <summary>Spreads <paramref name="refunded"/> over skus in proportion to what each captured; the remainder goes to the largest.</summary>
+    /// <summary>
+    /// Spreads <paramref name="refunded"/> over skus in proportion to what each captured; the remainder goes to the largest.
+    /// </summary>
     private static Dictionary<string, long> SpreadRefund(long refunded, Dictionary<string, long> captured)
     {
         var total = captured.Values.Sum();
-        var shares = captured.ToDictionary(c => c.Key, c => total == 0 ? 0 : (long)((Int128)refunded * c.Value / total), StringComparer.Ordinal);
+        var shares = captured.ToDictionary(c => c.Key, c => total == 0 ? 0 : (long)((Int128)refunded * c.Value / total),
+            StringComparer.Ordinal);
         var rest = refunded - shares.Values.Sum();
         if (rest != 0 && captured.Count > 0)
         {
@@ -184,7 +189,9 @@ public sealed class PartnerDailyStatsProjection : IProjection
 
     private sealed record StoredFacts(string OrderId, string Facts);
 
-    /// <summary>What the batch writes: the moves of the stats rows (after − before, none zero), and the facts of the touched orders.</summary>
+    /// <summary>
+    /// What the batch writes: the moves of the stats rows (after − before, none zero), and the facts of the touched orders.
+    /// </summary>
     public sealed record Changes(IReadOnlyList<KeyValuePair<Key, Counters>> Moved, IReadOnlyList<(string OrderId, Facts Facts)> Kept);
 
     public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
@@ -196,14 +203,16 @@ public sealed class PartnerDailyStatsProjection : IProjection
     }
 
     /// <summary>The facts of the touched orders placed in an earlier batch.</summary>
-    private static async Task<Dictionary<string, Facts>> Load(IReadOnlyList<(string OrderId, IOrderEvent Event)> orderEvents, ProjectionContext context)
+    private static async Task<Dictionary<string, Facts>> Load(IReadOnlyList<(string OrderId, IOrderEvent Event)> orderEvents,
+        ProjectionContext context)
     {
         var placedHere = orderEvents.Where(x => x.Event is OrderPlaced).Select(x => x.OrderId).ToHashSet(StringComparer.Ordinal);
         var toLoad = orderEvents.Select(x => x.OrderId).Where(id => !placedHere.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
         var facts = new Dictionary<string, Facts>(StringComparer.Ordinal);
         if (toLoad.Length > 0)
             foreach (var row in await context.Connection.QueryAsync<StoredFacts>(new CommandDefinition(
-                         $"select order_id as OrderId, facts::text as Facts from {context.Schema}.partner_daily_stats_orders where order_id = any(@toLoad)",
+                         $"select order_id as OrderId, facts::text as Facts from {context.Schema}.partner_daily_stats_orders where "
+                             + $"order_id = any(@toLoad)",
                          new { toLoad }, context.Transaction, cancellationToken: context.CancellationToken)))
                 facts[row.OrderId] = JsonSerializer.Deserialize<Facts>(row.Facts, Json)!;
         return facts;
@@ -225,11 +234,11 @@ public sealed class PartnerDailyStatsProjection : IProjection
                 if (facts.ContainsKey(orderId)) continue;
                 facts[orderId] = new Facts
                 {
-                    PartnerId = p.PartnerId, Day = DateOnly.FromDateTime(p.PlacedAt.UtcDateTime), Currency = p.Currency ?? "", Status = OrderStatus.Placed,
-                    Lines = p.Lines.Select(l => new FactLine
+                    PartnerId = p.PartnerId, Day = DateOnly.FromDateTime(p.PlacedAt.UtcDateTime), Currency = p.Currency ?? "",
+                    Status = OrderStatus.Placed, Lines = p.Lines.Select(l => new FactLine
                     {
-                        LineNo = l.LineNo, Sku = l.Sku, FaceValue = l.FaceValue, UnitPrice = l.Pricing?.UnitPrice ?? 0, UnitCost = l.Pricing?.UnitCost ?? 0,
-                    }).ToList(),
+                        LineNo = l.LineNo, Sku = l.Sku, FaceValue = l.FaceValue, UnitPrice = l.Pricing?.UnitPrice ?? 0,
+                    UnitCost = l.Pricing?.UnitCost ?? 0, }).ToList(),
                 };
             }
             else if (facts.TryGetValue(orderId, out var f)) Evolve(f, e);
@@ -253,10 +262,13 @@ public sealed class PartnerDailyStatsProjection : IProjection
         if (changes.Moved.Count > 0)
         {
             var moved = ColumnArrays.Of(changes.Moved)
-                .With("partner_id", d => d.Key.PartnerId).With("day", d => d.Key.Day).With("sku", d => d.Key.Sku).With("currency", d => d.Key.Currency)
-                .With("orders_placed", d => d.Value.Placed).With("orders_completed", d => d.Value.Completed).With("orders_failed", d => d.Value.Failed)
+                .With("partner_id", d => d.Key.PartnerId).With("day", d => d.Key.Day).With("sku", d => d.Key.Sku)
+                .With("currency", d => d.Key.Currency)
+                .With("orders_placed", d => d.Value.Placed).With("orders_completed", d => d.Value.Completed)
+                .With("orders_failed", d => d.Value.Failed)
                 .With("orders_rejected", d => d.Value.Rejected).With("orders_cancelled", d => d.Value.Cancelled)
-                .With("units_delivered", d => d.Value.Units).With("face_value", d => d.Value.FaceValue).With("captured", d => d.Value.Captured)
+                .With("units_delivered", d => d.Value.Units).With("face_value", d => d.Value.FaceValue)
+                .With("captured", d => d.Value.Captured)
                 .With("refunded", d => d.Value.Refunded).With("revenue", d => d.Value.Revenue).With("vendor_cost", d => d.Value.VendorCost);
             await context.Execute($$"""
                 insert into {schema}.partner_daily_stats as s ({{moved.Columns}}) select * from {{moved.Unnest()}}

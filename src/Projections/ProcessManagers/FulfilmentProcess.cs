@@ -25,12 +25,14 @@ public sealed class FulfilmentProcess(OrderFulfilment fulfilment, ILogger<Fulfil
         // A rebuild replays history: orders long settled are no-ops, at the cost of one stream read each.
         var orders = events.Select(e => (Ok: Order.TryParseStreamName(e.StreamId, out var id), Id: id, e.Metadata.CorrelationId))
             .Where(o => o.Ok).DistinctBy(o => o.Id).ToList();
-        await Parallel.ForEachAsync(orders, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = stopping }, async (o, ct) =>
+        await Parallel.ForEachAsync(orders, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = stopping },
+                async (o, ct) =>
         {
             try
             {
                 var order = await fulfilment.Advance(o.Id, o.CorrelationId, ct);
-                if (order.Status == OrderStatus.Submitted) _ = FollowUp(o.Id, o.CorrelationId, stopping); // the worker's token: this loop's own ends with it
+                if (order.Status == OrderStatus.Submitted)
+                    _ = FollowUp(o.Id, o.CorrelationId, stopping); // the worker's token: this loop's own ends with it
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -16,7 +16,8 @@ namespace Steller.Projections.ProcessManagers;
 /// A refusal here is an inconsistency worth stopping for: the manager faults and retries rather than skip it.
 /// </summary>
 public sealed class OrderAftermath(
-    AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, OrderReleases releases, RefundOrderHandler refunds, EventTypeRegistry registry, IClock clock)
+    AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, OrderReleases releases, RefundOrderHandler refunds,
+        EventTypeRegistry registry, IClock clock)
     : IProcessManager
 {
     public const string Actor = "system:order-aftermath";

@@ -6,7 +6,9 @@ using Steller.Domain.Inventory;
 
 namespace Steller.Projections.ProcessManagers;
 
-/// <summary>Every stock transfer out gets its transfer in at the receiving location (see <see cref="TransferCompletion{TSent}"/>).</summary>
+/// <summary>
+/// Every stock transfer out gets its transfer in at the receiving location (see <see cref="TransferCompletion{TSent}"/>).
+/// </summary>
 public sealed class StockTransferCompletion(StockTransfers stock, EventTypeRegistry registry, IClock clock)
     : TransferCompletion<StockTransferredOut>(registry, clock, Actor)
 {
@@ -17,6 +19,7 @@ public sealed class StockTransferCompletion(StockTransfers stock, EventTypeRegis
     {
         if (!Stock.TryParseStreamName(streamId, out var sku, out var from)) return null;
         var outcome = await stock.CompleteTransfer(sku, from, sent, metadata, ct);
-        return outcome.Error is { } error ? $"Stock transfer {sent.TransferId} of {sku} cannot reach {sent.ToLocation}: {error.Code}" : null;
+        return outcome.Error is { } error
+            ? $"Stock transfer {sent.TransferId} of {sku} cannot reach {sent.ToLocation}: {error.Code}" : null;
     }
 }

@@ -12,7 +12,8 @@ namespace Steller.Projections.ProcessManagers;
 /// rebuild) changes nothing. A refused receiving half would leave value in transit: it throws (the manager faults and
 /// retries from its checkpoint) rather than skip it.
 /// </summary>
-public abstract class TransferCompletion<TSent>(EventTypeRegistry registry, IClock clock, string actor) : IProcessManager where TSent : class
+public abstract class TransferCompletion<TSent>(EventTypeRegistry registry, IClock clock, string actor) : IProcessManager
+    where TSent : class
 {
     public abstract string Name { get; }
     public IReadOnlySet<string> EventTypes { get; } = EventNames.Of<TSent>();

@@ -7,7 +7,8 @@ using Steller.Domain.Wallets;
 namespace Steller.Projections.ProcessManagers;
 
 /// <summary>Every wallet transfer out gets its transfer in on the receiving wallet (see <see cref="TransferCompletion{TSent}"/>).</summary>
-public sealed class WalletTransferCompletion(AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets, EventTypeRegistry registry, IClock clock)
+public sealed class WalletTransferCompletion(AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets, EventTypeRegistry registry,
+    IClock clock)
     : TransferCompletion<TransferredOut>(registry, clock, Actor)
 {
     public const string Actor = "system:transfer-completion";
@@ -18,6 +19,7 @@ public sealed class WalletTransferCompletion(AggregateCommands<Wallet, IWalletCo
         if (!Wallet.TryParseStreamName(streamId, out var from, out var currency)) return null;
         var outcome = await wallets.Execute(Wallet.StreamName(transfer.ToPartnerId, currency),
             new TransferIn(transfer.TransferId, transfer.Amount, from), metadata, ct: ct);
-        return outcome.Error is { } error ? $"Transfer {transfer.TransferId} cannot reach {transfer.ToPartnerId}/{currency}: {error.Code}" : null;
+        return outcome.Error is { } error
+            ? $"Transfer {transfer.TransferId} cannot reach {transfer.ToPartnerId}/{currency}: {error.Code}" : null;
     }
 }

@@ -10,7 +10,10 @@ namespace Steller.Projections.Wallets;
 public sealed record AuditedAccount(string Account, string? PartnerId, string Currency, long Posted, long Pending, long Available,
     long CreditLimit, bool Frozen, long? ReadModelPosted, long? ReadModelPending);
 
-/// <summary>A difference: <see cref="Field"/> of <see cref="Account"/> is <see cref="Actual"/> in the read model, <see cref="Expected"/> in the event store.</summary>
+/// <summary>
+/// A difference: <see cref="Field"/> of <see cref="Account"/> is <see cref="Actual"/> in the read model, <see
+/// cref="Expected"/> in the event store.
+/// </summary>
 public sealed record LedgerDrift(string Account, string Field, string Expected, string Actual, string Message);
 
 public sealed record CurrencyTotal(string Currency, long Sum, bool Balanced);
@@ -38,9 +41,11 @@ public sealed record LedgerAuditReport(
 /// </summary>
 public sealed class LedgerAudit(LedgerReplay replay, NpgsqlDataSource dataSource)
 {
-    private sealed record ReadModelRow(string Account, string? PartnerId, string Currency, long Posted, long Pending, long Available, long CreditLimit, bool Frozen);
+    private sealed record ReadModelRow(string Account, string? PartnerId, string Currency, long Posted, long Pending, long Available,
+        long CreditLimit, bool Frozen);
 
-    public async Task<LedgerAuditReport> Run(DateTimeOffset? asOf = null, IProgress<ReplayProgress>? progress = null, CancellationToken ct = default)
+    public async Task<LedgerAuditReport> Run(DateTimeOffset? asOf = null, IProgress<ReplayProgress>? progress = null,
+        CancellationToken ct = default)
     {
         Dictionary<string, ReadModelRow>? readModel = null;
         LogPosition? upTo = null;
@@ -55,13 +60,15 @@ public sealed class LedgerAudit(LedgerReplay replay, NpgsqlDataSource dataSource
         var drifts = new List<LedgerDrift>();
 
         foreach (var f in snapshot.Faults)
-            drifts.Add(new LedgerDrift(Accounts.Wallet(Wallet.TryParseStreamName(f.StreamId, out var p, out var c) ? p : f.StreamId, c), "stream",
-                "foldable", $"revision {f.Revision}",
-                $"{f.StreamId} revision {f.Revision} ({f.Type} at {f.Position}) {f.Error}; the rest of the stream is left out of the replay."));
+            drifts.Add(new LedgerDrift(Accounts.Wallet(Wallet.TryParseStreamName(f.StreamId, out var p, out var c) ? p : f.StreamId, c),
+                "stream", "foldable", $"revision {f.Revision}",
+                $"{f.StreamId} revision {f.Revision} ({f.Type} at {f.Position}) {f.Error}; the rest of the stream is left out of "
+                    + $"the replay."));
 
         var currencies = snapshot.CurrencyTotals.Select(t => new CurrencyTotal(t.Key, t.Value, t.Value == 0)).ToList();
         foreach (var c in currencies.Where(c => !c.Balanced))
-            drifts.Add(new LedgerDrift($"*:{c.Currency}", "sum", "0", c.Sum.ToString(), $"The accounts in {c.Currency} sum to {c.Sum}, not zero."));
+            drifts.Add(new LedgerDrift($"*:{c.Currency}", "sum", "0",
+                c.Sum.ToString(), $"The accounts in {c.Currency} sum to {c.Sum}, not zero."));
 
         var wallets = snapshot.Wallets.Values.ToDictionary(w => w.Account, StringComparer.Ordinal);
         foreach (var w in wallets.Values)
@@ -79,12 +86,13 @@ public sealed class LedgerAudit(LedgerReplay replay, NpgsqlDataSource dataSource
             ReadModelRow? row = null;
             readModel?.TryGetValue(account, out row);
             var pending = w?.State.Pending ?? 0;
-            accounts.Add(new AuditedAccount(account, w?.PartnerId ?? LedgerProjection.OwnerOf(account), Accounts.CurrencyOf(account), balance, pending,
-                balance - pending, w?.State.CreditLimit ?? 0, w?.State.Frozen ?? false, row?.Posted, row?.Pending));
+            accounts.Add(new AuditedAccount(account, w?.PartnerId ?? LedgerProjection.OwnerOf(account), Accounts.CurrencyOf(account),
+                balance, pending, balance - pending, w?.State.CreditLimit ?? 0, w?.State.Frozen ?? false, row?.Posted, row?.Pending));
             if (readModel is null) continue;
             if (row is null)
             {
-                drifts.Add(new LedgerDrift(account, "row", "present", "missing", $"{account} has postings in the event store but no row in read.wallet_balances."));
+                drifts.Add(new LedgerDrift(account, "row", "present",
+                    "missing", $"{account} has postings in the event store but no row in read.wallet_balances."));
                 continue;
             }
             Compare(drifts, account, "posted", balance, row.Posted);
@@ -93,7 +101,8 @@ public sealed class LedgerAudit(LedgerReplay replay, NpgsqlDataSource dataSource
             Compare(drifts, account, "pending", pending, row.Pending);
             Compare(drifts, account, "credit_limit", w.State.CreditLimit, row.CreditLimit);
             if (w.State.Frozen != row.Frozen)
-                drifts.Add(new LedgerDrift(account, "frozen", w.State.Frozen.ToString().ToLowerInvariant(), row.Frozen.ToString().ToLowerInvariant(),
+                drifts.Add(new LedgerDrift(account, "frozen", w.State.Frozen.ToString().ToLowerInvariant(), row.Frozen.ToString()
+                    .ToLowerInvariant(),
                     $"{account} is {(w.State.Frozen ? "" : "not ")}frozen in the event store but the read model says otherwise."));
         }
         if (readModel is not null)
@@ -109,7 +118,8 @@ public sealed class LedgerAudit(LedgerReplay replay, NpgsqlDataSource dataSource
     {
         if (expected != actual)
             drifts.Add(new LedgerDrift(account, field, expected.ToString(), actual.ToString(),
-                $"{account}: {field} is {actual} in read.wallet_balances but {expected} in the event store (difference {actual - expected})."));
+                $"{account}: {field} is {actual} in read.wallet_balances but {expected} in the event store (difference "
+                    + $"{actual - expected})."));
     }
 
     /// <summary>The read model and the log position it covers, read in one snapshot.</summary>

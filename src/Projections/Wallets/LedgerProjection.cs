@@ -130,7 +130,8 @@ public sealed class LedgerProjection : IProjection
         {
             if (WalletStreams.Read(registry, e) is not { } we) continue;
             if (!Wallet.TryParseStreamName(e.StreamId, out var partner, out var currency))
-                throw new InvalidDataException($"Wallet event {e.Type} in stream '{e.StreamId}', which is not named wallet-{{partnerId}}-{{currency}}.");
+                throw new InvalidDataException($"Wallet event {e.Type} in stream '{e.StreamId}', which is not named "
+                    + $"wallet-{{partnerId}}-{{currency}}.");
             walletEvents.Add(new WalletEvent(e, we, partner, currency, Accounts.Wallet(partner, currency)));
         }
         if (walletEvents.Count == 0) return;
@@ -139,11 +140,12 @@ public sealed class LedgerProjection : IProjection
     }
 
     /// <summary>The balances of every account the batch posts to, and the holds it closes.</summary>
-    private static async Task<(Dictionary<string, Balance>, Dictionary<(string, string), HoldRow>)> Load(IReadOnlyList<WalletEvent> walletEvents,
+    private static async Task<(Dictionary<string, Balance>,
+        Dictionary<(string, string), HoldRow>)> Load(IReadOnlyList<WalletEvent> walletEvents,
         ProjectionContext context)
     {
-        var touched = walletEvents.SelectMany(w => Wallet.Postings(w.Wallet, w.Event).SelectMany(p => new[] { p.Debit, p.Credit }).Append(w.Wallet))
-            .Distinct(StringComparer.Ordinal).ToArray();
+        var touched = walletEvents.SelectMany(w => Wallet.Postings(w.Wallet, w.Event).SelectMany(p => new[] { p.Debit, p.Credit })
+            .Append(w.Wallet)).Distinct(StringComparer.Ordinal).ToArray();
         var balances = (await context.Connection.QueryAsync<Balance>(new CommandDefinition($"""
                 select account as Account, partner_id as PartnerId, currency as Currency, posted as Posted, pending as Pending,
                        credit_limit as CreditLimit, entries as Entries, last_commit_position as Commit, last_prepare_position as Prepare,
@@ -177,8 +179,8 @@ public sealed class LedgerProjection : IProjection
     /// The pure fold: the loaded balances and holds (left unchanged) and the batch's wallet events in log order, to the
     /// rows to write: each event moves its wallet's pending, limit and frozen flag and posts its legs, two entries a leg.
     /// </summary>
-    public static Changes Fold(IReadOnlyDictionary<string, Balance> loadedBalances, IReadOnlyDictionary<(string, string), HoldRow> loadedHolds,
-        IEnumerable<WalletEvent> walletEvents)
+    public static Changes Fold(IReadOnlyDictionary<string, Balance> loadedBalances,
+        IReadOnlyDictionary<(string, string), HoldRow> loadedHolds, IEnumerable<WalletEvent> walletEvents)
     {
         var balances = loadedBalances.ToDictionary(b => b.Key, b => b.Value.Copy(), StringComparer.Ordinal);
         var holds = loadedHolds.ToDictionary(h => h.Key, h => h.Value.Copy());
@@ -238,10 +240,11 @@ public sealed class LedgerProjection : IProjection
                 var credit = Get(balances, p.Credit, OwnerOf(p.Credit), currency);
                 debit.Posted -= p.Amount; debit.Entries++; Touch(debit, commit, prepare, at);
                 credit.Posted += p.Amount; credit.Entries++; Touch(credit, commit, prepare, at);
-                entries.Add(new Entry(debit.Account, commit, prepare, leg, currency, debit.PartnerId, -p.Amount, debit.Posted, credit.Account,
+                entries.Add(new Entry(debit.Account, commit, prepare, leg, currency, debit.PartnerId, -p.Amount, debit.Posted,
+                    credit.Account,
                     kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
-                entries.Add(new Entry(credit.Account, commit, prepare, leg, currency, credit.PartnerId, p.Amount, credit.Posted, debit.Account,
-                    kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
+                entries.Add(new Entry(credit.Account, commit, prepare, leg, currency, credit.PartnerId, p.Amount, credit.Posted,
+                    debit.Account, kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
                 leg++;
             }
         }
@@ -269,12 +272,14 @@ public sealed class LedgerProjection : IProjection
         {
             var entries = ColumnArrays.Of(changes.Entries)
                 .With("account", r => r.Account).With("commit_position", r => r.Commit).With("prepare_position", r => r.Prepare)
-                .With("leg", r => r.Leg).With("currency", r => r.Currency).With("partner_id", r => r.PartnerId).With("amount", r => r.Amount)
+                .With("leg", r => r.Leg).With("currency", r => r.Currency).With("partner_id", r => r.PartnerId)
+                .With("amount", r => r.Amount)
                 .With("balance_after", r => r.BalanceAfter).With("counter_account", r => r.CounterAccount).With("kind", r => r.Kind)
                 .With("transfer_id", r => r.TransferId).With("order_id", r => r.OrderId).With("reference", r => r.Reference)
                 .With("stream_id", r => r.StreamId).With("stream_revision", r => r.Revision).With("event_id", r => r.EventId)
                 .With("recorded_at", r => r.RecordedAt);
-            await context.Execute($"insert into {{schema}}.ledger_entries ({entries.Columns}) select * from {entries.Unnest()}", entries.Parameters);
+            await context.Execute($"insert into {{schema}}.ledger_entries ({entries.Columns}) select * from {entries.Unnest()}",
+                entries.Parameters);
         }
 
         if (changes.Holds.Count > 0)
@@ -295,7 +300,8 @@ public sealed class LedgerProjection : IProjection
     private static Balance Get(Dictionary<string, Balance> balances, string account, string? partnerId, string currency)
     {
         if (!balances.TryGetValue(account, out var b))
-            balances[account] = b = new Balance { Account = account, PartnerId = partnerId, Currency = Accounts.CurrencyOf(account) is { Length: 3 } c ? c : currency };
+            balances[account] = b = new Balance { Account = account, PartnerId = partnerId,
+                Currency = Accounts.CurrencyOf(account) is { Length: 3 } c ? c : currency };
         return b;
     }
 

@@ -47,10 +47,11 @@ public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
 {
     public const int PageSize = 5_000;
 
-    /// <param name="asOf">Leave out events recorded after this instant (per stream: once a stream passes it, the rest of that stream is ignored).</param>
+    /// <param name="asOf">Leave out events recorded after this instant (per stream: once a stream passes it, the rest of that
+    /// stream is ignored).</param>
     /// <param name="upTo">Stop after this log position (inclusive).</param>
-    public async Task<LedgerSnapshot> Fold(DateTimeOffset? asOf = null, LogPosition? upTo = null, IProgress<ReplayProgress>? progress = null,
-        CancellationToken ct = default)
+    public async Task<LedgerSnapshot> Fold(DateTimeOffset? asOf = null, LogPosition? upTo = null,
+        IProgress<ReplayProgress>? progress = null, CancellationToken ct = default)
     {
         var snapshot = new LedgerSnapshot { AsOf = asOf, UpTo = upTo };
         var closed = new HashSet<string>(StringComparer.Ordinal); // streams that passed asOf
@@ -66,7 +67,8 @@ public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
                 if (upTo is { } limit && e.Position > limit) { Report(); return snapshot; }
                 snapshot.EventsRead++;
                 position = e.Position;
-                if (!WalletStreams.EventTypes.Contains(e.Type) || !Wallet.TryParseStreamName(e.StreamId, out var partner, out var currency)) continue;
+                if (!WalletStreams.EventTypes.Contains(e.Type) || !Wallet.TryParseStreamName(e.StreamId, out var partner, out var currency))
+                    continue;
                 if (closed.Contains(e.StreamId)) continue;
                 if (asOf is { } instant && e.Metadata.RecordedAt > instant) { closed.Add(e.StreamId); continue; }
                 if (Read(e) is not { } walletEvent || !Apply(snapshot, e, walletEvent, partner, currency))
@@ -79,7 +81,8 @@ public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
         }
         return snapshot;
 
-        void Report() => progress?.Report(new ReplayProgress(snapshot.EventsRead, total, snapshot.EventsRead / Math.Max(clock.Elapsed.TotalSeconds, 1e-6)));
+        void Report() => progress?.Report(new ReplayProgress(snapshot.EventsRead, total, snapshot.EventsRead
+            / Math.Max(clock.Elapsed.TotalSeconds, 1e-6)));
 
         IWalletEvent? Read(RecordedEvent e)
         {
@@ -90,7 +93,8 @@ public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
             }
             catch (System.Text.Json.JsonException ex)
             {
-                snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(), e.Type, $"unreadable: {ex.Message}"));
+                snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(),
+                    e.Type, $"unreadable: {ex.Message}"));
             }
             return null;
         }

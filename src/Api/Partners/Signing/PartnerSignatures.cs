@@ -16,7 +16,8 @@ namespace Steller.Api.Partners.Signing;
 /// <para>Order, so that a refused request changes nothing: shape → age → key → signature → key revoked → partner
 /// suspended → IP allowlist → digest → nonce. The nonce is recorded last, only for a request that is otherwise accepted.</para>
 /// </summary>
-public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys, INonceLedger nonces, IClock clock, ILogger<PartnerSignatures> logger)
+public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys, INonceLedger nonces, IClock clock,
+    ILogger<PartnerSignatures> logger)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromSeconds(30);
@@ -27,7 +28,8 @@ public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys,
         var refusal = await Verify(context);
         if (refusal is { } r)
         {
-            logger.LogInformation("Refused signed request {Method} {Path}: {Code} (key {KeyId})", context.Request.Method, context.Request.Path, r.Code, r.KeyId ?? "-");
+            logger.LogInformation("Refused signed request {Method} {Path}: {Code} (key {KeyId})", context.Request.Method,
+                context.Request.Path, r.Code, r.KeyId ?? "-");
             await Problems.Result(r.Status, r.Code, r.Detail).ExecuteAsync(context);
             return;
         }
@@ -51,7 +53,8 @@ public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys,
             inputs = StructuredFields.ParseDictionary(inputHeader);
             signatures = StructuredFields.ParseDictionary(signatureHeader);
         }
-        catch (FormatException e) { return new("signature_invalid", $"Signature-Input or Signature is not a valid structured field: {e.Message}"); }
+        catch (FormatException e)
+            { return new("signature_invalid", $"Signature-Input or Signature is not a valid structured field: {e.Message}"); }
 
         SfInnerList? input = null;
         byte[]? signature = null;
@@ -65,7 +68,8 @@ public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys,
             }
         }
         if (input is null || signature is null)
-            return new("signature_invalid", "No signature label appears in both Signature-Input (as a component list) and Signature (as a byte sequence).");
+            return new("signature_invalid",
+                "No signature label appears in both Signature-Input (as a component list) and Signature (as a byte sequence).");
 
         var parameters = input.Parameters.ToDictionary(p => p.Key, p => p.Value);
         if (parameters.GetValueOrDefault("keyid") is not string keyId || keyId.Length == 0)
@@ -73,7 +77,8 @@ public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys,
         if (parameters.GetValueOrDefault("created") is not long created)
             return new("signature_invalid", "The signature parameters must include created (an integer, seconds since the epoch).", keyId);
         if (parameters.GetValueOrDefault("nonce") is not string nonce || nonce.Length is 0 or > MaxNonceLength)
-            return new("signature_invalid", $"The signature parameters must include nonce (a string of 1 to {MaxNonceLength} characters).", keyId);
+            return new(
+                "signature_invalid", $"The signature parameters must include nonce (a string of 1 to {MaxNonceLength} characters).", keyId);
         if (parameters.TryGetValue("alg", out var alg) && alg is not "hmac-sha256")
             return new("signature_invalid", "The only algorithm accepted is alg=\"hmac-sha256\".", keyId);
 
@@ -91,16 +96,23 @@ public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys,
         var hasBody = request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
         foreach (var required in hasBody ? ["@method", "@request-target", "content-digest"] : new[] { "@method", "@request-target" })
             if (!components.Contains(required))
-                return new("signature_invalid", $"The signature must cover \"{required}\"{(required == "content-digest" ? " when the request has a body" : "")}.", keyId);
+                return new(
+                    "signature_invalid", $"The signature must cover "
+                    + $"\"{required}\"{(required == "content-digest" ? " when the request has a body" : "")}.", keyId);
 
         // Age.
         var now = clock.UtcNow;
         var createdAt = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(created, 0, 253402300799));
         if (now - createdAt > MaxAge)
-            return new("signature_expired", $"The signature was created {(long)(now - createdAt).TotalSeconds} s ago; requests older than {(int)MaxAge.TotalSeconds} s are refused.", keyId);
+            return new(
+                "signature_expired", $"The signature was created {(long)(now - createdAt).TotalSeconds} s ago; requests older than "
+                + $"{(int)MaxAge.TotalSeconds} s are refused.", keyId);
         if (createdAt - now > MaxClockSkew)
-            return new("signature_expired", $"The signature's created time is {(long)(createdAt - now).TotalSeconds} s in the future; check the client's clock.", keyId);
-        if (parameters.GetValueOrDefault("expires") is long expires && DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(expires, 0, 253402300799)) < now)
+            return new(
+                "signature_expired", $"The signature's created time is {(long)(createdAt - now).TotalSeconds} s in the future; check the "
+                + $"client's clock.", keyId);
+        if (parameters.GetValueOrDefault("expires") is long expires
+            && DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(expires, 0, 253402300799)) < now)
             return new("signature_expired", "The signature's expires time has passed.", keyId);
 
         // Key.
@@ -112,7 +124,9 @@ public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys,
         if (@base is null) return new("signature_invalid", "A covered component is missing from the request or not supported.", keyId);
         var expected = HMACSHA256.HashData(resolved.HmacKey, Encoding.UTF8.GetBytes(@base));
         if (!CryptographicOperations.FixedTimeEquals(expected, signature))
-            return new("signature_invalid", "The signature does not verify (HMAC-SHA256 over the RFC 9421 signature base, keyed with the API secret's UTF-8 bytes).", keyId);
+            return new("signature_invalid",
+                "The signature does not verify (HMAC-SHA256 over the RFC 9421 signature base, keyed with the API secret's "
+                + "UTF-8 bytes).", keyId);
 
         // The signer is genuine; is it still allowed in?
         if (resolved.Key.Revoked) return new("key_revoked", "This API key was revoked.", keyId);
@@ -136,7 +150,8 @@ public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys,
     public static string? SignatureBase(HttpContext context, IReadOnlyList<string> components, SfInnerList input)
     {
         var request = context.Request;
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : request.PathBase + request.Path + request.QueryString;
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : request.PathBase + request.Path
+            + request.QueryString;
         var sb = new StringBuilder();
         foreach (var name in components)
         {

@@ -18,7 +18,9 @@ public sealed record SfInnerList(IReadOnlyList<SfItem> Items, IReadOnlyList<KeyV
 /// </summary>
 public static class StructuredFields
 {
-    /// <summary>Parses a dictionary; members map to <see cref="SfItem"/> or <see cref="SfInnerList"/>. Throws <see cref="FormatException"/>.</summary>
+    /// <summary>
+    /// Parses a dictionary; members map to <see cref="SfItem"/> or <see cref="SfInnerList"/>. Throws <see cref="FormatException"/>.
+    /// </summary>
     public static IReadOnlyList<KeyValuePair<string, object>> ParseDictionary(string text)
     {
         var p = new Parser(text);
@@ -159,11 +161,13 @@ public static class StructuredFields
             if (s.Contains('.'))
             {
                 var parts = s.TrimStart('-').Split('.');
-                if (parts.Length != 2 || parts[0].Length is 0 or > 12 || parts[1].Length is 0 or > 3 || !decimal.TryParse(s, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var d))
+                if (parts.Length != 2 || parts[0].Length is 0 or > 12 || parts[1].Length is 0 or > 3 || !decimal.TryParse(s,
+                    NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var d))
                     throw new FormatException($"Bad decimal '{s}'.");
                 return d;
             }
-            if (s.TrimStart('-').Length is 0 or > 15 || !long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+            if (s.TrimStart('-').Length is 0 or > 15
+                || !long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
                 throw new FormatException($"Bad integer '{s}'.");
             return l;
         }

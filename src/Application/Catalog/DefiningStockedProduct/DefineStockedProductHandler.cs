@@ -23,8 +23,10 @@ public sealed record DefineStockedProductRequest(
     {
         errors.Sku(Sku)
             .Required(Name, "name", name => name is { Length: > 0 and <= 200 } && !string.IsNullOrWhiteSpace(name), "1–200 characters")
-            .Required(Brand, "brand", brand => brand is { Length: > 0 and <= 100 } && !string.IsNullOrWhiteSpace(brand), "1–100 characters")
-            .Required(Country, "country", c => c is { Length: 2 } && c.All(char.IsAsciiLetterUpper), "an ISO 3166-1 alpha-2 code such as DE")
+            .Required(Brand, "brand", brand => brand is { Length: > 0 and <= 100 } && !string.IsNullOrWhiteSpace(brand),
+                "1–100 characters")
+            .Required(Country, "country", c => c is { Length: 2 } && c.All(char.IsAsciiLetterUpper),
+                "an ISO 3166-1 alpha-2 code such as DE")
             .Required(Currency, "currency", code => Domain.Currency.TryParse(code, out _), "an ISO 4217 code such as EUR")
             .Required(Type, "type", ProductTypes.All.Contains, $"one of {string.Join(", ", ProductTypes.All)}");
         ValidateFaceValue(errors);
@@ -69,7 +71,8 @@ public sealed class DefineStockedProductHandler(AggregateCommands<Product, IProd
         var range = request.IsRange;
         var details = new ProductDetails(ProductDetails.Stocked, null, request.Name!.Trim(), request.Brand!.Trim(), request.Country!,
             request.Currency!, request.Type!, request.FaceValue, range ? request.MinFaceValue : null, range ? request.MaxFaceValue : null);
-        var command = new ListProduct(request.Sku, details, new ProductCost(request.CostAmount, request.CostDiscountBasisPoints), clock.UtcNow);
+        var command = new ListProduct(request.Sku, details, new ProductCost(request.CostAmount, request.CostDiscountBasisPoints),
+            clock.UtcNow);
         return products.Execute(Product.StreamName(request.Sku), command, request.Metadata, request.IfMatch, ct: ct);
     }
 }

@@ -20,5 +20,6 @@ public sealed class DelistProductHandler(AggregateCommands<Product, IProductComm
     public const string Reason = "admin";
 
     public Task<CommandOutcome<Product>> Handle(DelistProductRequest request, CancellationToken ct) =>
-        products.Execute(Product.StreamName(request.Sku), new DelistProduct(Reason, clock.UtcNow), request.Metadata, request.IfMatch, ct: ct);
+        products.Execute(Product.StreamName(request.Sku), new DelistProduct(Reason, clock.UtcNow), request.Metadata, request.IfMatch,
+            ct: ct);
 }

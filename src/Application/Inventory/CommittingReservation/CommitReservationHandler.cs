@@ -6,7 +6,8 @@ using Steller.Domain.Inventory;
 
 namespace Steller.Application.Inventory.CommittingReservation;
 
-public sealed record CommitReservationRequest(string Sku, string Location, string ReservationId, EventMetadata Metadata, long? IfMatch = null)
+public sealed record CommitReservationRequest(string Sku, string Location, string ReservationId, EventMetadata Metadata,
+    long? IfMatch = null)
     : IRequest<CommandOutcome<Stock>>, IValidated
 {
     public void Validate(FieldErrors errors) => errors.Target(Sku, Location);

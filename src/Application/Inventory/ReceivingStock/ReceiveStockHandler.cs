@@ -7,7 +7,9 @@ using Steller.Domain.Inventory;
 
 namespace Steller.Application.Inventory.ReceivingStock;
 
-/// <summary>Units received at one location: quantity, unit cost in minor units and, for coded products, one voucher code per unit.</summary>
+/// <summary>
+/// Units received at one location: quantity, unit cost in minor units and, for coded products, one voucher code per unit.
+/// </summary>
 public sealed record ReceiveStockRequest(
     string Sku, string Location, string? ReceiptId, long? Quantity, long? UnitCost, string? Currency, IReadOnlyList<string?>? VoucherCodes,
     EventMetadata Metadata, long? IfMatch = null) : IRequest<CommandOutcome<Stock>>, IValidated
@@ -41,7 +43,8 @@ public sealed class ReceiveStockHandler(AggregateCommands<Stock, IStockCommand, 
     public Task<CommandOutcome<Stock>> Handle(ReceiveStockRequest request, CancellationToken ct)
     {
         var (sku, location, receiptId) = (request.Sku, request.Location, request.ReceiptId!);
-        var sealedCodes = request.VoucherCodes is { } codes ? vouchers.Seal(sku, location, receiptId, codes.Select(c => c!).ToList()) : null;
+        var sealedCodes = request.VoucherCodes is { } codes
+            ? vouchers.Seal(sku, location, receiptId, codes.Select(c => c!).ToList()) : null;
         var command = new ReceiveStock(receiptId, request.Quantity!.Value, request.UnitCost!.Value, request.Currency!, sealedCodes);
         return stock.Execute(Stock.StreamName(sku, location), command, request.Metadata, request.IfMatch, ct: ct);
     }

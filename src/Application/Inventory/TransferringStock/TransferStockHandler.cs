@@ -66,7 +66,8 @@ public sealed class TransferStockHandler(AggregateCommands<Stock, IStockCommand,
         new(new CommandOutcome<Stock>(source, revision, [], error, default), null);
 
     private static DomainError? Incompatible(Stock source, Stock destination) =>
-        source.Currency is not null && destination.Currency is not null && source.Currency != destination.Currency ? StockErrors.CurrencyMismatch
+        source.Currency is not null && destination.Currency is not null && source.Currency != destination.Currency
+            ? StockErrors.CurrencyMismatch
         : source.HasCodes is { } sourceCodes && destination.HasCodes is { } destinationCodes && sourceCodes != destinationCodes
             ? (sourceCodes ? StockErrors.CodesNotExpected : StockErrors.CodesRequired)
         : null;

@@ -11,7 +11,8 @@ public sealed record GetStockRequest(string Sku, string Location) : IRequest<Sto
     public void Validate(FieldErrors errors) => errors.Target(Sku, Location);
 }
 
-public sealed class GetStockHandler(AggregateCommands<Stock, IStockCommand, IStockEvent> stock) : IRequestHandler<GetStockRequest, StockView?>
+public sealed class GetStockHandler(AggregateCommands<Stock, IStockCommand, IStockEvent> stock)
+    : IRequestHandler<GetStockRequest, StockView?>
 {
     public async Task<StockView?> Handle(GetStockRequest request, CancellationToken ct)
     {

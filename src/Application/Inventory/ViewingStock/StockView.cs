@@ -2,7 +2,9 @@ using Steller.Domain.Inventory;
 
 namespace Steller.Application.Inventory.ViewingStock;
 
-/// <summary>A stock level; <see cref="HasVoucherCodes"/>: null until the first units arrive, then whether every unit carries a code.</summary>
+/// <summary>
+/// A stock level; <see cref="HasVoucherCodes"/>: null until the first units arrive, then whether every unit carries a code.
+/// </summary>
 public sealed record StockView(
     string Sku, string Location, long OnHand, long Reserved, long Available, long LowThreshold, bool Low, string? Currency,
     bool? HasVoucherCodes, long Revision)

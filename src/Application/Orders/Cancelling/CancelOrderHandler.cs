@@ -6,7 +6,9 @@ using Steller.Domain.Orders;
 
 namespace Steller.Application.Orders.Cancelling;
 
-/// <summary>An admin cancels an order whose fulfilment has not begun. <paramref name="IfMatch"/>: the revision the admin last saw.</summary>
+/// <summary>
+/// An admin cancels an order whose fulfilment has not begun. <paramref name="IfMatch"/>: the revision the admin last saw.
+/// </summary>
 public sealed record CancelOrderRequest(string OrderId, string? Reason, EventMetadata Metadata, long? IfMatch = null)
     : IRequest<CommandOutcome<Order>>, IValidated
 {
@@ -33,7 +35,8 @@ public sealed class CancelOrderHandler(AggregateCommands<Order, IOrderCommand, I
     public Task<CommandOutcome<Order>> Cancel(string orderId, string reason, EventMetadata metadata, CancellationToken ct = default) =>
         Cancel(orderId, reason, metadata, null, ct);
 
-    private async Task<CommandOutcome<Order>> Cancel(string orderId, string reason, EventMetadata metadata, long? ifMatch, CancellationToken ct)
+    private async Task<CommandOutcome<Order>> Cancel(string orderId, string reason, EventMetadata metadata, long? ifMatch,
+        CancellationToken ct)
     {
         var outcome = await orders.Execute(Order.StreamName(orderId), new CancelOrder(reason), metadata, ifMatch, ct: ct);
         if (outcome.Succeeded && !outcome.WasRepeat) await releases.ReleaseAll(outcome.State, $"order cancelled: {reason}", metadata, ct);

@@ -24,8 +24,9 @@ public sealed record FulfilmentOptions(int MaxVendorAttempts = 10);
 /// a crash at any point, never submits twice or charges twice. Callers: the fulfilment process (on funds held) and
 /// the poller (for orders still in flight).
 /// </summary>
-public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets, AggregateCommands<Stock, IStockCommand, IStockEvent> stock, IEnumerable<IVendorOrders> vendors,
-    IKeyRing keyRing, IClock clock, FulfilmentOptions options, ILogger<OrderFulfilment> logger)
+public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrderEvent> orders,
+    AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets, AggregateCommands<Stock, IStockCommand, IStockEvent> stock,
+    IEnumerable<IVendorOrders> vendors, IKeyRing keyRing, IClock clock, FulfilmentOptions options, ILogger<OrderFulfilment> logger)
 {
     public const string Actor = "system:fulfilment";
 
@@ -59,11 +60,14 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
         if (pricing.Source == LineSources.Stocked)
         {
             var reservation = order.Funds!.Reservations.Single(r => r.LineNo == line.Line.LineNo);
-            var committed = await stock.Execute(Stock.StreamName(line.Line.Sku, reservation.Location), new CommitReservation(reservation.ReservationId), metadata, ct: ct);
+            var committed = await stock.Execute(Stock.StreamName(line.Line.Sku, reservation.Location),
+                new CommitReservation(reservation.ReservationId), metadata, ct: ct);
             var command = committed.Error is { } refused
                 ? new RecordLineFulfilled(line.Line.LineNo, 0, [], $"stock reservation not available: {refused.Code}")
-                : new RecordLineFulfilled(line.Line.LineNo, line.Line.Quantity, committed.State.Reservations[reservation.ReservationId].Vouchers?
-                    .Select(v => new DeliveredCard(v.VoucherId, new SealedValue(v.KeyId, v.Ciphertext, Stock.VoucherContext(line.Line.Sku, v.VoucherId)), null, null))
+                : new RecordLineFulfilled(line.Line.LineNo, line.Line.Quantity,
+                    committed.State.Reservations[reservation.ReservationId].Vouchers?
+                    .Select(v => new DeliveredCard(v.VoucherId,
+                        new SealedValue(v.KeyId, v.Ciphertext, Stock.VoucherContext(line.Line.Sku, v.VoucherId)), null, null))
                     .ToList() ?? [], null);
             await Record(orderId, command, metadata, ct);
             return;
@@ -71,8 +75,8 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
 
         if (!byVendor.TryGetValue(pricing.Source, out var vendor))
             throw new InvalidOperationException($"Order {orderId} line {line.Line.LineNo}: no adapter for vendor '{pricing.Source}'.");
-        var purchase = new VendorPurchase(pricing.Source, line.RequestId!, pricing.VendorProductId!, line.Line.FaceValue, line.Line.Quantity,
-            order.Placed.Currency!, order.Placed.Recipient?.Phone);
+        var purchase = new VendorPurchase(pricing.Source, line.RequestId!, pricing.VendorProductId!, line.Line.FaceValue,
+            line.Line.Quantity, order.Placed.Currency!, order.Placed.Recipient?.Phone);
         VendorPurchaseResult result;
         try
         {
@@ -85,12 +89,14 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
         }
         catch (VendorUnavailableException e)
         {
-            var failed = await orders.Execute(Order.StreamName(orderId), new RecordAttemptFailed(line.Line.LineNo, e.Message), metadata, ct: ct);
+            var failed = await orders.Execute(Order.StreamName(orderId), new RecordAttemptFailed(line.Line.LineNo, e.Message), metadata,
+                ct: ct);
             var attempts = failed.State.Lines[line.Line.LineNo - 1].Attempts;
             logger.LogWarning("Order {OrderId} line {Line}: vendor {Vendor} unavailable (attempt {Attempt} of {Max}): {Reason}",
                 orderId, line.Line.LineNo, pricing.Source, attempts, options.MaxVendorAttempts, e.Message);
             if (attempts >= options.MaxVendorAttempts)
-                await Record(orderId, new RecordLineFulfilled(line.Line.LineNo, 0, [], $"vendor unavailable after {attempts} attempts"), metadata, ct);
+                await Record(orderId, new RecordLineFulfilled(line.Line.LineNo, 0, [], $"vendor unavailable after {attempts} attempts"),
+                    metadata, ct);
             return;
         }
         if (result.Status == VendorPurchaseStatus.Processing)
@@ -101,10 +107,13 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
         accepted.TryRemove(purchase.RequestId, out _);
         var cards = result.Cards.Select((c, i) => Seal(orderId, line.Line.LineNo, i + 1, c)).ToList();
         var delivered = result.Status == VendorPurchaseStatus.Failed ? 0 : Math.Clamp(result.Delivered, 0, line.Line.Quantity);
-        await Record(orderId, new RecordLineFulfilled(line.Line.LineNo, delivered, cards.Take(delivered).ToList(), result.FailureReason ?? (delivered < line.Line.Quantity ? "vendor did not deliver" : null)), metadata, ct);
+        await Record(orderId, new RecordLineFulfilled(line.Line.LineNo, delivered, cards.Take(delivered).ToList(), result.FailureReason
+            ?? (delivered < line.Line.Quantity ? "vendor did not deliver" : null)), metadata, ct);
     }
 
-    /// <summary>Card codes and PINs are sealed here, the moment they arrive; each blob is bound to its order, line, card and field.</summary>
+    /// <summary>
+    /// Card codes and PINs are sealed here, the moment they arrive; each blob is bound to its order, line, card and field.
+    /// </summary>
     private DeliveredCard Seal(string orderId, int lineNo, int n, VendorCard card)
     {
         SealedValue SealField(string value, string field)
@@ -113,37 +122,46 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
             var sealedValue = keyRing.Encrypt(Encoding.UTF8.GetBytes(value), context);
             return new SealedValue(sealedValue.KeyId, sealedValue.BlobBase64, context);
         }
-        return new DeliveredCard(card.SerialNumber, SealField(card.Code, "code"), card.Pin is null ? null : SealField(card.Pin, "pin"), card.ExpirationDate);
+        return new DeliveredCard(card.SerialNumber, SealField(card.Code, "code"), card.Pin is null ? null : SealField(card.Pin, "pin"),
+            card.ExpirationDate);
     }
 
     /// <summary>Opens a sealed code or PIN: only for the owning partner's order detail.</summary>
-    public string Open(SealedValue value) => Encoding.UTF8.GetString(keyRing.Decrypt(value.KeyId, Convert.FromBase64String(value.Ciphertext), value.Context));
+    public string Open(SealedValue value)
+        => Encoding.UTF8.GetString(keyRing.Decrypt(value.KeyId, Convert.FromBase64String(value.Ciphertext), value.Context));
 
     private async Task Record(string orderId, IOrderCommand command, EventMetadata metadata, CancellationToken ct)
     {
         var outcome = await orders.Execute(Order.StreamName(orderId), command, metadata, ct: ct);
-        if (outcome.Error is { } error) throw new InvalidOperationException($"Order {orderId}: {command.GetType().Name} refused: {error.Code}");
+        if (outcome.Error is { } error)
+            throw new InvalidOperationException($"Order {orderId}: {command.GetType().Name} refused: {error.Code}");
     }
 
-    /// <summary>Money first (idempotent by the order id), then the order's final event; a crash in between settles again to the same result.</summary>
+    /// <summary>
+    /// Money first (idempotent by the order id), then the order's final event; a crash in between settles again to the same result.
+    /// </summary>
     private async Task<Order> Settle(Order order, EventMetadata metadata, CancellationToken ct)
     {
         var placed = order.Placed!;
         var (captured, revenue, payables) = Order.Settlement(order);
         if (captured == 0)
         {
-            await wallets.Execute(Wallet.StreamName(placed.PartnerId, placed.Currency!), new ReleaseHold(Order.HoldTransferIdOf(order), "order failed: nothing delivered"), metadata, ct: ct);
+            await wallets.Execute(Wallet.StreamName(placed.PartnerId, placed.Currency!),
+                new ReleaseHold(Order.HoldTransferIdOf(order), "order failed: nothing delivered"), metadata, ct: ct);
         }
         else
         {
             var legs = payables.Select(p => new CaptureLeg(Accounts.VendorPayable(p.Vendor, placed.Currency!), p.Amount))
                 .Append(new CaptureLeg(Accounts.Revenue(placed.Currency!), revenue)).ToList();
-            var capture = await wallets.Execute(Wallet.StreamName(placed.PartnerId, placed.Currency!), new CaptureHold(Order.HoldTransferIdOf(order), captured, legs), metadata, ct: ct);
-            if (capture.Error is { } error) throw new InvalidOperationException($"Order {placed.OrderId}: capture of {captured} refused: {error.Code}");
+            var capture = await wallets.Execute(Wallet.StreamName(placed.PartnerId, placed.Currency!),
+                new CaptureHold(Order.HoldTransferIdOf(order), captured, legs), metadata, ct: ct);
+            if (capture.Error is { } error)
+                throw new InvalidOperationException($"Order {placed.OrderId}: capture of {captured} refused: {error.Code}");
         }
         var settled = await orders.Execute(Order.StreamName(placed.OrderId), new Settle(), metadata, ct: ct);
         if (settled.Error is { } refused) throw new InvalidOperationException($"Order {placed.OrderId}: settle refused: {refused.Code}");
-        logger.LogInformation("Order {OrderId} settled: {Status}, captured {Captured} of {Held}", placed.OrderId, settled.State.Status, captured, placed.Total);
+        logger.LogInformation("Order {OrderId} settled: {Status}, captured {Captured} of {Held}", placed.OrderId, settled.State.Status,
+            captured, placed.Total);
         return settled.State;
     }
 

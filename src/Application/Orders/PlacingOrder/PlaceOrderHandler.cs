@@ -28,7 +28,9 @@ public sealed class PlaceOrderHandler(
     OrderReleases releases,
     IClock clock) : IRequestHandler<PlaceOrderRequest, PlaceOrderResult>
 {
-    /// <summary>Reservations outlive the pending-order timeout, so the cancel job (not expiry) decides an unfulfilled order's fate.</summary>
+    /// <summary>
+    /// Reservations outlive the pending-order timeout, so the cancel job (not expiry) decides an unfulfilled order's fate.
+    /// </summary>
     public static readonly TimeSpan ReservationLifetime = TimeSpan.FromMinutes(30);
 
     public static readonly DomainError PhoneRequired =
@@ -60,7 +62,8 @@ public sealed class PlaceOrderHandler(
         if (rejection is null && lines.Any(l => l.Pricing!.ProductType == "top_up") && request.Recipient?.Phone is null)
             return new(orderId, null, -1, PhoneRequired, "recipient.phone");
 
-        var placed = await orders.Execute(Order.StreamName(orderId), new PlaceOrder(orderId, request.PartnerId, request.ClientReference!, hash,
+        var placed = await orders.Execute(Order.StreamName(orderId),
+            new PlaceOrder(orderId, request.PartnerId, request.ClientReference!, hash,
             currencies.FirstOrDefault(), lines, request.Recipient, rejection, clock.UtcNow), metadata, ct: ct);
         // A concurrent duplicate with another body won.
         if (placed.Error is { } error) return new(orderId, placed.State, placed.Revision, error);
@@ -86,7 +89,8 @@ public sealed class PlaceOrderHandler(
         if (hold.Error is { } holdError)
         {
             if (holdError == WalletErrors.IdempotencyConflict || holdError == WalletErrors.HoldReleased)
-                throw new InvalidOperationException($"Order {orderId}: the wallet hold under its id is not this order's ({holdError.Code}).");
+                throw new InvalidOperationException($"Order {orderId}: the wallet hold under its id is not this order's "
+                    + $"({holdError.Code}).");
             return await Reject(orderId, holdError, metadata, ct);
         }
 

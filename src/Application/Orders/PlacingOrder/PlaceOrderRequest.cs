@@ -15,8 +15,8 @@ public sealed record PlaceOrderLine(string? Sku, int? Quantity, long? FaceValue)
 /// A partner places an order under its own <paramref name="ClientReference"/> (the idempotency key). The handler
 /// prices it and takes it through placement; the shapes are checked before (400 naming every bad field).
 /// </summary>
-public sealed partial record PlaceOrderRequest(string PartnerId, string? ClientReference, IReadOnlyList<PlaceOrderLine?>? Lines, Recipient? Recipient,
-    EventMetadata Metadata) : IRequest<PlaceOrderResult>, IValidated
+public sealed partial record PlaceOrderRequest(string PartnerId, string? ClientReference, IReadOnlyList<PlaceOrderLine?>? Lines,
+    Recipient? Recipient, EventMetadata Metadata) : IRequest<PlaceOrderResult>, IValidated
 {
     public const int MaxLines = 50, MaxQuantity = 100;
     private const string ReferenceRule = "required: 1–100 characters of letters, digits, '_', '-', '.', ':'";
@@ -57,7 +57,8 @@ public sealed partial record PlaceOrderRequest(string PartnerId, string? ClientR
 /// (<see cref="Refusal"/>: a body under a used reference, a top-up without a phone, naming <see cref="RefusedField"/>
 /// when a field is to blame), and the order's stream revision.
 /// </summary>
-public sealed record PlaceOrderResult(string OrderId, Order? Order, long Revision, DomainError? Refusal, string? RefusedField = null) : IRefusable
+public sealed record PlaceOrderResult(string OrderId, Order? Order, long Revision, DomainError? Refusal, string? RefusedField = null)
+    : IRefusable
 {
     /// <summary>The refusal, or the rejection the order was recorded with: what the use case's metrics and log name.</summary>
     public DomainError? Error => Refusal ?? (Order?.Rejection is { } r ? new DomainError(r.Code, r.Message) : null);

@@ -17,8 +17,8 @@ public sealed record PlacementView(string OrderId, string ClientReference, strin
             : o.Status == OrderStatus.Cancelled && o.Funds is null ? OrderStatus.Cancelled
             : OrderStatus.FundsHeld;
         return new(placed.OrderId, placed.ClientReference, status.ToString(), placed.Currency, placed.Total,
-            placed.Lines.Select(l => new OrderLineView(l.LineNo, l.Sku, l.Quantity, l.FaceValue, l.Pricing?.UnitPrice, l.Pricing?.ProductType,
-                null, null, null)).ToList(),
+            placed.Lines.Select(l => new OrderLineView(l.LineNo, l.Sku, l.Quantity, l.FaceValue, l.Pricing?.UnitPrice,
+                l.Pricing?.ProductType, null, null, null)).ToList(),
             placed.PlacedAt, o.Rejection?.Code, o.Rejection?.Message);
     }
 }

@@ -8,11 +8,13 @@ using Steller.Domain.Orders;
 namespace Steller.Application.Orders.Refunding;
 
 /// <summary>An admin refunds a completed order in full or in part, idempotent by <paramref name="RefundId"/>.</summary>
-public sealed record RefundOrderRequest(string OrderId, string? RefundId, long? Amount, string? Reason, EventMetadata Metadata, long? IfMatch = null)
+public sealed record RefundOrderRequest(string OrderId, string? RefundId, long? Amount, string? Reason, EventMetadata Metadata,
+    long? IfMatch = null)
     : IRequest<CommandOutcome<Order>>, IValidated
 {
     public void Validate(FieldErrors errors) => errors
-        .Required(RefundId, "refundId", id => id is { Length: > 0 and <= 100 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'),
+        .Required(RefundId, "refundId", id => id is { Length: > 0 and <= 100 }
+            && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'),
             "required: 1–100 characters of letters, digits, '_', '-', '.'")
         .Required(Amount, "amount", a => a is > 0, "positive minor units, at most what was captured and not yet refunded")
         .Required(Reason, "reason", r => r is { Length: > 0 and <= 200 }, "required: 1–200 characters");
@@ -23,7 +25,8 @@ public sealed record RefundOrderRequest(string OrderId, string? RefundId, long? 
 /// was captured, so two refunds racing cannot exceed it), then the wallet is credited from platform revenue under a
 /// transfer id derived from the refund, so a repeat — or the process manager after a crash — credits it once.
 /// </summary>
-public sealed class RefundOrderHandler(AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets)
+public sealed class RefundOrderHandler(AggregateCommands<Order, IOrderCommand, IOrderEvent> orders,
+    AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets)
     : IRequestHandler<RefundOrderRequest, CommandOutcome<Order>>
 {
     public static string TransferIdOf(string orderId, string refundId) => $"{orderId}:refund:{refundId}";
@@ -45,6 +48,7 @@ public sealed class RefundOrderHandler(AggregateCommands<Order, IOrderCommand, I
         var refund = order.Refunds[refundId];
         var credit = new CreditRefund(TransferIdOf(placed.OrderId, refundId), refund.Amount, placed.OrderId);
         var credited = await wallets.Execute(Wallet.StreamName(placed.PartnerId, placed.Currency!), credit, metadata, ct: ct);
-        if (credited.Error is { } error) throw new InvalidOperationException($"Refund {refundId} of order {placed.OrderId} cannot be credited: {error.Code}");
+        if (credited.Error is { } error)
+            throw new InvalidOperationException($"Refund {refundId} of order {placed.OrderId} cannot be credited: {error.Code}");
     }
 }

@@ -9,7 +9,8 @@ using Steller.Domain.Orders;
 namespace Steller.Application.Orders.Retrying;
 
 /// <summary>An admin retries an order. <paramref name="IfMatch"/>: the revision the admin last saw.</summary>
-public sealed record RetryOrderRequest(string OrderId, string? Reason, EventMetadata Metadata, long? IfMatch = null) : IRequest<CommandOutcome<Order>>
+public sealed record RetryOrderRequest(string OrderId, string? Reason, EventMetadata Metadata, long? IfMatch = null)
+    : IRequest<CommandOutcome<Order>>
 {
     public const string DefaultReason = "retried by an admin";
 }
@@ -24,7 +25,8 @@ public sealed record RetryOrderRequest(string OrderId, string? Reason, EventMeta
 /// <item>anything else: refused with invalid_transition (a repeat while a new round is under way finds it no longer failed).</item>
 /// </list>
 /// </summary>
-public sealed class RetryOrderHandler(AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, PlaceOrderHandler placement, OrderFulfilment fulfilment)
+public sealed class RetryOrderHandler(AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, PlaceOrderHandler placement,
+    OrderFulfilment fulfilment)
     : IRequestHandler<RetryOrderRequest, CommandOutcome<Order>>
 {
     public async Task<CommandOutcome<Order>> Handle(RetryOrderRequest request, CancellationToken ct)
@@ -60,5 +62,6 @@ public sealed class RetryOrderHandler(AggregateCommands<Order, IOrderCommand, IO
         return new CommandOutcome<Order>(now, revision, [], null, LogPosition.Start);
     }
 
-    private static CommandOutcome<Order> Refused(Order order, long revision, DomainError error) => new(order, revision, [], error, LogPosition.Start);
+    private static CommandOutcome<Order> Refused(Order order, long revision, DomainError error)
+        => new(order, revision, [], error, LogPosition.Start);
 }

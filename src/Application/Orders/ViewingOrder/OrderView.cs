@@ -9,9 +9,10 @@ public sealed record OrderLineView(int LineNo, string Sku, int Quantity, long Fa
 public sealed record CardView(string? SerialNumber, string? Code, string? Pin, DateOnly? ExpiresOn);
 
 /// <summary>The order now. <paramref name="Open"/> opens sealed codes: given only for the owning partner's detail.</summary>
-public sealed record OrderView(string OrderId, string PartnerId, string ClientReference, string Status, string? Currency, long Total, long Captured,
-    long Refunded, IReadOnlyList<OrderLineView> Lines, DateTimeOffset PlacedAt, string? RejectionCode, string? FailureReason, string? CancelReason,
-    long Revision)
+public sealed record OrderView(string OrderId, string PartnerId, string ClientReference, string Status, string? Currency, long Total,
+    long Captured,
+    long Refunded, IReadOnlyList<OrderLineView> Lines, DateTimeOffset PlacedAt, string? RejectionCode, string? FailureReason,
+    string? CancelReason, long Revision)
 {
     public static OrderView Of(Order o, long revision) => Of(o, revision, null);
 
@@ -26,5 +27,6 @@ public sealed record OrderView(string OrderId, string PartnerId, string ClientRe
     private static OrderLineView LineOf(LineState l, Func<SealedValue, string>? open) =>
         new(l.Line.LineNo, l.Line.Sku, l.Line.Quantity, l.Line.FaceValue, l.Line.Pricing?.UnitPrice, l.Line.Pricing?.ProductType,
             l.Result?.Delivered, l.Result?.FailureReason,
-            l.Result?.Cards.Select(c => new CardView(c.SerialNumber, open?.Invoke(c.Code), c.Pin is null ? null : open?.Invoke(c.Pin), c.ExpiresOn)).ToList());
+            l.Result?.Cards.Select(c
+                => new CardView(c.SerialNumber, open?.Invoke(c.Code), c.Pin is null ? null : open?.Invoke(c.Pin), c.ExpiresOn)).ToList());
 }

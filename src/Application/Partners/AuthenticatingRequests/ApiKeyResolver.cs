@@ -25,7 +25,8 @@ public sealed class ApiKeyResolver(AggregateCommands<Partner, IPartnerCommand, I
         try { secret = keyRing.Decrypt(key.EncryptionKeyId, Convert.FromBase64String(key.SecretCiphertext), keyId); }
         catch (Exception e) when (e is CryptographicException or FormatException)
         {
-            throw new InvalidOperationException($"The secret of API key {keyId} does not decrypt with key-ring key '{key.EncryptionKeyId}'; is that master key configured?", e);
+            throw new InvalidOperationException($"The secret of API key {keyId} does not decrypt with key-ring key "
+                + $"'{key.EncryptionKeyId}'; is that master key configured?", e);
         }
         return new ResolvedApiKey(partner, key, secret);
     }

@@ -6,7 +6,8 @@ using Steller.Domain.Partners;
 
 namespace Steller.Application.Partners.ReactivatingPartner;
 
-public sealed record ReactivatePartnerRequest(string PartnerId, EventMetadata Metadata, long? IfMatch = null) : IRequest<CommandOutcome<Partner>>;
+public sealed record ReactivatePartnerRequest(string PartnerId, EventMetadata Metadata, long? IfMatch = null)
+    : IRequest<CommandOutcome<Partner>>;
 
 /// <summary>Reactivates a suspended partner: its signed requests are accepted again.</summary>
 public sealed class ReactivatePartnerHandler(AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners, IClock clock)

@@ -14,6 +14,6 @@ public sealed class RevokeApiKeyHandler(AggregateCommands<Partner, IPartnerComma
     : IRequestHandler<RevokeApiKeyRequest, CommandOutcome<Partner>>
 {
     public Task<CommandOutcome<Partner>> Handle(RevokeApiKeyRequest request, CancellationToken ct) =>
-        partners.ExecuteOn(request.PartnerId, new RevokeApiKey(request.KeyId, request.Reason, clock.UtcNow), request.Metadata, request.IfMatch,
-            eventIdSeed: $"revoke|{request.KeyId}", ct);
+        partners.ExecuteOn(request.PartnerId, new RevokeApiKey(request.KeyId, request.Reason, clock.UtcNow), request.Metadata,
+            request.IfMatch, eventIdSeed: $"revoke|{request.KeyId}", ct);
 }

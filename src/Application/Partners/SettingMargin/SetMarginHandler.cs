@@ -14,5 +14,6 @@ public sealed class SetMarginHandler(AggregateCommands<Partner, IPartnerCommand,
     : IRequestHandler<SetMarginRequest, CommandOutcome<Partner>>
 {
     public Task<CommandOutcome<Partner>> Handle(SetMarginRequest request, CancellationToken ct) =>
-        partners.ExecuteOn(request.PartnerId, new SetMargin(request.Basis ?? "", request.BasisPoints), request.Metadata, request.IfMatch, ct: ct);
+        partners.ExecuteOn(request.PartnerId, new SetMargin(request.Basis ?? "", request.BasisPoints), request.Metadata, request.IfMatch,
+            ct: ct);
 }

@@ -7,7 +7,8 @@ namespace Steller.Application.Partners.ViewingPartner;
 /// <summary>One partner, live from its stream; null when there is none.</summary>
 public sealed record GetPartnerRequest(string PartnerId) : IRequest<PartnerView?>;
 
-public sealed class GetPartnerHandler(AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners) : IRequestHandler<GetPartnerRequest, PartnerView?>
+public sealed class GetPartnerHandler(AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners)
+    : IRequestHandler<GetPartnerRequest, PartnerView?>
 {
     public async Task<PartnerView?> Handle(GetPartnerRequest request, CancellationToken ct)
     {

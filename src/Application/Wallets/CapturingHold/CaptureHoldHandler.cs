@@ -7,7 +7,9 @@ using Steller.Domain.Wallets;
 
 namespace Steller.Application.Wallets.CapturingHold;
 
-/// <summary>Captures all or part of a hold (the rest is released); legs default to platform revenue. A repeat answers as the first.</summary>
+/// <summary>
+/// Captures all or part of a hold (the rest is released); legs default to platform revenue. A repeat answers as the first.
+/// </summary>
 public sealed record CaptureHoldRequest(string PartnerId, string Currency, string TransferId, long? Amount, IReadOnlyList<CaptureLeg>? Legs,
     EventMetadata Metadata, long? IfMatch = null) : IRequest<CommandOutcome<Wallet>>, IValidated
 {

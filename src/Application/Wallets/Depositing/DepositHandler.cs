@@ -7,7 +7,10 @@ using Steller.Domain.Wallets;
 
 namespace Steller.Application.Wallets.Depositing;
 
-/// <summary>Records money received from outside (a bank transfer reference); idempotent by <paramref name="TransferId"/>, the Idempotency-Key header.</summary>
+/// <summary>
+/// Records money received from outside (a bank transfer reference); idempotent by <paramref name="TransferId"/>,
+/// the Idempotency-Key header.
+/// </summary>
 public sealed record DepositRequest(string PartnerId, string Currency, string? TransferId, long? Amount, string? Reference,
     EventMetadata Metadata, long? IfMatch = null) : IRequest<CommandOutcome<Wallet>>, IValidated
 {

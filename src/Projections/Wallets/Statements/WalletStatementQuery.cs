@@ -6,7 +6,9 @@ using Steller.Projections.Wallets.Balances;
 
 namespace Steller.Projections.Wallets.Statements;
 
-/// <summary>One line of a wallet statement: a posting on the wallet with the balance after it. Amounts are signed minor units (+ credit).</summary>
+/// <summary>
+/// One line of a wallet statement: a posting on the wallet with the balance after it. Amounts are signed minor units (+ credit).
+/// </summary>
 public sealed record StatementEntry(
     DateTime RecordedAt,
     string Kind,
@@ -27,7 +29,8 @@ public readonly record struct StatementCursor(long Commit, long Prepare, int Leg
 {
     public static readonly StatementCursor Start = new(-1, -1, -1);
 
-    public string Encode() => Convert.ToBase64String(Encoding.ASCII.GetBytes($"{Commit}/{Prepare}/{Leg}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    public string Encode() => Convert.ToBase64String(Encoding.ASCII.GetBytes($"{Commit}/{Prepare}/{Leg}")).TrimEnd('=').Replace('+', '-')
+        .Replace('/', '_');
 
     public static bool TryDecode(string? text, out StatementCursor cursor)
     {
@@ -76,16 +79,21 @@ public sealed class WalletStatementQuery(NpgsqlDataSource dataSource, WalletBala
         if (wallet is null) return null;
         var rows = await Read(wallet.Account, from, to, after, limit + 1, ct);
         var entries = rows.Take(limit).Select(ToEntry).ToList();
-        var next = rows.Count > limit ? new StatementCursor(rows[limit - 1].Commit, rows[limit - 1].Prepare, rows[limit - 1].Leg).Encode() : null;
+        var next = rows.Count > limit
+            ? new StatementCursor(rows[limit - 1].Commit, rows[limit - 1].Prepare, rows[limit - 1].Leg).Encode() : null;
         return new StatementPage(wallet, entries, next);
     }
 
-    /// <summary>Streams the whole range as CSV (a header, then one line per entry), reading in chunks. False when there is no such wallet.</summary>
-    public async Task<bool> WriteCsv(string partnerId, string currency, DateTimeOffset? from, DateTimeOffset? to, TextWriter output, CancellationToken ct = default)
+    /// <summary>
+    /// Streams the whole range as CSV (a header, then one line per entry), reading in chunks. False when there is no such wallet.
+    /// </summary>
+    public async Task<bool> WriteCsv(string partnerId, string currency, DateTimeOffset? from, DateTimeOffset? to, TextWriter output,
+        CancellationToken ct = default)
     {
         var wallet = await wallets.One(partnerId, currency, ct);
         if (wallet is null) return false;
-        await output.WriteLineAsync("recorded_at,kind,transfer_id,order_id,counter_account,amount,balance_after,currency,reference,stream_revision,position");
+        await output.WriteLineAsync(
+            "recorded_at,kind,transfer_id,order_id,counter_account,amount,balance_after,currency,reference,stream_revision,position");
         var cursor = StatementCursor.Start;
         while (true)
         {
@@ -108,7 +116,8 @@ public sealed class WalletStatementQuery(NpgsqlDataSource dataSource, WalletBala
         }
     }
 
-    private async Task<List<Row>> Read(string account, DateTimeOffset? from, DateTimeOffset? to, StatementCursor after, int count, CancellationToken ct)
+    private async Task<List<Row>> Read(string account, DateTimeOffset? from, DateTimeOffset? to, StatementCursor after, int count,
+        CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<Row>(new CommandDefinition("""
@@ -122,12 +131,13 @@ public sealed class WalletStatementQuery(NpgsqlDataSource dataSource, WalletBala
                and (@to::timestamptz is null or recorded_at < @to)
              order by commit_position, prepare_position, leg
              limit @count
-            """, new { account, commit = after.Commit, prepare = after.Prepare, leg = after.Leg, from = from?.UtcDateTime, to = to?.UtcDateTime, count },
+            """, new { account, commit = after.Commit, prepare = after.Prepare, leg = after.Leg, from = from?.UtcDateTime,
+                to = to?.UtcDateTime, count },
             cancellationToken: ct))).ToList();
     }
 
-    private static StatementEntry ToEntry(Row r) => new(r.RecordedAt, r.Kind, r.TransferId, r.OrderId, r.CounterAccount, r.Amount, r.BalanceAfter,
-        r.Reference, r.StreamRevision, $"{r.Commit}/{r.Prepare}");
+    private static StatementEntry ToEntry(Row r) => new(r.RecordedAt, r.Kind, r.TransferId, r.OrderId, r.CounterAccount, r.Amount,
+        r.BalanceAfter, r.Reference, r.StreamRevision, $"{r.Commit}/{r.Prepare}");
 
     /// <summary>RFC 4180 quoting; text that a spreadsheet would run as a formula gets a leading apostrophe.</summary>
     public static string Csv(string? value)
