@@ -37,7 +37,7 @@ for (var i = 0; i < args.Length; i++)
 if (admin is null) { Console.Error.WriteLine("--admin connection string (to the postgres database) is required"); return 2; }
 
 var cs = await BenchDatabase.Fresh(admin, "bench_inventory", maxPoolSize: 200);
-await using var dataSource = Steller.Infrastructure.StorageRegistration.CreateDataSource(cs);
+await using var dataSource = NpgsqlDataSource.Create(cs);
 await new Migrator(dataSource, NullLogger<Migrator>.Instance).Migrate();
 await using var notifications = new LogNotifications(dataSource, NullLogger<LogNotifications>.Instance);
 var store = new PostgresEventStore(dataSource, notifications);

@@ -74,7 +74,7 @@ if (adminCs is null) { Console.Error.WriteLine("--admin connection string (to th
 
 Console.WriteLine($"== orders over signed HTTP, mode '{mode}' ==");
 var cs = await BenchDatabase.Fresh(adminCs, "bench_orders");
-await using var dataSource = Steller.Infrastructure.StorageRegistration.CreateDataSource(cs);
+await using var dataSource = NpgsqlDataSource.Create(cs);
 
 // ---- the vendor simulator: no latency unless scripted (none is), rate limits off (0), balances that never run out.
 const string simClient = "bench-client", simSecret = "bench-secret-51c0", simAccount = "bench-account", simApiKey = "bench-api-key-9d2e";

@@ -31,7 +31,7 @@ public sealed class StellerStore : IStoreUnderTest
 
     public static async Task<StellerStore> Create(string connectionString, int rebuildBatchSize)
     {
-        var dataSource = Steller.Infrastructure.StorageRegistration.CreateDataSource(connectionString);
+        var dataSource = NpgsqlDataSource.Create(connectionString);
         await new Migrator(dataSource, NullLogger<Migrator>.Instance).Migrate();
         return new StellerStore(dataSource, rebuildBatchSize);
     }

@@ -12,27 +12,13 @@ namespace Steller.Infrastructure;
 public static class StorageRegistration
 {
     /// <summary>PostgreSQL (read models, checkpoints, and the default event store), migrations and the clock.</summary>
-    /// <summary>
-    /// The pool every component shares. Connections go back to it without a <c>DISCARD ALL</c> round trip each time
-    /// (Steller leaves no session state behind: advisory locks are unlocked and LISTEN is undone explicitly). Automatic
-    /// preparation stays off: a read-model view swapped by a rebuild would invalidate prepared plans of "select *" readers.
-    /// A setting given in the connection string wins.
-    /// </summary>
-    public static NpgsqlDataSource CreateDataSource(string connectionString, ILoggerFactory? loggers = null)
-    {
-        var builder = new NpgsqlDataSourceBuilder(connectionString);
-        if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase)
-            && !connectionString.Contains("NoResetOnClose", StringComparison.OrdinalIgnoreCase))
-            builder.ConnectionStringBuilder.NoResetOnClose = true;
-        if (loggers is not null) builder.UseLoggerFactory(loggers);
-        return builder.Build();
-    }
-
     public static IServiceCollection AddStellerStorage(this IServiceCollection services, StellerSettings settings)
     {
         services.AddSingleton(settings);
         services.AddSingleton<IClock, SystemClock>();
-        services.AddSingleton(sp => CreateDataSource(settings.Database.ConnectionString, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(settings.Database.ConnectionString)
+            .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
+            .Build());
         services.AddSingleton<Migrator>();
         services.AddSingleton<LogNotifications>();
         services.AddSingleton<IEventStore>(sp => settings.EventStore.Backend switch

@@ -36,7 +36,9 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
             start = committers < this.options.MaxConcurrentCommits;
             if (start) committers++;
         }
-        if (start) _ = Task.Run(CommitQueued);
+        // The caller that finds a committer free commits the group it belongs to itself (no thread hop when the store is
+        // idle); whatever queued meanwhile is handed to a background committer.
+        if (start) await CommitNextGroup(handOff: true);
         // The caller may stop waiting; the append itself still commits (or not) with its group.
         return await pending.Done.Task.WaitAsync(ct);
     }
@@ -49,25 +51,42 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
     private readonly List<PendingAppend> queue = [];
     private int committers;
 
-    /// <summary>One committer: takes whatever queued while the previous group committed, until nothing is left.</summary>
+    /// <summary>A background committer: takes whatever queued while the previous group committed, until nothing is left.</summary>
     private async Task CommitQueued()
     {
-        while (true)
+        while (await CommitNextGroup(handOff: false)) { }
+    }
+
+    /// <summary>
+    /// Commits the next group; false (and the committer slot freed) when nothing was queued. With <paramref name="handOff"/>
+    /// the caller commits one group only and leaves what queued meanwhile to a background committer that keeps its slot.
+    /// </summary>
+    private async Task<bool> CommitNextGroup(bool handOff)
+    {
+        List<PendingAppend> group;
+        lock (queue)
         {
-            List<PendingAppend> group;
-            lock (queue)
+            if (queue.Count == 0)
             {
-                if (queue.Count == 0)
-                {
-                    committers--;
-                    return;
-                }
-                var take = Math.Min(queue.Count, options.MaxGroupSize);
-                group = queue.GetRange(0, take);
-                queue.RemoveRange(0, take);
+                committers--;
+                return false;
             }
-            await Commit(group);
+            var take = Math.Min(queue.Count, options.MaxGroupSize);
+            group = queue.GetRange(0, take);
+            queue.RemoveRange(0, take);
         }
+        await Commit(group);
+        if (!handOff) return true;
+        lock (queue)
+        {
+            if (queue.Count == 0)
+            {
+                committers--;
+                return false;
+            }
+        }
+        _ = Task.Run(CommitQueued);
+        return false;
     }
 
     /// <summary>
