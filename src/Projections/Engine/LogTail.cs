@@ -22,9 +22,6 @@ public sealed class LogTail(IEventStore store, int windowSize = 20_000) : IAsync
     private readonly CancellationTokenSource stop = new();
     private Task pump = Task.CompletedTask;
 
-    /// <summary>Events read by the shared subscription (one per event, whatever the number of followers).</summary>
-    public long EventsRead { get; private set; }
-
     /// <summary>
     /// Up to <paramref name="max"/> events after <paramref name="after"/>, in log order; waits while there are none yet,
     /// at most <paramref name="maxWait"/> when given (then the answer is empty).
@@ -38,7 +35,15 @@ public sealed class LogTail(IEventStore store, int windowSize = 20_000) : IAsync
             bool readOnItsOwn;
             lock (gate)
             {
-                if (failure is { } e) throw new InvalidOperationException("The shared log reader stopped: " + e.Message, e);
+                if (failure is { } e)
+                {
+                    // The shared reader stopped (the database went away, say): this follower faults and retries like any
+                    // failed batch, and the next call starts a new shared reader from where that follower is.
+                    failure = null;
+                    started = live = false;
+                    window.Clear();
+                    throw new InvalidOperationException("The shared log reader stopped: " + e.Message, e);
+                }
                 if (!started)
                 {
                     // The first follower decides where the shared reader starts; the others join its window.
@@ -65,7 +70,7 @@ public sealed class LogTail(IEventStore store, int windowSize = 20_000) : IAsync
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero) return [];
             var limit = readOnItsOwn && left > TimeSpan.FromMilliseconds(200) ? TimeSpan.FromMilliseconds(200) : left;
-            if (limit == TimeSpan.MaxValue || deadline == DateTime.MaxValue && !readOnItsOwn) await moving.WaitAsync(ct);
+            if (deadline == DateTime.MaxValue && !readOnItsOwn) await moving.WaitAsync(ct);
             else await Task.WhenAny(moving, Task.Delay(limit, ct));
             ct.ThrowIfCancellationRequested();
         }
@@ -124,7 +129,6 @@ public sealed class LogTail(IEventStore store, int windowSize = 20_000) : IAsync
         {
             window.AddRange(events);
             head = events[^1].Position;
-            EventsRead += events.Count;
             if (window.Count > windowSize)
             {
                 var drop = window.Count - windowSize;
