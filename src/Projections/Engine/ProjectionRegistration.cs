@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Steller.Application.Pipeline;
 using Steller.Application.Serialization;
 using Steller.Projections.Wallets;
 using Steller.Projections.Streams;
@@ -13,6 +14,7 @@ public static class ProjectionRegistration
     /// <summary>The engine's services, every read model Steller ships and the transfer completions (process managers).</summary>
     public static IServiceCollection AddStellerProjections(this IServiceCollection services)
     {
+        services.AddUseCases(typeof(ProjectionRegistration).Assembly); // the read-model queries' MediatR handlers
         services.AddSingleton<ProjectionStore>();
         services.AddSingleton<LogTail>(); // one reader of the global log for every projection and process manager in the process
         services.AddSingleton<ProjectionRebuilder>();
