@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 using Steller.Infrastructure.Postgres;
 using Steller.Projections.Wallets;
+using Steller.Projections.Wallets.AuditingLedger;
 
 namespace Steller.Cli;
 
@@ -52,8 +54,9 @@ public static class LedgerCommand
             await using var services = CliHost.Build();
             if (services is null) return CliHost.ConfigurationError;
             await services.GetRequiredService<Migrator>().Migrate(ct);
-            var audit = services.GetRequiredService<LedgerAudit>();
-            var report = await WithProgress("auditing the ledger", p => audit.Run(instant, p, ct), quiet: parse.GetValue(json));
+            var mediator = services.GetRequiredService<IMediator>();
+            var report = await WithProgress("auditing the ledger", p => mediator.Send(new AuditLedgerRequest(instant, p), ct),
+                quiet: parse.GetValue(json));
 
             if (parse.GetValue(json))
             {

@@ -1,10 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 using Steller.Infrastructure.Postgres;
-using Steller.Projections.Inventory;
+using Steller.Projections.Inventory.AuditingStock;
 
 namespace Steller.Cli;
 
@@ -36,7 +37,7 @@ public static class StockCommand
             await using var services = CliHost.Build();
             if (services is null) return CliHost.ConfigurationError;
             await services.GetRequiredService<Migrator>().Migrate(ct);
-            var report = await services.GetRequiredService<StockAudit>().Run(instant, ct);
+            var report = await services.GetRequiredService<IMediator>().Send(new AuditStockRequest(instant), ct);
 
             if (parse.GetValue(json))
             {

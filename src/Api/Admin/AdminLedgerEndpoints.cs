@@ -1,6 +1,8 @@
+using MediatR;
 using Steller.Api.Http;
 using Steller.Infrastructure.Admin;
 using Steller.Projections.Wallets;
+using Steller.Projections.Wallets.AuditingLedger;
 
 namespace Steller.Api.Admin;
 
@@ -10,10 +12,10 @@ namespace Steller.Api.Admin;
 public sealed class AdminLedgerEndpoints : IEndpointModule
 {
     public void Map(IEndpointRouteBuilder app) =>
-        app.MapAdminGroup().MapPost("/ledger/audit", async (string? asOf, LedgerAudit audit, CancellationToken ct) =>
+        app.MapAdminGroup().MapPost("/ledger/audit", async (string? asOf, IMediator mediator, CancellationToken ct) =>
             {
                 if (!QueryParameters.TryInstant(asOf, "asOf", out var instant, out var problem)) return problem!;
-                return Results.Ok(await audit.Run(instant, null, ct));
+                return Results.Ok(await mediator.Send(new AuditLedgerRequest(instant), ct));
             })
             .RequireRoles(AdminRoles.Finance)
             .WithName("AdminLedgerAudit")

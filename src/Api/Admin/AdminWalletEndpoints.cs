@@ -4,7 +4,7 @@ using Steller.Api.Wallets;
 using Steller.Application.Partners.ViewingPartner;
 using Steller.Application.Wallets;
 using Steller.Infrastructure.Admin;
-using Steller.Projections.Wallets.Balances;
+using Steller.Projections.Wallets.ListingWallets;
 using Steller.Projections.Wallets.Statements;
 
 namespace Steller.Api.Admin;
@@ -18,8 +18,8 @@ public sealed class AdminWalletEndpoints : IEndpointModule
     public void Map(IEndpointRouteBuilder app)
     {
         var wallets = AdminWalletGroup.Map(app).AddEndpointFilter(PartnerMustExist);
-        wallets.MapGet("/", (string partnerId, WalletBalancesQuery balances, CancellationToken ct)
-            => WalletHttp.List(partnerId, balances, ct))
+        wallets.MapGet("/", (string partnerId, IMediator mediator, CancellationToken ct)
+            => WalletHttp.List(partnerId, mediator, ct))
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support)
             .WithName("AdminPartnerWallets")
             .WithSummary("A partner's wallets: posted, pending, available, credit limit, frozen. Roles: admin, finance, support.")
@@ -28,8 +28,8 @@ public sealed class AdminWalletEndpoints : IEndpointModule
 
         wallets.MapGet("/{currency}/statement",
                 (HttpContext context, string partnerId, string currency, string? from, string? to, string? limit, string? after,
-                    WalletBalancesQuery balances, WalletStatementQuery statements, CancellationToken ct) =>
-                    WalletHttp.Statement(context, partnerId, currency, from, to, limit, after, balances, statements, ct))
+                    IMediator mediator, CancellationToken ct) =>
+                    WalletHttp.Statement(context, partnerId, currency, from, to, limit, after, mediator, ct))
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support)
             .WithName("AdminWalletStatement")
             .WithSummary("Statement of one wallet in log order, cursor-paginated (limit, after); from inclusive, to exclusive. "

@@ -1,6 +1,7 @@
 using Steller.Api.Http;
 using Steller.Api.Wallets;
-using Steller.Projections.Wallets.Balances;
+using MediatR;
+using Steller.Projections.Wallets.ListingWallets;
 using Steller.Projections.Wallets.Statements;
 
 namespace Steller.Api.Partners;
@@ -22,16 +23,16 @@ public sealed class PartnerApiEndpoints : IEndpointModule
             .ProducesProblem(401);
 
         // A partner reads only its own wallets: the partner id comes from the verified signature, never from the request.
-        v1.MapGet("/wallets", (AuthenticatedPartner partner, WalletBalancesQuery wallets, CancellationToken ct) =>
-                WalletHttp.List(partner.PartnerId, wallets, ct))
+        v1.MapGet("/wallets", (AuthenticatedPartner partner, IMediator mediator, CancellationToken ct) =>
+                WalletHttp.List(partner.PartnerId, mediator, ct))
             .WithSummary("The calling partner's wallets: posted, pending, available, credit limit, frozen.")
             .Produces<WalletList>()
             .ProducesProblem(401);
 
         v1.MapGet("/wallets/{currency}/statement",
             (HttpContext context, AuthenticatedPartner partner, string currency, string? from, string? to, string? limit, string? after,
-                    WalletBalancesQuery wallets, WalletStatementQuery statements, CancellationToken ct) =>
-                WalletHttp.Statement(context, partner.PartnerId, currency, from, to, limit, after, wallets, statements, ct))
+                    IMediator mediator, CancellationToken ct) =>
+                WalletHttp.Statement(context, partner.PartnerId, currency, from, to, limit, after, mediator, ct))
             .WithSummary("Statement of one of the calling partner's wallets in log order, cursor-paginated (limit, after); from inclusive, "
                          + "to exclusive. "
                          + "Accept: text/csv streams the whole range as CSV.")
