@@ -6,12 +6,13 @@ using Steller.Application.Catalog.DefiningStockedProduct;
 using Steller.Application.Catalog.DelistingProduct;
 using Steller.Application.Catalog.SyncingCatalog;
 using Steller.Application.Commands;
-using Steller.Application.Pipeline;
 using Steller.Application.Time;
 using Steller.Domain.Catalog;
-using Steller.Domain.Partners;
 using Steller.Infrastructure.Admin;
 using Steller.Projections.Catalog;
+using Steller.Projections.Catalog.ListingNegativeMargins;
+using Steller.Projections.Catalog.ReadingCostHistory;
+using Steller.Projections.Catalog.ViewingProduct;
 
 namespace Steller.Api.Catalog;
 
@@ -82,27 +83,21 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
 
     private static void MapProductReads(RouteGroupBuilder catalog)
     {
-        catalog.MapGet("/products/{sku}", async (string sku, HttpContext http,
-                AggregateCommands<Product, IProductCommand, IProductEvent> products, CancellationToken ct) =>
+        catalog.MapGet("/products/{sku}", async (string sku, HttpContext http, IMediator mediator, CancellationToken ct) =>
             {
-                if (!Product.IsValidSku(sku)) return new FieldErrors().Sku(sku).Problem();
-                var (state, revision) = await products.Load(Product.StreamName(sku), ct);
-                if (!state.Exists) return Outcomes.Problem(ProductErrors.UnknownSku, Statuses);
-                http.Response.Headers.ETag = ETag.Of(revision);
-                return Results.Ok(ProductView.Of(state, revision));
+                if (await mediator.Send(new GetProductRequest(sku), ct) is not { } found)
+                    return Outcomes.Problem(ProductErrors.UnknownSku, Statuses);
+                http.Response.Headers.ETag = ETag.Of(found.Revision);
+                return Results.Ok(ProductView.Of(found.Product, found.Revision));
             })
             .WithSummary("One product, live from its stream (ETag = stream revision).")
             .Produces<ProductView>().ProducesProblem(404)
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
 
-        catalog.MapGet("/products/{sku}/history", async (string sku, AggregateCommands<Product, IProductCommand, IProductEvent> products,
-                CatalogQuery query, CancellationToken ct) =>
-            {
-                if (!Product.IsValidSku(sku)) return new FieldErrors().Sku(sku).Problem();
-                var (state, _) = await products.Load(Product.StreamName(sku), ct);
-                if (!state.Exists) return Outcomes.Problem(ProductErrors.UnknownSku, Statuses);
-                return Results.Ok(new CostHistory(sku, await query.CostHistory(sku, ct)));
-            })
+        catalog.MapGet("/products/{sku}/history", async (string sku, IMediator mediator, CancellationToken ct) =>
+                await mediator.Send(new ReadCostHistoryRequest(sku), ct) is { } entries
+                    ? Results.Ok(new CostHistory(sku, entries))
+                    : Outcomes.Problem(ProductErrors.UnknownSku, Statuses))
             .WithSummary(
                 "Cost history of a product from read.product_cost_history: listed, cost-changed (old and new) and delisted, oldest first.")
             .Produces<CostHistory>().ProducesProblem(404)
@@ -110,25 +105,9 @@ public sealed class CatalogAdminEndpoints : IEndpointModule
     }
 
     private static void MapNegativeMargins(RouteGroupBuilder catalog) =>
-        catalog.MapGet("/negative-margins", async (string? partnerId, string? sku, string? limit, string? after, CatalogQuery query,
+        catalog.MapGet("/negative-margins", async (string? partnerId, string? sku, string? limit, string? after, IMediator mediator,
                 CancellationToken ct) =>
-            {
-                var errors = new FieldErrors()
-                    .Check(partnerId is null || Partner.IsValidId(partnerId), "partnerId", ProductFields.SkuRule)
-                    .Check(sku is null || Product.IsValidSku(sku), "sku", ProductFields.SkuRule)
-                    .Check(QueryParameters.TryLimit(limit, CatalogQuery.DefaultLimit, CatalogQuery.MaxLimit, out var take, out _), "limit",
-                        $"a whole number from 1 to {CatalogQuery.MaxLimit}");
-                (string, string)? cursor = null;
-                if (after is not null)
-                {
-                    var dot = after.IndexOf('.');
-                    var ok = dot > 0 && Partner.IsValidId(after[..dot]) && Product.IsValidSku(after[(dot + 1)..]);
-                    errors.Check(ok, "after", "a cursor this endpoint returned as 'next'");
-                    if (ok) cursor = (after[..dot], after[(dot + 1)..]);
-                }
-                if (errors.Any) return errors.Problem();
-                return Results.Ok(await query.NegativeMargins(partnerId, sku, take, cursor, ct));
-            })
+                Results.Ok(await mediator.Send(new ListNegativeMarginsRequest(partnerId, sku, limit, after), ct)))
             .WithSummary("The price guardrail: (partner, sku) pairs whose price is below cost at the product's face value (fixed, or "
                          + "the worse of "
                          + "min and max), with their total count; filter by partnerId, sku; pages of `limit`, next page with after=`next`.")

@@ -11,11 +11,11 @@ using Steller.Application.Inventory.ReservingStock;
 using Steller.Application.Inventory.SettingLowThreshold;
 using Steller.Application.Inventory.TransferringStock;
 using Steller.Application.Inventory.ViewingStock;
-using Steller.Application.Pipeline;
 using Steller.Application.Time;
 using Steller.Domain.Inventory;
 using Steller.Infrastructure.Admin;
 using Steller.Projections.Inventory;
+using Steller.Projections.Inventory.ListingStock;
 
 namespace Steller.Api.Inventory;
 
@@ -54,19 +54,14 @@ public sealed class StockEndpoints : IEndpointModule
     }
 
     private static void MapList(RouteGroupBuilder admin) =>
-        admin.MapGet("/inventory", async (string? sku, string? location, string? low, string? limit, string? after, StockLevelsQuery levels,
+        admin.MapGet("/inventory", async (string? sku, string? location, string? low, string? limit, string? after, IMediator mediator,
                 CancellationToken ct) =>
             {
-                var errors = new FieldErrors()
-                    .Check(sku is null || Stock.IsValidId(sku), "sku", StockFields.IdRule)
-                    .Check(location is null || Stock.IsValidId(location), "location", StockFields.IdRule)
-                    .Check(low is null or "true" or "false", "low", "true or false");
-                if (errors.Any) return errors.Problem();
                 if (!QueryParameters.TryLimit(limit, StockLevelsQuery.DefaultLimit, StockLevelsQuery.MaxLimit, out var count,
                     out var problem))
                     return problem!;
                 if (!TryCursor(after, out var cursor)) return QueryParameters.InvalidCursor();
-                return Results.Ok(await levels.Page(sku, location, low is null ? null : low == "true", count, cursor, ct));
+                return Results.Ok(await mediator.Send(new ListStockRequest(sku, location, low, count, cursor), ct));
             })
             .WithTags("Inventory (admin)")
             .WithSummary("Stock levels from read.stock_levels (eventually consistent): filter by sku, location, low=true; "

@@ -1,11 +1,11 @@
-using Steller.Application.Pipeline;
 using System.Text;
+using MediatR;
 using Steller.Api.Admin;
 using Steller.Api.Http;
-using Steller.Application.Inventory;
 using Steller.Infrastructure.Admin;
 using Steller.Projections.Inventory;
-using Steller.Projections.Wallets;
+using Steller.Projections.Inventory.ListingLowStock;
+using Steller.Projections.Inventory.ListingMovements;
 
 namespace Steller.Api.Inventory;
 
@@ -21,10 +21,8 @@ public sealed class StockMovementEndpoints : IEndpointModule
         var admin = AdminEndpoints.Group(app);
 
         admin.MapGet("/inventory/{sku}/{location}/movements", async (string sku, string location, string? from, string? to, string? limit,
-                string? after, HttpContext http, StockMovementsQuery movements, CancellationToken ct) =>
+                string? after, HttpContext http, IMediator mediator, CancellationToken ct) =>
             {
-                var errors = new FieldErrors().Target(sku, location);
-                if (errors.Any) return errors.Problem();
                 if (!QueryParameters.TryRange(from, to, out var fromAt, out var toAt, out var problem)
                     || !QueryParameters.TryLimit(limit, StockMovementsQuery.DefaultLimit, StockMovementsQuery.MaxLimit, out var count,
                         out problem))
@@ -35,10 +33,10 @@ public sealed class StockMovementEndpoints : IEndpointModule
                     http.Response.ContentType = "text/csv; charset=utf-8";
                     http.Response.Headers.ContentDisposition = $"attachment; filename=\"movements-{sku}-{location}.csv\"";
                     await using var writer = new StreamWriter(http.Response.Body, new UTF8Encoding(false), 16 * 1024);
-                    await movements.WriteCsv(sku, location, fromAt, toAt, writer, ct);
+                    await mediator.Send(new WriteMovementsCsvRequest(sku, location, fromAt, toAt, writer), ct);
                     return Results.Empty;
                 }
-                return Results.Ok(await movements.Page(sku, location, fromAt, toAt, count, afterRevision, ct));
+                return Results.Ok(await mediator.Send(new ListMovementsRequest(sku, location, fromAt, toAt, count, afterRevision), ct));
             })
             .WithTags("Inventory (admin)")
             .WithName("AdminStockMovements")
@@ -51,13 +49,13 @@ public sealed class StockMovementEndpoints : IEndpointModule
             .Produces(200, contentType: "text/csv")
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
 
-        admin.MapGet("/inventory/low-stock", async (string? limit, string? after, StockMovementsQuery query, CancellationToken ct) =>
+        admin.MapGet("/inventory/low-stock", async (string? limit, string? after, IMediator mediator, CancellationToken ct) =>
             {
                 if (!QueryParameters.TryLimit(limit, StockMovementsQuery.DefaultLimit, StockMovementsQuery.MaxLimit, out var count,
                     out var problem))
                     return problem!;
                 if (!StockMovementsQuery.TryLowStockCursor(after, out var cursor)) return QueryParameters.InvalidCursor();
-                return Results.Ok(await query.LowStock(count, cursor, ct));
+                return Results.Ok(await mediator.Send(new ListLowStockRequest(count, cursor), ct));
             })
             .WithTags("Inventory (admin)")
             .WithName("AdminLowStock")

@@ -15,6 +15,7 @@ using Steller.Application.Time;
 using Steller.Domain.Orders;
 using Steller.Infrastructure.Admin;
 using Steller.Projections.Orders;
+using Steller.Projections.Orders.ListingOrders;
 
 namespace Steller.Api.Orders;
 
@@ -73,14 +74,14 @@ public sealed class OrderEndpoints : IEndpointModule
     private static void MapPartnerReads(RouteGroupBuilder v1)
     {
         v1.MapGet("/", async (string? status, string? from, string? to, string? limit, string? after, AuthenticatedPartner partner,
-                OrdersQuery query, CancellationToken ct) =>
+                IMediator mediator, CancellationToken ct) =>
             {
                 if (!TryStatus(status, out var wanted, out var problem)) return problem!;
                 if (!QueryParameters.TryRange(from, to, out var fromAt, out var toAt, out problem)) return problem!;
                 if (!QueryParameters.TryLimit(limit, OrdersQuery.DefaultLimit, OrdersQuery.MaxLimit, out var count, out problem))
                     return problem!;
-                try { return Results.Ok(await query.Page(partner.PartnerId, wanted, fromAt, toAt, count, after, ct)); }
-                catch (ArgumentException) { return QueryParameters.InvalidCursor(); }
+                if (!OrderCursor.TryDecode(after, out _)) return QueryParameters.InvalidCursor();
+                return Results.Ok(await mediator.Send(new ListOrdersRequest(partner.PartnerId, wanted, fromAt, toAt, count, after), ct));
             })
             .WithSummary("The calling partner's orders from read.orders (eventually consistent), newest first: filter by status and "
                          + "placement time "
