@@ -1,3 +1,4 @@
+using Steller.Application.Time;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -29,14 +30,7 @@ public static class LedgerCommand
     /// <summary>Parses an --as-of instant (ISO 8601, UTC when no offset); prints why and returns false when it is not one.</summary>
     internal static bool TryAsOf(string? text, out DateTimeOffset? asOf)
     {
-        asOf = null;
-        if (string.IsNullOrEmpty(text)) return true;
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal,
-            out var v))
-        {
-            asOf = v;
-            return true;
-        }
+        if (Instants.TryParse(text, out asOf)) return true;
         Console.Error.WriteLine($"steller: --as-of '{text}' is not an instant; use ISO 8601, e.g. 2026-01-31T00:00:00Z.");
         return false;
     }

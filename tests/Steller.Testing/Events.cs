@@ -26,7 +26,8 @@ public static class Eventually
 {
     /// <summary>
     /// Polls until <paramref name="condition"/> holds or the timeout passes (then fails with <paramref name="what"/>).
-    /// A read model whose table does not exist yet (its projection is still registering) counts as "not yet".
+    /// A read model whose table does not exist yet (its projection is still registering) counts as "not yet", whether
+    /// it surfaces as PostgreSQL's undefined table or as the API's 503 read_model_unavailable (through any client).
     /// </summary>
     public static async Task True(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
@@ -38,6 +39,7 @@ public static class Eventually
                 if (await condition()) return;
             }
             catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable && DateTime.UtcNow <= deadline) { }
+            catch (Exception e) when (e.Message.Contains("read_model_unavailable", StringComparison.Ordinal) && DateTime.UtcNow <= deadline) { }
             if (DateTime.UtcNow > deadline) NUnit.Framework.Assert.Fail($"Timed out after {timeout.TotalSeconds:0} s waiting until {what}.");
             await Task.Delay(50);
         }

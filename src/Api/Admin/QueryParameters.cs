@@ -1,3 +1,4 @@
+using Steller.Application.Time;
 using System.Globalization;
 using Steller.Api.Http;
 
@@ -8,15 +9,8 @@ public static class QueryParameters
 {
     public static bool TryInstant(string? text, string name, out DateTimeOffset? value, out IResult? problem)
     {
-        value = null;
         problem = null;
-        if (string.IsNullOrEmpty(text)) return true;
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal,
-            out var v))
-        {
-            value = v;
-            return true;
-        }
+        if (Instants.TryParse(text, out value)) return true;
         problem = Problems.Result(400, "invalid_query", $"'{name}' must be an ISO 8601 instant such as 2026-01-31T00:00:00Z.",
             new Dictionary<string, object?> { ["parameter"] = name });
         return false;

@@ -1,3 +1,4 @@
+using Steller.Application.Time;
 using System.Globalization;
 using MediatR;
 using Steller.Domain;
@@ -67,16 +68,7 @@ public sealed class ReadStatementHandler(WalletStatementQuery statements, Balanc
         return null;
     }
 
-    private static StatementOutcome.Invalid? Instant(string? text, string name, out DateTimeOffset? value)
-    {
-        value = null;
-        if (string.IsNullOrEmpty(text)) return null;
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal,
-                out var v))
-        {
-            value = v;
-            return null;
-        }
-        return new("invalid_query", $"'{name}' must be an ISO 8601 instant such as 2026-01-31T00:00:00Z.", name);
-    }
+    private static StatementOutcome.Invalid? Instant(string? text, string name, out DateTimeOffset? value) =>
+        Instants.TryParse(text, out value) ? null
+            : new("invalid_query", $"'{name}' must be an ISO 8601 instant such as 2026-01-31T00:00:00Z.", name);
 }
