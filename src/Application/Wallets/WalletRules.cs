@@ -28,6 +28,13 @@ public static class WalletRules
     public static FieldErrors PositiveAmount(this FieldErrors errors, long? amount, string field = "amount") =>
         errors.Required(amount, field, a => a > 0, PositiveAmountRule);
 
+    /// <summary>A deposit or withdrawal: the wallet, the Idempotency-Key as transfer id, a positive amount, the external reference.</summary>
+    public static FieldErrors MoneyMovement(this FieldErrors errors, string? partnerId, string? currency, string? transferId, long? amount,
+        string? reference) => errors.Wallet(partnerId, currency)
+        .TransferId(transferId, IdempotencyKey, IdempotencyKeyRule)
+        .PositiveAmount(amount)
+        .Required(reference, "reference", r => !string.IsNullOrWhiteSpace(r) && r.Length <= 200, ReferenceRule);
+
     public static bool IsTransferId(string? id) =>
         id is { Length: > 0 and <= 100 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ':');
 }

@@ -90,14 +90,7 @@ public sealed class LogNotifications : IAsyncDisposable
                 await using (var cmd = new NpgsqlCommand($"listen {Channel}", conn)) await cmd.ExecuteNonQueryAsync(ct);
                 delay = TimeSpan.FromMilliseconds(100);
                 Fire(); // anything appended while we were not listening
-                try { while (!ct.IsCancellationRequested) await conn.WaitAsync(ct); }
-                finally
-                {
-                    // Pooled connections are not reset on return: leave no LISTEN behind (a broken one is not pooled anyway).
-                    if (conn.FullState == System.Data.ConnectionState.Open)
-                        try { await using var unlisten = new NpgsqlCommand("unlisten *", conn); await unlisten.ExecuteNonQueryAsync(CancellationToken.None); }
-                        catch (NpgsqlException) { }
-                }
+                while (!ct.IsCancellationRequested) await conn.WaitAsync(ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (Exception e)

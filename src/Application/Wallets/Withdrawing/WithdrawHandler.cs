@@ -11,10 +11,7 @@ namespace Steller.Application.Wallets.Withdrawing;
 public sealed record WithdrawRequest(string PartnerId, string Currency, string? TransferId, long? Amount, string? Reference,
     EventMetadata Metadata, long? IfMatch = null) : IRequest<CommandOutcome<Wallet>>, IValidated
 {
-    public void Validate(FieldErrors errors) => errors.Wallet(PartnerId, Currency)
-        .TransferId(TransferId, WalletRules.IdempotencyKey, WalletRules.IdempotencyKeyRule)
-        .PositiveAmount(Amount)
-        .Required(Reference, "reference", r => !string.IsNullOrWhiteSpace(r) && r.Length <= 200, WalletRules.ReferenceRule);
+    public void Validate(FieldErrors errors) => errors.MoneyMovement(PartnerId, Currency, TransferId, Amount, Reference);
 }
 
 public sealed class WithdrawHandler(AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets,
