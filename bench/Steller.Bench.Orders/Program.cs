@@ -39,10 +39,14 @@ var drainCap = 90.0;
 var pollMs = 100;
 var sequentialOrders = 100;
 var idleSeconds = 5.0;
+var crudSeconds = 5.0;
+var crudPartners = 1_000;
+var crudConcurrency = 32;
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "Steller.sln"))) root = Path.GetDirectoryName(root.TrimEnd('/'))!;
 var apiDll = Path.Combine(root, "src/Api/bin/Release/net10.0/Steller.Api.dll");
 var simDll = Path.Combine(root, "src/VendorSimulator/bin/Release/net10.0/Steller.VendorSimulator.dll");
+var crudDll = Path.Combine(root, "bench/Steller.Bench.Crud/bin/Release/net10.0/Steller.Bench.Crud.dll");
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -64,9 +68,14 @@ for (var i = 0; i < args.Length; i++)
         case "--idle-seconds": idleSeconds = double.Parse(args[++i]); break;
         case "--api-dll": apiDll = args[++i]; break;
         case "--sim-dll": simDll = args[++i]; break;
+        case "--crud-dll": crudDll = args[++i]; break;
+        case "--crud-seconds": crudSeconds = double.Parse(args[++i]); break;
+        case "--crud-partners": crudPartners = int.Parse(args[++i]); break;
+        case "--crud-concurrency": crudConcurrency = int.Parse(args[++i]); break;
         default:
             Console.Error.WriteLine($"unknown option {args[i]}; options: --admin CS --mode M --seconds S --rates 100,300,1000 --search-seconds S --search-max N "
-                                    + "--search-bisect N --p99-limit MS --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P");
+                                    + "--search-bisect N --p99-limit MS --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P "
+                                    + "--crud-seconds S (0: skip) --crud-partners N --crud-concurrency N --crud-dll P");
             return 2;
     }
 }
@@ -347,6 +356,50 @@ foreach (var rate in rates)
     Console.WriteLine("   " + r.Line() + "  " + r.LoadAverage);
 }
 
+// ---- 4. Steller beside a plain CRUD placement (bench/Steller.Bench.Crud: one transaction that locks the wallet row), same
+// machine, same database, same signed client; closed loop (--crud-concurrency callers), load spread over --crud-partners
+// partners, then all of it on one partner. Steller's fulfilment of each run drains before the CRUD run starts.
+var crudRows = new List<string>();
+if (crudSeconds > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine($"4. Steller / CRUD, closed loop, {crudConcurrency} callers, {crudSeconds:0.#} s per run, {crudPartners:N0} partners (spread) or 1 (hot):");
+    using var crud = ChildProcess.Start(crudDll, ["--urls", "http://127.0.0.1:0", $"--Crud:ConnectionString={cs}"], new Dictionary<string, string>());
+    var crudUrl = await crud.ListeningUrl();
+    using var crudSetup = new HttpClient { BaseAddress = crudUrl };
+    var stellerClients = new StellerClient[crudPartners];
+    var crudClients = new StellerClient[crudPartners];
+    var onboard = Stopwatch.StartNew();
+    await Parallel.ForEachAsync(Enumerable.Range(0, crudPartners), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (p, _) =>
+    {
+        var id = $"crud-p{p}";
+        (await admin.PostAsJsonAsync("/admin/partners", new { partnerId = id, name = id, contactEmail = $"ops@{id}.test" })).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync($"/admin/partners/{id}/wallets", new { currency = "EUR" })).EnsureSuccessStatusCode();
+        var deposit = new HttpRequestMessage(HttpMethod.Post, $"/admin/partners/{id}/wallets/EUR/deposits") { Content = JsonContent.Create(new { amount = 100_000_000_000L, reference = "bench" }) };
+        deposit.Headers.Add("Idempotency-Key", $"bench-{id}");
+        (await admin.SendAsync(deposit)).EnsureSuccessStatusCode();
+        var key = await (await admin.PostAsync($"/admin/partners/{id}/api-keys", null)).Content.ReadFromJsonAsync<JsonElement>();
+        var keyId = key.GetProperty("keyId").GetString()!;
+        var secret = key.GetProperty("secret").GetString()!;
+        stellerClients[p] = StellerClient.Create(apiUrl, keyId, secret, handler);
+        (await crudSetup.PostAsJsonAsync("/setup/partners", new { partnerId = id, currency = "EUR", balance = 100_000_000_000L, keyId })).EnsureSuccessStatusCode();
+        crudClients[p] = StellerClient.Create(crudUrl, keyId, secret, handler);
+    });
+    Console.WriteLine($"   {crudPartners:N0} partners onboarded on both in {onboard.Elapsed.TotalSeconds:0.0} s");
+    // Warm the CRUD service's JIT and pools as the warm-up above did Steller's.
+    await ClosedLoop.Run(crudConcurrency, 2, n => crudClients[n % crudPartners].PlaceOrder($"w-{runId}-{n}", lines));
+    foreach (var (scenario, pick) in new (string, Func<long, int>)[] { ("spread", n => (int)(n % crudPartners)), ("hot", _ => 0) })
+    {
+        var s = await ClosedLoop.Run(crudConcurrency, crudSeconds, n => stellerClients[pick(n)].PlaceOrder($"s-{scenario}-{runId}-{n}", lines));
+        var drained = await Drain();
+        var c = await ClosedLoop.Run(crudConcurrency, crudSeconds, n => crudClients[pick(n)].PlaceOrder($"c-{scenario}-{runId}-{n}", lines));
+        Console.WriteLine($"   {scenario,-6} Steller {s.PerSecond,8:N0}/s p99 {s.P99,7:0.0} ms errors {s.Errors}{s.ErrorText}  (fulfilment drained in {drained:0.0} s)");
+        Console.WriteLine($"   {scenario,-6} CRUD    {c.PerSecond,8:N0}/s p99 {c.P99,7:0.0} ms errors {c.Errors}{c.ErrorText}");
+        crudRows.Add($"| {scenario} | {s.PerSecond:N0} | {c.PerSecond:N0} | **{s.PerSecond / c.PerSecond:0.00}×** | {s.P99:0.0} | {c.P99:0.0} | **{c.P99 / s.P99:0.00}×** | {s.Errors} / {c.Errors} |");
+    }
+    foreach (var c in stellerClients.Concat(crudClients)) c.Dispose();
+}
+
 // ---- tables
 Console.WriteLine();
 Console.WriteLine($"### {mode}");
@@ -370,6 +423,15 @@ Console.WriteLine();
 Console.WriteLine($"Placement to completion at {completionRate}/s (GET every {pollMs} ms): p50 {completion.P50:0.0} ms, p95 {completion.P95:0.0} ms, p99 {completion.P99:0.0} ms, max {completion.Max:0.0} ms, "
                   + $"{completion.Ok:N0} completed, errors {completion.Errors}{completion.ErrorText()}");
 Console.WriteLine();
+if (crudRows.Count > 0)
+{
+    Console.WriteLine($"Steller / CRUD ({crudConcurrency} callers, closed loop, {crudSeconds:0.#} s; throughput ratio > 1 and p99 ratio (CRUD / Steller) > 1 favour Steller):");
+    Console.WriteLine();
+    Console.WriteLine("| load | Steller orders/s | CRUD orders/s | Steller / CRUD | Steller p99 ms | CRUD p99 ms | CRUD p99 / Steller p99 | errors (Steller / CRUD) |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+    foreach (var row in crudRows) Console.WriteLine(row);
+    Console.WriteLine();
+}
 Console.WriteLine("Floor 'P95 order creation < 400 ms': " + string.Join(", ", fixedResults.Select(r => $"{r.Target:N0}/s {(r.P95 < 400 ? "met" : "NOT met")} (p95 {r.P95:0.0} ms)")) + ".");
 
 var apiErrors = api.Stderr.Split('\n').Where(l => l.Contains("fail:") || l.Contains("crit:")).Take(5).ToList();
@@ -458,6 +520,46 @@ internal static class OpenLoop
     }
 
     public static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+}
+
+internal sealed record ClosedResult(double PerSecond, double P99, int Errors, string ErrorText);
+
+internal static class ClosedLoop
+{
+    /// <summary>
+    /// <paramref name="callers"/> loops each calling <paramref name="op"/> (with a running sequence number) back to back for
+    /// <paramref name="seconds"/>: the throughput at saturation and the latency seen at it.
+    /// </summary>
+    public static async Task<ClosedResult> Run(int callers, double seconds, Func<long, Task> op)
+    {
+        long sequence = 0;
+        var latencies = new ConcurrentBag<double>();
+        var codes = new ConcurrentDictionary<string, int>();
+        var errors = 0;
+        var until = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
+        {
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                var t = Stopwatch.GetTimestamp();
+                try
+                {
+                    await op(Interlocked.Increment(ref sequence));
+                    latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.Increment(ref errors);
+                    codes.AddOrUpdate(e is StellerApiException s ? $"{s.Status} {s.Code}" : e.GetType().Name, 1, (_, c) => c + 1);
+                }
+            }
+        })));
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var sorted = latencies.Order().ToArray();
+        var text = codes.IsEmpty ? "" : " (" + string.Join(", ", codes.Select(c => $"{c.Key} x{c.Value}")) + ")";
+        return new ClosedResult(sorted.Length / elapsed, OpenLoop.Percentile(sorted, 0.99), errors, text);
+    }
 }
 
 /// <summary>A built .NET program started as a child process (its own environment, no STELLER__ settings leaking in), output captured.</summary>
