@@ -63,8 +63,26 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
         }
         // Only a completed request stream commits: a cancelled append writes nothing.
         ct.ThrowIfCancellationRequested();
-        return log.Append(stream, options, proposed);
+        var injected = log.TakeInjectedAbort();
+        if (injected == FakeLog.InjectedAbort.BeforeWriting) throw CommitTimeout();
+        var outcome = log.Append(stream, options, proposed);
+        if (outcome.Response is null)
+        {
+            // IdempotentNotReady: the server drops the write and the client hears of it only at its commit timeout.
+            await Task.Delay(log.CommitTimeout, ct);
+            throw CommitTimeout();
+        }
+        if (outcome.Uncommitted.Count > 0)
+        {
+            await Task.Delay(log.CommitDelay, CancellationToken.None);
+            log.Commit(stream, outcome.Uncommitted);
+        }
+        if (injected == FakeLog.InjectedAbort.AfterWriting) throw CommitTimeout();
+        return outcome.Response;
     }
+
+    /// <summary>What a real server answers when a write's commit phase times out.</summary>
+    private static RpcException CommitTimeout() => new(new Status(StatusCode.Aborted, "Operation timed out: Commit phase timeout."));
 
     public override async Task Read(ReadReq request, IServerStreamWriter<ReadResp> responses, ServerCallContext context)
     {
@@ -119,6 +137,7 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
         }
 
         if (o.StreamOptionCase != ReadReq.Types.Options.StreamOptionOneofCase.All) throw BareUnknown();
+        log.LastAllFilter = o.FilterOptionCase == ReadReq.Types.Options.FilterOptionOneofCase.Filter ? o.Filter : null;
         var matches = FakeLog.Matcher(o);
         var filtered = o.FilterOptionCase == ReadReq.Types.Options.FilterOptionOneofCase.Filter;
 
