@@ -28,6 +28,7 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
         this.options = options ?? new EventStoreDbOptions();
         this.options.Validate();
         logPrefixes = this.options.LogStreamPrefixes;
+        _ = EventStoreDbMetrics.ForeignEventsSkipped; // on /metrics from the start, at 0
         Connection = connection;
         operationTimeout = connection.DefaultDeadline ?? this.options.OperationTimeout;
 

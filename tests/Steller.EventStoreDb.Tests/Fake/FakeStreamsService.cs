@@ -13,7 +13,9 @@ namespace Steller.EventStoreDb.Tests.Fake;
 /// It reproduces the behaviours recorded in shared/design/EVENTSTOREDB.md: Options-first appends, silent bare
 /// Unknown failures, dedup by event id, wrong_expected_version fields, the append size limit and missing-metadata
 /// trailers, stream_not_found, inclusive forward $all reads from a position, exclusive subscription starts,
-/// confirmation → history → caught_up → live, filtered checkpoints. It is not EventStoreDB:
+/// confirmation → history → caught_up → live, stream-prefix and event-type filters with checkpoints, and the commit
+/// phase (a duplicate event id arriving before the first write commits is dropped as IdempotentNotReady and answered
+/// Aborted "Operation timed out: Commit phase timeout." at the commit timeout). It is not EventStoreDB:
 /// THE REAL SERVER IS THE AUTHORITY, and the contract suite runs against one whenever STELLER_ESDB_CONNECTION is set.
 /// </summary>
 internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscriptions) : Streams.StreamsBase
