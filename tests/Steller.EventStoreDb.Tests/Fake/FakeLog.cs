@@ -41,6 +41,7 @@ internal sealed class FakeLog
     /// <summary>
     /// The commit phase: how long a write stays written but not yet committed before it is acknowledged (zero: at once).
     /// A duplicate event id arriving meanwhile is decided IdempotentNotReady, as on a real server: see <see cref="CommitTimeout"/>.
+    /// Simplification: readers see such a write already (a real server shows it only once committed).
     /// </summary>
     public TimeSpan CommitDelay { get; set; } = TimeSpan.Zero;
 
