@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
 using Steller.Application.EventStore;
 using Steller.Infrastructure.EventStoreDb.Protocol;
 
@@ -13,18 +14,21 @@ namespace Steller.Infrastructure.EventStoreDb;
 /// (see shared/design/EVENTSTOREDB.md for the server behaviour this is written to).
 /// Everything the server would accept silently or fail on without a reason is checked here first.
 /// </summary>
-public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDisposable
+public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEventLogStatistics, IDisposable
 {
     private readonly GrpcChannel channel;
     private readonly Streams.StreamsClient client;
     private readonly EventStoreDbOptions options;
     private readonly Metadata headers = [];
     private readonly TimeSpan operationTimeout;
+    private readonly IReadOnlyList<string> logPrefixes;
 
     public EventStoreDbEventStore(EventStoreDbConnectionString connection, EventStoreDbOptions? options = null)
     {
         this.options = options ?? new EventStoreDbOptions();
         this.options.Validate();
+        logPrefixes = this.options.LogStreamPrefixes;
+        _ = EventStoreDbMetrics.ForeignEventsSkipped; // on /metrics from the start, at 0
         Connection = connection;
         operationTimeout = connection.DefaultDeadline ?? this.options.OperationTimeout;
 
@@ -100,30 +104,27 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
         }
 
         AppendResp response;
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            using var call = client.Append(headers, Deadline(), ct);
             try
             {
-                // Options first, then one message per event; completing the request stream commits.
-                await call.RequestStream.WriteAsync(request, ct);
-                foreach (var m in messages) await call.RequestStream.WriteAsync(m, ct);
-                await call.RequestStream.CompleteAsync();
+                response = await AppendOnce(request, messages, ct);
+                break;
             }
-            catch (Exception) when (!ct.IsCancellationRequested)
+            catch (RpcException e) when (IsRetryableAppendFailure(e) && attempt < options.AppendAttempts && !ct.IsCancellationRequested)
             {
-                // The server may end the call while we still write (e.g. an append over its size limit): its
-                // status, with the reason in the trailers, comes with the response below.
+                // The server timed the write out (e.g. a duplicate event id arrived while the first write was not yet
+                // committed: it drops the write and expects a retry). The event ids make the retry idempotent.
+                await Task.Delay(AppendRetryDelay(attempt), ct);
             }
-            response = await call.ResponseAsync;
-        }
-        catch (RpcException e)
-        {
-            throw MapAppendError(e, streamId, expected, ct);
-        }
-        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
-        {
-            throw ServerCancelled(e, $"append to '{streamId}'");
+            catch (RpcException e)
+            {
+                throw MapAppendError(e, streamId, expected, attempt, ct);
+            }
+            catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+            {
+                throw ServerCancelled(e, $"append to '{streamId}'");
+            }
         }
 
         switch (response.ResultCase)
@@ -140,6 +141,38 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
                 throw new InvalidOperationException($"EventStoreDB answered the append to '{streamId}' with neither success nor wrong "
                     + $"expected version.");
         }
+    }
+
+    private async Task<AppendResp> AppendOnce(AppendReq options, AppendReq[] messages, CancellationToken ct)
+    {
+        using var call = client.Append(headers, Deadline(), ct);
+        try
+        {
+            // Options first, then one message per event; completing the request stream commits.
+            await call.RequestStream.WriteAsync(options, ct);
+            foreach (var m in messages) await call.RequestStream.WriteAsync(m, ct);
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            // The server may end the call while we still write (e.g. an append over its size limit): its
+            // status, with the reason in the trailers, comes with the response below.
+        }
+        return await call.ResponseAsync;
+    }
+
+    /// <summary>
+    /// EventStoreDB answers its commit, prepare and forward timeouts with <c>Aborted</c> ("Operation timed out: ...");
+    /// the write may or may not have happened, and the official clients retry it.
+    /// </summary>
+    private static bool IsRetryableAppendFailure(RpcException e) =>
+        e.StatusCode == StatusCode.Aborted
+        || e.StatusCode != StatusCode.DeadlineExceeded && e.Status.Detail.StartsWith("Operation timed out", StringComparison.Ordinal);
+
+    private TimeSpan AppendRetryDelay(int attempt)
+    {
+        var delay = Math.Min(TimeSpan.FromSeconds(1).Ticks, options.AppendRetryDelay.Ticks * (1L << Math.Min(attempt - 1, 20)));
+        return TimeSpan.FromTicks((long)(delay * (0.8 + 0.4 * Random.Shared.NextDouble())));
     }
 
     private static AppendResult ToAppendResult(AppendResp.Types.Success s) => new(
@@ -184,9 +217,13 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
         return null;
     }
 
-    private static Exception MapAppendError(RpcException e, string streamId, ExpectedRevision expected, CancellationToken ct)
+    private static Exception MapAppendError(RpcException e, string streamId, ExpectedRevision expected, int attempts, CancellationToken ct)
     {
         var kind = e.Trailers.GetValue("exception");
+        if (IsRetryableAppendFailure(e))
+            return new TimeoutException(
+                $"EventStoreDB did not commit the append to '{streamId}' in {attempts} attempt(s) ({e.Status.Detail}). It may or may "
+                    + "not have been written; retrying it with the same event ids is safe.", e);
         switch (e.StatusCode)
         {
             case StatusCode.Cancelled:
@@ -273,20 +310,118 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
     public async Task<IReadOnlyList<RecordedEvent>> ReadAll(LogPosition after, int maxCount, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        var events = new List<RecordedEvent>(Math.Min(maxCount, 1024));
+        var position = after;
+        while (true)
+        {
+            var page = await ScanAll(position, maxCount - events.Count, (r, _) =>
+            {
+                if (Read(r) is { } e) events.Add(e);
+            }, ct);
+            // A skipped foreign event leaves the page short: read on, so a short page still means the end of the log.
+            if (page.End || events.Count >= maxCount) return events;
+            position = page.Last;
+        }
+    }
+
+    /// <summary>
+    /// Scans up to <paramref name="count"/> events of Steller's (server-filtered) $all strictly after
+    /// <paramref name="after"/>, handing each raw event and its position to <paramref name="each"/>.
+    /// </summary>
+    private async Task<(bool End, LogPosition Last)> ScanAll(LogPosition after, int count,
+        Action<ReadResp.Types.ReadEvent.Types.RecordedEvent, LogPosition> each, CancellationToken ct)
+    {
         // A forward $all read FROM a position includes the event at it: ask for one more and drop it.
-        var fromStart = after == LogPosition.Start;
-        var request = ReadRequest(ReadDirection.Forwards, fromStart ? (ulong)maxCount : (ulong)maxCount + 1);
+        var requested = after == LogPosition.Start ? (ulong)count : (ulong)count + 1;
+        var request = ReadRequest(ReadDirection.Forwards, requested);
         request.Options.All = AllFrom(after);
         request.Options.Filter = Filter(subscription: false);
 
-        var events = new List<RecordedEvent>(Math.Min(maxCount, 1024));
+        ulong received = 0;
+        var seen = 0;
+        var last = after;
         await ReadEach(request, "read of $all", resp =>
         {
-            if (resp.ContentCase != ReadResp.ContentOneofCase.Event || events.Count == maxCount) return;
-            var e = Wire.ToRecordedEvent(resp.Event.Event);
-            if (e.Position > after) events.Add(e);
+            if (resp.ContentCase != ReadResp.ContentOneofCase.Event) return;
+            received++;
+            var r = resp.Event.Event;
+            var position = new LogPosition(r.CommitPosition, r.PreparePosition);
+            if (position <= after || seen == count) return;
+            seen++;
+            last = position;
+            each(r, position);
         }, ct);
-        return events;
+        return (received < requested, last);
+    }
+
+    /// <summary>
+    /// Steller's event, or null for one that is not (no Steller metadata: another application wrote it to a stream with
+    /// one of Steller's prefixes), which is counted and named in a warning instead of stopping every reader of the log.
+    /// </summary>
+    private RecordedEvent? Read(ReadResp.Types.ReadEvent.Types.RecordedEvent r)
+    {
+        if (Wire.TryToRecordedEvent(r) is { } e) return e;
+        r.Metadata.TryGetValue(Wire.TypeKey, out var type);
+        if (type is ['$', ..]) return null; // the server's own (e.g. a stream's tombstone), never Steller's
+        EventStoreDbMetrics.ForeignEventsSkipped.Inc();
+        var stream = r.StreamIdentifier?.StreamName.ToStringUtf8() ?? "";
+        if (warnedStreams.Count > 1_000) warnedStreams.Clear();
+        if (warnedStreams.TryAdd(stream, 0))
+            options.Logger.LogWarning(
+                "Skipped event {Stream}@{Revision} ({Type}) at {Position} in $all: it has no Steller metadata, so another application "
+                    + "wrote it; Steller's readers ignore it (steller_foreign_events_skipped_total counts them; further ones in this "
+                    + "stream are not logged).",
+                stream, r.StreamRevision, type, $"{r.CommitPosition}/{r.PreparePosition}");
+        return null;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> warnedStreams = new(StringComparer.Ordinal);
+
+    // ---------------------------------------------------------------- statistics (lag, progress)
+
+    /// <summary>The position of the newest event of Steller's log (a filtered backwards read of one), null when it is empty.</summary>
+    public async Task<LogPosition?> HeadPosition(CancellationToken ct = default)
+    {
+        var request = ReadRequest(ReadDirection.Backwards, 1);
+        request.Options.All = new ReadReq.Types.Options.Types.AllOptions { End = Wire.Empty };
+        request.Options.Filter = Filter(subscription: false);
+        LogPosition? head = null;
+        await ReadEach(request, "read of the head of $all", resp =>
+        {
+            if (resp.ContentCase == ReadResp.ContentOneofCase.Event)
+                head = new LogPosition(resp.Event.Event.CommitPosition, resp.Event.Event.PreparePosition);
+        }, ct);
+        return head;
+    }
+
+    /// <summary>
+    /// Events of Steller's log after <paramref name="after"/> up to its head: exact for the first
+    /// <see cref="EventStoreDbOptions.ExactCountLimit"/>, beyond that an estimate from the remaining distance in log
+    /// positions (bytes of the transaction log) at the density counted so far. EventStoreDB keeps no count to ask for.
+    /// </summary>
+    public async Task<long> CountAfter(LogPosition after, CancellationToken ct = default)
+    {
+        if (await HeadPosition(ct) is not { } head || head <= after) return 0;
+        long counted = 0;
+        LogPosition? first = null;
+        var position = after;
+        while (counted < options.ExactCountLimit)
+        {
+            var reachedHead = false;
+            var page = await ScanAll(position, (int)Math.Min(options.ExactCountLimit - counted, 5_000), (r, p) =>
+            {
+                if (p > head) { reachedHead = true; return; }
+                first ??= p;
+                if (Wire.TryToRecordedEvent(r) is not null) counted++; // what ReadAll delivers
+            }, ct);
+            if (page.End || reachedHead || page.Last >= head) return counted;
+            position = page.Last;
+        }
+        // The rest at the density counted between the first and the last event scanned (not from `after`, which may lie
+        // far before the first event, e.g. the start of the log with the server's own records).
+        var span = (double)(position.Commit - first!.Value.Commit);
+        var remaining = (double)(head.Commit - position.Commit);
+        return counted + (long)Math.Round(Math.Max(1, counted - 1) * remaining / Math.Max(1, span));
     }
 
     public async IAsyncEnumerable<RecordedEvent> SubscribeToAll(LogPosition after, [EnumeratorCancellation] CancellationToken ct = default)
@@ -339,10 +474,12 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
                     switch (resp.ContentCase)
                     {
                         case ReadResp.ContentOneofCase.Event:
-                            var e = Wire.ToRecordedEvent(resp.Event.Event);
-                            if (e.Position <= delivered) continue; // already delivered before a resubscription
-                            delivered = reported = e.Position;
-                            yield return new LogItem(e.Position, e);
+                            var raw = resp.Event.Event;
+                            var position = new LogPosition(raw.CommitPosition, raw.PreparePosition);
+                            if (position <= delivered) continue; // already delivered before a resubscription
+                            delivered = reported = position;
+                            // A foreign event is skipped; its position is still a safe resume point (a checkpoint).
+                            yield return new LogItem(position, Read(raw));
                             break;
                         case ReadResp.ContentOneofCase.Checkpoint:
                             var checkpoint = new LogPosition(resp.Checkpoint.CommitPosition, resp.Checkpoint.PreparePosition);
@@ -413,21 +550,12 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IDi
             : new() { Position = new ReadReq.Types.Options.Types.Position { CommitPosition = position.Commit,
                 PreparePosition = position.Prepare } };
 
-    /// <summary>Steller's log: its stream prefixes when configured, otherwise every non-system event.</summary>
+    /// <summary>Steller's log: its own streams by prefix (plus any configured), filtered on the server.</summary>
     private ReadReq.Types.Options.Types.FilterOptions Filter(bool subscription)
     {
         var expression = new ReadReq.Types.Options.Types.FilterOptions.Types.Expression();
-        var filter = new ReadReq.Types.Options.Types.FilterOptions();
-        if (options.StreamPrefixes.Count > 0)
-        {
-            expression.Prefix.AddRange(options.StreamPrefixes);
-            filter.StreamIdentifier = expression;
-        }
-        else
-        {
-            expression.Regex = Wire.NonSystemEventTypes;
-            filter.EventType = expression;
-        }
+        expression.Prefix.AddRange(logPrefixes);
+        var filter = new ReadReq.Types.Options.Types.FilterOptions { StreamIdentifier = expression };
         if (subscription)
         {
             filter.Max = options.SubscriptionFilterWindow;

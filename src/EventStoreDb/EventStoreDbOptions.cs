@@ -1,3 +1,7 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Steller.Domain;
+
 namespace Steller.Infrastructure.EventStoreDb;
 
 /// <summary>Tuning and policy of the EventStoreDB adapter. Defaults fit a single node on a LAN.</summary>
@@ -9,11 +13,33 @@ public sealed record EventStoreDbOptions
     public int MaxAppendSizeBytes { get; init; } = 1_048_576;
 
     /// <summary>
-    /// Stream name prefixes that make up Steller's global log (e.g. "wallet-", "order-"). Reads of $all and the
-    /// subscription pass only these streams (a server-side filter). Empty: every stream whose events are not system
-    /// events (event type regex <c>^[^$]</c>).
+    /// Stream name prefixes to add to Steller's global log beyond Steller's own (<see cref="StellerStreams.Prefixes"/>,
+    /// always included). Reads of $all and the subscription pass only streams with these prefixes: a server-side
+    /// filter, so other applications' streams on a shared server never reach a projection. Normally empty.
     /// </summary>
     public IReadOnlyList<string> StreamPrefixes { get; init; } = [];
+
+    /// <summary>Steller's own prefixes followed by <see cref="StreamPrefixes"/>: the filter the server applies.</summary>
+    public IReadOnlyList<string> LogStreamPrefixes => StellerStreams.Prefixes.Concat(StreamPrefixes).Distinct(StringComparer.Ordinal).ToArray();
+
+    /// <summary>
+    /// Attempts of an append the server answered <c>Aborted</c> (its commit, prepare or forward timeouts, e.g. a
+    /// duplicate event id arriving while the first write is not yet committed), including the first. Safe to retry:
+    /// event ids make an append idempotent. 1 turns retrying off.
+    /// </summary>
+    public int AppendAttempts { get; init; } = 5;
+
+    /// <summary>Wait before the first append retry; doubles per attempt (with jitter) up to one second.</summary>
+    public TimeSpan AppendRetryDelay { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// How many events after a position <c>CountAfter</c> (lag, progress bars) counts exactly; beyond that it
+    /// estimates the rest from the log positions (bytes) at the density it counted.
+    /// </summary>
+    public int ExactCountLimit { get; init; } = 10_000;
+
+    /// <summary>Where warnings go: an event skipped in $all because it was not written by Steller.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 
     /// <summary>Largest gRPC message accepted from the server; must exceed the largest event (the client default is 4 MB).</summary>
     public int MaxReceiveMessageSize { get; init; } = 16 * 1024 * 1024;
@@ -52,6 +78,8 @@ public sealed record EventStoreDbOptions
         if (SubscriptionFilterWindow == 0) throw new ArgumentOutOfRangeException(nameof(SubscriptionFilterWindow), "must be positive");
         if (CheckpointIntervalMultiplier == 0)
             throw new ArgumentOutOfRangeException(nameof(CheckpointIntervalMultiplier), "must be positive");
+        if (AppendAttempts < 1) throw new ArgumentOutOfRangeException(nameof(AppendAttempts), "must be at least 1");
+        if (ExactCountLimit < 1) throw new ArgumentOutOfRangeException(nameof(ExactCountLimit), "must be positive");
         foreach (var p in StreamPrefixes)
             if (string.IsNullOrWhiteSpace(p) || p.StartsWith('$'))
                 throw new ArgumentException($"Stream prefix '{p}' is empty or reserved ('$' streams belong to the store).",

@@ -12,9 +12,6 @@ internal static class Wire
     public const string TypeKey = "type";
     public const string ContentTypeKey = "content-type";
     public const string JsonContentType = "application/json";
-    /// <summary>Regex on event types that passes every non-system event.</summary>
-    public const string NonSystemEventTypes = "^[^$]";
-
     public static readonly Empty Empty = new();
 
     /// <summary>The "structured" UUID form: RFC (big-endian) bytes 0–7 and 8–15, each a big-endian int64.</summary>
@@ -62,20 +59,23 @@ internal static class Wire
         Data = ByteString.CopyFrom(e.Data.Span),
     };
 
-    public static RecordedEvent ToRecordedEvent(ReadResp.Types.ReadEvent.Types.RecordedEvent r)
+    /// <summary>The event, or an <see cref="InvalidDataException"/> naming it when it has no Steller metadata.</summary>
+    public static RecordedEvent ToRecordedEvent(ReadResp.Types.ReadEvent.Types.RecordedEvent r) =>
+        TryToRecordedEvent(r) ?? throw new InvalidDataException(
+            $"Event {r.StreamIdentifier?.StreamName.ToStringUtf8()}@{r.StreamRevision} ({r.Metadata.GetValueOrDefault(TypeKey)}) has no Steller "
+                + "metadata; it was not written by Steller.");
+
+    /// <summary>The event, or null when it has no Steller metadata (another application wrote it).</summary>
+    public static RecordedEvent? TryToRecordedEvent(ReadResp.Types.ReadEvent.Types.RecordedEvent r)
     {
-        var stream = r.StreamIdentifier?.StreamName.ToStringUtf8() ?? "";
-        r.Metadata.TryGetValue(TypeKey, out var type);
         EventMetadata metadata;
         try { metadata = EventMetadataJson.Deserialize(r.CustomMetadata.Span); }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
-        {
-            throw new InvalidDataException(
-                $"Event {stream}@{r.StreamRevision} ({type}) has no Steller metadata; it was not written by Steller. " +
-                "Limit Steller's log to its own streams with EventStore:StreamPrefixes.", e);
-        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException) { return null; }
+        // Another application's JSON metadata parses too, into empty fields.
+        if (metadata is not { CorrelationId: not null, CausationId: not null, Actor: not null } || metadata.RecordedAt == default) return null;
+        r.Metadata.TryGetValue(TypeKey, out var type);
         return new RecordedEvent(
-            StreamId: stream,
+            StreamId: r.StreamIdentifier?.StreamName.ToStringUtf8() ?? "",
             Revision: new StreamRevision(checked((long)r.StreamRevision)),
             Position: new LogPosition(r.CommitPosition, r.PreparePosition),
             EventId: ToGuid(r.Id),

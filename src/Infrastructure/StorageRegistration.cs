@@ -38,6 +38,7 @@ public static class StorageRegistration
         return new EventStoreDbEventStore(connection, new EventStoreDbOptions
         {
             StreamPrefixes = settings.StreamPrefixes,
+            Logger = log,
             MaxAppendSizeBytes = settings.MaxAppendSizeBytes,
             // Above the largest event the server can hold (one event is at most one append).
             MaxReceiveMessageSize = Math.Max(16 * 1_048_576, settings.MaxAppendSizeBytes + 1_048_576),

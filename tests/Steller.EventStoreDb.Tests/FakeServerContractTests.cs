@@ -6,7 +6,10 @@ using Steller.Infrastructure.EventStoreDb;
 
 namespace Steller.EventStoreDb.Tests;
 
-/// <summary>The shared event store contract, against the adapter talking HTTP/2 to the in-process fake server.</summary>
+/// <summary>
+/// The shared event store contract, against the adapter talking HTTP/2 to the in-process fake server, with a commit
+/// phase: a duplicate event id arriving before the first write commits is dropped and answered Aborted, as on a real server.
+/// </summary>
 [TestFixture]
 public sealed class FakeServerContractTests : EventStoreContract
 {
@@ -16,7 +19,9 @@ public sealed class FakeServerContractTests : EventStoreContract
     protected override async Task<IEventStore> CreateStore()
     {
         server = await FakeEventStoreServer.Start();
-        store = new EventStoreDbEventStore(server.ConnectionString);
+        server.Log.CommitDelay = TimeSpan.FromMilliseconds(25);
+        server.Log.CommitTimeout = TimeSpan.FromMilliseconds(200);
+        store = new EventStoreDbEventStore(server.ConnectionString, new EventStoreDbOptions { StreamPrefixes = ["test-"] });
         return store;
     }
 

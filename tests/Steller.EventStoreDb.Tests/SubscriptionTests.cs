@@ -3,6 +3,7 @@ using FluentAssertions;
 using Grpc.Core;
 using NUnit.Framework;
 using Steller.Application.EventStore;
+using Steller.Domain;
 using Steller.EventStoreDb.Tests.Fake;
 using Steller.Infrastructure.EventStoreDb;
 using Steller.Testing;
@@ -33,8 +34,11 @@ public sealed class SubscriptionTests
 
     private EventStoreDbEventStore Store(EventStoreDbOptions? options = null, string? connection = null)
     {
-        var store = new EventStoreDbEventStore(connection ?? server.ConnectionString, (options ?? new EventStoreDbOptions()) with
+        options ??= new EventStoreDbOptions();
+        var store = new EventStoreDbEventStore(connection ?? server.ConnectionString, options with
         {
+            StreamPrefixes = [.. options.StreamPrefixes, "test-"], // the tests' own streams, besides Steller's
+
             ReconnectMinDelay = TimeSpan.FromMilliseconds(20),
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
             SubscriptionDropped = (e, _) => drops.Enqueue(e),
@@ -94,18 +98,20 @@ public sealed class SubscriptionTests
     }
 
     [Test]
-    public async Task the_stream_prefix_filter_passes_only_stellers_streams()
+    public async Task the_log_is_stellers_streams_and_configured_prefixes_add_to_them_never_replace_them()
     {
-        var store = Store(new EventStoreDbOptions { StreamPrefixes = ["wallet-", "order-"] });
+        var store = Store(new EventStoreDbOptions { StreamPrefixes = ["extra-"] });
         await store.Append(Events.Stream("wallet"), ExpectedRevision.NoStream, [Events.Make()]);
         await store.Append(Events.Stream("other"), ExpectedRevision.NoStream, [Events.Make()]);
-        await store.Append(Events.Stream("order"), ExpectedRevision.NoStream, [Events.Make()]);
+        await store.Append(Events.Stream("extra"), ExpectedRevision.NoStream, [Events.Make()]);
+        await store.Append(Events.Stream("partner"), ExpectedRevision.NoStream, [Events.Make()]);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var c = Collect(store, LogPosition.Start, cts.Token);
-        await Until(() => c.Events.Count == 2, "the two Steller events arrived");
+        await Until(() => c.Events.Count == 3, "the three events of the log arrived");
         await Task.Delay(200);
-        c.Events.Select(e => e.StreamId.Split('-')[0]).Should().Equal("wallet", "order");
-        (await store.ReadAll(LogPosition.Start, 100)).Should().HaveCount(2, "ReadAll reads the same filtered log");
+        c.Events.Select(e => e.StreamId.Split('-')[0]).Should().Equal("wallet", "extra", "partner");
+        server.Log.LastAllFilter!.StreamIdentifier.Prefix.Should().Equal([.. StellerStreams.Prefixes, "extra-", "test-"]);
+        (await store.ReadAll(LogPosition.Start, 100)).Should().HaveCount(3, "ReadAll reads the same filtered log");
     }
 
     [Test]

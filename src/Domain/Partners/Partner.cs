@@ -36,7 +36,9 @@ public sealed record Partner(
 
     public bool Exists => Id is not null;
 
-    public static string StreamName(string partnerId) => $"partner-{partnerId}";
+    public const string StreamPrefix = "partner-";
+
+    public static string StreamName(string partnerId) => $"{StreamPrefix}{partnerId}";
 
     /// <summary>Partner ids: 1–64 of [a-z0-9-], not starting with '-'. No '_' so an API key id can embed the partner id.</summary>
     public static bool IsValidId(string? id) =>

@@ -76,7 +76,7 @@ public sealed record StellerSettings
         foreach (var p in prefixes)
             if (p.StartsWith('$'))
                 throw Bad(es,
-                    "StreamPrefixes", $"stream name prefixes of Steller's own streams (e.g. 'wallet-,order-'); '{p}' starts with '$', "
+                    "StreamPrefixes", $"extra stream name prefixes for Steller's log, beyond its own (e.g. 'import-'); '{p}' starts with '$', "
                     + $"which is reserved for system streams");
 
         var maxAppend = Int(es, "MaxAppendSizeBytes", 1_048_576, 1_024, 64 * 1_048_576);
@@ -126,7 +126,7 @@ public sealed record EventStoreSettings(EventStoreBackend Backend, string? Conne
 {
     /// <summary>The parsed connection string when <see cref="Backend"/> is EventStoreDB.</summary>
     public EventStoreDbConnectionString? EventStoreDb { get; init; }
-    /// <summary>EventStoreDB: the stream prefixes of Steller's log (empty: every non-system event).</summary>
+    /// <summary>EventStoreDB: stream prefixes added to Steller's log besides its own (StellerStreams.Prefixes); normally empty.</summary>
     public IReadOnlyList<string> StreamPrefixes { get; init; } = [];
     /// <summary>EventStoreDB: the server's maximum append size, checked before sending.</summary>
     public int MaxAppendSizeBytes { get; init; } = 1_048_576;

@@ -38,6 +38,56 @@ internal sealed class FakeLog
 
     public int Count { get { lock (gate) return log.Count; } }
 
+    /// <summary>
+    /// The commit phase: how long a write stays written but not yet committed before it is acknowledged (zero: at once).
+    /// A duplicate event id arriving meanwhile is decided IdempotentNotReady, as on a real server: see <see cref="CommitTimeout"/>.
+    /// Simplification: readers see such a write already (a real server shows it only once committed).
+    /// </summary>
+    public TimeSpan CommitDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// After how long a write dropped as IdempotentNotReady is answered <c>Aborted "Operation timed out: Commit phase
+    /// timeout."</c> (the real server's commit timeout, 2 s by default).
+    /// </summary>
+    public TimeSpan CommitTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How many writes were dropped as IdempotentNotReady.</summary>
+    public int DroppedNotReady { get { lock (gate) return droppedNotReady; } }
+
+    private int droppedNotReady;
+    private readonly Dictionary<string, HashSet<Guid>> uncommitted = [];
+
+    public enum InjectedAbort { None, BeforeWriting, AfterWriting }
+
+    private readonly Queue<InjectedAbort> aborts = new();
+
+    /// <summary>
+    /// The next <paramref name="count"/> appends time out in the commit phase (Aborted), <paramref name="written"/>:
+    /// after their events were written (the commit completed late), otherwise without writing anything.
+    /// </summary>
+    public void AbortNextAppends(int count, bool written)
+    {
+        lock (gate)
+            for (var i = 0; i < count; i++) aborts.Enqueue(written ? InjectedAbort.AfterWriting : InjectedAbort.BeforeWriting);
+    }
+
+    public InjectedAbort TakeInjectedAbort()
+    {
+        lock (gate) return aborts.TryDequeue(out var a) ? a : InjectedAbort.None;
+    }
+
+    /// <summary>The filter of the latest $all read or subscription (null when it had none).</summary>
+    public ReadReq.Types.Options.Types.FilterOptions? LastAllFilter { get; set; }
+
+    /// <summary>
+    /// Writes an event as another application would (its own metadata, or none), bypassing every check.
+    /// </summary>
+    public void AppendForeign(string stream, string type, string customMetadata = "")
+    {
+        lock (gate) Store(stream, type, "application/json", ByteString.CopyFromUtf8("{}"), ByteString.CopyFromUtf8(customMetadata), Guid.NewGuid());
+        Signal();
+    }
+
     public void AppendSystemEvents(int count)
     {
         lock (gate)
@@ -46,19 +96,41 @@ internal sealed class FakeLog
         Signal();
     }
 
+    /// <summary>
+    /// What the commit check decided. <see cref="Response"/> null: IdempotentNotReady (an event id of the batch is in a
+    /// write not yet committed), the write is dropped. <see cref="Uncommitted"/>: the ids this write left uncommitted,
+    /// to pass to <see cref="Commit"/> after <see cref="CommitDelay"/>.
+    /// </summary>
+    public sealed record Outcome(AppendResp? Response, IReadOnlyList<Guid> Uncommitted);
+
     /// <summary>The outcome of EventStoreDB's commit check: write, idempotent (return the original), or wrong expected version.</summary>
-    public AppendResp Append(string stream, AppendReq.Types.Options options, IReadOnlyList<AppendReq.Types.ProposedMessage> events)
+    public Outcome Append(string stream, AppendReq.Types.Options options, IReadOnlyList<AppendReq.Types.ProposedMessage> events)
     {
         AppendResp result;
+        var ids = events.Select(e => Wire.ToGuid(e.Id)).ToList();
+        List<Guid> pending = [];
         lock (gate)
         {
+            if (uncommitted.TryGetValue(stream, out var inFlight) && ids.Any(inFlight.Contains))
+            {
+                droppedNotReady++;
+                return new Outcome(null, []);
+            }
             streams.TryGetValue(stream, out var records);
             long current = records is { Count: > 0 } ? records.Count - 1 : -1;
-            var ids = events.Select(e => Wire.ToGuid(e.Id)).ToList();
             var kind = options.ExpectedStreamRevisionCase;
 
             result = Check();
-            if (result.ResultCase == AppendResp.ResultOneofCase.None) result = Write();
+            if (result.ResultCase == AppendResp.ResultOneofCase.None)
+            {
+                result = Write();
+                if (CommitDelay > TimeSpan.Zero && events.Count > 0)
+                {
+                    if (!uncommitted.TryGetValue(stream, out var set)) uncommitted[stream] = set = [];
+                    set.UnionWith(ids);
+                    pending = ids;
+                }
+            }
 
             AppendResp Check()
             {
@@ -131,7 +203,18 @@ internal sealed class FakeLog
             }
         }
         if (result.ResultCase == AppendResp.ResultOneofCase.Success) Signal();
-        return result;
+        return new Outcome(result, pending);
+    }
+
+    /// <summary>Ends the commit phase of a write: its ids are no longer "not ready".</summary>
+    public void Commit(string stream, IReadOnlyList<Guid> ids)
+    {
+        lock (gate)
+            if (uncommitted.TryGetValue(stream, out var set))
+            {
+                set.ExceptWith(ids);
+                if (set.Count == 0) uncommitted.Remove(stream);
+            }
     }
 
     private static AppendResp Success(long revision, ulong position) => new()

@@ -13,7 +13,9 @@ namespace Steller.EventStoreDb.Tests.Fake;
 /// It reproduces the behaviours recorded in shared/design/EVENTSTOREDB.md: Options-first appends, silent bare
 /// Unknown failures, dedup by event id, wrong_expected_version fields, the append size limit and missing-metadata
 /// trailers, stream_not_found, inclusive forward $all reads from a position, exclusive subscription starts,
-/// confirmation → history → caught_up → live, filtered checkpoints. It is not EventStoreDB:
+/// confirmation → history → caught_up → live, stream-prefix and event-type filters with checkpoints, and the commit
+/// phase (a duplicate event id arriving before the first write commits is dropped as IdempotentNotReady and answered
+/// Aborted "Operation timed out: Commit phase timeout." at the commit timeout). It is not EventStoreDB:
 /// THE REAL SERVER IS THE AUTHORITY, and the contract suite runs against one whenever STELLER_ESDB_CONNECTION is set.
 /// </summary>
 internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscriptions) : Streams.StreamsBase
@@ -63,8 +65,26 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
         }
         // Only a completed request stream commits: a cancelled append writes nothing.
         ct.ThrowIfCancellationRequested();
-        return log.Append(stream, options, proposed);
+        var injected = log.TakeInjectedAbort();
+        if (injected == FakeLog.InjectedAbort.BeforeWriting) throw CommitTimeout();
+        var outcome = log.Append(stream, options, proposed);
+        if (outcome.Response is null)
+        {
+            // IdempotentNotReady: the server drops the write and the client hears of it only at its commit timeout.
+            await Task.Delay(log.CommitTimeout, ct);
+            throw CommitTimeout();
+        }
+        if (outcome.Uncommitted.Count > 0)
+        {
+            await Task.Delay(log.CommitDelay, CancellationToken.None);
+            log.Commit(stream, outcome.Uncommitted);
+        }
+        if (injected == FakeLog.InjectedAbort.AfterWriting) throw CommitTimeout();
+        return outcome.Response;
     }
+
+    /// <summary>What a real server answers when a write's commit phase times out.</summary>
+    private static RpcException CommitTimeout() => new(new Status(StatusCode.Aborted, "Operation timed out: Commit phase timeout."));
 
     public override async Task Read(ReadReq request, IServerStreamWriter<ReadResp> responses, ServerCallContext context)
     {
@@ -119,6 +139,7 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
         }
 
         if (o.StreamOptionCase != ReadReq.Types.Options.StreamOptionOneofCase.All) throw BareUnknown();
+        log.LastAllFilter = o.FilterOptionCase == ReadReq.Types.Options.FilterOptionOneofCase.Filter ? o.Filter : null;
         var matches = FakeLog.Matcher(o);
         var filtered = o.FilterOptionCase == ReadReq.Types.Options.FilterOptionOneofCase.Filter;
 
