@@ -38,7 +38,7 @@ catch (ConfigurationException e)
 
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.Http.MaxRequestBodyBytes);
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // bad JSON reaches the problem mapper
-builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase);
+builder.Services.Configure<JsonOptions>(o => JsonBodies.Configure(o.SerializerOptions));
 builder.Services.AddStellerProblemDetails();
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
 {
@@ -49,6 +49,9 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
     return Task.CompletedTask;
 }));
 builder.Services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", IfMatch.Configure);
+builder.Services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", TextLimitsOpenApi.Configure);
+builder.Services.AddSingleton<SchemaNames>();
+builder.Services.AddOptions<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1").Configure<SchemaNames>((o, names) => names.Configure(o));
 builder.Services.AddStellerStorage(settings);
 builder.Services.AddStellerApplication();
 builder.Services.AddSingleton<HoldExpiry>();
@@ -99,6 +102,7 @@ if (app.Environment.IsDevelopment() && app.Configuration.GetValue<bool>("Demo:Se
 
 app.UseMiddleware<Correlation>();
 app.UseExceptionHandler();
+app.UseMiddleware<MethodCase>();
 app.UseStatusCodePages();
 app.UseMiddleware<BodyLimit>(settings.Http.MaxRequestBodyBytes);
 app.UseHttpMetrics();
@@ -106,7 +110,9 @@ app.UsePartnerSignatures();
 app.UseStellerAdmin();
 
 app.MapHealth();
-foreach (var module in app.Services.GetServices<IEndpointModule>()) module.Map(app);
+// Every module's endpoints check the text they bind (TextInput): no control characters, every field within its length.
+var api = app.MapGroup("").AddEndpointFilterFactory(TextInput.Check);
+foreach (var module in app.Services.GetServices<IEndpointModule>()) module.Map(api);
 app.MapMetrics("/metrics");
 app.MapOpenApi("/openapi/{documentName}.json");
 app.MapScalarApiReference("/docs", o => o.WithTitle("Steller API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
