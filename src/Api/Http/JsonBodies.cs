@@ -89,7 +89,9 @@ public static partial class JsonBodies
     /// <summary>The CLR type the endpoint's body expects at <paramref name="path"/>, or null when it cannot be told.</summary>
     private static Type? ExpectedType(HttpContext http, string path)
     {
-        var type = http.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType;
+        // The exception handler has cleared the request's endpoint; its feature keeps the one that failed.
+        var endpoint = http.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Endpoint ?? http.GetEndpoint();
+        var type = endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType;
         foreach (var segment in Segments(path))
         {
             if (type is null) return null;
