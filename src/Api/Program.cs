@@ -45,7 +45,9 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
     doc.Info.Title = "Steller API";
     doc.Info.Description =
         "Steller HTTP API. Errors are RFC 9457 problem details with a stable `code` and the request's `correlationId`. Prometheus metrics "
-        + "are at /metrics.";
+        + "are at /metrics. Input is strict: every text field and parameter states its maxLength and pattern (no control characters, "
+        + "no lone surrogates; identifiers also no bidi overrides or other invisible format characters), a JSON key sent twice is "
+        + "400 duplicate_json_key, bodies must be application/json (415 otherwise), and methods are case-sensitive.";
     return Task.CompletedTask;
 }));
 builder.Services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", IfMatch.Configure);
