@@ -250,6 +250,16 @@ public sealed class StrictInputTests() : AdminApiFixture("strict-input")
     }
 
     [Test]
+    public async Task a_signed_order_sent_as_text_plain_is_a_415_problem()
+    {
+        var partner = await PartnerWithWallet();
+        using var signed = await SignedClient(partner);
+        var response = await signed.Http.PostAsync("/v1/orders", new StringContent(
+            """{"clientReference": "plain-1", "lines": [{"sku": "x", "quantity": 1, "faceValue": 100}]}""", Encoding.UTF8, "text/plain"));
+        (await Problem(response, HttpStatusCode.UnsupportedMediaType)).GetProperty("code").GetString().Should().Be("unsupported_media_type");
+    }
+
+    [Test]
     public async Task a_missing_body_is_refused_without_framework_wording()
     {
         var partner = await PartnerWithWallet();
@@ -304,6 +314,22 @@ public sealed class StrictInputTests() : AdminApiFixture("strict-input")
         await client.GetStringAsync("/openapi/v1.json");
         factory.Services.GetRequiredService<Steller.Api.Http.SchemaNames>().Clashes.Should().BeEmpty();
     }
+
+    [Test]
+    public void two_types_of_one_name_are_reported_as_a_clash_and_documented_apart()
+    {
+        var names = new Steller.Api.Http.SchemaNames();
+        var wallet = names.Id(JsonSerializerOptions.Default.GetTypeInfo(typeof(WalletSide.TransferBody)));
+        var stock = names.Id(JsonSerializerOptions.Default.GetTypeInfo(typeof(StockSide.TransferBody)));
+
+        wallet.Should().Be("TransferBody");
+        stock.Should().NotBe(wallet, "a second type of the same name never shares the first one's schema");
+        names.Clashes.Should().ContainKey("TransferBody").WhoseValue.Should().BeEquivalentTo([typeof(WalletSide.TransferBody),
+            typeof(StockSide.TransferBody)]);
+    }
+
+    private static class WalletSide { public sealed record TransferBody(string ToPartnerId, long Amount); }
+    private static class StockSide { public sealed record TransferBody(string ToLocation, long Quantity); }
 
     [Test]
     public async Task the_inventory_transfer_is_documented_with_its_own_fields()
