@@ -43,9 +43,9 @@ public static partial class JsonBodies
         var parameter = ParameterName().Match(error.Message) is { Success: true } m ? m.Groups["name"].Value : null;
         if (error.Message.Contains("body", StringComparison.OrdinalIgnoreCase))
             return new Refusal(400, "body_required", "This endpoint needs a JSON object as its body (Content-Type: application/json).");
-        return parameter is null
-            ? new Refusal(error.StatusCode, Problems.CodeFor(error.StatusCode), "The request could not be read.")
-            : new Refusal(400, "validation_failed", $"{parameter} has the wrong form.", parameter, "has the wrong form");
+        if (parameter is null) return new Refusal(error.StatusCode, Problems.CodeFor(error.StatusCode), "The request could not be read.");
+        var problem = error.Message.Contains("not provided", StringComparison.Ordinal) ? "required" : "has the wrong form";
+        return new Refusal(400, "validation_failed", $"{parameter}: {problem}.", parameter, problem);
     }
 
     [GeneratedRegex("""parameter "(?:[^"]*\s)?(?<name>[A-Za-z_][A-Za-z0-9_]*)"?""")]
