@@ -38,17 +38,22 @@ catch (ConfigurationException e)
 
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.Http.MaxRequestBodyBytes);
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // bad JSON reaches the problem mapper
-builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase);
+builder.Services.Configure<JsonOptions>(o => JsonBodies.Configure(o.SerializerOptions));
 builder.Services.AddStellerProblemDetails();
 builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
 {
     doc.Info.Title = "Steller API";
     doc.Info.Description =
         "Steller HTTP API. Errors are RFC 9457 problem details with a stable `code` and the request's `correlationId`. Prometheus metrics "
-        + "are at /metrics.";
+        + "are at /metrics. Input is strict: every text field and parameter states its maxLength and pattern (no control characters, "
+        + "no lone surrogates; identifiers also no bidi overrides or other invisible format characters), a JSON key sent twice is "
+        + "400 duplicate_json_key, bodies must be application/json (415 otherwise), and methods are case-sensitive.";
     return Task.CompletedTask;
 }));
 builder.Services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", IfMatch.Configure);
+builder.Services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", TextLimitsOpenApi.Configure);
+builder.Services.AddSingleton<SchemaNames>();
+builder.Services.AddOptions<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1").Configure<SchemaNames>((o, names) => names.Configure(o));
 builder.Services.AddStellerStorage(settings);
 builder.Services.AddStellerApplication();
 builder.Services.AddSingleton<HoldExpiry>();
@@ -99,6 +104,7 @@ if (app.Environment.IsDevelopment() && app.Configuration.GetValue<bool>("Demo:Se
 
 app.UseMiddleware<Correlation>();
 app.UseExceptionHandler();
+app.UseMiddleware<MethodCase>();
 app.UseStatusCodePages();
 app.UseMiddleware<BodyLimit>(settings.Http.MaxRequestBodyBytes);
 app.UseHttpMetrics();
@@ -106,7 +112,9 @@ app.UsePartnerSignatures();
 app.UseStellerAdmin();
 
 app.MapHealth();
-foreach (var module in app.Services.GetServices<IEndpointModule>()) module.Map(app);
+// Every module's endpoints check the text they bind (TextInput): no control characters, every field within its length.
+var api = app.MapGroup("").AddEndpointFilterFactory(TextInput.Check);
+foreach (var module in app.Services.GetServices<IEndpointModule>()) module.Map(api);
 app.MapMetrics("/metrics");
 app.MapOpenApi("/openapi/{documentName}.json");
 app.MapScalarApiReference("/docs", o => o.WithTitle("Steller API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));

@@ -33,6 +33,8 @@ public sealed class BodyLimit(RequestDelegate next, int maxBytes)
         if (!chunked || sizeFeature is not { IsReadOnly: false })
         {
             if (sizeFeature is { IsReadOnly: false }) sizeFeature.MaxRequestBodySize = maxBytes;
+            // A JSON body can be read again, so a refusal can say what the client sent at the bad field (JsonBodies).
+            if (request.HasJsonContentType()) request.EnableBuffering();
             await next(context);
             return;
         }

@@ -82,14 +82,19 @@ public static class Problems
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
         {
+            JsonBodies.Refusal? refusal = exception switch
+            {
+                BadHttpRequestException { InnerException: JsonException j } => await JsonBodies.Describe(context, j),
+                BadHttpRequestException { StatusCode: 400 } b => JsonBodies.Describe(b),
+                _ => null,
+            };
             var (status, code, detail) = exception switch
             {
+                _ when refusal is not null => (refusal.Status, refusal.Code, refusal.Detail),
                 BadHttpRequestException { StatusCode: 413 }
                     => (413, "body_too_large", "The request body is larger than this endpoint accepts."),
-                BadHttpRequestException { StatusCode: 415 } b => (415, "unsupported_media_type", b.Message),
-                BadHttpRequestException { InnerException: JsonException j }
-                    => (400, "malformed_json", $"The body is not valid JSON: {j.Message}"),
-                BadHttpRequestException b => (b.StatusCode, CodeFor(b.StatusCode), b.Message),
+                BadHttpRequestException { StatusCode: 415 } => (415, "unsupported_media_type", "Send the body as application/json."),
+                BadHttpRequestException b => (b.StatusCode, CodeFor(b.StatusCode), "The request could not be read."),
                 InvalidAppendException a => (400, "invalid_append", a.Message),
                 ValidationFailedException v => (400, "validation_failed", v.Message),
                 InvalidIfMatchException m => (400, "invalid_if_match", m.Message),
@@ -105,6 +110,8 @@ public static class Problems
             var problem = new ProblemDetails { Status = status, Title = Title(status), Detail = detail, Extensions = { ["code"] = code } };
             if (exception is ValidationFailedException invalid)
                 foreach (var (k, v) in ErrorsExtension(invalid.Errors)) problem.Extensions[k] = v;
+            if (refusal is { Field: { } field, Problem: { } what })
+                problem.Extensions["errors"] = new Dictionary<string, object?> { [field] = new[] { what } };
             if (status == 503) problem.Extensions["retryAfterSeconds"] = 1; // a read model still being built: try again in a moment
             return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception,
                 ProblemDetails = problem });

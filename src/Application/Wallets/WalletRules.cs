@@ -11,7 +11,7 @@ public static class WalletRules
     public const string CurrencyRule = "an ISO 4217 code such as EUR";
     public const string TransferIdRule = "required: 1–100 characters of letters, digits, '_', '-', '.', ':'";
     public const string PositiveAmountRule = "a positive whole number of minor units";
-    public const string ReferenceRule = "the external payment reference, at most 200 characters";
+    public static readonly string ReferenceRule = $"the external payment reference, at most {Text.ReferenceMax} characters";
 
     /// <summary>Deposits and withdrawals take their transfer id from this HTTP header; field errors name it.</summary>
     public const string IdempotencyKey = "Idempotency-Key";
@@ -33,7 +33,7 @@ public static class WalletRules
         string? reference) => errors.Wallet(partnerId, currency)
         .TransferId(transferId, IdempotencyKey, IdempotencyKeyRule)
         .PositiveAmount(amount)
-        .Required(reference, "reference", r => !string.IsNullOrWhiteSpace(r) && r.Length <= 200, ReferenceRule);
+        .Required(reference, "reference", r => !string.IsNullOrWhiteSpace(r) && r.Length <= Text.ReferenceMax, ReferenceRule);
 
     public static bool IsTransferId(string? id) =>
         id is { Length: > 0 and <= 100 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ':');

@@ -274,7 +274,7 @@ public sealed class WalletApiTests() : AdminApiFixture("wallets")
         var blank = await client.SendAsync(Keyed(HttpMethod.Post, $"/admin/partners/{partner}/wallets/EUR/deposits", "dep-blank",
             new { amount = 5_00, reference = " " }));
         (await blank.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("reference")[0].GetString()
-            .Should().Be("the external payment reference, at most 200 characters");
+            .Should().Be("the external payment reference, at most 128 characters");
         var noAmount = await client.SendAsync(Keyed(HttpMethod.Post, $"/admin/partners/{partner}/wallets/EUR/withdrawals", "wd-1",
             new { reference = "payout" }));
         (await noAmount.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("amount")[0].GetString().Should().Be("required");

@@ -13,7 +13,7 @@ public sealed record CancelOrderRequest(string OrderId, string? Reason, EventMet
     : IRequest<CommandOutcome<Order>>, IValidated
 {
     public void Validate(FieldErrors errors) =>
-        errors.Required(Reason, "reason", r => r is { Length: > 0 and <= 200 }, "required: 1–200 characters");
+        errors.Required(Reason, "reason", r => r is { Length: > 0 and <= Text.ReasonMax }, $"required: 1–{Text.ReasonMax} characters");
 }
 
 /// <summary>

@@ -17,7 +17,7 @@ public sealed record RefundOrderRequest(string OrderId, string? RefundId, long? 
             && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'),
             "required: 1–100 characters of letters, digits, '_', '-', '.'")
         .Required(Amount, "amount", a => a is > 0, "positive minor units, at most what was captured and not yet refunded")
-        .Required(Reason, "reason", r => r is { Length: > 0 and <= 200 }, "required: 1–200 characters");
+        .Required(Reason, "reason", r => r is { Length: > 0 and <= Text.ReasonMax }, $"required: 1–{Text.ReasonMax} characters");
 }
 
 /// <summary>
