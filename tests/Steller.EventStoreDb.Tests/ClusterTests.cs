@@ -179,6 +179,30 @@ public sealed class ClusterTests
     }
 
     [Test]
+    public async Task a_subscription_started_on_a_follower_follows_its_not_leader_answer_without_waiting()
+    {
+        var store = Store($"esdb://127.0.0.1:{cluster.Nodes[2].Port}?tls=false");
+        var stream = Events.Stream();
+        var written = Events.Many(3);
+        await store.Append(stream, ExpectedRevision.NoStream, written);
+        var received = new ConcurrentQueue<RecordedEvent>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var running = Task.Run(async () =>
+        {
+            await foreach (var e in store.SubscribeToAll(LogPosition.Start, cts.Token)) received.Enqueue(e);
+        }, CancellationToken.None);
+
+        await Eventually.True(() => Task.FromResult(received.Count == 3), TimeSpan.FromSeconds(15), "the events arrived");
+
+        cluster.Nodes[0].Subscriptions.Active.Should().Be(1, "the subscription runs on the leader the follower named");
+        Node(2).NotLeaderAnswers.Should().BeGreaterThan(0);
+        drops.Should().BeEmpty("a not-leader answer is followed at once, not treated as a dropped subscription");
+        received.Select(e => e.EventId).Should().Equal(written.Select(e => e.EventId));
+        await cts.CancelAsync();
+        await FluentActions.Awaiting(() => running).Should().ThrowAsync<OperationCanceledException>();
+    }
+
+    [Test]
     public async Task reads_go_to_a_follower_with_node_preference_follower_and_writes_still_to_the_leader()
     {
         var store = Store(cluster.ConnectionString(0, 1, 2) + "&nodePreference=follower");

@@ -15,7 +15,8 @@ namespace Steller.EventStoreDb.Tests.Fake;
 /// trailers, stream_not_found, inclusive forward $all reads from a position, exclusive subscription starts,
 /// confirmation → history → caught_up → live, stream-prefix and event-type filters with checkpoints, and the commit
 /// phase (a duplicate event id arriving before the first write commits is dropped as IdempotentNotReady and answered
-/// Aborted "Operation timed out: Commit phase timeout." at the commit timeout). It is not EventStoreDB:
+/// Aborted "Operation timed out: Commit phase timeout." at the commit timeout). As a member of a <see cref="FakeCluster"/>,
+/// a follower answers appends, and reads sent with <c>requires-leader: true</c>, with the not-leader exception. It is not EventStoreDB:
 /// THE REAL SERVER IS THE AUTHORITY, and the contract suite runs against one whenever STELLER_ESDB_CONNECTION is set.
 /// </summary>
 internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscriptions, FakeNode node) : Streams.StreamsBase
