@@ -16,10 +16,11 @@ namespace Steller.Infrastructure.EventStoreDb;
 /// </summary>
 public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEventLogStatistics, IDisposable
 {
-    private readonly GrpcChannel channel;
-    private readonly Streams.StreamsClient client;
+    private readonly EventStoreDbNodes nodes;
     private readonly EventStoreDbOptions options;
     private readonly Metadata headers = [];
+    private readonly Metadata writeHeaders;
+    private readonly Metadata readHeaders;
     private readonly TimeSpan operationTimeout;
     private readonly IReadOnlyList<string> logPrefixes;
 
@@ -32,6 +33,21 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
         Connection = connection;
         operationTimeout = connection.DefaultDeadline ?? this.options.OperationTimeout;
 
+        if (connection.HasCredentials)
+            headers.Add("authorization", "Basic "
+                + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{connection.Username}:{connection.Password}")));
+        if (connection.ConnectionName is { Length: > 0 } name)
+            headers.Add("connection-name", name);
+        // A node that is not the leader answers such a call not-leader, naming the leader (see EventStoreDbNodes).
+        writeHeaders = [];
+        foreach (var header in headers) writeHeaders.Add(header);
+        writeHeaders.Add("requires-leader", "true");
+        nodes = new EventStoreDbNodes(connection, NewChannel, headers);
+        readHeaders = nodes.ReadsRequireLeader ? writeHeaders : headers;
+    }
+
+    private GrpcChannel NewChannel(Uri address)
+    {
         var handler = new SocketsHttpHandler
         {
             // The server allows 100 concurrent streams per HTTP/2 connection; beyond that calls queue and
@@ -43,14 +59,14 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
             ConnectTimeout = TimeSpan.FromSeconds(10),
         };
-        if (connection.Tls && !connection.TlsVerifyCert)
+        if (Connection.Tls && !Connection.TlsVerifyCert)
             handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
 
-        channel = GrpcChannel.ForAddress(connection.Address, new GrpcChannelOptions
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             HttpHandler = handler,
             DisposeHttpClient = true,
-            MaxReceiveMessageSize = this.options.MaxReceiveMessageSize,
+            MaxReceiveMessageSize = options.MaxReceiveMessageSize,
             MaxSendMessageSize = null,
             // Cancellation arrives as RpcException(Cancelled) and is mapped here; turned on, the client also reports
             // some failures that are not cancellations (a failed TLS handshake on a stream) as OperationCanceledException.
@@ -59,19 +75,15 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
             InitialReconnectBackoff = TimeSpan.FromMilliseconds(200),
             MaxReconnectBackoff = TimeSpan.FromSeconds(5),
         });
-        client = new Streams.StreamsClient(channel);
-
-        if (connection.HasCredentials)
-            headers.Add("authorization", "Basic "
-                + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{connection.Username}:{connection.Password}")));
-        if (connection.ConnectionName is { Length: > 0 } name)
-            headers.Add("connection-name", name);
     }
 
     public EventStoreDbEventStore(string connectionString, EventStoreDbOptions? options = null)
         : this(EventStoreDbConnectionString.Parse(connectionString), options) { }
 
     public EventStoreDbConnectionString Connection { get; }
+
+    /// <summary>How many gossip reads discovery has made (0 for a single node).</summary>
+    internal int GossipReads => nodes.GossipReads;
 
     private DateTime Deadline() => DateTime.UtcNow.Add(operationTimeout);
 
@@ -104,17 +116,32 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
         }
 
         AppendResp response;
+        var redirects = 0;
         for (var attempt = 1; ; attempt++)
         {
+            var node = await nodes.Leader(ct);
             try
             {
-                response = await AppendOnce(request, messages, ct);
+                response = await AppendOnce(node, request, messages, ct);
                 break;
+            }
+            catch (RpcException e) when (redirects < MaxRedirects && nodes.FollowNotLeader(node, e))
+            {
+                // The node is not (or no longer) the leader and named the one that is: send it there at once.
+                redirects++;
+                attempt--;
             }
             catch (RpcException e) when (IsRetryableAppendFailure(e) && attempt < options.AppendAttempts && !ct.IsCancellationRequested)
             {
                 // The server timed the write out (e.g. a duplicate event id arrived while the first write was not yet
                 // committed: it drops the write and expects a retry). The event ids make the retry idempotent.
+                await Task.Delay(AppendRetryDelay(attempt), ct);
+            }
+            catch (Exception e) when (nodes.IsCluster && IsConnectionFailure(e, ct) && attempt < options.AppendAttempts)
+            {
+                // The leader went away mid-append (it may or may not have written it): find the leader again and retry;
+                // the event ids make the retry idempotent, so it lands once.
+                nodes.Failed(node);
                 await Task.Delay(AppendRetryDelay(attempt), ct);
             }
             catch (RpcException e)
@@ -143,9 +170,27 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
         }
     }
 
-    private async Task<AppendResp> AppendOnce(AppendReq options, AppendReq[] messages, CancellationToken ct)
+    /// <summary>How many not-leader answers one call follows before giving up (leadership moving on and on).</summary>
+    private const int MaxRedirects = 5;
+
+    /// <summary>
+    /// A failure of the connection to the node rather than an answer from it: unavailable, a reset stream, the server
+    /// cancelling the call (going down), or no node found. In a cluster the call is retried on the node found next.
+    /// </summary>
+    private static bool IsConnectionFailure(Exception e, CancellationToken ct) => !ct.IsCancellationRequested && e switch
     {
-        using var call = client.Append(headers, Deadline(), ct);
+        RpcException { StatusCode: StatusCode.Unavailable } => true,
+        RpcException { StatusCode: StatusCode.Internal or StatusCode.Unknown or StatusCode.Cancelled } r =>
+            r.Status.DebugException is IOException or HttpRequestException or HttpProtocolException or OperationCanceledException
+            || r.StatusCode == StatusCode.Cancelled,
+        EventStoreDbDiscoveryException => false, // discovery already retried every seed; its message says so
+        OperationCanceledException or IOException or HttpRequestException => true,
+        _ => false,
+    };
+
+    private async Task<AppendResp> AppendOnce(EventStoreDbNode node, AppendReq options, AppendReq[] messages, CancellationToken ct)
+    {
+        using var call = node.Client.Append(writeHeaders, Deadline(), ct);
         try
         {
             // Options first, then one message per event; completing the request stream commits.
@@ -448,9 +493,14 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
             request.Options.All = AllFrom(delivered);   // subscribing FROM a position excludes it
             request.Options.Filter = Filter(subscription: true);
 
-            Exception dropped;
+            Exception dropped = null!;
+            var redirected = false;
+            EventStoreDbNode? node = null;
+            try { node = await nodes.Reader(ct); }
+            catch (EventStoreDbDiscoveryException e) { dropped = e; } // no node found yet: wait and look again
             // Never a deadline on a subscription: it would end it with DeadlineExceeded.
-            using (var call = client.Read(request, headers, deadline: null, ct))
+            if (node is not null)
+            using (var call = node.Client.Read(request, readHeaders, deadline: null, ct))
             {
                 var responses = call.ResponseStream;
                 while (true)
@@ -465,7 +515,8 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
                         when (IsInvalidPosition(
                         e)) { throw new ArgumentException($"The subscription to $all starts after {delivered}, which is not a position in "
                         + $"this EventStoreDB's log.", e); }
-                    catch (Exception e) when (IsTransient(e)) { dropped = e; break; }
+                    catch (RpcException e) when (nodes.FollowNotLeader(node, e)) { dropped = e; redirected = true; break; }
+                    catch (Exception e) when (IsTransient(e)) { dropped = e; nodes.Failed(node); break; }
                     catch (RpcException e) { throw MapCommonError(e, "subscription to $all", ct); }
                     if (!more) { dropped = new IOException("EventStoreDB ended the subscription to $all."); break; }
 
@@ -493,6 +544,7 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
             }
 
             failures++;
+            if (redirected && failures <= MaxRedirects) continue; // resubscribe on the leader the old one named, at once
             var delay = TimeSpan.FromTicks(Math.Min(options.ReconnectMaxDelay.Ticks,
                 options.ReconnectMinDelay.Ticks * (1L << Math.Min(failures - 1, 20))));
             delay = TimeSpan.FromTicks((long)(delay.Ticks * (0.8 + 0.4 * Random.Shared.NextDouble()))); // jitter
@@ -571,22 +623,45 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
 
     private async Task ReadEach(ReadReq request, string what, Action<ReadResp> each, CancellationToken ct)
     {
-        try
+        var redirects = 0;
+        for (var attempt = 1; ; attempt++)
         {
-            using var call = client.Read(request, headers, Deadline(), ct);
-            await foreach (var resp in call.ResponseStream.ReadAllAsync(ct)) each(resp);
-        }
-        catch (RpcException e) when (IsInvalidPosition(e))
-        {
-            throw new ArgumentException($"The {what} started at a position that is not in this EventStoreDB's log.", e);
-        }
-        catch (RpcException e)
-        {
-            throw MapCommonError(e, what, ct);
-        }
-        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
-        {
-            throw ServerCancelled(e, what);
+            var node = await nodes.Reader(ct);
+            var received = false;
+            try
+            {
+                using var call = node.Client.Read(request, readHeaders, Deadline(), ct);
+                await foreach (var resp in call.ResponseStream.ReadAllAsync(ct))
+                {
+                    received = true;
+                    each(resp);
+                }
+                return;
+            }
+            // Before anything was handed out a read can be repeated elsewhere: on the leader a not-leader answer
+            // names, or (in a cluster) on the node found next when this one went away.
+            catch (RpcException e) when (!received && redirects < MaxRedirects && nodes.FollowNotLeader(node, e))
+            {
+                redirects++;
+                attempt--;
+            }
+            catch (Exception e) when (!received && nodes.IsCluster && IsConnectionFailure(e, ct) && attempt < options.AppendAttempts)
+            {
+                nodes.Failed(node);
+                await Task.Delay(AppendRetryDelay(attempt), ct);
+            }
+            catch (RpcException e) when (IsInvalidPosition(e))
+            {
+                throw new ArgumentException($"The {what} started at a position that is not in this EventStoreDB's log.", e);
+            }
+            catch (RpcException e)
+            {
+                throw MapCommonError(e, what, ct);
+            }
+            catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+            {
+                throw ServerCancelled(e, what);
+            }
         }
     }
 
@@ -600,6 +675,6 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
     public void Dispose()
     {
         disposed = true;
-        channel.Dispose();
+        nodes.Dispose();
     }
 }

@@ -54,8 +54,12 @@ public sealed class ConnectionStringTests
     [TestCase("   ", "empty")]
     [TestCase("127.0.0.1:2113", "esdb://")]
     [TestCase("http://127.0.0.1:2113", "expected esdb://")]
-    [TestCase("esdb+discover://cluster.local:2113", "not supported")]
-    [TestCase("esdb://a:2113,b:2113,c:2113?tls=false", "several hosts")]
+    [TestCase("esdb+discover://a:2113,b:2113", "takes one host")]
+    [TestCase("esdb://a:2113,,c:2113", "host is missing")]
+    [TestCase("esdb://a:2113,b:x", "port 'x'")]
+    [TestCase("esdb://a:2113?nodePreference=nearest", "nodePreference must be")]
+    [TestCase("esdb://a:2113?gossipTimeout=0", "gossipTimeout must be")]
+    [TestCase("esdb://a:2113?maxDiscoverAttempts=none", "maxDiscoverAttempts must be")]
     [TestCase("esdb://:2113", "host is missing")]
     [TestCase("esdb://127.0.0.1:99999", "port")]
     [TestCase("esdb://127.0.0.1:abc", "port")]
@@ -78,5 +82,38 @@ public sealed class ConnectionStringTests
     {
         EventStoreDbConnectionString.TryParse("tcp://admin:secret@host:1113", out _, out var error).Should().BeFalse();
         error.Should().NotContain("secret");
+    }
+
+    [Test]
+    public void several_hosts_are_the_gossip_seeds_of_a_cluster()
+    {
+        var c = EventStoreDbConnectionString.Parse(
+            "esdb://admin:changeit@a.example:2113,b.example,[::1]:2115?tls=false&nodePreference=Follower&gossipTimeout=2000&discoveryInterval=50&maxDiscoverAttempts=3");
+        c.IsCluster.Should().BeTrue();
+        c.Discover.Should().BeFalse();
+        c.Hosts.Should().Equal(new EventStoreDbEndpoint("a.example", 2113), new EventStoreDbEndpoint("b.example", 2113),
+            new EventStoreDbEndpoint("::1", 2115));
+        c.Host.Should().Be("a.example");
+        c.NodePreference.Should().Be(NodePreference.Follower);
+        c.GossipTimeout.Should().Be(TimeSpan.FromSeconds(2));
+        c.DiscoveryInterval.Should().Be(TimeSpan.FromMilliseconds(50));
+        c.MaxDiscoverAttempts.Should().Be(3);
+        c.Username.Should().Be("admin");
+        c.ToString().Should().Be("esdb://admin:***@a.example:2113,b.example:2113,[::1]:2115?tls=false&nodePreference=follower");
+    }
+
+    [Test]
+    public void esdb_discover_makes_one_host_a_gossip_seed_and_one_esdb_host_is_a_single_node()
+    {
+        var discover = EventStoreDbConnectionString.Parse("esdb+discover://cluster.example:2113?tls=false");
+        discover.IsCluster.Should().BeTrue();
+        discover.Discover.Should().BeTrue();
+        discover.Hosts.Should().Equal(new EventStoreDbEndpoint("cluster.example", 2113));
+        discover.NodePreference.Should().Be(NodePreference.Leader, "reads default to the leader, as in the official clients");
+        discover.ToString().Should().StartWith("esdb+discover://cluster.example:2113");
+
+        var single = EventStoreDbConnectionString.Parse("esdb://node.example:2113?tls=false");
+        single.IsCluster.Should().BeFalse();
+        single.Hosts.Should().ContainSingle();
     }
 }

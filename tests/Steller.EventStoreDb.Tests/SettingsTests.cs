@@ -40,7 +40,7 @@ public sealed class SettingsTests
         message.Should().NotContain("\n");
     }
 
-    [TestCase("esdb+discover://cluster:2113", "not supported")]
+    [TestCase("esdb+discover://a:2113,b:2113", "takes one host")]
     [TestCase("Host=127.0.0.1;Port=5432", "does not start with esdb://")]
     [TestCase("esdb://127.0.0.1:2113?tls=nope", "tls must be true or false")]
     public void an_invalid_connection_string_stops_start_naming_the_key_and_the_reason(string value, string reason)

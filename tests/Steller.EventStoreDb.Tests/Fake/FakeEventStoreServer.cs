@@ -27,17 +27,21 @@ internal sealed class FakeEventStoreServer : IAsyncDisposable
         this.tls = tls;
         Port = port;
         Log = app.Services.GetRequiredService<FakeLog>();
+        Node = app.Services.GetRequiredService<FakeNode>();
     }
 
     public int Port { get; }
     public FakeLog Log { get; }
+    /// <summary>This server as a member of a <see cref="FakeCluster"/> (or a single node), with its call counters.</summary>
+    public FakeNode Node { get; }
+    public bool Running { get; private set; } = true;
     public FakeSubscriptions Subscriptions => app.Services.GetRequiredService<FakeSubscriptions>();
     public string ConnectionString => tls ? $"esdb://127.0.0.1:{Port}?tls=true&tlsVerifyCert=false" : $"esdb://127.0.0.1:{Port}?tls=false";
 
     /// <param name="tls">Serve HTTP/2 over TLS with a fresh self-signed certificate instead of h2c.</param>
-    public static async Task<FakeEventStoreServer> Start(bool tls = false)
+    public static async Task<FakeEventStoreServer> Start(bool tls = false, FakeLog? log = null, FakeNode? node = null)
     {
-        var app = await Host(0, new FakeLog(), tls);
+        var app = await Host(0, log ?? new FakeLog(), tls, node ?? new FakeNode(null, 0));
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return new FakeEventStoreServer(app, new Uri(address).Port, tls);
     }
@@ -47,10 +51,11 @@ internal sealed class FakeEventStoreServer : IAsyncDisposable
     {
         await Stop();
         await Task.Delay(downtime);
-        app = await Host(Port, Log, tls);
+        app = await Host(Port, Log, tls, Node);
+        Running = true;
     }
 
-    private static async Task<WebApplication> Host(int port, FakeLog log, bool tls)
+    private static async Task<WebApplication> Host(int port, FakeLog log, bool tls, FakeNode node)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -69,9 +74,11 @@ internal sealed class FakeEventStoreServer : IAsyncDisposable
             o.EnableDetailedErrors = false;
         });
         builder.Services.AddSingleton(log);
+        builder.Services.AddSingleton(node);
         builder.Services.AddSingleton<FakeSubscriptions>();
         var app = builder.Build();
         app.MapGrpcService<FakeStreamsService>();
+        app.MapGrpcService<FakeGossipService>();
         await app.StartAsync();
         return app;
     }
@@ -87,10 +94,15 @@ internal sealed class FakeEventStoreServer : IAsyncDisposable
         return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pfx), null);
     }
 
-    public async ValueTask DisposeAsync() => await Stop();
-
-    private async Task Stop()
+    public async ValueTask DisposeAsync()
     {
+        if (Running) await Stop();
+    }
+
+    /// <summary>Stops the server: every call and connection ends, new connections are refused.</summary>
+    public async Task Stop()
+    {
+        Running = false;
         Subscriptions.KillAll();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await app.StopAsync(stop.Token);

@@ -15,10 +15,11 @@ namespace Steller.EventStoreDb.Tests.Fake;
 /// trailers, stream_not_found, inclusive forward $all reads from a position, exclusive subscription starts,
 /// confirmation → history → caught_up → live, stream-prefix and event-type filters with checkpoints, and the commit
 /// phase (a duplicate event id arriving before the first write commits is dropped as IdempotentNotReady and answered
-/// Aborted "Operation timed out: Commit phase timeout." at the commit timeout). It is not EventStoreDB:
+/// Aborted "Operation timed out: Commit phase timeout." at the commit timeout). As a member of a <see cref="FakeCluster"/>,
+/// a follower answers appends, and reads sent with <c>requires-leader: true</c>, with the not-leader exception. It is not EventStoreDB:
 /// THE REAL SERVER IS THE AUTHORITY, and the contract suite runs against one whenever STELLER_ESDB_CONNECTION is set.
 /// </summary>
-internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscriptions) : Streams.StreamsBase
+internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscriptions, FakeNode node) : Streams.StreamsBase
 {
     private static readonly Empty Nothing = new();
 
@@ -43,6 +44,7 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
     public override async Task<AppendResp> Append(IAsyncStreamReader<AppendReq> requests, ServerCallContext context)
     {
         Authenticate(context);
+        if (!node.IsLeader) throw node.NotLeader(); // only the leader writes
         var ct = context.CancellationToken;
         if (!await requests.MoveNext(ct) || requests.Current.ContentCase != AppendReq.ContentOneofCase.Options) throw BareUnknown();
         var options = requests.Current.Options;
@@ -80,6 +82,14 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
             log.Commit(stream, outcome.Uncommitted);
         }
         if (injected == FakeLog.InjectedAbort.AfterWriting) throw CommitTimeout();
+        node.CountAppend();
+        if (node.Cluster?.TakeDropAfterWrite() is { } newLeader)
+        {
+            // Written, but the connection drops before the answer and another node takes over.
+            node.Cluster.ElectLeader(newLeader);
+            context.GetHttpContext().Abort();
+            throw new RpcException(new Status(StatusCode.Unavailable, "connection dropped (fake)"));
+        }
         return outcome.Response;
     }
 
@@ -89,6 +99,8 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
     public override async Task Read(ReadReq request, IServerStreamWriter<ReadResp> responses, ServerCallContext context)
     {
         Authenticate(context);
+        if (!node.IsLeader && context.RequestHeaders.GetValue("requires-leader") == "true") throw node.NotLeader();
+        node.CountRead();
         var o = request.Options ?? throw BareUnknown();
         if (o.UuidOption is null) throw BareUnknown();
         if (o.CountOptionCase == ReadReq.Types.Options.CountOptionOneofCase.None) throw new RpcException(new Status(StatusCode.InvalidArgument, "count_option"));

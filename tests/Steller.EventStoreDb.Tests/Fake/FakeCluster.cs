@@ -1,0 +1,150 @@
+using Grpc.Core;
+using Steller.Infrastructure.EventStoreDb;
+using Steller.Infrastructure.EventStoreDb.Protocol;
+using VNodeState = Steller.Infrastructure.EventStoreDb.Protocol.MemberInfo.Types.VNodeState;
+
+namespace Steller.EventStoreDb.Tests.Fake;
+
+/// <summary>
+/// A fake EventStoreDB cluster: several <see cref="FakeEventStoreServer"/>s sharing one <see cref="FakeLog"/> (as if
+/// replication were instant), each serving the Gossip service with every member's state. The leader takes writes;
+/// a follower answers a write, or a read sent with <c>requires-leader: true</c>, with the server's not-leader
+/// exception naming the leader. Elections are instant and chosen by the test. THE REAL SERVER IS THE AUTHORITY.
+/// </summary>
+internal sealed class FakeCluster : IAsyncDisposable
+{
+    private readonly object gate = new();
+    private int? dropAfterNextWriteElecting;
+
+    private FakeCluster() { }
+
+    public FakeLog Log { get; } = new();
+    public List<FakeEventStoreServer> Nodes { get; } = [];
+    public int LeaderIndex { get; private set; }
+    public FakeEventStoreServer Leader => Nodes[LeaderIndex];
+
+    public static async Task<FakeCluster> Start(int size = 3, int leader = 0)
+    {
+        var cluster = new FakeCluster { LeaderIndex = leader };
+        for (var i = 0; i < size; i++)
+            cluster.Nodes.Add(await FakeEventStoreServer.Start(log: cluster.Log, node: new FakeNode(cluster, i)));
+        return cluster;
+    }
+
+    /// <summary><c>esdb://</c> with the given nodes (by index) as gossip seeds, in that order.</summary>
+    public string ConnectionString(params int[] seeds) =>
+        $"esdb://{string.Join(",", seeds.Select(i => $"127.0.0.1:{Nodes[i].Port}"))}?tls=false";
+
+    /// <summary>
+    /// Makes node <paramref name="index"/> the leader. The old leader drops its subscriptions' connections (a real
+    /// leader steps down through an election and its clients lose it) and answers not-leader from now on.
+    /// </summary>
+    public void ElectLeader(int index)
+    {
+        var old = LeaderIndex;
+        lock (gate) LeaderIndex = index;
+        if (old != index && Nodes[old].Running) Nodes[old].Subscriptions.KillAll(reset: true);
+    }
+
+    /// <summary>Stops node <paramref name="index"/> (gossip then reports it dead); if it led, <paramref name="newLeader"/> leads.</summary>
+    public async Task StopNode(int index, int newLeader)
+    {
+        if (LeaderIndex == index) lock (gate) LeaderIndex = newLeader;
+        await Nodes[index].Stop();
+    }
+
+    /// <summary>
+    /// The next append the leader accepts is written, then its connection is dropped before the answer, and node
+    /// <paramref name="newLeader"/> becomes leader: the client cannot know whether its append landed.
+    /// </summary>
+    public void DropConnectionAfterNextWrite(int newLeader)
+    {
+        lock (gate) dropAfterNextWriteElecting = newLeader;
+    }
+
+    internal int? TakeDropAfterWrite()
+    {
+        lock (gate)
+        {
+            var d = dropAfterNextWriteElecting;
+            dropAfterNextWriteElecting = null;
+            return d;
+        }
+    }
+
+    public ClusterInfo Gossip()
+    {
+        var info = new ClusterInfo();
+        for (var i = 0; i < Nodes.Count; i++)
+            info.Members.Add(new MemberInfo
+            {
+                InstanceId = Wire.ToUuid(new Guid(i + 1, 0, 0, new byte[8])),
+                TimeStamp = DateTime.UtcNow.Ticks,
+                State = !Nodes[i].Running ? VNodeState.Shutdown : i == LeaderIndex ? VNodeState.Leader : VNodeState.Follower,
+                IsAlive = Nodes[i].Running,
+                HttpEndPoint = new EndPoint { Address = "127.0.0.1", Port = (uint)Nodes[i].Port },
+            });
+        return info;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in Nodes) await node.DisposeAsync();
+    }
+}
+
+/// <summary>One fake server's place in a cluster (none for a single node) and what it was asked.</summary>
+internal sealed class FakeNode(FakeCluster? cluster, int index)
+{
+    private int appendsAccepted, notLeaderAnswers, reads, gossipReads;
+
+    public FakeCluster? Cluster => cluster;
+    public int Index => index;
+    public bool IsLeader => cluster is null || cluster.LeaderIndex == index;
+
+    public int AppendsAccepted => appendsAccepted;
+    public int NotLeaderAnswers => notLeaderAnswers;
+    public int Reads => reads;
+    public int GossipReads => gossipReads;
+
+    internal void CountAppend() => Interlocked.Increment(ref appendsAccepted);
+    internal void CountRead() => Interlocked.Increment(ref reads);
+    internal void CountGossip() => Interlocked.Increment(ref gossipReads);
+
+    /// <summary>What EventStoreDB answers a call that needs the leader on another node.</summary>
+    internal RpcException NotLeader()
+    {
+        Interlocked.Increment(ref notLeaderAnswers);
+        var leader = cluster!.Leader;
+        return new RpcException(new Status(StatusCode.NotFound, "Leader info available"), new Metadata
+        {
+            { "exception", "not-leader" },
+            { "leader-endpoint-host", "127.0.0.1" },
+            { "leader-endpoint-port", leader.Port.ToString() },
+        });
+    }
+
+    /// <summary>Gossip of a single node: itself, the leader.</summary>
+    internal ClusterInfo Gossip(int port) => cluster?.Gossip() ?? new ClusterInfo
+    {
+        Members =
+        {
+            new MemberInfo
+            {
+                State = MemberInfo.Types.VNodeState.Leader, IsAlive = true,
+                HttpEndPoint = new EndPoint { Address = "127.0.0.1", Port = (uint)port },
+            },
+        },
+    };
+}
+
+/// <summary>The Gossip service of a fake node: the cluster's members as this node sees them.</summary>
+internal sealed class FakeGossipService(FakeNode node) : Gossip.GossipBase
+{
+    public override Task<ClusterInfo> Read(Empty request, ServerCallContext context)
+    {
+        node.CountGossip();
+        var port = context.GetHttpContext().Connection.LocalPort;
+        return Task.FromResult(node.Gossip(port));
+    }
+}
