@@ -14,6 +14,7 @@ public abstract class AggregateSpec<TSpec, TState, TCommand, TEvent>(
 {
     protected static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
 
+    private readonly TState initial = empty;
     private TState state = empty;
     private Decision<TEvent>? decision;
 
@@ -24,14 +25,14 @@ public abstract class AggregateSpec<TSpec, TState, TCommand, TEvent>(
 
     public TSpec Given(params TEvent[] events)
     {
-        state = Background.Concat(events).Aggregate(empty, evolve);
+        state = Background.Concat(events).Aggregate(initial, evolve);
         return Self;
     }
 
     /// <summary>No stream at all: not even the <see cref="Background"/>.</summary>
     public TSpec GivenNothing()
     {
-        state = empty;
+        state = initial;
         return Self;
     }
 

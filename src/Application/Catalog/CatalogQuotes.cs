@@ -1,7 +1,6 @@
-using Steller.Application.Partners;
-using Steller.Domain.Partners;
 using Steller.Application.Commands;
 using Steller.Application.Partners;
+using Steller.Domain.Partners;
 using Steller.Domain;
 using Steller.Domain.Catalog;
 
