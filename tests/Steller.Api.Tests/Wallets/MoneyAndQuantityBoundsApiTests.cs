@@ -32,7 +32,7 @@ public sealed class MoneyAndQuantityBoundsApiTests() : AdminApiFixture("bounds")
         await ShouldRefuse(huge, HttpStatusCode.UnprocessableEntity, "amount_out_of_range");
         var one = await Deposit(partner, "dep-one", 1);
         one.StatusCode.Should().Be(HttpStatusCode.Created);
-        (await one.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("posted").GetInt64().Should().Be(1);
+        (await one.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("wallet").GetProperty("posted").GetInt64().Should().Be(1);
 
         var audit = await client.PostAsync("/admin/ledger/audit", null);
         audit.StatusCode.Should().Be(HttpStatusCode.OK, "no stored amount can make the audit's fold overflow");
