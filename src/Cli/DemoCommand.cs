@@ -93,7 +93,7 @@ public static class DemoCommand
         return values;
     }
 
-    private static string Money(long minor, string? currency) => $"{minor / 100m:0.00} {currency}";
+    private static string Money(long minor, string? currency) => Steller.Domain.Money.FormatWithCode(minor, currency);
     /// <summary>
     /// Masked: at most the first third shows (nothing of a short PIN), so a terminal or a screen share leaks no usable secret.
     /// </summary>

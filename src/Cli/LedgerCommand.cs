@@ -62,12 +62,12 @@ public static class LedgerCommand
                 .AddColumns("account", "partner", "currency", "posted", "pending", "available", "read model posted", "check");
             var drifted = report.Drifts.Select(d => d.Account).ToHashSet();
             foreach (var a in report.Accounts)
-                table.AddRow(Markup.Escape(a.Account), Markup.Escape(a.PartnerId ?? "-"), a.Currency, Amount(a.Posted), Amount(a.Pending),
-                    Amount(a.Available),
-                    a.ReadModelPosted is { } rm ? Amount(rm) : "-", drifted.Contains(a.Account) ? "[red]DRIFT[/]" : "[green]ok[/]");
+                table.AddRow(Markup.Escape(a.Account), Markup.Escape(a.PartnerId ?? "-"), a.Currency, Amount(a.Posted, a.Currency),
+                    Amount(a.Pending, a.Currency), Amount(a.Available, a.Currency),
+                    a.ReadModelPosted is { } rm ? Amount(rm, a.Currency) : "-", drifted.Contains(a.Account) ? "[red]DRIFT[/]" : "[green]ok[/]");
             AnsiConsole.Write(table);
             var sums = new Table().Title("currencies").AddColumns("currency", "sum of all accounts", "balanced");
-            foreach (var c in report.Currencies) sums.AddRow(c.Currency, Amount(c.Sum), c.Balanced ? "[green]yes[/]" : "[red]NO[/]");
+            foreach (var c in report.Currencies) sums.AddRow(c.Currency, Amount(c.Sum, c.Currency), c.Balanced ? "[green]yes[/]" : "[red]NO[/]");
             AnsiConsole.Write(sums);
 
             Console.WriteLine($"{report.EventsRead:N0} events read, {report.WalletEvents:N0} wallet events, {report.Postings:N0} postings, "
@@ -103,15 +103,16 @@ public static class LedgerCommand
                 .AddColumns("partner", "currency", "posted", "pending", "available", "credit limit", "frozen", "revision");
             foreach (var w in snapshot.Wallets.Values.Where(w => only is null || w.PartnerId == only)
                 .OrderBy(w => w.PartnerId, StringComparer.Ordinal).ThenBy(w => w.Currency))
-                wallets.AddRow(Markup.Escape(w.PartnerId), w.Currency, Amount(w.State.Posted), Amount(w.State.Pending),
-                    Amount(w.State.Available), Amount(w.State.CreditLimit), w.State.Frozen ? "yes" : "no", w.Revision.ToString());
+                wallets.AddRow(Markup.Escape(w.PartnerId), w.Currency, Amount(w.State.Posted, w.Currency),
+                    Amount(w.State.Pending, w.Currency), Amount(w.State.Available, w.Currency), Amount(w.State.CreditLimit, w.Currency), w.State.Frozen ? "yes" : "no", w.Revision.ToString());
             AnsiConsole.Write(wallets);
             if (only is null)
             {
                 var platform = new Table().Title("platform accounts").AddColumns("account", "balance");
                 foreach (var (account, balance) in snapshot.Balances.Where(b => Steller.Domain.Wallets.Accounts.IsPlatform(b.Key))
                     .OrderBy(b => b.Key, StringComparer.Ordinal))
-                    platform.AddRow(Markup.Escape(account), Amount(balance));
+                    platform.AddRow(Markup.Escape(account),
+                        Amount(balance, Steller.Domain.Wallets.Accounts.CurrencyOf(account)));
                 AnsiConsole.Write(platform);
             }
             Console.WriteLine($"As of {(instant ?? DateTimeOffset.UtcNow):O}: {snapshot.WalletEvents:N0} wallet events of "
@@ -124,8 +125,8 @@ public static class LedgerCommand
         return command;
     }
 
-    /// <summary>Minor units, as stored (no currency exponent guessing).</summary>
-    private static string Amount(long minor) => minor.ToString(CultureInfo.InvariantCulture);
+    /// <summary>Major units with the currency's ISO 4217 exponent (12345 EUR → 123.45, 12345 JPY → 12345, 12345 BHD → 12.345).</summary>
+    private static string Amount(decimal minor, string currency) => Steller.Domain.Money.Format(minor, currency);
 
     /// <summary>A progress bar with events/s on a terminal; a line per second otherwise (CI, a pipe).</summary>
     private static async Task<T> WithProgress<T>(string what, Func<IProgress<ReplayProgress>, Task<T>> run, bool quiet = false)

@@ -39,7 +39,7 @@ public sealed class LedgerCliTests
 
         using var clean = await Cli(db, "ledger", "audit");
         clean.ExitCode.Should().Be(0, clean.Stderr + clean.Stdout);
-        clean.Stdout.Should().Contain("wallet:p1:EUR").And.Contain("platform:revenue:EUR").And.Contain("5500").And.Contain("Ledger audit clean");
+        clean.Stdout.Should().Contain("wallet:p1:EUR").And.Contain("platform:revenue:EUR").And.Contain("55.00").And.Contain("Ledger audit clean");
 
         await using (var cmd = db.DataSource.CreateCommand("update read.wallet_balances set posted = posted - 1 where account = 'wallet:p2:EUR'"))
             await cmd.ExecuteNonQueryAsync();
@@ -63,11 +63,12 @@ public sealed class LedgerCliTests
 
         using var before = await Cli(db, "ledger", "balances", "--as-of", "2026-03-01T09:30:00Z", "--partner", "p1");
         before.ExitCode.Should().Be(0, before.Stderr);
-        before.Stdout.Should().Contain("10000").And.NotContain("5500").And.NotContain("platform:");
+        before.Stdout.Should().Contain("100.00").And.NotContain("55.00").And.NotContain("platform:");
 
         using var after = await Cli(db, "ledger", "balances");
         after.ExitCode.Should().Be(0, after.Stderr);
-        after.Stdout.Should().Contain("5500").And.Contain("platform:revenue:EUR").And.Contain("3000");
+        after.Stdout.Should().Contain("55.00").And.Contain("platform:revenue:EUR").And.Contain("30.00",
+            "amounts in major units with the currency's ISO 4217 exponent");
 
         using var audit = await Cli(db, "ledger", "audit", "--as-of", "2026-03-01T09:30:00Z");
         audit.ExitCode.Should().Be(0, audit.Stdout);

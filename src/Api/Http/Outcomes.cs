@@ -9,7 +9,19 @@ namespace Steller.Api.Http;
 /// </summary>
 public sealed class ErrorStatuses(int fallback = 422)
 {
-    private readonly Dictionary<string, int> byCode = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Refusals that answer the same in every table, whichever aggregate meets them first (an order's hold, a receipt, a
+    /// deposit): a bound or an unknown currency is 422, a stock item that does not exist 404.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, int> Common = new Dictionary<string, int>(StringComparer.Ordinal)
+    {
+        [Money.AmountOutOfRange.Code] = 422,
+        [Quantity.OutOfRange.Code] = 422,
+        ["unknown_currency"] = 422,
+        [Steller.Domain.Inventory.StockErrors.NotFound.Code] = 404,
+    };
+
+    private readonly Dictionary<string, int> byCode = new(Common, StringComparer.Ordinal);
 
     public ErrorStatuses With(int status, params string[] codes)
     {

@@ -1,4 +1,4 @@
-using System.Collections.Frozen;
+using Steller.Domain;
 
 namespace Steller.Application.Vendors;
 
@@ -15,17 +15,8 @@ namespace Steller.Application.Vendors;
 /// </summary>
 public static class VendorMoney
 {
-    private static readonly FrozenDictionary<string, int> Exceptions = new Dictionary<string, int>
-    {
-        // ISO 4217 currencies whose minor unit is not 2 digits.
-        ["BIF"] = 0, ["CLP"] = 0, ["DJF"] = 0, ["GNF"] = 0, ["ISK"] = 0, ["JPY"] = 0, ["KMF"] = 0, ["KRW"] = 0,
-        ["PYG"] = 0, ["RWF"] = 0, ["UGX"] = 0, ["UYI"] = 0, ["VND"] = 0, ["VUV"] = 0, ["XAF"] = 0, ["XOF"] = 0, ["XPF"] = 0,
-        ["BHD"] = 3, ["IQD"] = 3, ["JOD"] = 3, ["KWD"] = 3, ["LYD"] = 3, ["OMR"] = 3, ["TND"] = 3,
-        ["CLF"] = 4, ["UYW"] = 4,
-    }.ToFrozenDictionary();
-
-    /// <summary>Minor-unit digits of an ISO 4217 code (2 unless listed otherwise).</summary>
-    public static int MinorDigits(string currency) => Exceptions.TryGetValue(currency, out var d) ? d : 2;
+    /// <summary>Minor-unit digits of an ISO 4217 code, from the one table in the domain (<see cref="Currency.MinorUnits"/>; 2 when unknown).</summary>
+    public static int MinorDigits(string currency) => Currency.MinorUnits.TryGetValue(currency, out var d) ? d : 2;
 
     private static decimal Scale(string currency) => MinorDigits(currency) switch { 0 => 1m, 3 => 1_000m, 4 => 10_000m, _ => 100m };
 

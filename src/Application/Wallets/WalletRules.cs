@@ -8,7 +8,7 @@ namespace Steller.Application.Wallets;
 public static class WalletRules
 {
     public const string PartnerIdRule = "1–64 of a-z, 0-9 and '-', not starting with '-'";
-    public const string CurrencyRule = "an ISO 4217 code such as EUR";
+    public const string CurrencyRule = "an ISO 4217 currency code in use, such as EUR";
     public const string TransferIdRule = "required: 1–100 characters of letters, digits, '_', '-', '.', ':'";
     public const string PositiveAmountRule = "a positive whole number of minor units";
     public static readonly string ReferenceRule = $"the external payment reference, at most {Text.ReferenceMax} characters";
@@ -20,11 +20,12 @@ public static class WalletRules
     /// <summary>The wallet a request names: the partner id and currency (both required).</summary>
     public static FieldErrors Wallet(this FieldErrors errors, string? partnerId, string? currency) => errors
         .Required(partnerId, "partnerId", Partner.IsValidId, PartnerIdRule)
-        .Required(currency, "currency", c => Currency.TryParse(c, out _), CurrencyRule);
+        .Required(currency, "currency", Currency.IsKnown, Currency.UnknownMessage(currency));
 
     public static FieldErrors TransferId(this FieldErrors errors, string? transferId, string field = "transferId",
         string message = TransferIdRule) => errors.Required(transferId, field, IsTransferId, message);
 
+    /// <summary>Positive here; the bound (<see cref="Money.MaxMinorUnits"/>) is the domain's, refused as 422 amount_out_of_range.</summary>
     public static FieldErrors PositiveAmount(this FieldErrors errors, long? amount, string field = "amount") =>
         errors.Required(amount, field, a => a > 0, PositiveAmountRule);
 

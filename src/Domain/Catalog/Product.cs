@@ -125,6 +125,7 @@ public sealed record Product(string? Sku, ProductDetails? Details, ProductCost? 
             ? f > 0 && d.MinFaceValue is null && d.MaxFaceValue is null
             : d.MinFaceValue is { } min && d.MaxFaceValue is { } max && min > 0 && min <= max;
         if (!faceOk) return ProductErrors.InvalidFaceValue;
+        if ((d.FixedFaceValue ?? d.MaxFaceValue) > Money.MaxMinorUnits || cost.Amount > Money.MaxMinorUnits) return Money.AmountOutOfRange;
         var costOk = cost switch
         {
             { Amount: { } a, DiscountBasisPoints: null } => a >= 0 && !d.IsRange,

@@ -43,6 +43,12 @@ public sealed partial record Stock(
     public static string VoucherContext(string sku, string voucherId) => $"voucher:{sku}:{voucherId}";
 
     public long Available => OnHand - Reserved;
+    /// <summary>Whether anything ever happened to this item (a receipt, a transfer in, a reservation, a setting).</summary>
+    public bool Exists => Movements.Count > 0 || Reservations.Count > 0 || LowThreshold != 0;
+
+    /// <summary>Reasons that only take units away, and those that only add them; count_correction goes either way.</summary>
+    public static readonly IReadOnlyList<string> DecreaseReasons = ["damaged", "expired"];
+    public static readonly IReadOnlyList<string> IncreaseReasons = ["found"];
     public bool IsLow => LowThreshold > 0 && Available <= LowThreshold;
 
     /// <summary>Sku and location ids: 1–64 of a-z, 0-9 and '-', not starting with '-'.</summary>
@@ -111,6 +117,8 @@ public sealed partial record Stock(
         CommitReservation c => DecideCommit(c, s),
         ReleaseReservation c => DecideRelease(c, s),
         SetLowThreshold c => c.Threshold < 0 ? Fail(StockErrors.InvalidThreshold)
+                           : c.Threshold > Quantity.Max ? Fail(Quantity.OutOfRange)
+                           : !s.Exists ? Fail(StockErrors.NotFound)
                            : c.Threshold == s.LowThreshold ? Decision<IStockEvent>.AlreadyDone() : Emit(new LowThresholdSet(c.Threshold)),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown stock command."),
     };
@@ -118,7 +126,10 @@ public sealed partial record Stock(
     private static Decision<IStockEvent> DecideReceive(ReceiveStock c, Stock s) =>
         Repeat(s, ReceiptKey(c.ReceiptId), Fingerprints.Receive(c.Quantity, c.UnitCost, c.Currency, c.Vouchers?.Count))
         ?? (c.Quantity <= 0 ? Fail(StockErrors.InvalidQuantity)
+          : !Quantity.StaysInRange(s.OnHand, c.Quantity) ? Fail(Quantity.OutOfRange)
           : c.UnitCost < 0 ? Fail(StockErrors.InvalidUnitCost)
+          : c.UnitCost > Money.MaxMinorUnits ? Fail(Money.AmountOutOfRange)
+          : !Domain.Currency.IsKnown(c.Currency) ? Fail(StockErrors.UnknownCurrency(c.Currency))
           : s.Currency is not null && s.Currency != c.Currency ? Fail(StockErrors.CurrencyMismatch)
           : CodesRefusal(s, c.Quantity, c.Vouchers) is { } refused ? Fail(refused)
           : Emit(new StockReceived(c.ReceiptId, c.Quantity, c.UnitCost, c.Currency, c.Vouchers)));
@@ -126,8 +137,14 @@ public sealed partial record Stock(
     private static Decision<IStockEvent> DecideAdjust(AdjustStock c, Stock s) =>
         Repeat(s, AdjustmentKey(c.AdjustmentId), Fingerprints.Adjust(c.Quantity, c.Reason))
         ?? (c.Quantity == 0 ? Fail(StockErrors.InvalidQuantity)
+          // Checked before anything negates the quantity: -long.MinValue does not exist.
+          : !Quantity.StaysInRange(s.OnHand, c.Quantity) ? Fail(Quantity.OutOfRange)
           : !AdjustmentReasons.Contains(c.Reason) ? Fail(StockErrors.InvalidReason)
+          : c.Quantity > 0 && DecreaseReasons.Contains(c.Reason) ? Fail(StockErrors.ReasonTakesAway)
+          : c.Quantity < 0 && IncreaseReasons.Contains(c.Reason) ? Fail(StockErrors.ReasonAdds)
           : c.Quantity < 0 && -c.Quantity > s.Available ? Fail(StockErrors.InsufficientStock)
+          // Units on an item never stocked would have no unit cost and no currency: they arrive as a receipt, which carries both.
+          : c.Quantity > 0 && s.Currency is null ? Fail(StockErrors.NeverStocked)
           // Found units of coded stock have no codes: they must arrive as a receipt that carries them.
           : c.Quantity > 0 && s.HasCodes == true ? Fail(StockErrors.CodesRequired)
           : Emit(new StockAdjusted(c.AdjustmentId, c.Quantity, c.Reason,
@@ -136,14 +153,16 @@ public sealed partial record Stock(
     private static Decision<IStockEvent> DecideTransferOut(TransferStockOut c, Stock s) =>
         Repeat(s, TransferOutKey(c.TransferId), Fingerprints.TransferOut(c.ToLocation, c.Quantity))
         ?? (c.Quantity <= 0 ? Fail(StockErrors.InvalidQuantity)
+          : !Quantity.InRange(c.Quantity) ? Fail(Quantity.OutOfRange)
           : c.ToLocation == c.FromLocation ? Fail(StockErrors.SameLocation)
-          : s.Currency is null || c.Quantity > s.Available ? Fail(StockErrors.InsufficientStock)
+          : s.Currency is null || c.Quantity > s.Available ? Fail(StockErrors.TransferExceedsAvailable)
           : Emit(new StockTransferredOut(c.TransferId, c.ToLocation, c.Quantity, s.Currency,
                 s.HasCodes == true ? s.Vouchers.Take((int)c.Quantity).ToList() : null)));
 
     private static Decision<IStockEvent> DecideTransferIn(TransferStockIn c, Stock s) =>
         Repeat(s, TransferInKey(c.Out.TransferId), Fingerprints.TransferIn(c.FromLocation, c.Out.Quantity))
-        ?? (s.Currency is not null && s.Currency != c.Out.Currency ? Fail(StockErrors.CurrencyMismatch)
+        ?? (!Quantity.StaysInRange(s.OnHand, c.Out.Quantity) ? Fail(Quantity.OutOfRange)
+          : s.Currency is not null && s.Currency != c.Out.Currency ? Fail(StockErrors.CurrencyMismatch)
           : CodesRefusal(s, c.Out.Quantity, c.Out.Vouchers) is { } refused ? Fail(refused)
           : Emit(new StockTransferredIn(c.Out.TransferId, c.FromLocation, c.Out.Quantity, c.Out.Currency, c.Out.Vouchers)));
 
@@ -160,6 +179,7 @@ public sealed partial record Stock(
             return existing.Fingerprint == Fingerprints.Reserve(c.Quantity, c.OrderId, c.ExpiresAt)
                 ? Decision<IStockEvent>.AlreadyDone() : Fail(StockErrors.IdempotencyConflict);
         if (c.Quantity <= 0) return Fail(StockErrors.InvalidQuantity);
+        if (!Quantity.InRange(c.Quantity)) return Fail(Quantity.OutOfRange);
         if (c.ExpiresAt is { } at && at <= c.Now) return Fail(StockErrors.ExpiryInPast);
         if (c.Quantity > s.Available) return Fail(StockErrors.Exhausted);
         return Emit(new StockReserved(c.ReservationId, c.Quantity, c.OrderId, c.ExpiresAt ?? c.Now + DefaultReservationLifetime,

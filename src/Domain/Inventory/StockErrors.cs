@@ -6,6 +6,20 @@ public static class StockErrors
         "Not enough available stock (on hand minus reserved) for this reservation.");
     public static readonly DomainError InsufficientStock = new("insufficient_stock",
         "The adjustment would take on-hand stock below what is reserved.");
+    public static readonly DomainError TransferExceedsAvailable = new("insufficient_stock",
+        "The transfer asks for more units than the sending location has available (on hand minus reserved).");
+    public static readonly DomainError NotFound = new("stock_not_found",
+        "Nothing was ever stocked for this sku at this location: receive units there first.");
+    public static readonly DomainError NeverStocked = new("never_stocked",
+        "This sku was never stocked at this location, so units found here would have no unit cost or currency: record them "
+        + "as a receipt (with unitCost and currency) instead.");
+    public static readonly DomainError ReasonTakesAway = new("reason_sign_mismatch",
+        "This reason only takes units away (damaged, expired): give a negative quantity.");
+    public static readonly DomainError ReasonAdds = new("reason_sign_mismatch",
+        "This reason only adds units (found): give a positive quantity.");
+
+    /// <summary>A currency not in <see cref="Currency.MinorUnits"/>, named in the message when it looks like a code.</summary>
+    public static DomainError UnknownCurrency(string? code) => new("unknown_currency", Currency.UnknownMessage(code));
     public static readonly DomainError IdempotencyConflict = new("idempotency_conflict",
         "This id was already used with different content.");
     public static readonly DomainError ReservationNotFound = new("reservation_not_found", "No reservation with this id.");

@@ -22,11 +22,21 @@ public static class Accounts
     /// <summary>The currency is always the last segment.</summary>
     public static string CurrencyOf(string account) => account[(account.LastIndexOf(':') + 1)..];
 
-    /// <summary>Platform accounts a capture may credit: revenue and vendor payables of the hold's currency.</summary>
-    public static bool IsCaptureCredit(string account, string currency) =>
-        account == Revenue(currency) || (account.StartsWith("platform:vendor:", StringComparison.Ordinal)
-            && account.EndsWith($":{currency}", StringComparison.Ordinal)
-                                          && account.Split(':').Length == 4 && account.Split(':')[2].Length > 0);
+    /// <summary>
+    /// Platform accounts a capture may credit: revenue, and the payable of a vendor of the hold's currency. The vendor is one
+    /// of <paramref name="vendors"/> (the hold's order's vendors) when given, and in any case a well-formed vendor id (1–64 of
+    /// a-z, 0-9 and '-'): an account name is never made of whatever a request sent.
+    /// </summary>
+    public static bool IsCaptureCredit(string account, string currency, IReadOnlyCollection<string>? vendors = null) =>
+        account == Revenue(currency)
+        || (account.StartsWith("platform:vendor:", StringComparison.Ordinal) && account.EndsWith($":{currency}", StringComparison.Ordinal)
+            && account.Split(':') is [_, _, var vendor, _] && IsVendorId(vendor)
+            && (vendors is null || vendors.Contains(vendor)));
+
+    /// <summary>Vendor ids as they appear in payable accounts: 1–64 of a-z, 0-9 and '-', not starting with '-'.</summary>
+    public static bool IsVendorId(string? vendor) =>
+        vendor is { Length: >= 1 and <= 64 } && vendor[0] != '-'
+        && vendor.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-');
 }
 
 /// <summary>

@@ -84,11 +84,13 @@ public sealed partial record Wallet(
         Withdraw c => DecideWithdraw(c, s),
         CreditRefund c => Repeat(s, c.TransferId, Fingerprints.Refund(c.Amount, c.OrderId))
             ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount)
+                : !Money.StaysInRange(s.Posted, c.Amount) ? Fail(Money.AmountOutOfRange)
                 : Emit(new Refunded(c.TransferId, c.Amount, c.OrderId, Accounts.Revenue(s.Currency!)))),
         PlaceHold c => DecidePlaceHold(c, s),
         CaptureHold c => DecideCapture(c, s),
         ReleaseHold c => DecideRelease(c, s),
         SetCreditLimit c => c.Limit < 0 ? Fail(WalletErrors.InvalidAmount)
+                          : c.Limit > Money.MaxMinorUnits ? Fail(Money.AmountOutOfRange)
                           : c.Limit == s.CreditLimit ? Decision<IWalletEvent>.AlreadyDone() : Emit(new CreditLimitSet(c.Limit)),
         TransferOut c => DecideTransferOut(c, s),
         TransferIn c => DecideTransferIn(c, s),
@@ -100,11 +102,14 @@ public sealed partial record Wallet(
     private static Decision<IWalletEvent> DecideDeposit(Deposit c, Wallet s) =>
         Repeat(s, c.TransferId, Fingerprints.Deposit(c.Amount, c.Reference))
         ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount)
+            // A deposit that would take the balance past the bound is refused as a whole: balances never leave ±10^15.
+            : !Money.StaysInRange(s.Posted, c.Amount) ? Fail(Money.AmountOutOfRange)
             : Emit(new Deposited(c.TransferId, c.Amount, c.Reference, Accounts.Funding(s.Currency!))));
 
     private static Decision<IWalletEvent> DecideWithdraw(Withdraw c, Wallet s) =>
         Repeat(s, c.TransferId, Fingerprints.Withdraw(c.Amount, c.Reference))
         ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount)
+          : !Money.InRange(c.Amount) ? Fail(Money.AmountOutOfRange)
           : s.Frozen ? Fail(WalletErrors.Frozen)
           : c.Amount > s.Spendable ? Fail(WalletErrors.InsufficientFunds)
           : Emit(new Withdrawn(c.TransferId, c.Amount, c.Reference, Accounts.Funding(s.Currency!))));
@@ -115,11 +120,15 @@ public sealed partial record Wallet(
             return existing is not null && existing.Fingerprint == Fingerprints.Hold(c.Amount, c.ExpiresAt, c.OrderId)
                 ? Decision<IWalletEvent>.AlreadyDone() : Fail(WalletErrors.IdempotencyConflict);
         if (c.Amount <= 0) return Fail(WalletErrors.InvalidAmount);
+        if (!Money.InRange(c.Amount)) return Fail(Money.AmountOutOfRange);
         if (c.ExpiresAt is { } at && at <= c.Now) return Fail(WalletErrors.HoldExpiryInPast);
         if (s.Frozen) return Fail(WalletErrors.Frozen);
         if (c.Amount > s.Spendable) return Fail(WalletErrors.InsufficientFunds);
         return Emit(new HoldPlaced(c.TransferId, c.Amount, c.ExpiresAt, c.OrderId));
     }
+
+    /// <summary>A capture's legs: revenue and a few vendors; more is a malformed request.</summary>
+    public const int MaxCaptureLegs = 100;
 
     private static Decision<IWalletEvent> DecideCapture(CaptureHold c, Wallet s)
     {
@@ -136,11 +145,14 @@ public sealed partial record Wallet(
                 return Fail(WalletErrors.HoldReleased);
         }
         if (c.Amount < 0) return Fail(WalletErrors.InvalidAmount);
+        if (!Money.InRange(c.Amount)) return Fail(Money.AmountOutOfRange);
         if (c.Amount > hold.Amount) return Fail(WalletErrors.CaptureExceedsHold);
+        if (legs.Count > MaxCaptureLegs || legs.Any(l => !Money.InRange(l.Amount))) return Fail(Money.AmountOutOfRange);
         // Only revenue may be negative: a sale below cost (a negative margin, allowed but flagged) pays the vendor
-        // more than the partner paid, and the platform's revenue covers the difference.
-        if (legs.Sum(l => l.Amount) != c.Amount
-            || legs.Any(l => !Accounts.IsCaptureCredit(l.Account, s.Currency!)
+        // more than the partner paid, and the platform's revenue covers the difference. Vendor legs credit only the
+        // vendors the command names (the hold's order's vendors; none for a hold without an order).
+        if (legs.Sum(l => l.Amount) != c.Amount // bounded legs, at most MaxCaptureLegs of them: the sum cannot wrap
+            || legs.Any(l => !Accounts.IsCaptureCredit(l.Account, s.Currency!, c.Vendors)
                 || (l.Amount < 0 && l.Account != Accounts.Revenue(s.Currency!))))
             return Fail(WalletErrors.InvalidLegs);
         return Emit(new HoldCaptured(c.TransferId, c.Amount, hold.Amount - c.Amount, kept));
@@ -158,6 +170,7 @@ public sealed partial record Wallet(
     private static Decision<IWalletEvent> DecideTransferOut(TransferOut c, Wallet s) =>
         Repeat(s, c.TransferId, Fingerprints.TransferOut(c.Amount, c.ToPartnerId))
         ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount)
+          : !Money.InRange(c.Amount) ? Fail(Money.AmountOutOfRange)
           : s.Frozen ? Fail(WalletErrors.Frozen)
           : c.Amount > s.Spendable ? Fail(WalletErrors.InsufficientFunds)
           : Emit(new TransferredOut(c.TransferId, c.Amount, c.ToPartnerId, Accounts.Transit(s.Currency!))));
@@ -165,6 +178,7 @@ public sealed partial record Wallet(
     private static Decision<IWalletEvent> DecideTransferIn(TransferIn c, Wallet s) =>
         Repeat(s, InKey(c.TransferId), Fingerprints.TransferIn(c.Amount, c.FromPartnerId))
         ?? (c.Amount <= 0 ? Fail(WalletErrors.InvalidAmount)
+            : !Money.StaysInRange(s.Posted, c.Amount) ? Fail(Money.AmountOutOfRange)
             : Emit(new TransferredIn(c.TransferId, c.Amount, c.FromPartnerId, Accounts.Transit(s.Currency!))));
 
     /// <summary>Same transfer id: same content is a no-op (the first result stands), different content a conflict.</summary>

@@ -8,8 +8,13 @@ public sealed record Deposit(string TransferId, long Amount, string Reference) :
 public sealed record Withdraw(string TransferId, long Amount, string Reference) : IWalletCommand;
 public sealed record PlaceHold(string TransferId, long Amount, DateTimeOffset? ExpiresAt, string? OrderId, DateTimeOffset Now)
     : IWalletCommand;
-/// <summary>Captures <paramref name="Amount"/> of a hold; null legs credit everything to platform revenue.</summary>
-public sealed record CaptureHold(string TransferId, long Amount, IReadOnlyList<CaptureLeg>? Legs) : IWalletCommand;
+/// <summary>
+/// Captures <paramref name="Amount"/> of a hold; null legs credit everything to platform revenue. <paramref name="Vendors"/>: the
+/// vendors whose payable accounts the legs may credit (the hold's order's vendors); null when the legs were built from the
+/// order itself (settlement).
+/// </summary>
+public sealed record CaptureHold(string TransferId, long Amount, IReadOnlyList<CaptureLeg>? Legs,
+    IReadOnlyCollection<string>? Vendors = null) : IWalletCommand;
 public sealed record ReleaseHold(string TransferId, string Reason) : IWalletCommand;
 /// <summary>
 /// Credits a refund for <paramref name="OrderId"/>, paid out of platform revenue (also into a frozen wallet: it is a credit).

@@ -85,7 +85,7 @@ public sealed class StockAudit(IEventStore store, EventTypeRegistry registry, Np
                     item.State = Stock.Evolve(item.State, stockEvent);
                 }
                 catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException
-                    or ArgumentOutOfRangeException)
+                    or ArgumentOutOfRangeException or OverflowException) // a quantity that would wrap: reported, never a crash
                 {
                     item.Broken = true; // its later events cannot be folded on a wrong state
                     drifts.Add(new StockDrift(sku, location, "stream", "foldable", $"revision {e.Revision.Value}",
@@ -136,7 +136,7 @@ public sealed class StockAudit(IEventStore store, EventTypeRegistry registry, Np
         if (expected != actual)
             drifts.Add(new StockDrift(sku, location, field, expected.ToString(), actual.ToString(),
                 $"{sku} at {location}: {field} is {actual} in read.stock_levels but {expected} in the event store (difference "
-                    + $"{actual - expected})."));
+                    + $"{(decimal)actual - expected})."));
     }
 
     /// <summary>The read model and the log position it covers, read in one snapshot.</summary>

@@ -16,7 +16,7 @@ public sealed record AuditedAccount(string Account, string? PartnerId, string Cu
 /// </summary>
 public sealed record LedgerDrift(string Account, string Field, string Expected, string Actual, string Message);
 
-public sealed record CurrencyTotal(string Currency, long Sum, bool Balanced);
+public sealed record CurrencyTotal(string Currency, decimal Sum, bool Balanced);
 
 public sealed record LedgerAuditReport(
     DateTimeOffset? AsOf,
@@ -87,7 +87,7 @@ public sealed class LedgerAudit(LedgerReplay replay, NpgsqlDataSource dataSource
             readModel?.TryGetValue(account, out row);
             var pending = w?.State.Pending ?? 0;
             accounts.Add(new AuditedAccount(account, w?.PartnerId ?? LedgerProjection.OwnerOf(account), Accounts.CurrencyOf(account),
-                balance, pending, balance - pending, w?.State.CreditLimit ?? 0, w?.State.Frozen ?? false, row?.Posted, row?.Pending));
+                balance, pending, checked(balance - pending), w?.State.CreditLimit ?? 0, w?.State.Frozen ?? false, row?.Posted, row?.Pending));
             if (readModel is null) continue;
             if (row is null)
             {
@@ -119,7 +119,7 @@ public sealed class LedgerAudit(LedgerReplay replay, NpgsqlDataSource dataSource
         if (expected != actual)
             drifts.Add(new LedgerDrift(account, field, expected.ToString(), actual.ToString(),
                 $"{account}: {field} is {actual} in read.wallet_balances but {expected} in the event store (difference "
-                    + $"{actual - expected})."));
+                    + $"{(decimal)actual - expected})."));
     }
 
     /// <summary>The read model and the log position it covers, read in one snapshot.</summary>

@@ -33,10 +33,13 @@ public sealed class LedgerSnapshot
     public List<ReplayFault> Faults { get; } = [];
     public LogPosition? UpTo { get; init; }
 
-    /// <summary>Sum of all balances per currency: zero when the ledger is balanced.</summary>
-    public IReadOnlyDictionary<string, long> CurrencyTotals =>
+    /// <summary>
+    /// Sum of all balances per currency: zero when the ledger is balanced. Summed as decimal, so that an unbalanced ledger
+    /// whose accounts add up past Int64 is reported with its true sum rather than crashing the audit.
+    /// </summary>
+    public IReadOnlyDictionary<string, decimal> CurrencyTotals =>
         Balances.GroupBy(b => Accounts.CurrencyOf(b.Key)).OrderBy(g => g.Key, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Sum(b => b.Value), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => g.Sum(b => (decimal)b.Value), StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -104,8 +107,22 @@ public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
     {
         var account = Accounts.Wallet(partner, currency);
         var state = snapshot.Wallets.TryGetValue(e.StreamId, out var w) ? w.State : Wallet.Empty;
-        try { state = Wallet.Evolve(state, walletEvent); }
-        catch (Exception ex) when (ex is KeyNotFoundException or ArgumentOutOfRangeException or NullReferenceException)
+        // Every sum is checked (the project compiles with overflow checks): an event whose amounts would wrap a balance is a
+        // fault of its stream, reported, never a crash of the audit and never a wrapped number.
+        var moved = new Dictionary<string, long>(StringComparer.Ordinal);
+        var postings = 0;
+        try
+        {
+            state = Wallet.Evolve(state, walletEvent);
+            foreach (var p in Wallet.Postings(account, walletEvent))
+            {
+                moved[p.Debit] = (moved.TryGetValue(p.Debit, out var d) ? d : snapshot.Balances.GetValueOrDefault(p.Debit)) - p.Amount;
+                moved[p.Credit] = (moved.TryGetValue(p.Credit, out var c) ? c : snapshot.Balances.GetValueOrDefault(p.Credit)) + p.Amount;
+                postings++;
+            }
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or ArgumentOutOfRangeException or NullReferenceException
+                                       or OverflowException)
         {
             snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(), e.Type,
                 $"does not apply to the wallet's state ({ex.GetType().Name}: {ex.Message})"));
@@ -113,12 +130,8 @@ public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
         }
         snapshot.Wallets[e.StreamId] = new ReplayedWallet(e.StreamId, partner, currency, account, state, e.Revision.Value);
         snapshot.Balances.TryAdd(account, 0);
-        foreach (var p in Wallet.Postings(account, walletEvent))
-        {
-            snapshot.Balances[p.Debit] = snapshot.Balances.GetValueOrDefault(p.Debit) - p.Amount;
-            snapshot.Balances[p.Credit] = snapshot.Balances.GetValueOrDefault(p.Credit) + p.Amount;
-            snapshot.Postings++;
-        }
+        foreach (var (moving, balance) in moved) snapshot.Balances[moving] = balance;
+        snapshot.Postings += postings;
         snapshot.WalletEvents++;
         snapshot.Position = e.Position;
         return true;

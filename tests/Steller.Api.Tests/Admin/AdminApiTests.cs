@@ -168,8 +168,9 @@ public sealed class AdminApiTests
         var lines = (await response.Content.ReadAsStringAsync()).TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToList();
         lines.Should().HaveCount(4, "a header and every entry, whatever the page limit");
         lines[0].Should().StartWith("recorded_at,kind,transfer_id");
-        lines[1].Should().Contain(",deposit,").And.Contain(",10000,10000,EUR,'=cmd|' /C calc'!A0,");
-        lines[3].Should().Contain(",withdrawal,").And.Contain(",-500,7000,EUR,");
+        lines[1].Should().Contain(",deposit,").And.Contain(",100.00,100.00,EUR,'=cmd|' /C calc'!A0,",
+            "amounts in major units with the currency's ISO 4217 exponent");
+        lines[3].Should().Contain(",withdrawal,").And.Contain(",-5.00,70.00,EUR,");
     }
 
     [TestCase("/admin/partners/p1/wallets/eur/statement", 400, "invalid_currency")]

@@ -112,7 +112,17 @@ public sealed class WalletApiTests() : AdminApiFixture("wallets")
     public async Task a_capture_split_between_vendor_payable_and_revenue_posts_both_legs()
     {
         var partner = await FundedWallet(100_00);
-        await Hold(partner, "h-3", 50_00);
+        // A vendor leg credits the payable of a vendor of the hold's order: an order with one line from "bamboo".
+        var orderId = Steller.Domain.Orders.Order.IdFor(partner, "split-1");
+        var line = new Steller.Domain.Orders.OrderLine(1, "bamboo-card", 1, 50_00,
+            new Steller.Domain.Orders.LinePricing(50_00, 45_00, "gift_card", "bamboo", "b-1", false));
+        var orders = factory.Services.GetRequiredService<Steller.Application.Commands.AggregateCommands<Steller.Domain.Orders.Order,
+            Steller.Domain.Orders.IOrderCommand, Steller.Domain.Orders.IOrderEvent>>();
+        (await orders.Execute(Steller.Domain.Orders.Order.StreamName(orderId), new Steller.Domain.Orders.PlaceOrder(orderId, partner, "split-1",
+            "h", "EUR", [line], null, null, DateTimeOffset.UtcNow), new EventMetadata("t", "t", Guid.NewGuid(), "test", DateTimeOffset.UtcNow)))
+            .Succeeded.Should().BeTrue();
+        (await client.PostAsJsonAsync($"/admin/partners/{partner}/wallets/EUR/holds", new { transferId = "h-3", amount = 50_00, orderId }))
+            .StatusCode.Should().Be(HttpStatusCode.Created);
         var response = await client.PostAsJsonAsync($"/admin/partners/{partner}/wallets/EUR/holds/h-3/capture",
             new { amount = 50_00, legs = new[] { new { account = "platform:vendor:bamboo:EUR", amount = 45_00 }, new { account = "platform:revenue:EUR", amount = 5_00 } } });
         response.StatusCode.Should().Be(HttpStatusCode.Created);

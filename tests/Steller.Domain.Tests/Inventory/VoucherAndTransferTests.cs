@@ -65,9 +65,9 @@ public sealed class VoucherAndTransferTests : StockSpec
     public void a_transfer_cannot_take_reserved_units_or_go_to_its_own_location()
     {
         Given(ThreeCoded, new StockReserved("res-1", 2, "o", Now.AddMinutes(15), null))
-            .When(new TransferStockOut("t1", "main", "shop", 2)).ThenFails(StockErrors.InsufficientStock);
+            .When(new TransferStockOut("t1", "main", "shop", 2)).ThenFails(StockErrors.TransferExceedsAvailable);
         Given(ThreeCoded).When(new TransferStockOut("t1", "main", "main", 1)).ThenFails(StockErrors.SameLocation);
-        Given().When(new TransferStockOut("t1", "main", "shop", 1)).ThenFails(StockErrors.InsufficientStock);
+        Given().When(new TransferStockOut("t1", "main", "shop", 1)).ThenFails(StockErrors.TransferExceedsAvailable);
     }
 
     [Test]

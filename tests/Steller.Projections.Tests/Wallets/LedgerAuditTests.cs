@@ -21,7 +21,7 @@ public sealed class LedgerAuditTests
         snapshot.Wallets["wallet-p1-EUR"].State.Pending.Should().Be(10_00);
         snapshot.Balances[Accounts.Funding("EUR")].Should().Be(-95_00);
         snapshot.Balances[Accounts.VendorPayable("acme", "EUR")].Should().Be(20_00);
-        snapshot.CurrencyTotals.Should().BeEquivalentTo(new Dictionary<string, long> { ["EUR"] = 0, ["USD"] = 0 });
+        snapshot.CurrencyTotals.Should().BeEquivalentTo(new Dictionary<string, decimal> { ["EUR"] = 0, ["USD"] = 0 });
     }
 
     [Test, CancelAfter(120_000)]

@@ -27,7 +27,7 @@ public sealed record DefineStockedProductRequest(
                 "1–100 characters")
             .Required(Country, "country", c => c is { Length: 2 } && c.All(char.IsAsciiLetterUpper),
                 "an ISO 3166-1 alpha-2 code such as DE")
-            .Required(Currency, "currency", code => Domain.Currency.TryParse(code, out _), "an ISO 4217 code such as EUR")
+            .Required(Currency, "currency", Domain.Currency.IsKnown, Domain.Currency.UnknownMessage(Currency))
             .Required(Type, "type", ProductTypes.All.Contains, $"one of {string.Join(", ", ProductTypes.All)}");
         ValidateFaceValue(errors);
         ValidateCost(errors);

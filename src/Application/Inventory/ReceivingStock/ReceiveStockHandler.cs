@@ -19,7 +19,7 @@ public sealed record ReceiveStockRequest(
         .CommandId(ReceiptId, "receiptId")
         .Units(Quantity)
         .Required(UnitCost, "unitCost", cost => cost >= 0, "the cost of one unit, 0 or more minor units")
-        .Required(Currency, "currency", code => Domain.Currency.TryParse(code, out _), "an ISO 4217 code such as EUR")
+        .Required(Currency, "currency", Domain.Currency.IsKnown, Domain.Currency.UnknownMessage(Currency))
         // The messages never quote a code: they are secrets from the moment they arrive.
         .Check(VoucherCodes is null || VoucherCodes.Count == Quantity, "voucherCodes",
             "exactly one code per unit received (or leave it out for a product without codes)")

@@ -49,7 +49,7 @@ public sealed class TransferStockHandler(AggregateCommands<Stock, IStockCommand,
         // The receiving half must not be refused once the sending half is written (the units would sit in transit),
         // so refuse up front what the receiving location would: another currency, or codes where it has none (or back).
         var (destination, _) = await stock.Load(Stock.StreamName(sku, to), ct);
-        if (!source.TransfersOut.ContainsKey(transferId) && Incompatible(source, destination) is { } refusal)
+        if (!source.TransfersOut.ContainsKey(transferId) && Incompatible(source, destination, request.Quantity!.Value) is { } refusal)
             return Refused(source, sourceRevision, refusal);
 
         var sent = await stock.Execute(Stock.StreamName(sku, from), new TransferStockOut(transferId, from, to, request.Quantity!.Value),
@@ -65,8 +65,9 @@ public sealed class TransferStockHandler(AggregateCommands<Stock, IStockCommand,
     private static StockTransferOutcome Refused(Stock source, long revision, DomainError error) =>
         new(new CommandOutcome<Stock>(source, revision, [], error, default), null);
 
-    private static DomainError? Incompatible(Stock source, Stock destination) =>
-        source.Currency is not null && destination.Currency is not null && source.Currency != destination.Currency
+    private static DomainError? Incompatible(Stock source, Stock destination, long quantity) =>
+        !Quantity.StaysInRange(destination.OnHand, quantity) ? Quantity.OutOfRange
+        : source.Currency is not null && destination.Currency is not null && source.Currency != destination.Currency
             ? StockErrors.CurrencyMismatch
         : source.HasCodes is { } sourceCodes && destination.HasCodes is { } destinationCodes && sourceCodes != destinationCodes
             ? (sourceCodes ? StockErrors.CodesNotExpected : StockErrors.CodesRequired)

@@ -2,6 +2,7 @@ using MediatR;
 using Steller.Application.Commands;
 using Steller.Application.EventStore;
 using Steller.Application.Pipeline;
+using Steller.Domain.Orders;
 using Steller.Domain.Partners;
 using Steller.Domain.Wallets;
 
@@ -20,11 +21,27 @@ public sealed record CaptureHoldRequest(string PartnerId, string Currency, strin
 }
 
 public sealed class CaptureHoldHandler(AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets,
-    AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners) : IRequestHandler<CaptureHoldRequest, CommandOutcome<Wallet>>
+    AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners, AggregateCommands<Order, IOrderCommand, IOrderEvent> orders)
+    : IRequestHandler<CaptureHoldRequest, CommandOutcome<Wallet>>
 {
-    public Task<CommandOutcome<Wallet>> Handle(CaptureHoldRequest request, CancellationToken ct)
+    public async Task<CommandOutcome<Wallet>> Handle(CaptureHoldRequest request, CancellationToken ct)
     {
-        var command = new CaptureHold(request.TransferId, request.Amount!.Value, request.Legs);
-        return wallets.ExecuteOn(partners, request.PartnerId, request.Currency, command, request.Metadata, request.IfMatch, ct);
+        var vendors = await VendorsOf(request, ct);
+        var command = new CaptureHold(request.TransferId, request.Amount!.Value, request.Legs, vendors);
+        return await wallets.ExecuteOn(partners, request.PartnerId, request.Currency, command, request.Metadata, request.IfMatch, ct);
+    }
+
+    /// <summary>
+    /// The vendors a capture of this hold may pay: the sources of the hold's order's lines (none for a hold without an order),
+    /// so a leg can only credit a payable that exists by rule.
+    /// </summary>
+    private async Task<IReadOnlyCollection<string>> VendorsOf(CaptureHoldRequest request, CancellationToken ct)
+    {
+        if (request.Legs is not { Count: > 0 }) return [];
+        var (wallet, _) = await wallets.Load(Wallet.StreamName(request.PartnerId, request.Currency), ct);
+        if (!wallet.Holds.TryGetValue(request.TransferId, out var hold) || hold.OrderId is not { } orderId || !Order.IsValidId(orderId))
+            return [];
+        var (order, _) = await orders.Load(Order.StreamName(orderId), ct);
+        return order.Lines.Select(l => l.Line.Pricing?.Source).OfType<string>().ToHashSet(StringComparer.Ordinal);
     }
 }

@@ -37,8 +37,12 @@ public sealed class TransferFundsHandler(AggregateCommands<Wallet, IWalletComman
         var (transferId, amount) = (request.TransferId!, request.Amount!.Value);
         if ((await partners.LoadPartner(to, ct)).State.ParentPartnerId != from)
             return Refused(await partners.Exists(from, ct) ? NotASubPartner(from, to) : PartnerNotFoundError(from));
-        if (!(await wallets.Load(Wallet.StreamName(to, currency), ct)).State.IsOpen)
+        var (destination, _) = await wallets.Load(Wallet.StreamName(to, currency), ct);
+        if (!destination.IsOpen)
             return Refused(new DomainError(WalletErrors.NotOpen.Code, $"Partner {to} has no {currency} wallet."));
+        // The incoming half must not be refused once the outgoing half is written: refuse up front what would take the
+        // receiving wallet past the bound.
+        if (!Money.StaysInRange(destination.Posted, amount)) return Refused(Money.AmountOutOfRange);
 
         var outgoing = new TransferOut(transferId, amount, to);
         var outcome = await wallets.Execute(Wallet.StreamName(from, currency), outgoing, request.Metadata, request.IfMatch, ct: ct);

@@ -33,8 +33,7 @@ public sealed class ReadStatementHandler(WalletStatementQuery statements, Balanc
     public async Task<StatementOutcome> Handle(ReadStatementRequest request, CancellationToken ct)
     {
         if (!Currency.TryParse(request.Currency, out _))
-            return new StatementOutcome.Invalid("invalid_currency",
-                $"'{request.Currency}' is not an ISO 4217 currency code (three capital letters).", null);
+            return new StatementOutcome.Invalid("invalid_currency", Currency.UnknownMessage(request.Currency), null);
         if (Invalid(request, out var from, out var to, out var limit, out var after) is { } invalid) return invalid;
 
         if (request.Csv)

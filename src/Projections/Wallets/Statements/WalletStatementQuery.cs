@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Dapper;
 using Npgsql;
+using Steller.Domain;
 using Steller.Projections.Wallets.Balances;
 
 namespace Steller.Projections.Wallets.Statements;
@@ -86,6 +87,8 @@ public sealed class WalletStatementQuery(NpgsqlDataSource dataSource, WalletBala
 
     /// <summary>
     /// Streams the whole range as CSV (a header, then one line per entry), reading in chunks. False when there is no such wallet.
+    /// Amounts are in major units with the currency's ISO 4217 exponent (EUR 100.00, JPY 100, BHD 100.000), for a spreadsheet;
+    /// the JSON pages keep integer minor units.
     /// </summary>
     public async Task<bool> WriteCsv(string partnerId, string currency, DateTimeOffset? from, DateTimeOffset? to, TextWriter output,
         CancellationToken ct = default)
@@ -104,8 +107,8 @@ public sealed class WalletStatementQuery(NpgsqlDataSource dataSource, WalletBala
                 line.Clear()
                     .Append(r.RecordedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture)).Append(',')
                     .Append(Csv(r.Kind)).Append(',').Append(Csv(r.TransferId)).Append(',').Append(Csv(r.OrderId)).Append(',')
-                    .Append(Csv(r.CounterAccount)).Append(',').Append(r.Amount.ToString(CultureInfo.InvariantCulture)).Append(',')
-                    .Append(r.BalanceAfter.ToString(CultureInfo.InvariantCulture)).Append(',').Append(currency).Append(',')
+                    .Append(Csv(r.CounterAccount)).Append(',').Append(Money.Format(r.Amount, currency)).Append(',')
+                    .Append(Money.Format(r.BalanceAfter, currency)).Append(',').Append(currency).Append(',')
                     .Append(Csv(r.Reference)).Append(',').Append(r.StreamRevision.ToString(CultureInfo.InvariantCulture)).Append(',')
                     .Append(r.Commit).Append('/').Append(r.Prepare);
                 await output.WriteLineAsync(line, ct);
