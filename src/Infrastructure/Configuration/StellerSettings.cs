@@ -56,7 +56,8 @@ public sealed record StellerSettings
             Orders = new OrderSettings(
                 PollIntervalMilliseconds: Int(config.GetSection("Orders"), "PollIntervalMilliseconds", 1_000, 50, 600_000),
                 PendingTimeoutSeconds: Int(config.GetSection("Orders"), "PendingTimeoutSeconds", 300, 1, 86_400),
-                MaxVendorAttempts: Int(config.GetSection("Orders"), "MaxVendorAttempts", 10, 1, 1_000)),
+                MaxVendorAttempts: Int(config.GetSection("Orders"), "MaxVendorAttempts", 10, 1, 1_000),
+                VendorRequestsPerLine: Int(config.GetSection("Orders"), "VendorRequestsPerLine", 2, 1, 100)),
             Retention = new RetentionSettings(
                 VendorCallsDays: Int(config.GetSection("Retention"), "VendorCallsDays", 30, 1, 3_650),
                 CatalogSyncsDays: Int(config.GetSection("Retention"), "CatalogSyncsDays", 90, 1, 3_650),
@@ -184,4 +185,9 @@ public static class StellerConfiguration
 /// a placed order may wait for fulfilment to begin before it is cancelled and released, and how many failed vendor
 /// attempts (each one already retried by the adapter) fail a line.
 /// </summary>
-public sealed record OrderSettings(int PollIntervalMilliseconds = 1_000, int PendingTimeoutSeconds = 300, int MaxVendorAttempts = 10);
+/// <param name="VendorRequestsPerLine">
+/// Vendor requests one order line costs on average (a checkout and its status reads): with the vendor's RequestsPerSecond
+/// and the pending timeout it sets how many lines may queue at a vendor before new orders are refused (vendor_busy).
+/// </param>
+public sealed record OrderSettings(int PollIntervalMilliseconds = 1_000, int PendingTimeoutSeconds = 300, int MaxVendorAttempts = 10,
+    int VendorRequestsPerLine = 2);

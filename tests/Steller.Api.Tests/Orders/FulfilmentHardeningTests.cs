@@ -13,7 +13,7 @@ namespace Steller.Api.Tests.Orders;
 public sealed class FulfilmentHardeningTests() : OrderFixture("fulfil_hardening")
 {
     [Test, CancelAfter(180_000)]
-    public async Task a_fulfilment_burst_against_a_slow_vendor_never_keeps_a_transaction_open_for_more_than_a_second()
+    public async Task a_fulfilment_burst_against_a_slow_vendor_never_keeps_a_transaction_open_across_a_vendor_call()
     {
         await sim.RateLimit("giftcard", perSecond: 100, burst: 100);
         // Every checkout answers after 1.5 s, and every vendor order stays "processing" for two status reads.
@@ -22,15 +22,24 @@ public sealed class FulfilmentHardeningTests() : OrderFixture("fulfil_hardening"
         using var partner = await Partner("burst-buyer", 10_000_00);
 
         using var watching = new CancellationTokenSource();
-        var watcher = Task.Run(() => LongTransactions(db.ConnectionString, db.Name, watching.Token));
+        var watcher = Task.Run(() => OpenTransactions(db.ConnectionString, db.Name, watching.Token));
         var placed = await Task.WhenAll(Enumerable.Range(1, 24)
             .Select(i => partner.PlaceOrder($"burst-{i}", [new NewOrderLine(Amazon25, 1, 25_00)])));
         foreach (var p in placed) (await Terminal(partner, p.OrderId, 150)).Status.Should().Be("Completed");
         await watching.CancelAsync();
-        var seen = await watcher;
+        var (samples, transactions) = await watcher;
+        var checkouts = (await sim.Requests("giftcard", "checkout")).Where(c => c.DurationMs >= 1_400).ToList();
 
-        seen.Samples.Should().BeGreaterThan(20, "pg_stat_activity was read all through the burst");
-        seen.Long.Should().BeEmpty("no connection of Steller may hold a transaction open across vendor calls");
+        samples.Should().BeGreaterThan(20, "pg_stat_activity was read all through the burst");
+        checkouts.Should().HaveCountGreaterThanOrEqualTo(24);
+        // A transaction spans a vendor call when it was open before the call began and still open after it ended. (An
+        // absolute "never over 1 s" is what the metric steller_oldest_write_transaction_seconds watches in production; on a
+        // shared, overloaded test machine a scheduler stall alone can keep a short transaction idle for a second.)
+        var spanning = transactions
+            .SelectMany(t => checkouts.Where(c => t.Start <= c.At && t.LastSeen >= c.At.AddMilliseconds(c.DurationMs))
+                .Select(c => $"{t.Description} spans the checkout of {c.RequestId} at {c.At:HH:mm:ss.fff}"))
+            .ToList();
+        spanning.Should().BeEmpty("no connection of Steller may hold a transaction open across a vendor call");
     }
 
     [Test, CancelAfter(90_000)]
@@ -84,30 +93,42 @@ public sealed class FulfilmentHardeningTests() : OrderFixture("fulfil_hardening"
         (await sim.Orders("giftcard")).Should().ContainSingle();
     }
 
-    /// <summary>Samples pg_stat_activity every 50 ms: every session of the database with a transaction older than 1 s.</summary>
-    private static async Task<(int Samples, List<string> Long)> LongTransactions(string connectionString, string database, CancellationToken ct)
+    private sealed record OpenTransaction(int Pid, DateTimeOffset Start, DateTimeOffset LastSeen, string Description);
+
+    /// <summary>
+    /// Samples pg_stat_activity every 50 ms: every write transaction, or transaction idle in the middle, of the database's
+    /// other sessions, with when it began and when it was last seen open.
+    /// </summary>
+    private static async Task<(int Samples, List<OpenTransaction> Transactions)> OpenTransactions(string connectionString, string database,
+        CancellationToken ct)
     {
         await using var conn = new NpgsqlConnection(connectionString);
         await conn.OpenAsync(CancellationToken.None);
-        var found = new List<string>();
+        var seen = new Dictionary<(int, DateTimeOffset), OpenTransaction>();
         var samples = 0;
         while (!ct.IsCancellationRequested)
         {
             await using (var cmd = new NpgsqlCommand("""
-                select pid || ' ' || coalesce(state, '?') || ' xid=' || coalesce(backend_xid::text, '-') || ' for '
-                       || round(extract(epoch from clock_timestamp() - xact_start)::numeric, 2) || ' s: ' || left(query, 80)
+                select pid, xact_start, clock_timestamp(),
+                       coalesce(state, '?') || ' xid=' || coalesce(backend_xid::text, '-') || ': ' || left(query, 80)
                   from pg_stat_activity
-                 where datname = $1 and pid <> pg_backend_pid() and xact_start < clock_timestamp() - interval '1 second'
+                 where datname = $1 and pid <> pg_backend_pid() and xact_start is not null
                    and (backend_xid is not null or state like 'idle in transaction%')
                 """, conn))
             {
                 cmd.Parameters.AddWithValue(database);
                 await using var reader = await cmd.ExecuteReaderAsync(CancellationToken.None);
-                while (await reader.ReadAsync(CancellationToken.None)) found.Add(reader.GetString(0));
+                while (await reader.ReadAsync(CancellationToken.None))
+                {
+                    var key = (reader.GetInt32(0), reader.GetFieldValue<DateTimeOffset>(1));
+                    var now = reader.GetFieldValue<DateTimeOffset>(2);
+                    seen[key] = seen.TryGetValue(key, out var t) ? t with { LastSeen = now }
+                        : new OpenTransaction(key.Item1, key.Item2, now, $"pid {key.Item1} ({reader.GetString(3)})");
+                }
             }
             samples++;
             try { await Task.Delay(50, ct); } catch (OperationCanceledException) { }
         }
-        return (samples, found);
+        return (samples, seen.Values.ToList());
     }
 }
