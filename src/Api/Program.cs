@@ -58,6 +58,9 @@ builder.Services.AddStellerStorage(settings);
 builder.Services.AddStellerApplication();
 builder.Services.AddSingleton<HoldExpiry>();
 builder.Services.AddSingleton<ReservationExpiry>();
+builder.Services.AddSingleton(settings.Retention);
+builder.Services.AddSingleton<OperationalRetention>();
+builder.Services.AddHostedService<WriteTransactionMonitor>();
 builder.Services.AddQuartz(q => q.ScheduleJob<HoldExpiryJob>(t => t
     .WithIdentity("hold-expiry")
     .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.HoldExpirySeconds)).RepeatForever()))
@@ -67,7 +70,11 @@ builder.Services.AddQuartz(q => q.ScheduleJob<HoldExpiryJob>(t => t
     .ScheduleJob<CatalogSyncJob>(t => t
     .WithIdentity("catalog-sync")
     .StartAt(DateBuilder.FutureDate(1, IntervalUnit.Minute))
-    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMinutes(settings.Jobs.CatalogSyncMinutes)).RepeatForever())));
+    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMinutes(settings.Jobs.CatalogSyncMinutes)).RepeatForever()))
+    .ScheduleJob<RetentionJob>(t => t
+    .WithIdentity("retention")
+    .StartAt(DateBuilder.FutureDate(1, IntervalUnit.Minute))
+    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMinutes(settings.Retention.PurgeMinutes)).RepeatForever())));
 builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Wallets.WalletEndpoints>();
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Inventory.StockEndpoints>();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Steller.Application.Catalog;
 using Steller.Application.Commands;
 using Steller.Application.Inventory;
@@ -22,6 +23,7 @@ public static class ApplicationRegistration
         services.AddSingleton<Inventory.TransferringStock.StockTransfers>();
         services.AddSingleton<VoucherCodes>();
         services.AddSingleton<Orders.IOrderPricing, Orders.CatalogPricing>();
+        services.TryAddSingleton<Orders.IVendorBacklog, Orders.NoVendorBacklog>(); // the API host adds the real one (the last added wins)
         services.AddSingleton<Orders.OrderReleases>();
         services.AddSingleton<Orders.PlacingOrder.PlaceOrderHandler>();
         services.AddSingleton<Orders.Cancelling.CancelOrderHandler>();

@@ -193,7 +193,7 @@ public sealed class GiftCardOrderTests : VendorTest
     }
 
     [Test]
-    public async Task a_checkout_whose_answer_is_lost_after_the_vendor_placed_the_order_is_retried_as_a_duplicate_and_followed_not_ordered_twice()
+    public async Task a_checkout_whose_answer_is_lost_after_the_vendor_placed_the_order_is_asked_about_and_never_submitted_twice()
     {
         await using var steller = new Adapters(Sim, overrides: new Dictionary<string, string?> { ["Vendors:GiftCard:AttemptTimeoutMilliseconds"] = "300" });
         await Sim.Script(new { vendor = Vendor, operation = "checkout", action = "hang-after", delayMs = 10_000 });
@@ -201,10 +201,34 @@ public sealed class GiftCardOrderTests : VendorTest
 
         var result = await steller.GiftCard.Submit(purchase);
 
-        result.Status.Should().Be(VendorPurchaseStatus.Succeeded, "the retry met 409 DuplicateRequestId and polled the first order");
+        result.Status.Should().Be(VendorPurchaseStatus.Succeeded, "the client asked for the order under its request id and followed it");
         result.Cards.Should().HaveCount(2);
-        (await Sim.Requests(Vendor, "checkout", atLeast: 2)).Select(r => r.Status).Should().Equal(499, 409);
+        (await Sim.Requests(Vendor, "checkout", atLeast: 1)).Select(r => r.Status).Should().Equal([499], "one submission per request id, never a 409");
+        (await Sim.Requests(Vendor, "order")).Should().ContainSingle();
         (await Sim.Orders(Vendor)).Should().ContainSingle(o => o.RequestId == purchase.RequestId);
+    }
+
+    [Test]
+    public async Task a_purchase_that_may_have_been_sent_is_asked_about_first_and_followed_when_the_vendor_has_it()
+    {
+        var purchase = GiftCard();
+        await Steller.GiftCard.Submit(purchase);
+
+        var again = await Steller.GiftCard.Submit(purchase with { MayHaveBeenSent = true });
+
+        again.Status.Should().Be(VendorPurchaseStatus.Succeeded);
+        (await Sim.Requests(Vendor, "checkout")).Select(r => r.Status).Should().Equal([200], "no second checkout, so no 409 either");
+    }
+
+    [Test]
+    public async Task a_purchase_that_may_have_been_sent_but_never_arrived_is_submitted_after_one_status_read()
+    {
+        var purchase = GiftCard() with { MayHaveBeenSent = true };
+
+        var result = await Steller.GiftCard.Submit(purchase);
+
+        result.Status.Should().Be(VendorPurchaseStatus.Processing);
+        (await Sim.Requests(Vendor)).Select(r => (r.Operation, r.Status)).Should().Equal(("order", 404), ("checkout", 200));
     }
 
     [Test]

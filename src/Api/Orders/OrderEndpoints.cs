@@ -40,7 +40,10 @@ public sealed class OrderEndpoints : IEndpointModule
     public static readonly ErrorStatuses Statuses = new ErrorStatuses(fallback: 409)
         .With(404, OrderErrors.NotFound.Code)
         .With(409, OrderErrors.IdempotencyConflict.Code, OrderErrors.InvalidTransition.Code, OrderErrors.AlreadyStarted.Code)
-        .With(422, OrderErrors.InvalidAmount.Code, OrderErrors.RefundExceedsCaptured.Code);
+        .With(422, OrderErrors.InvalidAmount.Code, OrderErrors.RefundExceedsCaptured.Code, VendorBusyCode);
+
+    /// <summary>A vendor's queue is as long as its request budget can serve before the pending-order timeout.</summary>
+    public const string VendorBusyCode = "vendor_busy";
 
     public void Map(IEndpointRouteBuilder app)
     {
@@ -68,7 +71,9 @@ public sealed class OrderEndpoints : IEndpointModule
                          + "Idempotent by clientReference: a repeat answers the same, another body under the same reference is 409. "
                          + "Refused orders answer 422 with the reason (insufficient_funds, unknown_sku, product_delisted, "
                              + "stock_exhausted, ...) "
-                         + "and hold nothing.")
+                         + "and hold nothing. A vendor whose queue is as long as its request budget can serve before the pending-order "
+                         + "timeout refuses at once: 422 vendor_busy with Retry-After (seconds); nothing is written, so the same "
+                         + "clientReference may be placed again later.")
             .Produces<PlacementView>(202).ProducesProblem(400).ProducesProblem(401).ProducesProblem(409).ProducesProblem(422);
 
     private static void MapPartnerReads(RouteGroupBuilder v1)
@@ -154,6 +159,8 @@ public sealed class OrderEndpoints : IEndpointModule
     /// </summary>
     private static IResult Placement(HttpContext http, PlaceOrderResult result)
     {
+        if (result.RetryAfter is { } retryAfter)
+            http.Response.Headers.RetryAfter = ((int)Math.Ceiling(Math.Max(1, retryAfter.TotalSeconds))).ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (result.Refusal is { } refusal)
             return result.RefusedField is { } field
                 ? new FieldErrors().Check(false, field, refusal.Message).Problem()

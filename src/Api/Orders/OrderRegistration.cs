@@ -23,6 +23,10 @@ public static class OrderRegistration
         services.AddSingleton(new FulfilmentSchedule(TimeSpan.FromMilliseconds(settings.PollIntervalMilliseconds),
             TimeSpan.FromSeconds(settings.PendingTimeoutSeconds)));
         services.AddSingleton<IStockLocations, ReadModelStockLocations>();
+        services.AddSingleton(settings);
+        services.AddSingleton<ReadModelVendorBacklog>();
+        services.AddSingleton<IVendorBacklog>(sp => sp.GetRequiredService<ReadModelVendorBacklog>());
+        services.AddHostedService<VendorBacklogMetrics>();
         services.AddProcessManager<FulfilmentProcess>();
         services.AddProcessManager<OrderAftermath>();
         services.AddSingleton<FulfilmentPoller>();

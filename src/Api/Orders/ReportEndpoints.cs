@@ -29,7 +29,8 @@ public sealed class ReportEndpoints : IEndpointModule
                 Results.Ok(await mediator.Send(new ReadVendorHealthRequest(), ct)))
             .WithSummary(
                 "read.vendor_health: per vendor over the last hour, calls, errors (no answer or 5xx), 429s, latency percentiles, and the "
-                + "last complete catalog sync.")
+                + "last complete catalog sync; queued: its order lines in flight and not final yet (new orders for it are refused as "
+                + "vendor_busy while the queue is as long as its budget serves before the pending-order timeout).")
             .Produces<IReadOnlyList<VendorHealth>>().RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
     }
 }

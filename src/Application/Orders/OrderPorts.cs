@@ -21,3 +21,29 @@ public interface IStockLocations
 {
     Task<IReadOnlyList<string>> LocationsOf(string sku, CancellationToken ct = default);
 }
+
+/// <summary>
+/// How many order lines wait for a vendor, against how many its request budget can serve before the pending-order
+/// timeout. Placement refuses new orders for a vendor whose queue is full (<c>vendor_busy</c>) rather than accept orders
+/// that the timeout would cancel later.
+/// </summary>
+public interface IVendorBacklog
+{
+    /// <summary>Null when the vendor can take one more line now; otherwise how full it is and when to come back.</summary>
+    Task<VendorBusy?> Busy(string vendor, CancellationToken ct = default);
+}
+
+/// <param name="Queued">Vendor lines of orders in flight that are not final yet.</param>
+/// <param name="Capacity">Lines the vendor's budget serves within the pending-order timeout.</param>
+/// <param name="RetryAfter">When the queue will likely have room again.</param>
+public sealed record VendorBusy(string Vendor, long Queued, long Capacity, TimeSpan RetryAfter)
+{
+    public DomainError Error => new("vendor_busy",
+        $"Vendor '{Vendor}' has {Queued} line(s) queued, as many as it can serve in time; try again in {(int)Math.Ceiling(RetryAfter.TotalSeconds)} s.");
+}
+
+/// <summary>No backlog known (a host without vendors, tests of the use cases): never busy.</summary>
+public sealed class NoVendorBacklog : IVendorBacklog
+{
+    public Task<VendorBusy?> Busy(string vendor, CancellationToken ct = default) => Task.FromResult<VendorBusy?>(null);
+}

@@ -39,6 +39,8 @@ public interface IVendorCatalog
 /// <summary>
 /// One purchase at a vendor. <see cref="RequestId"/> is deterministic (derived from the order line), so a resubmission
 /// after a crash is recognised by the vendor as the same purchase and never creates a second vendor order.
+/// <see cref="MayHaveBeenSent"/>: an earlier attempt (in this process or another, before a crash) may have reached the
+/// vendor, so an adapter that can ask asks the vendor about the request id before submitting it again.
 /// </summary>
 public sealed record VendorPurchase(
     string Vendor,
@@ -47,7 +49,8 @@ public sealed record VendorPurchase(
     long FaceValue,
     int Quantity,
     string Currency,
-    string? RecipientPhone);
+    string? RecipientPhone,
+    bool MayHaveBeenSent = false);
 
 public enum VendorPurchaseStatus
 {

@@ -15,6 +15,7 @@ public sealed record StellerSettings
     public required HttpSettings Http { get; init; }
     public JobSettings Jobs { get; init; } = new(HoldExpirySeconds: 10);
     public OrderSettings Orders { get; init; } = new();
+    public RetentionSettings Retention { get; init; } = new();
 
     /// <summary>Binds and validates; throws <see cref="ConfigurationException"/> naming the first bad key.</summary>
     public static StellerSettings Load(IConfiguration config)
@@ -40,7 +41,8 @@ public sealed record StellerSettings
 
         return new StellerSettings
         {
-            Database = new DatabaseSettings(connection),
+            Database = new DatabaseSettings(connection,
+                LongWriteTransactionAlertSeconds: Int(db, "LongWriteTransactionAlertSeconds", 5, 1, 86_400)),
             EventStore = eventStore,
             Projections = new ProjectionSettings(
                 Enabled: Bool(pr, "Enabled", true),
@@ -54,7 +56,13 @@ public sealed record StellerSettings
             Orders = new OrderSettings(
                 PollIntervalMilliseconds: Int(config.GetSection("Orders"), "PollIntervalMilliseconds", 1_000, 50, 600_000),
                 PendingTimeoutSeconds: Int(config.GetSection("Orders"), "PendingTimeoutSeconds", 300, 1, 86_400),
-                MaxVendorAttempts: Int(config.GetSection("Orders"), "MaxVendorAttempts", 10, 1, 1_000)),
+                MaxVendorAttempts: Int(config.GetSection("Orders"), "MaxVendorAttempts", 10, 1, 1_000),
+                VendorRequestsPerLine: Int(config.GetSection("Orders"), "VendorRequestsPerLine", 2, 1, 100)),
+            Retention = new RetentionSettings(
+                VendorCallsDays: Int(config.GetSection("Retention"), "VendorCallsDays", 30, 1, 3_650),
+                CatalogSyncsDays: Int(config.GetSection("Retention"), "CatalogSyncsDays", 90, 1, 3_650),
+                AdminAuditDays: Int(config.GetSection("Retention"), "AdminAuditDays", 400, 1, 36_500),
+                PurgeMinutes: Int(config.GetSection("Retention"), "PurgeMinutes", 60, 1, 1_440)),
         };
     }
 
@@ -118,7 +126,21 @@ public sealed record StellerSettings
         new($"{section.Path}:{key} (env {EnvName(section, key)}) is invalid; expected {expected}.");
 }
 
-public sealed record DatabaseSettings(string ConnectionString);
+/// <param name="LongWriteTransactionAlertSeconds">
+/// A write transaction open longer than this on Steller's database is logged as an alert (it holds back the log).
+/// </param>
+public sealed record DatabaseSettings(string ConnectionString, int LongWriteTransactionAlertSeconds = 5);
+
+/// <summary>
+/// How long operational rows are kept (section "Retention"); older ones are deleted by the retention job every
+/// <see cref="PurgeMinutes"/>. Events and read models are never purged. See docs/reliability.md.
+/// </summary>
+/// <param name="VendorCallsDays">ops.vendor_calls: one row per HTTP attempt at a vendor.</param>
+/// <param name="CatalogSyncsDays">ops.vendor_catalog_syncs: one row per catalog sync (the latest per vendor is always kept).</param>
+/// <param name="AdminAuditDays">steller.admin_audit: who did what through the admin API.</param>
+/// <param name="PurgeMinutes">How often the retention job runs.</param>
+public sealed record RetentionSettings(int VendorCallsDays = 30, int CatalogSyncsDays = 90, int AdminAuditDays = 400,
+    int PurgeMinutes = 60);
 
 public enum EventStoreBackend { Postgres, EventStoreDB }
 
@@ -163,4 +185,9 @@ public static class StellerConfiguration
 /// a placed order may wait for fulfilment to begin before it is cancelled and released, and how many failed vendor
 /// attempts (each one already retried by the adapter) fail a line.
 /// </summary>
-public sealed record OrderSettings(int PollIntervalMilliseconds = 1_000, int PendingTimeoutSeconds = 300, int MaxVendorAttempts = 10);
+/// <param name="VendorRequestsPerLine">
+/// Vendor requests one order line costs on average (a checkout and its status reads): with the vendor's RequestsPerSecond
+/// and the pending timeout it sets how many lines may queue at a vendor before new orders are refused (vendor_busy).
+/// </param>
+public sealed record OrderSettings(int PollIntervalMilliseconds = 1_000, int PendingTimeoutSeconds = 300, int MaxVendorAttempts = 10,
+    int VendorRequestsPerLine = 2);

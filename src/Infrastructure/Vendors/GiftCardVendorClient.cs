@@ -11,8 +11,11 @@ namespace Steller.Infrastructure.Vendors;
 
 /// <summary>
 /// The Bamboo-like gift-card vendor over HTTP (docs/vendors.md). One checkout per purchase, keyed by the purchase's
-/// RequestId; a repeated checkout answers 409 "DuplicateRequestId", which means "already submitted": the client then
-/// polls and returns the first order's state. Card codes and PINs are returned, never logged.
+/// RequestId. A checkout is never sent twice blindly: after a timeout or a 5xx (the vendor may have placed the order and
+/// the answer been lost), and before resubmitting a purchase that <see cref="VendorPurchase.MayHaveBeenSent"/>, the client
+/// first asks the vendor for the order under that RequestId, and submits only when the vendor has none. A repeated
+/// checkout that still happens (another node) answers 409 "DuplicateRequestId": the client then polls the first order.
+/// Card codes and PINs are returned, never logged.
 /// </summary>
 public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings settings, IVendorCallObserver observer,
     ILogger<GiftCardVendorClient> log)
@@ -103,7 +106,36 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
             products = new[] { new { productId, quantity = purchase.Quantity,
                 value = VendorMoney.ToMajor(purchase.FaceValue, purchase.Currency) } },
         };
-        using var response = await Send(HttpMethod.Post, $"{Base}v1.0/orders/checkout", body, "checkout", ct);
+        if (purchase.MayHaveBeenSent && await Find(purchase, ct) is { } known)
+        {
+            log.LogInformation("{Vendor} order {RequestId} was already submitted; following it instead of submitting again", Vendor,
+                purchase.RequestId);
+            return known;
+        }
+        HttpResponseMessage? response = null;
+        for (var attempt = 0; response is null; attempt++)
+        {
+            try
+            {
+                response = await Send(HttpMethod.Post, $"{Base}v1.0/orders/checkout", body, "checkout", ct, notBlindlyRepeated: true);
+            }
+            catch (VendorUnavailableException e)
+            {
+                // A timeout or a 5xx: the vendor may have placed the order and lost the answer. Ask before sending it again.
+                if (await Find(purchase, ct) is { } placed)
+                {
+                    log.LogInformation("{Vendor} order {RequestId}: the checkout's answer was lost ({Error}) but the vendor has the order",
+                        Vendor, purchase.RequestId, e.Message);
+                    return placed;
+                }
+                if (attempt >= settings.Http.MaxRetries) throw;
+                var delay = settings.Http.RetryBaseDelay * Math.Pow(2, attempt) * (0.8 + Random.Shared.NextDouble() * 0.4);
+                log.LogWarning("{Vendor} order {RequestId}: checkout failed ({Error}) and the vendor has no such order; submitting again in {Delay} ms",
+                    Vendor, purchase.RequestId, e.Message, (int)delay.TotalMilliseconds);
+                await Task.Delay(delay, ct);
+            }
+        }
+        using var _ = response;
         if (response.IsSuccessStatusCode)
         {
             log.LogInformation("{Vendor} order {RequestId} submitted ({Quantity} unit(s) of product {ProductId})", Vendor,
@@ -122,11 +154,14 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
         return Failed($"rejected by the vendor: HTTP {(int)response.StatusCode} {error.Code}: {error.Message}");
     }
 
-    public async Task<VendorPurchaseResult> Poll(VendorPurchase purchase, CancellationToken ct = default)
+    public async Task<VendorPurchaseResult> Poll(VendorPurchase purchase, CancellationToken ct = default) =>
+        await Find(purchase, ct) ?? Failed("the vendor has no order with this request id (never submitted)");
+
+    /// <summary>The vendor's order under the purchase's RequestId; null when the vendor has none (HTTP 404).</summary>
+    private async Task<VendorPurchaseResult?> Find(VendorPurchase purchase, CancellationToken ct)
     {
         using var response = await Send(HttpMethod.Get, $"{Base}v1.0/orders/{Uri.EscapeDataString(purchase.RequestId)}", null, "order", ct);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-            return Failed("the vendor has no order with this request id (never submitted)");
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
         if (!response.IsSuccessStatusCode)
         {
             var error = await Error(response, ct);
@@ -153,9 +188,11 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
                 ?? $"the vendor reported {order.Status}" : null);
     }
 
-    private Task<HttpResponseMessage> Send(HttpMethod method, string path, object? body, string operation, CancellationToken ct)
+    private Task<HttpResponseMessage> Send(HttpMethod method, string path, object? body, string operation, CancellationToken ct,
+        bool notBlindlyRepeated = false)
     {
         var request = new HttpRequestMessage(method, path);
+        if (notBlindlyRepeated) request.Options.Set(VendorHttpPipeline.NotBlindlyRepeated, true);
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
             System.Convert.ToBase64String(Encoding.UTF8.GetBytes($"{settings.ClientId}:{settings.ClientSecret}")));
         if (body is not null) request.Content = new StringContent(JsonSerializer.Serialize(body, Json), Encoding.UTF8, "application/json");

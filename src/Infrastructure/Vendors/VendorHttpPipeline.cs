@@ -25,6 +25,12 @@ public static class VendorHttpPipeline
 {
     public static readonly HttpRequestOptionsKey<string> Operation = new("steller.vendor.operation");
 
+    /// <summary>
+    /// Set on a request that must not be sent twice blindly (a gift-card checkout): the pipeline retries it only after a
+    /// 429 (refused unread); after a timeout or a 5xx the caller asks the vendor what became of it first.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<bool> NotBlindlyRepeated = new("steller.vendor.not-blindly-repeated");
+
     public static IHttpClientBuilder AddVendorPipeline(this IHttpClientBuilder client, string vendor, VendorHttpSettings settings,
         VendorRateGate gate)
     {
@@ -43,7 +49,9 @@ public static class VendorHttpPipeline
                 UseJitter = true,
                 Delay = settings.RetryBaseDelay,
                 ShouldRetryAfterHeader = false,
-                ShouldHandle = args => ValueTask.FromResult(settings.MaxRetries > 0 && IsTransient(args.Outcome)),
+                ShouldHandle = args => ValueTask.FromResult(settings.MaxRetries > 0 && (NotBlindlyRepeatable(args.Context.GetRequestMessage())
+                    ? args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests
+                    : IsTransient(args.Outcome))),
                 // A 429 already paused the gate for Retry-After; the next attempt waits there, with every other caller.
                 DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
                     args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests ? TimeSpan.Zero : null),
@@ -74,6 +82,9 @@ public static class VendorHttpPipeline
 
     private static string Describe(Outcome<HttpResponseMessage> outcome) =>
         outcome.Exception is { } e ? e.GetType().Name : $"HTTP {(int)outcome.Result!.StatusCode}";
+
+    private static bool NotBlindlyRepeatable(HttpRequestMessage? request) =>
+        request is not null && request.Options.TryGetValue(NotBlindlyRepeated, out var value) && value;
 
     internal static string OperationOf(HttpRequestMessage? request) =>
         request is not null && request.Options.TryGetValue(Operation, out var op) ? op : "call";

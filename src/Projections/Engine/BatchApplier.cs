@@ -7,6 +7,9 @@ namespace Steller.Projections.Engine;
 /// <summary>
 /// Applies one batch and moves the checkpoint in the same transaction. It first locks the checkpoint row and
 /// checks it is where this runner left it, so two runners of one projection can never both apply a batch.
+/// A process manager is different: it calls vendors and runs commands, which must never happen inside a transaction
+/// (an open write transaction holds back the gap-safe log for every reader). Its batch is handled with no transaction
+/// open, then the checkpoint moves in a short transaction of its own: at least once, which its idempotence makes safe.
 /// </summary>
 public static class BatchApplier
 {
@@ -24,21 +27,13 @@ public static class BatchApplier
     public static async Task<Outcome> Apply(NpgsqlDataSource dataSource, IProjection projection, int generation, bool mustBeActive,
         LogPosition from, IReadOnlyList<RecordedEvent> batch, LogPosition to, long covered, CancellationToken ct)
     {
+        if (projection is ProcessManagerSubscription manager)
+            return await Handle(dataSource, manager, generation, mustBeActive, from, batch, to, covered, ct);
+
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
 
-        // FOR SHARE on the projection row: a view swap (FOR UPDATE) waits for this batch, and this batch waits for a swap.
-        var row = await conn.QuerySingleOrDefaultAsync<CheckpointRow>(new CommandDefinition("""
-            select p.active_generation as Active, c.commit_position as Commit, c.prepare_position as Prepare
-              from steller.projections p
-              join steller.projection_checkpoints c on c.name = p.name and c.generation = @generation
-             where p.name = @name
-               for update of c for share of p
-            """, new { name = projection.Name, generation }, tx, cancellationToken: ct));
-        if (row is null || (mustBeActive && row.Active != generation)) return Outcome.GenerationRetired;
-        var stored = new LogPosition((ulong)row.Commit, (ulong)row.Prepare);
-        if (stored != from)
-            throw new ProjectionConflictException($"Checkpoint of {projection.Name} v{generation} is at {stored}, expected {from}: another runner is applying it.");
+        if (!await CheckpointIsAt(conn, tx, projection, generation, mustBeActive, from, ct)) return Outcome.GenerationRetired;
 
         var relevant = projection.EventTypes is null ? batch : batch.Where(e => projection.EventTypes.Contains(e.Type)).ToList();
         if (relevant.Count > 0)
@@ -48,6 +43,56 @@ public static class BatchApplier
         await tx.CommitAsync(ct);
         ProjectionMetrics.EventsApplied.WithLabels(projection.Name).Inc(covered);
         return Outcome.Applied;
+    }
+
+    /// <summary>
+    /// A process manager's batch: check the checkpoint (a plain read, no transaction), handle the events with no
+    /// transaction and no connection held, then move the checkpoint in a transaction that lasts two statements.
+    /// A crash in between handles the batch again (idempotent commands); leadership (the advisory lock) keeps it to
+    /// one runner across nodes.
+    /// </summary>
+    private static async Task<Outcome> Handle(NpgsqlDataSource dataSource, ProcessManagerSubscription manager, int generation,
+        bool mustBeActive, LogPosition from, IReadOnlyList<RecordedEvent> batch, LogPosition to, long covered, CancellationToken ct)
+    {
+        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+            if (!await CheckpointIsAt(conn, null, manager, generation, mustBeActive, from, ct)) return Outcome.GenerationRetired;
+
+        var relevant = batch.Where(e => manager.Manager.EventTypes.Contains(e.Type)).ToList();
+        if (relevant.Count > 0) await manager.Manager.Handle(relevant, ct);
+
+        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+        await using (var tx = await conn.BeginTransactionAsync(ct))
+        {
+            if (!await CheckpointIsAt(conn, tx, manager, generation, mustBeActive, from, ct)) return Outcome.GenerationRetired;
+            await ProjectionStore.SaveCheckpoint(conn, tx, manager.Name, generation, to, covered,
+                batch.Count > 0 ? batch[^1].Metadata.RecordedAt : null, ct);
+            await tx.CommitAsync(ct);
+        }
+        ProjectionMetrics.EventsApplied.WithLabels(manager.Name).Inc(covered);
+        return Outcome.Applied;
+    }
+
+    /// <summary>
+    /// False when <paramref name="generation"/> is gone (or no longer active when it must be); throws when the checkpoint is
+    /// not at <paramref name="from"/>. Inside a transaction it locks the checkpoint row and shares the projection row: a
+    /// view swap (FOR UPDATE) waits for the batch, and the batch waits for a swap.
+    /// </summary>
+    private static async Task<bool> CheckpointIsAt(NpgsqlConnection conn, NpgsqlTransaction? tx, IProjection projection, int generation,
+        bool mustBeActive, LogPosition from, CancellationToken ct)
+    {
+        var row = await conn.QuerySingleOrDefaultAsync<CheckpointRow>(new CommandDefinition($"""
+            select p.active_generation as Active, c.commit_position as Commit, c.prepare_position as Prepare
+              from steller.projections p
+              join steller.projection_checkpoints c on c.name = p.name and c.generation = @generation
+             where p.name = @name
+            {(tx is null ? "" : "for update of c for share of p")}
+            """, new { name = projection.Name, generation }, tx, cancellationToken: ct));
+        if (row is null || (mustBeActive && row.Active != generation)) return false;
+        var stored = new LogPosition((ulong)row.Commit, (ulong)row.Prepare);
+        return stored == from
+            ? true
+            : throw new ProjectionConflictException(
+                $"Checkpoint of {projection.Name} v{generation} is at {stored}, expected {from}: another runner is applying it.");
     }
 }
 

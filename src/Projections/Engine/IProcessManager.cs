@@ -7,7 +7,8 @@ namespace Steller.Projections.Engine;
 /// A process manager: reacts to events with commands and writes no read model. It rides the engine like a projection
 /// (its own checkpoint under <see cref="Name"/>, one runner across nodes, a failing batch retried from the checkpoint,
 /// its line in <c>steller projections status</c>), so its handling must be idempotent: a batch may run again after a
-/// crash, and a rebuild replays history.
+/// crash, and a rebuild replays history. It runs with no database transaction open (see <see cref="BatchApplier"/>):
+/// it may call vendors and wait as long as it needs without holding back the log.
 /// </summary>
 public interface IProcessManager
 {
@@ -17,11 +18,17 @@ public interface IProcessManager
     /// <summary>The stored event names it reacts to (ask <c>EventNames.Of&lt;T&gt;()</c>, never spell them).</summary>
     IReadOnlySet<string> EventTypes { get; }
 
-    /// <summary>Handles one batch (in log order). Throwing stops the batch; the engine retries it from the checkpoint.</summary>
+    /// <summary>
+    /// Handles one batch (in log order), outside any transaction; the checkpoint moves after it returns. Throwing stops the
+    /// batch; the engine retries it from the checkpoint.
+    /// </summary>
     Task Handle(IReadOnlyList<RecordedEvent> events, CancellationToken ct);
 }
 
-/// <summary>How the engine runs a process manager: a subscription that owns no tables and has no shape to version.</summary>
+/// <summary>
+/// How the engine runs a process manager: a subscription that owns no tables and has no shape to version.
+/// <see cref="BatchApplier"/> recognises it and hands batches to <see cref="Manager"/> outside its transaction.
+/// </summary>
 public sealed class ProcessManagerSubscription(IProcessManager manager) : IProjection
 {
     public IProcessManager Manager => manager;

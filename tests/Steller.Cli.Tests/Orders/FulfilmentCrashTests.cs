@@ -61,6 +61,8 @@ public sealed class FulfilmentCrashTests
             await Eventually.True(async () => (await Events()).OfType<OrderCompleted>().Any(), TimeSpan.FromSeconds(90), "the order completes after the restart");
 
             (await sim.Orders("giftcard")).Should().ContainSingle("the resubmission met the first purchase, never a second one");
+            (await sim.Requests("giftcard", "checkout")).Should().ContainSingle(
+                "after the restart Steller asked the vendor about the request id instead of submitting it again");
             var completed = (await Events()).OfType<OrderCompleted>().Single();
             completed.Captured.Should().Be(50_00);
             var wallet = await http.GetFromJsonAsync<JsonElement>($"/admin/partners/{partnerId}/wallets/EUR");

@@ -33,27 +33,46 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
     private readonly Dictionary<string, IVendorOrders> byVendor = vendors.ToDictionary(v => v.Vendor, StringComparer.Ordinal);
     /// <summary>Request ids a vendor has accepted in this process's life: ask their status instead of submitting again.</summary>
     private readonly ConcurrentDictionary<string, bool> accepted = new(StringComparer.Ordinal);
+    /// <summary>Orders being advanced in this process: a second caller (the poller, a follow-up) leaves them alone.</summary>
+    private readonly ConcurrentDictionary<string, bool> advancing = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Moves the order on. While another call in this process is advancing the same order (waiting for the vendor's
+    /// budget, say), this one changes nothing and answers the order as it stands: two callers never submit one line twice.
+    /// </summary>
     public async Task<Order> Advance(string orderId, string correlationId, CancellationToken ct = default)
+    {
+        if (!advancing.TryAdd(orderId, true)) return (await orders.Load(Order.StreamName(orderId), ct)).State;
+        try { return await AdvanceAlone(orderId, correlationId, ct); }
+        finally { advancing.TryRemove(orderId, out _); }
+    }
+
+    private async Task<Order> AdvanceAlone(string orderId, string correlationId, CancellationToken ct)
     {
         var metadata = Metadata(correlationId);
         var (order, _) = await orders.Load(Order.StreamName(orderId), ct);
+        var startedHere = false;
         if (order.Status == OrderStatus.FundsHeld)
         {
             var started = await orders.Execute(Order.StreamName(orderId), new StartFulfilment(), metadata, ct: ct);
             if (started.Error is not null) return started.State; // cancelled in the meantime
             order = started.State;
+            startedHere = started.NewEvents.Count > 0;
         }
         if (order.Status != OrderStatus.Submitted) return order;
 
         foreach (var line in order.Lines.Where(l => !l.IsFinal))
-            await Deliver(order, line, metadata, ct);
+            await Deliver(order, line, mayHaveBeenSent: !startedHere || line.Attempts > 0, metadata, ct);
 
         order = (await orders.Load(Order.StreamName(orderId), ct)).State;
         return order.Lines.All(l => l.IsFinal) ? await Settle(order, metadata, ct) : order;
     }
 
-    private async Task Deliver(Order order, LineState line, EventMetadata metadata, CancellationToken ct)
+    /// <param name="mayHaveBeenSent">
+    /// False only when this call started the order's fulfilment (its request ids are new) and the line never failed an
+    /// attempt: then nobody can have sent it yet. Otherwise an adapter asks the vendor before submitting it again.
+    /// </param>
+    private async Task Deliver(Order order, LineState line, bool mayHaveBeenSent, EventMetadata metadata, CancellationToken ct)
     {
         var orderId = order.Placed!.OrderId;
         var pricing = line.Line.Pricing!;
@@ -76,7 +95,7 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
         if (!byVendor.TryGetValue(pricing.Source, out var vendor))
             throw new InvalidOperationException($"Order {orderId} line {line.Line.LineNo}: no adapter for vendor '{pricing.Source}'.");
         var purchase = new VendorPurchase(pricing.Source, line.RequestId!, pricing.VendorProductId!, line.Line.FaceValue,
-            line.Line.Quantity, order.Placed.Currency!, order.Placed.Recipient?.Phone);
+            line.Line.Quantity, order.Placed.Currency!, order.Placed.Recipient?.Phone, mayHaveBeenSent);
         VendorPurchaseResult result;
         try
         {
@@ -89,7 +108,7 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
         }
         catch (VendorUnavailableException e)
         {
-            var failed = await orders.Execute(Order.StreamName(orderId), new RecordAttemptFailed(line.Line.LineNo, e.Message), metadata,
+            var failed = await orders.Execute(Order.StreamName(orderId), new RecordAttemptFailed(line.Line.LineNo, VendorText.Reason(e.Message)!), metadata,
                 ct: ct);
             var attempts = failed.State.Lines[line.Line.LineNo - 1].Attempts;
             logger.LogWarning("Order {OrderId} line {Line}: vendor {Vendor} unavailable (attempt {Attempt} of {Max}): {Reason}",
@@ -107,8 +126,9 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
         accepted.TryRemove(purchase.RequestId, out _);
         var cards = result.Cards.Select((c, i) => Seal(orderId, line.Line.LineNo, i + 1, c)).ToList();
         var delivered = result.Status == VendorPurchaseStatus.Failed ? 0 : Math.Clamp(result.Delivered, 0, line.Line.Quantity);
-        await Record(orderId, new RecordLineFulfilled(line.Line.LineNo, delivered, cards.Take(delivered).ToList(), result.FailureReason
-            ?? (delivered < line.Line.Quantity ? "vendor did not deliver" : null)), metadata, ct);
+        // The vendor's words are untrusted: cleaned and bounded before they enter the event (VendorText).
+        await Record(orderId, new RecordLineFulfilled(line.Line.LineNo, delivered, cards.Take(delivered).ToList(),
+            VendorText.Reason(result.FailureReason) ?? (delivered < line.Line.Quantity ? "vendor did not deliver" : null)), metadata, ct);
     }
 
     /// <summary>
@@ -122,7 +142,7 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
             var sealedValue = keyRing.Encrypt(Encoding.UTF8.GetBytes(value), context);
             return new SealedValue(sealedValue.KeyId, sealedValue.BlobBase64, context);
         }
-        return new DeliveredCard(card.SerialNumber, SealField(card.Code, "code"), card.Pin is null ? null : SealField(card.Pin, "pin"),
+        return new DeliveredCard(VendorText.Clean(card.SerialNumber, VendorText.MaxSerial) ?? "", SealField(card.Code, "code"), card.Pin is null ? null : SealField(card.Pin, "pin"),
             card.ExpirationDate);
     }
 

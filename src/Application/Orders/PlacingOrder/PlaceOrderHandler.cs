@@ -26,6 +26,7 @@ public sealed class PlaceOrderHandler(
     IOrderPricing pricing,
     IStockLocations locations,
     OrderReleases releases,
+    IVendorBacklog backlog,
     IClock clock) : IRequestHandler<PlaceOrderRequest, PlaceOrderResult>
 {
     /// <summary>
@@ -61,6 +62,12 @@ public sealed class PlaceOrderHandler(
             : null;
         if (rejection is null && lines.Any(l => l.Pricing!.ProductType == "top_up") && request.Recipient?.Phone is null)
             return new(orderId, null, -1, PhoneRequired, "recipient.phone");
+        // Fail fast: a vendor whose queue is already as long as its budget can serve before the pending timeout would
+        // only have this order cancelled later. Nothing is written, so the same reference can be placed again later.
+        if (rejection is null)
+            foreach (var vendor in lines.Select(l => l.Pricing!.Source).Where(s => s != LineSources.Stocked).Distinct())
+                if (await backlog.Busy(vendor, ct) is { } busy)
+                    return new(orderId, null, -1, busy.Error, RetryAfter: busy.RetryAfter);
 
         var placed = await orders.Execute(Order.StreamName(orderId),
             new PlaceOrder(orderId, request.PartnerId, request.ClientReference!, hash,

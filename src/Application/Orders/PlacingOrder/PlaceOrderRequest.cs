@@ -55,9 +55,10 @@ public sealed partial record PlaceOrderRequest(string PartnerId, string? ClientR
 /// <summary>
 /// What placement ended in: the order (any status, <see cref="Order"/>), or a refusal that wrote nothing
 /// (<see cref="Refusal"/>: a body under a used reference, a top-up without a phone, naming <see cref="RefusedField"/>
-/// when a field is to blame), and the order's stream revision.
+/// when a field is to blame; a busy vendor, with <see cref="RetryAfter"/>), and the order's stream revision.
 /// </summary>
-public sealed record PlaceOrderResult(string OrderId, Order? Order, long Revision, DomainError? Refusal, string? RefusedField = null)
+public sealed record PlaceOrderResult(string OrderId, Order? Order, long Revision, DomainError? Refusal, string? RefusedField = null,
+    TimeSpan? RetryAfter = null)
     : IRefusable
 {
     /// <summary>The refusal, or the rejection the order was recorded with: what the use case's metrics and log name.</summary>
