@@ -26,7 +26,25 @@ public static class BatchApplier
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        if (!await LockCheckpoint(conn, tx, projection, generation, mustBeActive, from, ct)) return Outcome.GenerationRetired;
 
+        var relevant = projection.EventTypes is null ? batch : batch.Where(e => projection.EventTypes.Contains(e.Type)).ToList();
+        if (relevant.Count > 0)
+            await projection.Apply(relevant, new ProjectionContext(conn, tx, ProjectionSchemas.ForGeneration(generation), ct));
+        await ProjectionStore.SaveCheckpoint(conn, tx, projection.Name, generation, to, covered,
+            batch.Count > 0 ? batch[^1].Metadata.RecordedAt : null, ct);
+        await tx.CommitAsync(ct);
+        ProjectionMetrics.EventsApplied.WithLabels(projection.Name).Inc(covered);
+        return Outcome.Applied;
+    }
+
+    /// <summary>
+    /// Locks the checkpoint row of <paramref name="generation"/> and checks it is at <paramref name="from"/>; false when the
+    /// generation is gone or (with <paramref name="mustBeActive"/>) no longer active.
+    /// </summary>
+    private static async Task<bool> LockCheckpoint(NpgsqlConnection conn, NpgsqlTransaction tx, IProjection projection, int generation,
+        bool mustBeActive, LogPosition from, CancellationToken ct)
+    {
         // FOR SHARE on the projection row: a view swap (FOR UPDATE) waits for this batch, and this batch waits for a swap.
         var row = await conn.QuerySingleOrDefaultAsync<CheckpointRow>(new CommandDefinition("""
             select p.active_generation as Active, c.commit_position as Commit, c.prepare_position as Prepare
@@ -35,16 +53,25 @@ public static class BatchApplier
              where p.name = @name
                for update of c for share of p
             """, new { name = projection.Name, generation }, tx, cancellationToken: ct));
-        if (row is null || (mustBeActive && row.Active != generation)) return Outcome.GenerationRetired;
+        if (row is null || (mustBeActive && row.Active != generation)) return false;
         var stored = new LogPosition((ulong)row.Commit, (ulong)row.Prepare);
         if (stored != from)
             throw new ProjectionConflictException($"Checkpoint of {projection.Name} v{generation} is at {stored}, expected {from}: another runner is applying it.");
+        return true;
+    }
 
-        var relevant = projection.EventTypes is null ? batch : batch.Where(e => projection.EventTypes.Contains(e.Type)).ToList();
-        if (relevant.Count > 0)
-            await projection.Apply(relevant, new ProjectionContext(conn, tx, ProjectionSchemas.ForGeneration(generation), ct));
-        await ProjectionStore.SaveCheckpoint(conn, tx, projection.Name, generation, to, covered,
-            batch.Count > 0 ? batch[^1].Metadata.RecordedAt : null, ct);
+    /// <summary>
+    /// Parks <paramref name="poison"/> (an event the projection cannot apply) in steller.projection_parked and moves the
+    /// checkpoint from <paramref name="from"/> past it, in one transaction: the event is either parked or still ahead.
+    /// </summary>
+    public static async Task<Outcome> Park(NpgsqlDataSource dataSource, IProjection projection, int generation, LogPosition from,
+        RecordedEvent poison, Exception error, long covered, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        if (!await LockCheckpoint(conn, tx, projection, generation, mustBeActive: true, from, ct)) return Outcome.GenerationRetired;
+        await ProjectionStore.InsertParked(conn, tx, projection.Name, poison, error, ct);
+        await ProjectionStore.SaveCheckpoint(conn, tx, projection.Name, generation, poison.Position, covered, poison.Metadata.RecordedAt, ct);
         await tx.CommitAsync(ct);
         ProjectionMetrics.EventsApplied.WithLabels(projection.Name).Inc(covered);
         return Outcome.Applied;

@@ -19,11 +19,16 @@ public sealed class ColumnArrays<TRow>
 
     public int Count => rows.Count;
 
-    /// <summary>Adds the column <paramref name="column"/> (a table column name) with each row's value.</summary>
+    /// <summary>
+    /// Adds the column <paramref name="column"/> (a table column name) with each row's value; text through
+    /// <see cref="PgText.Clean"/>.
+    /// </summary>
     public ColumnArrays<TRow> With<TValue>(string column, Func<TRow, TValue> value)
     {
         names.Add(column);
-        Parameters.Add(column, rows.Select(value).ToArray());
+        Parameters.Add(column, typeof(TValue) == typeof(string)
+            ? rows.Select(r => PgText.Clean((string?)(object?)value(r))).ToArray()
+            : rows.Select(value).ToArray());
         return this;
     }
 
