@@ -63,7 +63,7 @@ public sealed class HttpBasicsTests
         {
             var response = await client.GetAsync("/health/ready");
             response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
-            (await response.Content.ReadAsStringAsync()).Should().Contain("faulted: imaginary");
+            (await response.Content.ReadAsStringAsync()).Should().Contain("stopped: imaginary");
         }
         finally
         {

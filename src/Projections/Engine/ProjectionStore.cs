@@ -120,16 +120,16 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource)
     public static string Describe(Exception error) => PgText.Clean($"{error.GetType().Name}: {error.Message}")!;
 
     /// <summary>Sets <paramref name="poison"/> aside for <paramref name="projection"/> (inside the caller's transaction).</summary>
-    public static Task InsertParked(NpgsqlConnection conn, NpgsqlTransaction tx, string projection, RecordedEvent poison, Exception error,
-        CancellationToken ct) =>
+    public static Task InsertParked(NpgsqlConnection conn, NpgsqlTransaction tx, string projection, int generation, RecordedEvent poison,
+        Exception error, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition("""
-            insert into steller.projection_parked (projection, commit_position, prepare_position, event_id, stream_id, stream_revision,
-                                                   event_type, error)
-            values (@projection, @commit, @prepare, @eventId, @stream, @revision, @type, @error)
+            insert into steller.projection_parked (projection, generation, commit_position, prepare_position, event_id, stream_id,
+                                                   stream_revision, event_type, error)
+            values (@projection, @generation, @commit, @prepare, @eventId, @stream, @revision, @type, @error)
             on conflict (projection, event_id) do update set error = excluded.error, attempts = projection_parked.attempts + 1
             """, new
         {
-            projection, commit = (long)poison.Position.Commit, prepare = (long)poison.Position.Prepare, eventId = poison.EventId,
+            projection, generation, commit = (long)poison.Position.Commit, prepare = (long)poison.Position.Prepare, eventId = poison.EventId,
             stream = poison.StreamId, revision = poison.Revision.Value, type = poison.Type, error = Describe(error),
         }, tx, cancellationToken: ct));
 
@@ -138,7 +138,7 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource)
     {
         await using var conn = await DataSource.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<ParkedEvent>(new CommandDefinition("""
-            select projection as Projection, commit_position as Commit, prepare_position as Prepare, event_id as EventId,
+            select projection as Projection, generation as Generation, commit_position as Commit, prepare_position as Prepare, event_id as EventId,
                    stream_id as StreamId, stream_revision as Revision, event_type as Type, error as Error, attempts as Attempts,
                    parked_at as ParkedAt, retried_at as RetriedAt
               from steller.projection_parked
@@ -170,7 +170,7 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource)
 }
 
 /// <summary>A row of steller.projection_parked: an event a projection set aside because it could not apply it.</summary>
-public sealed record ParkedEvent(string Projection, long Commit, long Prepare, Guid EventId, string StreamId, long Revision, string Type,
+public sealed record ParkedEvent(string Projection, int Generation, long Commit, long Prepare, Guid EventId, string StreamId, long Revision, string Type,
     string Error, int Attempts, DateTime ParkedAt, DateTime? RetriedAt)
 {
     public LogPosition Position => new((ulong)Commit, (ulong)Prepare);

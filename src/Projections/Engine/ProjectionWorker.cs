@@ -10,7 +10,7 @@ public enum ProjectionState { Starting, Standby, Rebuilding, CatchingUp, Live, F
 /// Runs one projection live: takes leadership (one runner per projection across nodes), subscribes to the log
 /// from its checkpoint, and applies what queues up in batches. A failing batch rolls back, marks the projection
 /// faulted and is retried with backoff from the same checkpoint. A batch that fails for a reason other than the moment
-/// (see <see cref="IsPoisonCandidate"/>) is applied again event by event to find the event that fails alone, which is
+/// (see <see cref="PoisonEvents"/>) is applied again event by event to find the event that fails alone, which is
 /// then parked (the projection goes on) or, for a projection whose <see cref="IProjection.OnPoison"/> is
 /// <see cref="OnPoisonEvent.Stop"/>, stops the projection right before it: such an event is never skipped.
 /// </summary>
@@ -128,15 +128,10 @@ public sealed class ProjectionWorker(
                     outcome = await BatchApplier.Apply(bookkeeping.DataSource, projection, generation, mustBeActive: true, stored,
                         relevant ? batch : [], position, unstored, ct);
                 }
-                catch (Exception e) when (relevant && batch.Count > 1 && IsPoisonCandidate(e, ct))
+                catch (Exception e) when (relevant && PoisonEvents.MayBePoison(e, ct))
                 {
-                    logger.LogWarning("Projection {Projection}: a batch of {Count} events failed ({Error}); applying it event by event to find "
-                        + "the event that fails", projection.Name, batch.Count, e.Message);
-                    outcome = await ApplyOneByOne(generation, stored, batch, unstored - batch.Count, ct);
-                }
-                catch (Exception e) when (relevant && IsPoisonCandidate(e, ct))
-                {
-                    outcome = await Poisoned(generation, stored, batch[0], e, unstored, ct); // the batch is this one event
+                    outcome = await PoisonEvents.ApplyOneByOne(bookkeeping.DataSource, projection, generation, mustBeActive: true, stored,
+                        batch, unstored - batch.Count, e, logger, ct);
                 }
                 if (outcome == BatchApplier.Outcome.GenerationRetired)
                 {
@@ -156,73 +151,6 @@ public sealed class ProjectionWorker(
                 .Set(more ? Math.Max(0, (DateTimeOffset.UtcNow - batch[^1].Metadata.RecordedAt).TotalSeconds) : 0);
         }
     }
-
-    /// <summary>
-    /// Applies <paramref name="batch"/> one event at a time from <paramref name="from"/> (the stored checkpoint; <paramref
-    /// name="carried"/> events before the batch lie between it and the batch), so the events that apply are kept and the
-    /// one that fails alone is found: parked, or (policy Stop) the projection stops right before it.
-    /// </summary>
-    private async Task<BatchApplier.Outcome> ApplyOneByOne(int generation, LogPosition from, IReadOnlyList<RecordedEvent> batch, long carried,
-        CancellationToken ct)
-    {
-        var at = from;
-        var last = -1; // index of the last event the checkpoint covers
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var e = batch[i];
-            if (projection.EventTypes is not null && !projection.EventTypes.Contains(e.Type)) continue;
-            var covered = carried + (i - last);
-            BatchApplier.Outcome outcome;
-            try
-            {
-                outcome = await BatchApplier.Apply(bookkeeping.DataSource, projection, generation, mustBeActive: true, at, [e], e.Position,
-                    covered, ct);
-            }
-            catch (Exception error) when (IsPoisonCandidate(error, ct))
-            {
-                outcome = await Poisoned(generation, at, e, error, covered, ct);
-            }
-            if (outcome == BatchApplier.Outcome.GenerationRetired) return outcome;
-            carried = 0;
-            at = e.Position;
-            last = i;
-        }
-        if (last == batch.Count - 1) return BatchApplier.Outcome.Applied;
-        return await BatchApplier.Apply(bookkeeping.DataSource, projection, generation, mustBeActive: true, at, [], batch[^1].Position,
-            carried + (batch.Count - 1 - last), ct);
-    }
-
-    /// <summary>
-    /// <paramref name="poison"/> failed alone: parks it (the checkpoint moves past it) or, for a projection whose policy is
-    /// <see cref="OnPoisonEvent.Stop"/>, throws so the projection stops right before it and alerts.
-    /// </summary>
-    private async Task<BatchApplier.Outcome> Poisoned(int generation, LogPosition from, RecordedEvent poison, Exception error, long covered,
-        CancellationToken ct)
-    {
-        var where = $"{poison.Type} {poison.EventId} ({poison.StreamId}@{poison.Revision.Value}, log position {poison.Position})";
-        if (projection.OnPoison == OnPoisonEvent.Stop)
-            throw new PoisonEventException($"Projection {projection.Name} stopped at {where}: {error.GetType().Name}: {error.Message}", error);
-        var outcome = await BatchApplier.Park(bookkeeping.DataSource, projection, generation, from, poison, error, covered, ct);
-        if (outcome == BatchApplier.Outcome.Applied)
-        {
-            ProjectionMetrics.Parked.WithLabels(projection.Name).Inc();
-            logger.LogError(error, "Projection {Projection} cannot apply {Event}; parked it in steller.projection_parked and goes on "
-                + "(`steller projections retry --projection {Projection}` applies it again)", projection.Name, where, projection.Name);
-        }
-        return outcome;
-    }
-
-    /// <summary>
-    /// Whether a failure may be the event's fault rather than the moment's: not a cancellation, a lost leadership race, a
-    /// timeout or a transient database error (those are retried from the checkpoint with backoff).
-    /// </summary>
-    private static bool IsPoisonCandidate(Exception e, CancellationToken ct) => e switch
-    {
-        OperationCanceledException when ct.IsCancellationRequested => false,
-        ProjectionConflictException or PoisonEventException or TimeoutException => false,
-        Npgsql.NpgsqlException { IsTransient: true } => false,
-        _ => true,
-    };
 
     /// <summary>
     /// Clears the projection's row in steller.projection_faults after it commits (or is at the head with nothing failing),
@@ -257,6 +185,3 @@ public sealed class ProjectionWorker(
         catch (Exception e) { logger.LogWarning("Could not record the fault of {Projection}: {Error}", projection.Name, e.Message); }
     }
 }
-
-/// <summary>A projection whose policy is <see cref="OnPoisonEvent.Stop"/> met an event it cannot apply.</summary>
-public sealed class PoisonEventException(string message, Exception inner) : Exception(message, inner);

@@ -3,6 +3,7 @@
 -- one that applies. Written in the transaction that moves the projection's checkpoint past the event.
 create table steller.projection_parked (
     projection       text        not null,
+    generation       int         not null,  -- the read_vN it was parked from; a rebuild's swap drops the old generation's
     commit_position  bigint      not null,
     prepare_position bigint      not null,
     event_id         uuid        not null,
