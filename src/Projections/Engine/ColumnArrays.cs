@@ -32,6 +32,19 @@ public sealed class ColumnArrays<TRow>
         return this;
     }
 
+    /// <summary>
+    /// Adds a json/jsonb column: each row's value serialized with <paramref name="options"/>, which must clean its strings
+    /// (<see cref="PgText.StringConverter"/>); the document as a whole is never cut.
+    /// </summary>
+    public ColumnArrays<TRow> WithJson<TValue>(string column, Func<TRow, TValue> value, System.Text.Json.JsonSerializerOptions options)
+    {
+        if (!options.Converters.Any(c => c is PgText.StringConverter))
+            throw new ArgumentException("JSON bound for PostgreSQL is written with PgText.StringConverter.", nameof(options));
+        names.Add(column);
+        Parameters.Add(column, rows.Select(r => System.Text.Json.JsonSerializer.Serialize(value(r), options)).ToArray());
+        return this;
+    }
+
     /// <summary>"a, b, c": the columns in the order they were added.</summary>
     public string Columns => string.Join(", ", names);
 

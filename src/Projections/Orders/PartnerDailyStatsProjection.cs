@@ -289,7 +289,7 @@ public sealed class PartnerDailyStatsProjection : IProjection
 
         var kept = ColumnArrays.Of(changes.Kept)
             .With("order_id", k => k.OrderId).With("partner_id", k => k.Facts.PartnerId).With("day", k => k.Facts.Day)
-            .With("facts", k => JsonSerializer.Serialize(k.Facts, Json));
+            .WithJson("facts", k => k.Facts, Json);
         await context.Execute($$"""
             insert into {schema}.partner_daily_stats_orders as o ({{kept.Columns}})
             select order_id, partner_id, day, facts::jsonb from {{kept.Unnest()}}

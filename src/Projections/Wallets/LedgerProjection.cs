@@ -192,66 +192,70 @@ public sealed class LedgerProjection : IProjection
         var holds = loadedHolds.ToDictionary(h => h.Key, h => h.Value.Copy());
         var changedHolds = new HashSet<(string, string)>();
         var entries = new List<Entry>();
-        foreach (var (recorded, e, partner, currency, walletAccount) in walletEvents)
+        // Checked: a balance past Int64 stops the ledger (OverflowException; its policy is Stop) instead of wrapping.
+        checked
         {
-            var at = recorded.Metadata.RecordedAt.UtcDateTime;
-            var commit = (long)recorded.Position.Commit;
-            var prepare = (long)recorded.Position.Prepare;
-            var wallet = Get(balances, walletAccount, partner, currency);
-            wallet.Revision = recorded.Revision.Value;
-            Touch(wallet, commit, prepare, at);
-
-            string? orderId = null;
-            switch (e)
+            foreach (var (recorded, e, partner, currency, walletAccount) in walletEvents)
             {
-                case HoldPlaced h:
-                    wallet.Pending += h.Amount;
-                    holds[(walletAccount, h.TransferId)] = new HoldRow
-                    {
-                        Account = walletAccount, TransferId = h.TransferId, PartnerId = partner, Currency = currency, OrderId = h.OrderId,
-                        Amount = h.Amount, ExpiresAt = h.ExpiresAt?.UtcDateTime, PlacedAt = at,
-                    };
-                    changedHolds.Add((walletAccount, h.TransferId));
-                    break;
-                case HoldCaptured c:
-                    wallet.Pending -= c.Amount + c.Released;
-                    if (holds.TryGetValue((walletAccount, c.TransferId), out var captured))
-                    {
-                        captured.Status = "captured";
-                        captured.Captured = c.Amount;
-                        captured.ClosedAt = at;
-                        orderId = captured.OrderId;
-                        changedHolds.Add((walletAccount, c.TransferId));
-                    }
-                    break;
-                case HoldReleased r:
-                    wallet.Pending -= r.Amount;
-                    if (holds.TryGetValue((walletAccount, r.TransferId), out var released))
-                    {
-                        released.Status = "released";
-                        released.ClosedAt = at;
-                        changedHolds.Add((walletAccount, r.TransferId));
-                    }
-                    break;
-                case CreditLimitSet l: wallet.CreditLimit = l.Limit; break;
-                case WalletFrozen: wallet.Frozen = true; break;
-                case WalletUnfrozen: wallet.Frozen = false; break;
-            }
+                var at = recorded.Metadata.RecordedAt.UtcDateTime;
+                var commit = (long)recorded.Position.Commit;
+                var prepare = (long)recorded.Position.Prepare;
+                var wallet = Get(balances, walletAccount, partner, currency);
+                wallet.Revision = recorded.Revision.Value;
+                Touch(wallet, commit, prepare, at);
 
-            var (kind, transferId, reference) = Describe(e);
-            var leg = 0;
-            foreach (var p in Wallet.Postings(walletAccount, e))
-            {
-                var debit = Get(balances, p.Debit, OwnerOf(p.Debit), currency);
-                var credit = Get(balances, p.Credit, OwnerOf(p.Credit), currency);
-                debit.Posted -= p.Amount; debit.Entries++; Touch(debit, commit, prepare, at);
-                credit.Posted += p.Amount; credit.Entries++; Touch(credit, commit, prepare, at);
-                entries.Add(new Entry(debit.Account, commit, prepare, leg, currency, debit.PartnerId, -p.Amount, debit.Posted,
-                    credit.Account,
-                    kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
-                entries.Add(new Entry(credit.Account, commit, prepare, leg, currency, credit.PartnerId, p.Amount, credit.Posted,
-                    debit.Account, kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
-                leg++;
+                string? orderId = null;
+                switch (e)
+                {
+                    case HoldPlaced h:
+                        wallet.Pending += h.Amount;
+                        holds[(walletAccount, h.TransferId)] = new HoldRow
+                        {
+                            Account = walletAccount, TransferId = h.TransferId, PartnerId = partner, Currency = currency, OrderId = h.OrderId,
+                            Amount = h.Amount, ExpiresAt = h.ExpiresAt?.UtcDateTime, PlacedAt = at,
+                        };
+                        changedHolds.Add((walletAccount, h.TransferId));
+                        break;
+                    case HoldCaptured c:
+                        wallet.Pending -= c.Amount + c.Released;
+                        if (holds.TryGetValue((walletAccount, c.TransferId), out var captured))
+                        {
+                            captured.Status = "captured";
+                            captured.Captured = c.Amount;
+                            captured.ClosedAt = at;
+                            orderId = captured.OrderId;
+                            changedHolds.Add((walletAccount, c.TransferId));
+                        }
+                        break;
+                    case HoldReleased r:
+                        wallet.Pending -= r.Amount;
+                        if (holds.TryGetValue((walletAccount, r.TransferId), out var released))
+                        {
+                            released.Status = "released";
+                            released.ClosedAt = at;
+                            changedHolds.Add((walletAccount, r.TransferId));
+                        }
+                        break;
+                    case CreditLimitSet l: wallet.CreditLimit = l.Limit; break;
+                    case WalletFrozen: wallet.Frozen = true; break;
+                    case WalletUnfrozen: wallet.Frozen = false; break;
+                }
+
+                var (kind, transferId, reference) = Describe(e);
+                var leg = 0;
+                foreach (var p in Wallet.Postings(walletAccount, e))
+                {
+                    var debit = Get(balances, p.Debit, OwnerOf(p.Debit), currency);
+                    var credit = Get(balances, p.Credit, OwnerOf(p.Credit), currency);
+                    debit.Posted -= p.Amount; debit.Entries++; Touch(debit, commit, prepare, at);
+                    credit.Posted += p.Amount; credit.Entries++; Touch(credit, commit, prepare, at);
+                    entries.Add(new Entry(debit.Account, commit, prepare, leg, currency, debit.PartnerId, -p.Amount, debit.Posted,
+                        credit.Account,
+                        kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
+                    entries.Add(new Entry(credit.Account, commit, prepare, leg, currency, credit.PartnerId, p.Amount, credit.Posted,
+                        debit.Account, kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
+                    leg++;
+                }
             }
         }
         return new Changes(balances.Values.ToList(), entries, changedHolds.Select(k => holds[k]).ToList());
