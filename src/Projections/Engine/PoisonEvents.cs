@@ -13,14 +13,18 @@ namespace Steller.Projections.Engine;
 public static class PoisonEvents
 {
     /// <summary>
-    /// Whether a failure may be the event's fault rather than the moment's: not a cancellation, a lost leadership race, a
-    /// timeout or a transient database error (those are retried from the checkpoint with backoff).
+    /// Whether a failure may be the event's fault rather than the moment's. From PostgreSQL only data exceptions (class
+    /// 22: bad text, numbers out of range) and integrity violations (class 23) can be; any other database error (a lost
+    /// connection, a read-only standby, a deadlock, a missing table) is the database's and is retried from the
+    /// checkpoint with backoff, as are cancellation, a lost leadership race and timeouts. Any other exception (the
+    /// projection's own code: an unreadable event, an overflow) may be the event's.
     /// </summary>
     public static bool MayBePoison(Exception e, CancellationToken ct) => e switch
     {
         OperationCanceledException when ct.IsCancellationRequested => false,
         ProjectionConflictException or PoisonEventException or TimeoutException => false,
-        NpgsqlException { IsTransient: true } => false,
+        PostgresException pg => pg.SqlState.StartsWith("22", StringComparison.Ordinal) || pg.SqlState.StartsWith("23", StringComparison.Ordinal),
+        NpgsqlException => false,
         _ => true,
     };
 
