@@ -102,4 +102,22 @@ public sealed class ProjectionFailurePolicyTests
             await run;
         }
     }
+
+    [Test, CancelAfter(120_000)]
+    public async Task an_old_fault_of_a_projection_already_at_the_head_is_cleared_after_a_restart_without_waiting_for_an_event()
+    {
+        await using var h = await ProjectionHarness.Create("restarthead", batchSize: 20);
+        await h.Append(streams: 2, count: 10, writers: 1);
+        var (_, stop) = h.Start(new CountingProjection("athead"));
+        await h.CaughtUp("athead");
+        await stop.CancelAsync();
+        await Task.Delay(200);
+        // What a process that failed and then died left behind (its projection recovered later in another way).
+        await h.Bookkeeping.RecordFault("athead", 1, new InvalidOperationException("old failure"), 7, LogPosition.Start);
+
+        var (worker, _) = h.Start(new CountingProjection("athead")); // the restarted node; no event comes
+        await Eventually.True(async () => (await h.Bookkeeping.FaultedProjections(default)).Count == 0, TimeSpan.FromSeconds(15),
+            "the old fault is cleared once the projection is at the head with nothing failing");
+        worker.State.Should().NotBe(ProjectionState.Faulted);
+    }
 }

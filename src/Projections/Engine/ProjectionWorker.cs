@@ -114,7 +114,9 @@ public sealed class ProjectionWorker(
         while (!ct.IsCancellationRequested)
         {
             var behind = position != stored;
-            var batch = await log.Next(position, settings.BatchSize, ct, behind ? IdleCheckpointInterval : null);
+            // An old fault to clear at the head of the log: do not wait for the next event to clear it.
+            var wake = behind || (faultMayBeRecorded && failures == 0);
+            var batch = await log.Next(position, settings.BatchSize, ct, wake ? IdleCheckpointInterval : null);
             var relevant = batch.Count > 0 && (projection.EventTypes is null || batch.Any(e => projection.EventTypes.Contains(e.Type)));
             if (batch.Count > 0) position = batch[^1].Position;
             unstored += batch.Count;
