@@ -11,10 +11,56 @@ public static class ProjectionsCommand
 {
     public static Command Create()
     {
-        var command = new Command("projections", "Read-model projections: status, rebuild, run.");
+        var command = new Command("projections", "Read-model projections: status, rebuild, run, parked events.");
         command.Subcommands.Add(Status());
         command.Subcommands.Add(Rebuild());
         command.Subcommands.Add(Run());
+        command.Subcommands.Add(Parked());
+        command.Subcommands.Add(Retry());
+        return command;
+    }
+
+    private static Command Parked()
+    {
+        var projection = new Option<string>("--projection") { Description = "Only this projection's parked events." };
+        var command = new Command("parked",
+            "List the events projections could not apply and parked to go on (steller.projection_parked). Exits 1 when any is parked.")
+            { projection };
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var services = CliHost.Build();
+            if (services is null) return CliHost.ConfigurationError;
+            await services.GetRequiredService<Migrator>().Migrate(ct);
+            var parked = await services.GetRequiredService<ProjectionStore>().Parked(parse.GetValue(projection), ct);
+            var table = new Table().AddColumns("projection", "position", "event id", "stream", "type", "attempts", "parked at", "error");
+            foreach (var p in parked)
+                table.AddRow(Markup.Escape(p.Projection), p.Position.ToString(), p.EventId.ToString(), Markup.Escape($"{p.StreamId}@{p.Revision}"),
+                    Markup.Escape(p.Type), p.Attempts.ToString(), p.ParkedAt.ToString("u"), Markup.Escape(p.Error));
+            AnsiConsole.Write(table);
+            Console.WriteLine(parked.Count == 0 ? "No parked events."
+                : $"{parked.Count} parked event(s). After fixing the cause, `steller projections retry` applies them again.");
+            return parked.Count == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Command Retry()
+    {
+        var projection = new Option<string>("--projection") { Description = "Only this projection's parked events." };
+        var command = new Command("retry",
+            "Apply the parked events again, oldest first; each one that applies is removed. Exits 1 when some are still parked.")
+            { projection };
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var services = CliHost.Build();
+            if (services is null) return CliHost.ConfigurationError;
+            await services.GetRequiredService<Migrator>().Migrate(ct);
+            var result = await services.GetRequiredService<ParkedEventRetry>().Retry(parse.GetValue(projection), ct);
+            Console.WriteLine($"{result.Applied} parked event(s) applied and removed; {result.StillParked.Count} still parked.");
+            foreach (var p in result.StillParked)
+                Console.WriteLine($"PARKED {p.Projection} {p.Type} {p.EventId} ({p.StreamId}@{p.Revision}, position {p.Position}): {p.Error}");
+            return result.StillParked.Count == 0 ? 0 : 1;
+        });
         return command;
     }
 
@@ -28,16 +74,22 @@ public static class ProjectionsCommand
             await services.GetRequiredService<Migrator>().Migrate(ct);
             var rows = await services.GetRequiredService<ProjectionStatusReader>().Read(ct);
             var table = new Table().AddColumns("projection", "version (code/db)", "generation", "position", "applied", "behind", "lag (s)",
-                "state", "error");
+                "state", "on poison", "parked", "error");
             foreach (var r in rows)
                 table.AddRow(
                     Markup.Escape(r.Name), $"{r.CodeVersion}/{r.StoredVersion?.ToString() ?? "-"}",
                     r.Generation is { } g ? $"read_v{g}" + (r.RebuildingGeneration is { } n ? $" (building read_v{n})" : "") : "-",
                     r.Position, r.EventsApplied.ToString("N0"), r.EventsBehind?.ToString("N0") ?? "?", r.LagSeconds?.ToString("0.0") ?? "?",
-                    r.State switch { "live" => "[green]live[/]", "faulted" => "[red]faulted[/]", var s => Markup.Escape(s) },
-                    Markup.Escape(r.Error ?? ""));
+                    r.State switch { "live" => "[green]live[/]", "stopped" => "[red]stopped[/]", var s => Markup.Escape(s) },
+                    r.Policy, r.Parked == 0 ? "0" : $"[yellow]{r.Parked:N0}[/]", Markup.Escape(r.Error ?? ""));
             AnsiConsole.Write(table);
-            return rows.Any(r => r.State == "faulted") ? 1 : 0;
+            var stopped = rows.Where(r => r.State == "stopped").Select(r => r.Name).ToList();
+            var parked = rows.Where(r => r.Parked > 0).ToList();
+            if (stopped.Count > 0) Console.WriteLine($"Stopped: {string.Join(", ", stopped)}.");
+            if (parked.Count > 0)
+                Console.WriteLine($"Parked events: {string.Join(", ", parked.Select(r => $"{r.Name} {r.Parked:N0}"))} "
+                    + "(`steller projections parked` lists them).");
+            return stopped.Count > 0 ? 1 : 0;
         });
         return command;
     }

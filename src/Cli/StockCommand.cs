@@ -58,8 +58,16 @@ public static class StockCommand
                               + (report.AsOf is { } at ? $", as of {at:O}" : "") + ".");
             if (report.ReadModelNote is { } note) Console.WriteLine(note);
             foreach (var d in report.Drifts)
-                Console.WriteLine($"DRIFT {d.Sku} {d.Location} {d.Field}: event store {d.Expected}, read model {d.Actual}. {d.Message}");
-            Console.WriteLine(report.Clean ? "Stock audit clean: no drift." : $"Stock audit FAILED: {report.Drifts.Count} drift(s).");
+                Console.WriteLine(d.ReadModel is null
+                    ? $"DRIFT {d.Sku} {d.Location} {d.Field}: log {d.Log}. {d.Message}"
+                    : $"DRIFT {d.Sku} {d.Location} {d.Field}: log (folded) {d.Log}, read model {d.ReadModel}. {d.Message}");
+            Console.WriteLine(report.Result switch
+            {
+                "clean" => "Stock audit clean: no drift, the read model has applied the whole log.",
+                "behind" => $"Stock audit NOT CLEAN: the read model is behind (at {report.ReadModelPosition}; the log ends at {report.Position})"
+                    + (report.ReadModelStopped is not null ? " and its projection is stopped" : "") + "; no drift up to its checkpoint.",
+                _ => $"Stock audit FAILED: {report.Drifts.Count} drift(s).",
+            });
             return report.Clean ? 0 : DriftFound;
         });
         return command;

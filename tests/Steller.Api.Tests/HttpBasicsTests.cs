@@ -54,7 +54,7 @@ public sealed class HttpBasicsTests
     }
 
     [Test]
-    public async Task readiness_answers_503_naming_a_faulted_projection()
+    public async Task readiness_answers_503_naming_a_stopped_projection()
     {
         await using (var cmd = db.DataSource.CreateCommand(
             "insert into steller.projection_faults (name, generation, error, attempts, failed_at) values ('imaginary', 1, 'boom', 1, now())"))
@@ -63,11 +63,34 @@ public sealed class HttpBasicsTests
         {
             var response = await client.GetAsync("/health/ready");
             response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
-            (await response.Content.ReadAsStringAsync()).Should().Contain("faulted: imaginary");
+            (await response.Content.ReadAsStringAsync()).Should().Contain("stopped: imaginary");
         }
         finally
         {
             await using var cmd = db.DataSource.CreateCommand("delete from steller.projection_faults where name = 'imaginary'");
+            await cmd.ExecuteNonQueryAsync();
+        }
+    }
+
+    [Test]
+    public async Task readiness_names_parked_events_without_answering_503_for_them()
+    {
+        await using (var cmd = db.DataSource.CreateCommand("""
+            insert into steller.projection_parked (projection, generation, commit_position, prepare_position, event_id, stream_id,
+                                                   stream_revision, event_type, error)
+            values ('imaginary_parking', 1, 1, 1, gen_random_uuid(), 's-1', 0, 'test.x.v1', 'boom')
+            """))
+            await cmd.ExecuteNonQueryAsync();
+        try
+        {
+            var response = await client.GetAsync("/health/ready");
+            var body = await response.Content.ReadAsStringAsync();
+            body.Should().Contain("parked_events").And.Contain("imaginary_parking: 1");
+            body.Should().NotContain("stopped: imaginary_parking", "a parking projection goes on");
+        }
+        finally
+        {
+            await using var cmd = db.DataSource.CreateCommand("delete from steller.projection_parked where projection = 'imaginary_parking'");
             await cmd.ExecuteNonQueryAsync();
         }
     }

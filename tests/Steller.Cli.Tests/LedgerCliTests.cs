@@ -47,7 +47,7 @@ public sealed class LedgerCliTests
         using var drift = await Cli(db, "ledger", "audit");
         drift.ExitCode.Should().Be(1, drift.Stderr + drift.Stdout);
         TestContext.Out.WriteLine(drift.Stdout);
-        drift.Stdout.Should().Contain("DRIFT wallet:p2:EUR posted: event store 1500, read model 1499").And.Contain("Ledger audit FAILED");
+        drift.Stdout.Should().Contain("DRIFT wallet:p2:EUR posted: log (folded) 1500, read model 1499").And.Contain("Ledger audit FAILED");
 
         using var json = await Cli(db, "ledger", "audit", "--json");
         json.ExitCode.Should().Be(1);

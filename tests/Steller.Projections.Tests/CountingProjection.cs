@@ -19,6 +19,8 @@ public sealed class CountingProjection(string name = "counting", int version = 1
     public double CrashChance { get; set; }
     public int Crashes;
     public bool Poisoned { get; set; }
+    /// <summary>Stop by default: the crashes it simulates are the moment's, not an event's, so nothing may be parked.</summary>
+    public OnPoisonEvent OnPoison { get; set; } = OnPoisonEvent.Stop;
     private readonly HashSet<LogPosition> crashedOnce = [];
     private readonly Random random = new(42);
 

@@ -31,7 +31,7 @@ public sealed class ProjectionEngineTests
     }
 
     [Test, CancelAfter(120_000)]
-    public async Task a_failing_event_stops_only_its_projection_which_shows_as_faulted_and_resumes_without_skipping_it()
+    public async Task a_failing_event_stops_only_its_projection_which_shows_as_stopped_and_resumes_without_skipping_it()
     {
         await using var h = await ProjectionHarness.Create("poison", batchSize: 20);
         var poisoned = new CountingProjection("poisoned") { Poisoned = true };
@@ -51,9 +51,9 @@ public sealed class ProjectionEngineTests
         await Eventually.True(async () =>
         {
             status = (await reader.Read(default)).ToDictionary(s => s.Name);
-            return poisonedWorker.State == ProjectionState.Faulted && status["poisoned"].State == "faulted"
+            return poisonedWorker.State == ProjectionState.Faulted && status["poisoned"].State == "stopped"
                 && (await h.Bookkeeping.FaultedProjections(default)).Contains("poisoned");
-        }, TimeSpan.FromSeconds(30), "the poisoned projection shows as faulted in the worker, the fault table and status");
+        }, TimeSpan.FromSeconds(30), "the poisoned projection shows as stopped in the worker, the fault table and status");
         poisonedWorker.LastError.Should().Contain("poison event refused");
         status["poisoned"].EventsBehind.Should().BeGreaterThan(0, "the poison event and everything after it wait");
         status["stream_stats"].State.Should().Be("live");

@@ -5,7 +5,8 @@ using Steller.Projections.Engine;
 namespace Steller.Api.Health;
 
 /// <summary>
-/// /health/live: the process answers. /health/ready: the database answers, migrations are applied, no projection is faulted.
+/// /health/live: the process answers. /health/ready: the database answers, migrations are applied, no projection is stopped (the
+/// events projections parked are listed, but do not make it unready).
 /// </summary>
 public static class HealthEndpoints
 {
@@ -28,9 +29,13 @@ public static class HealthEndpoints
                     var pending = await migrator.Pending(ct);
                     checks.Add(new Check("migrations", pending.Count == 0, pending.Count == 0 ? "applied"
                         : $"pending: {string.Join(", ", pending)}"));
-                    var faulted = await projections.FaultedProjections(ct);
-                    checks.Add(new Check("projections", faulted.Count == 0, faulted.Count == 0 ? "none faulted"
-                        : $"faulted: {string.Join(", ", faulted)}"));
+                    var stopped = await projections.FaultedProjections(ct);
+                    checks.Add(new Check("projections", stopped.Count == 0, stopped.Count == 0 ? "none stopped"
+                        : $"stopped: {string.Join(", ", stopped)}"));
+                    // Parked events do not make the node unready (the read models go on); they are named so they get seen.
+                    var parked = await projections.ParkedCounts(ct);
+                    checks.Add(new Check("parked_events", true, parked.Count == 0 ? "none"
+                        : string.Join(", ", parked.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}: {p.Value}"))));
                 }
                 catch (Exception e) when (e is NpgsqlException or TimeoutException)
                 {
@@ -39,7 +44,7 @@ public static class HealthEndpoints
                 var ready = checks.All(c => c.Ok);
                 return Results.Json(new Report(ready ? "ready" : "not_ready", checks), statusCode: ready ? 200 : 503);
             })
-            .WithSummary("Readiness: database reachable, migrations applied, no projection faulted.")
+            .WithSummary("Readiness: database reachable, migrations applied, no projection stopped (parked events are listed).")
             .Produces<Report>(200).Produces<Report>(503);
     }
 }

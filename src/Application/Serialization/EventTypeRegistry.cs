@@ -14,6 +14,12 @@ public sealed class EventTypeRegistry
 {
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
+    private readonly JsonSerializerOptions readOptions;
+
+    /// <param name="readOptions">How stored events are read (default <see cref="JsonOptions"/>); writing always uses
+    /// <see cref="JsonOptions"/>.</param>
+    public EventTypeRegistry(JsonSerializerOptions? readOptions = null) => this.readOptions = readOptions ?? JsonOptions;
+
     private readonly Dictionary<string, Type> byName = new(StringComparer.Ordinal);
     private readonly Dictionary<Type, string> byType = new();
     private readonly Dictionary<string, (string NewName, Func<JsonObject, JsonObject> Upcast)> upcasters = new(StringComparer.Ordinal);
@@ -21,9 +27,9 @@ public sealed class EventTypeRegistry
     public IReadOnlyCollection<string> Names => byName.Keys;
 
     /// <summary>Every event of Steller's domain: the one registry all readers and writers use.</summary>
-    public static EventTypeRegistry ForDomain()
+    public static EventTypeRegistry ForDomain(JsonSerializerOptions? readOptions = null)
     {
-        var registry = new EventTypeRegistry().AddAssembly(typeof(EventNameAttribute).Assembly);
+        var registry = new EventTypeRegistry(readOptions).AddAssembly(typeof(EventNameAttribute).Assembly);
         foreach (var (from, to) in DomainUpcasts) registry.AddUpcaster(from, to, json => json);
         return registry;
     }
@@ -74,8 +80,8 @@ public sealed class EventTypeRegistry
                 node = step.Upcast(node);
                 name = step.NewName;
             }
-            return byName.TryGetValue(name, out var upcastType) ? node.Deserialize(upcastType, JsonOptions) : null;
+            return byName.TryGetValue(name, out var upcastType) ? node.Deserialize(upcastType, readOptions) : null;
         }
-        return byName.TryGetValue(name, out var type) ? JsonSerializer.Deserialize(data, type, JsonOptions) : null;
+        return byName.TryGetValue(name, out var type) ? JsonSerializer.Deserialize(data, type, readOptions) : null;
     }
 }

@@ -12,7 +12,7 @@ namespace Steller.Projections.Catalog;
 /// </summary>
 public sealed class CatalogProductsProjection : IProjection
 {
-    private static readonly EventTypeRegistry Registry = EventTypeRegistry.ForDomain();
+    private static readonly EventTypeRegistry Registry = ProjectionEvents.Registry;
 
     public string Name => "catalog_products";
     public int Version => 1;

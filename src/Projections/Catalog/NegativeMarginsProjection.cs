@@ -19,7 +19,7 @@ namespace Steller.Projections.Catalog;
 /// </summary>
 public sealed class NegativeMarginsProjection : IProjection
 {
-    private static readonly EventTypeRegistry Registry = EventTypeRegistry.ForDomain();
+    private static readonly EventTypeRegistry Registry = ProjectionEvents.Registry;
     private const string PartnerPrefix = "partner-";
 
     public string Name => "negative_margin_products";
@@ -157,6 +157,5 @@ public sealed class NegativeMarginsProjection : IProjection
     }
 
     private static Task<IEnumerable<T>> Query<T>(ProjectionContext context, string sql) =>
-        context.Connection.QueryAsync<T>(new CommandDefinition(sql.Replace("{schema}", context.Schema), null, context.Transaction,
-            cancellationToken: context.CancellationToken));
+        context.Query<T>(sql.Replace("{schema}", context.Schema), null);
 }

@@ -11,7 +11,7 @@ namespace Steller.Projections.Catalog;
 /// </summary>
 public sealed class ProductCostHistoryProjection : IProjection
 {
-    private static readonly EventTypeRegistry Registry = EventTypeRegistry.ForDomain();
+    private static readonly EventTypeRegistry Registry = ProjectionEvents.Registry;
 
     public string Name => "product_cost_history";
     public int Version => 1;

@@ -73,6 +73,23 @@ public static class BatchApplier
     }
 
     /// <summary>
+    /// Parks <paramref name="poison"/> (an event the projection cannot apply) in steller.projection_parked and moves the
+    /// checkpoint from <paramref name="from"/> past it, in one transaction: the event is either parked or still ahead.
+    /// </summary>
+    public static async Task<Outcome> Park(NpgsqlDataSource dataSource, IProjection projection, int generation, bool mustBeActive,
+        LogPosition from, RecordedEvent poison, Exception error, long covered, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        if (!await CheckpointIsAt(conn, tx, projection, generation, mustBeActive, from, ct)) return Outcome.GenerationRetired;
+        await ProjectionStore.InsertParked(conn, tx, projection.Name, generation, poison, error, ct);
+        await ProjectionStore.SaveCheckpoint(conn, tx, projection.Name, generation, poison.Position, covered, poison.Metadata.RecordedAt, ct);
+        await tx.CommitAsync(ct);
+        ProjectionMetrics.EventsApplied.WithLabels(projection.Name).Inc(covered);
+        return Outcome.Applied;
+    }
+
+    /// <summary>
     /// False when <paramref name="generation"/> is gone (or no longer active when it must be); throws when the checkpoint is
     /// not at <paramref name="from"/>. Inside a transaction it locks the checkpoint row and shares the projection row: a
     /// view swap (FOR UPDATE) waits for the batch, and the batch waits for a swap.

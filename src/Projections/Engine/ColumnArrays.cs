@@ -19,11 +19,29 @@ public sealed class ColumnArrays<TRow>
 
     public int Count => rows.Count;
 
-    /// <summary>Adds the column <paramref name="column"/> (a table column name) with each row's value.</summary>
+    /// <summary>
+    /// Adds the column <paramref name="column"/> (a table column name) with each row's value; text through
+    /// <see cref="PgText.Clean"/>.
+    /// </summary>
     public ColumnArrays<TRow> With<TValue>(string column, Func<TRow, TValue> value)
     {
         names.Add(column);
-        Parameters.Add(column, rows.Select(value).ToArray());
+        Parameters.Add(column, typeof(TValue) == typeof(string)
+            ? rows.Select(r => PgText.Clean((string?)(object?)value(r))).ToArray()
+            : rows.Select(value).ToArray());
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a json/jsonb column: each row's value serialized with <paramref name="options"/>, which must clean its strings
+    /// (<see cref="PgText.StringConverter"/>); the document as a whole is never cut.
+    /// </summary>
+    public ColumnArrays<TRow> WithJson<TValue>(string column, Func<TRow, TValue> value, System.Text.Json.JsonSerializerOptions options)
+    {
+        if (!options.Converters.Any(c => c is PgText.StringConverter))
+            throw new ArgumentException("JSON bound for PostgreSQL is written with PgText.StringConverter.", nameof(options));
+        names.Add(column);
+        Parameters.Add(column, rows.Select(r => System.Text.Json.JsonSerializer.Serialize(value(r), options)).ToArray());
         return this;
     }
 

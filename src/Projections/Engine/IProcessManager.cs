@@ -38,6 +38,8 @@ public sealed class ProcessManagerSubscription(IProcessManager manager) : IProje
     public IReadOnlyList<string> Tables => [];
     public string CreateTablesSql(string schema) => "";
     public Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context) => manager.Handle(events, context.CancellationToken);
+    /// <summary>A process manager never skips an event: skipping would lose the command it owes.</summary>
+    public OnPoisonEvent OnPoison => OnPoisonEvent.Stop;
 }
 
 public static class ProcessManagerRegistration

@@ -28,6 +28,21 @@ public interface IProjection
 
     /// <summary>Applies one batch (in log order) inside the engine's transaction.</summary>
     Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context);
+
+    /// <summary>What the engine does with an event this projection cannot apply (see <see cref="OnPoisonEvent"/>).</summary>
+    OnPoisonEvent OnPoison => OnPoisonEvent.Park;
+}
+
+/// <summary>
+/// The failure policy: a batch that fails is retried event by event to find the event that fails alone (the poison).
+/// </summary>
+public enum OnPoisonEvent
+{
+    /// <summary>Record the event in steller.projection_parked, alert, and go on with the next one.</summary>
+    Park,
+    /// <summary>Stop at the event and alert; retry from the checkpoint with backoff until it applies (financial read models:
+    /// a wrong balance is worse than a stale one; process managers: skipping one would lose its command).</summary>
+    Stop,
 }
 
 /// <summary>Where a batch is applied: the engine's connection and transaction, and the schema of this generation.</summary>
@@ -39,7 +54,13 @@ public sealed class ProjectionContext(NpgsqlConnection connection, NpgsqlTransac
     public string Schema { get; } = schema;
     public CancellationToken CancellationToken { get; } = ct;
 
-    /// <summary>Runs SQL with "{schema}" replaced by this generation's schema.</summary>
+    /// <summary>Runs SQL with "{schema}" replaced by this generation's schema; text parameters through <see cref="PgText"/>.</summary>
     public Task<int> Execute(string sql, object? parameters = null) =>
-        Connection.ExecuteAsync(new CommandDefinition(sql.Replace("{schema}", Schema), parameters, Transaction, cancellationToken: CancellationToken));
+        Connection.ExecuteAsync(new CommandDefinition(sql.Replace("{schema}", Schema), PgText.Parameters(parameters), Transaction,
+            cancellationToken: CancellationToken));
+
+    /// <summary>Queries with "{schema}" replaced by this generation's schema; text parameters through <see cref="PgText"/>.</summary>
+    public Task<IEnumerable<T>> Query<T>(string sql, object? parameters = null) =>
+        Connection.QueryAsync<T>(new CommandDefinition(sql.Replace("{schema}", Schema), PgText.Parameters(parameters), Transaction,
+            cancellationToken: CancellationToken));
 }

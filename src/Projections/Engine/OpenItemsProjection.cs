@@ -1,6 +1,8 @@
 using Steller.Application.EventStore;
 using Steller.Application.Serialization;
 
+using Steller.Projections.Engine;
+
 namespace Steller.Projections.Engine;
 
 /// <summary>What an event does to an open item: opens it (with its quantity, expiry and order) or closes it.</summary>
@@ -22,7 +24,7 @@ public sealed record OpenItemsShape(string Name, string Table, IReadOnlySet<stri
 /// </summary>
 public abstract class OpenItemsProjection(OpenItemsShape shape) : IProjection
 {
-    private static readonly EventTypeRegistry Registry = EventTypeRegistry.ForDomain();
+    private static readonly EventTypeRegistry Registry = ProjectionEvents.Registry;
 
     public string Name => shape.Name;
     public int Version => 1;

@@ -10,4 +10,6 @@ public static class ProjectionMetrics
         "Events a projection has read from the log (applied or passed over).", "projection");
     public static readonly Gauge Faulted = Metrics.CreateGauge("steller_projection_faulted",
         "1 while a projection is stopped by a failing batch and retrying.", "projection");
+    public static readonly Counter Parked = Metrics.CreateCounter("steller_projection_parked_total",
+        "Events a projection could not apply and parked in steller.projection_parked to go on (alert on any increase).", "projection");
 }

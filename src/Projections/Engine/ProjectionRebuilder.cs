@@ -44,7 +44,11 @@ public sealed class ProjectionRebuilder(IEventStore store, ProjectionStore bookk
         {
             var page = await store.ReadAll(position, settings.RebuildBatchSize, ct);
             if (page.Count == 0) break;
-            await BatchApplier.Apply(dataSource, projection, next, mustBeActive: false, position, page, ct);
+            try { await BatchApplier.Apply(dataSource, projection, next, mustBeActive: false, position, page, ct); }
+            catch (Exception e) when (PoisonEvents.MayBePoison(e, ct))
+            {
+                await PoisonEvents.ApplyOneByOne(dataSource, projection, next, mustBeActive: false, position, page, 0, e, logger, ct);
+            }
             position = page[^1].Position;
             applied += page.Count;
             if (total < applied) total = applied; // writers kept appending
@@ -70,6 +74,7 @@ public sealed class ProjectionRebuilder(IEventStore store, ProjectionStore bookk
             update steller.projections set active_generation = @next, code_version = @version where name = @name;
             delete from steller.projection_checkpoints where name = @name and generation = @old;
             delete from steller.projection_faults where name = @name;
+            delete from steller.projection_parked where projection = @name and generation = @old; -- the rebuild met them again
             """, new { name = projection.Name, next, old, version = projection.Version }, tx);
         var oldSchema = ProjectionSchemas.ForGeneration(old);
         foreach (var table in projection.Tables)

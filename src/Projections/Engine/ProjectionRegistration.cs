@@ -19,6 +19,7 @@ public static class ProjectionRegistration
         services.AddSingleton<LogTail>(); // one reader of the global log for every projection and process manager in the process
         services.AddSingleton<ProjectionRebuilder>();
         services.AddSingleton<ProjectionStatusReader>();
+        services.AddSingleton<ParkedEventRetry>();
         services.AddSingleton(sp => sp.GetRequiredService<Infrastructure.Configuration.StellerSettings>().Projections);
         services.AddSingleton<IProjection, StreamStatsProjection>();
         services.AddSingleton<IProjection, Wallets.OpenHoldsProjection>();

@@ -14,7 +14,9 @@ public sealed record ProjectionStatus(
     double? LagSeconds,
     string State,
     string? Error,
-    int? RebuildingGeneration);
+    int? RebuildingGeneration,
+    long Parked = 0,
+    string Policy = "park");
 
 /// <summary>Reads every projection's status from the database, so it is the same from any node or the CLI.</summary>
 public sealed class ProjectionStatusReader(ProjectionStore bookkeeping, IEventStore store, IEnumerable<IProjection> projections)
@@ -35,12 +37,14 @@ public sealed class ProjectionStatusReader(ProjectionStore bookkeeping, IEventSt
               left join steller.projection_faults f on f.name = p.name
             """, cancellationToken: ct))).ToDictionary(r => r.Name);
 
+        var parked = await bookkeeping.ParkedCounts(ct);
         var result = new List<ProjectionStatus>();
         foreach (var projection in projections.OrderBy(p => p.Name))
         {
             if (!rows.TryGetValue(projection.Name, out var row))
             {
-                result.Add(new ProjectionStatus(projection.Name, projection.Version, null, null, LogPosition.Start.ToString(), 0, null, null, "not started", null, null));
+                result.Add(new ProjectionStatus(projection.Name, projection.Version, null, null, LogPosition.Start.ToString(), 0, null, null, "not started", null, null,
+                    parked.GetValueOrDefault(projection.Name), Policy(projection)));
                 continue;
             }
             var position = new LogPosition((ulong)row.Commit, (ulong)row.Prepare);
@@ -52,14 +56,17 @@ public sealed class ProjectionStatusReader(ProjectionStore bookkeeping, IEventSt
                 lag = next.Count == 1 ? Math.Max(0, (DateTimeOffset.UtcNow - next[0].Metadata.RecordedAt).TotalSeconds) : 0;
             }
             else if (behind == 0) lag = 0;
-            var state = row.Error is not null ? "faulted"
+            // Stopped: at its checkpoint, retrying with backoff (a poison event for a "stop" projection, or a failing database).
+            var state = row.Error is not null ? "stopped"
                 : row.Rebuilding is not null ? "rebuilding"
                 : row.CodeVersion != projection.Version ? "outdated"
                 : behind is > 0 ? "catching up"
                 : "live";
             result.Add(new ProjectionStatus(projection.Name, projection.Version, row.CodeVersion, row.Generation, position.ToString(),
-                row.Applied, behind, lag, state, row.Error, row.Rebuilding));
+                row.Applied, behind, lag, state, row.Error, row.Rebuilding, parked.GetValueOrDefault(projection.Name), Policy(projection)));
         }
         return result;
     }
+
+    private static string Policy(IProjection projection) => projection.OnPoison == OnPoisonEvent.Stop ? "stop" : "park";
 }

@@ -113,7 +113,47 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource)
             values (@name, @generation, @error, @attempts, now(), @position)
             on conflict (name) do update set generation = excluded.generation, error = excluded.error,
                 attempts = excluded.attempts, failed_at = excluded.failed_at, position = excluded.position
-            """, new { name, generation, error = $"{error.GetType().Name}: {error.Message}", attempts, position = position.ToString() });
+            """, new { name, generation, error = Describe(error), attempts, position = position.ToString() });
+    }
+
+    /// <summary>An error as stored and shown: its type and message, safe for PostgreSQL.</summary>
+    public static string Describe(Exception error) => PgText.Clean($"{error.GetType().Name}: {error.Message}")!;
+
+    /// <summary>Sets <paramref name="poison"/> aside for <paramref name="projection"/> (inside the caller's transaction).</summary>
+    public static Task InsertParked(NpgsqlConnection conn, NpgsqlTransaction tx, string projection, int generation, RecordedEvent poison,
+        Exception error, CancellationToken ct) =>
+        conn.ExecuteAsync(new CommandDefinition("""
+            insert into steller.projection_parked (projection, generation, commit_position, prepare_position, event_id, stream_id,
+                                                   stream_revision, event_type, error)
+            values (@projection, @generation, @commit, @prepare, @eventId, @stream, @revision, @type, @error)
+            on conflict (projection, event_id) do update set error = excluded.error, attempts = projection_parked.attempts + 1
+            """, new
+        {
+            projection, generation, commit = (long)poison.Position.Commit, prepare = (long)poison.Position.Prepare, eventId = poison.EventId,
+            stream = poison.StreamId, revision = poison.Revision.Value, type = poison.Type, error = Describe(error),
+        }, tx, cancellationToken: ct));
+
+    /// <summary>Parked events, oldest first; only <paramref name="projection"/>'s when given.</summary>
+    public async Task<IReadOnlyList<ParkedEvent>> Parked(string? projection, CancellationToken ct)
+    {
+        await using var conn = await DataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<ParkedEvent>(new CommandDefinition("""
+            select projection as Projection, generation as Generation, commit_position as Commit, prepare_position as Prepare, event_id as EventId,
+                   stream_id as StreamId, stream_revision as Revision, event_type as Type, error as Error, attempts as Attempts,
+                   parked_at as ParkedAt, retried_at as RetriedAt
+              from steller.projection_parked
+             where @projection::text is null or projection = @projection
+             order by projection, commit_position, prepare_position
+            """, new { projection }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>How many events each projection has parked (projections with none are left out).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> ParkedCounts(CancellationToken ct)
+    {
+        await using var conn = await DataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<(string Projection, long Count)>(new CommandDefinition(
+                "select projection, count(*) from steller.projection_parked group by projection", cancellationToken: ct)))
+            .ToDictionary(r => r.Projection, r => r.Count);
     }
 
     public async Task ClearFault(string name, CancellationToken ct)
@@ -127,4 +167,11 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource)
         await using var conn = await DataSource.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<string>(new CommandDefinition("select name from steller.projection_faults order by name", cancellationToken: ct))).ToList();
     }
+}
+
+/// <summary>A row of steller.projection_parked: an event a projection set aside because it could not apply it.</summary>
+public sealed record ParkedEvent(string Projection, int Generation, long Commit, long Prepare, Guid EventId, string StreamId, long Revision, string Type,
+    string Error, int Attempts, DateTime ParkedAt, DateTime? RetriedAt)
+{
+    public LogPosition Position => new((ulong)Commit, (ulong)Prepare);
 }

@@ -9,7 +9,10 @@ public enum ProjectionState { Starting, Standby, Rebuilding, CatchingUp, Live, F
 /// <summary>
 /// Runs one projection live: takes leadership (one runner per projection across nodes), subscribes to the log
 /// from its checkpoint, and applies what queues up in batches. A failing batch rolls back, marks the projection
-/// faulted and is retried with backoff from the same checkpoint: an event is never skipped.
+/// faulted and is retried with backoff from the same checkpoint. A batch that fails for a reason other than the moment
+/// (see <see cref="PoisonEvents"/>) is applied again event by event to find the event that fails alone, which is
+/// then parked (the projection goes on) or, for a projection whose <see cref="IProjection.OnPoison"/> is
+/// <see cref="OnPoisonEvent.Stop"/>, stops the projection right before it: such an event is never skipped.
 /// </summary>
 public sealed class ProjectionWorker(
     IProjection projection,
@@ -28,6 +31,7 @@ public sealed class ProjectionWorker(
         TimeSpan.FromMilliseconds(Math.Min(settings.RetryDelayMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 16)), 30_000));
 
     private int failures; // consecutive failed attempts; reset by the first batch that commits
+    private bool faultMayBeRecorded = true; // by this process or any earlier one: cleared at the first commit
 
     public async Task Run(CancellationToken ct)
     {
@@ -110,7 +114,9 @@ public sealed class ProjectionWorker(
         while (!ct.IsCancellationRequested)
         {
             var behind = position != stored;
-            var batch = await log.Next(position, settings.BatchSize, ct, behind ? IdleCheckpointInterval : null);
+            // An old fault to clear at the head of the log: do not wait for the next event to clear it.
+            var wake = behind || (faultMayBeRecorded && failures == 0);
+            var batch = await log.Next(position, settings.BatchSize, ct, wake ? IdleCheckpointInterval : null);
             var relevant = batch.Count > 0 && (projection.EventTypes is null || batch.Any(e => projection.EventTypes.Contains(e.Type)));
             if (batch.Count > 0) position = batch[^1].Position;
             unstored += batch.Count;
@@ -118,8 +124,17 @@ public sealed class ProjectionWorker(
             if (due)
             {
                 // From the stored checkpoint: what lies between it and this batch holds nothing this projection reads.
-                var outcome = await BatchApplier.Apply(bookkeeping.DataSource, projection, generation, mustBeActive: true, stored,
-                    relevant ? batch : [], position, unstored, ct);
+                BatchApplier.Outcome outcome;
+                try
+                {
+                    outcome = await BatchApplier.Apply(bookkeeping.DataSource, projection, generation, mustBeActive: true, stored,
+                        relevant ? batch : [], position, unstored, ct);
+                }
+                catch (Exception e) when (relevant && PoisonEvents.MayBePoison(e, ct))
+                {
+                    outcome = await PoisonEvents.ApplyOneByOne(bookkeeping.DataSource, projection, generation, mustBeActive: true, stored,
+                        batch, unstored - batch.Count, e, logger, ct);
+                }
                 if (outcome == BatchApplier.Outcome.GenerationRetired)
                 {
                     logger.LogInformation("Projection {Projection} generation {Generation} was retired by a rebuild; switching", projection.Name, generation);
@@ -128,13 +143,9 @@ public sealed class ProjectionWorker(
                 stored = position;
                 storedAt = DateTime.UtcNow;
                 unstored = 0;
-                if (failures > 0)
-                {
-                    failures = 0;
-                    LastError = null;
-                    await Recovered();
-                }
+                await ClearOldFault();
             }
+            else if (batch.Count == 0 && position == stored && failures == 0) await ClearOldFault(); // at the head, nothing failing
             if (batch.Count == 0) continue;
             var more = batch.Count == settings.BatchSize;
             if (failures == 0) State = more ? ProjectionState.CatchingUp : ProjectionState.Live;
@@ -143,10 +154,25 @@ public sealed class ProjectionWorker(
         }
     }
 
-    private async Task Recovered()
+    /// <summary>
+    /// Clears the projection's row in steller.projection_faults after it commits (or is at the head with nothing failing),
+    /// whichever process recorded it: a fault left by an earlier run must not keep the node "not ready".
+    /// </summary>
+    private async Task ClearOldFault()
     {
+        if (failures > 0)
+        {
+            failures = 0;
+            LastError = null;
+            faultMayBeRecorded = true;
+        }
+        if (!faultMayBeRecorded) return;
         ProjectionMetrics.Faulted.WithLabels(projection.Name).Set(0);
-        try { await bookkeeping.ClearFault(projection.Name, CancellationToken.None); }
+        try
+        {
+            await bookkeeping.ClearFault(projection.Name, CancellationToken.None);
+            faultMayBeRecorded = false;
+        }
         catch (Exception e) { logger.LogWarning("Could not clear the fault of {Projection}: {Error}", projection.Name, e.Message); }
     }
 

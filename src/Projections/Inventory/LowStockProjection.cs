@@ -16,7 +16,7 @@ namespace Steller.Projections.Inventory;
 public sealed class LowStockProjection : IProjection
 {
     public const string ProjectionName = "low_stock";
-    private readonly EventTypeRegistry registry = EventTypeRegistry.ForDomain();
+    private readonly EventTypeRegistry registry = ProjectionEvents.Registry;
 
     public string Name => ProjectionName;
     public int Version => 1;
@@ -101,11 +101,11 @@ public sealed class LowStockProjection : IProjection
         string Location), Item>> Load(IReadOnlyList<(string Sku, string Location)> keys, ProjectionContext context)
     {
         var k = ColumnArrays.Of(keys).With("sku", x => x.Sku).With("location", x => x.Location);
-        return (await context.Connection.QueryAsync<Item>(new CommandDefinition($"""
+        return (await context.Query<Item>($"""
                 select w.sku as Sku, w.location as Location, w.on_hand as OnHand, w.reserved as Reserved, w.threshold as Threshold, w.low_since as LowSince
                   from {context.Schema}.low_stock_watch w
                   join {k.Unnest("k")} on k.sku = w.sku and k.location = w.location
-                """, k.Parameters, context.Transaction, cancellationToken: context.CancellationToken)))
+                """, k.Parameters))
             .ToDictionary(i => (i.Sku, i.Location));
     }
 

@@ -13,7 +13,7 @@ namespace Steller.Projections.Inventory;
 /// </summary>
 public sealed class StockLevelsProjection : IProjection
 {
-    private readonly EventTypeRegistry registry = EventTypeRegistry.ForDomain();
+    private readonly EventTypeRegistry registry = ProjectionEvents.Registry;
     public string Name => "stock_levels";
     public int Version => 1;
     public IReadOnlySet<string>? EventTypes => StockEventTypes.All;

@@ -17,7 +17,7 @@ namespace Steller.Projections.Inventory;
 public sealed class StockMovementsProjection : IProjection
 {
     public const string ProjectionName = "stock_movements";
-    private readonly EventTypeRegistry registry = EventTypeRegistry.ForDomain();
+    private readonly EventTypeRegistry registry = ProjectionEvents.Registry;
 
     public string Name => ProjectionName;
     public int Version => 1;
@@ -82,12 +82,12 @@ public sealed class StockMovementsProjection : IProjection
     {
         var items = ColumnArrays.Of(stockEvents.Select(s => (s.Sku, s.Location)).Distinct().ToList())
             .With("sku", i => i.Sku).With("location", i => i.Location);
-        var totals = (await context.Connection.QueryAsync<Totals>(new CommandDefinition($"""
+        var totals = (await context.Query<Totals>($"""
                 select distinct on (m.sku, m.location) m.sku as Sku, m.location as Location, m.on_hand_after as OnHand, m.reserved_after as Reserved
                   from {context.Schema}.stock_movements m
                   join {items.Unnest("i")} on i.sku = m.sku and i.location = m.location
                  order by m.sku, m.location, m.stream_revision desc
-                """, items.Parameters, context.Transaction, cancellationToken: context.CancellationToken)))
+                """, items.Parameters))
             .ToDictionary(t => (t.Sku, t.Location), t => (t.OnHand, t.Reserved));
 
         var orders = new Dictionary<(string Sku, string Location, string ReservationId), string>();
@@ -99,12 +99,12 @@ public sealed class StockMovementsProjection : IProjection
             }).Where(k => k.ReservationId is not null).Distinct().ToList())
             .With("sku", k => k.Sku).With("location", k => k.Location).With("reference", k => k.ReservationId);
         if (closing.Count > 0)
-            foreach (var o in await context.Connection.QueryAsync<(string Sku, string Location, string Reference,
-                string OrderId)>(new CommandDefinition($"""
+            foreach (var o in await context.Query<(string Sku, string Location, string Reference,
+                string OrderId)>($"""
                     select m.sku, m.location, m.reference, m.order_id
                       from {context.Schema}.stock_movements m
                       join {closing.Unnest("k")} on k.sku = m.sku and k.location = m.location and k.reference = m.reference and m.kind = 'reserved'
-                    """, closing.Parameters, context.Transaction, cancellationToken: context.CancellationToken)))
+                    """, closing.Parameters))
                 orders[(o.Sku, o.Location, o.Reference)] = o.OrderId;
         return new Loaded(totals, orders);
     }

@@ -21,7 +21,7 @@ namespace Steller.Projections.Orders;
 public sealed class OrdersProjection : IProjection
 {
     public const string ProjectionName = "orders";
-    private readonly EventTypeRegistry registry = EventTypeRegistry.ForDomain();
+    private readonly EventTypeRegistry registry = ProjectionEvents.Registry;
 
     public string Name => ProjectionName;
     public int Version => 1;
@@ -128,22 +128,22 @@ public sealed class OrdersProjection : IProjection
         var orders = new Dictionary<string, OrderRow>(StringComparer.Ordinal);
         var lines = new Dictionary<(string, int), LineRow>();
         if (toLoad.Length == 0) return (orders, lines);
-        foreach (var o in await context.Connection.QueryAsync<OrderRow>(new CommandDefinition($"""
+        foreach (var o in await context.Query<OrderRow>($"""
                 select order_id as OrderId, partner_id as PartnerId, client_reference as ClientReference, status as Status, currency as Currency,
                        rejection_code as RejectionCode, reason as Reason, total as Total, held as Held, captured as Captured, released as Released,
                        revenue as Revenue, vendor_cost as VendorCost, refunded as Refunded, last_revision as LastRevision,
                        last_commit_position as LastCommitPosition, last_prepare_position as LastPreparePosition, lines as Lines, units as Units,
                        delivered as Delivered, placed_at as PlacedAt, updated_at as UpdatedAt
                   from {context.Schema}.orders where order_id = any(@toLoad)
-                """, new { toLoad }, context.Transaction, cancellationToken: context.CancellationToken)))
+                """, new { toLoad }))
             orders[o.OrderId] = o;
-        foreach (var l in await context.Connection.QueryAsync<LineRow>(new CommandDefinition($"""
+        foreach (var l in await context.Query<LineRow>($"""
                 select order_id as OrderId, line_no as LineNo, sku as Sku, quantity as Quantity, face_value as FaceValue, unit_price as UnitPrice,
                        unit_cost as UnitCost, product_type as ProductType, source as Source, vendor_product_id as VendorProductId,
                        negative_margin as NegativeMargin, request_id as RequestId, attempts as Attempts, last_attempt_error as LastAttemptError,
                        delivered as Delivered, cards as Cards, failure_reason as FailureReason
                   from {context.Schema}.order_lines where order_id = any(@toLoad)
-                """, new { toLoad }, context.Transaction, cancellationToken: context.CancellationToken)))
+                """, new { toLoad }))
             lines[(l.OrderId, l.LineNo)] = l;
         return (orders, lines);
     }

@@ -26,8 +26,8 @@ namespace Steller.Projections.Orders;
 public sealed class PartnerDailyStatsProjection : IProjection
 {
     public const string ProjectionName = "partner_daily_stats";
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly EventTypeRegistry registry = EventTypeRegistry.ForDomain();
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new PgText.StringConverter() } };
+    private readonly EventTypeRegistry registry = ProjectionEvents.Registry;
 
     public string Name => ProjectionName;
     public int Version => 1;
@@ -210,10 +210,10 @@ public sealed class PartnerDailyStatsProjection : IProjection
         var toLoad = orderEvents.Select(x => x.OrderId).Where(id => !placedHere.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
         var facts = new Dictionary<string, Facts>(StringComparer.Ordinal);
         if (toLoad.Length > 0)
-            foreach (var row in await context.Connection.QueryAsync<StoredFacts>(new CommandDefinition(
+            foreach (var row in await context.Query<StoredFacts>(
                          $"select order_id as OrderId, facts::text as Facts from {context.Schema}.partner_daily_stats_orders where "
                              + $"order_id = any(@toLoad)",
-                         new { toLoad }, context.Transaction, cancellationToken: context.CancellationToken)))
+                         new { toLoad }))
                 facts[row.OrderId] = JsonSerializer.Deserialize<Facts>(row.Facts, Json)!;
         return facts;
     }
@@ -289,7 +289,7 @@ public sealed class PartnerDailyStatsProjection : IProjection
 
         var kept = ColumnArrays.Of(changes.Kept)
             .With("order_id", k => k.OrderId).With("partner_id", k => k.Facts.PartnerId).With("day", k => k.Facts.Day)
-            .With("facts", k => JsonSerializer.Serialize(k.Facts, Json));
+            .WithJson("facts", k => k.Facts, Json);
         await context.Execute($$"""
             insert into {schema}.partner_daily_stats_orders as o ({{kept.Columns}})
             select order_id, partner_id, day, facts::jsonb from {{kept.Unnest()}}

@@ -21,12 +21,18 @@ namespace Steller.Projections.Wallets;
 public sealed class LedgerProjection : IProjection
 {
     public const string ProjectionName = "ledger";
-    private readonly EventTypeRegistry registry = EventTypeRegistry.ForDomain();
+    private readonly EventTypeRegistry registry = ProjectionEvents.Registry;
 
     public string Name => ProjectionName;
     public int Version => 1;
     public IReadOnlySet<string>? EventTypes => WalletStreams.EventTypes;
     public IReadOnlyList<string> Tables { get; } = ["wallet_balances", "ledger_entries", "ledger_holds"];
+
+    /// <summary>
+    /// Financial: balances, entries (statements read them) and holds stop at an event they cannot apply, and alert, instead
+    /// of parking it: a wrong balance is worse than a stale one.
+    /// </summary>
+    public OnPoisonEvent OnPoison => OnPoisonEvent.Stop;
 
     public string CreateTablesSql(string schema) => $"""
         create table {schema}.wallet_balances (
@@ -146,12 +152,12 @@ public sealed class LedgerProjection : IProjection
     {
         var touched = walletEvents.SelectMany(w => Wallet.Postings(w.Wallet, w.Event).SelectMany(p => new[] { p.Debit, p.Credit })
             .Append(w.Wallet)).Distinct(StringComparer.Ordinal).ToArray();
-        var balances = (await context.Connection.QueryAsync<Balance>(new CommandDefinition($"""
+        var balances = (await context.Query<Balance>($"""
                 select account as Account, partner_id as PartnerId, currency as Currency, posted as Posted, pending as Pending,
                        credit_limit as CreditLimit, entries as Entries, last_commit_position as Commit, last_prepare_position as Prepare,
                        frozen as Frozen, last_revision as Revision, updated_at as UpdatedAt
                   from {context.Schema}.wallet_balances where account = any(@touched)
-                """, new { touched }, context.Transaction, cancellationToken: context.CancellationToken)))
+                """, new { touched }))
             .ToDictionary(b => b.Account, StringComparer.Ordinal);
 
         var holdKeys = ColumnArrays.Of(walletEvents.Select(w => w.Event switch
@@ -164,13 +170,13 @@ public sealed class LedgerProjection : IProjection
             .With("account", k => k.Wallet).With("transfer_id", k => k.TransferId);
         var holds = new Dictionary<(string, string), HoldRow>();
         if (holdKeys.Count > 0)
-            foreach (var h in await context.Connection.QueryAsync<HoldRow>(new CommandDefinition($"""
+            foreach (var h in await context.Query<HoldRow>($"""
                     select h.account as Account, h.transfer_id as TransferId, h.partner_id as PartnerId, h.currency as Currency, h.order_id as OrderId,
                            h.amount as Amount, h.captured as Captured, h.status as Status, h.expires_at as ExpiresAt, h.closed_at as ClosedAt,
                            h.placed_at as PlacedAt
                       from {context.Schema}.ledger_holds h
                       join {holdKeys.Unnest("k")} on k.account = h.account and k.transfer_id = h.transfer_id
-                    """, holdKeys.Parameters, context.Transaction, cancellationToken: context.CancellationToken)))
+                    """, holdKeys.Parameters))
                 holds[(h.Account, h.TransferId)] = h;
         return (balances, holds);
     }
@@ -186,66 +192,70 @@ public sealed class LedgerProjection : IProjection
         var holds = loadedHolds.ToDictionary(h => h.Key, h => h.Value.Copy());
         var changedHolds = new HashSet<(string, string)>();
         var entries = new List<Entry>();
-        foreach (var (recorded, e, partner, currency, walletAccount) in walletEvents)
+        // Checked: a balance past Int64 stops the ledger (OverflowException; its policy is Stop) instead of wrapping.
+        checked
         {
-            var at = recorded.Metadata.RecordedAt.UtcDateTime;
-            var commit = (long)recorded.Position.Commit;
-            var prepare = (long)recorded.Position.Prepare;
-            var wallet = Get(balances, walletAccount, partner, currency);
-            wallet.Revision = recorded.Revision.Value;
-            Touch(wallet, commit, prepare, at);
-
-            string? orderId = null;
-            switch (e)
+            foreach (var (recorded, e, partner, currency, walletAccount) in walletEvents)
             {
-                case HoldPlaced h:
-                    wallet.Pending += h.Amount;
-                    holds[(walletAccount, h.TransferId)] = new HoldRow
-                    {
-                        Account = walletAccount, TransferId = h.TransferId, PartnerId = partner, Currency = currency, OrderId = h.OrderId,
-                        Amount = h.Amount, ExpiresAt = h.ExpiresAt?.UtcDateTime, PlacedAt = at,
-                    };
-                    changedHolds.Add((walletAccount, h.TransferId));
-                    break;
-                case HoldCaptured c:
-                    wallet.Pending -= c.Amount + c.Released;
-                    if (holds.TryGetValue((walletAccount, c.TransferId), out var captured))
-                    {
-                        captured.Status = "captured";
-                        captured.Captured = c.Amount;
-                        captured.ClosedAt = at;
-                        orderId = captured.OrderId;
-                        changedHolds.Add((walletAccount, c.TransferId));
-                    }
-                    break;
-                case HoldReleased r:
-                    wallet.Pending -= r.Amount;
-                    if (holds.TryGetValue((walletAccount, r.TransferId), out var released))
-                    {
-                        released.Status = "released";
-                        released.ClosedAt = at;
-                        changedHolds.Add((walletAccount, r.TransferId));
-                    }
-                    break;
-                case CreditLimitSet l: wallet.CreditLimit = l.Limit; break;
-                case WalletFrozen: wallet.Frozen = true; break;
-                case WalletUnfrozen: wallet.Frozen = false; break;
-            }
+                var at = recorded.Metadata.RecordedAt.UtcDateTime;
+                var commit = (long)recorded.Position.Commit;
+                var prepare = (long)recorded.Position.Prepare;
+                var wallet = Get(balances, walletAccount, partner, currency);
+                wallet.Revision = recorded.Revision.Value;
+                Touch(wallet, commit, prepare, at);
 
-            var (kind, transferId, reference) = Describe(e);
-            var leg = 0;
-            foreach (var p in Wallet.Postings(walletAccount, e))
-            {
-                var debit = Get(balances, p.Debit, OwnerOf(p.Debit), currency);
-                var credit = Get(balances, p.Credit, OwnerOf(p.Credit), currency);
-                debit.Posted -= p.Amount; debit.Entries++; Touch(debit, commit, prepare, at);
-                credit.Posted += p.Amount; credit.Entries++; Touch(credit, commit, prepare, at);
-                entries.Add(new Entry(debit.Account, commit, prepare, leg, currency, debit.PartnerId, -p.Amount, debit.Posted,
-                    credit.Account,
-                    kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
-                entries.Add(new Entry(credit.Account, commit, prepare, leg, currency, credit.PartnerId, p.Amount, credit.Posted,
-                    debit.Account, kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
-                leg++;
+                string? orderId = null;
+                switch (e)
+                {
+                    case HoldPlaced h:
+                        wallet.Pending += h.Amount;
+                        holds[(walletAccount, h.TransferId)] = new HoldRow
+                        {
+                            Account = walletAccount, TransferId = h.TransferId, PartnerId = partner, Currency = currency, OrderId = h.OrderId,
+                            Amount = h.Amount, ExpiresAt = h.ExpiresAt?.UtcDateTime, PlacedAt = at,
+                        };
+                        changedHolds.Add((walletAccount, h.TransferId));
+                        break;
+                    case HoldCaptured c:
+                        wallet.Pending -= c.Amount + c.Released;
+                        if (holds.TryGetValue((walletAccount, c.TransferId), out var captured))
+                        {
+                            captured.Status = "captured";
+                            captured.Captured = c.Amount;
+                            captured.ClosedAt = at;
+                            orderId = captured.OrderId;
+                            changedHolds.Add((walletAccount, c.TransferId));
+                        }
+                        break;
+                    case HoldReleased r:
+                        wallet.Pending -= r.Amount;
+                        if (holds.TryGetValue((walletAccount, r.TransferId), out var released))
+                        {
+                            released.Status = "released";
+                            released.ClosedAt = at;
+                            changedHolds.Add((walletAccount, r.TransferId));
+                        }
+                        break;
+                    case CreditLimitSet l: wallet.CreditLimit = l.Limit; break;
+                    case WalletFrozen: wallet.Frozen = true; break;
+                    case WalletUnfrozen: wallet.Frozen = false; break;
+                }
+
+                var (kind, transferId, reference) = Describe(e);
+                var leg = 0;
+                foreach (var p in Wallet.Postings(walletAccount, e))
+                {
+                    var debit = Get(balances, p.Debit, OwnerOf(p.Debit), currency);
+                    var credit = Get(balances, p.Credit, OwnerOf(p.Credit), currency);
+                    debit.Posted -= p.Amount; debit.Entries++; Touch(debit, commit, prepare, at);
+                    credit.Posted += p.Amount; credit.Entries++; Touch(credit, commit, prepare, at);
+                    entries.Add(new Entry(debit.Account, commit, prepare, leg, currency, debit.PartnerId, -p.Amount, debit.Posted,
+                        credit.Account,
+                        kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
+                    entries.Add(new Entry(credit.Account, commit, prepare, leg, currency, credit.PartnerId, p.Amount, credit.Posted,
+                        debit.Account, kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
+                    leg++;
+                }
             }
         }
         return new Changes(balances.Values.ToList(), entries, changedHolds.Select(k => holds[k]).ToList());

@@ -28,6 +28,8 @@ public sealed class LedgerSnapshot
     public long Postings { get; set; }
     /// <summary>The last event folded (Start when none).</summary>
     public LogPosition Position { get; set; } = LogPosition.Start;
+    /// <summary>The last wallet event folded (Start when none).</summary>
+    public LogPosition LastWalletEvent { get; set; } = LogPosition.Start;
     public DateTimeOffset? AsOf { get; init; }
     /// <summary>Events that could not be read or do not apply to their wallet; the rest of such a stream is left out.</summary>
     public List<ReplayFault> Faults { get; } = [];
@@ -134,6 +136,7 @@ public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
         snapshot.Postings += postings;
         snapshot.WalletEvents++;
         snapshot.Position = e.Position;
+        snapshot.LastWalletEvent = e.Position;
         return true;
     }
 }

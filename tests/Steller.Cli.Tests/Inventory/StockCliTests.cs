@@ -41,7 +41,7 @@ public sealed class StockCliTests
 
         using var drift = await Cli(db, "stock", "audit");
         drift.ExitCode.Should().Be(1, drift.Stderr + drift.Stdout);
-        drift.Stdout.Should().Contain("DRIFT card-a wh-1 reserved: event store 4, read model 5").And.Contain("Stock audit FAILED");
+        drift.Stdout.Should().Contain("DRIFT card-a wh-1 reserved: log (folded) 4, read model 5").And.Contain("Stock audit FAILED");
 
         using var bad = await Cli(db, "stock", "audit", "--as-of", "yesterday");
         bad.ExitCode.Should().Be(2);

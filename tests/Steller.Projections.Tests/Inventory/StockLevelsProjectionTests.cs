@@ -8,6 +8,7 @@ using Steller.Application.Inventory;
 using Steller.Application.Serialization;
 using Steller.Domain.Inventory;
 using Steller.Projections.Inventory;
+using Steller.Testing;
 
 namespace Steller.Projections.Tests.Inventory;
 
@@ -108,5 +109,70 @@ public sealed class StockLevelsProjectionTests
         var asOf = await Audit(h).Run(DateTimeOffset.UtcNow.AddDays(1));
         asOf.ComparedWithReadModel.Should().BeFalse();
         asOf.Drifts.Should().BeEmpty();
+    }
+
+    [Test, CancelAfter(120_000)]
+    public async Task the_stock_audit_folds_the_whole_log_past_a_stopped_read_model_and_reports_it_behind_never_clean()
+    {
+        await using var h = await ProjectionHarness.Create("stockbehind", batchSize: 5);
+        var projection = new StockLevelsProjection();
+        var (_, stop) = h.Start(projection);
+        await Write(h.Store);
+        await h.CaughtUp(projection.Name);
+        await stop.CancelAsync();
+        await Task.Delay(200);
+        var checkpoint = await h.Bookkeeping.LoadCheckpoint(projection.Name, 1, default);
+        // After the read model stopped: an oversell, which only a fold of the whole log can see.
+        var writer = new StockEventWriter(h.Store);
+        await writer.Append("card-a", "wh-2", new StockReceived("r9", 5, 4_50, "EUR"));
+        await writer.AppendRaw("card-a", "wh-2", "stock.reserved.v1",
+            $$"""{"reservationId":"huge","quantity":1000,"orderId":"o-x","expiresAt":"{{Now.AddHours(1):O}}","requestedExpiry":null}""");
+        await h.Db.DataSource.CreateCommand("""
+            insert into steller.projection_faults (name, generation, error, attempts, failed_at, position)
+            values ('stock_levels', 1, 'PostgresException: 22003: bigint out of range', 3, now(), '0/0')
+            """).ExecuteNonQueryAsync();
+
+        var report = await Audit(h).Run();
+
+        report.Clean.Should().BeFalse("a read model that is behind and stopped is never reported clean");
+        report.StockEvents.Should().Be(3 * 13 + 1 + 2, "the whole log is folded, not only up to the read model's checkpoint");
+        report.StockEventsBehind.Should().Be(2);
+        report.ReadModelPosition.Should().Be(checkpoint.Position.ToString());
+        report.ReadModelStopped.Should().Contain("22003");
+        report.ReadModelNote.Should().Contain("behind").And.Contain("STOPPED");
+        var item = report.Items.Single(i => i.Sku == "card-a" && i.Location == "wh-2");
+        item.OnHand.Should().Be(13 + 5, "the log after the checkpoint counts");
+        item.ReadModelOnHand.Should().Be(13);
+        report.Drifts.Should().ContainSingle("comparing at the checkpoint finds no drift; the oversell after it is found")
+            .Which.Should().BeEquivalentTo(new { Sku = "card-a", Location = "wh-2", Field = "lowest available", ReadModel = (string?)null });
+        report.Result.Should().Be("drift");
+
+        await using (var conn = await h.Db.DataSource.OpenConnectionAsync())
+            await conn.ExecuteAsync("update read.stock_levels set on_hand = 99 where sku = 'card-b' and location = 'wh-1'");
+        var tampered = await Audit(h).Run();
+        tampered.Drifts.Should().ContainEquivalentOf(new { Sku = "card-b", Field = "on_hand", Log = "23", ReadModel = "99" },
+            "the log's side and the read model's side are named as what they are");
+        tampered.Drifts.Single(d => d.Field == "on_hand").Message.Should().Contain("is 23 in the log").And.Contain("but 99 in read.stock_levels");
+    }
+
+    [Test, CancelAfter(120_000)]
+    public async Task a_stock_audit_of_a_read_model_that_is_only_behind_says_behind_with_both_positions()
+    {
+        await using var h = await ProjectionHarness.Create("stockonlybehind", batchSize: 5);
+        var projection = new StockLevelsProjection();
+        var (_, stop) = h.Start(projection);
+        await Write(h.Store);
+        await h.CaughtUp(projection.Name);
+        await stop.CancelAsync();
+        await Task.Delay(200);
+        await new StockEventWriter(h.Store).Append("card-a", "wh-1", new StockReceived("r9", 5, 4_50, "EUR"));
+
+        var report = await Audit(h).Run();
+
+        report.Drifts.Should().BeEmpty();
+        report.Result.Should().Be("behind");
+        report.Clean.Should().BeFalse();
+        report.StockEventsBehind.Should().Be(1);
+        report.ReadModelPosition.Should().NotBe(report.Position);
     }
 }
