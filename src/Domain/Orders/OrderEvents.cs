@@ -24,6 +24,8 @@ public sealed record LinePricing(long UnitPrice, long UnitCost, string ProductTy
 /// <summary>One requested line; <see cref="Pricing"/> is null only on an order rejected before it could be priced.</summary>
 public sealed record OrderLine(int LineNo, string Sku, int Quantity, long FaceValue, LinePricing? Pricing)
 {
+    /// <summary>Derived, so not stored: every reader computes it from the stored unit price and quantity.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public long Price => (Pricing?.UnitPrice ?? 0) * Quantity;
 }
 
