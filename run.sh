@@ -89,6 +89,10 @@ if command -v curl >/dev/null && [ -f "$STELLER__DEMO__CREDENTIALSFILE" ]; then
     DEMO_LINE="partner \"demo\" whose EUR wallet holds $(awk -v m="$available" 'BEGIN { printf "%.2f", m / 100 }') EUR available; its API key and an admin token are in .steller/demo.txt"
   fi
 fi
+# The operator CLI (ledger audit, projections status, ...) talks to the database: one file to source for it.
+mkdir -p .steller
+printf '# Written by ./run.sh at each start: `source .steller/cli.env` before running the steller CLI against this instance.\nexport STELLER__DATABASE__CONNECTIONSTRING="%s"\n' \
+  "$STELLER__DATABASE__CONNECTIONSTRING" > .steller/cli.env
 SIM_LINE="Vendors     not simulated (STELLER_VENDOR_SIMULATOR=0)"
 [ "$SIM_ENABLED" = "0" ] || SIM_LINE="Vendors     simulator http://127.0.0.1:$SIM_PORT (sandbox; /control/requests, log in .steller/vendor-simulator.log)"
 cat >&2 <<MSG
@@ -101,6 +105,7 @@ cat >&2 <<MSG
     Demo data   $DEMO_LINE
     $SIM_LINE
     Try it      dotnet src/Cli/bin/Release/net10.0/steller.dll demo order    (a signed gift-card order, fulfilled by the simulator)
+    Operate     source .steller/cli.env; dotnet src/Cli/bin/Release/net10.0/steller.dll ledger audit    (or projections status, stock audit)
   Ctrl-C stops it.
 
 MSG
