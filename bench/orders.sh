@@ -4,6 +4,8 @@
 # child processes on 127.0.0.1, per PostgreSQL durability mode. See docs/benchmarks.md.
 #   ./bench/orders.sh [--mode fast|durable|both] [--seconds 10] [--rates 100,300,1000] [--search-seconds 5] [--search-max 1600]
 #                     [--completion-rate 50] [--completion-seconds 10] [--partners 10]
+#                     [--crud-seconds 5 (0: skip)] [--crud-partners 1000] [--crud-concurrency 32]
+# Section 4 runs a plain CRUD placement (bench/Steller.Bench.Crud) beside Steller: Steller / CRUD throughput and p99.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
