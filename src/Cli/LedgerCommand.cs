@@ -74,17 +74,9 @@ public static class LedgerCommand
                               + $"up to position {report.Position}"
                               + (report.AsOf is { } at ? $", as of {at:O}" : "") + ".");
             if (report.ReadModelNote is { } note) Console.WriteLine(note);
-            foreach (var d in report.Drifts)
-                Console.WriteLine(d.ReadModel is null
-                    ? $"DRIFT {d.Account} {d.Field}: log {d.Log}. {d.Message}"
-                    : $"DRIFT {d.Account} {d.Field}: log (folded) {d.Log}, read model {d.ReadModel}. {d.Message}");
-            Console.WriteLine(report.Result switch
-            {
-                "clean" => "Ledger audit clean: no drift, the read model has applied the whole log.",
-                "behind" => $"Ledger audit NOT CLEAN: the read model is behind (at {report.ReadModelPosition}; the log ends at {report.Position})"
-                    + (report.ReadModelStopped is not null ? " and its projection is stopped" : "") + "; no drift up to its checkpoint.",
-                _ => $"Ledger audit FAILED: {report.Drifts.Count} drift(s).",
-            });
+            foreach (var d in report.Drifts) Console.WriteLine(AuditOutput.Drift(d.Account, d.Field, d.Log, d.ReadModel, d.Message));
+            Console.WriteLine(AuditOutput.Verdict("Ledger", report.Result, report.ReadModelPosition, report.Position, report.ReadModelStopped is not null,
+                report.Drifts.Count));
             return report.Clean ? 0 : DriftFound;
         });
         return command;

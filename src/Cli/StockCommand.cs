@@ -57,17 +57,9 @@ public static class StockCommand
             Console.WriteLine($"{report.EventsRead:N0} events read, {report.StockEvents:N0} stock events, up to position {report.Position}"
                               + (report.AsOf is { } at ? $", as of {at:O}" : "") + ".");
             if (report.ReadModelNote is { } note) Console.WriteLine(note);
-            foreach (var d in report.Drifts)
-                Console.WriteLine(d.ReadModel is null
-                    ? $"DRIFT {d.Sku} {d.Location} {d.Field}: log {d.Log}. {d.Message}"
-                    : $"DRIFT {d.Sku} {d.Location} {d.Field}: log (folded) {d.Log}, read model {d.ReadModel}. {d.Message}");
-            Console.WriteLine(report.Result switch
-            {
-                "clean" => "Stock audit clean: no drift, the read model has applied the whole log.",
-                "behind" => $"Stock audit NOT CLEAN: the read model is behind (at {report.ReadModelPosition}; the log ends at {report.Position})"
-                    + (report.ReadModelStopped is not null ? " and its projection is stopped" : "") + "; no drift up to its checkpoint.",
-                _ => $"Stock audit FAILED: {report.Drifts.Count} drift(s).",
-            });
+            foreach (var d in report.Drifts) Console.WriteLine(AuditOutput.Drift($"{d.Sku} {d.Location}", d.Field, d.Log, d.ReadModel, d.Message));
+            Console.WriteLine(AuditOutput.Verdict("Stock", report.Result, report.ReadModelPosition, report.Position, report.ReadModelStopped is not null,
+                report.Drifts.Count));
             return report.Clean ? 0 : DriftFound;
         });
         return command;
