@@ -16,16 +16,8 @@ namespace Steller.EventStoreDb.Tests;
 /// A duplicate event id arriving while the first write is not yet committed: the real server decides IdempotentNotReady,
 /// drops the write and answers Aborted at its commit timeout; the adapter retries such appends.
 /// </summary>
-public sealed class DuplicateAppendTests
+public sealed class DuplicateAppendTests : OnFakeServer
 {
-    private FakeEventStoreServer server = null!;
-
-    [SetUp]
-    public async Task StartServer() => server = await FakeEventStoreServer.Start();
-
-    [TearDown]
-    public async Task StopServer() => await server.DisposeAsync();
-
     private EventStoreDbEventStore Store(int attempts = 10) => new(server.ConnectionString, new EventStoreDbOptions
     {
         AppendAttempts = attempts,

@@ -19,16 +19,8 @@ namespace Steller.EventStoreDb.Tests;
 /// A server shared with other applications: Steller's log is its own streams, filtered on the server, and an event
 /// that still gets through without Steller's metadata is skipped and counted instead of stopping every reader.
 /// </summary>
-public sealed class ForeignEventTests
+public sealed class ForeignEventTests : OnFakeServer
 {
-    private FakeEventStoreServer server = null!;
-
-    [SetUp]
-    public async Task StartServer() => server = await FakeEventStoreServer.Start();
-
-    [TearDown]
-    public async Task StopServer() => await server.DisposeAsync();
-
     [Test]
     public void every_stream_steller_writes_starts_with_one_of_its_stream_prefixes()
     {

@@ -8,16 +8,8 @@ using Steller.Testing;
 namespace Steller.EventStoreDb.Tests;
 
 /// <summary>Lag and progress on EventStoreDB: the head of Steller's log and how many events lie after a position.</summary>
-public sealed class LogStatisticsTests
+public sealed class LogStatisticsTests : OnFakeServer
 {
-    private FakeEventStoreServer server = null!;
-
-    [SetUp]
-    public async Task StartServer() => server = await FakeEventStoreServer.Start();
-
-    [TearDown]
-    public async Task StopServer() => await server.DisposeAsync();
-
     [Test]
     public async Task the_count_after_a_position_is_exact_for_stellers_events_and_zero_at_the_head()
     {
