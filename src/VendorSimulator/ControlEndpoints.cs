@@ -44,9 +44,10 @@ public static class ControlEndpoints
         {
             var orders = gift.Orders()
                 .Select(o => new ControlOrder(GiftCardVendor.Name, o.RequestId, o.Lines[0].ProductId.ToString(), o.Units,
-                    o.Lines[0].Value, o.Currency, o.Status, o.Status is "Succeeded" or "PartialFailed" ? o.DeliverUnits : 0, o.CreatedAt))
+                    o.Lines[0].Value, o.Currency, o.Status, o.Status is "Succeeded" or "PartialFailed" ? o.DeliverUnits : 0, o.CreatedAt,
+                    o.Lines.Count))
                 .Concat(topUp.Transfers().Select(t => new ControlOrder(TopUpVendor.Name, t.DistributorRef, t.Product.SkuCode, 1,
-                    t.SendValue, t.Product.SendCurrencyIso, t.State, t.State == "Complete" ? 1 : 0, t.CreatedAt)))
+                    t.SendValue, t.Product.SendCurrencyIso, t.State, t.State == "Complete" ? 1 : 0, t.CreatedAt, 1)))
                 .Where(o => vendor is null || o.Vendor == vendor)
                 .OrderBy(o => o.CreatedAt)
                 .ToList();
@@ -64,7 +65,7 @@ public static class ControlEndpoints
     }
 
     public sealed record ControlOrder(string Vendor, string RequestId, string ProductId, int Quantity, decimal Value, string Currency,
-        string Status, int Delivered, DateTimeOffset CreatedAt);
+        string Status, int Delivered, DateTimeOffset CreatedAt, int Products = 1);
 
     public sealed record RateLimitChange(string Vendor, double PerSecond, int Burst);
 }

@@ -46,7 +46,12 @@ public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts,
     ];
 
     public sealed record Card(string SerialNumber, string CardCode, string Pin, string ExpirationDate);
-    public sealed record Line(int ProductId, int Quantity, decimal Value);
+    /// <summary>One item of a checkout; its outcome is its own (a checkout may carry several products).</summary>
+    public sealed record Line(int ProductId, int Quantity, decimal Value)
+    {
+        public int DeliverUnits { get; set; } = Quantity;
+        public string? ErrorMessage { get; set; }
+    }
 
     public sealed class Order
     {
@@ -61,7 +66,8 @@ public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts,
         public string? ErrorMessage { get; set; }
         public int PollsLeft { get; set; }
         public DateTimeOffset DoneAt { get; set; }
-        public List<(int ProductId, Card Card)> Cards { get; } = [];
+        /// <summary>Delivered cards, by the index of the item (checkout line) they belong to.</summary>
+        public List<(int Item, Card Card)> Cards { get; } = [];
         public int Units => Lines.Sum(l => l.Quantity);
         public decimal Charged { get; set; }
     }
@@ -133,6 +139,7 @@ public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts,
         catch (JsonException e) { return Bad("InvalidRequest", e.Message); }
         if (req is null || !Guid.TryParse(req.RequestId, out _)) return Bad("InvalidRequestId", "requestId must be a GUID");
         if (req.Products is not { Count: > 0 }) return Bad("InvalidRequest", "products is empty");
+        if (req.Products.Count > 100) return Bad("TooManyProducts", "at most 100 products per checkout");
 
         lock (gate)
         {
@@ -161,27 +168,34 @@ public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts,
                 != $"{options.GiftCard.AccountId}-{currency}")
                 return Bad("AccountNotFound", "unknown accountId");
 
-            var productId = lines[0].ProductId.ToString();
-            if (scripts.Take(Name, "checkout", productId, req.RequestId, ["reject"]) is { } reject)
-                return Bad("Rejected", reject.Reason ?? "rejected by the vendor", reject.Status is >= 400 and < 500 and not 409 and not 429
-                    ? reject.Status : 400);
+            // Scripts match per item (its product id), so one item of a multi-product checkout can fail alone; a reject
+            // of any item refuses the whole checkout, as a vendor validating the request would.
+            foreach (var line in lines)
+                if (scripts.Take(Name, "checkout", line.ProductId.ToString(), req.RequestId, ["reject"]) is { } reject)
+                    return Bad("Rejected", reject.Reason ?? "rejected by the vendor",
+                        reject.Status is >= 400 and < 500 and not 409 and not 429 ? reject.Status : 400);
             if (Balance(currency!) < cost) return Bad("InsufficientBalance", "the account balance is too low");
 
             var now = time.GetUtcNow();
             var order = new Order { RequestId = req.RequestId!, AccountId = req.AccountId ?? options.GiftCard.AccountId!, Lines = lines,
                 Currency = currency!, CreatedAt = now };
-            order.DeliverUnits = order.Units;
-            order.FinalStatus = "Succeeded";
-            var shape = scripts.Take(Name, "checkout", productId, req.RequestId, ["fail", "partial", "slow"]);
-            var slow = shape?.Action == "slow" ? shape : scripts.Take(Name, "checkout", productId, req.RequestId, ["slow"]);
-            if (shape?.Action == "fail") { order.FinalStatus = "Failed"; order.DeliverUnits = 0; order.ErrorMessage = shape.Reason
-                ?? "the vendor could not fulfil the order"; }
-            if (shape?.Action == "partial")
+            Script? slow = null;
+            foreach (var line in lines)
             {
-                order.DeliverUnits = Math.Clamp(shape.Delivered, 0, order.Units);
-                order.FinalStatus = order.DeliverUnits == 0 ? "Failed" : order.DeliverUnits == order.Units ? "Succeeded" : "PartialFailed";
-                order.ErrorMessage = order.DeliverUnits == order.Units ? null : shape.Reason ?? "some cards could not be issued";
+                var productId = line.ProductId.ToString();
+                var shape = scripts.Take(Name, "checkout", productId, req.RequestId, ["fail", "partial", "slow"]);
+                if (shape?.Action == "slow") slow ??= shape;
+                else slow ??= scripts.Take(Name, "checkout", productId, req.RequestId, ["slow"]);
+                if (shape?.Action == "fail") { line.DeliverUnits = 0; line.ErrorMessage = shape.Reason ?? "the vendor could not fulfil the order"; }
+                if (shape?.Action == "partial")
+                {
+                    line.DeliverUnits = Math.Clamp(shape.Delivered, 0, line.Quantity);
+                    line.ErrorMessage = line.DeliverUnits == line.Quantity ? null : shape.Reason ?? "some cards could not be issued";
+                }
             }
+            order.DeliverUnits = lines.Sum(l => l.DeliverUnits);
+            order.FinalStatus = order.DeliverUnits == 0 ? "Failed" : order.DeliverUnits == order.Units ? "Succeeded" : "PartialFailed";
+            order.ErrorMessage = string.Join("; ", lines.Select(l => l.ErrorMessage).OfType<string>().Distinct()) is { Length: > 0 } e ? e : null;
             if (slow is not null) { order.PollsLeft = slow.Polls; order.DoneAt = now.AddMilliseconds(slow.DelayMs); }
             order.Charged = cost;
             balances[currency!] = Balance(currency!) - cost;
@@ -202,10 +216,9 @@ public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts,
             o.Status = "Processing";
             return;
         }
-        var left = o.DeliverUnits;
-        foreach (var line in o.Lines)
-            for (var i = 0; i < line.Quantity && left > 0; i++, left--)
-                o.Cards.Add((line.ProductId, new Card(codes.Serial(), codes.CardCode(), codes.Pin(),
+        for (var item = 0; item < o.Lines.Count; item++)
+            for (var i = 0; i < o.Lines[item].DeliverUnits; i++)
+                o.Cards.Add((item, new Card(codes.Serial(), codes.CardCode(), codes.Pin(),
                     DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime.AddYears(1)).ToString("yyyy-MM-dd"))));
         o.Status = o.FinalStatus!;
         // Undelivered units are not charged.
@@ -220,12 +233,12 @@ public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts,
         requestId = o.RequestId,
         status = o.Status,
         errorMessage = o.Status is "Failed" or "PartialFailed" ? o.ErrorMessage : null,
-        items = o.Lines.Select(l => new
+        items = o.Lines.Select((l, item) => new
         {
             productId = l.ProductId,
             quantity = l.Quantity,
             value = l.Value,
-            cards = o.Cards.Where(c => c.ProductId == l.ProductId).Select(c => new
+            cards = o.Cards.Where(c => c.Item == item).Select(c => new
             {
                 serialNumber = c.Card.SerialNumber, cardCode = c.Card.CardCode, pin = c.Card.Pin, expirationDate = c.Card.ExpirationDate,
             }),

@@ -19,7 +19,9 @@ public sealed class Adapters : IAsyncDisposable
     public LogCapture Logs { get; } = new();
     public IVendorCallObserver Observer { get; }
 
-    public Adapters(SimulatorHost sim, IVendorCallObserver? observer = null, IDictionary<string, string?>? overrides = null)
+    /// <param name="database">With a database, gift-card checkouts are batched (their batch book lives there).</param>
+    public Adapters(SimulatorHost sim, IVendorCallObserver? observer = null, IDictionary<string, string?>? overrides = null,
+        Npgsql.NpgsqlDataSource? database = null)
     {
         var settings = new Dictionary<string, string?>(sim.StellerSettings());
         foreach (var (k, v) in overrides ?? new Dictionary<string, string?>()) settings[k] = v;
@@ -28,6 +30,7 @@ public sealed class Adapters : IAsyncDisposable
         services.AddLogging(l => l.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
         Observer = observer ?? new RecordingObserver();
         services.AddSingleton(Observer);
+        if (database is not null) services.AddSingleton(database);
         services.AddStellerVendors(config);
         provider = services.BuildServiceProvider();
     }

@@ -62,6 +62,7 @@ public sealed record StellerSettings
                 VendorCallsDays: Int(config.GetSection("Retention"), "VendorCallsDays", 30, 1, 3_650),
                 CatalogSyncsDays: Int(config.GetSection("Retention"), "CatalogSyncsDays", 90, 1, 3_650),
                 AdminAuditDays: Int(config.GetSection("Retention"), "AdminAuditDays", 400, 1, 36_500),
+                CheckoutBatchesDays: Int(config.GetSection("Retention"), "CheckoutBatchesDays", 90, 7, 3_650),
                 PurgeMinutes: Int(config.GetSection("Retention"), "PurgeMinutes", 60, 1, 1_440)),
         };
     }
@@ -138,9 +139,13 @@ public sealed record DatabaseSettings(string ConnectionString, int LongWriteTran
 /// <param name="VendorCallsDays">ops.vendor_calls: one row per HTTP attempt at a vendor.</param>
 /// <param name="CatalogSyncsDays">ops.vendor_catalog_syncs: one row per catalog sync (the latest per vendor is always kept).</param>
 /// <param name="AdminAuditDays">steller.admin_audit: who did what through the admin API.</param>
+/// <param name="CheckoutBatchesDays">
+/// ops.vendor_checkout_items: which order line went out in which shared gift-card checkout (needed while the line can
+/// still be followed; at least 7 days).
+/// </param>
 /// <param name="PurgeMinutes">How often the retention job runs.</param>
 public sealed record RetentionSettings(int VendorCallsDays = 30, int CatalogSyncsDays = 90, int AdminAuditDays = 400,
-    int PurgeMinutes = 60);
+    int PurgeMinutes = 60, int CheckoutBatchesDays = 90);
 
 public enum EventStoreBackend { Postgres, EventStoreDB }
 

@@ -14,7 +14,8 @@ namespace Steller.Infrastructure.Orders;
 /// The queue at each vendor, read from read.orders / read.order_lines: vendor lines of orders in flight (funds held or
 /// submitted) that are not final yet. A vendor's capacity is what its request budget (Vendors:*:RequestsPerSecond) serves
 /// within the pending-order timeout (Orders:PendingTimeoutSeconds) at Orders:VendorRequestsPerLine requests a line
-/// (a checkout and its status reads). Counts are read at most once a second (all vendors in one query) and exported as
+/// (a checkout and its status reads); a gift-card checkout carries up to Vendors:GiftCard:MaxLinesPerCheckout lines when
+/// lines queue (<see cref="GiftCardCheckoutBatcher"/>), which multiplies what one request serves. Counts are read at most once a second (all vendors in one query) and exported as
 /// <c>steller_vendor_queue_depth</c> and <c>steller_vendor_queue_capacity</c>.
 /// </summary>
 public sealed class ReadModelVendorBacklog(NpgsqlDataSource db, VendorSettings vendors, OrderSettings orders) : IVendorBacklog
@@ -38,8 +39,12 @@ public sealed class ReadModelVendorBacklog(NpgsqlDataSource db, VendorSettings v
         _ => null,
     };
 
+    /// <summary>Lines one request serves when the vendor's queue is long (batched checkouts and shared status reads).</summary>
+    private int LinesPerRequest(string vendor) =>
+        vendor == Application.Vendors.VendorKinds.GiftCard ? vendors.GiftCard?.MaxLinesPerCheckout ?? 1 : 1;
+
     public long? Capacity(string vendor) => RequestsPerSecond(vendor) is { } rate
-        ? (long)Math.Floor(rate * orders.PendingTimeoutSeconds / orders.VendorRequestsPerLine) : null;
+        ? (long)Math.Floor(rate * LinesPerRequest(vendor) * orders.PendingTimeoutSeconds / orders.VendorRequestsPerLine) : null;
 
     public async Task<VendorBusy?> Busy(string vendor, CancellationToken ct = default)
     {
@@ -47,7 +52,8 @@ public sealed class ReadModelVendorBacklog(NpgsqlDataSource db, VendorSettings v
         var queued = (await Queues(ct)).GetValueOrDefault(vendor);
         if (queued < capacity) return null;
         // The lines over capacity, and one for this order, at the vendor's pace.
-        var wait = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling((queued - capacity + 1) * orders.VendorRequestsPerLine / rate)));
+        var wait = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling((queued - capacity + 1) * orders.VendorRequestsPerLine
+            / (rate * LinesPerRequest(vendor)))));
         return new VendorBusy(vendor, queued, capacity, wait);
     }
 

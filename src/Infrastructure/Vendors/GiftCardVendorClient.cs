@@ -15,10 +15,11 @@ namespace Steller.Infrastructure.Vendors;
 /// the answer been lost), and before resubmitting a purchase that <see cref="VendorPurchase.MayHaveBeenSent"/>, the client
 /// first asks the vendor for the order under that RequestId, and submits only when the vendor has none. A repeated
 /// checkout that still happens (another node) answers 409 "DuplicateRequestId": the client then polls the first order.
+/// With a <see cref="GiftCardCheckoutBatcher"/>, lines that queue for the vendor's budget share one checkout.
 /// Card codes and PINs are returned, never logged.
 /// </summary>
 public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings settings, IVendorCallObserver observer,
-    ILogger<GiftCardVendorClient> log)
+    ILogger<GiftCardVendorClient> log, GiftCardCheckoutBatcher? batcher = null)
     : IVendorCatalog, IVendorOrders
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerOptions.Web);
@@ -94,24 +95,90 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
             CostAmount: null, DiscountBasisPoints: VendorMoney.DiscountToBasisPoints(discount));
     }
 
+    /// <summary>
+    /// Submits a purchase. With batching on (<see cref="GiftCardCheckoutBatcher"/>), lines waiting for the vendor's budget
+    /// leave together in one checkout; a line that may have been sent is first looked up in its batch, then under its own
+    /// request id, and only then queued again.
+    /// </summary>
     public async Task<VendorPurchaseResult> Submit(VendorPurchase purchase, CancellationToken ct = default)
     {
-        if (!int.TryParse(purchase.VendorProductId, out var productId))
-            return Failed($"'{purchase.VendorProductId}' is not a product id of the gift-card vendor");
-        if (purchase.Quantity < 1) return Failed("quantity must be at least 1");
-        var body = new
+        if (batcher is null) return await SubmitOne(purchase, ct);
+        if (Invalid(purchase) is { } invalid) return invalid;
+        if (purchase.MayHaveBeenSent)
         {
-            requestId = purchase.RequestId,
-            accountId = settings.AccountId,
-            products = new[] { new { productId, quantity = purchase.Quantity,
-                value = VendorMoney.ToMajor(purchase.FaceValue, purchase.Currency) } },
-        };
-        if (purchase.MayHaveBeenSent && await Find(purchase, ct) is { } known)
+            if (await batcher.BatchOf(purchase.RequestId, ct) is { } batch) return await batcher.Resend(batch, purchase, this, ct);
+            if (await FindOrder(purchase.RequestId, ct) is { } own)
+            {
+                log.LogInformation("{Vendor} order {RequestId} was already submitted; following it instead of submitting again", Vendor,
+                    purchase.RequestId);
+                return own.Whole();
+            }
+        }
+        return await batcher.Enqueue(purchase with { MayHaveBeenSent = false }, this, ct);
+    }
+
+    public async Task<VendorPurchaseResult> Poll(VendorPurchase purchase, CancellationToken ct = default)
+    {
+        if (batcher is not null && await batcher.BatchOf(purchase.RequestId, ct) is { } batch)
+            return await batcher.StatusIn(batch, purchase.RequestId, this, ct);
+        return (await FindOrder(purchase.RequestId, ct))?.Whole() ?? NeverSubmitted;
+    }
+
+    internal static readonly VendorPurchaseResult NeverSubmitted = Failed("the vendor has no order with this request id (never submitted)");
+
+    private static VendorPurchaseResult? Invalid(VendorPurchase purchase) =>
+        !int.TryParse(purchase.VendorProductId, out _) ? Failed($"'{purchase.VendorProductId}' is not a product id of the gift-card vendor")
+        : purchase.Quantity < 1 ? Failed("quantity must be at least 1")
+        : null;
+
+    /// <summary>One purchase in a checkout of its own, under its own request id.</summary>
+    internal async Task<VendorPurchaseResult> SubmitOne(VendorPurchase purchase, CancellationToken ct)
+    {
+        if (Invalid(purchase) is { } invalid) return invalid;
+        if (purchase.MayHaveBeenSent && await FindOrder(purchase.RequestId, ct) is { } known)
         {
             log.LogInformation("{Vendor} order {RequestId} was already submitted; following it instead of submitting again", Vendor,
                 purchase.RequestId);
-            return known;
+            return known.Whole();
         }
+        var outcome = await Checkout(purchase.RequestId,
+            [new CheckoutItem(purchase.RequestId, purchase.VendorProductId, purchase.Quantity, purchase.FaceValue, purchase.Currency)], ct);
+        return outcome switch
+        {
+            CheckoutOutcome.Placed => new VendorPurchaseResult(VendorPurchaseStatus.Processing, 0, [], null),
+            CheckoutOutcome.Known lost => lost.Order.Whole(),
+            CheckoutOutcome.AlreadyPlaced => (await FindOrder(purchase.RequestId, ct))?.Whole() ?? NeverSubmitted,
+            CheckoutOutcome.Rejected rejected => Failed(rejected.Reason),
+            _ => throw new InvalidOperationException(outcome.ToString()),
+        };
+    }
+
+    /// <summary>What became of one checkout request.</summary>
+    internal abstract record CheckoutOutcome
+    {
+        /// <summary>The vendor accepted it (it is processing).</summary>
+        public sealed record Placed : CheckoutOutcome;
+        /// <summary>The answer was lost but the vendor has the order: here it is.</summary>
+        public sealed record Known(VendorOrder Order) : CheckoutOutcome;
+        /// <summary>The vendor has an order under this request id already (409): follow it.</summary>
+        public sealed record AlreadyPlaced : CheckoutOutcome;
+        /// <summary>Refused outright; nothing was created at the vendor.</summary>
+        public sealed record Rejected(string Reason) : CheckoutOutcome;
+    }
+
+    /// <summary>
+    /// Sends one checkout of <paramref name="items"/> under <paramref name="requestId"/>, never twice blindly: after a
+    /// timeout or a 5xx it asks the vendor for the order first and sends again only when the vendor has none.
+    /// </summary>
+    internal async Task<CheckoutOutcome> Checkout(string requestId, IReadOnlyList<CheckoutItem> items, CancellationToken ct)
+    {
+        var body = new
+        {
+            requestId,
+            accountId = settings.AccountId,
+            products = items.Select(i => new { productId = int.Parse(i.VendorProductId, System.Globalization.CultureInfo.InvariantCulture),
+                quantity = i.Quantity, value = VendorMoney.ToMajor(i.FaceValue, i.Currency) }).ToArray(),
+        };
         HttpResponseMessage? response = null;
         for (var attempt = 0; response is null; attempt++)
         {
@@ -122,57 +189,50 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
             catch (VendorUnavailableException e)
             {
                 // A timeout or a 5xx: the vendor may have placed the order and lost the answer. Ask before sending it again.
-                if (await Find(purchase, ct) is { } placed)
+                if (await FindOrder(requestId, ct) is { } placed)
                 {
                     log.LogInformation("{Vendor} order {RequestId}: the checkout's answer was lost ({Error}) but the vendor has the order",
-                        Vendor, purchase.RequestId, e.Message);
-                    return placed;
+                        Vendor, requestId, e.Message);
+                    return new CheckoutOutcome.Known(placed);
                 }
                 if (attempt >= settings.Http.MaxRetries) throw;
                 var delay = settings.Http.RetryBaseDelay * Math.Pow(2, attempt) * (0.8 + Random.Shared.NextDouble() * 0.4);
                 log.LogWarning("{Vendor} order {RequestId}: checkout failed ({Error}) and the vendor has no such order; submitting again in {Delay} ms",
-                    Vendor, purchase.RequestId, e.Message, (int)delay.TotalMilliseconds);
+                    Vendor, requestId, e.Message, (int)delay.TotalMilliseconds);
                 await Task.Delay(delay, ct);
             }
         }
         using var _ = response;
         if (response.IsSuccessStatusCode)
         {
-            log.LogInformation("{Vendor} order {RequestId} submitted ({Quantity} unit(s) of product {ProductId})", Vendor,
-                purchase.RequestId, purchase.Quantity, productId);
-            return new VendorPurchaseResult(VendorPurchaseStatus.Processing, 0, [], null);
+            log.LogInformation("{Vendor} order {RequestId} submitted ({Items} product(s), {Quantity} unit(s))", Vendor, requestId,
+                items.Count, items.Sum(i => i.Quantity));
+            return new CheckoutOutcome.Placed();
         }
         var error = await Error(response, ct);
         if (response.StatusCode == HttpStatusCode.Conflict || error.Code.Contains("Duplicate", StringComparison.OrdinalIgnoreCase))
         {
             // Already submitted (a retry after a lost answer, or a resubmission after a crash): follow the first order.
-            log.LogInformation("{Vendor} order {RequestId} was already submitted; polling it", Vendor, purchase.RequestId);
-            return await Poll(purchase, ct);
+            log.LogInformation("{Vendor} order {RequestId} was already submitted; polling it", Vendor, requestId);
+            return new CheckoutOutcome.AlreadyPlaced();
         }
-        log.LogWarning("{Vendor} order {RequestId} rejected: HTTP {Status} {Code}", Vendor, purchase.RequestId, (int)response.StatusCode,
-            error.Code);
-        return Failed($"rejected by the vendor: HTTP {(int)response.StatusCode} {error.Code}: {error.Message}");
+        log.LogWarning("{Vendor} order {RequestId} rejected: HTTP {Status} {Code}", Vendor, requestId, (int)response.StatusCode, error.Code);
+        return new CheckoutOutcome.Rejected($"rejected by the vendor: HTTP {(int)response.StatusCode} {error.Code}: {error.Message}");
     }
 
-    public async Task<VendorPurchaseResult> Poll(VendorPurchase purchase, CancellationToken ct = default) =>
-        await Find(purchase, ct) ?? Failed("the vendor has no order with this request id (never submitted)");
-
-    /// <summary>The vendor's order under the purchase's RequestId; null when the vendor has none (HTTP 404).</summary>
-    private async Task<VendorPurchaseResult?> Find(VendorPurchase purchase, CancellationToken ct)
+    /// <summary>The vendor's order under <paramref name="requestId"/>; null when the vendor has none (HTTP 404).</summary>
+    internal async Task<VendorOrder?> FindOrder(string requestId, CancellationToken ct)
     {
-        using var response = await Send(HttpMethod.Get, $"{Base}v1.0/orders/{Uri.EscapeDataString(purchase.RequestId)}", null, "order", ct);
+        using var response = await Send(HttpMethod.Get, $"{Base}v1.0/orders/{Uri.EscapeDataString(requestId)}", null, "order", ct);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         if (!response.IsSuccessStatusCode)
         {
             var error = await Error(response, ct);
-            return Failed($"order status refused: HTTP {(int)response.StatusCode} {error.Code}: {error.Message}");
+            return new VendorOrder(VendorPurchaseStatus.Failed,
+                $"order status refused: HTTP {(int)response.StatusCode} {error.Code}: {error.Message}", []);
         }
         var order = await response.Content.ReadFromJsonAsync<OrderView>(Json, ct)
                     ?? throw new VendorUnavailableException(Vendor, "order status was empty");
-        var cards = (order.Items ?? []).SelectMany(i => i.Cards ?? [])
-            .Select(c => new VendorCard(c.SerialNumber ?? "", c.CardCode ?? "", c.Pin,
-                DateOnly.TryParse(c.ExpirationDate?.Length >= 10 ? c.ExpirationDate[..10] : c.ExpirationDate, out var d) ? d : null))
-            .ToList();
         var status = order.Status switch
         {
             "Succeeded" => VendorPurchaseStatus.Succeeded,
@@ -180,12 +240,14 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
             "Failed" => VendorPurchaseStatus.Failed,
             _ => VendorPurchaseStatus.Processing, // Created, Processing, anything new
         };
+        var items = (order.Items ?? []).Select(i => (IReadOnlyList<VendorCard>)(i.Cards ?? [])
+            .Select(c => new VendorCard(c.SerialNumber ?? "", c.CardCode ?? "", c.Pin,
+                DateOnly.TryParse(c.ExpirationDate?.Length >= 10 ? c.ExpirationDate[..10] : c.ExpirationDate, out var d) ? d : null))
+            .ToList()).ToList();
         if (status != VendorPurchaseStatus.Processing)
-            log.LogInformation("{Vendor} order {RequestId} {Status}: {Delivered} card(s)", Vendor, purchase.RequestId, status, cards.Count);
-        return new VendorPurchaseResult(status, status == VendorPurchaseStatus.Processing ? 0 : cards.Count,
-            status == VendorPurchaseStatus.Processing ? [] : cards,
-            status is VendorPurchaseStatus.Failed or VendorPurchaseStatus.PartialFailed ? order.ErrorMessage
-                ?? $"the vendor reported {order.Status}" : null);
+            log.LogInformation("{Vendor} order {RequestId} {Status}: {Delivered} card(s)", Vendor, requestId, status, items.Sum(i => i.Count));
+        return new VendorOrder(status, status is VendorPurchaseStatus.Failed or VendorPurchaseStatus.PartialFailed
+            ? order.ErrorMessage ?? $"the vendor reported {order.Status}" : null, items);
     }
 
     private Task<HttpResponseMessage> Send(HttpMethod method, string path, object? body, string operation, CancellationToken ct,
@@ -212,7 +274,7 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
         }
     }
 
-    private static VendorPurchaseResult Failed(string reason) => new(VendorPurchaseStatus.Failed, 0, [], reason);
+    internal static VendorPurchaseResult Failed(string reason) => new(VendorPurchaseStatus.Failed, 0, [], reason);
 
     internal sealed record CatalogPage(int PageIndex, int PageSize, int Count, List<Brand>? Items);
     internal sealed record Brand(int Id, string? Name, string? CountryCode, string? CurrencyCode, List<Product>? Products);
@@ -222,4 +284,32 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
     private sealed record OrderItem(int ProductId, int Quantity, List<CardView>? Cards);
     private sealed record CardView(string? SerialNumber, string? CardCode, string? Pin, string? ExpirationDate);
     private sealed record ErrorBody(string? Error, string? Message);
+}
+
+/// <summary>
+/// A vendor order as Steller reads it: its status, and per item (checkout line, in the order sent) the cards delivered.
+/// The vendor's answer is untrusted: an item missing from it, or more cards than units, never becomes more than was bought.
+/// </summary>
+public sealed record VendorOrder(VendorPurchaseStatus Status, string? FailureReason, IReadOnlyList<IReadOnlyList<VendorCard>> Items)
+{
+    /// <summary>The order as one purchase (a checkout of one line, under the line's own request id).</summary>
+    public VendorPurchaseResult Whole()
+    {
+        if (Status == VendorPurchaseStatus.Processing) return new(Status, 0, [], null);
+        var cards = Items.SelectMany(i => i).ToList();
+        return new(Status, cards.Count, cards, FailureReason);
+    }
+
+    /// <summary>Item <paramref name="index"/> of a batch as the purchase of its line: its own status from its own cards.</summary>
+    public VendorPurchaseResult Item(int index, int quantity)
+    {
+        if (Status == VendorPurchaseStatus.Processing) return new(Status, 0, [], null);
+        if (index < 0 || index >= Items.Count)
+            return new(VendorPurchaseStatus.Failed, 0, [], FailureReason ?? $"the vendor's order has no item {index + 1}");
+        var cards = Items[index].Take(quantity).ToList();
+        var status = cards.Count == quantity ? VendorPurchaseStatus.Succeeded
+            : cards.Count == 0 ? VendorPurchaseStatus.Failed : VendorPurchaseStatus.PartialFailed;
+        return new(status, cards.Count, cards, status == VendorPurchaseStatus.Succeeded ? null
+            : FailureReason ?? "the vendor did not deliver every card of this item");
+    }
 }

@@ -33,7 +33,15 @@ public static class VendorRegistration
         {
             var gate = new VendorRateGate(VendorKinds.GiftCard, gift.Http.RequestsPerSecond, gift.Http.Burst);
             services.AddSingleton(gift);
-            services.AddHttpClient<GiftCardVendorClient>().AddVendorPipeline(VendorKinds.GiftCard, gift.Http, gate);
+            // Batching needs the batch book in PostgreSQL: without a database (the vendor tests), every line goes alone.
+            services.AddSingleton(sp => new GiftCardBatching(sp.GetService<NpgsqlDataSource>() is { } db && gift.MaxLinesPerCheckout > 1
+                ? new GiftCardCheckoutBatcher(new CheckoutBatchBook(db), gift.MaxLinesPerCheckout,
+                    sp.GetRequiredService<ILogger<GiftCardCheckoutBatcher>>())
+                : null));
+            services.AddHttpClient(nameof(GiftCardVendorClient)).AddTypedClient<GiftCardVendorClient>((http, sp) => new GiftCardVendorClient(http, gift,
+                    sp.GetRequiredService<IVendorCallObserver>(), sp.GetRequiredService<ILogger<GiftCardVendorClient>>(),
+                    sp.GetRequiredService<GiftCardBatching>().Batcher))
+                .AddVendorPipeline(VendorKinds.GiftCard, gift.Http, gate);
             services.AddTransient<IVendorCatalog>(sp => sp.GetRequiredService<GiftCardVendorClient>());
             services.AddTransient<IVendorOrders>(sp => sp.GetRequiredService<GiftCardVendorClient>());
         }
@@ -47,4 +55,10 @@ public static class VendorRegistration
         }
         return services;
     }
+}
+
+/// <summary>The process's one gift-card checkout batcher, or none (no database, or batching set to 1 line).</summary>
+public sealed record GiftCardBatching(GiftCardCheckoutBatcher? Batcher) : IDisposable
+{
+    public void Dispose() => Batcher?.Dispose();
 }

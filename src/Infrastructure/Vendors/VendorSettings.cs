@@ -21,7 +21,8 @@ public sealed record VendorSettings(GiftCardVendorSettings? GiftCard, TopUpVendo
                 ClientId: Required(gc, "ClientId", "the client id of the gift-card vendor's Basic authentication"),
                 ClientSecret: Required(gc, "ClientSecret", "the client secret of the gift-card vendor's Basic authentication"),
                 AccountId: Required(gc, "AccountId", "the gift-card vendor account orders are paid from"),
-                CatalogPageSize: Int(gc, "CatalogPageSize", 100, 1, 100)),
+                CatalogPageSize: Int(gc, "CatalogPageSize", 100, 1, 100),
+                MaxLinesPerCheckout: Int(gc, "MaxLinesPerCheckout", 20, 1, 100)),
             string.IsNullOrWhiteSpace(tu["BaseUrl"]) ? null : new TopUpVendorSettings(
                 Http(tu, defaultRate: 5, defaultBurst: 5, defaultTimeoutMs: 15_000),
                 ApiKey: Required(tu, "ApiKey", "the top-up vendor's api_key"),
@@ -86,8 +87,12 @@ public sealed record VendorHttpSettings(
     TimeSpan RetryBaseDelay,
     TimeSpan DefaultRetryAfter);
 
+/// <param name="MaxLinesPerCheckout">
+/// Order lines one checkout may carry when lines wait for the vendor's budget (<see cref="GiftCardCheckoutBatcher"/>);
+/// 1 sends every line alone.
+/// </param>
 public sealed record GiftCardVendorSettings(VendorHttpSettings Http, string ClientId, string ClientSecret, string AccountId,
-    int CatalogPageSize)
+    int CatalogPageSize, int MaxLinesPerCheckout = 20)
 {
     public override string ToString()
         => $"GiftCardVendorSettings {{ BaseUrl = {Http.BaseUrl}, ClientId = {ClientId}, AccountId = {AccountId} }}"; // never the secret

@@ -31,7 +31,8 @@ public sealed class FulfilmentHardeningTests() : OrderFixture("fulfil_hardening"
         var checkouts = (await sim.Requests("giftcard", "checkout")).Where(c => c.DurationMs >= 1_400).ToList();
 
         samples.Should().BeGreaterThan(20, "pg_stat_activity was read all through the burst");
-        checkouts.Should().HaveCountGreaterThanOrEqualTo(24);
+        checkouts.Should().HaveCountGreaterThanOrEqualTo(2, "the 24 lines left in a few shared checkouts, each answered after 1.5 s");
+        (await sim.Orders("giftcard")).Sum(o => o.Quantity).Should().Be(24, "each line bought exactly once");
         // A transaction spans a vendor call when it was open before the call began and still open after it ended. (An
         // absolute "never over 1 s" is what the metric steller_oldest_write_transaction_seconds watches in production; on a
         // shared, overloaded test machine a scheduler stall alone can keep a short transaction idle for a second.)

@@ -9,8 +9,8 @@ using Steller.Testing;
 namespace Steller.Api.Tests.Orders;
 
 /// <summary>
-/// Fail fast: with a budget of 0.1 request/s at the gift-card vendor, 2 requests a line and a 60 s pending timeout, the
-/// vendor serves 3 lines in time. A fourth order for it is refused at once (422 vendor_busy with Retry-After) instead
+/// Fail fast: with a budget of 0.1 request/s at the gift-card vendor, one line per checkout, 2 requests a line and a 60 s
+/// pending timeout, the vendor serves 3 lines in time. A fourth order for it is refused at once (422 vendor_busy with Retry-After) instead
 /// of being accepted and cancelled by the timeout later; orders for other vendors are still taken.
 /// </summary>
 public sealed class VendorBusyTests() : OrderFixture("vendor_busy")
@@ -19,6 +19,7 @@ public sealed class VendorBusyTests() : OrderFixture("vendor_busy")
     {
         ["Vendors:GiftCard:RequestsPerSecond"] = "0.1",
         ["Vendors:GiftCard:Burst"] = "1",
+        ["Vendors:GiftCard:MaxLinesPerCheckout"] = "1",
         ["Orders:PendingTimeoutSeconds"] = "60",
         ["Orders:VendorRequestsPerLine"] = "2",
     };

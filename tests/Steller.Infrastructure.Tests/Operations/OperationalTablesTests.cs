@@ -33,18 +33,24 @@ public sealed class OperationalTablesTests
             insert into steller.admin_audit (at, actor, token_id, role, method, route, path, status, correlation_id) values
                 (now() - interval '401 days', 'ops', gen_random_uuid(), 'admin', 'POST', '/admin/x', '/admin/x', 200, 'c1'),
                 (now() - interval '399 days', 'ops', gen_random_uuid(), 'admin', 'POST', '/admin/x', '/admin/x', 200, 'c2');
+            insert into ops.vendor_checkout_items (line_request_id, vendor, batch_request_id, item, vendor_product_id, quantity, face_value, currency, at)
+            values ('old-1', 'giftcard', 'b-old', 0, '101', 1, 2500, 'EUR', now() - interval '91 days'),
+                   ('old-2', 'giftcard', 'b-old', 1, '101', 1, 2500, 'EUR', now() - interval '91 days'),
+                   ('new-1', 'giftcard', 'b-new', 0, '101', 1, 2500, 'EUR', now() - interval '89 days');
             """);
         var retention = new OperationalRetention(db.DataSource, new RetentionSettings(VendorCallsDays: 30, CatalogSyncsDays: 90, AdminAuditDays: 400),
             NullLogger<OperationalRetention>.Instance);
 
         var purged = await retention.Purge(now, CancellationToken.None);
 
-        purged.Should().Be(new OperationalRetention.Purged(VendorCalls: 12_000, CatalogSyncs: 2, AdminAudit: 1),
+        purged.Should().Be(new OperationalRetention.Purged(VendorCalls: 12_000, CatalogSyncs: 2, AdminAudit: 1, CheckoutItems: 2),
             "more old vendor calls than one slice are all purged");
         (await db.Scalar<long>("select count(*) from ops.vendor_calls")).Should().Be(2, "calls within 30 days are kept");
         (await db.Scalar<string>("select string_agg(products::text, ',' order by products) from ops.vendor_catalog_syncs"))
             .Should().Be("3,4", "a recent sync is kept, and so is each vendor's latest sync whatever its age");
         (await db.Scalar<string>("select string_agg(correlation_id, ',') from steller.admin_audit")).Should().Be("c2");
+        (await db.Scalar<string>("select string_agg(line_request_id, ',') from ops.vendor_checkout_items")).Should().Be("new-1",
+            "shared-checkout lines are kept 90 days");
         (await retention.Purge(now, CancellationToken.None)).Should().Be(new OperationalRetention.Purged(0, 0, 0), "a second purge finds nothing");
     }
 
