@@ -42,6 +42,11 @@ var idleSeconds = 5.0;
 var crudSeconds = 5.0;
 var crudPartners = 1_000;
 var crudConcurrency = 32;
+double? vendorLimit = null;           // --vendor-limit R: only the vendor-limited run (section 5), the gift-card vendor at R requests/s
+var vendorLimitedRate = 50;
+var vendorLimitedSeconds = 5.0;
+var vendorLimitedWindow = 120.0;
+int? maxLinesPerCheckout = null;
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "Steller.sln"))) root = Path.GetDirectoryName(root.TrimEnd('/'))!;
 var apiDll = Path.Combine(root, "src/Api/bin/Release/net10.0/Steller.Api.dll");
@@ -72,9 +77,14 @@ for (var i = 0; i < args.Length; i++)
         case "--crud-seconds": crudSeconds = double.Parse(args[++i]); break;
         case "--crud-partners": crudPartners = int.Parse(args[++i]); break;
         case "--crud-concurrency": crudConcurrency = int.Parse(args[++i]); break;
+        case "--vendor-limit": vendorLimit = double.Parse(args[++i]); break;
+        case "--vendor-limited-rate": vendorLimitedRate = int.Parse(args[++i]); break;
+        case "--vendor-limited-seconds": vendorLimitedSeconds = double.Parse(args[++i]); break;
+        case "--vendor-limited-window": vendorLimitedWindow = double.Parse(args[++i]); break;
+        case "--max-lines-per-checkout": maxLinesPerCheckout = int.Parse(args[++i]); break;
         default:
             Console.Error.WriteLine($"unknown option {args[i]}; options: --admin CS --mode M --seconds S --rates 100,300,1000 --search-seconds S --search-max N "
-                                    + "--search-bisect N --p99-limit MS --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P "
+                                    + "--search-bisect N --p99-limit MS --vendor-limit R --vendor-limited-rate N --vendor-limited-seconds S --vendor-limited-window S --max-lines-per-checkout N --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P "
                                     + "--crud-seconds S (0: skip) --crud-partners N --crud-concurrency N --crud-dll P");
             return 2;
     }
@@ -100,6 +110,9 @@ using var simControl = new HttpClient { BaseAddress = simUrl };
 // Belt and braces: the limits are off by the arguments above; raise them on the control endpoint too.
 foreach (var vendor in new[] { "giftcard", "topup" })
     (await simControl.PostAsJsonAsync("/control/rate-limit", new { vendor, perSecond = 1_000_000, burst = 1_000_000 })).EnsureSuccessStatusCode();
+// Section 5 only: the gift-card vendor limits requests as the sandbox's does (burst 1), Steller keeps a little under it.
+if (vendorLimit is { } limit)
+    (await simControl.PostAsJsonAsync("/control/rate-limit", new { vendor = "giftcard", perSecond = limit, burst = 1 })).EnsureSuccessStatusCode();
 
 // ---- the API: the built Steller.Api.dll, Production, vendors at the simulator with a client-side gate far above the load.
 var vendorSettings = new Dictionary<string, string>
@@ -115,6 +128,12 @@ var vendorSettings = new Dictionary<string, string>
     ["Vendors:TopUp:RequestsPerSecond"] = "10000",
     ["Vendors:TopUp:Burst"] = "10000",
 };
+if (vendorLimit is { } gate)
+{
+    vendorSettings["Vendors:GiftCard:RequestsPerSecond"] = (gate * 0.9).ToString(CultureInfo.InvariantCulture);
+    vendorSettings["Vendors:GiftCard:Burst"] = "1";
+}
+if (maxLinesPerCheckout is { } maxLines) vendorSettings["Vendors:GiftCard:MaxLinesPerCheckout"] = maxLines.ToString(CultureInfo.InvariantCulture);
 var apiEnv = new Dictionary<string, string>
 {
     ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -178,6 +197,63 @@ async Task<string> Place()
         catch (StellerApiException e) when (waited.Elapsed < TimeSpan.FromSeconds(60) && e.Status is 409 or 422 or 503) { await Task.Delay(200); }
     }
     Console.WriteLine($"ready   : first order accepted {waited.Elapsed.TotalSeconds:0.0} s after the sync");
+}
+
+// ---- 5. (--vendor-limit only) fulfilment against a vendor that allows R requests a second: partners send orders at
+// --vendor-limited-rate for --vendor-limited-seconds; then, over a window from the first order, how many orders the vendor
+// budget completed, and what the vendor saw (checkouts, 409s for a request id sent twice, lines per checkout).
+if (vendorLimit is { } vendorRate)
+{
+    Console.WriteLine($"5. vendor-limited fulfilment: gift-card vendor at {vendorRate:0.##} request/s (burst 1), Steller's gate at "
+                      + $"{vendorRate * 0.9:0.##}/s, MaxLinesPerCheckout {(maxLinesPerCheckout?.ToString() ?? "default")}; "
+                      + $"{vendorLimitedRate}/s for {vendorLimitedSeconds:0.#} s, {Load()}:");
+    await Drain();
+    (await simControl.PostAsync("/control/reset", null)).EnsureSuccessStatusCode(); // the sim's request log and orders from here
+    (await simControl.PostAsJsonAsync("/control/rate-limit", new { vendor = "giftcard", perSecond = vendorRate, burst = 1 })).EnsureSuccessStatusCode();
+    var refused = new ConcurrentDictionary<string, int>();
+    var accepted = new ConcurrentBag<string>();
+    var window = Stopwatch.StartNew();
+    await OpenLoop.Run(vendorLimitedRate, vendorLimitedSeconds, async () =>
+    {
+        try { accepted.Add(await Place()); }
+        catch (StellerApiException e) { refused.AddOrUpdate($"{e.Status} {e.Code}", 1, (_, c) => c + 1); throw; }
+    });
+    async Task<Dictionary<string, long>> Statuses()
+    {
+        await using var cmd = dataSource.CreateCommand("select status, count(*) from read.orders where order_id = any($1) group by status");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = accepted.ToArray() });
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var counts = new Dictionary<string, long>();
+        while (await reader.ReadAsync()) counts[reader.GetString(0)] = reader.GetInt64(1);
+        return counts;
+    }
+    Dictionary<string, long> statuses;
+    double lastCompletedAt = 0;
+    long completed = 0;
+    while (true)
+    {
+        statuses = await Statuses();
+        var nowCompleted = statuses.GetValueOrDefault("Completed");
+        if (nowCompleted > completed) { completed = nowCompleted; lastCompletedAt = window.Elapsed.TotalSeconds; }
+        var open = statuses.Where(kv => kv.Key is "Placed" or "FundsHeld" or "Submitted").Sum(kv => kv.Value);
+        if (open == 0 || window.Elapsed.TotalSeconds >= vendorLimitedWindow) break;
+        await Task.Delay(500);
+    }
+    var requests = await simControl.GetFromJsonAsync<JsonElement[]>("/control/requests?vendor=giftcard") ?? [];
+    var vendorOrders = await simControl.GetFromJsonAsync<JsonElement[]>("/control/orders?vendor=giftcard") ?? [];
+    var checkouts = requests.Count(r => r.GetProperty("operation").GetString() == "checkout");
+    var conflicts = requests.Count(r => r.GetProperty("operation").GetString() == "checkout" && r.GetProperty("status").GetInt32() == 409);
+    var reads = requests.Count(r => r.GetProperty("operation").GetString() == "order");
+    var limited = requests.Count(r => r.GetProperty("status").GetInt32() == 429);
+    var units = vendorOrders.Sum(o => o.GetProperty("quantity").GetInt32());
+    Console.WriteLine($"   offered {vendorLimitedRate * vendorLimitedSeconds:0}, accepted {accepted.Count}, refused "
+                      + (refused.IsEmpty ? "none" : string.Join(", ", refused.Select(kv => $"{kv.Value} x {kv.Key}"))));
+    Console.WriteLine($"   after {window.Elapsed.TotalSeconds:0.0} s: " + string.Join(", ", statuses.OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key}")));
+    Console.WriteLine($"   fulfilled: {completed} orders completed, the last {lastCompletedAt:0.0} s after the first order: "
+                      + $"{(lastCompletedAt > 0 ? completed / lastCompletedAt : 0):0.00} orders/s completed");
+    Console.WriteLine($"   the vendor saw {checkouts} checkouts ({conflicts} answered 409), {reads} status reads, {limited} answers of 429; "
+                      + $"{vendorOrders.Length} vendor orders for {units} units ({(vendorOrders.Length > 0 ? units / (double)vendorOrders.Length : 0):0.0} lines a checkout)");
+    return 0;
 }
 
 // CPU time the API process spent per order placed in a run (placement, fulfilment, projections: all its work).

@@ -22,6 +22,15 @@ public static class WalletCommandsExtensions
         return await partners.Exists(partnerId, ct) ? outcome : PartnerNotFound(partnerId);
     }
 
+    /// <summary>
+    /// Gives transfer <paramref name="transferId"/> back to the sending wallet because its receiving half was refused
+    /// (<paramref name="refusal"/>): value never stays in transit. Idempotent by transfer id.
+    /// </summary>
+    public static Task<CommandOutcome<Wallet>> ReturnRefusedTransfer(this AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets,
+        string fromPartnerId, string currency, string transferId, DomainError refusal, EventMetadata metadata, CancellationToken ct) =>
+        wallets.Execute(Wallet.StreamName(fromPartnerId, currency),
+            new ReturnTransfer(transferId, $"the receiving wallet refused it: {refusal.Code}"), metadata, ct: ct);
+
     public static async Task<bool> Exists(this AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners, string? partnerId,
         CancellationToken ct) => (await partners.LoadPartner(partnerId, ct)).State.Exists;
 

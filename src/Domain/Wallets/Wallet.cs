@@ -66,6 +66,8 @@ public sealed partial record Wallet(
             new("transfer-out", t.Amount, Fingerprints.TransferOut(t.Amount, t.ToPartnerId))) },
         TransferredIn t => s with { Posted = s.Posted + t.Amount, Transfers = s.Transfers.SetItem(InKey(t.TransferId),
             new("transfer-in", t.Amount, Fingerprints.TransferIn(t.Amount, t.FromPartnerId))) },
+        TransferReturned t => s with { Posted = s.Posted + t.Amount, Transfers = s.Transfers.SetItem(ReturnKey(t.TransferId),
+            new("transfer-returned", t.Amount, $"return|{t.TransferId}")) },
         WalletFrozen => s with { Frozen = true },
         WalletUnfrozen => s with { Frozen = false },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Unknown wallet event."),
@@ -73,6 +75,9 @@ public sealed partial record Wallet(
 
     /// <summary>The incoming half of a wallet-to-wallet transfer is remembered under its own key (a wallet can be both ends).</summary>
     public static string InKey(string transferId) => $"in:{transferId}";
+
+    /// <summary>A returned transfer is remembered under its own key: returning it twice changes nothing.</summary>
+    public static string ReturnKey(string transferId) => $"return:{transferId}";
 
     public static Decision<IWalletEvent> Decide(IWalletCommand command, Wallet s) => command switch
     {
@@ -94,6 +99,7 @@ public sealed partial record Wallet(
                           : c.Limit == s.CreditLimit ? Decision<IWalletEvent>.AlreadyDone() : Emit(new CreditLimitSet(c.Limit)),
         TransferOut c => DecideTransferOut(c, s),
         TransferIn c => DecideTransferIn(c, s),
+        ReturnTransfer c => DecideReturn(c, s),
         FreezeWallet c => s.Frozen ? Decision<IWalletEvent>.AlreadyDone() : Emit(new WalletFrozen(c.Reason)),
         UnfreezeWallet => s.Frozen ? Emit(new WalletUnfrozen()) : Decision<IWalletEvent>.AlreadyDone(),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown wallet command."),
@@ -181,6 +187,17 @@ public sealed partial record Wallet(
             : !Money.StaysInRange(s.Posted, c.Amount) ? Fail(Money.AmountOutOfRange)
             : Emit(new TransferredIn(c.TransferId, c.Amount, c.FromPartnerId, Accounts.Transit(s.Currency!))));
 
+    /// <summary>
+    /// Only a transfer this wallet sent can come back, once. Frozen or not: the money was this wallet's a moment ago.
+    /// </summary>
+    private static Decision<IWalletEvent> DecideReturn(ReturnTransfer c, Wallet s) =>
+        s.Transfers.ContainsKey(ReturnKey(c.TransferId)) ? Decision<IWalletEvent>.AlreadyDone()
+        : !s.Transfers.TryGetValue(c.TransferId, out var sent) || sent.Kind != "transfer-out" ? Fail(WalletErrors.TransferNotFound)
+        : !Money.StaysInRange(s.Posted, sent.Amount) ? Fail(Money.AmountOutOfRange)
+        : Emit(new TransferReturned(c.TransferId, sent.Amount, ToPartnerOf(sent), c.Reason, Accounts.Transit(s.Currency!)));
+
+    private static string ToPartnerOf(TransferRecord sent) => sent.Fingerprint.Split('|') is [_, _, var to] ? to : "";
+
     /// <summary>Same transfer id: same content is a no-op (the first result stands), different content a conflict.</summary>
     private static Decision<IWalletEvent>? Repeat(Wallet s, string key, string fingerprint) =>
         s.Transfers.TryGetValue(key, out var seen)
@@ -202,6 +219,7 @@ public sealed partial record Wallet(
             : new Posting(l.Account, walletAccount, -l.Amount)),
         TransferredOut t => [new Posting(walletAccount, t.CounterAccount, t.Amount)],
         TransferredIn t => [new Posting(t.CounterAccount, walletAccount, t.Amount)],
+        TransferReturned t => [new Posting(t.CounterAccount, walletAccount, t.Amount)],
         _ => [],
     };
 }

@@ -23,5 +23,7 @@ public sealed record CreditRefund(string TransferId, long Amount, string OrderId
 public sealed record SetCreditLimit(long Limit) : IWalletCommand;
 public sealed record TransferOut(string TransferId, long Amount, string ToPartnerId) : IWalletCommand;
 public sealed record TransferIn(string TransferId, long Amount, string FromPartnerId) : IWalletCommand;
+/// <summary>Gives a sent transfer back to this (the sending) wallet when its receiving half was refused.</summary>
+public sealed record ReturnTransfer(string TransferId, string Reason) : IWalletCommand;
 public sealed record FreezeWallet(string Reason) : IWalletCommand;
 public sealed record UnfreezeWallet : IWalletCommand;

@@ -10,6 +10,7 @@ public static class WalletErrors
     public static readonly DomainError IdempotencyConflict = new("idempotency_conflict",
         "This transfer id was already used with different content.");
     public static readonly DomainError HoldNotFound = new("hold_not_found", "No hold with this transfer id.");
+    public static readonly DomainError TransferNotFound = new("transfer_not_found", "This wallet sent no transfer with this transfer id.");
     public static readonly DomainError HoldReleased = new("hold_released", "The hold was released; it cannot be captured.");
     public static readonly DomainError HoldCaptured = new("hold_captured", "The hold was captured; it cannot be released.");
     public static readonly DomainError CaptureExceedsHold = new("capture_exceeds_hold", "A capture cannot exceed the held amount.");

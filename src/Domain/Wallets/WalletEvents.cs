@@ -46,6 +46,13 @@ public sealed record TransferredOut(string TransferId, long Amount, string ToPar
 [EventName("wallet.transferred-in.v1")]
 public sealed record TransferredIn(string TransferId, long Amount, string FromPartnerId, string CounterAccount) : IWalletEvent;
 
+/// <summary>
+/// A transfer whose receiving half was refused (it would take the receiver past the bound) comes back: debit platform
+/// transit, credit this (the sending) wallet. Transit nets to zero again.
+/// </summary>
+[EventName("wallet.transfer-returned.v1")]
+public sealed record TransferReturned(string TransferId, long Amount, string ToPartnerId, string Reason, string CounterAccount) : IWalletEvent;
+
 [EventName("wallet.frozen.v1")]
 public sealed record WalletFrozen(string Reason) : IWalletEvent;
 

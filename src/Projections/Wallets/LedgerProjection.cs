@@ -62,7 +62,7 @@ public sealed class LedgerProjection : IProjection
             amount           bigint      not null,     -- signed: + credit, - debit of this account
             balance_after    bigint      not null,     -- running balance of this account
             counter_account  text        not null,
-            kind             text        not null,     -- deposit, withdrawal, capture, transfer-out, transfer-in
+            kind             text        not null,     -- deposit, withdrawal, capture, transfer-out, transfer-in, transfer-returned
             transfer_id      text        not null,
             order_id         text,
             reference        text,
@@ -334,6 +334,7 @@ public sealed class LedgerProjection : IProjection
         HoldCaptured c => ("capture", c.TransferId, null),
         TransferredOut t => ("transfer-out", t.TransferId, t.ToPartnerId),
         TransferredIn t => ("transfer-in", t.TransferId, t.FromPartnerId),
+        TransferReturned t => ("transfer-returned", t.TransferId, t.ToPartnerId),
         _ => ("", "", null),
     };
 }

@@ -75,6 +75,44 @@ public sealed class MoneyAndQuantityBoundsApiTests() : AdminApiFixture("bounds")
         highest.Should().Be(Max, "no interleaving may take the balance past the bound, at any revision");
     }
 
+    [Test, CancelAfter(120_000)]
+    public async Task two_hundred_parallel_transfers_into_a_wallet_near_the_bound_return_what_cannot_land_and_nothing_stops()
+    {
+        var agency = await Wallet(funded: 1_000_00);
+        var child = await Partner(parent: agency);
+        (await client.PostAsJsonAsync($"/admin/partners/{child}/wallets", new { currency = "EUR" })).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await Deposit(child, "seed", Max - 50_00)).StatusCode.Should().Be(HttpStatusCode.Created);
+
+        // Each transfer checks the receiver's room before it sends; racing transfers all see room, so some receiving halves
+        // are refused after their sending half is written. Those must come back to the agency.
+        var outcomes = new ConcurrentBag<(HttpStatusCode Status, string? Code)>();
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
+        {
+            var response = await client.PostAsJsonAsync($"/admin/partners/{agency}/wallets/EUR/transfers",
+                new { transferId = $"race-{i}", toPartnerId = child, amount = 1_00 });
+            outcomes.Add((response.StatusCode, response.IsSuccessStatusCode ? null
+                : (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString()));
+        }));
+
+        outcomes.Count(o => o.Status == HttpStatusCode.Created).Should().Be(50, "exactly the room left under the bound");
+        outcomes.Where(o => o.Status != HttpStatusCode.Created)
+            .Should().OnlyContain(o => o.Status == HttpStatusCode.UnprocessableEntity && o.Code == "amount_out_of_range");
+        var received = (await client.GetFromJsonAsync<JsonElement>($"/admin/partners/{child}/wallets/EUR")).GetProperty("posted").GetInt64();
+        var kept = (await client.GetFromJsonAsync<JsonElement>($"/admin/partners/{agency}/wallets/EUR")).GetProperty("posted").GetInt64();
+        received.Should().Be(Max);
+        kept.Should().Be(1_000_00 - 50_00, "every transfer that did not land came back");
+        var returned = (await Events<IWalletEvent>($"wallet-{agency}-EUR")).OfType<TransferReturned>().ToList();
+        returned.Should().NotBeEmpty("racing transfers all saw room, so some receiving halves were refused after the sending half");
+        returned.Select(r => r.TransferId).Should().OnlyHaveUniqueItems();
+        TestContext.Out.WriteLine($"{returned.Count} transfers came back after their receiving half was refused");
+        // Nothing stays in transit, the ledger agrees, and the transfer-completion process is still running.
+        await Eventually.True(async () => (await client.PostAsync("/admin/ledger/audit", null)) is { IsSuccessStatusCode: true } r
+                && (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("result").GetString() == "clean",
+            TimeSpan.FromSeconds(60), "the ledger audit is clean once the read model caught up");
+        (await db.Scalar<long>("select count(*) from steller.projection_faults where name = 'wallet_transfer_completion'"))
+            .Should().Be(0, "the transfer-completion process never faulted on a refused receiving half");
+    }
+
     [Test, CancelAfter(60_000)]
     public async Task capture_legs_summing_past_a_long_answer_422_not_500()
     {
@@ -205,10 +243,11 @@ public sealed class MoneyAndQuantityBoundsApiTests() : AdminApiFixture("bounds")
         JsonDocument.Parse(body).RootElement.GetProperty("code").GetString().Should().Be(code, body);
     }
 
-    private async Task<string> Partner()
+    private async Task<string> Partner(string? parent = null)
     {
         var partner = $"p{Guid.NewGuid():N}"[..12];
-        (await client.PostAsJsonAsync("/admin/partners", new { partnerId = partner, name = "Bounds partner", contactEmail = "ops@example.com" }))
+        (await client.PostAsJsonAsync("/admin/partners", new { partnerId = partner, name = "Bounds partner", contactEmail = "ops@example.com",
+                parentPartnerId = parent }))
             .IsSuccessStatusCode.Should().BeTrue();
         return partner;
     }

@@ -38,6 +38,23 @@ public sealed class WalletBoundsTests : WalletSpec
     }
 
     [Test]
+    public void a_sent_transfer_whose_receiver_refused_it_comes_back_once_and_transit_nets_to_zero() =>
+        Given(new Deposited("t1", 100_00, "ref", Funding), new TransferredOut("x1", 30_00, "child", "platform:transit:EUR"))
+            .When(new ReturnTransfer("x1", "the receiving wallet refused it: amount_out_of_range"))
+            .Then(new TransferReturned("x1", 30_00, "child", "the receiving wallet refused it: amount_out_of_range", "platform:transit:EUR"))
+            .AndState(w => w.Posted.Should().Be(100_00))
+            .When(new ReturnTransfer("x1", "again")).ThenNothingNew()
+            .AndState(w => w.Posted.Should().Be(100_00, "a second return changes nothing"));
+
+    [Test]
+    public void only_a_transfer_this_wallet_sent_can_come_back()
+    {
+        Given(new Deposited("t1", 100_00, "ref", Funding)).When(new ReturnTransfer("t1", "not a transfer")).ThenFails(WalletErrors.TransferNotFound);
+        Given(new Deposited("t1", 100_00, "ref", Funding), new TransferredIn("x1", 10_00, "parent", "platform:transit:EUR"))
+            .When(new ReturnTransfer("x1", "incoming")).ThenFails(WalletErrors.TransferNotFound);
+    }
+
+    [Test]
     public void withdrawals_holds_outgoing_transfers_and_credit_limits_past_the_bound_are_refused()
     {
         Given().When(new Withdraw("w1", Max + 1, "ref")).ThenFails(Money.AmountOutOfRange);

@@ -49,7 +49,10 @@ public sealed class TransferFundsHandler(AggregateCommands<Wallet, IWalletComman
         if (outcome.Error is not null) return outcome;
         var incoming = await wallets.Execute(Wallet.StreamName(to, currency), new TransferIn(transferId, amount, from), request.Metadata,
             ct: ct);
-        return incoming.Error is { } error ? Refused(error) : outcome;
+        if (incoming.Error is not { } error) return outcome;
+        // Another transfer filled the receiver in between (the check above raced it): give the money back, refuse.
+        var returned = await wallets.ReturnRefusedTransfer(from, currency, transferId, error, request.Metadata, ct);
+        return returned.Error is { } stuck ? Refused(stuck) : Refused(error);
     }
 
     private static DomainError NotASubPartner(string from, string to) =>
