@@ -5,7 +5,11 @@
 #   ./bench/orders.sh [--mode fast|durable|both] [--seconds 10] [--rates 100,300,1000] [--search-seconds 5] [--search-max 1600]
 #                     [--completion-rate 50] [--completion-seconds 10] [--partners 10]
 #                     [--crud-seconds 5 (0: skip)] [--crud-partners 1000] [--crud-concurrency 32]
+#                     [--vendor-limit R [--vendor-limited-rate 50] [--vendor-limited-seconds 5] [--vendor-limited-window 120]
+#                      [--max-lines-per-checkout N]]
 # Section 4 runs a plain CRUD placement (bench/Steller.Bench.Crud) beside Steller: Steller / CRUD throughput and p99.
+# --vendor-limit R runs only section 5: fulfilment against a gift-card vendor allowing R requests/s (orders completed per
+# second, what the vendor saw, lines per checkout).
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"
