@@ -31,6 +31,13 @@ public interface IVendorBacklog
 {
     /// <summary>Null when the vendor can take one more line now; otherwise how full it is and when to come back.</summary>
     Task<VendorBusy?> Busy(string vendor, CancellationToken ct = default);
+
+    /// <summary>
+    /// This node just queued <paramref name="lines"/> lines at <paramref name="vendor"/> (funds held at
+    /// <paramref name="position"/>): counted until the read model the queue is read from has caught up with them, so a
+    /// burst faster than the read model cannot over-fill the queue.
+    /// </summary>
+    void Accepted(string vendor, int lines, EventStore.LogPosition position) { }
 }
 
 /// <param name="Queued">Vendor lines of orders in flight that are not final yet.</param>

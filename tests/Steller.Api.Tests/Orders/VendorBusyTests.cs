@@ -4,6 +4,7 @@ using System.Text.Json;
 using FluentAssertions;
 using NUnit.Framework;
 using Steller.Client;
+using Steller.Infrastructure.Orders;
 using Steller.Testing;
 
 namespace Steller.Api.Tests.Orders;
@@ -56,4 +57,43 @@ public sealed class VendorBusyTests() : OrderFixture("vendor_busy")
         });
         topUp.StatusCode.Should().Be(HttpStatusCode.Accepted, "another vendor's queue is not full");
     }
+}
+
+/// <summary>
+/// The queue is read from read.orders, which is seconds behind during a burst: orders placed back to back must count
+/// at once, or a burst over-fills the vendor's queue (seen: 250 orders accepted at 50/s against a capacity of 135).
+/// </summary>
+public sealed class VendorBusyBurstTests() : OrderFixture("vendor_busy_burst")
+{
+    protected override IReadOnlyDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
+    {
+        ["Vendors:GiftCard:RequestsPerSecond"] = "0.1",
+        ["Vendors:GiftCard:Burst"] = "1",
+        ["Vendors:GiftCard:MaxLinesPerCheckout"] = "1",
+        ["Orders:PendingTimeoutSeconds"] = "60",
+        ["Orders:VendorRequestsPerLine"] = "2",
+    };
+
+    [Test, CancelAfter(90_000)]
+    public async Task orders_placed_back_to_back_count_against_the_vendors_queue_before_the_read_model_shows_them()
+    {
+        using var partner = await Partner("burst-buyer", 1_000_00);
+
+        var statuses = new List<string>();
+        for (var i = 1; i <= 8; i++)
+        {
+            using var response = await partner.Http.PostAsJsonAsync("v1/orders",
+                new { clientReference = $"burst-{i}", lines = new[] { new { sku = Amazon25, quantity = 1, faceValue = 25_00 } } });
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            statuses.Add(response.IsSuccessStatusCode ? body.GetProperty("status").GetString()! : body.GetProperty("code").GetString()!);
+        }
+
+        statuses.Should().Equal(["FundsHeld", "FundsHeld", "FundsHeld", "vendor_busy", "vendor_busy", "vendor_busy", "vendor_busy", "vendor_busy"],
+            "the vendor serves 3 lines within the timeout, and each accepted line counts at once");
+        (await Wallet("burst-buyer")).Pending.Should().Be(3 * 25_00);
+    }
+
+    [Test]
+    public void the_backlog_reads_the_checkpoint_of_the_projection_behind_read_orders() =>
+        ReadModelVendorBacklog.OrdersReadModel.Should().Be(Steller.Projections.Orders.OrdersProjection.ProjectionName);
 }

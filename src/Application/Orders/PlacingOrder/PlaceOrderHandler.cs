@@ -119,6 +119,9 @@ public sealed class PlaceOrderHandler(
                 await releases.ReleaseAll(now, $"order {now.Status.ToString().ToLowerInvariant()}", metadata, ct);
             return new(orderId, now, held.Revision, null);
         }
+        if (!held.WasRepeat)
+            foreach (var vendor in order.Lines.GroupBy(l => l.Line.Pricing!.Source).Where(g => g.Key != LineSources.Stocked))
+                backlog.Accepted(vendor.Key, vendor.Count(), held.Position);
         return new(orderId, held.State, held.Revision, null);
     }
 
