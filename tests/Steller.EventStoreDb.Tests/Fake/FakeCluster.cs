@@ -117,6 +117,14 @@ internal sealed class FakeNode(FakeCluster? cluster, int index)
     /// <summary>Answer BatchAppend with Unimplemented, as a server before 21.10 (which has no such rpc) does.</summary>
     public bool BatchAppendUnimplemented { get; set; }
 
+    /// <summary>BatchAppend calls answered Unimplemented (see <see cref="BatchAppendUnimplemented"/>).</summary>
+    public int UnimplementedAnswers => unimplementedAnswers;
+    private int unimplementedAnswers;
+    internal void CountUnimplemented() => Interlocked.Increment(ref unimplementedAnswers);
+
+    /// <summary>The deadline the latest batch append asked for (before the server's write timeout caps it).</summary>
+    public TimeSpan? LastBatchAppendDeadline { get; internal set; }
+
     internal void CountAppend() => Interlocked.Increment(ref appendsAccepted);
     internal void CountRead() => Interlocked.Increment(ref reads);
     internal void CountGossip() => Interlocked.Increment(ref gossipReads);

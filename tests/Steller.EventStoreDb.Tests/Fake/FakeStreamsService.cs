@@ -114,13 +114,22 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
         ServerCallContext context)
     {
         Authenticate(context);
-        if (node.BatchAppendUnimplemented) throw new RpcException(new Status(StatusCode.Unimplemented, "Method is unimplemented."));
+        if (node.BatchAppendUnimplemented)
+        {
+            node.CountUnimplemented();
+            throw new RpcException(new Status(StatusCode.Unimplemented, "Method is unimplemented."));
+        }
         using var live = node.OpenBatchAppend(context);
         var ct = context.CancellationToken;
         var answers = System.Threading.Channels.Channel.CreateUnbounded<BatchAppendResp>();
         var receiving = Task.Run(() => ReceiveBatches(requests, answers.Writer, context), CancellationToken.None);
         await foreach (var answer in answers.Reader.ReadAllAsync(ct)) await responses.WriteAsync(answer, ct);
         await receiving;
+    }
+
+    private sealed class BatchCall
+    {
+        public int Ended;
     }
 
     private sealed class OpenBatch(BatchAppendReq.Types.Options options)
@@ -136,6 +145,7 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
         var ct = context.CancellationToken;
         var open = new Dictionary<Guid, OpenBatch>();
         var commits = new List<Task>();
+        var call = new BatchCall();
         try
         {
             while (await requests.MoveNext(ct))
@@ -148,6 +158,7 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
                 if (r.Options is not null)
                 {
                     var timeout = RequestedTimeout(r.Options);
+                    node.LastBatchAppendDeadline = timeout;
                     if (timeout > log.CommitTimeout) timeout = log.CommitTimeout; // the server's write timeout caps it
                     if (r.Options.StreamIdentifier is null)
                     {
@@ -205,7 +216,7 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
                 if (!r.IsFinal) continue;
                 lock (open)
                     if (!open.Remove(id)) continue;
-                commits.Add(CommitBatch(r.CorrelationId, batch, answers, context));
+                commits.Add(CommitBatch(r.CorrelationId, batch, answers, context, call));
             }
             // The client completed its requests: the answers still due, then the end of the call.
             await Task.WhenAll(commits);
@@ -219,7 +230,7 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
 
     /// <summary>One committed batch append; runs synchronously up to its first wait, so writes happen in request order.</summary>
     private async Task CommitBatch(UUID correlation, OpenBatch batch, System.Threading.Channels.ChannelWriter<BatchAppendResp> answers,
-        ServerCallContext context)
+        ServerCallContext context, BatchCall call)
     {
         var streamId = batch.Options.StreamIdentifier;
         void Answer(BatchAppendResp a)
@@ -231,7 +242,7 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
         if (!node.IsLeader)
         {
             // The real server throws the not-leader exception from the write's completion: the whole call ends with it.
-            answers.TryComplete(node.NotLeader());
+            if (Interlocked.Exchange(ref call.Ended, 1) == 0) answers.TryComplete(node.NotLeader());
             return;
         }
         var stream = streamId.StreamName.ToStringUtf8();
