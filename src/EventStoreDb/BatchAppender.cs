@@ -66,7 +66,7 @@ internal sealed class BatchAppender : IDisposable
 
         try
         {
-            await current.Write(request, ct);
+            await current.Write(request);
             return await answer.Task.WaitAsync(timeout, ct);
         }
         catch (TimeoutException)
@@ -133,7 +133,9 @@ internal sealed class BatchAppender : IDisposable
         private readonly AsyncDuplexStreamingCall<BatchAppendReq, BatchAppendResp> call;
         private readonly Func<Exception, Exception> translate;
         private readonly ConcurrentDictionary<Guid, TaskCompletionSource<BatchAppendResp>> pending = new();
-        private readonly SemaphoreSlim writing = new(1, 1);
+        private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
+        private readonly ConcurrentQueue<BatchAppendReq> outbox = new();
+        private int writing;
         private readonly TaskCompletionSource<Exception> ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly object gate = new();
         private volatile Exception? failure;
@@ -162,23 +164,36 @@ internal sealed class BatchAppender : IDisposable
 
         public void Forget(Guid id) => pending.TryRemove(id, out _);
 
-        /// <summary>One request on the call (writes on a call must not overlap). A failed write fails the call.</summary>
-        public async Task Write(BatchAppendReq request, CancellationToken ct)
+        /// <summary>
+        /// Queues one request and sends it. Writes on a call must not overlap: whoever finds no write running sends
+        /// everything queued, each but the last with <see cref="WriteFlags.BufferHint"/>, so concurrent appends share
+        /// flushes. A failed write fails the call (and so every append waiting on it).
+        /// </summary>
+        public async Task Write(BatchAppendReq request)
         {
-            await writing.WaitAsync(ct);
-            try
+            outbox.Enqueue(request);
+            while (Interlocked.CompareExchange(ref writing, 1, 0) == 0)
             {
-                // Not cancelled by the caller's token: a cancelled write would cancel the whole call for everyone.
-                await call.RequestStream.WriteAsync(request, CancellationToken.None);
+                try
+                {
+                    while (outbox.TryDequeue(out var next))
+                    {
+                        call.RequestStream.WriteOptions = outbox.IsEmpty ? null : Buffered;
+                        // Not the caller's token: a cancelled write would cancel the whole call for everyone.
+                        await call.RequestStream.WriteAsync(next, CancellationToken.None);
+                    }
+                }
+                catch (Exception e)
+                {
+                    // The call ended under us; its status (seen by the reader) tells why, e.g. Unimplemented or not-leader.
+                    var reason = await Task.WhenAny(ended.Task, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None)) == ended.Task
+                        ? ended.Task.Result : e;
+                    Fail(reason);
+                    return; // the call is dead: "writing" stays taken
+                }
+                Volatile.Write(ref writing, 0);
+                if (outbox.IsEmpty) return; // else a request queued after the last look: send it (unless another writer does)
             }
-            catch (Exception e)
-            {
-                // The call ended under us; its status (seen by the reader) tells why, e.g. Unimplemented or not-leader.
-                var reason = await Task.WhenAny(ended.Task, Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None)) == ended.Task
-                    ? ended.Task.Result : e;
-                Fail(reason);
-            }
-            finally { writing.Release(); }
         }
 
         private async Task Read()
