@@ -182,12 +182,17 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
     /// <summary>One append, its events already converted; each wire form is built once, when first needed.</summary>
     private sealed class AppendRequest(string streamId, ExpectedRevision expected, AppendReq.Types.ProposedMessage[] proposed)
     {
-        private BatchAppendReq? batch;
+        private BatchAppendReq.Types.Options? batchOptions;
+        private BatchAppendReq.Types.ProposedMessage[]? batchMessages;
         private AppendReq[]? unary;
 
+        /// <summary>
+        /// A new request per attempt (the appender sets its correlation id; an earlier attempt's request may still sit in
+        /// a broken call's queue), sharing the converted events.
+        /// </summary>
         public BatchAppendReq Batch(TimeSpan deadline)
         {
-            if (batch is null)
+            if (batchOptions is null)
             {
                 var o = new BatchAppendReq.Types.Options { StreamIdentifier = Wire.Stream(streamId) };
                 switch (expected.Value)
@@ -197,12 +202,15 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
                     case -3: o.StreamExists = new Google.Protobuf.WellKnownTypes.Empty(); break;
                     default: o.StreamPosition = (ulong)expected.Value; break;
                 }
-                batch = new BatchAppendReq { Options = o, IsFinal = true };
-                foreach (var m in proposed) batch.ProposedMessages.Add(Wire.ToBatch(m));
+                batchOptions = o;
+                batchMessages = Array.ConvertAll(proposed, Wire.ToBatch);
             }
+            var options = batchOptions.Clone();
             // The server answers Timeout when the smaller of this and its own write timeout passes before is_final.
-            batch.Options.Deadline = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(deadline);
-            return batch;
+            options.Deadline = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(deadline);
+            var request = new BatchAppendReq { Options = options, IsFinal = true };
+            request.ProposedMessages.AddRange(batchMessages!);
+            return request;
         }
 
         /// <summary>Unary Append's messages: Options first, then one per event.</summary>
