@@ -191,3 +191,24 @@ internal sealed class FakeGossipService(FakeNode node) : Gossip.GossipBase
         return Task.FromResult(node.Gossip(port));
     }
 }
+
+/// <summary>
+/// The ServerFeatures service of a fake node, as a 24.x server answers it: the rpcs it offers, in lower case. A node
+/// made to answer BatchAppend Unimplemented plays a server before 21.10, which has no ServerFeatures either.
+/// </summary>
+internal sealed class FakeServerFeaturesService(FakeNode node) : ServerFeatures.ServerFeaturesBase
+{
+    public override Task<SupportedMethods> GetSupportedMethods(Empty request, ServerCallContext context)
+    {
+        if (node.BatchAppendUnimplemented) throw new RpcException(new Status(StatusCode.Unimplemented, "Service is unimplemented."));
+        var methods = new SupportedMethods { EventStoreServerVersion = "24.2.0" };
+        foreach (var (service, method) in new[]
+        {
+            ("event_store.client.streams.streams", "read"), ("event_store.client.streams.streams", "append"),
+            ("event_store.client.streams.streams", "batchappend"), ("event_store.client.gossip.gossip", "read"),
+            ("event_store.client.server_features.serverfeatures", "getsupportedmethods"),
+        })
+            methods.Methods.Add(new SupportedMethod { ServiceName = service, MethodName = method });
+        return Task.FromResult(methods);
+    }
+}
