@@ -93,27 +93,18 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
         CancellationToken ct = default)
     {
         AppendRules.Check(streamId, events);
-        var messages = new AppendReq[events.Count];
+        var proposed = new AppendReq.Types.ProposedMessage[events.Count];
         long size = 0;
         for (var i = 0; i < events.Count; i++)
         {
-            var proposed = Wire.Proposed(events[i]);
-            size += Wire.SizeOnDisk(proposed);
-            messages[i] = new AppendReq { ProposedMessage = proposed };
+            proposed[i] = Wire.Proposed(events[i]);
+            size += Wire.SizeOnDisk(proposed[i]);
         }
         if (size > options.MaxAppendSizeBytes)
             throw new InvalidAppendException(
                 $"The append of {events.Count} event(s) to '{streamId}' is {size:N0} bytes, over EventStoreDB's maximum append size of " +
                 $"{options.MaxAppendSizeBytes:N0} bytes (EventStore:MaxAppendSizeBytes). Split it into smaller appends.");
-
-        var request = new AppendReq { Options = new AppendReq.Types.Options { StreamIdentifier = Wire.Stream(streamId) } };
-        switch (expected.Value)
-        {
-            case -1: request.Options.NoStream = Wire.Empty; break;
-            case -2: request.Options.Any = Wire.Empty; break;
-            case -3: request.Options.StreamExists = Wire.Empty; break;
-            default: request.Options.Revision = (ulong)expected.Value; break;
-        }
+        var request = new AppendRequest(streamId, expected, proposed);
 
         AppendResp response;
         var redirects = 0;
@@ -122,7 +113,7 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
             var node = await nodes.Leader(ct);
             try
             {
-                response = await AppendOnce(node, request, messages, ct);
+                response = await AppendOnce(node, request, ct);
                 break;
             }
             catch (RpcException e) when (redirects < MaxRedirects && nodes.FollowNotLeader(node, e))
@@ -188,13 +179,96 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
         _ => false,
     };
 
-    private async Task<AppendResp> AppendOnce(EventStoreDbNode node, AppendReq options, AppendReq[] messages, CancellationToken ct)
+    /// <summary>One append, its events already converted; each wire form is built once, when first needed.</summary>
+    private sealed class AppendRequest(string streamId, ExpectedRevision expected, AppendReq.Types.ProposedMessage[] proposed)
+    {
+        private BatchAppendReq.Types.Options? batchOptions;
+        private BatchAppendReq.Types.ProposedMessage[]? batchMessages;
+        private AppendReq[]? unary;
+
+        /// <summary>
+        /// A new request per attempt (the appender sets its correlation id; an earlier attempt's request may still sit in
+        /// a broken call's queue), sharing the converted events.
+        /// </summary>
+        public BatchAppendReq Batch(TimeSpan deadline)
+        {
+            if (batchOptions is null)
+            {
+                var o = new BatchAppendReq.Types.Options { StreamIdentifier = Wire.Stream(streamId) };
+                switch (expected.Value)
+                {
+                    case -1: o.NoStream = new Google.Protobuf.WellKnownTypes.Empty(); break;
+                    case -2: o.Any = new Google.Protobuf.WellKnownTypes.Empty(); break;
+                    case -3: o.StreamExists = new Google.Protobuf.WellKnownTypes.Empty(); break;
+                    default: o.StreamPosition = (ulong)expected.Value; break;
+                }
+                batchOptions = o;
+                batchMessages = Array.ConvertAll(proposed, Wire.ToBatch);
+            }
+            var options = batchOptions.Clone();
+            // The server answers Timeout when the smaller of this and its own write timeout passes before is_final.
+            options.Deadline = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(deadline);
+            var request = new BatchAppendReq { Options = options, IsFinal = true };
+            request.ProposedMessages.AddRange(batchMessages!);
+            return request;
+        }
+
+        /// <summary>Unary Append's messages: Options first, then one per event.</summary>
+        public AppendReq[] Unary()
+        {
+            if (unary is not null) return unary;
+            var o = new AppendReq.Types.Options { StreamIdentifier = Wire.Stream(streamId) };
+            switch (expected.Value)
+            {
+                case -1: o.NoStream = Wire.Empty; break;
+                case -2: o.Any = Wire.Empty; break;
+                case -3: o.StreamExists = Wire.Empty; break;
+                default: o.Revision = (ulong)expected.Value; break;
+            }
+            var messages = new AppendReq[proposed.Length + 1];
+            messages[0] = new AppendReq { Options = o };
+            for (var i = 0; i < proposed.Length; i++) messages[i + 1] = new AppendReq { ProposedMessage = proposed[i] };
+            return unary = messages;
+        }
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<EventStoreDbEndpoint, BatchAppender> batchAppenders = new();
+
+    /// <summary>The long-lived BatchAppend call of a node (opened at its first append).</summary>
+    internal BatchAppender BatchAppenderOf(EventStoreDbNode node) =>
+        batchAppenders.GetOrAdd(node.Endpoint, _ => new BatchAppender(node.Client, writeHeaders, IsTlsFailure));
+
+    /// <summary>BatchAppend calls opened so far, over all nodes (for tests and diagnostics).</summary>
+    internal int BatchAppendCallsOpened => batchAppenders.Values.Sum(b => b.CallsOpened);
+
+    private async Task<AppendResp> AppendOnce(EventStoreDbNode node, AppendRequest request, CancellationToken ct)
+    {
+        if (options.BatchAppend)
+        {
+            var appender = BatchAppenderOf(node);
+            if (!appender.Unsupported)
+            {
+                try
+                {
+                    return BatchAppender.ToAppendResp(await appender.Append(request.Batch(operationTimeout), operationTimeout, ct));
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
+                {
+                    // A server before 21.10: nothing was written. Unary Append on this node from now on.
+                    appender.MarkUnsupported();
+                    options.Logger.LogInformation("EventStoreDB at {Node} does not offer BatchAppend; appends there use Append.", node.Endpoint);
+                }
+            }
+        }
+        return await AppendUnary(node, request.Unary(), ct);
+    }
+
+    private async Task<AppendResp> AppendUnary(EventStoreDbNode node, AppendReq[] messages, CancellationToken ct)
     {
         using var call = node.Client.Append(writeHeaders, Deadline(), ct);
         try
         {
             // Options first, then one message per event; completing the request stream commits.
-            await call.RequestStream.WriteAsync(options, ct);
             foreach (var m in messages) await call.RequestStream.WriteAsync(m, ct);
             await call.RequestStream.CompleteAsync();
         }
@@ -555,7 +629,7 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
 
     // ---------------------------------------------------------------- helpers
 
-    private static bool IsTlsFailure(RpcException e)
+    internal static bool IsTlsFailure(RpcException e)
     {
         for (var x = e.Status.DebugException; x is not null; x = x.InnerException)
             if (x is System.Security.Authentication.AuthenticationException) return true;
@@ -675,6 +749,7 @@ public sealed class EventStoreDbEventStore : IEventStore, ICheckpointingLog, IEv
     public void Dispose()
     {
         disposed = true;
+        foreach (var appender in batchAppenders.Values) appender.Dispose();
         nodes.Dispose();
     }
 }

@@ -29,6 +29,13 @@ public sealed record EventStoreDbOptions
     /// </summary>
     public int AppendAttempts { get; init; } = 5;
 
+    /// <summary>
+    /// Send appends over one long-lived <c>BatchAppend</c> call per node, as the official clients do (one request and one
+    /// answer per append instead of a new <c>Append</c> call each). A node that answers it <c>Unimplemented</c> (before
+    /// 21.10) gets unary <c>Append</c> from then on. False: always unary <c>Append</c>.
+    /// </summary>
+    public bool BatchAppend { get; init; } = true;
+
     /// <summary>Wait before the first append retry; doubles per attempt (with jitter) up to one second.</summary>
     public TimeSpan AppendRetryDelay { get; init; } = TimeSpan.FromMilliseconds(50);
 

@@ -59,6 +59,15 @@ internal static class Wire
         Data = ByteString.CopyFrom(e.Data.Span),
     };
 
+    /// <summary>The same event as a BatchAppend message (the byte strings and id are shared, not copied).</summary>
+    public static BatchAppendReq.Types.ProposedMessage ToBatch(AppendReq.Types.ProposedMessage m) => new()
+    {
+        Id = m.Id,
+        Metadata = { m.Metadata },
+        CustomMetadata = m.CustomMetadata,
+        Data = m.Data,
+    };
+
     /// <summary>The event, or an <see cref="InvalidDataException"/> naming it when it has no Steller metadata.</summary>
     public static RecordedEvent ToRecordedEvent(ReadResp.Types.ReadEvent.Types.RecordedEvent r) =>
         TryToRecordedEvent(r) ?? throw new InvalidDataException(

@@ -116,6 +116,25 @@ public sealed class ClusterTests
     }
 
     [Test]
+    public async Task appends_in_flight_on_the_old_leaders_batch_append_call_follow_the_new_leader_and_land_once()
+    {
+        var store = Store(cluster.ConnectionString(0, 1, 2));
+        await store.Append(Events.Stream(), ExpectedRevision.NoStream, [Events.Make()]);
+        Node(0).BatchAppendCalls.Should().Be(1);
+
+        cluster.ElectLeader(1);
+        var streams = Enumerable.Range(0, 6).Select(_ => Events.Stream()).ToArray();
+        var batches = streams.Select(_ => Events.Many(2)).ToArray();
+        var results = await Task.WhenAll(streams.Select((s, i) => store.Append(s, ExpectedRevision.NoStream, batches[i])));
+
+        results.Should().OnlyContain(r => r.CurrentRevision.Value == 1);
+        Node(0).NotLeaderAnswers.Should().Be(1, "the old leader ended its BatchAppend call with not-leader at the first append");
+        Node(1).BatchAppendCalls.Should().Be(1, "the appends went on over one call to the new leader");
+        Node(1).AppendsAccepted.Should().Be(streams.Length);
+        batches.SelectMany(b => b).Select(StoredCopies).Should().OnlyContain(n => n == 1);
+    }
+
+    [Test]
     public async Task an_append_whose_connection_drops_after_it_was_written_is_retried_on_the_new_leader_and_lands_once()
     {
         var store = Store(cluster.ConnectionString(0, 1, 2));

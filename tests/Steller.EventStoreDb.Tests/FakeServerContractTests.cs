@@ -8,10 +8,13 @@ namespace Steller.EventStoreDb.Tests;
 
 /// <summary>
 /// The shared event store contract, against the adapter talking HTTP/2 to the in-process fake server, with a commit
-/// phase: a duplicate event id arriving before the first write commits is dropped and answered Aborted, as on a real server.
+/// phase: a duplicate event id arriving before the first write commits is dropped and answered Aborted (Timeout on
+/// BatchAppend), as on a real server. Run twice: over BatchAppend, and with the fake answering BatchAppend
+/// Unimplemented (a server before 21.10), so every append falls back to unary Append.
 /// </summary>
-[TestFixture]
-public sealed class FakeServerContractTests : EventStoreContract
+[TestFixture(true)]
+[TestFixture(false)]
+public sealed class FakeServerContractTests(bool batchAppend) : EventStoreContract
 {
     private FakeEventStoreServer server = null!;
     private EventStoreDbEventStore store = null!;
@@ -21,6 +24,7 @@ public sealed class FakeServerContractTests : EventStoreContract
         server = await FakeEventStoreServer.Start();
         server.Log.CommitDelay = TimeSpan.FromMilliseconds(25);
         server.Log.CommitTimeout = TimeSpan.FromMilliseconds(200);
+        server.Node.BatchAppendUnimplemented = !batchAppend;
         store = new EventStoreDbEventStore(server.ConnectionString, new EventStoreDbOptions { StreamPrefixes = ["test-"] });
         return store;
     }

@@ -96,7 +96,8 @@ internal sealed class FakeCluster : IAsyncDisposable
 /// <summary>One fake server's place in a cluster (none for a single node) and what it was asked.</summary>
 internal sealed class FakeNode(FakeCluster? cluster, int index)
 {
-    private int appendsAccepted, notLeaderAnswers, reads, gossipReads;
+    private int appendsAccepted, notLeaderAnswers, reads, gossipReads, unaryAppendCalls, batchAppendCalls;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ServerCallContext, byte> liveBatchAppends = new();
 
     public FakeCluster? Cluster => cluster;
     public int Index => index;
@@ -106,10 +107,52 @@ internal sealed class FakeNode(FakeCluster? cluster, int index)
     public int NotLeaderAnswers => notLeaderAnswers;
     public int Reads => reads;
     public int GossipReads => gossipReads;
+    /// <summary>Unary Append calls received (each one append).</summary>
+    public int UnaryAppendCalls => unaryAppendCalls;
+    /// <summary>BatchAppend calls opened (each carries any number of appends).</summary>
+    public int BatchAppendCalls => batchAppendCalls;
+    /// <summary>BatchAppend calls open now.</summary>
+    public int LiveBatchAppendCalls => liveBatchAppends.Count;
+
+    /// <summary>Answer BatchAppend with Unimplemented, as a server before 21.10 (which has no such rpc) does.</summary>
+    public bool BatchAppendUnimplemented { get; set; }
+
+    /// <summary>BatchAppend calls answered Unimplemented (see <see cref="BatchAppendUnimplemented"/>).</summary>
+    public int UnimplementedAnswers => unimplementedAnswers;
+    private int unimplementedAnswers;
+    internal void CountUnimplemented() => Interlocked.Increment(ref unimplementedAnswers);
+
+    /// <summary>The deadline the latest batch append asked for (before the server's write timeout caps it).</summary>
+    public TimeSpan? LastBatchAppendDeadline { get; internal set; }
 
     internal void CountAppend() => Interlocked.Increment(ref appendsAccepted);
     internal void CountRead() => Interlocked.Increment(ref reads);
     internal void CountGossip() => Interlocked.Increment(ref gossipReads);
+    internal void CountUnaryAppend() => Interlocked.Increment(ref unaryAppendCalls);
+
+    internal IDisposable OpenBatchAppend(ServerCallContext context)
+    {
+        Interlocked.Increment(ref batchAppendCalls);
+        liveBatchAppends[context] = 0;
+        return new Closing(() => liveBatchAppends.TryRemove(context, out _));
+    }
+
+    /// <summary>Resets every open BatchAppend call (a network fault): the client loses the answers still due on it.</summary>
+    public int ResetBatchAppendCalls()
+    {
+        var n = 0;
+        foreach (var context in liveBatchAppends.Keys)
+        {
+            try { context.GetHttpContext().Abort(); n++; }
+            catch (ObjectDisposedException) { } // ended meanwhile
+        }
+        return n;
+    }
+
+    private sealed class Closing(Action close) : IDisposable
+    {
+        public void Dispose() => close();
+    }
 
     /// <summary>What EventStoreDB answers a call that needs the leader on another node.</summary>
     internal RpcException NotLeader()
@@ -146,5 +189,26 @@ internal sealed class FakeGossipService(FakeNode node) : Gossip.GossipBase
         node.CountGossip();
         var port = context.GetHttpContext().Connection.LocalPort;
         return Task.FromResult(node.Gossip(port));
+    }
+}
+
+/// <summary>
+/// The ServerFeatures service of a fake node, as a 24.x server answers it: the rpcs it offers, in lower case. A node
+/// made to answer BatchAppend Unimplemented plays a server before 21.10, which has no ServerFeatures either.
+/// </summary>
+internal sealed class FakeServerFeaturesService(FakeNode node) : ServerFeatures.ServerFeaturesBase
+{
+    public override Task<SupportedMethods> GetSupportedMethods(Empty request, ServerCallContext context)
+    {
+        if (node.BatchAppendUnimplemented) throw new RpcException(new Status(StatusCode.Unimplemented, "Service is unimplemented."));
+        var methods = new SupportedMethods { EventStoreServerVersion = "24.2.0" };
+        foreach (var (service, method) in new[]
+        {
+            ("event_store.client.streams.streams", "read"), ("event_store.client.streams.streams", "append"),
+            ("event_store.client.streams.streams", "batchappend"), ("event_store.client.gossip.gossip", "read"),
+            ("event_store.client.server_features.serverfeatures", "getsupportedmethods"),
+        })
+            methods.Methods.Add(new SupportedMethod { ServiceName = service, MethodName = method });
+        return Task.FromResult(methods);
     }
 }

@@ -79,6 +79,7 @@ internal sealed class FakeEventStoreServer : IAsyncDisposable
         var app = builder.Build();
         app.MapGrpcService<FakeStreamsService>();
         app.MapGrpcService<FakeGossipService>();
+        app.MapGrpcService<FakeServerFeaturesService>();
         await app.StartAsync();
         return app;
     }

@@ -5,6 +5,8 @@ using Grpc.Core;
 using Steller.Infrastructure.EventStoreDb;
 using Steller.Infrastructure.EventStoreDb.Protocol;
 using Empty = Steller.Infrastructure.EventStoreDb.Protocol.Empty;
+using Errors = Steller.Infrastructure.EventStoreDb.Protocol.Errors;
+using Rpc = Steller.Infrastructure.EventStoreDb.Protocol.Rpc;
 
 namespace Steller.EventStoreDb.Tests.Fake;
 
@@ -44,6 +46,7 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
     public override async Task<AppendResp> Append(IAsyncStreamReader<AppendReq> requests, ServerCallContext context)
     {
         Authenticate(context);
+        node.CountUnaryAppend();
         if (!node.IsLeader) throw node.NotLeader(); // only the leader writes
         var ct = context.CancellationToken;
         if (!await requests.MoveNext(ct) || requests.Current.ContentCase != AppendReq.ContentOneofCase.Options) throw BareUnknown();
@@ -92,6 +95,247 @@ internal sealed class FakeStreamsService(FakeLog log, FakeSubscriptions subscrip
         }
         return outcome.Response;
     }
+
+    // ------------------------------------------------------------ BatchAppend
+
+    /// <summary>
+    /// BatchAppend as EventStoreDB 24.x's BatchAppendWorker does it: requests are read in order; the first request of a
+    /// correlation id carries the options (later ones only add events; a request for an id that is not open is ignored
+    /// without an answer); the append is committed at <c>is_final</c>, asynchronously, so answers come in completion
+    /// order. Errors are answers (a google.rpc.Status), not the call's status: wrong expected version (AlreadyExists,
+    /// details WrongExpectedVersion), Timeout (DeadlineExceeded: the commit timeout, the IdempotentNotReady drop, a
+    /// deadline of zero, or is_final not arriving within min(deadline, write timeout)), MaximumAppendSizeExceeded,
+    /// BadRequest (no stream identifier; a missing metadata key, after which the id stays open). Not-leader is the
+    /// exception: it ends the whole call with the not-leader status and trailers. The response's
+    /// expected_stream_position is never set. When the client completes its requests, the answers still due are sent
+    /// and the call ends.
+    /// </summary>
+    public override async Task BatchAppend(IAsyncStreamReader<BatchAppendReq> requests, IServerStreamWriter<BatchAppendResp> responses,
+        ServerCallContext context)
+    {
+        Authenticate(context);
+        if (node.BatchAppendUnimplemented)
+        {
+            node.CountUnimplemented();
+            throw new RpcException(new Status(StatusCode.Unimplemented, "Method is unimplemented."));
+        }
+        using var live = node.OpenBatchAppend(context);
+        var ct = context.CancellationToken;
+        var answers = System.Threading.Channels.Channel.CreateUnbounded<BatchAppendResp>();
+        var receiving = Task.Run(() => ReceiveBatches(requests, answers.Writer, context), CancellationToken.None);
+        await foreach (var answer in answers.Reader.ReadAllAsync(ct)) await responses.WriteAsync(answer, ct);
+        await receiving;
+    }
+
+    private sealed class BatchCall
+    {
+        public int Ended;
+    }
+
+    private sealed class OpenBatch(BatchAppendReq.Types.Options options)
+    {
+        public BatchAppendReq.Types.Options Options { get; } = options;
+        public List<AppendReq.Types.ProposedMessage> Events { get; } = [];
+        public long Size { get; set; }
+    }
+
+    private async Task ReceiveBatches(IAsyncStreamReader<BatchAppendReq> requests,
+        System.Threading.Channels.ChannelWriter<BatchAppendResp> answers, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var open = new Dictionary<Guid, OpenBatch>();
+        var commits = new List<Task>();
+        var call = new BatchCall();
+        try
+        {
+            while (await requests.MoveNext(ct))
+            {
+                var r = requests.Current;
+                var id = Wire.ToGuid(r.CorrelationId);
+                void Answer(Rpc.Status error, StreamIdentifier? stream) =>
+                    answers.TryWrite(new BatchAppendResp { CorrelationId = r.CorrelationId, StreamIdentifier = stream, Error = error });
+                OpenBatch? batch;
+                if (r.Options is not null)
+                {
+                    var timeout = RequestedTimeout(r.Options);
+                    node.LastBatchAppendDeadline = timeout;
+                    if (timeout > log.CommitTimeout) timeout = log.CommitTimeout; // the server's write timeout caps it
+                    if (r.Options.StreamIdentifier is null)
+                    {
+                        Answer(BadRequest("Required field StreamIdentifier not set."), null);
+                        continue;
+                    }
+                    if (timeout <= TimeSpan.Zero)
+                    {
+                        Answer(TimeoutStatus(), r.Options.StreamIdentifier);
+                        continue;
+                    }
+                    lock (open)
+                        if (!open.ContainsKey(id))
+                        {
+                            open[id] = new OpenBatch(r.Options);
+                            var stream = r.Options.StreamIdentifier;
+                            var correlation = r.CorrelationId;
+                            // Still open (no is_final yet) when the timeout passes: answered Timeout and forgotten.
+                            _ = Task.Delay(timeout, ct).ContinueWith(_ =>
+                            {
+                                bool removed;
+                                lock (open) removed = open.Remove(id);
+                                if (removed)
+                                    answers.TryWrite(new BatchAppendResp { CorrelationId = correlation, StreamIdentifier = stream, Error = TimeoutStatus() });
+                            }, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                        }
+                }
+                lock (open)
+                    if (!open.TryGetValue(id, out batch)) continue;
+
+                var bad = false;
+                foreach (var m in r.ProposedMessages)
+                {
+                    if (!m.Metadata.TryGetValue("type", out var type) || !m.Metadata.ContainsKey("content-type"))
+                    {
+                        // The real server's KeyNotFoundException, answered BadRequest; the id stays open with the events before.
+                        Answer(BadRequest($"The given key '{(type is null ? "type" : "content-type")}' was not present in the dictionary."),
+                            batch.Options.StreamIdentifier);
+                        bad = true;
+                        break;
+                    }
+                    batch.Events.Add(new AppendReq.Types.ProposedMessage { Id = m.Id, Metadata = { m.Metadata }, CustomMetadata = m.CustomMetadata, Data = m.Data });
+                    batch.Size += m.Data.Length + m.CustomMetadata.Length + 2L * type.Length;
+                }
+                if (bad) continue;
+                if (batch.Size > log.MaxAppendSize)
+                {
+                    lock (open) open.Remove(id);
+                    Answer(new Rpc.Status
+                    {
+                        Code = Rpc.Code.InvalidArgument, Message = "MaximumAppendSizeExceeded",
+                        Details = Any.Pack(new Errors.MaximumAppendSizeExceeded { MaxAppendSize = (uint)log.MaxAppendSize }),
+                    }, batch.Options.StreamIdentifier);
+                }
+                if (!r.IsFinal) continue;
+                lock (open)
+                    if (!open.Remove(id)) continue;
+                commits.Add(CommitBatch(r.CorrelationId, batch, answers, context, call));
+            }
+            // The client completed its requests: the answers still due, then the end of the call.
+            await Task.WhenAll(commits);
+            answers.TryComplete();
+        }
+        catch (Exception e)
+        {
+            answers.TryComplete(e);
+        }
+    }
+
+    /// <summary>One committed batch append; runs synchronously up to its first wait, so writes happen in request order.</summary>
+    private async Task CommitBatch(UUID correlation, OpenBatch batch, System.Threading.Channels.ChannelWriter<BatchAppendResp> answers,
+        ServerCallContext context, BatchCall call)
+    {
+        var streamId = batch.Options.StreamIdentifier;
+        void Answer(BatchAppendResp a)
+        {
+            a.CorrelationId = correlation;
+            a.StreamIdentifier = streamId;
+            answers.TryWrite(a);
+        }
+        if (!node.IsLeader)
+        {
+            // The real server throws the not-leader exception from the write's completion: the whole call ends with it.
+            if (Interlocked.Exchange(ref call.Ended, 1) == 0) answers.TryComplete(node.NotLeader());
+            return;
+        }
+        var stream = streamId.StreamName.ToStringUtf8();
+        var options = new AppendReq.Types.Options { StreamIdentifier = streamId };
+        switch (batch.Options.ExpectedStreamPositionCase)
+        {
+            case BatchAppendReq.Types.Options.ExpectedStreamPositionOneofCase.StreamPosition: options.Revision = batch.Options.StreamPosition; break;
+            case BatchAppendReq.Types.Options.ExpectedStreamPositionOneofCase.NoStream: options.NoStream = Nothing; break;
+            case BatchAppendReq.Types.Options.ExpectedStreamPositionOneofCase.StreamExists: options.StreamExists = Nothing; break;
+            case BatchAppendReq.Types.Options.ExpectedStreamPositionOneofCase.Any: options.Any = Nothing; break;
+            default:
+                Answer(new BatchAppendResp { Error = BadRequest($"Specified argument was out of the range of valid values. (Parameter '{batch.Options.ExpectedStreamPositionCase}')") });
+                return;
+        }
+        var injected = log.TakeInjectedAbort();
+        if (injected == FakeLog.InjectedAbort.BeforeWriting)
+        {
+            Answer(new BatchAppendResp { Error = TimeoutStatus() });
+            return;
+        }
+        var outcome = log.Append(stream, options, batch.Events);
+        if (outcome.Response is null)
+        {
+            // IdempotentNotReady: dropped; the client hears of it at the commit timeout, as Timeout.
+            await Task.Delay(log.CommitTimeout, CancellationToken.None);
+            Answer(new BatchAppendResp { Error = TimeoutStatus() });
+            return;
+        }
+        if (outcome.Uncommitted.Count > 0)
+        {
+            await Task.Delay(log.CommitDelay, CancellationToken.None);
+            log.Commit(stream, outcome.Uncommitted);
+        }
+        if (injected == FakeLog.InjectedAbort.AfterWriting)
+        {
+            Answer(new BatchAppendResp { Error = TimeoutStatus() });
+            return;
+        }
+        node.CountAppend();
+        if (node.Cluster?.TakeDropAfterWrite() is { } newLeader)
+        {
+            // Written, but the connection drops before the answer and another node takes over.
+            node.Cluster.ElectLeader(newLeader);
+            context.GetHttpContext().Abort();
+            return;
+        }
+        Answer(ToBatchAnswer(outcome.Response));
+    }
+
+    private static BatchAppendResp ToBatchAnswer(AppendResp r)
+    {
+        if (r.ResultCase == AppendResp.ResultOneofCase.Success)
+        {
+            var s = new BatchAppendResp.Types.Success();
+            if (r.Success.CurrentRevisionOptionCase == AppendResp.Types.Success.CurrentRevisionOptionOneofCase.CurrentRevision)
+                s.CurrentRevision = r.Success.CurrentRevision;
+            else s.NoStream = new Google.Protobuf.WellKnownTypes.Empty();
+            if (r.Success.PositionOptionCase == AppendResp.Types.Success.PositionOptionOneofCase.Position)
+                s.Position = new AllStreamPosition { CommitPosition = r.Success.Position.CommitPosition, PreparePosition = r.Success.Position.PreparePosition };
+            else s.NoPosition = new Google.Protobuf.WellKnownTypes.Empty();
+            return new BatchAppendResp { Success = s };
+        }
+        var w = r.WrongExpectedVersion;
+        var details = new Errors.WrongExpectedVersion();
+        if (w.CurrentRevisionOptionCase == AppendResp.Types.WrongExpectedVersion.CurrentRevisionOptionOneofCase.CurrentRevision)
+            details.CurrentStreamRevision = w.CurrentRevision;
+        else details.CurrentNoStream = new Google.Protobuf.WellKnownTypes.Empty();
+        switch (w.ExpectedRevisionOptionCase)
+        {
+            case AppendResp.Types.WrongExpectedVersion.ExpectedRevisionOptionOneofCase.ExpectedRevision: details.ExpectedStreamPosition = w.ExpectedRevision; break;
+            case AppendResp.Types.WrongExpectedVersion.ExpectedRevisionOptionOneofCase.ExpectedNoStream: details.ExpectedNoStream = new Google.Protobuf.WellKnownTypes.Empty(); break;
+            case AppendResp.Types.WrongExpectedVersion.ExpectedRevisionOptionOneofCase.ExpectedStreamExists: details.ExpectedStreamExists = new Google.Protobuf.WellKnownTypes.Empty(); break;
+            default: details.ExpectedAny = new Google.Protobuf.WellKnownTypes.Empty(); break;
+        }
+        return new BatchAppendResp
+        {
+            Error = new Rpc.Status { Code = Rpc.Code.AlreadyExists, Message = "WrongExpectedVersion", Details = Any.Pack(details) },
+        };
+    }
+
+    private static TimeSpan RequestedTimeout(BatchAppendReq.Types.Options o) => o.DeadlineOptionCase switch
+    {
+        BatchAppendReq.Types.Options.DeadlineOptionOneofCase.Deadline => o.Deadline.ToTimeSpan(),
+        BatchAppendReq.Types.Options.DeadlineOptionOneofCase.Deadline21100 => o.Deadline21100.ToDateTime() - DateTime.UtcNow,
+        _ => TimeSpan.MaxValue,
+    };
+
+    /// <summary>The real server's Status.Timeout: its commit, prepare or forward timeout, or a request's deadline.</summary>
+    private static Rpc.Status TimeoutStatus() =>
+        new() { Code = Rpc.Code.DeadlineExceeded, Message = "Timeout", Details = Any.Pack(new Errors.Timeout()) };
+
+    private static Rpc.Status BadRequest(string message) =>
+        new() { Code = Rpc.Code.InvalidArgument, Message = "BadRequest", Details = Any.Pack(new Errors.BadRequest { Message = message }) };
 
     /// <summary>What a real server answers when a write's commit phase times out.</summary>
     private static RpcException CommitTimeout() => new(new Status(StatusCode.Aborted, "Operation timed out: Commit phase timeout."));
