@@ -55,6 +55,7 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
 }));
 builder.Services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", IfMatch.Configure);
 builder.Services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", TextLimitsOpenApi.Configure);
+builder.Services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", WebhookOpenApi.Configure);
 builder.Services.AddSingleton<SchemaNames>();
 builder.Services.AddOptions<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1").Configure<SchemaNames>((o, names) => names.Configure(o));
 builder.Services.AddStellerStorage(settings);

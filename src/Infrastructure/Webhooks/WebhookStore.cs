@@ -3,9 +3,23 @@ using Npgsql;
 
 namespace Steller.Infrastructure.Webhooks;
 
-public sealed record WebhookEndpointRow(string Id, string PartnerId, string Url, string[]? EventTypes, string? Description, bool Enabled,
-    string SecretKeyId, byte[] Secret, string? PreviousKeyId, byte[]? PreviousSecret, DateTime? PreviousUntil, DateTime CreatedAt,
-    DateTime UpdatedAt);
+/// <summary>An endpoint row (settable properties: Dapper reads text[] as an untyped array, which no constructor matches).</summary>
+public sealed record WebhookEndpointRow
+{
+    public string Id { get; init; } = "";
+    public string PartnerId { get; init; } = "";
+    public string Url { get; init; } = "";
+    public string[]? EventTypes { get; init; }
+    public string? Description { get; init; }
+    public bool Enabled { get; init; }
+    public string SecretKeyId { get; init; } = "";
+    public byte[] Secret { get; init; } = [];
+    public string? PreviousKeyId { get; init; }
+    public byte[]? PreviousSecret { get; init; }
+    public DateTime? PreviousUntil { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime UpdatedAt { get; init; }
+}
 
 /// <summary>A message to store: <see cref="Id"/> is its webhook-id.</summary>
 public sealed record NewWebhookMessage(string Id, string EndpointId, string PartnerId, Guid? EventId, string Type, string? OrderingKey,
@@ -95,7 +109,7 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource)
 
     /// <summary>Stores the messages, or puts those already stored back to pending for a new round of attempts (resend, replay).</summary>
     public async Task<int> AddOrRedeliver(IReadOnlyList<NewWebhookMessage> messages, DateTimeOffset now, CancellationToken ct) =>
-        await Write(messages, now, "update set status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at", ct);
+        await Write(messages, now, "do update set status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at", ct);
 
     private async Task<int> Write(IReadOnlyList<NewWebhookMessage> messages, DateTimeOffset now, string onConflict, CancellationToken ct)
     {

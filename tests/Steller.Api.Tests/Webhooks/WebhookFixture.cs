@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using FluentAssertions;
+using NUnit.Framework;
 using Steller.Api.Tests.Orders;
 using Steller.Client;
 using Steller.Testing;
@@ -21,6 +22,15 @@ public abstract class WebhookFixture(string purpose) : OrderFixture(purpose)
         ["Webhooks:AllowPrivateTargets"] = "true",
         ["Webhooks:PollMilliseconds"] = "50",
     };
+
+    /// <summary>A failing test shows the API's warnings and errors (the server's side of a 500).</summary>
+    [TearDown]
+    public void ShowServerErrorsOnFailure()
+    {
+        if (NUnit.Framework.TestContext.CurrentContext.Result.Outcome.Status != NUnit.Framework.Interfaces.TestStatus.Failed) return;
+        foreach (var line in factory.Logs.Lines.Where(l => l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("Exception")).TakeLast(20))
+            NUnit.Framework.TestContext.Out.WriteLine(line);
+    }
 
     protected static async Task<(string Id, string Secret)> Endpoint(StellerClient partner, string url, string[]? eventTypes = null)
     {

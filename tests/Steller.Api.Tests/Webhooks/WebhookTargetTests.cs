@@ -30,7 +30,7 @@ public sealed class WebhookTargetTests() : AdminApiFixture("webhooktargets")
         var response = await client.PostAsJsonAsync("/admin/partners/wh-targets/webhook-endpoints", new { url });
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest, url);
         (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("url", out _).Should().BeTrue();
-        (await db.Scalar<long>("select count(*) from ops.webhook_endpoints")).Should().Be(0);
+        (await db.Scalar<long>($"select count(*) from ops.webhook_endpoints where url = '{url}'")).Should().Be(0);
     }
 
     [Test]
@@ -64,6 +64,14 @@ public sealed class WebhookTargetTests() : AdminApiFixture("webhooktargets")
             WebhookTargets.IsInternal(IPAddress.Parse(internalAddress)).Should().BeTrue(internalAddress);
         foreach (var publicAddress in new[] { "93.184.216.34", "8.8.8.8", "2606:4700::1111" })
             WebhookTargets.IsInternal(IPAddress.Parse(publicAddress)).Should().BeFalse(publicAddress);
+    }
+
+    [TearDown]
+    public void ShowServerErrorsOnFailure()
+    {
+        if (TestContext.CurrentContext.Result.Outcome.Status != NUnit.Framework.Interfaces.TestStatus.Failed) return;
+        foreach (var line in factory.Logs.Lines.Where(l => l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("Exception")).TakeLast(20))
+            TestContext.Out.WriteLine(line);
     }
 
     private async Task EnsurePartner()

@@ -62,8 +62,12 @@ public sealed class WebhookEndpointHandlers(WebhookStore store, WebhookOptions o
         var secret = WebhookSignature.NewSecret();
         var sealedSecret = keyRing.Encrypt(Encoding.UTF8.GetBytes(secret), id);
         var now = clock.UtcNow.UtcDateTime;
-        var row = new WebhookEndpointRow(id, request.PartnerId, request.Url!, request.EventTypes?.Distinct().ToArray(), request.Description, true,
-            sealedSecret.KeyId, sealedSecret.Blob, null, null, null, now, now);
+        var row = new WebhookEndpointRow
+        {
+            Id = id, PartnerId = request.PartnerId, Url = request.Url!, EventTypes = request.EventTypes?.Distinct().ToArray(),
+            Description = request.Description, Enabled = true, SecretKeyId = sealedSecret.KeyId, Secret = sealedSecret.Blob, CreatedAt = now,
+            UpdatedAt = now,
+        };
         if (!await store.TryCreate(row, options.MaxEndpointsPerPartner, ct)) return WebhookErrors.LimitReached(options.MaxEndpointsPerPartner);
         return WebhookEndpointWithSecret.Of(row, secret);
     }
