@@ -294,4 +294,36 @@ public sealed class WebhookDeliveryTests() : WebhookFixture("webhooks")
         order.Lines[0].Cards![0].Code.Should().NotBeNullOrEmpty();
         w.Body.Should().NotContain(order.Lines[0].Cards![0].Code!, "codes are fetched over the signed API only");
     }
+    [Test]
+    public async Task a_later_message_of_an_order_waits_until_the_earlier_one_is_delivered()
+    {
+        await using var receiver = await WebhookReceiver.Start();
+        var completedAnswers = 0;
+        receiver.Answer = (r, _) => Json(r).GetProperty("type").GetString() == "order.completed" && Interlocked.Increment(ref completedAnswers) <= 2
+            ? (500, null, TimeSpan.Zero)
+            : (200, null, TimeSpan.Zero);
+        using var partner = await Partner("wh-ordering", 100_00);
+        await Endpoint(partner, receiver.Url, ["order.completed", "order.refunded"]);
+        var placed = await partner.PlaceOrder("wh-ordering-1", [new NewOrderLine(Amazon25, 1, 25_00)]);
+        (await Terminal(partner, placed.OrderId)).Status.Should().Be("Completed");
+        await Until(() => receiver.Received.Count == 1, "the completed message's first attempt fails", 30);
+
+        var refund = await admin.PostAsJsonAsync($"/admin/orders/{placed.OrderId}/refunds", new { refundId = "rf-1", amount = 5_00, reason = "goodwill" });
+        refund.StatusCode.Should().Be(HttpStatusCode.Created, await refund.Content.ReadAsStringAsync());
+        await Task.Delay(1000);
+        receiver.Received.Should().HaveCount(1, "the refund message waits behind the undelivered completed message");
+
+        factory.Clock.Advance(TimeSpan.FromSeconds(5));
+        await Until(() => receiver.Received.Count == 2, "the completed message's second attempt");
+        await Task.Delay(500);
+        receiver.Received.Should().HaveCount(2, "still waiting");
+        factory.Clock.Advance(TimeSpan.FromMinutes(5));
+        await Until(() => receiver.Received.Count == 4, "the completed message, then the refund");
+
+        var received = receiver.Received.Select(Json).ToArray();
+        received.Select(p => p.GetProperty("type").GetString()).Should().Equal("order.completed", "order.completed", "order.completed", "order.refunded");
+        received[3].GetProperty("data").GetProperty("revision").GetInt64().Should()
+            .BeGreaterThan(received[2].GetProperty("data").GetProperty("revision").GetInt64());
+        received[3].GetProperty("data").GetProperty("refunded").GetInt64().Should().Be(5_00);
+    }
 }
