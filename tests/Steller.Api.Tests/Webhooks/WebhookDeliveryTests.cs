@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
 using Steller.Client;
 using Steller.Testing;
@@ -325,5 +326,44 @@ public sealed class WebhookDeliveryTests() : WebhookFixture("webhooks")
         received[3].GetProperty("data").GetProperty("revision").GetInt64().Should()
             .BeGreaterThan(received[2].GetProperty("data").GetProperty("revision").GetInt64());
         received[3].GetProperty("data").GetProperty("refunded").GetInt64().Should().Be(5_00);
+    }
+    [Test]
+    public async Task a_batch_the_follower_handles_again_after_a_crash_creates_no_second_message_and_no_second_delivery()
+    {
+        await using var receiver = await WebhookReceiver.Start();
+        using var partner = await Partner("wh-repeat", 0);
+        var (id, _) = await Endpoint(partner, receiver.Url);
+        await Deposit("wh-repeat", 3_00, "dep-repeat");
+        await Until(() => receiver.Received.Count == 1, "delivered once");
+
+        // What a restart before the checkpoint moved does: the same events handed to the follower again.
+        var log = factory.Services.GetRequiredService<Steller.Application.EventStore.IEventStore>();
+        var everything = await log.ReadAll(Steller.Application.EventStore.LogPosition.Start, 100_000);
+        await factory.Services.GetRequiredService<Steller.Projections.Webhooks.WebhookMessageFollower>().Handle(everything, CancellationToken.None);
+
+        await Task.Delay(500);
+        (await Messages(partner, id)).Should().ContainSingle().Which.GetProperty("status").GetString().Should().Be("delivered");
+        receiver.Received.Should().HaveCount(1);
+    }
+
+    [Test]
+    public async Task a_disabled_endpoint_gets_no_new_messages_and_replay_fills_the_gap_after_it_is_enabled_again()
+    {
+        await using var receiver = await WebhookReceiver.Start();
+        using var partner = await Partner("wh-disabled", 0);
+        var (id, secret) = await Endpoint(partner, receiver.Url);
+        (await partner.Http.PatchAsJsonAsync($"v1/webhook-endpoints/{id}", new { enabled = false })).StatusCode.Should().Be(HttpStatusCode.OK);
+        var since = factory.Clock.UtcNow;
+        await Deposit("wh-disabled", 4_00, "dep-disabled");
+        await Task.Delay(1000);
+        receiver.Received.Should().BeEmpty();
+        (await Messages(partner, id)).Should().BeEmpty();
+
+        (await partner.Http.PatchAsJsonAsync($"v1/webhook-endpoints/{id}", new { enabled = true })).StatusCode.Should().Be(HttpStatusCode.OK);
+        var replay = await partner.Http.PostAsJsonAsync($"v1/webhook-endpoints/{id}/replay", new { since });
+        (await replay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("messages").GetInt32().Should().Be(1);
+        await Until(() => receiver.Received.Count == 1, "the missed deposit arrives");
+        SignedBy(receiver.Received.Single(), secret).Should().BeTrue();
+        Json(receiver.Received.Single()).GetProperty("data").GetProperty("amount").GetInt64().Should().Be(4_00);
     }
 }
