@@ -125,7 +125,7 @@ public sealed class WebhookDeliveryTests() : WebhookFixture("webhooks")
         payload.GetProperty("type").GetString().Should().Be("wallet.deposited");
         payload.GetProperty("data").GetProperty("amount").GetInt64().Should().Be(12_34);
         payload.GetProperty("data").GetProperty("currency").GetString().Should().Be("EUR");
-        await Eventually.True(async () => (await Messages(partner, id)).SingleOrDefault() is { } m && m.GetProperty("status").GetString() == "delivered",
+        await Eventually.True(async () => await Messages(partner, id) is [var m] && m.GetProperty("status").GetString() == "delivered",
             TimeSpan.FromSeconds(10), "the log shows the message delivered");
         var logged = (await Messages(partner, id)).Single();
         logged.GetProperty("id").GetString().Should().Be(w.Id);
@@ -210,7 +210,7 @@ public sealed class WebhookDeliveryTests() : WebhookFixture("webhooks")
         var (id, _) = await Endpoint(partner, receiver.Url);
         await Deposit("wh-redirect", 1_00, "dep-redirect");
 
-        await Eventually.True(async () => (await Messages(partner, id)).SingleOrDefault() is { } m && m.GetProperty("attempts").GetInt32() == 1,
+        await Eventually.True(async () => await Messages(partner, id) is [var m] && m.GetProperty("attempts").GetInt32() == 1,
             TimeSpan.FromSeconds(20), "the attempt is recorded");
         var message = (await Messages(partner, id)).Single();
         message.GetProperty("status").GetString().Should().Be("pending", "a 3xx is not a success");
@@ -365,5 +365,41 @@ public sealed class WebhookDeliveryTests() : WebhookFixture("webhooks")
         await Until(() => receiver.Received.Count == 1, "the missed deposit arrives");
         SignedBy(receiver.Received.Single(), secret).Should().BeTrue();
         Json(receiver.Received.Single()).GetProperty("data").GetProperty("amount").GetInt64().Should().Be(4_00);
+    }
+    [Test]
+    public async Task a_low_balance_message_goes_out_once_per_crossing_of_the_partners_threshold()
+    {
+        await using var receiver = await WebhookReceiver.Start();
+        using var partner = await Partner("wh-low", 100_00);
+        var (id, _) = await Endpoint(partner, receiver.Url, ["wallet.low_balance"]);
+        var set = await partner.Http.PutAsJsonAsync("v1/wallets/EUR/low-balance-threshold", new { threshold = 50_00 });
+        set.StatusCode.Should().Be(HttpStatusCode.Created, await set.Content.ReadAsStringAsync());
+        (await set.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("threshold").GetInt64().Should().Be(50_00);
+
+        await Withdraw("wh-low", 30_00, "w-1");   // 70.00: above
+        await Withdraw("wh-low", 25_00, "w-2");   // 45.00: crosses
+        await Withdraw("wh-low", 10_00, "w-3");   // 35.00: still below, no second message
+        await Until(() => receiver.Received.Count == 1, "the crossing is reported");
+        await Task.Delay(800);
+        receiver.Received.Should().HaveCount(1, "once per crossing, not per debit");
+        var data = Json(receiver.Received.Single()).GetProperty("data");
+        data.GetProperty("available").GetInt64().Should().Be(45_00);
+        data.GetProperty("threshold").GetInt64().Should().Be(50_00);
+
+        await Deposit("wh-low", 40_00, "dep-low-back");  // 75.00: above again
+        await Withdraw("wh-low", 30_00, "w-4");          // 45.00: a new crossing
+        await Until(() => receiver.Received.Count == 2, "a new crossing is reported again");
+        Json(receiver.Received.Last()).GetProperty("type").GetString().Should().Be("wallet.low_balance");
+        (await Messages(partner, id)).Should().HaveCount(2);
+    }
+
+    private async Task Withdraw(string partnerId, long amount, string key)
+    {
+        var withdrawal = new HttpRequestMessage(HttpMethod.Post, $"/admin/partners/{partnerId}/wallets/EUR/withdrawals")
+        {
+            Content = JsonContent.Create(new { amount, reference = key }),
+        };
+        withdrawal.Headers.Add("Idempotency-Key", key);
+        (await admin.SendAsync(withdrawal)).EnsureSuccessStatusCode();
     }
 }

@@ -73,8 +73,12 @@ public sealed class WebhookRedeliveryHandlers(WebhookStore store, WebhookEvents 
             after = page[^1].Position;
             foreach (var e in page)
             {
-                if (!events.EventTypes.Contains(e.Type) || e.Metadata.RecordedAt < since || e.Metadata.RecordedAt >= until) continue;
-                if (await events.Describe(e, ct) is { } described && described.Concerns(endpoint)) messages.Add(described.For(endpoint));
+                if (!events.EventTypes.Contains(e.Type) || e.Metadata.RecordedAt >= until) continue;
+                if (WebhookEvents.PartnerOfStream(e.StreamId) is { } owner && owner != endpoint.PartnerId) continue;
+                // Wallet events before the window still pass through (they keep the low-balance comparison folding in step).
+                if (e.Metadata.RecordedAt < since && WebhookEvents.PartnerOfStream(e.StreamId) is null) continue;
+                var inWindow = e.Metadata.RecordedAt >= since;
+                if (await events.Describe(e, ct) is { } described && inWindow && described.Concerns(endpoint)) messages.Add(described.For(endpoint));
             }
             if (page.Count < PageSize) break;
         }
