@@ -20,6 +20,8 @@ public static class WebhookOpenApi
         [WebhookTypes.OrderRejected] = "The order was refused at placement. data: the order.",
         [WebhookTypes.OrderRefunded] = "Money was given back for a completed order. data: the order.",
         [WebhookTypes.WalletDeposited] = "Funds were credited to a wallet. data: partnerId, currency, transferId, amount (minor units), reference, revision.",
+        [WebhookTypes.WalletLowBalance] = "The wallet's available balance went below the partner's threshold (once per crossing). "
+                                          + "data: partnerId, currency, available, threshold, revision.",
         [WebhookTypes.Test] = "Sent by POST /v1/webhook-endpoints/{id}/test. data: endpointId.",
     };
 
