@@ -107,7 +107,7 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
     {
         if (Volatile.Read(ref running) >= options.MaxConcurrency) return;
         var now = clock.UtcNow;
-        foreach (var message in await store.Due(now, options.MaxConcurrency * 4, ct))
+        foreach (var message in await store.Due(now, options.MaxConcurrencyPerEndpoint, 1000, ct))
         {
             if (Volatile.Read(ref running) >= options.MaxConcurrency) return;
             if (inFlight.ContainsKey(message.Id)) continue;

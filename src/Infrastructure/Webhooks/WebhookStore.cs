@@ -140,25 +140,30 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Pending messages due at <paramref name="now"/> on enabled endpoints, oldest due first; a message waits while an earlier
+    /// Pending messages due at <paramref name="now"/> on enabled endpoints, oldest due first, at most <paramref name="perEndpoint"/>
+    /// per endpoint (so one endpoint's backlog never crowds another endpoint out of the batch); a message waits while an earlier
     /// message of the same order (lower stream revision) to the same endpoint is still pending.
     /// </summary>
-    public async Task<IReadOnlyList<DueWebhookMessage>> Due(DateTimeOffset now, int limit, CancellationToken ct)
+    public async Task<IReadOnlyList<DueWebhookMessage>> Due(DateTimeOffset now, int perEndpoint, int limit, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<DueWebhookMessage>(new CommandDefinition("""
             select m.id, m.endpoint_id as EndpointId, m.body, m.attempts, e.url, e.secret_key_id as SecretKeyId, e.secret,
                    e.previous_key_id as PreviousKeyId, e.previous_secret as PreviousSecret, e.previous_until as PreviousUntil
-            from ops.webhook_messages m
+            from (
+                select m.*, row_number() over (partition by m.endpoint_id order by m.next_attempt_at, m.seq) as rank
+                from ops.webhook_messages m
+                where m.status = 'pending' and m.next_attempt_at <= @now
+                  and (m.ordering_key is null or not exists (
+                        select 1 from ops.webhook_messages p
+                        where p.endpoint_id = m.endpoint_id and p.ordering_key = m.ordering_key and p.status = 'pending'
+                          and p.sequence < m.sequence))
+            ) m
             join ops.webhook_endpoints e on e.id = m.endpoint_id
-            where m.status = 'pending' and m.next_attempt_at <= @now and e.enabled
-              and (m.ordering_key is null or not exists (
-                    select 1 from ops.webhook_messages p
-                    where p.endpoint_id = m.endpoint_id and p.ordering_key = m.ordering_key and p.status = 'pending'
-                      and p.sequence < m.sequence))
+            where m.rank <= @perEndpoint and e.enabled
             order by m.next_attempt_at, m.seq
             limit @limit
-            """, new { now, limit }, cancellationToken: ct))).AsList();
+            """, new { now, perEndpoint, limit }, cancellationToken: ct))).AsList();
     }
 
     /// <summary>Takes a due message for one attempt: moves its due time to <paramref name="leaseUntil"/> (false: someone else took it).</summary>
