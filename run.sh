@@ -66,6 +66,8 @@ if [ "$SIM_ENABLED" != "0" ]; then
 fi
 # Development without Security:MasterKey: the API generates its master key once into this git-ignored file.
 export STELLER__SECURITY__MASTERKEYFILE="${STELLER__SECURITY__MASTERKEYFILE:-$PWD/.steller/master.key}"
+# The sandbox delivers webhooks to local receivers (http, loopback); outside it only public https targets are allowed.
+export STELLER__WEBHOOKS__ALLOWPRIVATETARGETS="${STELLER__WEBHOOKS__ALLOWPRIVATETARGETS:-true}"
 # Sandbox data: a demo partner with a funded EUR wallet, an API key and an admin token (secrets written once, to a file).
 export STELLER__DEMO__SEED="${STELLER__DEMO__SEED:-true}"
 export STELLER__DEMO__CREDENTIALSFILE="${STELLER__DEMO__CREDENTIALSFILE:-$PWD/.steller/demo.txt}"

@@ -6,6 +6,7 @@ using Steller.Api.Health;
 using Steller.Api.Http;
 using Steller.Api.Partners;
 using Steller.Api.Orders;
+using Steller.Api.Webhooks;
 using Steller.Infrastructure.Vendors;
 using Steller.Infrastructure;
 using Quartz;
@@ -24,11 +25,13 @@ builder.Configuration.AddEnvironmentVariables("STELLER__");
 StellerSettings settings;
 AesGcmKeyRing keyRing;
 VendorSettings vendors;
+Steller.Infrastructure.Webhooks.WebhookOptions webhooks;
 try
 {
     settings = StellerSettings.Load(builder.Configuration);
     keyRing = KeyRingSettings.Load(builder.Configuration, builder.Environment.IsDevelopment());
     vendors = VendorSettings.Load(builder.Configuration);
+    webhooks = Steller.Infrastructure.Webhooks.WebhookOptions.Load(builder.Configuration);
 }
 catch (ConfigurationException e)
 {
@@ -52,6 +55,7 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
 }));
 builder.Services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", IfMatch.Configure);
 builder.Services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", TextLimitsOpenApi.Configure);
+builder.Services.Configure<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1", WebhookOpenApi.Configure);
 builder.Services.AddSingleton<SchemaNames>();
 builder.Services.AddOptions<Microsoft.AspNetCore.OpenApi.OpenApiOptions>("v1").Configure<SchemaNames>((o, names) => names.Configure(o));
 builder.Services.AddStellerStorage(settings);
@@ -87,6 +91,7 @@ builder.Services.AddStellerProjections();
 builder.Services.AddProjectionRunner();
 builder.Services.AddPartners(keyRing);
 builder.Services.AddStellerAdmin();
+builder.Services.AddWebhooks(webhooks);
 
 var app = builder.Build();
 // Quartz logs through a static provider; point it at this host's logger factory (a second host in one

@@ -54,19 +54,20 @@ public static class TextLimitsOpenApi
         schema.Pattern = Text.Pattern(rule.Kind);
     }
 
-    private static HashSet<Type>? requestTypes;
+    /// <summary>Per host (its endpoint data source): two hosts in one process (tests) may map different endpoints.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<EndpointDataSource, HashSet<Type>> requestTypes = new();
 
     /// <summary>The types endpoints accept as bodies, and every type nested in them (lines, legs, recipients).</summary>
-    private static HashSet<Type> RequestTypes(IServiceProvider services)
-    {
-        if (requestTypes is { } known) return known;
-        var found = new HashSet<Type>();
-        var bodies = services.GetRequiredService<EndpointDataSource>().Endpoints
-            .Select(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType)
-            .OfType<Type>();
-        foreach (var body in bodies) Collect(body, found);
-        return requestTypes = found;
-    }
+    private static HashSet<Type> RequestTypes(IServiceProvider services) =>
+        requestTypes.GetValue(services.GetRequiredService<EndpointDataSource>(), endpoints =>
+        {
+            var found = new HashSet<Type>();
+            var bodies = endpoints.Endpoints
+                .Select(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType)
+                .OfType<Type>();
+            foreach (var body in bodies) Collect(body, found);
+            return found;
+        });
 
     private static void Collect(Type type, HashSet<Type> found)
     {

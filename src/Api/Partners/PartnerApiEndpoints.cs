@@ -12,6 +12,9 @@ namespace Steller.Api.Partners;
 public sealed class PartnerApiEndpoints : IEndpointModule
 {
     public sealed record Me(string PartnerId, string Name, string Status);
+    public sealed record LowBalanceThresholdBody(long? Threshold);
+    /// <summary>The wallet's low-balance threshold after the change (null: none), its available balance and revision.</summary>
+    public sealed record LowBalanceThresholdView(string Currency, long? Threshold, long Available, long Revision);
 
     public void Map(IEndpointRouteBuilder app)
     {
@@ -39,5 +42,20 @@ public sealed class PartnerApiEndpoints : IEndpointModule
             .Produces<StatementPage>()
             .Produces(200, contentType: "text/csv")
             .ProducesProblem(401).ProducesProblem(404);
+
+        v1.MapPut("/wallets/{currency}/low-balance-threshold", async (string currency, LowBalanceThresholdBody body, AuthenticatedPartner partner,
+                HttpContext http, IMediator mediator, Steller.Application.Time.IClock clock, CancellationToken ct) =>
+            {
+                var request = new Steller.Application.Wallets.SettingLowBalanceThreshold.SetLowBalanceThresholdRequest(partner.PartnerId, currency,
+                    body.Threshold, RequestMetadata.For(http, clock), IfMatch.Of(http));
+                return Outcomes.Respond(http, await mediator.Send(request, ct), WalletEndpoints.Statuses,
+                    (w, revision) => new LowBalanceThresholdView(w.Currency!, w.LowBalanceThreshold, w.Available, revision));
+            })
+            .WithSummary("Sets the available balance (minor units) below which a wallet.low_balance webhook is sent, once per crossing; "
+                         + "threshold null removes it. Nothing is refused because of it.")
+            .Produces<LowBalanceThresholdView>()
+            .Produces<LowBalanceThresholdView>(201)
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(404).ProducesProblem(422)
+            .AcceptsIfMatch();
     }
 }

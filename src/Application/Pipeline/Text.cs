@@ -56,6 +56,9 @@ public static class Text
         // Query parameters.
         ["after"] = new(TextKind.Identifier, CursorMax), ["from"] = new(TextKind.Identifier, 64), ["to"] = new(TextKind.Identifier, 64),
         ["asOf"] = new(TextKind.Identifier, 64), ["limit"] = new(TextKind.Identifier, 16), ["low"] = new(TextKind.Identifier, 8),
+        // Webhooks.
+        ["url"] = new(TextKind.Identifier, 2048), ["eventTypes"] = new(TextKind.Identifier, 64), ["endpointId"] = Id, ["messageId"] = Id,
+        ["description"] = Reason,
         // Written by people.
         ["name"] = Name, ["brand"] = new(TextKind.FreeText, 100), ["reason"] = Reason,
     };

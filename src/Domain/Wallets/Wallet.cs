@@ -28,6 +28,13 @@ public sealed partial record Wallet(
         ImmutableDictionary<string, Hold>.Empty.WithComparers(StringComparer.Ordinal),
         ImmutableDictionary<string, TransferRecord>.Empty.WithComparers(StringComparer.Ordinal));
 
+    /// <summary>Below this available balance a low-balance webhook fires (once per crossing); null: none.</summary>
+    public long? LowBalanceThreshold { get; init; }
+
+    /// <summary>True when <paramref name="after"/> is the first state below the threshold after this one was at or above it.</summary>
+    public bool CrossesBelowThreshold(Wallet after) =>
+        after.LowBalanceThreshold is { } threshold && after.Available < threshold && Available >= threshold;
+
     public bool IsOpen => PartnerId is not null;
     public long Available => Posted - Pending;
     /// <summary>What a new debit may take without breaking the invariant.</summary>
@@ -70,6 +77,7 @@ public sealed partial record Wallet(
             new("transfer-returned", t.Amount, $"return|{t.TransferId}")) },
         WalletFrozen => s with { Frozen = true },
         WalletUnfrozen => s with { Frozen = false },
+        LowBalanceThresholdSet t => s with { LowBalanceThreshold = t.Threshold },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Unknown wallet event."),
     };
 
@@ -102,6 +110,10 @@ public sealed partial record Wallet(
         ReturnTransfer c => DecideReturn(c, s),
         FreezeWallet c => s.Frozen ? Decision<IWalletEvent>.AlreadyDone() : Emit(new WalletFrozen(c.Reason)),
         UnfreezeWallet => s.Frozen ? Emit(new WalletUnfrozen()) : Decision<IWalletEvent>.AlreadyDone(),
+        SetLowBalanceThreshold c => c.Threshold is < 0 ? Fail(WalletErrors.InvalidAmount)
+                                  : c.Threshold is { } t && !Money.InRange(t) ? Fail(Money.AmountOutOfRange)
+                                  : c.Threshold == s.LowBalanceThreshold ? Decision<IWalletEvent>.AlreadyDone()
+                                  : Emit(new LowBalanceThresholdSet(c.Threshold)),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown wallet command."),
     };
 

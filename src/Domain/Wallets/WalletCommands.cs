@@ -27,3 +27,5 @@ public sealed record TransferIn(string TransferId, long Amount, string FromPartn
 public sealed record ReturnTransfer(string TransferId, string Reason) : IWalletCommand;
 public sealed record FreezeWallet(string Reason) : IWalletCommand;
 public sealed record UnfreezeWallet : IWalletCommand;
+/// <summary>Sets (or, with null, removes) the low-balance threshold; a threshold is not a limit: nothing is refused by it.</summary>
+public sealed record SetLowBalanceThreshold(long? Threshold) : IWalletCommand;

@@ -58,3 +58,10 @@ public sealed record WalletFrozen(string Reason) : IWalletEvent;
 
 [EventName("wallet.unfrozen.v1")]
 public sealed record WalletUnfrozen : IWalletEvent;
+
+/// <summary>
+/// The partner's low-balance threshold (minor units; null: none). A webhook <c>wallet.low_balance</c> goes out when an event
+/// takes the available balance from at or above it to below it: once per crossing.
+/// </summary>
+[EventName("wallet.low-balance-threshold-set.v1")]
+public sealed record LowBalanceThresholdSet(long? Threshold) : IWalletEvent;

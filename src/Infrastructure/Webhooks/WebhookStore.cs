@@ -1,0 +1,232 @@
+using Dapper;
+using Npgsql;
+
+namespace Steller.Infrastructure.Webhooks;
+
+/// <summary>An endpoint row (settable properties: Dapper reads text[] as an untyped array, which no constructor matches).</summary>
+public sealed record WebhookEndpointRow
+{
+    public string Id { get; init; } = "";
+    public string PartnerId { get; init; } = "";
+    public string Url { get; init; } = "";
+    public string[]? EventTypes { get; init; }
+    public string? Description { get; init; }
+    public bool Enabled { get; init; }
+    public string SecretKeyId { get; init; } = "";
+    public byte[] Secret { get; init; } = [];
+    public string? PreviousKeyId { get; init; }
+    public byte[]? PreviousSecret { get; init; }
+    public DateTime? PreviousUntil { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime UpdatedAt { get; init; }
+}
+
+/// <summary>A message to store: <see cref="Id"/> is its webhook-id.</summary>
+public sealed record NewWebhookMessage(string Id, string EndpointId, string PartnerId, Guid? EventId, string Type, string? OrderingKey,
+    long Sequence, string Body, DateTimeOffset CreatedAt);
+
+/// <summary>A pending message that is due, with what its delivery needs.</summary>
+public sealed record DueWebhookMessage(string Id, string EndpointId, string Body, int Attempts, string Url, string SecretKeyId, byte[] Secret,
+    string? PreviousKeyId, byte[]? PreviousSecret, DateTime? PreviousUntil);
+
+public sealed record WebhookMessageRow(long Seq, string Id, string Type, Guid? EventId, DateTime CreatedAt, string Status, int Attempts,
+    DateTime? NextAttemptAt, string Body);
+
+public sealed record WebhookAttemptRow(string MessageId, DateTime At, int? Status, string? Error, double LatencyMs, string? Response);
+
+/// <summary>The webhook tables (migration 0007). Every statement is short: nothing here is held open across a delivery.</summary>
+public sealed class WebhookStore(NpgsqlDataSource dataSource)
+{
+    private const string EndpointColumns = """
+        id, partner_id as PartnerId, url, event_types as EventTypes, description, enabled, secret_key_id as SecretKeyId, secret,
+        previous_key_id as PreviousKeyId, previous_secret as PreviousSecret, previous_until as PreviousUntil, created_at as CreatedAt,
+        updated_at as UpdatedAt
+        """;
+
+    /// <summary>Inserts the endpoint unless the partner already has <paramref name="max"/>; false when it has.</summary>
+    public async Task<bool> TryCreate(WebhookEndpointRow e, int max, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtext('webhook-endpoints:' || @PartnerId))",
+            new { e.PartnerId }, tx, cancellationToken: ct));
+        var count = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
+            "select count(*) from ops.webhook_endpoints where partner_id = @PartnerId", new { e.PartnerId }, tx, cancellationToken: ct));
+        if (count >= max) return false;
+        await conn.ExecuteAsync(new CommandDefinition("""
+            insert into ops.webhook_endpoints (id, partner_id, url, event_types, description, enabled, secret_key_id, secret, created_at, updated_at)
+            values (@Id, @PartnerId, @Url, @EventTypes, @Description, @Enabled, @SecretKeyId, @Secret, @CreatedAt, @UpdatedAt)
+            """, e, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    public async Task<WebhookEndpointRow?> Get(string partnerId, string id, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<WebhookEndpointRow>(new CommandDefinition(
+            $"select {EndpointColumns} from ops.webhook_endpoints where id = @id and partner_id = @partnerId", new { id, partnerId },
+            cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<WebhookEndpointRow>> List(string partnerId, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<WebhookEndpointRow>(new CommandDefinition(
+            $"select {EndpointColumns} from ops.webhook_endpoints where partner_id = @partnerId order by created_at, id", new { partnerId },
+            cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>Every endpoint (the follower matches events against them).</summary>
+    public async Task<IReadOnlyList<WebhookEndpointRow>> All(CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<WebhookEndpointRow>(new CommandDefinition(
+            $"select {EndpointColumns} from ops.webhook_endpoints", cancellationToken: ct))).AsList();
+    }
+
+    public async Task<bool> Update(WebhookEndpointRow e, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition("""
+            update ops.webhook_endpoints set url = @Url, event_types = @EventTypes, description = @Description, enabled = @Enabled,
+                secret_key_id = @SecretKeyId, secret = @Secret, previous_key_id = @PreviousKeyId, previous_secret = @PreviousSecret,
+                previous_until = @PreviousUntil, updated_at = @UpdatedAt
+            where id = @Id and partner_id = @PartnerId
+            """, e, cancellationToken: ct)) == 1;
+    }
+
+    public async Task<bool> Delete(string partnerId, string id, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition(
+            "delete from ops.webhook_endpoints where id = @id and partner_id = @partnerId", new { id, partnerId }, cancellationToken: ct)) == 1;
+    }
+
+    /// <summary>Stores new messages, pending and due at <paramref name="now"/>; a message already stored stays as it is.</summary>
+    public async Task<int> Add(IReadOnlyList<NewWebhookMessage> messages, DateTimeOffset now, CancellationToken ct) =>
+        await Write(messages, now, "do nothing", ct);
+
+    /// <summary>Stores the messages, or puts those already stored back to pending for a new round of attempts (resend, replay).</summary>
+    public async Task<int> AddOrRedeliver(IReadOnlyList<NewWebhookMessage> messages, DateTimeOffset now, CancellationToken ct) =>
+        await Write(messages, now, "do update set status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at", ct);
+
+    private async Task<int> Write(IReadOnlyList<NewWebhookMessage> messages, DateTimeOffset now, string onConflict, CancellationToken ct)
+    {
+        if (messages.Count == 0) return 0;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition($"""
+            insert into ops.webhook_messages (id, endpoint_id, partner_id, event_id, type, ordering_key, sequence, body, created_at, status,
+                                              attempts, next_attempt_at)
+            select m.id, m.endpoint_id, m.partner_id, m.event_id, m.type, m.ordering_key, m.sequence, m.body, m.created_at, 'pending', 0, @now
+            from unnest(@ids, @endpoints, @partners, @events, @types, @keys, @sequences, @bodies, @createdAt)
+                 as m(id, endpoint_id, partner_id, event_id, type, ordering_key, sequence, body, created_at)
+            where exists (select 1 from ops.webhook_endpoints e where e.id = m.endpoint_id)
+            order by m.sequence
+            on conflict (id) {onConflict}
+            """, new
+        {
+            now,
+            ids = messages.Select(m => m.Id).ToArray(),
+            endpoints = messages.Select(m => m.EndpointId).ToArray(),
+            partners = messages.Select(m => m.PartnerId).ToArray(),
+            events = messages.Select(m => m.EventId).ToArray(),
+            types = messages.Select(m => m.Type).ToArray(),
+            keys = messages.Select(m => m.OrderingKey).ToArray(),
+            sequences = messages.Select(m => m.Sequence).ToArray(),
+            bodies = messages.Select(m => m.Body).ToArray(),
+            createdAt = messages.Select(m => m.CreatedAt.UtcDateTime).ToArray(),
+        }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Pending messages due at <paramref name="now"/> on enabled endpoints, oldest due first, at most <paramref name="perEndpoint"/>
+    /// per endpoint (so one endpoint's backlog never crowds another endpoint out of the batch); a message waits while an earlier
+    /// message of the same order (lower stream revision) to the same endpoint is still pending.
+    /// </summary>
+    public async Task<IReadOnlyList<DueWebhookMessage>> Due(DateTimeOffset now, int perEndpoint, int limit, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<DueWebhookMessage>(new CommandDefinition("""
+            select m.id, m.endpoint_id as EndpointId, m.body, m.attempts, e.url, e.secret_key_id as SecretKeyId, e.secret,
+                   e.previous_key_id as PreviousKeyId, e.previous_secret as PreviousSecret, e.previous_until as PreviousUntil
+            from (
+                select m.*, row_number() over (partition by m.endpoint_id order by m.next_attempt_at, m.seq) as rank
+                from ops.webhook_messages m
+                where m.status = 'pending' and m.next_attempt_at <= @now
+                  and (m.ordering_key is null or not exists (
+                        select 1 from ops.webhook_messages p
+                        where p.endpoint_id = m.endpoint_id and p.ordering_key = m.ordering_key and p.status = 'pending'
+                          and p.sequence < m.sequence))
+            ) m
+            join ops.webhook_endpoints e on e.id = m.endpoint_id
+            where m.rank <= @perEndpoint and e.enabled
+            order by m.next_attempt_at, m.seq
+            limit @limit
+            """, new { now, perEndpoint, limit }, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>Takes a due message for one attempt: moves its due time to <paramref name="leaseUntil"/> (false: someone else took it).</summary>
+    public async Task<bool> Claim(string id, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition("""
+            update ops.webhook_messages set next_attempt_at = @leaseUntil
+            where id = @id and status = 'pending' and next_attempt_at <= @now
+            """, new { id, now, leaseUntil }, cancellationToken: ct)) == 1;
+    }
+
+    /// <summary>Records one attempt and the message's state after it, in one transaction.</summary>
+    public async Task Record(string id, WebhookAttemptRow attempt, string status, int attempts, DateTimeOffset? next, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("""
+            insert into ops.webhook_attempts (message_id, at, status, error, latency_ms, response)
+            select @MessageId, @At, @Status, @Error, @LatencyMs, @Response
+            where exists (select 1 from ops.webhook_messages where id = @MessageId)
+            """, attempt, tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition("""
+            update ops.webhook_messages set status = @status, attempts = @attempts, next_attempt_at = @next where id = @id
+            """, new { id, status, attempts, next }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task<(IReadOnlyList<WebhookMessageRow> Messages, IReadOnlyList<WebhookAttemptRow> Attempts)> Messages(string endpointId,
+        string? status, string? type, long after, int limit, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var messages = (await conn.QueryAsync<WebhookMessageRow>(new CommandDefinition("""
+            select seq, id, type, event_id as EventId, created_at as CreatedAt, status, attempts, next_attempt_at as NextAttemptAt, body
+            from ops.webhook_messages
+            where endpoint_id = @endpointId and seq > @after and (@status::text is null or status = @status) and (@type::text is null or type = @type)
+            order by seq
+            limit @limit
+            """, new { endpointId, status, type, after, limit }, cancellationToken: ct))).AsList();
+        var attempts = (await conn.QueryAsync<WebhookAttemptRow>(new CommandDefinition("""
+            select message_id as MessageId, at, status, error, latency_ms as LatencyMs, response
+            from ops.webhook_attempts where message_id = any(@ids) order by id
+            """, new { ids = messages.Select(m => m.Id).ToArray() }, cancellationToken: ct))).AsList();
+        return (messages, attempts);
+    }
+
+    /// <summary>Puts one message of the endpoint back to pending, due now; false when the endpoint has no such message.</summary>
+    public async Task<bool> Resend(string endpointId, string messageId, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition("""
+            update ops.webhook_messages set status = 'pending', attempts = 0, next_attempt_at = @now
+            where id = @messageId and endpoint_id = @endpointId
+            """, new { endpointId, messageId, now }, cancellationToken: ct)) == 1;
+    }
+
+    /// <summary>Puts every failed message of the endpoint created since <paramref name="since"/> back to pending; how many.</summary>
+    public async Task<int> Recover(string endpointId, DateTimeOffset since, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition("""
+            update ops.webhook_messages set status = 'pending', attempts = 0, next_attempt_at = @now
+            where endpoint_id = @endpointId and status = 'failed' and created_at >= @since
+            """, new { endpointId, since, now }, cancellationToken: ct));
+    }
+}

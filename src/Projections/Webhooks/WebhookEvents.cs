@@ -1,0 +1,154 @@
+using System.Text.Json;
+using Steller.Application.EventStore;
+using Steller.Application.Orders.ViewingOrder;
+using Steller.Application.Serialization;
+using Steller.Application.Webhooks;
+using Steller.Domain.Orders;
+using Steller.Domain.Wallets;
+using Engine = Steller.Projections.Engine;
+using Steller.Infrastructure.Webhooks;
+
+namespace Steller.Projections.Webhooks;
+
+/// <summary>What one event means to a partner's webhooks: its type, the partner, one order's ordering, and the payload body.</summary>
+public sealed record WebhookEvent(RecordedEvent Event, string PartnerId, string Type, string? OrderingKey, long Sequence, string Body)
+{
+    public NewWebhookMessage For(WebhookEndpointRow endpoint) =>
+        new(WebhookIds.MessageId(Event.EventId, endpoint.Id), endpoint.Id, PartnerId, Event.EventId, Type, OrderingKey, Sequence, Body,
+            Event.Metadata.RecordedAt);
+
+    public bool Concerns(WebhookEndpointRow endpoint) =>
+        endpoint.PartnerId == PartnerId && (endpoint.EventTypes is null || endpoint.EventTypes.Contains(Type, StringComparer.Ordinal));
+}
+
+/// <summary>
+/// Turns events of the log into webhook payloads <c>{type, timestamp, data}</c>, the same bytes every time for the same event
+/// (so a replay sends what the first delivery sent): an order's data is the order as it stood at that event's revision (the
+/// view of <c>GET /v1/orders/{id}</c>, codes and PINs always null) with that <c>revision</c>; the timestamp is the event's.
+/// </summary>
+public sealed class WebhookEvents(IEventStore store, EventTypeRegistry registry)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Every wallet event (any may cross the low-balance threshold) and the order events that end or refund an order.</summary>
+    public IReadOnlySet<string> EventTypes { get; } = Engine.EventTypeSet.Union(
+        EventNames.Of<OrderCompleted>(), EventNames.Of<OrderFailed>(), EventNames.Of<OrderCancelled>(), EventNames.Of<OrderRejected>(),
+        EventNames.Of<OrderRefunded>(), EventNames.Of<IWalletEvent>());
+
+    /// <summary>
+    /// Each wallet's state after the revision last seen, so following the log folds each wallet event once; any other revision
+    /// (a replay, a restart) reads the stream instead. States are immutable and checked by revision, so sharing is safe.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Revision, Wallet State)> wallets = new(StringComparer.Ordinal);
+
+    /// <summary>The partner an event concerns when its stream says so without reading anything (wallets); null for orders.</summary>
+    public static string? PartnerOfStream(string streamId) =>
+        Wallet.TryParseStreamName(streamId, out var partnerId, out _) ? partnerId : null;
+
+    /// <summary>The webhook view of <paramref name="e"/>, or null when it gives no message.</summary>
+    public async Task<WebhookEvent?> Describe(RecordedEvent e, CancellationToken ct)
+    {
+        if (!EventTypes.Contains(e.Type)) return null;
+        var decoded = registry.Deserialize(e.Type, e.Data.Span);
+        if (decoded is IWalletEvent walletEvent)
+        {
+            if (!Wallet.TryParseStreamName(e.StreamId, out var partnerId, out var currency)) return null;
+            if (decoded is Deposited deposited)
+            {
+                Remember(e, walletEvent);
+                var data = new { partnerId, currency, deposited.TransferId, deposited.Amount, deposited.Reference, revision = e.Revision.Value };
+                return new(e, partnerId, WebhookTypes.WalletDeposited, null, 0, Body(WebhookTypes.WalletDeposited, e, data));
+            }
+            var (before, after) = await WalletAround(e, walletEvent, ct);
+            if (!before.CrossesBelowThreshold(after)) return null;
+            var low = new { partnerId, currency, available = after.Available, threshold = after.LowBalanceThreshold, revision = e.Revision.Value };
+            return new(e, partnerId, WebhookTypes.WalletLowBalance, null, 0, Body(WebhookTypes.WalletLowBalance, e, low));
+        }
+        if (!Order.TryParseStreamName(e.StreamId, out _)) return null;
+        var type = decoded switch
+        {
+            OrderCompleted c => c.Status == nameof(OrderStatus.PartiallyCompleted) ? WebhookTypes.OrderPartiallyCompleted : WebhookTypes.OrderCompleted,
+            OrderFailed => WebhookTypes.OrderFailed,
+            OrderCancelled => WebhookTypes.OrderCancelled,
+            OrderRejected => WebhookTypes.OrderRejected,
+            OrderRefunded => WebhookTypes.OrderRefunded,
+            _ => null,
+        };
+        if (type is null) return null;
+        var order = await OrderAt(e.StreamId, e.Revision.Value, ct);
+        if (order.Placed is null) return null;
+        var view = OrderView.Of(order, e.Revision.Value);
+        return new(e, order.Placed.PartnerId, type, order.Placed.OrderId, e.Revision.Value, Body(type, e, view));
+    }
+
+    /// <summary>The wallet just before and just after <paramref name="e"/>.</summary>
+    private async Task<(Wallet Before, Wallet After)> WalletAround(RecordedEvent e, IWalletEvent decoded, CancellationToken ct)
+    {
+        Wallet before;
+        if (wallets.TryGetValue(e.StreamId, out var known) && known.Revision == e.Revision.Value - 1) before = known.State;
+        else
+        {
+            before = Wallet.Empty;
+            if (e.Revision.Value > 0)
+            {
+                var slice = await store.ReadStream(e.StreamId, ReadDirection.Forwards, StreamRevision.First, checked((int)e.Revision.Value), ct);
+                foreach (var recorded in slice.Events)
+                    if (registry.Deserialize(recorded.Type, recorded.Data.Span) is IWalletEvent we) before = Wallet.Evolve(before, we);
+            }
+        }
+        var after = Wallet.Evolve(before, decoded);
+        wallets[e.StreamId] = (e.Revision.Value, after);
+        return (before, after);
+    }
+
+    /// <summary>Keeps the cache in step for an event that needs no comparison (when the state before it is known).</summary>
+    private void Remember(RecordedEvent e, IWalletEvent decoded)
+    {
+        if (wallets.TryGetValue(e.StreamId, out var known) && known.Revision == e.Revision.Value - 1)
+            wallets[e.StreamId] = (e.Revision.Value, Wallet.Evolve(known.State, decoded));
+    }
+
+    private async Task<Order> OrderAt(string streamId, long revision, CancellationToken ct)
+    {
+        var slice = await store.ReadStream(streamId, ReadDirection.Forwards, StreamRevision.First, checked((int)(revision + 1)), ct);
+        var order = Order.Empty;
+        foreach (var recorded in slice.Events)
+            if (registry.Deserialize(recorded.Type, recorded.Data.Span) is IOrderEvent oe) order = Order.Evolve(order, oe);
+        return order;
+    }
+
+    private static string Body(string type, RecordedEvent e, object data) =>
+        JsonSerializer.Serialize(new { type, timestamp = e.Metadata.RecordedAt.ToUniversalTime(), data }, Json);
+
+    public static string TestBody(string endpointId, DateTimeOffset at) =>
+        JsonSerializer.Serialize(new { type = WebhookTypes.Test, timestamp = at.ToUniversalTime(), data = new { endpointId } }, Json);
+}
+
+/// <summary>
+/// The subscription to the global log that creates messages: for each event that concerns a partner's enabled endpoint (of
+/// its types, recorded after the endpoint was created) one pending message per endpoint, id derived from (event, endpoint).
+/// It runs as a process manager (own checkpoint, no transaction open); a batch repeated after a crash inserts nothing twice.
+/// </summary>
+public sealed class WebhookMessageFollower(WebhookEvents events, WebhookStore store, Steller.Application.Time.IClock clock, WebhookSignal signal)
+    : Engine.IProcessManager
+{
+    public string Name => "webhook_messages";
+    public IReadOnlySet<string> EventTypes => events.EventTypes;
+
+    public async Task Handle(IReadOnlyList<RecordedEvent> batch, CancellationToken ct)
+    {
+        var endpoints = (await store.All(ct)).Where(e => e.Enabled).ToList();
+        if (endpoints.Count == 0) return;
+        var earliest = endpoints.Min(e => e.CreatedAt);
+        var messages = new List<NewWebhookMessage>();
+        foreach (var e in batch)
+        {
+            if (e.Metadata.RecordedAt.UtcDateTime < earliest) continue;
+            if (WebhookEvents.PartnerOfStream(e.StreamId) is { } owner && !endpoints.Any(ep => ep.PartnerId == owner)) continue;
+            if (await events.Describe(e, ct) is not { } described) continue;
+            messages.AddRange(endpoints.Where(ep => described.Concerns(ep) && e.Metadata.RecordedAt.UtcDateTime >= ep.CreatedAt)
+                .Select(described.For));
+        }
+        if (await store.Add(messages, clock.UtcNow, ct) > 0) signal.Wake();
+    }
+}
