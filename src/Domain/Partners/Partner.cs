@@ -36,6 +36,9 @@ public sealed record Partner(
 
     public bool Exists => Id is not null;
 
+    /// <summary>How many of the partner's keys are not revoked.</summary>
+    public int ActiveKeyCount => ApiKeys.Values.Count(k => !k.Revoked);
+
     public const string StreamPrefix = "partner-";
 
     public static string StreamName(string partnerId) => $"{StreamPrefix}{partnerId}";
@@ -75,6 +78,7 @@ public sealed record Partner(
         IssueApiKey c => DecideIssue(c, s),
         RevokeApiKey c => !s.ApiKeys.TryGetValue(c.KeyId, out var key) ? Fail(PartnerErrors.ApiKeyNotFound)
                         : key.Revoked ? Decision<IPartnerEvent>.AlreadyDone()
+                        : c.SigningKeyId == c.KeyId ? Fail(PartnerErrors.CannotRevokeCurrentKey)
                         : c.Reason is { Length: > 500 } ? Fail(PartnerErrors.InvalidReason)
                         : Emit(new ApiKeyRevoked(c.KeyId, string.IsNullOrWhiteSpace(c.Reason) ? null : c.Reason.Trim(), c.Now)),
         SetMargin c => !MarginBasis.IsKnown(c.Basis) || c.BasisPoints is < 0 or > 10_000 ? Fail(PartnerErrors.InvalidMargin)
@@ -114,6 +118,7 @@ public sealed record Partner(
             return existing.SecretCiphertext == c.SecretCiphertext && existing.EncryptionKeyId == c.EncryptionKeyId
                 ? Decision<IPartnerEvent>.AlreadyDone() : Fail(PartnerErrors.ApiKeyExists);
         if (s.Status == PartnerStatus.Suspended) return Fail(PartnerErrors.Suspended);
+        if (c.MaxActiveKeys is { } max && s.ActiveKeyCount >= max) return Fail(PartnerErrors.TooManyApiKeys);
         return Emit(new ApiKeyIssued(c.KeyId, c.EncryptionKeyId, c.SecretCiphertext, c.Now));
     }
 

@@ -15,6 +15,10 @@ public static class PartnerErrors
     public static readonly DomainError Suspended = new("partner_suspended", "The partner is suspended.");
     public static readonly DomainError ApiKeyNotFound = new("api_key_not_found", "The partner has no API key with this id.");
     public static readonly DomainError ApiKeyExists = new("api_key_exists", "An API key with this id already exists.");
+    public static readonly DomainError TooManyApiKeys = new("too_many_api_keys",
+        "The partner already has the most active API keys allowed; revoke one before creating another.");
+    public static readonly DomainError CannotRevokeCurrentKey = new("cannot_revoke_current_key",
+        "The key that signed this request cannot revoke itself; sign the revocation with another active key.");
     public static readonly DomainError InvalidApiKey = new("invalid_api_key",
         "An API key needs a key id, an encryption key id and a ciphertext.");
     public static readonly DomainError InvalidMargin = new("invalid_margin",

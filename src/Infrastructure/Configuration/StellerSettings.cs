@@ -16,6 +16,7 @@ public sealed record StellerSettings
     public JobSettings Jobs { get; init; } = new(HoldExpirySeconds: 10);
     public OrderSettings Orders { get; init; } = new();
     public RetentionSettings Retention { get; init; } = new();
+    public PartnerSettings Partners { get; init; } = new();
 
     /// <summary>Binds and validates; throws <see cref="ConfigurationException"/> naming the first bad key.</summary>
     public static StellerSettings Load(IConfiguration config)
@@ -63,8 +64,14 @@ public sealed record StellerSettings
                 CatalogSyncsDays: Int(config.GetSection("Retention"), "CatalogSyncsDays", 90, 1, 3_650),
                 AdminAuditDays: Int(config.GetSection("Retention"), "AdminAuditDays", 400, 1, 36_500),
                 PurgeMinutes: Int(config.GetSection("Retention"), "PurgeMinutes", 60, 1, 1_440)),
+            Partners = LoadPartners(config.GetSection("Partners")),
         };
     }
+
+    /// <summary>Partners:*: self-service key limits and how often key usage is written.</summary>
+    private static PartnerSettings LoadPartners(IConfigurationSection p) => new(
+        MaxActiveKeys: Int(p, "MaxActiveKeys", 5, 1, 100),
+        KeyUsageFlushSeconds: Int(p, "KeyUsageFlushSeconds", 5, 1, 3_600));
 
     /// <summary>EventStore:ConnectionString (esdb://...), EventStore:StreamPrefixes and EventStore:MaxAppendSizeBytes.</summary>
     private static EventStoreSettings LoadEventStoreDb(IConfigurationSection es)
@@ -141,6 +148,11 @@ public sealed record DatabaseSettings(string ConnectionString, int LongWriteTran
 /// <param name="PurgeMinutes">How often the retention job runs.</param>
 public sealed record RetentionSettings(int VendorCallsDays = 30, int CatalogSyncsDays = 90, int AdminAuditDays = 400,
     int PurgeMinutes = 60);
+
+/// <summary>Partner self-service (section "Partners").</summary>
+/// <param name="MaxActiveKeys">How many unrevoked API keys a partner may hold when it creates keys itself (POST /v1/api-keys).</param>
+/// <param name="KeyUsageFlushSeconds">How often each node writes the "last used at" of the keys that signed requests (coalesced).</param>
+public sealed record PartnerSettings(int MaxActiveKeys = 5, int KeyUsageFlushSeconds = 5);
 
 public enum EventStoreBackend { Postgres, EventStoreDB }
 

@@ -16,7 +16,7 @@ namespace Steller.Api.Partners.Signing;
 /// <para>Order, so that a refused request changes nothing: shape → age → key → signature → key revoked → partner
 /// suspended → IP allowlist → digest → nonce. The nonce is recorded last, only for a request that is otherwise accepted.</para>
 /// </summary>
-public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys, INonceLedger nonces, IClock clock,
+public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys, INonceLedger nonces, IApiKeyUsage usage, IClock clock,
     ILogger<PartnerSignatures> logger)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
@@ -143,6 +143,7 @@ public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys,
             return new("nonce_reused", "This nonce was already used with this key within the last 5 minutes.", keyId);
 
         AuthenticatedPartner.Set(context, new AuthenticatedPartner(resolved.Partner.Id!, keyId, resolved.Partner));
+        usage.Touch(resolved.Partner.Id!, keyId, now); // memory only: written coalesced every few seconds
         return null;
     }
 
