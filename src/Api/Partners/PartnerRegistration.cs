@@ -31,6 +31,8 @@ public static class PartnerRegistration
         services.AddSingleton<IApiKeyUsage>(sp => sp.GetRequiredService<PostgresApiKeyUsage>());
         services.AddHostedService<ApiKeyUsageFlusher>();
         services.AddSingleton<IEndpointModule, PartnerKeyEndpoints>();
+        services.AddSingleton<RateLimiting.RequestRateLimits>();
+        services.AddHostedService<RateLimiting.RateLimitPruner>();
         services.AddSingleton<IEndpointModule, AdminPartnerEndpoints>();
         services.AddSingleton<IEndpointModule, PartnerApiEndpoints>();
         return services;

@@ -14,6 +14,12 @@ public sealed record ApiKey(string KeyId, string EncryptionKeyId, string SecretC
 
 public sealed record Margin(string Basis, int BasisPoints);
 
+/// <summary>A partner's own request rate limit (token bucket). Null on the partner: the configured default applies.</summary>
+public sealed record RateLimit(int RequestsPerSecond, int Burst)
+{
+    public bool IsValid => RequestsPerSecond is >= 1 and <= 100_000 && Burst is >= 1 and <= 1_000_000;
+}
+
 /// <summary>
 /// A partner (reseller, fintech app, agency or an agency's sub-partner): who it is, its API keys, its margin and
 /// the addresses its requests may come from.
@@ -27,7 +33,8 @@ public sealed record Partner(
     DateTimeOffset? OnboardedAt,
     ImmutableDictionary<string, ApiKey> ApiKeys,
     Margin? Margin,
-    ImmutableArray<string> IpAllowlist)
+    ImmutableArray<string> IpAllowlist,
+    RateLimit? RateLimit = null)
 {
     public const int MaxAllowlistEntries = 100;
 
@@ -66,6 +73,7 @@ public sealed record Partner(
         ApiKeyRevoked r => s with { ApiKeys = s.ApiKeys.SetItem(r.KeyId, s.ApiKeys[r.KeyId] with { RevokedAt = r.RevokedAt }) },
         MarginSet m => s with { Margin = new Margin(m.Basis, m.BasisPoints) },
         IpAllowlistSet a => s with { IpAllowlist = [.. a.Cidrs] },
+        RateLimitSet r => s with { RateLimit = new RateLimit(r.RequestsPerSecond, r.Burst) },
         PartnerSuspended => s with { Status = PartnerStatus.Suspended },
         PartnerReactivated => s with { Status = PartnerStatus.Active },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Unknown partner event."),
@@ -85,6 +93,9 @@ public sealed record Partner(
                      : s.Margin == new Margin(c.Basis, c.BasisPoints) ? Decision<IPartnerEvent>.AlreadyDone()
                      : Emit(new MarginSet(c.Basis, c.BasisPoints)),
         SetIpAllowlist c => DecideAllowlist(c, s),
+        SetRateLimit c => !new RateLimit(c.RequestsPerSecond, c.Burst).IsValid ? Fail(PartnerErrors.InvalidRateLimit)
+                        : s.RateLimit == new RateLimit(c.RequestsPerSecond, c.Burst) ? Decision<IPartnerEvent>.AlreadyDone()
+                        : Emit(new RateLimitSet(c.RequestsPerSecond, c.Burst)),
         SuspendPartner c => string.IsNullOrWhiteSpace(c.Reason) || c.Reason.Length > 500 ? Fail(PartnerErrors.InvalidReason)
                           : s.Status == PartnerStatus.Suspended ? Decision<IPartnerEvent>.AlreadyDone()
                           : Emit(new PartnerSuspended(c.Reason.Trim(), c.Now)),

@@ -20,3 +20,5 @@ public sealed record SetMargin(string Basis, int BasisPoints) : IPartnerCommand;
 public sealed record SetIpAllowlist(IReadOnlyList<string> Cidrs) : IPartnerCommand;
 public sealed record SuspendPartner(string Reason, DateTimeOffset Now) : IPartnerCommand;
 public sealed record ReactivatePartner(DateTimeOffset Now) : IPartnerCommand;
+/// <summary>The partner's own request rate limit (token bucket: refill per second, bucket size).</summary>
+public sealed record SetRateLimit(int RequestsPerSecond, int Burst) : IPartnerCommand;

@@ -25,5 +25,7 @@ public static class PartnerErrors
         "A margin is a basis ('cost-plus' or 'discount-share') and 0 to 10000 basis points.");
     public static readonly DomainError InvalidCidr = new("invalid_cidr",
         "Every allowlist entry must be an IPv4 or IPv6 CIDR such as 203.0.113.0/24 (at most 100 entries).");
+    public static readonly DomainError InvalidRateLimit = new("invalid_rate_limit",
+        "A rate limit is 1 to 100000 requests per second and a burst of 1 to 1000000 requests.");
     public static readonly DomainError InvalidReason = new("invalid_reason", "A reason is 1 to 500 characters.");
 }

@@ -87,6 +87,17 @@ public sealed class PartnerTests : PartnerSpec
             .When(new RevokeApiKey(Key.KeyId, null, Now, SigningKeyId: "pk_acme_k2")).Then(new ApiKeyRevoked(Key.KeyId, null, Now));
 
     [Test]
+    public void a_rate_limit_is_1_to_100000_per_second_with_a_burst_of_1_to_1000000_and_setting_it_again_is_a_no_op()
+    {
+        Given().When(new SetRateLimit(10, 20)).Then(new RateLimitSet(10, 20))
+            .AndState(p => p.RateLimit.Should().Be(new RateLimit(10, 20)))
+            .When(new SetRateLimit(10, 20)).ThenNothingNew();
+        Given().When(new SetRateLimit(0, 20)).ThenFails(PartnerErrors.InvalidRateLimit);
+        Given().When(new SetRateLimit(10, 0)).ThenFails(PartnerErrors.InvalidRateLimit);
+        Given().When(new SetRateLimit(100_001, 5)).ThenFails(PartnerErrors.InvalidRateLimit);
+    }
+
+    [Test]
     public void revoking_an_unknown_key_is_refused() =>
         Given().When(new RevokeApiKey("pk_acme_nope", null, Now)).ThenFails(PartnerErrors.ApiKeyNotFound);
 
