@@ -33,14 +33,24 @@ public static class PartnerRegistration
         services.AddSingleton<IEndpointModule, PartnerKeyEndpoints>();
         services.AddSingleton<RateLimiting.RequestRateLimits>();
         services.AddHostedService<RateLimiting.RateLimitPruner>();
+        services.AddSingleton<RequestLog.PartnerRequestLog>();
+        services.AddHostedService<RequestLog.RequestLogWriter>();
+        services.AddSingleton<IEndpointModule, RequestLog.PartnerRequestEndpoints>();
         services.AddSingleton<IEndpointModule, AdminPartnerEndpoints>();
         services.AddSingleton<IEndpointModule, PartnerApiEndpoints>();
         return services;
     }
 
-    /// <summary>Every /v1 request must carry a valid RFC 9421 signature before it reaches an endpoint.</summary>
+    /// <summary>
+    /// Every /v1 request must carry a valid RFC 9421 signature before it reaches an endpoint; the partner's request log wraps
+    /// the check (so rate-limited answers are logged too).
+    /// </summary>
     public static IApplicationBuilder UsePartnerSignatures(this IApplicationBuilder app) =>
-        app.UseWhen(c => c.Request.Path.StartsWithSegments("/v1"), v1 => v1.UseMiddleware<PartnerSignatures>());
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/v1"), v1 =>
+        {
+            v1.UseMiddleware<RequestLog.PartnerRequestLogging>();
+            v1.UseMiddleware<PartnerSignatures>();
+        });
 }
 
 /// <summary>

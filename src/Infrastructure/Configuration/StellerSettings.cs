@@ -64,6 +64,7 @@ public sealed record StellerSettings
                 VendorCallsDays: Int(config.GetSection("Retention"), "VendorCallsDays", 30, 1, 3_650),
                 CatalogSyncsDays: Int(config.GetSection("Retention"), "CatalogSyncsDays", 90, 1, 3_650),
                 AdminAuditDays: Int(config.GetSection("Retention"), "AdminAuditDays", 400, 1, 36_500),
+                PartnerRequestsDays: Int(config.GetSection("Retention"), "PartnerRequestsDays", 30, 1, 3_650),
                 PurgeMinutes: Int(config.GetSection("Retention"), "PurgeMinutes", 60, 1, 1_440)),
             Partners = LoadPartners(config.GetSection("Partners")),
             RateLimits = new RateLimitSettings(
@@ -78,7 +79,9 @@ public sealed record StellerSettings
     /// <summary>Partners:*: self-service key limits and how often key usage is written.</summary>
     private static PartnerSettings LoadPartners(IConfigurationSection p) => new(
         MaxActiveKeys: Int(p, "MaxActiveKeys", 5, 1, 100),
-        KeyUsageFlushSeconds: Int(p, "KeyUsageFlushSeconds", 5, 1, 3_600));
+        KeyUsageFlushSeconds: Int(p, "KeyUsageFlushSeconds", 5, 1, 3_600),
+        RequestLogQueueCapacity: Int(p, "RequestLogQueueCapacity", 10_000, 1, 1_000_000),
+        RequestLogFlushMilliseconds: Int(p, "RequestLogFlushMilliseconds", 1_000, 10, 60_000));
 
     /// <summary>EventStore:ConnectionString (esdb://...), EventStore:StreamPrefixes and EventStore:MaxAppendSizeBytes.</summary>
     private static EventStoreSettings LoadEventStoreDb(IConfigurationSection es)
@@ -153,13 +156,17 @@ public sealed record DatabaseSettings(string ConnectionString, int LongWriteTran
 /// <param name="CatalogSyncsDays">ops.vendor_catalog_syncs: one row per catalog sync (the latest per vendor is always kept).</param>
 /// <param name="AdminAuditDays">steller.admin_audit: who did what through the admin API.</param>
 /// <param name="PurgeMinutes">How often the retention job runs.</param>
+/// <param name="PartnerRequestsDays">steller.partner_requests: each partner's own request log (GET /v1/requests).</param>
 public sealed record RetentionSettings(int VendorCallsDays = 30, int CatalogSyncsDays = 90, int AdminAuditDays = 400,
-    int PurgeMinutes = 60);
+    int PurgeMinutes = 60, int PartnerRequestsDays = 30);
 
 /// <summary>Partner self-service (section "Partners").</summary>
 /// <param name="MaxActiveKeys">How many unrevoked API keys a partner may hold when it creates keys itself (POST /v1/api-keys).</param>
 /// <param name="KeyUsageFlushSeconds">How often each node writes the "last used at" of the keys that signed requests (coalesced).</param>
-public sealed record PartnerSettings(int MaxActiveKeys = 5, int KeyUsageFlushSeconds = 5);
+/// <param name="RequestLogQueueCapacity">Request log entries a node holds before writing; past it entries are dropped and counted.</param>
+/// <param name="RequestLogFlushMilliseconds">How often a node writes its queued request log entries (one insert per batch).</param>
+public sealed record PartnerSettings(int MaxActiveKeys = 5, int KeyUsageFlushSeconds = 5, int RequestLogQueueCapacity = 10_000,
+    int RequestLogFlushMilliseconds = 1_000);
 
 /// <summary>
 /// Request rate limits of the signed /v1 API (section "RateLimits"), token buckets kept in each node's memory. Every node

@@ -15,7 +15,7 @@ public sealed class OperationalRetention(NpgsqlDataSource db, RetentionSettings 
     public const int SliceSize = 5_000;
 
     /// <summary>What one purge deleted, per table.</summary>
-    public sealed record Purged(long VendorCalls, long CatalogSyncs, long AdminAudit);
+    public sealed record Purged(long VendorCalls, long CatalogSyncs, long AdminAudit, long PartnerRequests = 0);
 
     public async Task<Purged> Purge(DateTimeOffset now, CancellationToken ct)
     {
@@ -32,10 +32,13 @@ public sealed class OperationalRetention(NpgsqlDataSource db, RetentionSettings 
         var adminAudit = await Sliced("""
             delete from steller.admin_audit where id in (select id from steller.admin_audit where at < $1 limit $2)
             """, now.AddDays(-settings.AdminAuditDays), ct);
-        var purged = new Purged(vendorCalls, catalogSyncs, adminAudit);
-        if (vendorCalls + catalogSyncs + adminAudit > 0)
-            logger.LogInformation("Retention purge: {VendorCalls} vendor call(s), {CatalogSyncs} catalog sync(s), {AdminAudit} admin audit row(s)",
-                vendorCalls, catalogSyncs, adminAudit);
+        var partnerRequests = await Sliced("""
+            delete from steller.partner_requests where id in (select id from steller.partner_requests where at < $1 limit $2)
+            """, now.AddDays(-settings.PartnerRequestsDays), ct);
+        var purged = new Purged(vendorCalls, catalogSyncs, adminAudit, partnerRequests);
+        if (vendorCalls + catalogSyncs + adminAudit + partnerRequests > 0)
+            logger.LogInformation("Retention purge: {VendorCalls} vendor call(s), {CatalogSyncs} catalog sync(s), {AdminAudit} admin audit row(s), "
+                + "{PartnerRequests} partner request log row(s)", vendorCalls, catalogSyncs, adminAudit, partnerRequests);
         return purged;
     }
 

@@ -17,3 +17,21 @@ alter table steller.admin_audit alter column token_id drop not null;
 alter table steller.admin_audit add column api_key_id text;
 create or replace view read.admin_audit as
     select id, at, actor, role, method, route, path, target, status, correlation_id, api_key_id from steller.admin_audit;
+
+-- Each partner's own request log (GET /v1/requests): written in batches off the request path, kept
+-- Retention:PartnerRequestsDays (30). Never a body, a signature, a secret or a query string.
+create table steller.partner_requests (
+    id             bigserial   primary key,
+    at             timestamptz not null,
+    partner_id     text        not null,
+    key_id         text        not null,
+    method         text        not null,
+    route          text        not null,              -- the route template, e.g. /v1/orders/{orderId}
+    status         int         not null,
+    problem_code   text,                              -- the problem's code when the answer was one
+    latency_ms     double precision not null,
+    correlation_id text        not null,
+    client_ip      text        not null
+);
+create index partner_requests_partner on steller.partner_requests (partner_id, id);
+create index partner_requests_at on steller.partner_requests (at);
