@@ -116,6 +116,28 @@ public sealed class RequestLogTests
         (await db.Scalar<long>("select count(*) from steller.partner_requests where correlation_id = 'new-1'")).Should().Be(1);
     }
 
+    [Test]
+    public async Task a_full_queue_drops_and_counts_entries_instead_of_waiting()
+    {
+        var settings = Steller.Infrastructure.Configuration.StellerSettings.Load(new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Database:ConnectionString"] = db.ConnectionString,
+                ["Partners:RequestLogQueueCapacity"] = "2",
+            }).Build());
+        var log = new PartnerRequestLog(db.DataSource, settings);
+        var dropped = PartnerRequestLog.Dropped.Value;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        for (var i = 0; i < 5; i++)
+            log.Enqueue(new PartnerRequestLog.Entry(DateTimeOffset.UtcNow, "queue-co", "pk_queue-co_x", "GET", "/v1/me", 200, null, 1, $"q-{i}", "127.0.0.1"));
+
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(1), "enqueueing never waits for the writer");
+        PartnerRequestLog.Dropped.Value.Should().Be(dropped + 3);
+        (await log.Flush()).Should().Be(2);
+        (await db.Scalar<long>("select count(*) from steller.partner_requests where partner_id = 'queue-co'")).Should().Be(2);
+    }
+
     // ---- helpers ----
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
