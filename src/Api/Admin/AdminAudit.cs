@@ -9,8 +9,9 @@ using Steller.Infrastructure.Admin;
 
 namespace Steller.Api.Admin;
 
+/// <param name="ApiKeyId">For a partner's own key command (actor partner:&lt;id&gt;, role partner): the key that signed it.</param>
 public sealed record AdminAuditEntry(long Id, DateTime At, string Actor, string Role, string Method, string Route, string Path,
-    string? Target, int Status, string CorrelationId);
+    string? Target, int Status, string CorrelationId, string? ApiKeyId);
 
 public sealed record AdminAuditPage(IReadOnlyList<AdminAuditEntry> Items, string? Next);
 
@@ -19,13 +20,20 @@ public sealed record AdminAuditPage(IReadOnlyList<AdminAuditEntry> Items, string
 /// actor (token name), role, method, route, path, target (route values), outcome (status code), correlation id and time.
 /// Request bodies and query strings are never recorded (they may carry secrets). Sits around the authorization
 /// middleware so refused commands (403) are recorded too; requests without a valid token (401) have no actor and are only logged.
+/// A partner's own key commands (non-GET under <see cref="PartnerKeysPrefix"/>, after the signature was verified) are
+/// recorded in the same audit: actor <c>partner:&lt;id&gt;</c>, role <c>partner</c>, and the API key that signed them.
 /// </summary>
 public sealed class AdminAuditMiddleware(RequestDelegate next, AdminAuditLog log, IClock clock, ILogger<AdminAuditMiddleware> logger)
 {
+    public const string PartnerKeysPrefix = "/v1/api-keys";
+    public const string PartnerRole = "partner";
+
     public async Task Invoke(HttpContext context)
     {
         var request = context.Request;
-        if (!request.Path.StartsWithSegments(AdminApi.Prefix) || HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
+        var partnerKeys = request.Path.StartsWithSegments(PartnerKeysPrefix);
+        if (!(partnerKeys || request.Path.StartsWithSegments(AdminApi.Prefix)) || HttpMethods.IsGet(request.Method)
+            || HttpMethods.IsHead(request.Method)
             || HttpMethods.IsOptions(request.Method))
         {
             await next(context);
@@ -39,26 +47,32 @@ public sealed class AdminAuditMiddleware(RequestDelegate next, AdminAuditLog log
         {
             var status = failed ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
             var user = context.User;
-            if (user.Identity is { IsAuthenticated: true, AuthenticationType: AdminBearerHandler.Scheme }
+            if (partnerKeys && Partners.AuthenticatedPartner.Of(context) is { } partner)
+                await Record(context, new AdminAuditLog.Entry(at, $"partner:{partner.PartnerId}", null, PartnerRole, request.Method,
+                    Route(context), request.Path.Value ?? "", Target(context), status, Correlation.Of(context), partner.KeyId));
+            else if (user.Identity is { IsAuthenticated: true, AuthenticationType: AdminBearerHandler.Scheme }
                 && Guid.TryParse(user.FindFirstValue(AdminBearerHandler.TokenIdClaim), out var tokenId))
             {
-                try
-                {
-                    await log.Record(new AdminAuditLog.Entry(at, user.Identity.Name!, tokenId, user.FindFirstValue(ClaimTypes.Role)!,
-                        request.Method,
-                        (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? request.Path.Value ?? "",
-                        request.Path.Value ?? "", Target(context), status, Correlation.Of(context)));
-                }
-                catch (Exception e) when (e is NpgsqlException or TimeoutException)
-                {
-                    logger.LogError(e, "Could not record the admin audit of {Method} {Path} by {Actor} ({Status})", request.Method,
-                        request.Path, user.Identity.Name, status);
-                }
+                await Record(context, new AdminAuditLog.Entry(at, user.Identity.Name!, tokenId, user.FindFirstValue(ClaimTypes.Role)!,
+                    request.Method, Route(context), request.Path.Value ?? "", Target(context), status, Correlation.Of(context), null));
             }
             else logger.LogInformation("Unauthenticated admin command {Method} {Path} answered {Status}", request.Method, request.Path,
                 status);
         }
     }
+
+    private async Task Record(HttpContext context, AdminAuditLog.Entry entry)
+    {
+        try { await log.Record(entry); }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            logger.LogError(e, "Could not record the admin audit of {Method} {Path} by {Actor} ({Status})", entry.Method,
+                context.Request.Path, entry.Actor, entry.Status);
+        }
+    }
+
+    private static string Route(HttpContext context) =>
+        (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.Value ?? "";
 
     private static string? Target(HttpContext context)
     {
@@ -71,16 +85,19 @@ public sealed class AdminAuditMiddleware(RequestDelegate next, AdminAuditLog log
 /// <summary>The audit table (steller.admin_audit, exposed as read.admin_audit) and its cursor query.</summary>
 public sealed class AdminAuditLog(NpgsqlDataSource dataSource)
 {
-    public sealed record Entry(DateTimeOffset At, string Actor, Guid TokenId, string Role, string Method, string Route, string Path,
-        string? Target, int Status, string CorrelationId);
+    /// <param name="TokenId">The admin token (null for a partner's own key command).</param>
+    /// <param name="ApiKeyId">The API key that signed a partner's own key command (null for an admin).</param>
+    public sealed record Entry(DateTimeOffset At, string Actor, Guid? TokenId, string Role, string Method, string Route, string Path,
+        string? Target, int Status, string CorrelationId, string? ApiKeyId);
 
     public async Task Record(Entry r)
     {
         await using var conn = await dataSource.OpenConnectionAsync();
         await conn.ExecuteAsync("""
-            insert into steller.admin_audit (at, actor, token_id, role, method, route, path, target, status, correlation_id)
-            values (@At, @Actor, @TokenId, @Role, @Method, @Route, @Path, @Target, @Status, @CorrelationId)
-            """, new { At = r.At.UtcDateTime, r.Actor, r.TokenId, r.Role, r.Method, r.Route, r.Path, r.Target, r.Status, r.CorrelationId });
+            insert into steller.admin_audit (at, actor, token_id, role, method, route, path, target, status, correlation_id, api_key_id)
+            values (@At, @Actor, @TokenId, @Role, @Method, @Route, @Path, @Target, @Status, @CorrelationId, @ApiKeyId)
+            """, new { At = r.At.UtcDateTime, r.Actor, r.TokenId, r.Role, r.Method, r.Route, r.Path, r.Target, r.Status, r.CorrelationId,
+                r.ApiKeyId });
     }
 
     /// <summary>Newest first; <paramref name="after"/> is the id of the last entry of the previous page.</summary>
@@ -90,7 +107,7 @@ public sealed class AdminAuditLog(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = (await conn.QueryAsync<AdminAuditEntry>(new CommandDefinition("""
             select id as Id, at as At, actor as Actor, role as Role, method as Method, route as Route, path as Path, target as Target,
-                   status as Status, correlation_id as CorrelationId
+                   status as Status, correlation_id as CorrelationId, api_key_id as ApiKeyId
               from steller.admin_audit
              where (@actor::text is null or actor = @actor)
                and (@from::timestamptz is null or at >= @from)

@@ -31,6 +31,9 @@ public static class Problems
         _ => "error",
     };
 
+    /// <summary>HttpContext.Items key of the code of the problem a request was answered with.</summary>
+    public const string ProblemCodeItem = "steller.problem-code";
+
     public static IServiceCollection AddStellerProblemDetails(this IServiceCollection services)
     {
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
@@ -38,6 +41,7 @@ public static class Problems
             var p = ctx.ProblemDetails;
             var status = p.Status ?? ctx.HttpContext.Response.StatusCode;
             p.Extensions.TryAdd("code", CodeFor(status));
+            ctx.HttpContext.Items[ProblemCodeItem] = p.Extensions["code"] as string; // the partner request log records it
             p.Extensions["correlationId"] = Correlation.Of(ctx.HttpContext);
             p.Instance ??= ctx.HttpContext.Request.Path;
             if (status == 404 && p.Detail is null)

@@ -8,6 +8,7 @@ using Steller.Application.Partners.ReactivatingPartner;
 using Steller.Application.Partners.RevokingApiKey;
 using Steller.Application.Partners.SettingIpAllowlist;
 using Steller.Application.Partners.SettingMargin;
+using Steller.Application.Partners.SettingRateLimit;
 using Steller.Application.Partners.SuspendingPartner;
 using Steller.Application.Partners.ViewingPartner;
 using Steller.Application.Time;
@@ -26,6 +27,7 @@ public sealed class AdminPartnerEndpoints : IEndpointModule
     public sealed record RevokeApiKeyBody(string? Reason);
     public sealed record SetMarginBody(string? Basis, int BasisPoints);
     public sealed record SetIpAllowlistBody(IReadOnlyList<string>? Cidrs);
+    public sealed record SetRateLimitBody(int RequestsPerSecond, int Burst);
     public sealed record SuspendPartnerBody(string? Reason);
     public sealed record IssuedApiKeyResponse(string PartnerId, string KeyId, string Secret);
 
@@ -102,6 +104,14 @@ public sealed class AdminPartnerEndpoints : IEndpointModule
                 View(http, await mediator.Send(new SetIpAllowlistRequest(partnerId, body.Cidrs, RequestMetadata.For(http, clock),
                     IfMatch.Of(http)), ct)))
             .WithSummary("Replace the IP allowlist (CIDRs; an empty list allows every address).")
+            .Produces<PartnerView>().ProducesProblem(400).ProducesProblem(404).AcceptsIfMatch();
+
+        partners.MapPut("/{partnerId}/rate-limit", async (string partnerId, SetRateLimitBody body, IMediator mediator, HttpContext http,
+                IClock clock, CancellationToken ct) =>
+                View(http, await mediator.Send(new SetRateLimitRequest(partnerId, body.RequestsPerSecond, body.Burst,
+                    RequestMetadata.For(http, clock), IfMatch.Of(http)), ct)))
+            .WithSummary("Set the partner's request rate limit (token bucket: 1–100000 requests per second, burst 1–1000000); over it "
+                         + "signed requests answer 429 rate_limited. Without one, RateLimits:RequestsPerSecond and RateLimits:Burst apply.")
             .Produces<PartnerView>().ProducesProblem(400).ProducesProblem(404).AcceptsIfMatch();
 
         partners.MapPost("/{partnerId}/suspend", async (string partnerId, SuspendPartnerBody body, IMediator mediator, HttpContext http,

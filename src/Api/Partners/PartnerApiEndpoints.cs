@@ -3,6 +3,9 @@ using Steller.Api.Wallets;
 using MediatR;
 using Steller.Projections.Wallets.ListingWallets;
 using Steller.Projections.Wallets.Statements;
+using Steller.Projections.Wallets.ViewingBalanceAsOf;
+using Steller.Api.Admin;
+using Steller.Application.Time;
 
 namespace Steller.Api.Partners;
 
@@ -31,6 +34,20 @@ public sealed class PartnerApiEndpoints : IEndpointModule
             .WithSummary("The calling partner's wallets: posted, pending, available, credit limit, frozen.")
             .Produces<WalletList>()
             .ProducesProblem(401);
+
+        v1.MapGet("/wallets/{currency}", async (AuthenticatedPartner partner, string currency, string? asOf, IMediator mediator,
+                IClock clock, CancellationToken ct) =>
+            {
+                if (!QueryParameters.TryInstant(asOf, "asOf", out var instant, out var problem)) return problem!;
+                return await mediator.Send(new GetBalanceAsOfRequest(partner.PartnerId, currency, instant ?? clock.UtcNow), ct) is { } view
+                    ? Results.Ok(view)
+                    : Problems.Result(404, "wallet_not_found", $"The partner had no wallet in {currency} at that instant.");
+            })
+            .WithSummary("One of the calling partner's wallets as it was at asOf (ISO 8601; default now): posted, pending, available, "
+                         + "credit limit, frozen, revision — folded from the wallet's events, the same fold as `steller ledger balances "
+                         + "--as-of`.")
+            .Produces<WalletAsOfView>()
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(404);
 
         v1.MapGet("/wallets/{currency}/statement",
             (HttpContext context, AuthenticatedPartner partner, string currency, string? from, string? to, string? limit, string? after,

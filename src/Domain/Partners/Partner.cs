@@ -14,6 +14,12 @@ public sealed record ApiKey(string KeyId, string EncryptionKeyId, string SecretC
 
 public sealed record Margin(string Basis, int BasisPoints);
 
+/// <summary>A partner's own request rate limit (token bucket). Null on the partner: the configured default applies.</summary>
+public sealed record RateLimit(int RequestsPerSecond, int Burst)
+{
+    public bool IsValid => RequestsPerSecond is >= 1 and <= 100_000 && Burst is >= 1 and <= 1_000_000;
+}
+
 /// <summary>
 /// A partner (reseller, fintech app, agency or an agency's sub-partner): who it is, its API keys, its margin and
 /// the addresses its requests may come from.
@@ -27,7 +33,8 @@ public sealed record Partner(
     DateTimeOffset? OnboardedAt,
     ImmutableDictionary<string, ApiKey> ApiKeys,
     Margin? Margin,
-    ImmutableArray<string> IpAllowlist)
+    ImmutableArray<string> IpAllowlist,
+    RateLimit? RateLimit = null)
 {
     public const int MaxAllowlistEntries = 100;
 
@@ -35,6 +42,9 @@ public sealed record Partner(
         ImmutableDictionary<string, ApiKey>.Empty.WithComparers(StringComparer.Ordinal), null, []);
 
     public bool Exists => Id is not null;
+
+    /// <summary>How many of the partner's keys are not revoked.</summary>
+    public int ActiveKeyCount => ApiKeys.Values.Count(k => !k.Revoked);
 
     public const string StreamPrefix = "partner-";
 
@@ -63,6 +73,7 @@ public sealed record Partner(
         ApiKeyRevoked r => s with { ApiKeys = s.ApiKeys.SetItem(r.KeyId, s.ApiKeys[r.KeyId] with { RevokedAt = r.RevokedAt }) },
         MarginSet m => s with { Margin = new Margin(m.Basis, m.BasisPoints) },
         IpAllowlistSet a => s with { IpAllowlist = [.. a.Cidrs] },
+        RateLimitSet r => s with { RateLimit = new RateLimit(r.RequestsPerSecond, r.Burst) },
         PartnerSuspended => s with { Status = PartnerStatus.Suspended },
         PartnerReactivated => s with { Status = PartnerStatus.Active },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Unknown partner event."),
@@ -75,12 +86,16 @@ public sealed record Partner(
         IssueApiKey c => DecideIssue(c, s),
         RevokeApiKey c => !s.ApiKeys.TryGetValue(c.KeyId, out var key) ? Fail(PartnerErrors.ApiKeyNotFound)
                         : key.Revoked ? Decision<IPartnerEvent>.AlreadyDone()
+                        : c.SigningKeyId == c.KeyId ? Fail(PartnerErrors.CannotRevokeCurrentKey)
                         : c.Reason is { Length: > 500 } ? Fail(PartnerErrors.InvalidReason)
                         : Emit(new ApiKeyRevoked(c.KeyId, string.IsNullOrWhiteSpace(c.Reason) ? null : c.Reason.Trim(), c.Now)),
         SetMargin c => !MarginBasis.IsKnown(c.Basis) || c.BasisPoints is < 0 or > 10_000 ? Fail(PartnerErrors.InvalidMargin)
                      : s.Margin == new Margin(c.Basis, c.BasisPoints) ? Decision<IPartnerEvent>.AlreadyDone()
                      : Emit(new MarginSet(c.Basis, c.BasisPoints)),
         SetIpAllowlist c => DecideAllowlist(c, s),
+        SetRateLimit c => !new RateLimit(c.RequestsPerSecond, c.Burst).IsValid ? Fail(PartnerErrors.InvalidRateLimit)
+                        : s.RateLimit == new RateLimit(c.RequestsPerSecond, c.Burst) ? Decision<IPartnerEvent>.AlreadyDone()
+                        : Emit(new RateLimitSet(c.RequestsPerSecond, c.Burst)),
         SuspendPartner c => string.IsNullOrWhiteSpace(c.Reason) || c.Reason.Length > 500 ? Fail(PartnerErrors.InvalidReason)
                           : s.Status == PartnerStatus.Suspended ? Decision<IPartnerEvent>.AlreadyDone()
                           : Emit(new PartnerSuspended(c.Reason.Trim(), c.Now)),
@@ -114,6 +129,7 @@ public sealed record Partner(
             return existing.SecretCiphertext == c.SecretCiphertext && existing.EncryptionKeyId == c.EncryptionKeyId
                 ? Decision<IPartnerEvent>.AlreadyDone() : Fail(PartnerErrors.ApiKeyExists);
         if (s.Status == PartnerStatus.Suspended) return Fail(PartnerErrors.Suspended);
+        if (c.MaxActiveKeys is { } max && s.ActiveKeyCount >= max) return Fail(PartnerErrors.TooManyApiKeys);
         return Emit(new ApiKeyIssued(c.KeyId, c.EncryptionKeyId, c.SecretCiphertext, c.Now));
     }
 

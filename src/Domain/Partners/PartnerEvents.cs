@@ -26,6 +26,10 @@ public sealed record MarginSet(string Basis, int BasisPoints) : IPartnerEvent;
 [EventName("partner.ip-allowlist-set.v1")]
 public sealed record IpAllowlistSet(IReadOnlyList<string> Cidrs) : IPartnerEvent;
 
+/// <summary>The partner's request rate limit: a token bucket refilled at <see cref="RequestsPerSecond"/>, holding <see cref="Burst"/>.</summary>
+[EventName("partner.rate-limit-set.v1")]
+public sealed record RateLimitSet(int RequestsPerSecond, int Burst) : IPartnerEvent;
+
 [EventName("partner.suspended.v1")]
 public sealed record PartnerSuspended(string Reason, DateTimeOffset SuspendedAt) : IPartnerEvent;
 

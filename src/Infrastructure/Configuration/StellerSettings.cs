@@ -16,6 +16,8 @@ public sealed record StellerSettings
     public JobSettings Jobs { get; init; } = new(HoldExpirySeconds: 10);
     public OrderSettings Orders { get; init; } = new();
     public RetentionSettings Retention { get; init; } = new();
+    public PartnerSettings Partners { get; init; } = new();
+    public RateLimitSettings RateLimits { get; init; } = new();
 
     /// <summary>Binds and validates; throws <see cref="ConfigurationException"/> naming the first bad key.</summary>
     public static StellerSettings Load(IConfiguration config)
@@ -63,9 +65,24 @@ public sealed record StellerSettings
                 CatalogSyncsDays: Int(config.GetSection("Retention"), "CatalogSyncsDays", 90, 1, 3_650),
                 AdminAuditDays: Int(config.GetSection("Retention"), "AdminAuditDays", 400, 1, 36_500),
                 CheckoutBatchesDays: Int(config.GetSection("Retention"), "CheckoutBatchesDays", 90, 7, 3_650),
+                PartnerRequestsDays: Int(config.GetSection("Retention"), "PartnerRequestsDays", 30, 1, 3_650),
                 PurgeMinutes: Int(config.GetSection("Retention"), "PurgeMinutes", 60, 1, 1_440)),
+            Partners = LoadPartners(config.GetSection("Partners")),
+            RateLimits = new RateLimitSettings(
+                RequestsPerSecond: Int(config.GetSection("RateLimits"), "RequestsPerSecond", 1_000, 1, 100_000),
+                Burst: Int(config.GetSection("RateLimits"), "Burst", 2_000, 1, 1_000_000),
+                Nodes: Int(config.GetSection("RateLimits"), "Nodes", 1, 1, 1_000),
+                UnauthenticatedPerIpPerSecond: Int(config.GetSection("RateLimits"), "UnauthenticatedPerIpPerSecond", 20, 1, 100_000),
+                UnauthenticatedPerIpBurst: Int(config.GetSection("RateLimits"), "UnauthenticatedPerIpBurst", 100, 1, 1_000_000)),
         };
     }
+
+    /// <summary>Partners:*: self-service key limits and how often key usage is written.</summary>
+    private static PartnerSettings LoadPartners(IConfigurationSection p) => new(
+        MaxActiveKeys: Int(p, "MaxActiveKeys", 5, 1, 100),
+        KeyUsageFlushSeconds: Int(p, "KeyUsageFlushSeconds", 5, 1, 3_600),
+        RequestLogQueueCapacity: Int(p, "RequestLogQueueCapacity", 10_000, 1, 1_000_000),
+        RequestLogFlushMilliseconds: Int(p, "RequestLogFlushMilliseconds", 1_000, 10, 60_000));
 
     /// <summary>EventStore:ConnectionString (esdb://...), EventStore:StreamPrefixes and EventStore:MaxAppendSizeBytes.</summary>
     private static EventStoreSettings LoadEventStoreDb(IConfigurationSection es)
@@ -144,8 +161,30 @@ public sealed record DatabaseSettings(string ConnectionString, int LongWriteTran
 /// still be followed; at least 7 days).
 /// </param>
 /// <param name="PurgeMinutes">How often the retention job runs.</param>
+/// <param name="PartnerRequestsDays">steller.partner_requests: each partner's own request log (GET /v1/requests).</param>
 public sealed record RetentionSettings(int VendorCallsDays = 30, int CatalogSyncsDays = 90, int AdminAuditDays = 400,
-    int PurgeMinutes = 60, int CheckoutBatchesDays = 90);
+    int PurgeMinutes = 60, int CheckoutBatchesDays = 90, int PartnerRequestsDays = 30);
+
+/// <summary>Partner self-service (section "Partners").</summary>
+/// <param name="MaxActiveKeys">How many unrevoked API keys a partner may hold when it creates keys itself (POST /v1/api-keys).</param>
+/// <param name="KeyUsageFlushSeconds">How often each node writes the "last used at" of the keys that signed requests (coalesced).</param>
+/// <param name="RequestLogQueueCapacity">Request log entries a node holds before writing; past it entries are dropped and counted.</param>
+/// <param name="RequestLogFlushMilliseconds">How often a node writes its queued request log entries (one insert per batch).</param>
+public sealed record PartnerSettings(int MaxActiveKeys = 5, int KeyUsageFlushSeconds = 5, int RequestLogQueueCapacity = 10_000,
+    int RequestLogFlushMilliseconds = 1_000);
+
+/// <summary>
+/// Request rate limits of the signed /v1 API (section "RateLimits"), token buckets kept in each node's memory. Every node
+/// enforces its share of a limit (rate and burst divided by <see cref="Nodes"/>, rounded up), so with requests spread
+/// evenly over the nodes the partner gets its limit as a whole (docs/partners.md states the overshoot).
+/// </summary>
+/// <param name="RequestsPerSecond">A partner's refill rate when an admin set none (PUT /admin/partners/{id}/rate-limit).</param>
+/// <param name="Burst">A partner's bucket size when an admin set none.</param>
+/// <param name="Nodes">How many API nodes share the traffic (each enforces 1/Nodes of every limit).</param>
+/// <param name="UnauthenticatedPerIpPerSecond">Refused (401) /v1 requests allowed per client IP and second before that IP is answered 429.</param>
+/// <param name="UnauthenticatedPerIpBurst">The per-IP bucket size for refused requests.</param>
+public sealed record RateLimitSettings(int RequestsPerSecond = 1_000, int Burst = 2_000, int Nodes = 1,
+    int UnauthenticatedPerIpPerSecond = 20, int UnauthenticatedPerIpBurst = 100);
 
 public enum EventStoreBackend { Postgres, EventStoreDB }
 

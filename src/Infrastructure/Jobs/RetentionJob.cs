@@ -15,7 +15,7 @@ public sealed class OperationalRetention(NpgsqlDataSource db, RetentionSettings 
     public const int SliceSize = 5_000;
 
     /// <summary>What one purge deleted, per table.</summary>
-    public sealed record Purged(long VendorCalls, long CatalogSyncs, long AdminAudit, long CheckoutItems = 0);
+    public sealed record Purged(long VendorCalls, long CatalogSyncs, long AdminAudit, long CheckoutItems = 0, long PartnerRequests = 0);
 
     public async Task<Purged> Purge(DateTimeOffset now, CancellationToken ct)
     {
@@ -36,10 +36,14 @@ public sealed class OperationalRetention(NpgsqlDataSource db, RetentionSettings 
             delete from ops.vendor_checkout_items where line_request_id in (
                 select line_request_id from ops.vendor_checkout_items where at < $1 limit $2)
             """, now.AddDays(-settings.CheckoutBatchesDays), ct);
-        var purged = new Purged(vendorCalls, catalogSyncs, adminAudit, checkoutItems);
-        if (vendorCalls + catalogSyncs + adminAudit + checkoutItems > 0)
+        var partnerRequests = await Sliced("""
+            delete from steller.partner_requests where id in (select id from steller.partner_requests where at < $1 limit $2)
+            """, now.AddDays(-settings.PartnerRequestsDays), ct);
+        var purged = new Purged(vendorCalls, catalogSyncs, adminAudit, checkoutItems, partnerRequests);
+        if (vendorCalls + catalogSyncs + adminAudit + checkoutItems + partnerRequests > 0)
             logger.LogInformation("Retention purge: {VendorCalls} vendor call(s), {CatalogSyncs} catalog sync(s), {AdminAudit} admin audit row(s), "
-                + "{CheckoutItems} shared-checkout line(s)", vendorCalls, catalogSyncs, adminAudit, checkoutItems);
+                + "{CheckoutItems} shared-checkout line(s), {PartnerRequests} partner request log row(s)", vendorCalls, catalogSyncs, adminAudit,
+                checkoutItems, partnerRequests);
         return purged;
     }
 

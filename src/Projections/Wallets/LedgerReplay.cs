@@ -72,12 +72,7 @@ public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
                 if (upTo is { } limit && e.Position > limit) { Report(); return snapshot; }
                 snapshot.EventsRead++;
                 position = e.Position;
-                if (!WalletStreams.EventTypes.Contains(e.Type) || !Wallet.TryParseStreamName(e.StreamId, out var partner, out var currency))
-                    continue;
-                if (closed.Contains(e.StreamId)) continue;
-                if (asOf is { } instant && e.Metadata.RecordedAt > instant) { closed.Add(e.StreamId); continue; }
-                if (Read(e) is not { } walletEvent || !Apply(snapshot, e, walletEvent, partner, currency))
-                    closed.Add(e.StreamId); // its later events cannot be folded on a wrong state
+                Step(snapshot, closed, e, asOf);
             }
             snapshot.Position = position;
             if (total < snapshot.EventsRead) total = snapshot.EventsRead;
@@ -88,21 +83,62 @@ public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
 
         void Report() => progress?.Report(new ReplayProgress(snapshot.EventsRead, total, snapshot.EventsRead
             / Math.Max(clock.Elapsed.TotalSeconds, 1e-6)));
+    }
 
-        IWalletEvent? Read(RecordedEvent e)
+    /// <summary>
+    /// One wallet as it was at <paramref name="asOf"/> (now when null), folded from its own stream with exactly the steps of
+    /// <see cref="Fold"/> (so it equals that wallet in `steller ledger balances --as-of`); null when the wallet was not open
+    /// by then. Reads one stream, not the whole log.
+    /// </summary>
+    public async Task<(ReplayedWallet? Wallet, IReadOnlyList<ReplayFault> Faults)> FoldWallet(string partnerId, string currency,
+        DateTimeOffset? asOf, CancellationToken ct = default)
+    {
+        var snapshot = new LedgerSnapshot { AsOf = asOf };
+        var closed = new HashSet<string>(StringComparer.Ordinal);
+        var streamId = Wallet.StreamName(partnerId, currency);
+        StreamRevision? from = null;
+        while (!closed.Contains(streamId))
         {
-            try
+            var slice = await store.ReadStream(streamId, ReadDirection.Forwards, from, PageSize, ct);
+            foreach (var e in slice.Events)
             {
-                if (registry.Deserialize(e.Type, e.Data.Span) is IWalletEvent we) return we;
-                snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(), e.Type, "not a wallet event"));
+                snapshot.EventsRead++;
+                Step(snapshot, closed, e, asOf);
+                if (closed.Contains(streamId)) break;
             }
-            catch (System.Text.Json.JsonException ex)
-            {
-                snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(),
-                    e.Type, $"unreadable: {ex.Message}"));
-            }
-            return null;
+            if (slice.Events.Count < PageSize) break;
+            from = new StreamRevision(slice.Events[^1].Revision.Value + 1);
         }
+        return (snapshot.Wallets.GetValueOrDefault(streamId) is { State.IsOpen: true } wallet ? wallet : null, snapshot.Faults);
+    }
+
+    /// <summary>
+    /// The one fold step of the ledger replay: a wallet event recorded by <paramref name="asOf"/> is applied to its wallet and
+    /// its postings; a stream stops (is closed) at its first event after the instant, or at an event that cannot be folded.
+    /// </summary>
+    private void Step(LedgerSnapshot snapshot, HashSet<string> closed, RecordedEvent e, DateTimeOffset? asOf)
+    {
+        if (!WalletStreams.EventTypes.Contains(e.Type) || !Wallet.TryParseStreamName(e.StreamId, out var partner, out var currency))
+            return;
+        if (closed.Contains(e.StreamId)) return;
+        if (asOf is { } instant && e.Metadata.RecordedAt > instant) { closed.Add(e.StreamId); return; }
+        if (Read(snapshot, e) is not { } walletEvent || !Apply(snapshot, e, walletEvent, partner, currency))
+            closed.Add(e.StreamId); // its later events cannot be folded on a wrong state
+    }
+
+    private IWalletEvent? Read(LedgerSnapshot snapshot, RecordedEvent e)
+    {
+        try
+        {
+            if (registry.Deserialize(e.Type, e.Data.Span) is IWalletEvent we) return we;
+            snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(), e.Type, "not a wallet event"));
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(),
+                e.Type, $"unreadable: {ex.Message}"));
+        }
+        return null;
     }
 
     private static bool Apply(LedgerSnapshot snapshot, RecordedEvent e, IWalletEvent walletEvent, string partner, string currency)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -173,25 +172,13 @@ public sealed class SignedRequestTests() : AdminApiFixture("partnersigning")
     [Test]
     public async Task a_request_signed_by_the_npm_library_http_message_signatures_is_accepted()
     {
-        var tools = Path.Combine(RepoRoot(), "tests", "tools");
-        if (!Directory.Exists(Path.Combine(tools, "node_modules", "http-message-signatures")))
-            Assert.Ignore("node or tests/tools/node_modules is missing: ./test.sh runs `npm ci --prefix tests/tools` when node is installed.");
-
+        NpmSigner.RequireTools();
         var (keyId, secret) = await NewPartner("node-co", "Node Co");
         foreach (var (method, path, body) in new[] { ("GET", "/v1/me", (string?)null), ("POST", "/v1/test/echo?from=node", """{"name":"js","count":7}""") })
         {
-            var url = new Uri(client.BaseAddress!, path).ToString();
-            var headers = await Node(tools, JsonSerializer.Serialize(new { method, url, body, keyId, secret, label = "sig" }));
-            var request = new HttpRequestMessage(new HttpMethod(method), url);
-            if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-            foreach (var (name, value) in headers)
-            {
-                if (name.Equals("content-type", StringComparison.OrdinalIgnoreCase)) continue;
-                if (name.Equals("content-digest", StringComparison.OrdinalIgnoreCase)) request.Content!.Headers.TryAddWithoutValidation(name, value);
-                else request.Headers.TryAddWithoutValidation(name, value);
-            }
+            var request = await NpmSigner.Signed(method, new Uri(client.BaseAddress!, path).ToString(), keyId, secret, body);
             var response = await client.SendAsync(request);
-            response.StatusCode.Should().Be(HttpStatusCode.OK, $"{method} {path}: {await response.Content.ReadAsStringAsync()} (signed with {JsonSerializer.Serialize(headers)})");
+            response.StatusCode.Should().Be(HttpStatusCode.OK, $"{method} {path}: {await response.Content.ReadAsStringAsync()} (signed with {request.Headers})");
         }
     }
 
@@ -279,31 +266,6 @@ public sealed class SignedRequestTests() : AdminApiFixture("partnersigning")
         await db.Scalar<long>("select count(*) from steller.signature_nonces"),
         await db.Scalar<long>("select count(*) from es.events"),
         await db.Scalar<string>("select coalesce(md5(string_agg(key_id || nonce || expires_at::text, ',' order by key_id, nonce)), '') from steller.signature_nonces") ?? "");
-
-    private static async Task<Dictionary<string, string>> Node(string tools, string input)
-    {
-        var info = new ProcessStartInfo("node", [Path.Combine(tools, "sign-request.mjs")])
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = tools,
-        };
-        Process process;
-        try { process = Process.Start(info)!; }
-        catch (System.ComponentModel.Win32Exception) { Assert.Ignore("node is not installed."); throw; }
-        await process.StandardInput.WriteAsync(input);
-        process.StandardInput.Close();
-        var stdout = await process.StandardOutput.ReadToEndAsync();
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        process.ExitCode.Should().Be(0, stderr);
-        return JsonSerializer.Deserialize<Dictionary<string, string>>(stdout)!;
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Steller.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException("Steller.sln not found above the test assembly.");
-    }
 
     private sealed class ShiftedTime(TimeSpan offset) : TimeProvider
     {

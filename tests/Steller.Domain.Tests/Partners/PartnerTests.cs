@@ -68,6 +68,36 @@ public sealed class PartnerTests : PartnerSpec
     }
 
     [Test]
+    public void a_capped_issue_is_refused_once_the_partner_has_that_many_active_keys_and_revoked_keys_do_not_count()
+    {
+        ApiKeyIssued K(int i) => new($"pk_acme_k{i}", "ring-1", "eA==", Now);
+        Given(K(1), K(2), K(3), K(4), K(5)).When(new IssueApiKey("pk_acme_k6", "ring-1", "eA==", Now, MaxActiveKeys: 5))
+            .ThenFails(PartnerErrors.TooManyApiKeys);
+        Given(K(1), K(2), K(3), K(4), K(5), new ApiKeyRevoked("pk_acme_k2", null, Now))
+            .When(new IssueApiKey("pk_acme_k6", "ring-1", "eA==", Now, MaxActiveKeys: 5))
+            .Then(new ApiKeyIssued("pk_acme_k6", "ring-1", "eA==", Now));
+        Given(K(1), K(2), K(3), K(4), K(5)).When(new IssueApiKey("pk_acme_k6", "ring-1", "eA==", Now))
+            .Then(new ApiKeyIssued("pk_acme_k6", "ring-1", "eA==", Now));
+    }
+
+    [Test]
+    public void the_key_signing_a_revocation_cannot_revoke_itself_but_can_revoke_another() =>
+        Given(Key, new ApiKeyIssued("pk_acme_k2", "ring-1", "eA==", Now))
+            .When(new RevokeApiKey(Key.KeyId, null, Now, SigningKeyId: Key.KeyId)).ThenFails(PartnerErrors.CannotRevokeCurrentKey)
+            .When(new RevokeApiKey(Key.KeyId, null, Now, SigningKeyId: "pk_acme_k2")).Then(new ApiKeyRevoked(Key.KeyId, null, Now));
+
+    [Test]
+    public void a_rate_limit_is_1_to_100000_per_second_with_a_burst_of_1_to_1000000_and_setting_it_again_is_a_no_op()
+    {
+        Given().When(new SetRateLimit(10, 20)).Then(new RateLimitSet(10, 20))
+            .AndState(p => p.RateLimit.Should().Be(new RateLimit(10, 20)))
+            .When(new SetRateLimit(10, 20)).ThenNothingNew();
+        Given().When(new SetRateLimit(0, 20)).ThenFails(PartnerErrors.InvalidRateLimit);
+        Given().When(new SetRateLimit(10, 0)).ThenFails(PartnerErrors.InvalidRateLimit);
+        Given().When(new SetRateLimit(100_001, 5)).ThenFails(PartnerErrors.InvalidRateLimit);
+    }
+
+    [Test]
     public void revoking_an_unknown_key_is_refused() =>
         Given().When(new RevokeApiKey("pk_acme_nope", null, Now)).ThenFails(PartnerErrors.ApiKeyNotFound);
 

@@ -61,7 +61,7 @@ public static class HostileEvents
                          .Where(t => kind.IsAssignableFrom(t) && t.GetCustomAttribute<EventNameAttribute>() is not null)
                          .OrderBy(t => t.MetadataToken))
             {
-                var json = Encoding.UTF8.GetString(Registry.Serialize(Build(type, variant)))
+                var json = Encoding.UTF8.GetString(Registry.Serialize(Build(type, variant)!))
                     .Replace(LoneSurrogateMarker, "\\ud800", StringComparison.Ordinal);
                 result.Add((stream, new EventData(Guid.NewGuid(), Registry.NameOf(type), Encoding.UTF8.GetBytes(json), Events.Metadata())));
             }

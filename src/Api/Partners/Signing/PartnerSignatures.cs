@@ -15,9 +15,13 @@ namespace Steller.Api.Partners.Signing;
 /// required; any label. The HMAC key is the UTF-8 bytes of the API secret as issued.
 /// <para>Order, so that a refused request changes nothing: shape → age → key → signature → key revoked → partner
 /// suspended → IP allowlist → digest → nonce. The nonce is recorded last, only for a request that is otherwise accepted.</para>
+/// <para>Rate limits (<see cref="RateLimiting.RequestRateLimits"/>): an address that spent its budget of refused requests is
+/// answered 429 before any of this; every refusal is charged to its address; a request that passed every check takes one
+/// token of its partner's limit (so forged or replayed requests never spend a partner's budget) and is answered 429 when
+/// there is none.</para>
 /// </summary>
-public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys, INonceLedger nonces, IClock clock,
-    ILogger<PartnerSignatures> logger)
+public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys, INonceLedger nonces, IApiKeyUsage usage,
+    RateLimiting.RequestRateLimits rateLimits, IClock clock, ILogger<PartnerSignatures> logger)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromSeconds(30);
@@ -25,12 +29,24 @@ public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys,
 
     public async Task Invoke(HttpContext context)
     {
+        if (rateLimits.CheckAddress(context, clock.UtcNow) is { } flooded)
+        {
+            await flooded.ExecuteAsync(context);
+            return;
+        }
         var refusal = await Verify(context);
         if (refusal is { } r)
         {
             logger.LogInformation("Refused signed request {Method} {Path}: {Code} (key {KeyId})", context.Request.Method,
                 context.Request.Path, r.Code, r.KeyId ?? "-");
+            rateLimits.ChargeAddress(context, clock.UtcNow);
             await Problems.Result(r.Status, r.Code, r.Detail).ExecuteAsync(context);
+            return;
+        }
+        var partner = AuthenticatedPartner.Of(context)!;
+        if (rateLimits.AdmitPartner(context, partner.State, clock.UtcNow) is { } limited)
+        {
+            await limited.ExecuteAsync(context);
             return;
         }
         await next(context);
@@ -143,6 +159,7 @@ public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys,
             return new("nonce_reused", "This nonce was already used with this key within the last 5 minutes.", keyId);
 
         AuthenticatedPartner.Set(context, new AuthenticatedPartner(resolved.Partner.Id!, keyId, resolved.Partner));
+        usage.Touch(resolved.Partner.Id!, keyId, now); // memory only: written coalesced every few seconds
         return null;
     }
 

@@ -19,7 +19,9 @@ public sealed record IssuedApiKey(string KeyId, string Secret);
 /// one stream read) and secret <c>sk_</c> + 32 random bytes base64url. The secret is sealed by the key ring (bound to
 /// the key id) before it enters the event.
 /// </summary>
-public sealed record IssueApiKeyRequest(string PartnerId, EventMetadata Metadata, long? IfMatch = null) : IRequest<IssueApiKeyResult>;
+/// <param name="MaxActiveKeys">Caps the partner's unrevoked keys (the partner's own requests); null for an admin.</param>
+public sealed record IssueApiKeyRequest(string PartnerId, EventMetadata Metadata, long? IfMatch = null, int? MaxActiveKeys = null)
+    : IRequest<IssueApiKeyResult>;
 
 /// <summary>The partner after the command, and the key when it was issued (null when refused).</summary>
 public sealed record IssueApiKeyResult(CommandOutcome<Partner> Outcome, IssuedApiKey? Key) : IRefusable
@@ -38,7 +40,7 @@ public sealed class IssueApiKeyHandler(AggregateCommands<Partner, IPartnerComman
         var keyId = $"{KeyPrefix}{partnerId}_{RandomIds.Base32(20)}";
         var secret = SecretPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
         var sealedSecret = keyRing.Encrypt(Encoding.UTF8.GetBytes(secret), keyId);
-        var command = new IssueApiKey(keyId, sealedSecret.KeyId, sealedSecret.BlobBase64, clock.UtcNow);
+        var command = new IssueApiKey(keyId, sealedSecret.KeyId, sealedSecret.BlobBase64, clock.UtcNow, request.MaxActiveKeys);
         var outcome = await partners.ExecuteOn(partnerId, command, request.Metadata, request.IfMatch, eventIdSeed: keyId, ct);
         return new(outcome, outcome.Succeeded ? new IssuedApiKey(keyId, secret) : null);
     }
