@@ -64,7 +64,29 @@ public sealed class ProjectionRebuilder(IEventStore store, ProjectionStore bookk
         return new RebuildResult(projection.Name, active.Generation, next, applied, clock.Elapsed);
     }
 
+    /// <summary>
+    /// The swap takes the view, the checkpoints and the old tables in one transaction while the live runner may still be
+    /// writing the old generation: PostgreSQL can pick the swap as a deadlock victim. The swap is all or nothing, so it
+    /// is simply tried again.
+    /// </summary>
     private static async Task Swap(NpgsqlDataSource dataSource, IProjection projection, int old, int next, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await SwapOnce(dataSource, projection, old, next, ct);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure
+                                              && attempt < 5)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt * (1 + Random.Shared.NextDouble())), ct);
+            }
+        }
+    }
+
+    private static async Task SwapOnce(NpgsqlDataSource dataSource, IProjection projection, int old, int next, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
