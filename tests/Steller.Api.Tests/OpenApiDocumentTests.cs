@@ -20,7 +20,7 @@ public sealed class OpenApiDocumentTests
         using var client = factory.StartKestrel();
 
         var served = Normalize(await client.GetStringAsync("/openapi/v1.json"));
-        var path = Path.Combine(RepoRoot(), "docs", "openapi.json");
+        var path = Path.Combine(NodeTools.RepoRoot(), "docs", "openapi.json");
         if (Environment.GetEnvironmentVariable("STELLER_UPDATE_OPENAPI") == "1") await File.WriteAllTextAsync(path, served + "\n");
 
         File.Exists(path).Should().BeTrue($"{path} is the committed contract");
@@ -33,12 +33,5 @@ public sealed class OpenApiDocumentTests
         var node = JsonNode.Parse(json)!.AsObject();
         node.Remove("servers"); // the address of this test's server, not part of the contract
         return node.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Steller.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException("Steller.sln not found above the test assembly.");
     }
 }

@@ -16,7 +16,8 @@ namespace Steller.Api.Tests.Orders;
 /// </summary>
 public sealed class VendorBusyTests() : OrderFixture("vendor_busy")
 {
-    protected override IReadOnlyDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
+    /// <summary>0.1 request/s, one line per checkout, 2 requests a line, 60 s timeout: the vendor serves 3 lines in time.</summary>
+    internal static readonly IReadOnlyDictionary<string, string?> ThreeLinesInTime = new Dictionary<string, string?>
     {
         ["Vendors:GiftCard:RequestsPerSecond"] = "0.1",
         ["Vendors:GiftCard:Burst"] = "1",
@@ -24,6 +25,8 @@ public sealed class VendorBusyTests() : OrderFixture("vendor_busy")
         ["Orders:PendingTimeoutSeconds"] = "60",
         ["Orders:VendorRequestsPerLine"] = "2",
     };
+
+    protected override IReadOnlyDictionary<string, string?> ExtraSettings => ThreeLinesInTime;
 
     [Test, CancelAfter(90_000)]
     public async Task an_order_for_a_vendor_whose_queue_is_full_is_refused_at_once_with_vendor_busy_and_retry_after()
@@ -65,14 +68,7 @@ public sealed class VendorBusyTests() : OrderFixture("vendor_busy")
 /// </summary>
 public sealed class VendorBusyBurstTests() : OrderFixture("vendor_busy_burst")
 {
-    protected override IReadOnlyDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
-    {
-        ["Vendors:GiftCard:RequestsPerSecond"] = "0.1",
-        ["Vendors:GiftCard:Burst"] = "1",
-        ["Vendors:GiftCard:MaxLinesPerCheckout"] = "1",
-        ["Orders:PendingTimeoutSeconds"] = "60",
-        ["Orders:VendorRequestsPerLine"] = "2",
-    };
+    protected override IReadOnlyDictionary<string, string?> ExtraSettings => VendorBusyTests.ThreeLinesInTime;
 
     [Test, CancelAfter(90_000)]
     public async Task orders_placed_back_to_back_count_against_the_vendors_queue_before_the_read_model_shows_them()
