@@ -16,6 +16,7 @@ using Steller.Domain.Orders;
 using Steller.Infrastructure.Admin;
 using Steller.Projections.Orders;
 using Steller.Projections.Orders.ListingOrders;
+using Steller.Projections.Orders.SearchingOrders;
 
 namespace Steller.Api.Orders;
 
@@ -108,7 +109,27 @@ public sealed class OrderEndpoints : IEndpointModule
             .Produces<OrderView>().ProducesProblem(401).ProducesProblem(404);
     }
 
-    private static void MapAdminRead(RouteGroupBuilder admin) =>
+    private static void MapAdminRead(RouteGroupBuilder admin)
+    {
+        admin.MapGet("/", async (string? partner, string? status, string? sku, string? from, string? to, string? stuck, string? limit,
+                string? after, IMediator mediator, CancellationToken ct) =>
+            {
+                if (!TryStatus(status, out var wanted, out var problem)) return problem!;
+                if (!QueryParameters.TryRange(from, to, out var fromAt, out var toAt, out problem)) return problem!;
+                if (!QueryParameters.TryLimit(limit, OrdersQuery.DefaultLimit, OrdersQuery.MaxLimit, out var count, out problem))
+                    return problem!;
+                if (!OrderCursor.TryDecode(after, out _)) return QueryParameters.InvalidCursor();
+                if (stuck is not (null or "true" or "false"))
+                    return Problems.Result(400, "invalid_query", "'stuck' must be true or false.");
+                return Results.Ok(await mediator.Send(new SearchOrdersRequest(partner, wanted, sku, fromAt, toAt, stuck == "true", count, after),
+                    ct));
+            })
+            .WithSummary("Orders of every partner from read.orders (eventually consistent), newest first: filter by partner, status, "
+                         + "sku and placement time (from inclusive, to exclusive); stuck=true keeps orders not final whose last change "
+                         + "is older than Orders:StuckAfterMinutes. Pages of `limit`, next page with after=`next`.")
+            .Produces<OrderPage>().ProducesProblem(400).ProducesProblem(401)
+            .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
+
         admin.MapGet("/{orderId}", async (string orderId, HttpContext http, IMediator mediator, CancellationToken ct) =>
             {
                 // No codes: admins see that cards were delivered, not what they are.
@@ -118,6 +139,7 @@ public sealed class OrderEndpoints : IEndpointModule
             })
             .WithSummary("Any order, live from its stream; delivered cards without codes or PINs.")
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
+    }
 
     private static void MapAdminWrites(RouteGroupBuilder admin)
     {

@@ -59,7 +59,8 @@ public sealed record StellerSettings
                 PollIntervalMilliseconds: Int(config.GetSection("Orders"), "PollIntervalMilliseconds", 1_000, 50, 600_000),
                 PendingTimeoutSeconds: Int(config.GetSection("Orders"), "PendingTimeoutSeconds", 300, 1, 86_400),
                 MaxVendorAttempts: Int(config.GetSection("Orders"), "MaxVendorAttempts", 10, 1, 1_000),
-                VendorRequestsPerLine: Int(config.GetSection("Orders"), "VendorRequestsPerLine", 2, 1, 100)),
+                VendorRequestsPerLine: Int(config.GetSection("Orders"), "VendorRequestsPerLine", 2, 1, 100),
+                StuckAfterMinutes: Int(config.GetSection("Orders"), "StuckAfterMinutes", 30, 1, 10_080)),
             Retention = new RetentionSettings(
                 VendorCallsDays: Int(config.GetSection("Retention"), "VendorCallsDays", 30, 1, 3_650),
                 CatalogSyncsDays: Int(config.GetSection("Retention"), "CatalogSyncsDays", 90, 1, 3_650),
@@ -233,5 +234,6 @@ public static class StellerConfiguration
 /// Vendor requests one order line costs on average (a checkout and its status reads): with the vendor's RequestsPerSecond
 /// and the pending timeout it sets how many lines may queue at a vendor before new orders are refused (vendor_busy).
 /// </param>
+/// <param name="StuckAfterMinutes">An order not final whose last change is older than this is "stuck" (GET /admin/orders?stuck=true).</param>
 public sealed record OrderSettings(int PollIntervalMilliseconds = 1_000, int PendingTimeoutSeconds = 300, int MaxVendorAttempts = 10,
-    int VendorRequestsPerLine = 2);
+    int VendorRequestsPerLine = 2, int StuckAfterMinutes = 30);

@@ -29,6 +29,13 @@ public sealed record OrderSummary(
 
 public sealed record OrderPage(IReadOnlyList<OrderSummary> Items, string? Next);
 
+/// <summary>
+/// Which orders a search selects; null selects any. <see cref="StuckSince"/>: only orders not final (Placed, FundsHeld,
+/// Submitted) whose last change is older than this instant.
+/// </summary>
+public sealed record OrderFilter(string? PartnerId, OrderStatus? Status, string? Sku, DateTimeOffset? From, DateTimeOffset? To,
+    DateTimeOffset? StuckSince);
+
 /// <summary>One row of read.partner_daily_stats. <see cref="SuccessRate"/> is null when no order completed or failed.</summary>
 public sealed record PartnerDailyStat(
     string PartnerId,
@@ -100,24 +107,34 @@ public sealed class OrdersQuery(NpgsqlDataSource dataSource)
     /// </summary>
     /// <exception cref="ArgumentException">The cursor is not one this query issued, or the limit is outside 1..<see
     /// cref="MaxLimit"/>.</exception>
-    public async Task<OrderPage> Page(string partnerId, OrderStatus? status, DateTimeOffset? from, DateTimeOffset? to, int limit,
-        string? after, CancellationToken ct = default)
+    public Task<OrderPage> Page(string partnerId, OrderStatus? status, DateTimeOffset? from, DateTimeOffset? to, int limit,
+        string? after, CancellationToken ct = default) =>
+        Search(new OrderFilter(partnerId, status, null, from, to, null), limit, after, ct);
+
+    /// <summary>
+    /// A page of the orders <paramref name="filter"/> selects, across partners or of one, newest first (the same order and
+    /// cursor as <see cref="Page"/>).
+    /// </summary>
+    public async Task<OrderPage> Search(OrderFilter filter, int limit, string? after, CancellationToken ct = default)
     {
         if (limit is < 1 or > MaxLimit) throw new ArgumentOutOfRangeException(nameof(limit), $"limit is 1..{MaxLimit}");
         if (!OrderCursor.TryDecode(after, out var cursor)) throw new ArgumentException("Not a cursor of this list.", nameof(after));
         var rows = await Read($"""
             select {SummaryColumns}
-              from read.orders
-             where partner_id = @partnerId
+              from read.orders o
+             where (@partnerId::text is null or partner_id = @partnerId)
                and (@status::text is null or status = @status)
                and (@from::timestamptz is null or placed_at >= @from)
                and (@to::timestamptz is null or placed_at < @to)
+               and (@sku::text is null or exists (select 1 from read.order_lines l where l.order_id = o.order_id and l.sku = @sku))
+               and (@stuckSince::timestamptz is null or (status in ('Placed', 'FundsHeld', 'Submitted') and updated_at < @stuckSince))
                and (@afterAt::timestamptz is null or (placed_at, order_id) < (@afterAt, @afterId))
              order by placed_at desc, order_id desc
              limit @take
             """, new
         {
-            partnerId, status = status?.ToString(), from = from?.UtcDateTime, to = to?.UtcDateTime,
+            partnerId = filter.PartnerId, status = filter.Status?.ToString(), from = filter.From?.UtcDateTime, to = filter.To?.UtcDateTime,
+            sku = filter.Sku, stuckSince = filter.StuckSince?.UtcDateTime,
             afterAt = cursor?.PlacedAt, afterId = cursor?.OrderId, take = limit + 1,
         }, ct);
         var more = rows.Count > limit;
