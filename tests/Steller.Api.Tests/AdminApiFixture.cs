@@ -14,11 +14,14 @@ public abstract class AdminApiFixture(string purpose)
     /// <summary>Carries an admin bearer token (role admin).</summary>
     protected HttpClient client = null!;
 
+    /// <summary>Settings the fixture's API starts with, on top of the test defaults.</summary>
+    protected virtual IReadOnlyDictionary<string, string?>? Settings => null;
+
     [OneTimeSetUp]
     public async Task StartApi()
     {
         db = await TestDatabase.Create(purpose, migrate: false); // the API migrates at start
-        factory = new ApiFactory(db);
+        factory = new ApiFactory(db, settings: Settings);
         factory.StartKestrel().Dispose();
         client = await factory.AdminClient();
     }

@@ -107,12 +107,7 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
         if (purchase.MayHaveBeenSent)
         {
             if (await batcher.BatchOf(purchase.RequestId, ct) is { } batch) return await batcher.Resend(batch, purchase, this, ct);
-            if (await FindOrder(purchase.RequestId, ct) is { } own)
-            {
-                log.LogInformation("{Vendor} order {RequestId} was already submitted; following it instead of submitting again", Vendor,
-                    purchase.RequestId);
-                return own.Whole();
-            }
+            if (await FollowIfSent(purchase, ct) is { } own) return own;
         }
         return await batcher.Enqueue(purchase with { MayHaveBeenSent = false }, this, ct);
     }
@@ -135,12 +130,7 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
     internal async Task<VendorPurchaseResult> SubmitOne(VendorPurchase purchase, CancellationToken ct)
     {
         if (Invalid(purchase) is { } invalid) return invalid;
-        if (purchase.MayHaveBeenSent && await FindOrder(purchase.RequestId, ct) is { } known)
-        {
-            log.LogInformation("{Vendor} order {RequestId} was already submitted; following it instead of submitting again", Vendor,
-                purchase.RequestId);
-            return known.Whole();
-        }
+        if (purchase.MayHaveBeenSent && await FollowIfSent(purchase, ct) is { } known) return known;
         var outcome = await Checkout(purchase.RequestId,
             [new CheckoutItem(purchase.RequestId, purchase.VendorProductId, purchase.Quantity, purchase.FaceValue, purchase.Currency)], ct);
         return outcome switch
@@ -151,6 +141,15 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
             CheckoutOutcome.Rejected rejected => Failed(rejected.Reason),
             _ => throw new InvalidOperationException(outcome.ToString()),
         };
+    }
+
+    /// <summary>The vendor's order under the purchase's own request id, when an earlier attempt did send it; else null.</summary>
+    private async Task<VendorPurchaseResult?> FollowIfSent(VendorPurchase purchase, CancellationToken ct)
+    {
+        if (await FindOrder(purchase.RequestId, ct) is not { } sent) return null;
+        log.LogInformation("{Vendor} order {RequestId} was already submitted; following it instead of submitting again", Vendor,
+            purchase.RequestId);
+        return sent.Whole();
     }
 
     /// <summary>What became of one checkout request.</summary>

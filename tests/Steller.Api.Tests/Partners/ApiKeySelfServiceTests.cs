@@ -15,28 +15,10 @@ namespace Steller.Api.Tests.Partners;
 /// by the npm RFC 9421 library. Key usage is flushed only by hand here (Partners:KeyUsageFlushSeconds is an hour), so the
 /// tests can tell a note in memory from a write.
 /// </summary>
-public sealed class ApiKeySelfServiceTests
+public sealed class ApiKeySelfServiceTests() : AdminApiFixture("partnerkeys")
 {
-    private TestDatabase db = null!;
-    private ApiFactory factory = null!;
-    private HttpClient client = null!;
 
-    [OneTimeSetUp]
-    public async Task StartApi()
-    {
-        db = await TestDatabase.Create("partnerkeys", migrate: false);
-        factory = new ApiFactory(db, settings: new Dictionary<string, string?> { ["Partners:KeyUsageFlushSeconds"] = "3600" });
-        factory.StartKestrel().Dispose();
-        client = await factory.AdminClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopApi()
-    {
-        client.Dispose();
-        await factory.DisposeAsync();
-        await db.DisposeAsync();
-    }
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Partners:KeyUsageFlushSeconds"] = "3600" };
 
     [Test]
     public async Task a_partner_creates_uses_lists_and_revokes_its_own_keys_signed_by_the_npm_library()

@@ -17,33 +17,15 @@ namespace Steller.Api.Tests.Partners;
 /// refusal a 429 with Retry-After and the IETF RateLimit headers; refused (unsigned or forged) traffic limited per client
 /// address, which loopback addresses 127.0.0.x tell apart.
 /// </summary>
-public sealed class RateLimitTests
+public sealed class RateLimitTests() : AdminApiFixture("ratelimits")
 {
-    private TestDatabase db = null!;
-    private ApiFactory factory = null!;
-    private HttpClient client = null!;
     private const int IpRate = 5, IpBurst = 10;
 
-    [OneTimeSetUp]
-    public async Task StartApi()
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        db = await TestDatabase.Create("ratelimits", migrate: false);
-        factory = new ApiFactory(db, settings: new Dictionary<string, string?>
-        {
-            ["RateLimits:UnauthenticatedPerIpPerSecond"] = $"{IpRate}",
-            ["RateLimits:UnauthenticatedPerIpBurst"] = $"{IpBurst}",
-        });
-        factory.StartKestrel().Dispose();
-        client = await factory.AdminClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopApi()
-    {
-        client.Dispose();
-        await factory.DisposeAsync();
-        await db.DisposeAsync();
-    }
+        ["RateLimits:UnauthenticatedPerIpPerSecond"] = $"{IpRate}",
+        ["RateLimits:UnauthenticatedPerIpBurst"] = $"{IpBurst}",
+    };
 
     [Test]
     public async Task a_partner_flooding_at_four_times_its_limit_from_32_clients_gets_no_more_than_its_limit_and_another_partner_is_unaffected()

@@ -14,28 +14,10 @@ using Steller.Testing;
 namespace Steller.Api.Tests.Partners;
 
 /// <summary>GET /v1/requests: each partner's own request log, written in batches off the request path.</summary>
-public sealed class RequestLogTests
+public sealed class RequestLogTests() : AdminApiFixture("requestlog")
 {
-    private TestDatabase db = null!;
-    private ApiFactory factory = null!;
-    private HttpClient client = null!;
 
-    [OneTimeSetUp]
-    public async Task StartApi()
-    {
-        db = await TestDatabase.Create("requestlog", migrate: false);
-        factory = new ApiFactory(db, settings: new Dictionary<string, string?> { ["Partners:RequestLogFlushMilliseconds"] = "100" });
-        factory.StartKestrel().Dispose();
-        client = await factory.AdminClient();
-    }
-
-    [OneTimeTearDown]
-    public async Task StopApi()
-    {
-        client.Dispose();
-        await factory.DisposeAsync();
-        await db.DisposeAsync();
-    }
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Partners:RequestLogFlushMilliseconds"] = "100" };
 
     [Test]
     public async Task the_request_log_holds_every_request_of_the_partner_none_of_another_and_never_a_secret_or_signature()
