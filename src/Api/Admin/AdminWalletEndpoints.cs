@@ -3,7 +3,9 @@ using Steller.Api.Http;
 using Steller.Api.Wallets;
 using Steller.Application.Partners.ViewingPartner;
 using Steller.Application.Wallets;
+using Steller.Domain;
 using Steller.Infrastructure.Admin;
+using Steller.Projections.Wallets.Balances;
 using Steller.Projections.Wallets.ListingWallets;
 using Steller.Projections.Wallets.Statements;
 
@@ -17,6 +19,32 @@ public sealed class AdminWalletEndpoints : IEndpointModule
 {
     public void Map(IEndpointRouteBuilder app)
     {
+        AdminEndpoints.Group(app).WithTags("Admin: wallets").MapGet("/wallets",
+                async (string? currency, string? below, string? limit, string? after, WalletBalancesQuery query, CancellationToken ct) =>
+                {
+                    if (currency is not null && !Currency.IsKnown(currency))
+                        return Problems.Result(400, "invalid_query", "'currency' must be an ISO 4217 code such as EUR.",
+                            new Dictionary<string, object?> { ["parameter"] = "currency" });
+                    long? belowAmount = null;
+                    if (below is not null)
+                    {
+                        if (!long.TryParse(below, System.Globalization.NumberStyles.AllowLeadingSign,
+                                System.Globalization.CultureInfo.InvariantCulture, out var amount) || !Money.InRange(amount))
+                            return Problems.Result(400, "invalid_query", $"'below' must be a whole amount in minor units within ±{Money.MaxMinorUnits}.",
+                                new Dictionary<string, object?> { ["parameter"] = "below" });
+                        belowAmount = amount;
+                    }
+                    if (!QueryParameters.TryLimit(limit, WalletBalancesQuery.DefaultLimit, WalletBalancesQuery.MaxLimit, out var count,
+                            out var problem)) return problem!;
+                    if (!WalletBalancesQuery.TryCursor(after, out var afterKey)) return QueryParameters.InvalidCursor();
+                    return Results.Ok(await query.Page(currency, belowAmount, count, afterKey, ct));
+                })
+            .RequireRoles(AdminRoles.Finance, AdminRoles.Support)
+            .WithSummary("Every partner's wallets from read.wallet_balances (eventually consistent), by partner then currency: "
+                         + "currency filters, below=N keeps wallets whose available balance is below N minor units. Pages of `limit`, "
+                         + "next page with after=`next`. Roles: admin, finance, support.")
+            .Produces<WalletPage>().ProducesProblem(400);
+
         var wallets = AdminWalletGroup.Map(app).AddEndpointFilter(PartnerMustExist);
         wallets.MapGet("/", (string partnerId, IMediator mediator, CancellationToken ct)
             => WalletHttp.List(partnerId, mediator, ct))

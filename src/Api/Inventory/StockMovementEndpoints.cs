@@ -28,7 +28,7 @@ public sealed class StockMovementEndpoints : IEndpointModule
                         out problem))
                     return problem!;
                 if (!StockMovementsQuery.TryMovementsCursor(after, out var afterRevision)) return QueryParameters.InvalidCursor();
-                if (WantsCsv(http.Request))
+                if (Csv.Wanted(http.Request))
                 {
                     http.Response.ContentType = "text/csv; charset=utf-8";
                     http.Response.Headers.ContentDisposition = $"attachment; filename=\"movements-{sku}-{location}.csv\"";
@@ -66,6 +66,4 @@ public sealed class StockMovementEndpoints : IEndpointModule
             .RequireRoles(AdminRoles.Finance, AdminRoles.Support, AdminRoles.Analyst);
     }
 
-    private static bool WantsCsv(HttpRequest request) =>
-        request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase));
 }

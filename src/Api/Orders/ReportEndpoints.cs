@@ -5,6 +5,8 @@ using Steller.Infrastructure.Admin;
 using Steller.Projections.Orders;
 using Steller.Projections.Orders.ReadingDailyStats;
 using Steller.Projections.Orders.ReadingVendorHealth;
+using Steller.Projections.Partners;
+using Steller.Projections.Partners.ReadingGrowth;
 
 namespace Steller.Api.Orders;
 
@@ -24,6 +26,22 @@ public sealed class ReportEndpoints : IEndpointModule
                 "read.partner_daily_stats per partner, UTC day of placement and sku: orders placed/completed/failed/rejected/cancelled, "
                 + "face value, partner spend, revenue, vendor cost, margin, success rate.")
             .Produces<IReadOnlyList<PartnerDailyStat>>().RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
+
+        admin.MapGet("/reports/growth",
+                async (string? from, string? to, string? granularity, HttpContext http, IMediator mediator, CancellationToken ct) =>
+                {
+                    var report = await mediator.Send(new ReadGrowthRequest(from, to, granularity), ct);
+                    return Csv.Wanted(http.Request)
+                        ? await Csv.Lines(http, $"growth-{report.Granularity}.csv", PartnersQuery.GrowthCsv(report), ct)
+                        : Results.Ok(report);
+                })
+            .WithSummary(
+                "Growth per ISO week or calendar month (UTC) over from..to (days, inclusive, rounded out to whole periods): partners "
+                + "onboarded, activated (first completed order, partner.activated.v1), median hours from onboarding to that first "
+                + "completed order, active partners (a completed order placed in the period) and revenue per currency. "
+                + "Accept: text/csv answers one line per period and currency.")
+            .Produces<GrowthReport>().Produces(200, contentType: "text/csv").ProducesProblem(400)
+            .RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
 
         admin.MapGet("/vendors/health", async (IMediator mediator, CancellationToken ct) =>
                 Results.Ok(await mediator.Send(new ReadVendorHealthRequest(), ct)))

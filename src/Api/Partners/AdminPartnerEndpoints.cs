@@ -14,6 +14,8 @@ using Steller.Application.Partners.ViewingPartner;
 using Steller.Application.Time;
 using Steller.Domain.Partners;
 using Steller.Infrastructure.Admin;
+using Steller.Projections.Partners;
+using Steller.Projections.Partners.ListingPartners;
 
 namespace Steller.Api.Partners;
 
@@ -56,6 +58,25 @@ public sealed class AdminPartnerEndpoints : IEndpointModule
             })
             .WithSummary("Onboard a partner (the id is generated when none is given; a repeat with the same details is a no-op).")
             .Produces<PartnerView>(201).ProducesProblem(400).ProducesProblem(409);
+
+        partners.MapGet("/", async (string? q, string? status, string? limit, string? after, IMediator mediator, CancellationToken ct) =>
+            {
+                if (q is { Length: > 200 } || (q is not null && q.Any(char.IsControl)))
+                    return Problems.Result(400, "invalid_query", "'q' must be at most 200 characters without control characters.",
+                        new Dictionary<string, object?> { ["parameter"] = "q" });
+                if (status is not (null or "Active" or "Suspended"))
+                    return Problems.Result(400, "invalid_query", "'status' must be Active or Suspended.",
+                        new Dictionary<string, object?> { ["parameter"] = "status" });
+                if (!QueryParameters.TryLimit(limit, PartnersQuery.DefaultLimit, PartnersQuery.MaxLimit, out var count, out var problem))
+                    return problem!;
+                if (!PartnersQuery.TryCursor(after, out var afterId)) return QueryParameters.InvalidCursor();
+                return Results.Ok(await mediator.Send(new ListPartnersRequest(string.IsNullOrWhiteSpace(q) ? null : q.Trim(), status, count,
+                    afterId), ct));
+            })
+            .WithSummary("Partners from read.partners (eventually consistent), by id: q matches an id prefix or any part of the name "
+                         + "(case-insensitive), status Active or Suspended. Pages of `limit`, next page with after=`next`.")
+            .Produces<PartnerPage>().ProducesProblem(400)
+            .RequireRoles(AdminRoles.Support, AdminRoles.Finance, AdminRoles.Analyst);
 
         partners.MapGet("/{partnerId}", async (string partnerId, IMediator mediator, HttpContext http, CancellationToken ct) =>
             {

@@ -22,7 +22,7 @@ public static class WalletHttp
         string? limit, string? after, IMediator mediator, CancellationToken ct)
     {
         var outcome = await mediator.Send(
-            new ReadStatementRequest(partnerId, currency, from, to, limit, after, Csv: WantsCsv(context.Request)), ct);
+            new ReadStatementRequest(partnerId, currency, from, to, limit, after, Csv: Csv.Wanted(context.Request)), ct);
         switch (outcome)
         {
             case StatementOutcome.Page page:
@@ -43,6 +43,4 @@ public static class WalletHttp
         }
     }
 
-    private static bool WantsCsv(HttpRequest request) =>
-        request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase));
 }

@@ -34,7 +34,8 @@ public sealed record Partner(
     ImmutableDictionary<string, ApiKey> ApiKeys,
     Margin? Margin,
     ImmutableArray<string> IpAllowlist,
-    RateLimit? RateLimit = null)
+    RateLimit? RateLimit = null,
+    DateTimeOffset? ActivatedAt = null)
 {
     public const int MaxAllowlistEntries = 100;
 
@@ -76,6 +77,7 @@ public sealed record Partner(
         RateLimitSet r => s with { RateLimit = new RateLimit(r.RequestsPerSecond, r.Burst) },
         PartnerSuspended => s with { Status = PartnerStatus.Suspended },
         PartnerReactivated => s with { Status = PartnerStatus.Active },
+        PartnerActivated a => s with { ActivatedAt = a.ActivatedAt },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "Unknown partner event."),
     };
 
@@ -101,6 +103,8 @@ public sealed record Partner(
                           : Emit(new PartnerSuspended(c.Reason.Trim(), c.Now)),
         ReactivatePartner c => s.Status == PartnerStatus.Active ? Decision<IPartnerEvent>.AlreadyDone()
             : Emit(new PartnerReactivated(c.Now)),
+        ActivatePartner c => s.ActivatedAt is not null ? Decision<IPartnerEvent>.AlreadyDone()
+            : Emit(new PartnerActivated(c.OrderId, c.CompletedAt)),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown partner command."),
     };
 

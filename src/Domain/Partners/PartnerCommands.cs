@@ -22,3 +22,5 @@ public sealed record SuspendPartner(string Reason, DateTimeOffset Now) : IPartne
 public sealed record ReactivatePartner(DateTimeOffset Now) : IPartnerCommand;
 /// <summary>The partner's own request rate limit (token bucket: refill per second, bucket size).</summary>
 public sealed record SetRateLimit(int RequestsPerSecond, int Burst) : IPartnerCommand;
+/// <summary>Marks the partner activated by its first completed order; a partner already activated answers "already done".</summary>
+public sealed record ActivatePartner(string OrderId, DateTimeOffset CompletedAt) : IPartnerCommand;

@@ -36,6 +36,13 @@ public sealed record PartnerSuspended(string Reason, DateTimeOffset SuspendedAt)
 [EventName("partner.reactivated.v1")]
 public sealed record PartnerReactivated(DateTimeOffset ReactivatedAt) : IPartnerEvent;
 
+/// <summary>
+/// The partner's first completed order (Completed or PartiallyCompleted): the growth reports count a partner as activated
+/// from here. Written once per partner, by the order aftermath; <see cref="ActivatedAt"/> is when that order completed.
+/// </summary>
+[EventName("partner.activated.v1")]
+public sealed record PartnerActivated(string FirstOrderId, DateTimeOffset ActivatedAt) : IPartnerEvent;
+
 /// <summary>The margin bases a partner's price can use.</summary>
 public static class MarginBasis
 {

@@ -4,7 +4,9 @@ using Steller.Application.Serialization;
 using Steller.Application.Orders;
 using Steller.Application.Orders.Refunding;
 using Steller.Application.Time;
+using Steller.Application.Partners;
 using Steller.Domain.Orders;
+using Steller.Domain.Partners;
 using Steller.Projections.Engine;
 
 namespace Steller.Projections.ProcessManagers;
@@ -13,17 +15,20 @@ namespace Steller.Projections.ProcessManagers;
 /// Process manager for what must follow an order's decision even if the deciding process died right after it:
 /// rejected / cancelled / failed → give back the hold and the reservations; refunded → credit the wallet.
 /// The deciding code does the same inline; both are idempotent, so this normally finds nothing left to do.
+/// Completed → the partner's first completed order activates it (partner.activated.v1, once per partner: the partner's
+/// Decide answers "already done" after that, and its event id is derived from the partner, so a repeat appends nothing).
 /// A refusal here is an inconsistency worth stopping for: the manager faults and retries rather than skip it.
 /// </summary>
 public sealed class OrderAftermath(
     AggregateCommands<Order, IOrderCommand, IOrderEvent> orders, OrderReleases releases, RefundOrderHandler refunds,
-        EventTypeRegistry registry, IClock clock)
+        AggregateCommands<Partner, IPartnerCommand, IPartnerEvent> partners, EventTypeRegistry registry, IClock clock)
     : IProcessManager
 {
     public const string Actor = "system:order-aftermath";
     public string Name => "order_aftermath";
     public IReadOnlySet<string> EventTypes { get; } = EventTypeSet.Union(
-        EventNames.Of<OrderRejected>(), EventNames.Of<OrderCancelled>(), EventNames.Of<OrderFailed>(), EventNames.Of<OrderRefunded>());
+        EventNames.Of<OrderRejected>(), EventNames.Of<OrderCancelled>(), EventNames.Of<OrderFailed>(), EventNames.Of<OrderRefunded>(),
+        EventNames.Of<OrderCompleted>());
 
     public async Task Handle(IReadOnlyList<RecordedEvent> events, CancellationToken ct)
     {
@@ -33,6 +38,11 @@ public sealed class OrderAftermath(
             var decision = registry.Deserialize(e.Type, e.Data.Span);
             var metadata = new EventMetadata(e.Metadata.CorrelationId, e.EventId.ToString(), Guid.NewGuid(), Actor, clock.UtcNow);
             var (order, _) = await orders.Load(Order.StreamName(orderId), ct);
+            if (decision is OrderCompleted)
+            {
+                await Activate(order, orderId, e, metadata, ct);
+                continue;
+            }
             if (decision is OrderRefunded refunded)
             {
                 await refunds.Credit(order, refunded.RefundId, metadata, ct);
@@ -45,6 +55,17 @@ public sealed class OrderAftermath(
             if (order.Status != release.Decided) continue;
             await releases.ReleaseAll(order, release.Reason, metadata, ct);
         }
+    }
+
+    private async Task Activate(Order order, string orderId, RecordedEvent completed, EventMetadata metadata, CancellationToken ct)
+    {
+        if (order.Placed?.PartnerId is not { } partnerId) return;
+        // Cheap when already activated: the partner's state is cached, and Decide appends nothing.
+        var (partner, _) = await partners.LoadPartner(partnerId, ct);
+        if (!partner.Exists || partner.ActivatedAt is not null) return;
+        var outcome = await partners.ExecuteOn(partnerId, new ActivatePartner(orderId, completed.Metadata.RecordedAt), metadata,
+            eventIdSeed: "activated", ct: ct);
+        if (outcome.Error is { } error) throw new InvalidOperationException($"Activating partner {partnerId} was refused: {error.Code}.");
     }
 
     /// <summary>The status a release follows from, and the reason it gives.</summary>

@@ -151,4 +151,15 @@ public sealed class PartnerTests : PartnerSpec
     [Test]
     public void a_suspension_needs_a_reason() =>
         Given().When(new SuspendPartner(" ", Now)).ThenFails(PartnerErrors.InvalidReason);
+
+    [Test]
+    public void the_first_completed_order_activates_the_partner_and_later_ones_change_nothing() =>
+        Given().When(new ActivatePartner("ord-1", Now)).Then(new PartnerActivated("ord-1", Now))
+            .AndState(p => p.ActivatedAt.Should().Be(Now))
+            .When(new ActivatePartner("ord-2", Now.AddMinutes(1))).ThenNothingNew()
+            .AndState(p => p.ActivatedAt.Should().Be(Now));
+
+    [Test]
+    public void a_partner_never_onboarded_cannot_be_activated() =>
+        GivenNoPartner().When(new ActivatePartner("ord-1", Now)).ThenFails(PartnerErrors.NotFound);
 }
