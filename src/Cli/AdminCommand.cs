@@ -36,14 +36,18 @@ public static class AdminCommand
         role.AcceptOnlyFromAmong([.. AdminRoles.All]);
         var name = new Option<string>("--name") { Description = "Who holds the token (the actor in the audit), e.g. alice@finance.",
             Required = true };
-        var command = new Command("create", "Create a token and print it once (it cannot be shown again).") { role, name };
+        var expires = new Option<int?>("--expires-in-days") { Description = "The token stops working after this many days "
+            + $"(1–{(int)AdminTokens.MaxLifetime.TotalDays}); without it, it works until revoked." };
+        var command = new Command("create", "Create a token and print it once (it cannot be shown again).") { role, name, expires };
         command.SetAction(async (parse, ct) =>
         {
             if (await Open(ct) is not var (services, tokens, clock)) return CliHost.ConfigurationError;
             await using var _ = services;
             try
             {
-                var (info, token) = await tokens.Create(parse.GetValue(name)!, parse.GetValue(role)!, clock.UtcNow, ct);
+                var now = clock.UtcNow;
+                var (info, token) = await tokens.Create(parse.GetValue(name)!, parse.GetValue(role)!, now,
+                    parse.GetValue(expires) is { } days ? now.AddDays(days) : null, ct);
                 Console.Error.WriteLine($"Created admin token {info.Id} for {info.Name} with role {info.Role}. It is shown once; "
                     + $"store it now:");
                 Console.WriteLine(token);
@@ -80,15 +84,15 @@ public static class AdminCommand
 
     private static Command List()
     {
-        var command = new Command("list", "List tokens: id, name, role, created, last used, revoked. Never the token or its hash.");
+        var command = new Command("list", "List tokens: id, name, role, created, last used, expires, revoked. Never the token or its hash.");
         command.SetAction(async (_, ct) =>
         {
             if (await Open(ct) is not var (services, tokens, _)) return CliHost.ConfigurationError;
             await using var __ = services;
-            var table = new Table().AddColumns("id", "name", "role", "created", "last used", "revoked");
+            var table = new Table().AddColumns("id", "name", "role", "created", "last used", "expires", "revoked");
             foreach (var t in await tokens.List(ct))
                 table.AddRow(t.Id.ToString(), Markup.Escape(t.Name), t.Role, t.CreatedAt.ToString("u"), t.LastUsedAt?.ToString("u") ?? "-",
-                    t.RevokedAt is { } r ? $"[red]{r:u}[/]" : "-");
+                    t.ExpiresAt?.ToString("u") ?? "-", t.RevokedAt is { } r ? $"[red]{r:u}[/]" : "-");
             AnsiConsole.Write(table);
             return 0;
         });

@@ -34,7 +34,7 @@ public sealed class AdminBearerHandler(IOptionsMonitor<AuthenticationSchemeOptio
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return AuthenticateResult.Fail("The Authorization header is not a bearer token.");
         var principal = await tokens.Find(header["Bearer ".Length..].Trim(), clock.UtcNow, Context.RequestAborted);
-        if (principal is null) return AuthenticateResult.Fail("Unknown or revoked admin token.");
+        if (principal is null) return AuthenticateResult.Fail("Unknown, revoked or expired admin token.");
 
         var identity = new ClaimsIdentity([
             new Claim(ClaimTypes.Name, principal.Name),
@@ -50,7 +50,7 @@ public sealed class AdminBearerHandler(IOptionsMonitor<AuthenticationSchemeOptio
         Response.Headers.WWWAuthenticate = "Bearer";
         return Write(StatusCodes.Status401Unauthorized, "Unauthorized", code, code == "admin_token_missing"
             ? "This endpoint needs an admin token: send Authorization: Bearer <token> (create one with `steller admin token create`)."
-            : "The admin token is unknown, revoked or malformed.");
+            : "The admin token is unknown, revoked, expired or malformed.");
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)

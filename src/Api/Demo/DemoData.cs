@@ -46,7 +46,7 @@ public sealed class DemoData(IMediator mediator, AggregateCommands<Wallet, IWall
             return;
         }
         var key = (await mediator.Send(new IssueApiKeyRequest(PartnerId, metadata), ct)).Key;
-        var (_, token) = await adminTokens.Create($"demo-admin-{clock.UtcNow:yyyyMMddHHmmss}", AdminRoles.Admin, clock.UtcNow, ct);
+        var (_, token) = await adminTokens.Create($"demo-admin-{clock.UtcNow:yyyyMMddHHmmss}", AdminRoles.Admin, clock.UtcNow, ct: ct);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(credentialsFile))!);
         await File.WriteAllTextAsync(credentialsFile, $"""
             # Steller sandbox credentials (written once by ./run.sh; delete this file to get new ones).

@@ -5,6 +5,7 @@ using Steller.Infrastructure.Admin;
 using Steller.Projections.Orders;
 using Steller.Projections.Orders.ReadingDailyStats;
 using Steller.Projections.Orders.ReadingVendorHealth;
+using Steller.Projections.Orders.ViewingOverview;
 using Steller.Projections.Partners;
 using Steller.Projections.Partners.ReadingGrowth;
 
@@ -42,6 +43,12 @@ public sealed class ReportEndpoints : IEndpointModule
                 + "Accept: text/csv answers one line per period and currency.")
             .Produces<GrowthReport>().Produces(200, contentType: "text/csv").ProducesProblem(400)
             .RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
+
+        admin.MapGet("/overview", async (IMediator mediator, CancellationToken ct) => Results.Ok(await mediator.Send(new ReadOverviewRequest(), ct)))
+            .WithSummary("The day at a glance (read models, UTC day): today's orders by status and money per currency (captured, "
+                         + "refunded, revenue, margin, vendor cost), failed today, stuck now (not final, unchanged for "
+                         + "Orders:StuckAfterMinutes), vendors in brief, low-stock items and partner prices below cost.")
+            .Produces<Overview>().RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
 
         admin.MapGet("/vendors/health", async (IMediator mediator, CancellationToken ct) =>
                 Results.Ok(await mediator.Send(new ReadVendorHealthRequest(), ct)))

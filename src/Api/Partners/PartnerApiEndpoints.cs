@@ -1,3 +1,4 @@
+using Steller.Projections.Orders.ReadingPartnerStats;
 using Steller.Api.Http;
 using Steller.Api.Wallets;
 using MediatR;
@@ -34,6 +35,19 @@ public sealed class PartnerApiEndpoints : IEndpointModule
             .WithSummary("The calling partner's wallets: posted, pending, available, credit limit, frozen.")
             .Produces<WalletList>()
             .ProducesProblem(401);
+
+        v1.MapGet("/stats", async (AuthenticatedPartner partner, string? from, string? to, string? granularity, HttpContext http,
+                IMediator mediator, CancellationToken ct) =>
+            {
+                var stats = await mediator.Send(new ReadPartnerStatsRequest(partner.PartnerId, from, to, granularity), ct);
+                return Csv.Wanted(http.Request)
+                    ? await Csv.Lines(http, $"stats-{stats.Granularity}.csv", ReadPartnerStatsRequest.Csv(stats), ct)
+                    : Results.Ok(stats);
+            })
+            .WithSummary("The calling partner's numbers per UTC day or calendar month over from..to (days, inclusive): orders placed, "
+                         + "completed, failed, rejected, cancelled, captured, refunded, spent and success rate, per currency; product "
+                         + "type \"all\" counts orders exactly, and one row per product type follows. Accept: text/csv for CSV.")
+            .Produces<PartnerStats>().Produces(200, contentType: "text/csv").ProducesProblem(400).ProducesProblem(401);
 
         v1.MapGet("/wallets/{currency}", async (AuthenticatedPartner partner, string currency, string? asOf, IMediator mediator,
                 IClock clock, CancellationToken ct) =>
