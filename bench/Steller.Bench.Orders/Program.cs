@@ -47,6 +47,7 @@ var vendorLimitedRate = 50;
 var vendorLimitedSeconds = 5.0;
 var vendorLimitedWindow = 120.0;
 int? maxLinesPerCheckout = null;
+var apiSettings = new Dictionary<string, string>(); // --api-setting Key=Value (repeatable): e.g. RateLimits:Enabled=false
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "Steller.sln"))) root = Path.GetDirectoryName(root.TrimEnd('/'))!;
 var apiDll = Path.Combine(root, "src/Api/bin/Release/net10.0/Steller.Api.dll");
@@ -82,9 +83,13 @@ for (var i = 0; i < args.Length; i++)
         case "--vendor-limited-seconds": vendorLimitedSeconds = double.Parse(args[++i]); break;
         case "--vendor-limited-window": vendorLimitedWindow = double.Parse(args[++i]); break;
         case "--max-lines-per-checkout": maxLinesPerCheckout = int.Parse(args[++i]); break;
+        case "--api-setting":
+            var setting = args[++i].Split('=', 2);
+            apiSettings[setting[0]] = setting.Length == 2 ? setting[1] : throw new ArgumentException("--api-setting takes Key=Value");
+            break;
         default:
             Console.Error.WriteLine($"unknown option {args[i]}; options: --admin CS --mode M --seconds S --rates 100,300,1000 --search-seconds S --search-max N "
-                                    + "--search-bisect N --p99-limit MS --vendor-limit R --vendor-limited-rate N --vendor-limited-seconds S --vendor-limited-window S --max-lines-per-checkout N --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P "
+                                    + "--search-bisect N --p99-limit MS --vendor-limit R --vendor-limited-rate N --vendor-limited-seconds S --vendor-limited-window S --max-lines-per-checkout N --api-setting Key=Value --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P "
                                     + "--crud-seconds S (0: skip) --crud-partners N --crud-concurrency N --crud-dll P");
             return 2;
     }
@@ -143,6 +148,7 @@ var apiEnv = new Dictionary<string, string>
     ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
 };
 foreach (var (k, v) in vendorSettings) apiEnv["STELLER__" + k.Replace(":", "__")] = v;
+foreach (var (k, v) in apiSettings) apiEnv["STELLER__" + k.Replace(":", "__")] = v;
 using var api = ChildProcess.Start(apiDll, ["--urls", "http://127.0.0.1:0"], apiEnv);
 var apiUrl = await api.ListeningUrl(); // after the migrations: the API migrates before it listens
 

@@ -48,7 +48,8 @@ public static class PartnerRegistration
     public static IApplicationBuilder UsePartnerSignatures(this IApplicationBuilder app) =>
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/v1"), v1 =>
         {
-            v1.UseMiddleware<RequestLog.PartnerRequestLogging>();
+            if (app.ApplicationServices.GetRequiredService<Steller.Infrastructure.Configuration.StellerSettings>().Partners.RequestLogEnabled)
+                v1.UseMiddleware<RequestLog.PartnerRequestLogging>();
             v1.UseMiddleware<PartnerSignatures>();
         });
 }

@@ -74,7 +74,8 @@ public sealed record StellerSettings
                 Burst: Int(config.GetSection("RateLimits"), "Burst", 2_000, 1, 1_000_000),
                 Nodes: Int(config.GetSection("RateLimits"), "Nodes", 1, 1, 1_000),
                 UnauthenticatedPerIpPerSecond: Int(config.GetSection("RateLimits"), "UnauthenticatedPerIpPerSecond", 20, 1, 100_000),
-                UnauthenticatedPerIpBurst: Int(config.GetSection("RateLimits"), "UnauthenticatedPerIpBurst", 100, 1, 1_000_000)),
+                UnauthenticatedPerIpBurst: Int(config.GetSection("RateLimits"), "UnauthenticatedPerIpBurst", 100, 1, 1_000_000),
+                Enabled: Bool(config.GetSection("RateLimits"), "Enabled", true)),
         };
     }
 
@@ -83,7 +84,8 @@ public sealed record StellerSettings
         MaxActiveKeys: Int(p, "MaxActiveKeys", 5, 1, 100),
         KeyUsageFlushSeconds: Int(p, "KeyUsageFlushSeconds", 5, 1, 3_600),
         RequestLogQueueCapacity: Int(p, "RequestLogQueueCapacity", 10_000, 1, 1_000_000),
-        RequestLogFlushMilliseconds: Int(p, "RequestLogFlushMilliseconds", 1_000, 10, 60_000));
+        RequestLogFlushMilliseconds: Int(p, "RequestLogFlushMilliseconds", 1_000, 10, 60_000),
+        RequestLogEnabled: Bool(p, "RequestLogEnabled", true));
 
     /// <summary>EventStore:ConnectionString (esdb://...), EventStore:StreamPrefixes and EventStore:MaxAppendSizeBytes.</summary>
     private static EventStoreSettings LoadEventStoreDb(IConfigurationSection es)
@@ -171,8 +173,9 @@ public sealed record RetentionSettings(int VendorCallsDays = 30, int CatalogSync
 /// <param name="KeyUsageFlushSeconds">How often each node writes the "last used at" of the keys that signed requests (coalesced).</param>
 /// <param name="RequestLogQueueCapacity">Request log entries a node holds before writing; past it entries are dropped and counted.</param>
 /// <param name="RequestLogFlushMilliseconds">How often a node writes its queued request log entries (one insert per batch).</param>
+/// <param name="RequestLogEnabled">False: no request log is written (GET /v1/requests answers what was logged before); for the cost bench.</param>
 public sealed record PartnerSettings(int MaxActiveKeys = 5, int KeyUsageFlushSeconds = 5, int RequestLogQueueCapacity = 10_000,
-    int RequestLogFlushMilliseconds = 1_000);
+    int RequestLogFlushMilliseconds = 1_000, bool RequestLogEnabled = true);
 
 /// <summary>
 /// Request rate limits of the signed /v1 API (section "RateLimits"), token buckets kept in each node's memory. Every node
@@ -184,8 +187,9 @@ public sealed record PartnerSettings(int MaxActiveKeys = 5, int KeyUsageFlushSec
 /// <param name="Nodes">How many API nodes share the traffic (each enforces 1/Nodes of every limit).</param>
 /// <param name="UnauthenticatedPerIpPerSecond">Refused (401) /v1 requests allowed per client IP and second before that IP is answered 429.</param>
 /// <param name="UnauthenticatedPerIpBurst">The per-IP bucket size for refused requests.</param>
+/// <param name="Enabled">False: no request is limited and no RateLimit header is sent (for the cost bench; not for production).</param>
 public sealed record RateLimitSettings(int RequestsPerSecond = 1_000, int Burst = 2_000, int Nodes = 1,
-    int UnauthenticatedPerIpPerSecond = 20, int UnauthenticatedPerIpBurst = 100);
+    int UnauthenticatedPerIpPerSecond = 20, int UnauthenticatedPerIpBurst = 100, bool Enabled = true);
 
 public enum EventStoreBackend { Postgres, EventStoreDB }
 

@@ -47,6 +47,7 @@ public sealed class RequestRateLimits(StellerSettings settings)
     /// <summary>Takes one token of the partner's; writes the headers; null when admitted, else the 429 to answer.</summary>
     public IResult? AdmitPartner(HttpContext context, Partner partner, DateTimeOffset now)
     {
+        if (!limits.Enabled) return null;
         var (rate, burst) = PartnerShare(partner);
         var admission = this.partners.Take(partner.Id!, rate, burst, now);
         Headers(context, PartnerPolicy, rate, burst, admission);
@@ -58,6 +59,7 @@ public sealed class RequestRateLimits(StellerSettings settings)
     /// <summary>The 429 to answer at once when this address already spent its refused-request budget; else null.</summary>
     public IResult? CheckAddress(HttpContext context, DateTimeOffset now)
     {
+        if (!limits.Enabled) return null;
         var (rate, burst) = IpShare;
         if (!addresses.IsEmpty(AddressKey(context), rate, burst, now, out var state)) return null;
         Headers(context, IpPolicy, rate, burst, state);
@@ -68,6 +70,7 @@ public sealed class RequestRateLimits(StellerSettings settings)
     /// <summary>Counts a refused (401) request against its client address.</summary>
     public void ChargeAddress(HttpContext context, DateTimeOffset now)
     {
+        if (!limits.Enabled) return;
         var (rate, burst) = IpShare;
         addresses.Take(AddressKey(context), rate, burst, now);
     }
