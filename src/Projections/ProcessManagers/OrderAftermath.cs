@@ -25,6 +25,8 @@ public sealed class OrderAftermath(
     : IProcessManager
 {
     public const string Actor = "system:order-aftermath";
+    /// <summary>Partners seen activated by this process: their later completions cost no partner read.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> activated = new(StringComparer.Ordinal);
     public string Name => "order_aftermath";
     public IReadOnlySet<string> EventTypes { get; } = EventTypeSet.Union(
         EventNames.Of<OrderRejected>(), EventNames.Of<OrderCancelled>(), EventNames.Of<OrderFailed>(), EventNames.Of<OrderRefunded>(),
@@ -59,13 +61,18 @@ public sealed class OrderAftermath(
 
     private async Task Activate(Order order, string orderId, RecordedEvent completed, EventMetadata metadata, CancellationToken ct)
     {
-        if (order.Placed?.PartnerId is not { } partnerId) return;
-        // Cheap when already activated: the partner's state is cached, and Decide appends nothing.
+        if (order.Placed?.PartnerId is not { } partnerId || activated.ContainsKey(partnerId)) return;
         var (partner, _) = await partners.LoadPartner(partnerId, ct);
-        if (!partner.Exists || partner.ActivatedAt is not null) return;
+        if (!partner.Exists) return;
+        if (partner.ActivatedAt is not null)
+        {
+            activated.TryAdd(partnerId, true);
+            return;
+        }
         var outcome = await partners.ExecuteOn(partnerId, new ActivatePartner(orderId, completed.Metadata.RecordedAt), metadata,
             eventIdSeed: "activated", ct: ct);
         if (outcome.Error is { } error) throw new InvalidOperationException($"Activating partner {partnerId} was refused: {error.Code}.");
+        activated.TryAdd(partnerId, true);
     }
 
     /// <summary>The status a release follows from, and the reason it gives.</summary>
