@@ -140,24 +140,24 @@ public sealed class LedgerProjection : IProjection
 
     public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
     {
-        var walletEvents = new List<LedgerEvent>();
+        var ledgerEvents = new List<LedgerEvent>();
         foreach (var e in events)
         {
             if (VendorAccountStreams.Read(registry, e) is { } ve)
             {
                 VendorAccount.TryParseStreamName(e.StreamId, out var vendor);
-                walletEvents.Add(new VendorEvent(e, ve, vendor));
+                ledgerEvents.Add(new VendorEvent(e, ve, vendor));
                 continue;
             }
             if (WalletStreams.Read(registry, e) is not { } we) continue;
             if (!Wallet.TryParseStreamName(e.StreamId, out var partner, out var currency))
                 throw new InvalidDataException($"Wallet event {e.Type} in stream '{e.StreamId}', which is not named "
                     + $"wallet-{{partnerId}}-{{currency}}.");
-            walletEvents.Add(new WalletEvent(e, we, partner, currency, Accounts.Wallet(partner, currency)));
+            ledgerEvents.Add(new WalletEvent(e, we, partner, currency, Accounts.Wallet(partner, currency)));
         }
-        if (walletEvents.Count == 0) return;
-        var (balances, holds) = await Load(walletEvents, context);
-        await Write(Fold(balances, holds, walletEvents), context);
+        if (ledgerEvents.Count == 0) return;
+        var (balances, holds) = await Load(ledgerEvents, context);
+        await Write(Fold(balances, holds, ledgerEvents), context);
     }
 
     /// <summary>The balances of every account the batch posts to, and the holds it closes.</summary>
