@@ -32,6 +32,7 @@ try
     keyRing = KeyRingSettings.Load(builder.Configuration, builder.Environment.IsDevelopment());
     vendors = VendorSettings.Load(builder.Configuration);
     webhooks = Steller.Infrastructure.Webhooks.WebhookOptions.Load(builder.Configuration);
+    Steller.Api.Vendors.FinanceRegistration.AddFinance(builder.Services, AuditSettings.Load(builder.Configuration));
 }
 catch (ConfigurationException e)
 {

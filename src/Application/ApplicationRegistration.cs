@@ -20,6 +20,7 @@ public static class ApplicationRegistration
         services.AddAggregate(Aggregates.StockItems);
         services.AddAggregate(Aggregates.Products);
         services.AddAggregate(Aggregates.Orders);
+        services.AddAggregate(Aggregates.VendorAccounts);
         services.AddSingleton<Inventory.TransferringStock.StockTransfers>();
         services.AddSingleton<VoucherCodes>();
         services.AddSingleton<Orders.IOrderPricing, Orders.CatalogPricing>();

@@ -40,7 +40,7 @@ public static class LedgerCommand
         var asOf = AsOfOption("Stop at events recorded after this instant (ISO 8601). The read model is then not compared.");
         var json = new Option<bool>("--json") { Description = "Print the report as JSON (the shape of POST /admin/ledger/audit)." };
         var command = new Command("audit",
-            "Fold every wallet from the event store, check each currency sums to zero, compare every account with read.wallet_balances, "
+            "Fold every wallet and vendor account from the event store, check each currency sums to zero, compare every account with read.wallet_balances, "
             + "print every drift. Exits 1 on any drift.") { asOf, json };
         command.SetAction(async (parse, ct) =>
         {
@@ -49,7 +49,7 @@ public static class LedgerCommand
             if (services is null) return CliHost.ConfigurationError;
             await services.GetRequiredService<Migrator>().Migrate(ct);
             var mediator = services.GetRequiredService<IMediator>();
-            var report = await WithProgress("auditing the ledger", p => mediator.Send(new AuditLedgerRequest(instant, p), ct),
+            var report = await WithProgress("auditing the ledger", p => mediator.Send(new AuditLedgerRequest(instant, p, Steller.Projections.Audits.AuditTriggers.Cli), ct),
                 quiet: parse.GetValue(json));
 
             if (parse.GetValue(json))

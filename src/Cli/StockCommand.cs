@@ -37,7 +37,7 @@ public static class StockCommand
             await using var services = CliHost.Build();
             if (services is null) return CliHost.ConfigurationError;
             await services.GetRequiredService<Migrator>().Migrate(ct);
-            var report = await services.GetRequiredService<IMediator>().Send(new AuditStockRequest(instant), ct);
+            var report = await services.GetRequiredService<IMediator>().Send(new AuditStockRequest(instant, Steller.Projections.Audits.AuditTriggers.Cli), ct);
 
             if (parse.GetValue(json))
             {

@@ -20,5 +20,6 @@ public static class StellerStreams
         Stock.StreamPrefix,
         Product.StreamPrefix,
         Partner.StreamPrefix,
+        Vendors.VendorAccount.StreamPrefix,
     ];
 }

@@ -54,6 +54,26 @@ public static class ControlEndpoints
             return Results.Ok(orders);
         });
 
+        // The prepaid balances purchases draw down: read them, or move one (a top-up; a negative amount is a fee or a drift).
+        g.MapGet("/balances", (GiftCardVendor gift, TopUpVendor topUp) => Results.Ok(new
+        {
+            giftcard = gift.Balances(),
+            topup = topUp.Balances(),
+        }));
+        g.MapPost("/balances/top-up", (BalanceTopUp change, GiftCardVendor gift, TopUpVendor topUp) =>
+        {
+            if (change.Currency is not { Length: 3 } currency || !currency.All(char.IsAsciiLetterUpper))
+                return Results.BadRequest(new { error = "currency must be an ISO 4217 code such as EUR" });
+            var balance = change.Vendor switch
+            {
+                GiftCardVendor.Name => gift.TopUp(currency, change.Amount),
+                TopUpVendor.Name => topUp.TopUp(currency, change.Amount),
+                _ => (decimal?)null,
+            };
+            return balance is { } b ? Results.Ok(new { vendor = change.Vendor, currency, balance = b })
+                : Results.BadRequest(new { error = $"vendor must be {GiftCardVendor.Name} or {TopUpVendor.Name}" });
+        });
+
         g.MapPost("/rate-limit", (RateLimitChange change, SimulatorOptions options, RateBuckets buckets) =>
         {
             var target = new RateLimitOptions { PerSecond = Math.Max(0, change.PerSecond), Burst = Math.Max(1, change.Burst) };
@@ -68,4 +88,7 @@ public static class ControlEndpoints
         string Status, int Delivered, DateTimeOffset CreatedAt, int Products = 1);
 
     public sealed record RateLimitChange(string Vendor, double PerSecond, int Burst);
+
+    /// <summary>A control top-up: <see cref="Amount"/> in major units of <see cref="Currency"/> (negative takes money away).</summary>
+    public sealed record BalanceTopUp(string? Vendor, string? Currency, decimal Amount);
 }

@@ -86,6 +86,18 @@ public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts,
 
     private decimal Balance(string currency) => balances.TryGetValue(currency, out var b) ? b : options.GiftCard.OpeningBalance;
 
+    /// <summary>The balance of every account (one per catalog currency).</summary>
+    public IReadOnlyDictionary<string, decimal> Balances()
+    {
+        lock (gate) return Catalog.Select(b => b.CurrencyCode).Distinct().ToDictionary(c => c, Balance, StringComparer.Ordinal);
+    }
+
+    /// <summary>Control: money paid into (or, negative, taken from) the account in <paramref name="currency"/>; the new balance.</summary>
+    public decimal TopUp(string currency, decimal amount)
+    {
+        lock (gate) return balances[currency] = Balance(currency) + amount;
+    }
+
     public void Map(IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/giftcard/api/integration");

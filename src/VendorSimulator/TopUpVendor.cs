@@ -56,11 +56,27 @@ public sealed partial class TopUpVendor(SimulatorOptions options, ScriptBook scr
     }
 
     private readonly Dictionary<string, Transfer> transfers = new();
-    private decimal? balance;
+    /// <summary>The prepaid balance per send currency (major units); a currency not yet touched has the opening balance.</summary>
+    private readonly Dictionary<string, decimal> balances = new(StringComparer.Ordinal);
     private readonly Lock gate = new();
 
     public IReadOnlyList<Transfer> Transfers() { lock (gate) return transfers.Values.OrderBy(t => t.CreatedAt).ToList(); }
-    public void Reset() { lock (gate) { transfers.Clear(); balance = null; } }
+    public void Reset() { lock (gate) { transfers.Clear(); balances.Clear(); } }
+
+    private decimal Balance(string currency) => balances.TryGetValue(currency, out var b) ? b : options.TopUp.OpeningBalance;
+
+    /// <summary>The balance in every currency touched so far (and the balance currency).</summary>
+    public IReadOnlyDictionary<string, decimal> Balances()
+    {
+        lock (gate)
+            return balances.Keys.Append(options.TopUp.BalanceCurrency).Distinct().ToDictionary(c => c, Balance, StringComparer.Ordinal);
+    }
+
+    /// <summary>Control: money paid into (or, negative, taken from) the account in <paramref name="currency"/>; the new balance.</summary>
+    public decimal TopUp(string currency, decimal amount)
+    {
+        lock (gate) return balances[currency] = Balance(currency) + amount;
+    }
 
     public void Map(IEndpointRouteBuilder app)
     {
@@ -99,10 +115,13 @@ public sealed partial class TopUpVendor(SimulatorOptions options, ScriptBook scr
             });
         });
 
-        g.MapGet("/GetBalance", () =>
+        // The account's balance in one currency: currencyIso (default: the account's balance currency).
+        g.MapGet("/GetBalance", (string? currencyIso) =>
         {
-            lock (gate) return Ok(new { Balance = balance ?? options.TopUp.OpeningBalance, CurrencyIso = options.TopUp.BalanceCurrency,
-                ResultCode = 1, ErrorCodes = Array.Empty<object>() });
+            var currency = string.IsNullOrEmpty(currencyIso) ? options.TopUp.BalanceCurrency : currencyIso;
+            if (currency.Length != 3 || !currency.All(char.IsAsciiLetterUpper))
+                return Error(400, "InvalidCurrencyIso", "currencyIso must be an ISO 4217 code such as EUR");
+            lock (gate) return Ok(new { Balance = Balance(currency), CurrencyIso = currency, ResultCode = 1, ErrorCodes = Array.Empty<object>() });
         });
 
         g.MapPost("/SendTransfer", (JsonElement body) => Send(body));
@@ -154,7 +173,7 @@ public sealed partial class TopUpVendor(SimulatorOptions options, ScriptBook scr
                 return Error(reject.Status is >= 400 and < 500 and not 409 and not 429 ? reject.Status : 400, "ProviderError", reject.Reason
                     ?? "the operator refused the top-up");
             var cost = req.SendValue * (1 - product.CommissionRate / 100m);
-            var current = balance ?? options.TopUp.OpeningBalance;
+            var current = Balance(product.SendCurrencyIso);
             if (current < cost) return Error(400, "InsufficientBalance", "the account balance is too low");
             if (req.ValidateOnly)
                 return Ok(new { TransferRecord = (object?)null, ResultCode = 1, ErrorCodes = Array.Empty<object>() });
@@ -169,7 +188,7 @@ public sealed partial class TopUpVendor(SimulatorOptions options, ScriptBook scr
             if (shape?.Action == "fail") { t.FinalState = "Failed"; t.ErrorCode = shape.Reason ?? "ProviderUnavailable"; }
             var slow = shape?.Action == "slow" ? shape : scripts.Take(Name, "transfer", req.SkuCode, req.DistributorRef, ["slow"]);
             if (slow is not null) { t.PollsLeft = slow.Polls; t.DoneAt = now.AddMilliseconds(slow.DelayMs); }
-            balance = current - cost;
+            balances[product.SendCurrencyIso] = current - cost;
             transfers[t.DistributorRef] = t;
             Advance(t, initial: true);
             log.LogInformation("topup transfer {DistributorRef} created ({TransferRef}), state {State}", t.DistributorRef, t.TransferRef,
@@ -189,7 +208,8 @@ public sealed partial class TopUpVendor(SimulatorOptions options, ScriptBook scr
             return;
         }
         t.State = t.FinalState;
-        if (t.State == "Failed") balance = (balance ?? options.TopUp.OpeningBalance) + t.SendValue * (1 - t.Product.CommissionRate / 100m);
+        if (t.State == "Failed")
+            balances[t.Product.SendCurrencyIso] = Balance(t.Product.SendCurrencyIso) + t.SendValue * (1 - t.Product.CommissionRate / 100m);
         if (!initial) log.LogInformation("topup transfer {DistributorRef} {State}", t.DistributorRef, t.State);
     }
 

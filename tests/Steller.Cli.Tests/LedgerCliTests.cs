@@ -29,7 +29,7 @@ public sealed class LedgerCliTests
     }
 
     [Test, CancelAfter(240_000)]
-    public async Task ledger_audit_is_clean_on_consistent_data_and_exits_1_naming_the_drift_when_a_read_model_row_is_tampered_with()
+    public async Task ledger_audit_is_clean_on_consistent_data_and_exits_1_naming_the_drift_when_a_read_model_row_is_tampered_with_recording_each_run()
     {
         await using var db = await TestDatabase.Create("cliaudit");
         await WriteLedger(db, DateTimeOffset.UtcNow.AddHours(-2));
@@ -52,6 +52,12 @@ public sealed class LedgerCliTests
         using var json = await Cli(db, "ledger", "audit", "--json");
         json.ExitCode.Should().Be(1);
         json.Stdout.Should().Contain("\"clean\": false").And.Contain("\"field\": \"posted\"");
+
+        // Every run by hand is stored in read.audit_runs (trigger cli), the drifting ones flagged with their drift lines.
+        (await db.Scalar<string>("select string_agg(result || ':' || flagged, ',' order by id) from read.audit_runs where kind = 'ledger' and trigger = 'cli'"))
+            .Should().Be("clean:False,drift:True,drift:True".ToLowerInvariant());
+        (await db.Scalar<string>("select drift_lines->>0 from read.audit_runs where result = 'drift' order by id limit 1"))
+            .Should().Contain("wallet:p2:EUR posted");
     }
 
     [Test, CancelAfter(240_000)]

@@ -54,6 +54,9 @@ public sealed class SimulatorHost : IAsyncDisposable
 
     public Task RateLimit(string vendor, double perSecond, int burst) => Post("/control/rate-limit", new { vendor, perSecond, burst });
 
+    /// <summary>Pays money into (negative: takes it from) Steller's prepaid account at the simulated vendor, in major units.</summary>
+    public Task TopUpBalance(string vendor, string currency, decimal amount) => Post("/control/balances/top-up", new { vendor, currency, amount });
+
     public async Task<IReadOnlyList<RecordedRequest>> Requests(string vendor, string? operation = null)
     {
         var all = await Control.GetFromJsonAsync<List<RecordedRequest>>($"/control/requests?vendor={vendor}" + (operation is null ? "" : $"&operation={operation}"), SimulatorApp.Json);

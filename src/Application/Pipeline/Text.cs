@@ -44,7 +44,7 @@ public static class Text
     {
         // Partners, stock items, keys: a-z, 0-9, '-' and similar, at most 64.
         ["partnerId"] = Id, ["toPartnerId"] = Id, ["parentPartnerId"] = Id, ["sku"] = Id, ["location"] = Id, ["toLocation"] = Id,
-        ["keyId"] = Id, ["currency"] = new(TextKind.Identifier, 8), ["country"] = new(TextKind.Identifier, 8),
+        ["keyId"] = Id, ["vendor"] = Id, ["kind"] = new(TextKind.Identifier, 32), ["currency"] = new(TextKind.Identifier, 8), ["country"] = new(TextKind.Identifier, 8),
         ["basis"] = new(TextKind.Identifier, 32), ["type"] = new(TextKind.Identifier, 32), ["status"] = new(TextKind.Identifier, 32),
         // Idempotency ids chosen by the caller: at most 100.
         ["transferId"] = Key, ["receiptId"] = Key, ["adjustmentId"] = Key, ["reservationId"] = Key, ["refundId"] = Key,

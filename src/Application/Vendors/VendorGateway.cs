@@ -89,3 +89,20 @@ public interface IVendorOrders
     Task<VendorPurchaseResult> Submit(VendorPurchase purchase, CancellationToken ct = default);
     Task<VendorPurchaseResult> Poll(VendorPurchase purchase, CancellationToken ct = default);
 }
+
+/// <summary>
+/// The prepaid balance a vendor reports for Steller's account in one currency: <see cref="Reported"/> as the vendor sent it
+/// (major units), <see cref="Minor"/> in minor units of <see cref="Currency"/> (rounded down when the vendor sent digits below
+/// the minor unit: then <see cref="Exact"/> is false).
+/// </summary>
+public sealed record VendorReportedBalance(string Vendor, string Currency, decimal Reported, long Minor, bool Exact);
+
+/// <summary>
+/// Asks a vendor for Steller's prepaid balance. The answer is untrusted: an answer in another currency, an implausible amount
+/// or a malformed body is refused as <see cref="VendorUnavailableException"/> (as is transport trouble), never passed on.
+/// </summary>
+public interface IVendorBalances
+{
+    string Vendor { get; }
+    Task<VendorReportedBalance> Balance(string currency, CancellationToken ct = default);
+}

@@ -42,3 +42,20 @@ public static class VendorMoney
     /// <summary>A discount given as a fraction of face value (0.03 = 3 %) in basis points, rounded down.</summary>
     public static int DiscountToBasisPoints(decimal fraction) => (int)decimal.Floor(fraction * 10_000m);
 }
+
+/// <summary>A vendor's balance answer, checked before Steller believes it (<see cref="IVendorBalances"/>).</summary>
+public static class VendorBalances
+{
+    /// <summary>
+    /// The reported balance in minor units, or the reason it cannot be believed: it must be within the money bound
+    /// (<see cref="Money.MaxMinorUnits"/>); digits below the minor unit are rounded down and marked inexact.
+    /// </summary>
+    public static VendorReportedBalance Check(string vendor, string currency, decimal reported)
+    {
+        var scaled = Math.Abs(reported) > 1e20m ? decimal.MaxValue : reported / VendorMoney.ToMajor(1, currency);
+        if (Math.Abs(scaled) > Money.MaxMinorUnits)
+            throw new VendorUnavailableException(vendor, $"the reported {currency} balance {reported} is outside the money bound");
+        var minor = (long)decimal.Floor(scaled);
+        return new VendorReportedBalance(vendor, currency, reported, minor, minor == scaled);
+    }
+}

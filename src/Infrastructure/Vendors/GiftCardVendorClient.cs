@@ -20,7 +20,7 @@ namespace Steller.Infrastructure.Vendors;
 /// </summary>
 public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings settings, IVendorCallObserver observer,
     ILogger<GiftCardVendorClient> log, GiftCardCheckoutBatcher? batcher = null)
-    : IVendorCatalog, IVendorOrders
+    : IVendorCatalog, IVendorOrders, IVendorBalances
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerOptions.Web);
     private const string Base = "api/integration/";
@@ -117,6 +117,34 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
         if (batcher is not null && await batcher.BatchOf(purchase.RequestId, ct) is { } batch)
             return await batcher.StatusIn(batch, purchase.RequestId, this, ct);
         return (await FindOrder(purchase.RequestId, ct))?.Whole() ?? NeverSubmitted;
+    }
+
+    /// <summary>
+    /// Steller's prepaid balance in <paramref name="currency"/>: the active account of that currency among the vendor's accounts
+    /// (the configured account id, or "{accountId}-{currency}", when several are listed). Anything else is refused.
+    /// </summary>
+    public async Task<VendorReportedBalance> Balance(string currency, CancellationToken ct = default)
+    {
+        using var response = await Send(HttpMethod.Get, $"{Base}v1.0/accounts", null, "accounts", ct);
+        if (!response.IsSuccessStatusCode)
+            throw new VendorUnavailableException(Vendor, $"accounts answered HTTP {(int)response.StatusCode}");
+        AccountsView? body;
+        try { body = await response.Content.ReadFromJsonAsync<AccountsView>(Json, ct); }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
+        {
+            throw new VendorUnavailableException(Vendor, "accounts answered a body that is not the accounts list");
+        }
+        var accounts = (body?.Accounts ?? []).Where(a => a is not null).Take(1_000).ToList();
+        var inCurrency = accounts.Where(a => a.Currency == currency && a.IsActive != false).ToList();
+        var mine = inCurrency.Where(a => a.Id == settings.AccountId || a.Id == $"{settings.AccountId}-{currency}").ToList();
+        var chosen = (mine.Count > 0 ? mine : inCurrency) switch
+        {
+            [var one] => one,
+            [] => throw new VendorUnavailableException(Vendor, $"the vendor lists no active {currency} account"),
+            _ => throw new VendorUnavailableException(Vendor, $"the vendor lists several active {currency} accounts"),
+        };
+        if (chosen.Balance is not { } balance) throw new VendorUnavailableException(Vendor, $"the {currency} account has no balance");
+        return VendorBalances.Check(Vendor, currency, balance);
     }
 
     internal static readonly VendorPurchaseResult NeverSubmitted = Failed("the vendor has no order with this request id (never submitted)");
@@ -283,6 +311,8 @@ public sealed class GiftCardVendorClient(HttpClient http, GiftCardVendorSettings
     private sealed record OrderItem(int ProductId, int Quantity, List<CardView>? Cards);
     private sealed record CardView(string? SerialNumber, string? CardCode, string? Pin, string? ExpirationDate);
     private sealed record ErrorBody(string? Error, string? Message);
+    private sealed record AccountsView(List<AccountView>? Accounts);
+    private sealed record AccountView(string? Id, string? Currency, decimal? Balance, bool? IsActive);
 }
 
 /// <summary>

@@ -15,7 +15,7 @@ namespace Steller.Infrastructure.Vendors;
 /// </summary>
 public sealed class TopUpVendorClient(HttpClient http, TopUpVendorSettings settings, IVendorCallObserver observer,
     ILogger<TopUpVendorClient> log)
-    : IVendorCatalog, IVendorOrders
+    : IVendorCatalog, IVendorOrders, IVendorBalances
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerOptions.Web) { PropertyNamingPolicy = null };
     private const string Base = "api/V1/";
@@ -123,6 +123,26 @@ public sealed class TopUpVendorClient(HttpClient http, TopUpVendorSettings setti
         return Aggregate(units);
     }
 
+    /// <summary>
+    /// Steller's prepaid balance in <paramref name="currency"/> (GetBalance?currencyIso=). An answer in another currency, or without
+    /// ResultCode 1, is refused.
+    /// </summary>
+    public async Task<VendorReportedBalance> Balance(string currency, CancellationToken ct = default)
+    {
+        BalanceView body;
+        try { body = await Get<BalanceView>($"{Base}GetBalance?currencyIso={Uri.EscapeDataString(currency)}", "balance", ct); }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
+        {
+            throw new VendorUnavailableException(Vendor, "GetBalance answered a body that is not a balance");
+        }
+        if (body.ResultCode != 1 || body.Balance is not { } balance)
+            throw new VendorUnavailableException(Vendor, $"GetBalance answered result code {body.ResultCode} without a balance");
+        if (body.CurrencyIso != currency)
+            throw new VendorUnavailableException(Vendor,
+                $"GetBalance answered a balance in '{VendorText.Clean(body.CurrencyIso, 8)}', not in {currency}");
+        return VendorBalances.Check(Vendor, currency, balance);
+    }
+
     public static string DistributorRef(string requestId, int unit) => $"{requestId}-{unit}";
 
     /// <summary>Any Processing → Processing; all Complete → Succeeded; some → PartialFailed; none → Failed.</summary>
@@ -190,4 +210,5 @@ public sealed class TopUpVendorClient(HttpClient http, TopUpVendorSettings setti
     internal sealed record TransferRecord(string? SkuCode, string? ProcessingState, string? ErrorCode);
     internal sealed record ErrorCode(string? Code, string? Context);
     private sealed record ErrorsOnly(int ResultCode, List<ErrorCode>? ErrorCodes);
+    private sealed record BalanceView(decimal? Balance, string? CurrencyIso, int ResultCode);
 }

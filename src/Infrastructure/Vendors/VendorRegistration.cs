@@ -44,6 +44,7 @@ public static class VendorRegistration
                 .AddVendorPipeline(VendorKinds.GiftCard, gift.Http, gate);
             services.AddTransient<IVendorCatalog>(sp => sp.GetRequiredService<GiftCardVendorClient>());
             services.AddTransient<IVendorOrders>(sp => sp.GetRequiredService<GiftCardVendorClient>());
+            services.AddTransient<IVendorBalances>(sp => sp.GetRequiredService<GiftCardVendorClient>());
         }
         if (settings.TopUp is { } topUp)
         {
@@ -52,6 +53,7 @@ public static class VendorRegistration
             services.AddHttpClient<TopUpVendorClient>().AddVendorPipeline(VendorKinds.TopUp, topUp.Http, gate);
             services.AddTransient<IVendorCatalog>(sp => sp.GetRequiredService<TopUpVendorClient>());
             services.AddTransient<IVendorOrders>(sp => sp.GetRequiredService<TopUpVendorClient>());
+            services.AddTransient<IVendorBalances>(sp => sp.GetRequiredService<TopUpVendorClient>());
         }
         return services;
     }

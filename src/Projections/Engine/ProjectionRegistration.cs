@@ -40,6 +40,9 @@ public static class ProjectionRegistration
         services.AddSingleton<LedgerReplay>();
         services.AddSingleton<LedgerAudit>();
         services.AddSingleton<Inventory.StockAudit>();
+        // Every audit run is stored (read.audit_runs); vendor reconciliation asks the configured vendors for their balance.
+        services.AddSingleton<Audits.AuditRuns>();
+        services.AddSingleton<VendorAccounts.VendorReconciliation>();
         services.AddSingleton<Inventory.StockLevelsQuery>();
         services.AddSingleton<Catalog.CatalogQuery>();
         services.AddSingleton<Application.Catalog.ICatalogIndex>(sp => sp.GetRequiredService<Catalog.CatalogQuery>());

@@ -33,10 +33,12 @@ public sealed record LedgerAuditReport(
     string Result = "clean",
     string? ReadModelPosition = null,
     long WalletEventsBehind = 0,
-    string? ReadModelStopped = null)
+    string? ReadModelStopped = null,
+    long VendorAccountEvents = 0)
 {
     /// <summary>Only "clean" is clean: "drift" (the log and the read model disagree, or the log itself is wrong) and
-    /// "behind" (no drift, but the read model has not applied every wallet event of the log: catching up or stopped) are not.</summary>
+    /// "behind" (no drift, but the read model has not applied every ledger event of the log: catching up or stopped) are not.
+    /// <see cref="WalletEventsBehind"/> counts every ledger event (wallet and vendor account) after the read model's checkpoint.</summary>
     public bool Clean => Result == "clean";
 }
 
@@ -69,11 +71,11 @@ public sealed class LedgerAudit(LedgerReplay replay, NpgsqlDataSource dataSource
         var snapshot = await replay.Fold(asOf, null, progress, ct);
         // What the read model should show: the log up to its checkpoint (the whole fold when nothing came after it).
         var compared = checkpoint is { } at && snapshot.LastWalletEvent > at ? await replay.Fold(null, at, null, ct) : snapshot;
-        var behind = snapshot.WalletEvents - compared.WalletEvents;
+        var behind = snapshot.LedgerEvents - compared.LedgerEvents;
         var drifts = new List<LedgerDrift>();
 
         foreach (var f in snapshot.Faults)
-            drifts.Add(new LedgerDrift(Accounts.Wallet(Wallet.TryParseStreamName(f.StreamId, out var p, out var c) ? p : f.StreamId, c),
+            drifts.Add(new LedgerDrift(Wallet.TryParseStreamName(f.StreamId, out var p, out var c) ? Accounts.Wallet(p, c) : f.StreamId,
                 "stream", $"revision {f.Revision} cannot be folded", null,
                 $"{f.StreamId} revision {f.Revision} ({f.Type} at {f.Position}) {f.Error}; the rest of the stream is left out of "
                     + $"the replay."));
@@ -129,13 +131,14 @@ public sealed class LedgerAudit(LedgerReplay replay, NpgsqlDataSource dataSource
         if (checkpoint is { } cp)
         {
             if (behind > 0)
-                note += $" The read model is behind: {behind} wallet event(s) in the log after its checkpoint {cp} (the log's last wallet "
+                note += $" The read model is behind: {behind} ledger event(s) in the log after its checkpoint {cp} (the log's last wallet "
                     + $"event is at {snapshot.LastWalletEvent}).";
             if (stopped is not null) note += $" The ledger projection is STOPPED: {stopped}";
         }
         var result = drifts.Count > 0 ? "drift" : behind > 0 || stopped is not null ? "behind" : "clean";
         return new LedgerAuditReport(asOf, snapshot.Position.ToString(), snapshot.EventsRead, snapshot.WalletEvents, snapshot.Postings,
-            readModel is not null, note, currencies, accounts, drifts, result, checkpoint?.ToString(), behind, stopped);
+            readModel is not null, note, currencies, accounts, drifts, result, checkpoint?.ToString(), behind, stopped,
+            snapshot.VendorAccountEvents);
     }
 
     private static void Compare(List<LedgerDrift> drifts, string account, string field, long log, long readModel)

@@ -1,6 +1,7 @@
 using Dapper;
 using Steller.Application.EventStore;
 using Steller.Application.Serialization;
+using Steller.Domain.Vendors;
 using Steller.Domain.Wallets;
 using Steller.Projections.Engine;
 using Steller.Projections.Wallets;
@@ -8,7 +9,7 @@ using Steller.Projections.Wallets;
 namespace Steller.Projections.Wallets;
 
 /// <summary>
-/// The ledger read models, from wallet events:
+/// The ledger read models, from wallet events and vendor account events (finance's top-ups, vendors' reversals):
 /// <list type="bullet">
 /// <item>read.wallet_balances — one row per ledger account: partner wallets (posted, pending, available, credit limit,
 /// frozen) and platform accounts (funding, revenue, vendor payables, transit; partner_id null). Balance = credits − debits.</item>
@@ -25,7 +26,7 @@ public sealed class LedgerProjection : IProjection
 
     public string Name => ProjectionName;
     public int Version => 1;
-    public IReadOnlySet<string>? EventTypes => WalletStreams.EventTypes;
+    public IReadOnlySet<string>? EventTypes => LedgerStreams.EventTypes;
     public IReadOnlyList<string> Tables { get; } = ["wallet_balances", "ledger_entries", "ledger_holds"];
 
     /// <summary>
@@ -62,7 +63,8 @@ public sealed class LedgerProjection : IProjection
             amount           bigint      not null,     -- signed: + credit, - debit of this account
             balance_after    bigint      not null,     -- running balance of this account
             counter_account  text        not null,
-            kind             text        not null,     -- deposit, withdrawal, capture, transfer-out, transfer-in, transfer-returned
+            kind             text        not null,     -- deposit, withdrawal, capture, refund, transfer-out, transfer-in, transfer-returned,
+                                                       -- vendor-top-up, vendor-refund
             transfer_id      text        not null,
             order_id         text,
             reference        text,
@@ -123,35 +125,53 @@ public sealed class LedgerProjection : IProjection
         long BalanceAfter, string CounterAccount, string Kind, string TransferId, string? OrderId, string? Reference,
         string StreamId, long Revision, Guid EventId, DateTime RecordedAt);
 
+    /// <summary>An event the ledger folds, in log order.</summary>
+    public abstract record LedgerEvent(RecordedEvent Recorded);
+
     /// <summary>A wallet event of the batch with its wallet: partner, currency and ledger account.</summary>
-    public sealed record WalletEvent(RecordedEvent Recorded, IWalletEvent Event, string Partner, string Currency, string Wallet);
+    public sealed record WalletEvent(RecordedEvent Recorded, IWalletEvent Event, string Partner, string Currency, string Wallet)
+        : LedgerEvent(Recorded);
+
+    /// <summary>A vendor account event (top-up, reversal) of the batch: one posting between platform accounts.</summary>
+    public sealed record VendorEvent(RecordedEvent Recorded, IVendorAccountEvent Event, string Vendor) : LedgerEvent(Recorded);
 
     /// <summary>What the batch writes: every touched balance as it stands after the batch, the new entries, the changed holds.</summary>
     public sealed record Changes(IReadOnlyList<Balance> Balances, IReadOnlyList<Entry> Entries, IReadOnlyList<HoldRow> Holds);
 
     public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
     {
-        var walletEvents = new List<WalletEvent>();
+        var ledgerEvents = new List<LedgerEvent>();
         foreach (var e in events)
         {
+            if (VendorAccountStreams.Read(registry, e) is { } ve)
+            {
+                VendorAccount.TryParseStreamName(e.StreamId, out var vendor);
+                ledgerEvents.Add(new VendorEvent(e, ve, vendor));
+                continue;
+            }
             if (WalletStreams.Read(registry, e) is not { } we) continue;
             if (!Wallet.TryParseStreamName(e.StreamId, out var partner, out var currency))
                 throw new InvalidDataException($"Wallet event {e.Type} in stream '{e.StreamId}', which is not named "
                     + $"wallet-{{partnerId}}-{{currency}}.");
-            walletEvents.Add(new WalletEvent(e, we, partner, currency, Accounts.Wallet(partner, currency)));
+            ledgerEvents.Add(new WalletEvent(e, we, partner, currency, Accounts.Wallet(partner, currency)));
         }
-        if (walletEvents.Count == 0) return;
-        var (balances, holds) = await Load(walletEvents, context);
-        await Write(Fold(balances, holds, walletEvents), context);
+        if (ledgerEvents.Count == 0) return;
+        var (balances, holds) = await Load(ledgerEvents, context);
+        await Write(Fold(balances, holds, ledgerEvents), context);
     }
 
     /// <summary>The balances of every account the batch posts to, and the holds it closes.</summary>
     private static async Task<(Dictionary<string, Balance>,
-        Dictionary<(string, string), HoldRow>)> Load(IReadOnlyList<WalletEvent> walletEvents,
+        Dictionary<(string, string), HoldRow>)> Load(IReadOnlyList<LedgerEvent> ledgerEvents,
         ProjectionContext context)
     {
-        var touched = walletEvents.SelectMany(w => Wallet.Postings(w.Wallet, w.Event).SelectMany(p => new[] { p.Debit, p.Credit })
-            .Append(w.Wallet)).Distinct(StringComparer.Ordinal).ToArray();
+        var touched = ledgerEvents.SelectMany(l => l switch
+            {
+                WalletEvent w => Wallet.Postings(w.Wallet, w.Event).SelectMany(p => new[] { p.Debit, p.Credit }).Append(w.Wallet),
+                VendorEvent v => VendorAccount.Postings(v.Event).SelectMany(p => new[] { p.Debit, p.Credit }),
+                _ => [],
+            }).Distinct(StringComparer.Ordinal).ToArray();
+        var walletEvents = ledgerEvents.OfType<WalletEvent>().ToList();
         var balances = (await context.Query<Balance>($"""
                 select account as Account, partner_id as PartnerId, currency as Currency, posted as Posted, pending as Pending,
                        credit_limit as CreditLimit, entries as Entries, last_commit_position as Commit, last_prepare_position as Prepare,
@@ -186,7 +206,7 @@ public sealed class LedgerProjection : IProjection
     /// rows to write: each event moves its wallet's pending, limit and frozen flag and posts its legs, two entries a leg.
     /// </summary>
     public static Changes Fold(IReadOnlyDictionary<string, Balance> loadedBalances,
-        IReadOnlyDictionary<(string, string), HoldRow> loadedHolds, IEnumerable<WalletEvent> walletEvents)
+        IReadOnlyDictionary<(string, string), HoldRow> loadedHolds, IEnumerable<LedgerEvent> ledgerEvents)
     {
         var balances = loadedBalances.ToDictionary(b => b.Key, b => b.Value.Copy(), StringComparer.Ordinal);
         var holds = loadedHolds.ToDictionary(h => h.Key, h => h.Value.Copy());
@@ -195,8 +215,16 @@ public sealed class LedgerProjection : IProjection
         // Checked: a balance past Int64 stops the ledger (OverflowException; its policy is Stop) instead of wrapping.
         checked
         {
-            foreach (var (recorded, e, partner, currency, walletAccount) in walletEvents)
+            foreach (var ledgerEvent in ledgerEvents)
             {
+                if (ledgerEvent is VendorEvent v)
+                {
+                    Post(balances, entries, v.Recorded, VendorAccount.Postings(v.Event), v.Event.Currency,
+                        v.Event is VendorToppedUp ? "vendor-top-up" : "vendor-refund", v.Event.Reference,
+                        (v.Event as VendorRefunded)?.OrderId, v.Vendor);
+                    continue;
+                }
+                var (recorded, e, partner, currency, walletAccount) = (WalletEvent)ledgerEvent;
                 var at = recorded.Metadata.RecordedAt.UtcDateTime;
                 var commit = (long)recorded.Position.Commit;
                 var prepare = (long)recorded.Position.Prepare;
@@ -242,23 +270,36 @@ public sealed class LedgerProjection : IProjection
                 }
 
                 var (kind, transferId, reference) = Describe(e);
-                var leg = 0;
-                foreach (var p in Wallet.Postings(walletAccount, e))
-                {
-                    var debit = Get(balances, p.Debit, OwnerOf(p.Debit), currency);
-                    var credit = Get(balances, p.Credit, OwnerOf(p.Credit), currency);
-                    debit.Posted -= p.Amount; debit.Entries++; Touch(debit, commit, prepare, at);
-                    credit.Posted += p.Amount; credit.Entries++; Touch(credit, commit, prepare, at);
-                    entries.Add(new Entry(debit.Account, commit, prepare, leg, currency, debit.PartnerId, -p.Amount, debit.Posted,
-                        credit.Account,
-                        kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
-                    entries.Add(new Entry(credit.Account, commit, prepare, leg, currency, credit.PartnerId, p.Amount, credit.Posted,
-                        debit.Account, kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
-                    leg++;
-                }
+                Post(balances, entries, recorded, Wallet.Postings(walletAccount, e), currency, kind, transferId, orderId, reference);
             }
         }
         return new Changes(balances.Values.ToList(), entries, changedHolds.Select(k => holds[k]).ToList());
+    }
+
+    /// <summary>Posts the legs of one event: two entries a leg, each with the running balance of its account.</summary>
+    private static void Post(Dictionary<string, Balance> balances, List<Entry> entries, RecordedEvent recorded, IEnumerable<Posting> postings,
+        string currency, string kind, string transferId, string? orderId, string? reference)
+    {
+        checked
+        {
+            var at = recorded.Metadata.RecordedAt.UtcDateTime;
+            var commit = (long)recorded.Position.Commit;
+            var prepare = (long)recorded.Position.Prepare;
+            var leg = 0;
+            foreach (var p in postings)
+            {
+                var debit = Get(balances, p.Debit, OwnerOf(p.Debit), currency);
+                var credit = Get(balances, p.Credit, OwnerOf(p.Credit), currency);
+                debit.Posted -= p.Amount; debit.Entries++; Touch(debit, commit, prepare, at);
+                credit.Posted += p.Amount; credit.Entries++; Touch(credit, commit, prepare, at);
+                entries.Add(new Entry(debit.Account, commit, prepare, leg, currency, debit.PartnerId, -p.Amount, debit.Posted,
+                    credit.Account,
+                    kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
+                entries.Add(new Entry(credit.Account, commit, prepare, leg, currency, credit.PartnerId, p.Amount, credit.Posted,
+                    debit.Account, kind, transferId, orderId, reference, recorded.StreamId, recorded.Revision.Value, recorded.EventId, at));
+                leg++;
+            }
+        }
     }
 
     /// <summary>One statement per table.</summary>

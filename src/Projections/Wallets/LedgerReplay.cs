@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Steller.Application.EventStore;
 using Steller.Application.Serialization;
+using Steller.Domain.Vendors;
 using Steller.Domain.Wallets;
 
 namespace Steller.Projections.Wallets;
@@ -16,7 +17,8 @@ public sealed record ReplayedWallet(string StreamId, string PartnerId, string Cu
 
 /// <summary>
 /// The ledger folded straight from the event store: every wallet (through <see cref="Wallet.Evolve"/>) and every
-/// account's balance (credits − debits, through <see cref="Wallet.Postings"/>), platform accounts included.
+/// account's balance (credits − debits, through <see cref="Wallet.Postings"/> and, for finance's vendor top-ups and the vendors'
+/// reversals, <see cref="VendorAccount.Postings"/>), platform accounts included.
 /// </summary>
 public sealed class LedgerSnapshot
 {
@@ -25,10 +27,14 @@ public sealed class LedgerSnapshot
     public Dictionary<string, long> Balances { get; } = new(StringComparer.Ordinal);
     public long EventsRead { get; set; }
     public long WalletEvents { get; set; }
+    /// <summary>Vendor account events folded (top-ups, reversals).</summary>
+    public long VendorAccountEvents { get; set; }
+    /// <summary>Every event of the ledger folded: wallet and vendor account events.</summary>
+    public long LedgerEvents => WalletEvents + VendorAccountEvents;
     public long Postings { get; set; }
     /// <summary>The last event folded (Start when none).</summary>
     public LogPosition Position { get; set; } = LogPosition.Start;
-    /// <summary>The last wallet event folded (Start when none).</summary>
+    /// <summary>The last ledger event (wallet or vendor account) folded (Start when none).</summary>
     public LogPosition LastWalletEvent { get; set; } = LogPosition.Start;
     public DateTimeOffset? AsOf { get; init; }
     /// <summary>Events that could not be read or do not apply to their wallet; the rest of such a stream is left out.</summary>
@@ -118,12 +124,61 @@ public sealed class LedgerReplay(IEventStore store, EventTypeRegistry registry)
     /// </summary>
     private void Step(LedgerSnapshot snapshot, HashSet<string> closed, RecordedEvent e, DateTimeOffset? asOf)
     {
+        if (VendorAccountStreams.EventTypes.Contains(e.Type) && VendorAccount.TryParseStreamName(e.StreamId, out _))
+        {
+            if (closed.Contains(e.StreamId)) return;
+            if (asOf is { } before && e.Metadata.RecordedAt > before) { closed.Add(e.StreamId); return; }
+            if (!ApplyVendor(snapshot, e)) closed.Add(e.StreamId);
+            return;
+        }
         if (!WalletStreams.EventTypes.Contains(e.Type) || !Wallet.TryParseStreamName(e.StreamId, out var partner, out var currency))
             return;
         if (closed.Contains(e.StreamId)) return;
         if (asOf is { } instant && e.Metadata.RecordedAt > instant) { closed.Add(e.StreamId); return; }
         if (Read(snapshot, e) is not { } walletEvent || !Apply(snapshot, e, walletEvent, partner, currency))
             closed.Add(e.StreamId); // its later events cannot be folded on a wrong state
+    }
+
+    /// <summary>A vendor account event: its one posting between platform accounts (checked, like every sum of the fold).</summary>
+    private bool ApplyVendor(LedgerSnapshot snapshot, RecordedEvent e)
+    {
+        IVendorAccountEvent? vendorEvent;
+        try { vendorEvent = registry.Deserialize(e.Type, e.Data.Span) as IVendorAccountEvent; }
+        catch (System.Text.Json.JsonException ex)
+        {
+            snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(), e.Type, $"unreadable: {ex.Message}"));
+            return false;
+        }
+        if (vendorEvent is null)
+        {
+            snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(), e.Type, "not a vendor account event"));
+            return false;
+        }
+        var moved = new Dictionary<string, long>(StringComparer.Ordinal);
+        var postings = 0;
+        try
+        {
+            foreach (var p in VendorAccount.Postings(vendorEvent))
+            {
+                if (p.Amount <= 0 || Accounts.CurrencyOf(p.Debit) != vendorEvent.Currency || Accounts.CurrencyOf(p.Credit) != vendorEvent.Currency)
+                    throw new ArgumentOutOfRangeException(nameof(e), $"posting {p.Debit} → {p.Credit} of {p.Amount} is not a {vendorEvent.Currency} movement");
+                moved[p.Debit] = (moved.TryGetValue(p.Debit, out var d) ? d : snapshot.Balances.GetValueOrDefault(p.Debit)) - p.Amount;
+                moved[p.Credit] = (moved.TryGetValue(p.Credit, out var c) ? c : snapshot.Balances.GetValueOrDefault(p.Credit)) + p.Amount;
+                postings++;
+            }
+        }
+        catch (Exception ex) when (ex is ArgumentOutOfRangeException or NullReferenceException or OverflowException)
+        {
+            snapshot.Faults.Add(new ReplayFault(e.StreamId, e.Revision.Value, e.Position.ToString(), e.Type,
+                $"cannot be posted ({ex.GetType().Name}: {ex.Message})"));
+            return false;
+        }
+        foreach (var (moving, balance) in moved) snapshot.Balances[moving] = balance;
+        snapshot.Postings += postings;
+        snapshot.VendorAccountEvents++;
+        snapshot.Position = e.Position;
+        snapshot.LastWalletEvent = e.Position;
+        return true;
     }
 
     private IWalletEvent? Read(LedgerSnapshot snapshot, RecordedEvent e)

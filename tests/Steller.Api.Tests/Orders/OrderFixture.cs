@@ -35,7 +35,7 @@ public abstract class OrderFixture(string purpose)
     public async Task Start()
     {
         // 12-digit PINs: long enough that a scan for one in logs and tables cannot match by chance.
-        sim = await SimulatorHost.Start("--Simulator:GiftCard:PinLength=12");
+        sim = await SimulatorHost.Start(["--Simulator:GiftCard:PinLength=12", .. SimulatorArgs]);
         db = await TestDatabase.Create(purpose, migrate: false);
         var settings = new Dictionary<string, string?>(sim.StellerSettings()) { ["Orders:PollIntervalMilliseconds"] = "200" };
         foreach (var (key, value) in ExtraSettings) settings[key] = value;
@@ -46,6 +46,9 @@ public abstract class OrderFixture(string purpose)
         reports.Should().OnlyContain(r => r.Complete && r.Read > 0, "both simulated catalogs are read whole");
         await sim.Reset(); // the catalog reads count against nothing the tests look at
     }
+
+    /// <summary>Command-line settings a fixture gives the simulator (e.g. its opening balances).</summary>
+    protected virtual string[] SimulatorArgs => [];
 
     /// <summary>Settings a fixture adds or overrides (after the simulator's).</summary>
     protected virtual IReadOnlyDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();

@@ -1,5 +1,6 @@
 using FluentAssertions;
 using NUnit.Framework;
+using Steller.Domain.Vendors;
 using Steller.Domain.Wallets;
 using Steller.Projections.Wallets;
 using static Steller.Projections.Tests.Folds.FoldEvents;
@@ -48,6 +49,33 @@ public sealed class LedgerFoldTests
             h.TransferId == "h1" && h.Status == "captured" && h.Captured == 200 && h.OrderId == "o-1" && h.ClosedAt == T0.AddSeconds(2).UtcDateTime);
         changes.Entries.Should().HaveCount(2).And.OnlyContain(e => e.OrderId == "o-1" && e.Kind == "capture");
         loaded[Account].Posted.Should().Be(500, "the fold leaves what was loaded as it was");
+    }
+
+    [Test]
+    public void a_vendor_top_up_then_a_capture_draw_on_the_vendor_account_in_log_order()
+    {
+        var vendor = Accounts.VendorPayable("giftcard", "EUR");
+        var topUp = new LedgerProjection.VendorEvent(At("vendor-giftcard", 0, 5),
+            new VendorToppedUp("bank-1", "EUR", 1_000, vendor, Accounts.Funding("EUR")), "giftcard");
+        var loaded = new Dictionary<string, LedgerProjection.Balance>
+        {
+            [Account] = new() { Account = Account, PartnerId = "p1", Currency = "EUR", Posted = 500, Pending = 300, Entries = 1 },
+        };
+        var holds = new Dictionary<(string, string), LedgerProjection.HoldRow>
+        {
+            [(Account, "h1")] = new() { Account = Account, TransferId = "h1", PartnerId = "p1", Currency = "EUR", Amount = 300, OrderId = "o-1" },
+        };
+
+        var changes = LedgerProjection.Fold(loaded, holds,
+            [topUp, E(new HoldCaptured("h1", 300, 0, [new CaptureLeg(vendor, 240), new CaptureLeg(Accounts.Revenue("EUR"), 60)]), 2, 1)]);
+
+        changes.Balances.Single(b => b.Account == vendor).Posted.Should().Be(-1_000 + 240, "the prepaid balance at the vendor is 760");
+        changes.Balances.Single(b => b.Account == Accounts.Funding("EUR")).Posted.Should().Be(1_000);
+        changes.Entries.Where(e => e.Account == vendor).Select(e => (e.Kind, e.Amount, e.BalanceAfter))
+            .Should().Equal(("vendor-top-up", -1_000L, -1_000L), ("capture", 240L, -760L));
+        changes.Entries.Single(e => e.Account == vendor && e.Kind == "vendor-top-up").Should().Match<LedgerProjection.Entry>(e =>
+            e.TransferId == "bank-1" && e.Reference == "giftcard" && e.StreamId == "vendor-giftcard" && e.PartnerId == null);
+        changes.Balances.Sum(b => b.Posted).Should().Be(500, "only the wallet's opening 500 was loaded: every posting of the batch is balanced");
     }
 
     [Test]
