@@ -17,6 +17,7 @@ public static class AdminRegistration
         services.AddSingleton<IEndpointModule, AdminAuditEndpoints>();
         services.AddSingleton<IEndpointModule, AdminWalletEndpoints>();
         services.AddSingleton<IEndpointModule, AdminLedgerEndpoints>();
+        services.AddSingleton<IEndpointModule, AdminLedgerChainEndpoints>();
         return services;
     }
 
