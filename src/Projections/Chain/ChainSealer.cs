@@ -25,7 +25,7 @@ public static class ChainMetrics
 /// batches after the events have committed, so appends never wait for it. Its lag is in /metrics
 /// (<see cref="ChainMetrics"/>) and in GET /admin/ledger/head.
 /// </summary>
-public sealed class ChainSealer(IChainLog log, ChainStore chain, LogTail tail, IEventStore store, StellerSettings settings,
+public sealed class ChainSealer(IChainLog log, ChainStore chain, LogTail tail, IEventStore store, ProjectionSettings settings,
     ILogger<ChainSealer> logger) : BackgroundService
 {
     public const int BatchSize = 5_000;
@@ -83,7 +83,7 @@ public sealed class ChainSealer(IChainLog log, ChainStore chain, LogTail tail, I
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
-        if (!settings.Projections.Enabled) return; // a node that runs no followers seals nothing either
+        if (!settings.Enabled) return; // a node that runs no followers seals nothing either
         var failures = 0;
         while (!ct.IsCancellationRequested)
         {
@@ -111,7 +111,7 @@ public sealed class ChainSealer(IChainLog log, ChainStore chain, LogTail tail, I
             catch (Exception e)
             {
                 failures++;
-                var delay = TimeSpan.FromMilliseconds(Math.Min(settings.Projections.RetryDelayMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16)), 30_000));
+                var delay = TimeSpan.FromMilliseconds(Math.Min(settings.RetryDelayMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16)), 30_000));
                 logger.LogError(e, "The chain sealer failed (attempt {Attempt}); retrying from the chain's head in {Delay} ms",
                     failures, delay.TotalMilliseconds);
                 try { await Task.Delay(delay, ct); }
