@@ -59,6 +59,7 @@ public static class LedgerChainCommands
             await services.GetRequiredService<Migrator>().Migrate(ct);
             var mediator = services.GetRequiredService<IMediator>();
             var quiet = parse.GetValue(json);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = await LedgerCommand.WithProgress("verifying the chain",
                 p => mediator.Send(new VerifyLedgerChainRequest(start, expected, p), ct), quiet);
             if (quiet)
@@ -66,8 +67,8 @@ public static class LedgerChainCommands
                 Console.WriteLine(JsonSerializer.Serialize(result, Json));
                 return result.Intact ? 0 : LedgerCommand.DriftFound;
             }
-            Console.WriteLine($"{result.EventsChecked:N0} sealed events recomputed{(result.From is { } f ? $" from {f}" : "")}, "
-                              + $"{result.Unsealed:N0} after the head not sealed yet.");
+            Console.WriteLine($"{result.EventsChecked:N0} sealed events recomputed{(result.From is { } f ? $" from {f}" : "")} in "
+                              + $"{clock.Elapsed.TotalSeconds:0.00} s, {result.Unsealed:N0} after the head not sealed yet.");
             if (result.Break is { } b)
             {
                 Console.WriteLine($"BROKEN at position {b.Position} (sequence {b.Sequence}, {b.Kind}): {b.Message}");

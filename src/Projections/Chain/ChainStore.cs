@@ -38,6 +38,28 @@ public sealed class ChainStore(NpgsqlDataSource dataSource)
         return await r.ReadAsync(ct) ? Link(r) : null;
     }
 
+    /// <summary>The link <paramref name="offset"/> + 1 places after sequence <paramref name="afterSequence"/> (null past the end).</summary>
+    public async Task<ChainLink?> LinkAfter(long afterSequence, long offset, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand(
+            "select sequence, commit_position, prepare_position, hash, sealed_at from es.chain where sequence > $1 order by sequence offset $2 limit 1");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = afterSequence });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = offset });
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? Link(r) : null;
+    }
+
+    /// <summary>The link sealed for the event at <paramref name="position"/> (null when none).</summary>
+    public async Task<ChainLink?> At(LogPosition position, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand(
+            "select sequence, commit_position, prepare_position, hash, sealed_at from es.chain where (commit_position, prepare_position) = ($1, $2)");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (long)position.Commit });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (long)position.Prepare });
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? Link(r) : null;
+    }
+
     /// <summary>Up to <paramref name="max"/> links after sequence <paramref name="afterSequence"/>, in sequence order.</summary>
     public async Task<IReadOnlyList<ChainLink>> Read(long afterSequence, int max, CancellationToken ct)
     {

@@ -45,8 +45,99 @@ public sealed class ChainVerifier(IChainLog log, ChainStore chain)
 {
     public const int PageSize = 10_000;
 
-    public async Task<ChainVerification> Verify(LogPosition? from = null, ExpectedLink? expected = null,
-        IProgress<ReplayProgress>? progress = null, CancellationToken ct = default)
+    /// <summary>Links checked per statement when the log is in PostgreSQL (one progress step each).</summary>
+    public const int DatabaseStretch = 100_000;
+
+    /// <summary>Stretches checked at once (each one statement on its own connection; PostgreSQL runs each on a core).</summary>
+    public static readonly int Parallelism = Math.Clamp(Environment.ProcessorCount, 2, 8);
+
+    /// <summary>
+    /// Verifies from <paramref name="from"/> (trusting the link before it; null: from the genesis). With the PostgreSQL event
+    /// store the links are checked inside the database (<see cref="PostgresChainCheck"/>), unless <paramref name="inProcess"/>
+    /// asks for the event-by-event recomputation here (what every other backend gets); both find the same first break.
+    /// </summary>
+    public Task<ChainVerification> Verify(LogPosition? from = null, ExpectedLink? expected = null,
+        IProgress<ReplayProgress>? progress = null, CancellationToken ct = default, bool inProcess = false) =>
+        log is PostgresChainLog pg && !inProcess
+            ? VerifyInDatabase(pg, from, expected, progress, ct)
+            : Recompute(from, expected, progress, ct);
+
+    private async Task<ChainVerification> VerifyInDatabase(PostgresChainLog pg, LogPosition? from, ExpectedLink? expected,
+        IProgress<ReplayProgress>? progress, CancellationToken ct)
+    {
+        var head = await chain.Head(ct);
+        var start = from is { } f ? await chain.LastBefore(f, ct) : null; // the last link trusted
+        var startSequence = start?.Sequence ?? 0;
+        long total = head is null ? 0 : Math.Max(0, head.Sequence - startSequence);
+        var clock = Stopwatch.StartNew();
+        // Stretches of the chain, each checked against its own first link's predecessor: independent, so they run side by side.
+        var bounds = new List<ChainLink?> { start };
+        for (var s = startSequence + DatabaseStretch; head is not null && s < head.Sequence; s += DatabaseStretch)
+            if (await chain.LinkAfter(s - 1, 0, ct) is { } link && link.Sequence < head.Sequence) bounds.Add(link);
+        if (head is not null && head.Sequence > startSequence) bounds.Add(head);
+        ChainBreak? broken = null;
+        var at = start; // the last link found intact
+        for (var i = 0; i + 1 < bounds.Count && broken is null; i += Parallelism)
+        {
+            var wave = Enumerable.Range(i, Math.Min(Parallelism, bounds.Count - 1 - i))
+                .Select(k => PostgresChainCheck.FirstBreak(pg.DataSource, bounds[k]?.Sequence ?? 0, bounds[k]?.Position ?? LogPosition.Start,
+                    bounds[k]?.Hash ?? ChainHasher.Genesis, bounds[k + 1]!, ct))
+                .ToList();
+            await Task.WhenAll(wave);
+            for (var k = 0; k < wave.Count; k++)
+            {
+                if (wave[k].Result is { } found)
+                {
+                    broken = Describe(found);
+                    if (await chain.LastBefore(found.Position, ct) is { } good && good.Sequence > (at?.Sequence ?? 0)) at = good;
+                    break;
+                }
+                at = bounds[i + k + 1];
+            }
+            var done = (at?.Sequence ?? 0) - startSequence;
+            progress?.Report(new ReplayProgress(done, total, done / Math.Max(clock.Elapsed.TotalSeconds, 1e-6)));
+        }
+        if (broken is null && expected is { } x)
+        {
+            var there = x.Position > (start?.Position ?? LogPosition.Start) ? await chain.At(x.Position, ct) : null;
+            if (there is null) broken = NotInChain(x);
+            else if (!string.Equals(there.HashHex, x.Hash, StringComparison.OrdinalIgnoreCase)) broken = NotAsWrittenDown(x, there);
+        }
+        var checkedCount = (at?.Sequence ?? 0) - startSequence;
+        progress?.Report(new ReplayProgress(checkedCount, Math.Max(total, checkedCount), checkedCount / Math.Max(clock.Elapsed.TotalSeconds, 1e-6)));
+        var unsealed = broken is null ? await PostgresChainCheck.CountAfter(pg.DataSource, head?.Position ?? LogPosition.Start, ct) : 0;
+        return new ChainVerification(broken is null, from?.ToString(), checkedCount, at?.Sequence ?? 0, at?.Position.ToString(),
+            ChainHasher.Hex(at?.Hash ?? ChainHasher.Genesis), unsealed, broken);
+    }
+
+    private static ChainBreak Describe(DatabaseChainBreak b) => b.Kind switch
+    {
+        ChainBreakKinds.Missing => new ChainBreak(b.Kind, b.Position.ToString(), b.Sequence ?? 0,
+            $"The event sealed at position {b.Position} (sequence {b.Sequence}) is no longer in the log: it was deleted."),
+        ChainBreakKinds.Inserted => new ChainBreak(b.Kind, b.Position.ToString(), b.Sequence ?? 0,
+            $"The event at position {b.Position} ({b.Type} in {b.StreamId}) lies inside the sealed log but was never sealed: it was "
+            + "inserted after the fact."),
+        ChainBreakKinds.ChainGap => new ChainBreak(b.Kind, b.Position.ToString(), b.Sequence ?? 0,
+            $"es.chain skips a sequence number before {b.Sequence} at position {b.Position}: links were deleted or renumbered."),
+        _ => Changed(b.Position, b.Sequence ?? 0, b.Type, b.StreamId, b.Revision),
+    };
+
+    private static ChainBreak Changed(LogPosition position, long sequence, string? type, string? stream, long? revision) =>
+        new(ChainBreakKinds.Changed, position.ToString(), sequence,
+            $"The event at position {position} (sequence {sequence}, {type} in {stream} revision {revision}) no longer gives its sealed "
+            + "hash: it was changed after it was sealed (or its link was).");
+
+    private static ChainBreak NotAsWrittenDown(ExpectedLink x, ChainLink? link) =>
+        new(ChainBreakKinds.Unexpected, x.Position.ToString(), link?.Sequence ?? 0,
+            $"The chain at position {x.Position} (sequence {link?.Sequence}) recomputes to {(link is null ? "nothing" : link.HashHex)}, not the "
+            + $"{x.Hash} written down: the log before it was rewritten and the chain sealed again.");
+
+    private static ChainBreak NotInChain(ExpectedLink x) =>
+        new(ChainBreakKinds.Unexpected, x.Position.ToString(), 0,
+            $"No sealed event at position {x.Position} was checked: the position written down is not in the chain (any more).");
+
+    private async Task<ChainVerification> Recompute(LogPosition? from, ExpectedLink? expected,
+        IProgress<ReplayProgress>? progress, CancellationToken ct)
     {
         var head = await chain.Head(ct);
         var start = from is { } f ? await chain.LastBefore(f, ct) : null;
@@ -93,9 +184,7 @@ public sealed class ChainVerifier(IChainLog log, ChainStore chain)
             hasher.Next(previous, entry, hash);
             if (!hash.AsSpan().SequenceEqual(link.Hash))
             {
-                broken = new ChainBreak(ChainBreakKinds.Changed, entry.Position.ToString(), link.Sequence,
-                    $"The event at position {entry.Position} (sequence {link.Sequence}, {entry.Type} in {entry.StreamId} revision "
-                    + $"{entry.Revision}) no longer gives its sealed hash: it was changed after it was sealed (or its link was).");
+                broken = Changed(entry.Position, link.Sequence, entry.Type, entry.StreamId, entry.Revision);
                 break;
             }
             previous = link.Hash;
@@ -109,9 +198,7 @@ public sealed class ChainVerifier(IChainLog log, ChainStore chain)
                 expectedSeen = true;
                 if (!string.Equals(x.Hash, ChainHasher.Hex(previous), StringComparison.OrdinalIgnoreCase))
                 {
-                    broken = new ChainBreak(ChainBreakKinds.Unexpected, link.Position.ToString(), link.Sequence,
-                        $"The chain at position {link.Position} (sequence {link.Sequence}) recomputes to {ChainHasher.Hex(previous)}, not the "
-                        + $"{x.Hash} written down: the log before it was rewritten and the chain sealed again.");
+                    broken = NotAsWrittenDown(x, link);
                     break;
                 }
             }
@@ -119,8 +206,7 @@ public sealed class ChainVerifier(IChainLog log, ChainStore chain)
                 progress?.Report(new ReplayProgress(checkedCount, total, checkedCount / Math.Max(clock.Elapsed.TotalSeconds, 1e-6)));
         }
         if (broken is null && expected is not null && !expectedSeen)
-            broken = new ChainBreak(ChainBreakKinds.Unexpected, expected.Position.ToString(), 0,
-                $"No sealed event at position {expected.Position} was checked: the position written down is not in the chain (any more).");
+            broken = NotInChain(expected);
         progress?.Report(new ReplayProgress(checkedCount, Math.Max(total ?? 0, checkedCount), checkedCount / Math.Max(clock.Elapsed.TotalSeconds, 1e-6)));
         long unsealed = 0;
         if (broken is null)

@@ -13,7 +13,11 @@ using Steller.Testing;
 
 namespace Steller.Projections.Tests.Chain;
 
-/// <summary>The hash chain over the PostgreSQL log: sealed after the fact, recomputed by verify, and every kind of tampering caught.</summary>
+/// <summary>
+/// The hash chain over the PostgreSQL log: sealed after the fact, verified, and every kind of tampering caught, both by the
+/// check inside the database (inProcess false, what `steller ledger verify` does on PostgreSQL) and by the event-by-event
+/// recomputation every other backend gets (inProcess true).
+/// </summary>
 public sealed class LedgerChainTests
 {
     private sealed class Harness(TestDatabase db) : IAsyncDisposable
@@ -70,12 +74,12 @@ public sealed class LedgerChainTests
     }
 
     [Test, CancelAfter(120_000)]
-    public async Task an_untouched_log_verifies_and_the_recomputed_head_is_the_sealed_head()
+    public async Task an_untouched_log_verifies_and_the_recomputed_head_is_the_sealed_head([Values(false, true)] bool inProcess)
     {
         await using var h = await SealedLedger("chainintact");
         var count = await h.Store.CountAfter(LogPosition.Start);
 
-        var result = await h.Verifier.Verify();
+        var result = await h.Verifier.Verify(inProcess: inProcess);
 
         result.Intact.Should().BeTrue(result.Break?.Message);
         result.EventsChecked.Should().Be(count);
@@ -87,7 +91,7 @@ public sealed class LedgerChainTests
     }
 
     [Test, CancelAfter(120_000)]
-    public async Task an_amount_edited_in_one_event_row_with_sql_breaks_the_chain_at_that_event()
+    public async Task an_amount_edited_in_one_event_row_with_sql_breaks_the_chain_at_that_event([Values(false, true)] bool inProcess)
     {
         await using var h = await SealedLedger("chainedit");
         var position = await h.PositionOf("wallet-p2-EUR", 1); // the 7.00 deposit
@@ -98,7 +102,7 @@ public sealed class LedgerChainTests
             """);
         edited.Should().Be(1);
 
-        var result = await h.Verifier.Verify();
+        var result = await h.Verifier.Verify(inProcess: inProcess);
 
         result.Intact.Should().BeFalse();
         result.Break!.Kind.Should().Be(ChainBreakKinds.Changed);
@@ -108,28 +112,28 @@ public sealed class LedgerChainTests
     }
 
     [Test, CancelAfter(120_000)]
-    public async Task an_edited_recorded_at_or_metadata_is_caught_as_well()
+    public async Task an_edited_recorded_at_or_metadata_is_caught_as_well([Values(false, true)] bool inProcess)
     {
         await using var h = await SealedLedger("chainmeta");
         var time = await h.PositionOf("wallet-p1-EUR", 2);
         await h.Sql("update es.events set recorded_at = recorded_at + interval '1 microsecond' where stream_id = 'wallet-p1-EUR' and revision = 2");
-        (await h.Verifier.Verify()).Break!.Position.Should().Be(time);
+        (await h.Verifier.Verify(inProcess: inProcess)).Break!.Position.Should().Be(time);
 
         await using var h2 = await SealedLedger("chainmeta2");
         var actor = await h2.PositionOf("wallet-p1-EUR", 1);
         await h2.Sql("update es.events set metadata = replace(metadata::text, '\"test\"', '\"someone\"')::json where stream_id = 'wallet-p1-EUR' and revision = 1");
-        (await h2.Verifier.Verify()).Break!.Position.Should().Be(actor);
+        (await h2.Verifier.Verify(inProcess: inProcess)).Break!.Position.Should().Be(actor);
     }
 
     [Test, CancelAfter(120_000)]
-    public async Task a_deleted_event_row_breaks_the_chain_at_its_position()
+    public async Task a_deleted_event_row_breaks_the_chain_at_its_position([Values(false, true)] bool inProcess)
     {
         await using var h = await SealedLedger("chaindelete");
         var position = await h.PositionOf("wallet-p1-EUR", 3);
 
         (await h.Sql("delete from es.events where stream_id = 'wallet-p1-EUR' and revision = 3")).Should().Be(1);
 
-        var result = await h.Verifier.Verify();
+        var result = await h.Verifier.Verify(inProcess: inProcess);
 
         result.Intact.Should().BeFalse();
         result.Break!.Kind.Should().Be(ChainBreakKinds.Missing);
@@ -137,7 +141,7 @@ public sealed class LedgerChainTests
     }
 
     [Test, CancelAfter(120_000)]
-    public async Task a_forged_event_inserted_into_the_sealed_log_breaks_the_chain_at_its_position()
+    public async Task a_forged_event_inserted_into_the_sealed_log_breaks_the_chain_at_its_position([Values(false, true)] bool inProcess)
     {
         await using var h = await SealedLedger("chainforge");
         // A row slipped in among the sealed ones: the transaction id of an early event, a position after it.
@@ -152,7 +156,7 @@ public sealed class LedgerChainTests
             from es.events where stream_id = 'wallet-p2-EUR' and revision = 1
             """, new { forgedPosition, xid });
 
-        var result = await h.Verifier.Verify();
+        var result = await h.Verifier.Verify(inProcess: inProcess);
 
         result.Intact.Should().BeFalse();
         result.Break!.Kind.Should().Be(ChainBreakKinds.Inserted);
@@ -160,7 +164,7 @@ public sealed class LedgerChainTests
     }
 
     [Test, CancelAfter(120_000)]
-    public async Task a_log_rewritten_and_sealed_again_is_caught_by_the_head_hash_written_down_before()
+    public async Task a_log_rewritten_and_sealed_again_is_caught_by_the_head_hash_written_down_before([Values(false, true)] bool inProcess)
     {
         await using var h = await SealedLedger("chainreseal");
         var written = (await h.Chain.Head(default))!;
@@ -168,17 +172,17 @@ public sealed class LedgerChainTests
         await h.Sql("truncate es.chain");
         await h.Sealer().SealAvailable(CancellationToken.None); // the forger seals the edited log again
 
-        (await h.Verifier.Verify()).Intact.Should().BeTrue("the chain table alone agrees with the rewritten log");
-        var result = await h.Verifier.Verify(expected: new ExpectedLink(written.Position, written.HashHex));
+        (await h.Verifier.Verify(inProcess: inProcess)).Intact.Should().BeTrue("the chain table alone agrees with the rewritten log");
+        var result = await h.Verifier.Verify(inProcess: inProcess, expected: new ExpectedLink(written.Position, written.HashHex));
 
         result.Intact.Should().BeFalse();
         result.Break!.Kind.Should().Be(ChainBreakKinds.Unexpected);
         result.Break.Position.Should().Be(written.Position.ToString());
-        (await h.Verifier.Verify(expected: new ExpectedLink(written.Position, (await h.Chain.Head(default))!.HashHex))).Intact.Should().BeTrue();
+        (await h.Verifier.Verify(inProcess: inProcess, expected: new ExpectedLink(written.Position, (await h.Chain.Head(default))!.HashHex))).Intact.Should().BeTrue();
     }
 
     [Test, CancelAfter(120_000)]
-    public async Task verify_from_a_position_trusts_the_chain_before_it_and_still_finds_a_later_break()
+    public async Task verify_from_a_position_trusts_the_chain_before_it_and_still_finds_a_later_break([Values(false, true)] bool inProcess)
     {
         await using var h = await SealedLedger("chainfrom");
         var early = await h.PositionOf("wallet-p1-EUR", 1);
@@ -187,8 +191,8 @@ public sealed class LedgerChainTests
         await h.Sql("update es.events set data = replace(data::text, '200', '201')::json where stream_id = 'wallet-p2-EUR' and revision = 3");
         LogPosition.TryParse(late, out var from).Should().BeTrue();
 
-        var all = await h.Verifier.Verify();
-        var fromLate = await h.Verifier.Verify(from);
+        var all = await h.Verifier.Verify(inProcess: inProcess);
+        var fromLate = await h.Verifier.Verify(from, inProcess: inProcess);
 
         all.Break!.Position.Should().Be(early);
         fromLate.Break!.Position.Should().Be(late);
