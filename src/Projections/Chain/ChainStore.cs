@@ -13,7 +13,7 @@ public sealed record ChainLink(long Sequence, LogPosition Position, byte[] Hash,
 /// <summary>SQL for es.chain (migration 0010): one row per sealed event, in log order, numbered without gaps.</summary>
 public sealed class ChainStore(NpgsqlDataSource dataSource)
 {
-    public NpgsqlDataSource DataSource { get; } = dataSource;
+    public NpgsqlDataSource DataSource => dataSource;
 
     /// <summary>The last sealed link, or null when nothing is sealed yet.</summary>
     public async Task<ChainLink?> Head(CancellationToken ct)
