@@ -22,6 +22,7 @@ public static class LedgerCommand
         var command = new Command("ledger", "The double-entry ledger, folded from the event store: audit and balances as of an instant.");
         command.Subcommands.Add(Audit());
         command.Subcommands.Add(Balances());
+        foreach (var chain in LedgerChainCommands.Create()) command.Subcommands.Add(chain); // verify, seal, head
         return command;
     }
 
@@ -129,7 +130,7 @@ public static class LedgerCommand
     private static string Amount(decimal minor, string currency) => Steller.Domain.Money.Format(minor, currency);
 
     /// <summary>A progress bar with events/s on a terminal; a line per second otherwise (CI, a pipe).</summary>
-    private static async Task<T> WithProgress<T>(string what, Func<IProgress<ReplayProgress>, Task<T>> run, bool quiet = false)
+    internal static async Task<T> WithProgress<T>(string what, Func<IProgress<ReplayProgress>, Task<T>> run, bool quiet = false)
     {
         if (quiet) return await run(new Progress<ReplayProgress>());
         if (AnsiConsole.Profile.Capabilities.Interactive)

@@ -13,4 +13,5 @@ root.Subcommands.Add(LedgerCommand.Create());
 root.Subcommands.Add(StockCommand.Create());
 root.Subcommands.Add(AdminCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(AnalystCommand.Create());
 return await root.Parse(args).InvokeAsync();

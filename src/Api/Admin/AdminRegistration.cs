@@ -18,6 +18,7 @@ public static class AdminRegistration
         services.AddSingleton<IEndpointModule, AdminWalletEndpoints>();
         services.AddSingleton<IEndpointModule, AdminLedgerEndpoints>();
         services.AddSingleton<IEndpointModule, AdminTokenEndpoints>();
+        services.AddSingleton<IEndpointModule, AdminLedgerChainEndpoints>();
         return services;
     }
 

@@ -50,6 +50,7 @@ public static class ProjectionRegistration
         services.AddSingleton<WalletBalancesQuery>();
         services.AddSingleton<WalletStatementQuery>();
         Orders.OrderReadModelsRegistration.AddOrderReadModels(services);
+        Chain.ChainRegistration.AddLedgerChain(services);
         return services;
     }
 
@@ -58,6 +59,7 @@ public static class ProjectionRegistration
     {
         services.AddSingleton<ProjectionRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<ProjectionRunner>());
+        services.AddHostedService(sp => sp.GetRequiredService<Chain.ChainSealer>()); // the hash chain over the log
         return services;
     }
 }

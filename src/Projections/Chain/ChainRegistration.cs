@@ -1,0 +1,21 @@
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Steller.Application.EventStore;
+using Steller.Infrastructure.Postgres;
+
+namespace Steller.Projections.Chain;
+
+public static class ChainRegistration
+{
+    /// <summary>The hash chain's reader, store and verifier (the sealer itself runs only where followers run).</summary>
+    public static IServiceCollection AddLedgerChain(this IServiceCollection services)
+    {
+        services.AddSingleton<IChainLog>(sp => sp.GetRequiredService<IEventStore>() is PostgresEventStore
+            ? new PostgresChainLog(sp.GetRequiredService<NpgsqlDataSource>())
+            : new EventStoreChainLog(sp.GetRequiredService<IEventStore>()));
+        services.AddSingleton<ChainStore>();
+        services.AddSingleton<ChainVerifier>();
+        services.AddSingleton<ChainSealer>();
+        return services;
+    }
+}
