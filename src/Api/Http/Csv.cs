@@ -2,7 +2,10 @@ using System.Text;
 
 namespace Steller.Api.Http;
 
-/// <summary>CSV answers: who asked for one (Accept: text/csv), and a small report written line by line.</summary>
+/// <summary>
+/// CSV answers: who asked for one (Accept: text/csv), and a small report written line by line. Text fields are quoted by
+/// <see cref="Steller.Projections.Wallets.Statements.WalletStatementQuery.Csv"/> (RFC 4180, formulas defused).
+/// </summary>
 public static class Csv
 {
     public static bool Wanted(HttpRequest request) =>

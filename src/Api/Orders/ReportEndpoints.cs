@@ -21,12 +21,17 @@ public sealed class ReportEndpoints : IEndpointModule
         var admin = AdminEndpoints.Group(app).WithTags("Reports (admin)");
 
         admin.MapGet("/reports/partner-daily-stats",
-                async (string? partnerId, string? from, string? to, IMediator mediator, CancellationToken ct) =>
-                    Results.Ok(await mediator.Send(new ReadDailyStatsRequest(partnerId, from, to), ct)))
+                async (string? partnerId, string? from, string? to, HttpContext http, IMediator mediator, CancellationToken ct) =>
+                {
+                    var rows = await mediator.Send(new ReadDailyStatsRequest(partnerId, from, to), ct);
+                    return Csv.Wanted(http.Request)
+                        ? await Csv.Lines(http, "partner-daily-stats.csv", DailyStatsCsv(rows), ct)
+                        : Results.Ok(rows);
+                })
             .WithSummary(
                 "read.partner_daily_stats per partner, UTC day of placement and sku: orders placed/completed/failed/rejected/cancelled, "
                 + "face value, partner spend, revenue, vendor cost, margin, success rate.")
-            .Produces<IReadOnlyList<PartnerDailyStat>>().RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
+            .Produces<IReadOnlyList<PartnerDailyStat>>().Produces(200, contentType: "text/csv").RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
 
         admin.MapGet("/reports/growth",
                 async (string? from, string? to, string? granularity, HttpContext http, IMediator mediator, CancellationToken ct) =>
@@ -57,5 +62,21 @@ public sealed class ReportEndpoints : IEndpointModule
                 + "last complete catalog sync; queued: its order lines in flight and not final yet (new orders for it are refused as "
                 + "vendor_busy while the queue is as long as its budget serves before the pending-order timeout).")
             .Produces<IReadOnlyList<VendorHealth>>().RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
+    }
+
+    public const string DailyStatsCsvHeader = "partner_id,day,sku,currency,orders_placed,orders_completed,orders_failed,orders_rejected,"
+        + "orders_cancelled,units_delivered,face_value,captured,refunded,partner_spend,revenue,vendor_cost,margin,success_rate";
+
+    /// <summary>read.partner_daily_stats as CSV (Accept: text/csv), one line per row, the header first.</summary>
+    public static IEnumerable<string> DailyStatsCsv(IEnumerable<PartnerDailyStat> rows)
+    {
+        yield return DailyStatsCsvHeader;
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        foreach (var r in rows)
+            yield return string.Join(',', r.PartnerId, r.Day.ToString("yyyy-MM-dd", c), Projections.Wallets.Statements.WalletStatementQuery.Csv(r.Sku), r.Currency,
+                r.OrdersPlaced.ToString(c), r.OrdersCompleted.ToString(c), r.OrdersFailed.ToString(c), r.OrdersRejected.ToString(c),
+                r.OrdersCancelled.ToString(c), r.UnitsDelivered.ToString(c), r.FaceValue.ToString(c), r.Captured.ToString(c),
+                r.Refunded.ToString(c), r.PartnerSpend.ToString(c), r.Revenue.ToString(c), r.VendorCost.ToString(c), r.Margin.ToString(c),
+                r.SuccessRate?.ToString(c) ?? "");
     }
 }
