@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Steller.Application.Vendors;
 using Steller.Testing;
 
 namespace Steller.Vendors.Tests;
