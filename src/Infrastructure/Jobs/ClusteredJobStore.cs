@@ -25,7 +25,8 @@ public static class ClusteredJobStore
             // Polls for new triggers at least this often; a trigger scheduled on this node wakes it at once anyway.
             s.IdleWaitTime = TimeSpan.FromSeconds(5);
         });
-        quartz.AddJobListener(new JobRuns(), [GroupMatcher<JobKey>.AnyGroup()]);
+        quartz.AddJobListener(sp => new JobRuns(sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<JobRuns>>()),
+            [GroupMatcher<JobKey>.AnyGroup()]);
         quartz.UsePersistentStore(store =>
         {
             // Connections from the process's one NpgsqlDataSource: the same pool, settings and logging as everything else.
