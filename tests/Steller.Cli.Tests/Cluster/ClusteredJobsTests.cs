@@ -39,6 +39,9 @@ public sealed class ClusteredJobsTests
         var all = onA.Where(t => t >= since).Concat(onB).ToList();
         var span = all.Count == 0 ? 0 : all.Max() - all.Min();
         TestContext.Out.WriteLine($"{all.Count} runs of the 250 ms poller over {span} ms of firings: {onA.Count(t => t >= since)} on a, {onB.Count} on b");
+        if (all.Count == 0)
+            TestContext.Out.WriteLine($"node a wrote {a.Process.Stdout.Length} characters; its last lines: "
+                + string.Join("\n", a.Process.Stdout.Split('\n').TakeLast(5)));
         all.Should().HaveCountGreaterThan(10);
         all.GroupBy(t => t).Should().OnlyContain(g => g.Count() == 1, "no firing ran twice (on both nodes, or twice on one)");
         all.Count.Should().BeLessThanOrEqualTo((int)(span / 250) + 3, "one schedule for the cluster, not one per node");
