@@ -16,6 +16,7 @@ public static class Nodes
             ["STELLER__Security__MasterKey"] = MasterKey,
             ["STELLER__Jobs__CheckinIntervalMilliseconds"] = "1000",
             ["STELLER__Jobs__CheckinMisfireMilliseconds"] = "1000",
+            ["STELLER__Logging__LogLevel__Npgsql"] = "Warning", // a test process has no appsettings.json: keep its output readable
         };
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>()) env[k] = v;
         return env;
