@@ -66,20 +66,25 @@ builder.Services.AddSingleton<ReservationExpiry>();
 builder.Services.AddSingleton(settings.Retention);
 builder.Services.AddSingleton<OperationalRetention>();
 builder.Services.AddHostedService<WriteTransactionMonitor>();
-builder.Services.AddQuartz(q => q.ScheduleJob<HoldExpiryJob>(t => t
+builder.Services.AddQuartz(q => q.UseStellerJobStore(settings.Jobs)
+    .ScheduleJob<HoldExpiryJob>(t => t
     .WithIdentity("hold-expiry")
-    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.HoldExpirySeconds)).RepeatForever()))
+    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.HoldExpirySeconds)).RepeatForever()),
+        j => j.WithIdentity("hold-expiry"))
     .ScheduleJob<ReservationExpiryJob>(t => t
     .WithIdentity("reservation-expiry")
-    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.ReservationExpirySeconds)).RepeatForever()))
+    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.ReservationExpirySeconds)).RepeatForever()),
+        j => j.WithIdentity("reservation-expiry"))
     .ScheduleJob<CatalogSyncJob>(t => t
     .WithIdentity("catalog-sync")
-    .StartAt(DateBuilder.FutureDate(1, IntervalUnit.Minute))
-    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMinutes(settings.Jobs.CatalogSyncMinutes)).RepeatForever()))
+    .StartAt(DateTimeOffset.UtcNow.AddMinutes(1))
+    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMinutes(settings.Jobs.CatalogSyncMinutes)).RepeatForever()),
+        j => j.WithIdentity("catalog-sync"))
     .ScheduleJob<RetentionJob>(t => t
     .WithIdentity("retention")
-    .StartAt(DateBuilder.FutureDate(1, IntervalUnit.Minute))
-    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMinutes(settings.Retention.PurgeMinutes)).RepeatForever())));
+    .StartAt(DateTimeOffset.UtcNow.AddMinutes(1))
+    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMinutes(settings.Retention.PurgeMinutes)).RepeatForever()),
+        j => j.WithIdentity("retention")));
 builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Wallets.WalletEndpoints>();
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Inventory.StockEndpoints>();
@@ -95,9 +100,6 @@ builder.Services.AddStellerAdmin();
 builder.Services.AddWebhooks(webhooks);
 
 var app = builder.Build();
-// Quartz logs through a static provider; point it at this host's logger factory (a second host in one
-// process, as in tests, would otherwise log into the first one's disposed factory).
-Quartz.Logging.LogContext.SetCurrentLogProvider(app.Services.GetRequiredService<ILoggerFactory>());
 
 // Migrations run before the server takes traffic; a second run is a no-op.
 try { await app.Services.GetRequiredService<Migrator>().Migrate(); }

@@ -27,6 +27,8 @@ public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096, bool wi
         builder.UseSetting("Http:MaxRequestBodyBytes", maxBodyBytes.ToString());
         builder.UseSetting("Projections:RetryDelayMilliseconds", "50");
         builder.UseSetting("Security:MasterKey", MasterKey); // never the Development key file from a test
+        // Quartz scheduler names are unique within a process, and several test hosts may live in one test process.
+        builder.UseSetting("Jobs:SchedulerName", $"test-{Guid.NewGuid():N}");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) builder.UseSetting(key, value);
         builder.ConfigureLogging(l => l.AddProvider(Logs));
         builder.ConfigureTestServices(s =>

@@ -33,10 +33,11 @@ public static class OrderRegistration
         services.AddSingleton<PendingOrderTimeout>();
         services.AddQuartz(q => q
             .ScheduleJob<FulfilmentPollerJob>(t => t.WithIdentity("fulfilment-poller")
-                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMilliseconds(settings.PollIntervalMilliseconds)).RepeatForever()))
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMilliseconds(settings.PollIntervalMilliseconds)).RepeatForever()),
+                j => j.WithIdentity("fulfilment-poller"))
             .ScheduleJob<PendingOrderTimeoutJob>(t => t.WithIdentity("pending-order-timeout")
                 .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(Math.Clamp(settings.PendingTimeoutSeconds / 4, 1, 60)))
-                .RepeatForever())));
+                .RepeatForever()), j => j.WithIdentity("pending-order-timeout")));
         services.AddSingleton<IEndpointModule, OrderEndpoints>();
         services.AddSingleton<IEndpointModule, ReportEndpoints>();
         return services;

@@ -17,7 +17,8 @@ public static class FinanceRegistration
         services.AddSingleton<IEndpointModule, AuditRunEndpoints>();
         if (settings.Enabled)
             services.AddQuartz(q => q.ScheduleJob<NightlyAuditJob>(t => t.WithIdentity("nightly-audits")
-                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.CheckSeconds)).RepeatForever())));
+                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.CheckSeconds)).RepeatForever()),
+                j => j.WithIdentity("nightly-audits")));
         return services;
     }
 }

@@ -54,7 +54,10 @@ public sealed record StellerSettings
             Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576)),
             Jobs = new JobSettings(HoldExpirySeconds: Int(config.GetSection("Jobs"), "HoldExpirySeconds", 10, 1, 3_600),
                 ReservationExpirySeconds: Int(config.GetSection("Jobs"), "ReservationExpirySeconds", 10, 1, 3_600),
-                CatalogSyncMinutes: Int(config.GetSection("Jobs"), "CatalogSyncMinutes", 30, 1, 1_440)),
+                CatalogSyncMinutes: Int(config.GetSection("Jobs"), "CatalogSyncMinutes", 30, 1, 1_440),
+                SchedulerName: SchedulerName(config.GetSection("Jobs")),
+                CheckinIntervalMilliseconds: Int(config.GetSection("Jobs"), "CheckinIntervalMilliseconds", 5_000, 500, 600_000),
+                CheckinMisfireMilliseconds: Int(config.GetSection("Jobs"), "CheckinMisfireMilliseconds", 5_000, 500, 600_000)),
             Orders = new OrderSettings(
                 PollIntervalMilliseconds: Int(config.GetSection("Orders"), "PollIntervalMilliseconds", 1_000, 50, 600_000),
                 PendingTimeoutSeconds: Int(config.GetSection("Orders"), "PendingTimeoutSeconds", 300, 1, 86_400),
@@ -136,6 +139,15 @@ public sealed record StellerSettings
             : throw Bad(section, key, $"a whole number from {min} to {max}, got '{text}'");
     }
 
+    /// <summary>Jobs:SchedulerName, the cluster's name in the Quartz tables: 1 to 80 of a-z, A-Z, 0-9, '-', '_'.</summary>
+    private static string SchedulerName(IConfigurationSection jobs)
+    {
+        var name = jobs["SchedulerName"] ?? JobSettings.DefaultSchedulerName;
+        if (name.Length is < 1 or > 80 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            throw Bad(jobs, "SchedulerName", "1 to 80 characters of a-z, A-Z, 0-9, '-' and '_'");
+        return name;
+    }
+
     private static bool Bool(IConfigurationSection section, string key, bool fallback)
     {
         var text = section[key];
@@ -211,7 +223,18 @@ public sealed record HttpSettings(int MaxRequestBodyBytes);
 /// <param name="HoldExpirySeconds">How often expired wallet holds are looked for and released.</param>
 /// <param name="ReservationExpirySeconds">How often expired stock reservations are looked for and released.</param>
 /// <param name="CatalogSyncMinutes">How often every vendor's catalog is synced into ours (1 to 1440 minutes).</param>
-public sealed record JobSettings(int HoldExpirySeconds, int ReservationExpirySeconds = 10, int CatalogSyncMinutes = 30);
+/// <param name="SchedulerName">
+/// The Quartz cluster's name (column sched_name of the quartz.qrtz_* tables): every node of one deployment uses the same one.
+/// </param>
+/// <param name="CheckinIntervalMilliseconds">How often a node records in quartz.qrtz_scheduler_state that it is alive.</param>
+/// <param name="CheckinMisfireMilliseconds">
+/// How long past a missed check-in the other nodes wait before they take a silent node for dead and recover its triggers.
+/// </param>
+public sealed record JobSettings(int HoldExpirySeconds, int ReservationExpirySeconds = 10, int CatalogSyncMinutes = 30,
+    string SchedulerName = JobSettings.DefaultSchedulerName, int CheckinIntervalMilliseconds = 5_000, int CheckinMisfireMilliseconds = 5_000)
+{
+    public const string DefaultSchedulerName = "steller";
+}
 
 /// <summary>A configuration value is missing or wrong. The message names the key and what is expected.</summary>
 public sealed class ConfigurationException(string message) : Exception(message);

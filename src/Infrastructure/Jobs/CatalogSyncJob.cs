@@ -10,5 +10,5 @@ namespace Steller.Infrastructure.Jobs;
 [DisallowConcurrentExecution]
 public sealed class CatalogSyncJob(CatalogSync sync) : IJob
 {
-    public Task Execute(IJobExecutionContext context) => sync.RunAll(context.CancellationToken);
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct) => await sync.RunAll(ct);
 }

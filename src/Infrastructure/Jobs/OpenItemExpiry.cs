@@ -64,5 +64,5 @@ public interface IExpiry
 [DisallowConcurrentExecution]
 public abstract class ExpiryJob(IExpiry expiry) : IJob
 {
-    public Task Execute(IJobExecutionContext context) => ReadModelJobs.PassWhenReady(expiry.ReleaseExpired, context.CancellationToken);
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct) => await ReadModelJobs.PassWhenReady(expiry.ReleaseExpired, ct);
 }

@@ -66,5 +66,5 @@ public sealed class OperationalRetention(NpgsqlDataSource db, RetentionSettings 
 [DisallowConcurrentExecution]
 public sealed class RetentionJob(OperationalRetention retention) : IJob
 {
-    public Task Execute(IJobExecutionContext context) => retention.Purge(DateTimeOffset.UtcNow, context.CancellationToken);
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct) => await retention.Purge(DateTimeOffset.UtcNow, ct);
 }

@@ -14,7 +14,8 @@ namespace Steller.Infrastructure.Vendors;
 /// <list type="number">
 /// <item><b>retry</b> (Polly): up to MaxRetries more attempts on transient outcomes (5xx, 408, 429, timeouts, connection
 /// errors), jittered exponential backoff from RetryBaseDelay; on 429 no backoff of its own (the gate below waits);</item>
-/// <item><b>gate</b>: the vendor's shared <see cref="VendorRateGate"/> (token bucket + pause); a 429 pauses the vendor for
+/// <item><b>gate</b>: the vendor's shared <see cref="VendorRateGate"/> (token bucket + pause, in PostgreSQL for all nodes when
+/// the process has a database); a 429 pauses the vendor for
 /// its Retry-After (delta-seconds or HTTP date; DefaultRetryAfter when absent) for every caller;</item>
 /// <item><b>attempt timeout</b> (Polly): each attempt gets AttemptTimeout, time queued at the gate not included;</item>
 /// <item><b>observer</b>: one <see cref="VendorCallObservation"/> per attempt (never blocks).</item>
@@ -32,7 +33,7 @@ public static class VendorHttpPipeline
     public static readonly HttpRequestOptionsKey<bool> NotBlindlyRepeated = new("steller.vendor.not-blindly-repeated");
 
     public static IHttpClientBuilder AddVendorPipeline(this IHttpClientBuilder client, string vendor, VendorHttpSettings settings,
-        VendorRateGate gate)
+        SharedGate gate)
     {
         client.ConfigureHttpClient(c =>
         {
@@ -59,12 +60,12 @@ public static class VendorHttpPipeline
                 {
                     log.LogWarning("{Vendor} {Operation}: attempt {Attempt} failed ({Outcome}); retrying in {Delay} ms",
                         vendor, OperationOf(args.Outcome.Result?.RequestMessage), args.AttemptNumber + 1, Describe(args.Outcome),
-                        (int)Math.Max(args.RetryDelay.TotalMilliseconds, gate.Paused.TotalMilliseconds));
+                        (int)Math.Max(args.RetryDelay.TotalMilliseconds, gate.For(context.ServiceProvider).Paused.TotalMilliseconds));
                     return ValueTask.CompletedTask;
                 },
             });
         });
-        client.AddHttpMessageHandler(() => new GateHandler(gate, settings.DefaultRetryAfter));
+        client.AddHttpMessageHandler(sp => new GateHandler(gate.For(sp), settings.DefaultRetryAfter));
         client.AddResilienceHandler($"{vendor}-attempt", pipeline => pipeline.AddTimeout(settings.AttemptTimeout));
         client.AddHttpMessageHandler(sp => new ObservingHandler(vendor, sp.GetRequiredService<IVendorCallObserver>()));
         return client;
@@ -109,7 +110,7 @@ public static class VendorHttpPipeline
             await gate.Enter(ct);
             var response = await base.SendAsync(request, ct);
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
-                gate.PauseFor(RetryAfter(response) ?? defaultRetryAfter);
+                await gate.PauseEverywhere(RetryAfter(response) ?? defaultRetryAfter, ct);
             return response;
         }
     }

@@ -8,6 +8,11 @@ namespace Steller.Infrastructure.Vendors;
 /// vendor's rate) plus a pause. When any call gets a 429, <see cref="PauseFor"/> closes the door for the vendor's
 /// Retry-After, for all callers at once, not just the one that was refused.
 /// <para>
+/// With a <see cref="IVendorRateBudget"/> (the API: <see cref="PostgresVendorRateBudget"/>) the bucket and the pause live
+/// in PostgreSQL and are shared by every node, so N nodes together send no more than the vendor's rate; this process's
+/// callers still queue here, one asking the database at a time. Without one (no database) the bucket is this process's.
+/// </para>
+/// <para>
 /// The bucket refills continuously (<see cref="Burst"/> tokens, <see cref="RequestsPerSecond"/> per second, computed
 /// from elapsed time when a caller arrives), as vendors meter it. System.Threading.RateLimiting's
 /// TokenBucketRateLimiter adds whole tokens on timer ticks whose phase is unrelated to the calls, so right after a
@@ -24,8 +29,11 @@ public sealed class VendorRateGate : IDisposable
     private long refilledAt;
     private long pausedUntilTicks; // UTC ticks
 
-    public VendorRateGate(string vendor, double requestsPerSecond, int burst, TimeProvider? time = null)
+    private readonly IVendorRateBudget? shared;
+
+    public VendorRateGate(string vendor, double requestsPerSecond, int burst, TimeProvider? time = null, IVendorRateBudget? shared = null)
     {
+        this.shared = shared;
         if (requestsPerSecond <= 0) throw new ArgumentOutOfRangeException(nameof(requestsPerSecond));
         if (burst < 1) throw new ArgumentOutOfRangeException(nameof(burst));
         Vendor = vendor;
@@ -64,7 +72,7 @@ public sealed class VendorRateGate : IDisposable
                     await Task.Delay(pause, time, ct);
                     continue;
                 }
-                var wait = TryTake();
+                var wait = shared is null ? TryTake() : await shared.TryTake(Vendor, RequestsPerSecond, Burst, ct);
                 if (wait == TimeSpan.Zero) return;
                 await Task.Delay(wait, time, ct);
             }
@@ -103,6 +111,18 @@ public sealed class VendorRateGate : IDisposable
             current = Interlocked.Read(ref pausedUntilTicks);
             if (current >= until) return;
         } while (Interlocked.CompareExchange(ref pausedUntilTicks, until, current) != current);
+    }
+
+    /// <summary>
+    /// A 429: closes the door here at once and, with a shared budget, for every node (best effort: a database that cannot
+    /// be reached leaves the pause local, and the other nodes learn of the vendor's limit from their own 429s).
+    /// </summary>
+    public async ValueTask PauseEverywhere(TimeSpan duration, CancellationToken ct)
+    {
+        PauseFor(duration);
+        if (shared is null) return;
+        try { await shared.Pause(Vendor, duration, ct); }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException) { }
     }
 
     public void Dispose() => turn.Dispose();

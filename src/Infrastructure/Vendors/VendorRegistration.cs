@@ -31,7 +31,7 @@ public static class VendorRegistration
 
         if (settings.GiftCard is { } gift)
         {
-            var gate = new VendorRateGate(VendorKinds.GiftCard, gift.Http.RequestsPerSecond, gift.Http.Burst);
+            var gate = new SharedGate(VendorKinds.GiftCard, gift.Http.RequestsPerSecond, gift.Http.Burst);
             services.AddSingleton(gift);
             // Batching needs the batch book in PostgreSQL: without a database (the vendor tests), every line goes alone.
             services.AddSingleton(sp => new GiftCardBatching(sp.GetService<NpgsqlDataSource>() is { } db && gift.MaxLinesPerCheckout > 1
@@ -48,7 +48,7 @@ public static class VendorRegistration
         }
         if (settings.TopUp is { } topUp)
         {
-            var gate = new VendorRateGate(VendorKinds.TopUp, topUp.Http.RequestsPerSecond, topUp.Http.Burst);
+            var gate = new SharedGate(VendorKinds.TopUp, topUp.Http.RequestsPerSecond, topUp.Http.Burst);
             services.AddSingleton(topUp);
             services.AddHttpClient<TopUpVendorClient>().AddVendorPipeline(VendorKinds.TopUp, topUp.Http, gate);
             services.AddTransient<IVendorCatalog>(sp => sp.GetRequiredService<TopUpVendorClient>());
@@ -56,6 +56,23 @@ public static class VendorRegistration
             services.AddTransient<IVendorBalances>(sp => sp.GetRequiredService<TopUpVendorClient>());
         }
         return services;
+    }
+}
+
+/// <summary>
+/// A vendor's gate, made once per service provider: over the database's shared budget when the process has an
+/// NpgsqlDataSource (every API node then shares one bucket per vendor), over a bucket of its own otherwise.
+/// </summary>
+public sealed class SharedGate(string vendor, double requestsPerSecond, int burst)
+{
+    private VendorRateGate? gate;
+    private readonly Lock made = new();
+
+    public VendorRateGate For(IServiceProvider sp)
+    {
+        lock (made)
+            return gate ??= new VendorRateGate(vendor, requestsPerSecond, burst,
+                shared: sp.GetService<NpgsqlDataSource>() is { } db ? new PostgresVendorRateBudget(db) : null);
     }
 }
 

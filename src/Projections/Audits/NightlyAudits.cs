@@ -92,5 +92,5 @@ public sealed class NightlyAudits(NpgsqlDataSource db, IMediator mediator, Vendo
 [DisallowConcurrentExecution]
 public sealed class NightlyAuditJob(NightlyAudits audits) : IJob
 {
-    public Task Execute(IJobExecutionContext context) => audits.RunIfDue(context.CancellationToken);
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct) => await audits.RunIfDue(ct);
 }

@@ -66,11 +66,11 @@ public sealed class PendingOrderTimeout(OrdersQuery query, CancelOrderHandler ca
 [DisallowConcurrentExecution]
 public sealed class FulfilmentPollerJob(FulfilmentPoller poller) : IJob
 {
-    public Task Execute(IJobExecutionContext context) => poller.Pass(context.CancellationToken);
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct) => await poller.Pass(ct);
 }
 
 [DisallowConcurrentExecution]
 public sealed class PendingOrderTimeoutJob(PendingOrderTimeout timeout) : IJob
 {
-    public Task Execute(IJobExecutionContext context) => timeout.Pass(context.CancellationToken);
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct) => await timeout.Pass(ct);
 }

@@ -1,0 +1,168 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FluentAssertions;
+using NUnit.Framework;
+using Steller.Application.Serialization;
+using Steller.Client;
+using Steller.Domain.Catalog;
+using Steller.Domain.Orders;
+using Steller.Testing;
+
+namespace Steller.Cli.Tests.Cluster;
+
+/// <summary>
+/// The kill test: three API processes on one database, gift-card orders spread over all three while the vendor answers
+/// 429s, 503s, slowly and partially; one node is killed (SIGKILL), then another, then the first is started again.
+/// Afterwards every accepted order ended exactly once, the vendor has at most one order per request id and never saw
+/// more than its rate limit, and the ledger and stock audits are clean (their read models equal the folds of the log).
+/// Scaled to this shared 2-core machine: 5 orders/s for 20 s (kills at 5 s and 12 s, restart at 15 s) instead of the
+/// issue's 200/s for 40 s.
+/// </summary>
+public sealed class ClusterKillTests
+{
+    private const double OrdersPerSecond = 5;
+    private static readonly TimeSpan LoadFor = TimeSpan.FromSeconds(20), FirstKill = TimeSpan.FromSeconds(5),
+        SecondKill = TimeSpan.FromSeconds(12), Restart = TimeSpan.FromSeconds(15);
+
+    [Test, CancelAfter(900_000)]
+    public async Task three_nodes_two_killed_and_one_restarted_under_order_load_end_every_accepted_order_exactly_once()
+    {
+        await using var sim = await SimulatorHost.Start(); // gift cards: 20 requests/s, burst 5 (Steller is told 15/s, burst 3)
+        await using var db = await TestDatabase.Create("clusterkill");
+        var extra = new Dictionary<string, string?>
+        {
+            ["STELLER__Orders__PollIntervalMilliseconds"] = "500",
+            ["STELLER__RateLimits__Nodes"] = "3",
+        };
+        foreach (var (key, value) in sim.StellerSettings()) extra["STELLER__" + key.Replace(":", "__")] = value;
+        var env = Enumerable.Range(1, 3).Select(n => Nodes.Env(db, extra, $"node-{n}")).ToArray();
+        var nodes = new RunningApi?[3];
+        try
+        {
+            nodes[0] = await StellerProcess.StartApi(env[0]); // migrates
+            nodes[1] = await StellerProcess.StartApi(env[1]);
+            nodes[2] = await StellerProcess.StartApi(env[2]);
+            var urls = nodes.Select(n => n!.Url).ToArray();
+
+            using var admin = new HttpClient { BaseAddress = urls[2], Timeout = TimeSpan.FromSeconds(30) };
+            await Admin.Authorize(admin, db);
+            (await admin.PostAsync("/admin/catalog/sync", null)).EnsureSuccessStatusCode();
+            var partners = await Onboard(admin, urls, "kill-cluster", 1_000_000_00);
+            var sku = Skus.ForVendorProduct("giftcard", "101"); // 25 EUR
+
+            // The vendor misbehaves from the start: rate refusals, outages, slow answers, slow and partial orders.
+            await sim.Script(new { vendor = "giftcard", operation = "checkout", action = "status", status = 429, retryAfterSeconds = 1, times = 4 });
+            await sim.Script(new { vendor = "giftcard", operation = "checkout", action = "status", status = 503, times = 6 });
+            await sim.Script(new { vendor = "giftcard", operation = "order", action = "latency", delayMs = 1500, times = 6 });
+            await sim.Script(new { vendor = "giftcard", operation = "checkout", action = "partial", delivered = 1, times = 5 });
+            await sim.Script(new { vendor = "giftcard", operation = "checkout", action = "slow", polls = 2, times = 10 });
+
+            var accepted = new ConcurrentDictionary<string, bool>();
+            var refused = new ConcurrentBag<string>();
+            var clock = Stopwatch.StartNew();
+            var total = (int)(OrdersPerSecond * LoadFor.TotalSeconds);
+            var load = Enumerable.Range(0, total).Select(async i =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(i / OrdersPerSecond));
+                var reference = $"k-{i}";
+                // Like a load balancer: the order goes to the next node when one refuses the connection.
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    try
+                    {
+                        var placed = await partners[(i + attempt) % 3].PlaceOrder(reference, [new NewOrderLine(sku, 2, 25_00)]);
+                        accepted[placed.OrderId] = true;
+                        return;
+                    }
+                    catch (StellerApiException e) { refused.Add($"{e.Status} {e.Code}"); return; }
+                    catch (HttpRequestException) { } // that node is down
+                    catch (TaskCanceledException) { } // it died while answering: the order may be placed; not counted as accepted
+                }
+            }).ToList();
+            var chaos = Task.Run(async () =>
+            {
+                await Until(clock, FirstKill);
+                nodes[0]!.Process.Kill();
+                await Until(clock, SecondKill);
+                nodes[1]!.Process.Kill();
+                await Until(clock, Restart);
+                nodes[0]!.Process.Dispose();
+                nodes[0] = await StellerProcess.StartApi(env[0], urls[0].Port);
+            });
+            await Task.WhenAll(load.Append(chaos));
+            TestContext.Out.WriteLine($"{total} orders sent in {clock.Elapsed.TotalSeconds:0.0} s: {accepted.Count} accepted, "
+                + $"{refused.Count} refused ({string.Join(", ", refused.GroupBy(r => r).Select(g => $"{g.Count()} x {g.Key}"))})");
+            accepted.Should().NotBeEmpty();
+
+            // Every accepted order ends, exactly once.
+            var registry = EventTypeRegistry.ForDomain();
+            var store = db.CreateEventStore();
+            async Task<List<IOrderEvent>> Events(string orderId) => (await store.ReadStream(Order.StreamName(orderId))).Events
+                .Select(e => (IOrderEvent)registry.Deserialize(e.Type, e.Data.Span)!).ToList();
+            static int Endings(List<IOrderEvent> events) =>
+                events.Count(e => e is OrderCompleted or OrderFailed or OrderCancelled or OrderRejected);
+            var open = accepted.Keys.ToList();
+            await Eventually.True(async () =>
+            {
+                var still = new List<string>();
+                foreach (var id in open) if (Endings(await Events(id)) == 0) still.Add(id);
+                open = still;
+                return open.Count == 0;
+            }, TimeSpan.FromMinutes(5), "every accepted order reached a terminal status");
+            var outcomes = new Dictionary<string, int>();
+            foreach (var id in accepted.Keys)
+            {
+                var events = await Events(id);
+                Endings(events).Should().Be(1, $"order {id} ends exactly once");
+                var end = events.Last(e => e is OrderCompleted or OrderFailed or OrderCancelled or OrderRejected) switch
+                {
+                    OrderCompleted c => c.Status,
+                    var e => e.GetType().Name,
+                };
+                outcomes[end] = outcomes.GetValueOrDefault(end) + 1;
+            }
+            TestContext.Out.WriteLine($"outcomes: {string.Join(", ", outcomes.Select(o => $"{o.Value} {o.Key}"))}");
+
+            // The vendor: at most one order per request id, never more than its limit in any second.
+            var vendorOrders = await sim.Orders("giftcard");
+            vendorOrders.GroupBy(o => o.RequestId).Should().OnlyContain(g => g.Count() == 1, "one vendor order per request id");
+            var requests = (await sim.Requests("giftcard")).OrderBy(r => r.At).ToList();
+            var busiest = requests.Select((r, i) => requests.Skip(i).TakeWhile(o => o.At < r.At.AddSeconds(1)).Count()).DefaultIfEmpty().Max();
+            TestContext.Out.WriteLine($"vendor: {vendorOrders.Count} orders, {requests.Count} requests, busiest second {busiest} "
+                + "(limit 20/s, burst 5)");
+            requests.Should().NotContain(r => r.RateLimited, "the three nodes together never exceeded the vendor's rate");
+            busiest.Should().BeLessThanOrEqualTo(25);
+
+            // Ledger and stock: the read models equal the folds of the log (the audits say "behind" until they catch up).
+            foreach (var audit in new[] { new[] { "ledger", "audit" }, ["stock", "audit"] })
+                await Eventually.True(async () =>
+                {
+                    using var run = await StellerProcess.RunToEnd(StellerProcess.Cli(env[2], audit), TimeSpan.FromSeconds(120));
+                    return run.ExitCode == 0;
+                }, TimeSpan.FromSeconds(120), $"steller {string.Join(' ', audit)} exits 0 (clean)");
+        }
+        finally
+        {
+            foreach (var node in nodes) node?.Process.Dispose();
+        }
+    }
+
+    private static async Task Until(Stopwatch clock, TimeSpan at)
+    {
+        var wait = at - clock.Elapsed;
+        if (wait > TimeSpan.Zero) await Task.Delay(wait);
+    }
+
+    private static async Task<StellerClient[]> Onboard(HttpClient admin, Uri[] nodes, string id, long funds)
+    {
+        (await admin.PostAsJsonAsync("/admin/partners", new { partnerId = id, name = id, contactEmail = $"ops@{id}.test" })).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync($"/admin/partners/{id}/wallets", new { currency = "EUR" })).EnsureSuccessStatusCode();
+        var deposit = new HttpRequestMessage(HttpMethod.Post, $"/admin/partners/{id}/wallets/EUR/deposits") { Content = JsonContent.Create(new { amount = funds, reference = "seed" }) };
+        deposit.Headers.Add("Idempotency-Key", $"seed-{id}");
+        (await admin.SendAsync(deposit)).EnsureSuccessStatusCode();
+        var key = await (await admin.PostAsync($"/admin/partners/{id}/api-keys", null)).Content.ReadFromJsonAsync<JsonElement>();
+        return nodes.Select(n => StellerClient.Create(n, key.GetProperty("keyId").GetString()!, key.GetProperty("secret").GetString()!)).ToArray();
+    }
+}
