@@ -1,3 +1,4 @@
+using Steller.Domain.Alerts;
 using Steller.Domain.Catalog;
 using Steller.Domain.Inventory;
 using Steller.Domain.Orders;
@@ -20,5 +21,6 @@ public static class StellerStreams
         Stock.StreamPrefix,
         Product.StreamPrefix,
         Partner.StreamPrefix,
+        Alert.StreamPrefix,
     ];
 }

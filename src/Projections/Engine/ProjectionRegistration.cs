@@ -33,6 +33,8 @@ public static class ProjectionRegistration
         services.AddSingleton<IProjection, Catalog.NegativeMarginsProjection>();
         services.AddSingleton<IProjection, Inventory.StockMovementsProjection>();
         services.AddSingleton<IProjection, Inventory.LowStockProjection>();
+        services.AddSingleton<IProjection, Alerts.AlertsProjection>();
+        services.AddSingleton<Alerts.AlertsQuery>();
         // Ledger queries and the replay/audit that folds the event store (used by the CLI and the admin API).
         services.TryAddSingleton(_ => EventTypeRegistry.ForDomain());
         services.AddSingleton<LedgerReplay>();
