@@ -133,12 +133,24 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
         await MeasureQueue(ct);
         if (Volatile.Read(ref running) >= options.MaxConcurrency) return;
         var now = clock.UtcNow;
+        var free = options.MaxConcurrency - Volatile.Read(ref running);
+        // Pick what fits the free slots (in total and per endpoint), then claim them all in one statement.
+        var picked = new List<DueWebhookMessage>();
+        var planned = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var message in await store.Due(now, options.MaxConcurrencyPerEndpoint, 1000, ct))
         {
-            if (Volatile.Read(ref running) >= options.MaxConcurrency) return;
+            if (picked.Count >= free) break;
             if (inFlight.ContainsKey(message.Id)) continue;
-            if (perEndpoint.GetValueOrDefault(message.EndpointId) >= options.MaxConcurrencyPerEndpoint) continue;
-            if (!await store.Claim(message.Id, now, now + options.Timeout + TimeSpan.FromSeconds(30), ct)) continue;
+            var busy = perEndpoint.GetValueOrDefault(message.EndpointId) + planned.GetValueOrDefault(message.EndpointId);
+            if (busy >= options.MaxConcurrencyPerEndpoint) continue;
+            planned[message.EndpointId] = planned.GetValueOrDefault(message.EndpointId) + 1;
+            picked.Add(message);
+        }
+        if (picked.Count == 0) return;
+        var claimed = await store.Claim(picked.Select(m => m.Id).ToList(), now, now + options.Timeout + TimeSpan.FromSeconds(30), ct);
+        foreach (var message in picked)
+        {
+            if (!claimed.Contains(message.Id)) continue; // another node took it
             inFlight[message.Id] = 0;
             perEndpoint.AddOrUpdate(message.EndpointId, 1, (_, n) => n + 1);
             Interlocked.Increment(ref running);

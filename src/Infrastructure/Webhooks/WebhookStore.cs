@@ -171,14 +171,18 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource)
             """, new { now, perEndpoint, limit }, cancellationToken: ct))).AsList();
     }
 
-    /// <summary>Takes a due message for one attempt: moves its due time to <paramref name="leaseUntil"/> (false: someone else took it).</summary>
-    public async Task<bool> Claim(string id, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+    /// <summary>
+    /// Takes due messages for one attempt each: moves their due time to <paramref name="leaseUntil"/> in one statement; the ids
+    /// taken (a message another node took meanwhile is not among them).
+    /// </summary>
+    public async Task<IReadOnlySet<string>> Claim(IReadOnlyList<string> ids, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.ExecuteAsync(new CommandDefinition("""
+        return (await conn.QueryAsync<string>(new CommandDefinition("""
             update ops.webhook_messages set next_attempt_at = @leaseUntil
-            where id = @id and status = 'pending' and next_attempt_at <= @now
-            """, new { id, now, leaseUntil }, cancellationToken: ct)) == 1;
+            where id = any(@ids) and status = 'pending' and next_attempt_at <= @now
+            returning id
+            """, new { ids = ids.ToArray(), now, leaseUntil }, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Records one attempt and the message's state after it, in one transaction.</summary>
