@@ -7,10 +7,12 @@
 #                     [--crud-seconds 5 (0: skip)] [--crud-partners 1000] [--crud-concurrency 32]
 #                     [--vendor-limit R [--vendor-limited-rate 50] [--vendor-limited-seconds 5] [--vendor-limited-window 120]
 #                      [--max-lines-per-checkout N]] [--api-setting Key=Value ...]
+#                     [--webhook-rates 100,300 [--webhook-seconds 10]]
 # Section 4 runs a plain CRUD placement (bench/Steller.Bench.Crud) beside Steller: Steller / CRUD throughput and p99.
 # --vendor-limit R runs only section 5: fulfilment against a gift-card vendor allowing R requests/s (orders completed per
 # second, what the vendor saw, lines per checkout). --api-setting passes a setting to the API under test, e.g.
 # --api-setting RateLimits:Enabled=false --api-setting Partners:RequestLogEnabled=false (the request log and rate limiter off).
+# --webhook-rates runs only section 6: webhook delivery lag (event -> local receiver's 2xx) p50/p99 and deliveries/s per rate.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bench/lib.sh"

@@ -48,6 +48,8 @@ var vendorLimitedSeconds = 5.0;
 var vendorLimitedWindow = 120.0;
 int? maxLinesPerCheckout = null;
 var apiSettings = new Dictionary<string, string>(); // --api-setting Key=Value (repeatable): e.g. RateLimits:Enabled=false
+int[]? webhookRates = null;           // --webhook-rates 100,300: only the webhook delivery-lag run (section 6)
+var webhookSeconds = 10.0;
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "Steller.sln"))) root = Path.GetDirectoryName(root.TrimEnd('/'))!;
 var apiDll = Path.Combine(root, "src/Api/bin/Release/net10.0/Steller.Api.dll");
@@ -83,13 +85,15 @@ for (var i = 0; i < args.Length; i++)
         case "--vendor-limited-seconds": vendorLimitedSeconds = double.Parse(args[++i]); break;
         case "--vendor-limited-window": vendorLimitedWindow = double.Parse(args[++i]); break;
         case "--max-lines-per-checkout": maxLinesPerCheckout = int.Parse(args[++i]); break;
+        case "--webhook-rates": webhookRates = args[++i].Split(',').Select(int.Parse).ToArray(); break;
+        case "--webhook-seconds": webhookSeconds = double.Parse(args[++i]); break;
         case "--api-setting":
             var setting = args[++i].Split('=', 2);
             apiSettings[setting[0]] = setting.Length == 2 ? setting[1] : throw new ArgumentException("--api-setting takes Key=Value");
             break;
         default:
             Console.Error.WriteLine($"unknown option {args[i]}; options: --admin CS --mode M --seconds S --rates 100,300,1000 --search-seconds S --search-max N "
-                                    + "--search-bisect N --p99-limit MS --vendor-limit R --vendor-limited-rate N --vendor-limited-seconds S --vendor-limited-window S --max-lines-per-checkout N --api-setting Key=Value --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P "
+                                    + "--search-bisect N --p99-limit MS --vendor-limit R --vendor-limited-rate N --vendor-limited-seconds S --vendor-limited-window S --max-lines-per-checkout N --webhook-rates 100,300 --webhook-seconds S --api-setting Key=Value --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P "
                                     + "--crud-seconds S (0: skip) --crud-partners N --crud-concurrency N --crud-dll P");
             return 2;
     }
@@ -149,6 +153,7 @@ var apiEnv = new Dictionary<string, string>
 };
 foreach (var (k, v) in vendorSettings) apiEnv["STELLER__" + k.Replace(":", "__")] = v;
 foreach (var (k, v) in apiSettings) apiEnv["STELLER__" + k.Replace(":", "__")] = v;
+if (webhookRates is not null) apiEnv["STELLER__Webhooks__AllowPrivateTargets"] = "true"; // the receiver is on loopback
 using var api = ChildProcess.Start(apiDll, ["--urls", "http://127.0.0.1:0"], apiEnv);
 var apiUrl = await api.ListeningUrl(); // after the migrations: the API migrates before it listens
 
@@ -259,6 +264,41 @@ if (vendorLimit is { } vendorRate)
                       + $"{(lastCompletedAt > 0 ? completed / lastCompletedAt : 0):0.00} orders/s completed");
     Console.WriteLine($"   the vendor saw {checkouts} checkouts ({conflicts} answered 409), {reads} status reads, {limited} answers of 429; "
                       + $"{vendorOrders.Length} vendor orders for {units} units ({(vendorOrders.Length > 0 ? units / (double)vendorOrders.Length : 0):0.0} lines a checkout)");
+    return 0;
+}
+
+// ---- 6. (--webhook-rates only) webhook delivery lag: every partner has one endpoint (order.completed) at a local receiver;
+// orders arrive open-loop at each rate for --webhook-seconds; the lag of a message is from its event's time (the payload's
+// timestamp: when the completion was decided and appended) to the moment the receiver answers 2xx, both on this machine's
+// clock. Deliveries/s: messages answered over the span from the first to the last answer of the run.
+if (webhookRates is { } whRates)
+{
+    using var receiver = new BenchReceiver();
+    foreach (var c in clients)
+    {
+        var created = await c.Http.PostAsJsonAsync("v1/webhook-endpoints", new { url = receiver.Url, eventTypes = new[] { "order.completed" } });
+        if (!created.IsSuccessStatusCode) throw new InvalidOperationException($"webhook endpoint: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+    }
+    Console.WriteLine($"6. webhook delivery lag: {partners} endpoints (one per partner) at a local receiver ({receiver.Url}), order.completed, "
+                      + $"{webhookSeconds:0.#} s per rate; delivery settings at their defaults (32 in flight, 4 per endpoint)");
+    await OpenLoop.Run(100, 3, async () => { await Place(); }); // warm-up, deliveries included
+    await Drain();
+    for (var wait = Stopwatch.StartNew(); receiver.Count < Interlocked.Read(ref sequence) && wait.Elapsed.TotalSeconds < 60;) await Task.Delay(100);
+    foreach (var rate in whRates)
+    {
+        receiver.Reset();
+        var placed = new ConcurrentBag<string>();
+        var run = await OpenLoop.Run(rate, webhookSeconds, async () => placed.Add(await Place()));
+        var wait = Stopwatch.StartNew();
+        while (receiver.Count < placed.Count && wait.Elapsed.TotalSeconds < drainCap) await Task.Delay(100);
+        var (lags, span) = receiver.Snapshot();
+        var sorted = lags.Order().ToArray();
+        Console.WriteLine($"   {rate}/s: placed {placed.Count} (placement p99 {run.P99:0.0} ms, {run.Errors} refused), delivered {sorted.Length} "
+                          + $"({(placed.Count - sorted.Length)} missing after {wait.Elapsed.TotalSeconds:0.0} s more); lag p50 {OpenLoop.Percentile(sorted, 0.5):0.0} ms  "
+                          + $"p95 {OpenLoop.Percentile(sorted, 0.95):0.0} ms  p99 {OpenLoop.Percentile(sorted, 0.99):0.0} ms  max {(sorted.Length > 0 ? sorted[^1] : double.NaN):0.0} ms; "
+                          + $"{(span > 0 ? sorted.Length / span : 0):0.0} deliveries/s; {Load()}");
+        await Drain();
+    }
     return 0;
 }
 
@@ -691,5 +731,70 @@ internal sealed class ChildProcess : IDisposable
     {
         if (!process.HasExited) { process.Kill(entireProcessTree: true); process.WaitForExit(); }
         process.Dispose();
+    }
+}
+
+/// <summary>
+/// The webhook bench's receiver on loopback (HttpListener): answers 204 at once and records, per message, now minus the payload's
+/// timestamp (the event's time) in milliseconds, and when it answered.
+/// </summary>
+internal sealed class BenchReceiver : IDisposable
+{
+    private readonly System.Net.HttpListener listener = new();
+    private readonly object gate = new();
+    private List<double> lags = [];
+    private long first, last;
+    public string Url { get; }
+    public int Count { get { lock (gate) return lags.Count; } }
+
+    public BenchReceiver()
+    {
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        Url = $"http://127.0.0.1:{port}/hook/";
+        listener.Prefixes.Add(Url);
+        listener.Start();
+        _ = Task.Run(Loop);
+    }
+
+    private async Task Loop()
+    {
+        while (listener.IsListening)
+        {
+            System.Net.HttpListenerContext context;
+            try { context = await listener.GetContextAsync(); }
+            catch (Exception) { return; }
+            _ = Task.Run(async () =>
+            {
+                using var reader = new StreamReader(context.Request.InputStream);
+                var body = JsonDocument.Parse(await reader.ReadToEndAsync()).RootElement;
+                var lag = (DateTimeOffset.UtcNow - body.GetProperty("timestamp").GetDateTimeOffset()).TotalMilliseconds;
+                var at = Stopwatch.GetTimestamp();
+                lock (gate)
+                {
+                    if (lags.Count == 0) first = at;
+                    last = at;
+                    lags.Add(lag);
+                }
+                context.Response.StatusCode = 204;
+                context.Response.Close();
+            });
+        }
+    }
+
+    public void Reset() { lock (gate) { lags = []; first = last = 0; } }
+
+    /// <summary>The lags so far and the seconds from the first answer to the last.</summary>
+    public (double[] Lags, double Span) Snapshot()
+    {
+        lock (gate) return (lags.ToArray(), lags.Count < 2 ? 0 : Stopwatch.GetElapsedTime(first, last).TotalSeconds);
+    }
+
+    public void Dispose()
+    {
+        listener.Stop();
+        listener.Close();
     }
 }

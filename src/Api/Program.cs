@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Prometheus;
 using Scalar.AspNetCore;
 using Steller.Api.Admin;
+using Steller.Api.Alerts;
 using Steller.Api.Health;
 using Steller.Api.Http;
 using Steller.Api.Partners;
@@ -98,6 +99,7 @@ builder.Services.AddProjectionRunner();
 builder.Services.AddPartners(keyRing);
 builder.Services.AddStellerAdmin();
 builder.Services.AddWebhooks(webhooks);
+builder.Services.AddAlerts(builder.Configuration);
 
 var app = builder.Build();
 

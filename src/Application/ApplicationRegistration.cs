@@ -21,6 +21,8 @@ public static class ApplicationRegistration
         services.AddAggregate(Aggregates.Products);
         services.AddAggregate(Aggregates.Orders);
         services.AddAggregate(Aggregates.VendorAccounts);
+        services.AddAggregate(Aggregates.Alerts);
+        services.AddSingleton<Alerts.IAlerts, Alerts.EventSourcedAlerts>();
         services.AddSingleton<Inventory.TransferringStock.StockTransfers>();
         services.AddSingleton<VoucherCodes>();
         services.AddSingleton<Orders.IOrderPricing, Orders.CatalogPricing>();

@@ -1,3 +1,4 @@
+using Steller.Domain.Alerts;
 using Steller.Domain.Catalog;
 using Steller.Domain.Inventory;
 using Steller.Domain.Orders;
@@ -21,5 +22,6 @@ public static class StellerStreams
         Product.StreamPrefix,
         Partner.StreamPrefix,
         Vendors.VendorAccount.StreamPrefix,
+        Alert.StreamPrefix,
     ];
 }

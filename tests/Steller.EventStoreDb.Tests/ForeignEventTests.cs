@@ -25,14 +25,15 @@ public sealed class ForeignEventTests : OnFakeServer
     public void every_stream_steller_writes_starts_with_one_of_its_stream_prefixes()
     {
         string[] streams = [Wallet.StreamName("p-1", "EUR"), Order.StreamName("ord-1"), Stock.StreamName("sku-1", "main"),
-            Product.StreamName("sku-1"), Partner.StreamName("p-1"), Steller.Domain.Vendors.VendorAccount.StreamName("giftcard")];
+            Product.StreamName("sku-1"), Partner.StreamName("p-1"), Steller.Domain.Vendors.VendorAccount.StreamName("giftcard"),
+            Steller.Domain.Alerts.Alert.StreamName("stock_low", "sku-1@main")];
         foreach (var stream in streams)
             StellerStreams.Prefixes.Should().ContainSingle(p => stream.StartsWith(p, StringComparison.Ordinal), stream);
-        StellerStreams.Prefixes.Should().HaveCount(6).And.OnlyHaveUniqueItems();
+        StellerStreams.Prefixes.Should().HaveCount(7).And.OnlyHaveUniqueItems();
     }
 
     [Test]
-    public async Task without_configuration_the_log_is_stellers_six_stream_prefixes_filtered_on_the_server()
+    public async Task without_configuration_the_log_is_stellers_seven_stream_prefixes_filtered_on_the_server()
     {
         using var store = new EventStoreDbEventStore(server.ConnectionString);
         var stellers = new List<string>();

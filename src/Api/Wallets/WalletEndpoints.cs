@@ -148,6 +148,18 @@ public sealed class WalletEndpoints : IEndpointModule
             .WithSummary("Let available funds go down to minus this limit.")
             .RequireRoles(AdminRoles.Finance).AcceptsIfMatch();
 
+        wallets.MapPut("/{currency}/low-balance-threshold", async (string partnerId, string currency,
+                Steller.Api.Partners.PartnerApiEndpoints.LowBalanceThresholdBody body, IMediator mediator, HttpContext http, IClock clock,
+                CancellationToken ct) =>
+            {
+                var request = new Steller.Application.Wallets.SettingLowBalanceThreshold.SetLowBalanceThresholdRequest(partnerId, currency,
+                    body.Threshold, RequestMetadata.For(http, clock), IfMatch.Of(http));
+                return View(http, await mediator.Send(request, ct));
+            })
+            .WithSummary("Sets the partner's low-balance threshold on this wallet (minor units; null removes it): a wallet.low_balance "
+                         + "webhook goes out once per crossing below it. The same as the partner's PUT /v1/wallets/{currency}/low-balance-threshold.")
+            .RequireRoles(AdminRoles.Finance, AdminRoles.Support).AcceptsIfMatch();
+
         wallets.MapPost("/{currency}/transfers", async (string partnerId, string currency, TransferFundsBody body, IMediator mediator,
                 HttpContext http, IClock clock, CancellationToken ct) =>
             {

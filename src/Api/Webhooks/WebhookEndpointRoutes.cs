@@ -34,11 +34,14 @@ public sealed class WebhookEndpointRoutes : IEndpointModule
             .AddEndpointFilter(PartnerMustExist)
             .RequireRoles(AdminRoles.Support);
         MapRoutes(admin, http => http.GetRouteValue("partnerId") as string ?? "", "Admin", 403);
+        // The admins' own endpoints: operational alerts (alert.opened, alert.closed) by the same machinery. Role admin only.
+        var alerting = AdminEndpoints.Group(app).MapGroup("/webhook-endpoints").WithTags("Webhooks (admin alerts)");
+        MapRoutes(alerting, _ => Steller.Application.Webhooks.WebhookOwners.Admin, "AdminAlert", 403, admin: true);
     }
 
-    private static void MapRoutes(RouteGroupBuilder group, Func<HttpContext, string> partnerOf, string names, int authStatus)
+    private static void MapRoutes(RouteGroupBuilder group, Func<HttpContext, string> partnerOf, string names, int authStatus, bool admin = false)
     {
-        var roles = names == "" ? "" : " Roles: admin, support.";
+        var roles = admin ? " Admin endpoints receive alert.opened and alert.closed. Role: admin." : names == "" ? "" : " Roles: admin, support.";
         group.MapPost("/", async (CreateWebhookEndpointBody body, HttpContext http, IMediator mediator, CancellationToken ct) =>
             {
                 var result = await mediator.Send(new CreateWebhookEndpointRequest(partnerOf(http), body.Url, body.EventTypes, body.Description), ct);

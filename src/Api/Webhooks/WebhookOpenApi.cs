@@ -23,6 +23,10 @@ public static class WebhookOpenApi
         [WebhookTypes.WalletLowBalance] = "The wallet's available balance went below the partner's threshold (once per crossing). "
                                           + "data: partnerId, currency, available, threshold, revision.",
         [WebhookTypes.Test] = "Sent by POST /v1/webhook-endpoints/{id}/test. data: endpointId.",
+        [WebhookTypes.AlertOpened] = "To admin endpoints (/admin/webhook-endpoints) only: an operational alert opened (docs/alerts.md). "
+                                     + "data: alertId, kind, subject, details, openedAt, revision.",
+        [WebhookTypes.AlertClosed] = "To admin endpoints only: the alert's cause is gone. data: alertId, kind, subject, reason, closedAt, revision. "
+                                     + "One alert's messages arrive in order (opened before closed).",
     };
 
     public static void Configure(OpenApiOptions options) => options.AddDocumentTransformer((document, _, _) =>

@@ -1,4 +1,5 @@
 using Steller.Application.Orders;
+using Steller.Domain.Alerts;
 using Steller.Domain.Catalog;
 using Steller.Domain.Inventory;
 using Steller.Domain.Orders;
@@ -18,6 +19,7 @@ public static class Aggregates
     public static readonly Aggregate<Wallet, IWalletCommand, IWalletEvent> Wallets = new("wallet", Wallet.Empty, Wallet.Evolve, Wallet.Decide);
     public static readonly Aggregate<Stock, IStockCommand, IStockEvent> StockItems = new("stock", Stock.Empty, Stock.Evolve, Stock.Decide);
     public static readonly Aggregate<Product, IProductCommand, IProductEvent> Products = new("product", Product.Empty, Product.Evolve, Product.Decide);
+    public static readonly Aggregate<Alert, IAlertCommand, IAlertEvent> Alerts = new("alert", Alert.Empty, Alert.Evolve, Alert.Decide);
     public static readonly Aggregate<Order, IOrderCommand, IOrderEvent> Orders = new("order", Order.Empty, Order.Evolve, Order.Decide, OrderMetrics.Count);
     public static readonly Aggregate<VendorAccount, IVendorAccountCommand, IVendorAccountEvent> VendorAccounts = new("vendor", VendorAccount.Empty,
         VendorAccount.Evolve, VendorAccount.Decide);

@@ -25,6 +25,30 @@ public sealed class WebhookSignal
     public Task Wait(TimeSpan timeout, CancellationToken ct) => signal.WaitAsync(timeout, ct);
 }
 
+/// <summary>Webhook delivery in /metrics: attempts by outcome, attempt latency, delivery lag, and the queue.</summary>
+public static class WebhookMetrics
+{
+    public static readonly Prometheus.Counter Deliveries = Prometheus.Metrics.CreateCounter("steller_webhook_deliveries_total",
+        "Delivery attempts by outcome: delivered (2xx), retrying (failed, another attempt is scheduled), failed (the last attempt failed).",
+        "outcome");
+    public static readonly Prometheus.Histogram AttemptSeconds = Prometheus.Metrics.CreateHistogram("steller_webhook_attempt_seconds",
+        "Duration of one delivery attempt (request sent to answer read, or timeout).", new Prometheus.HistogramConfiguration
+        {
+            LabelNames = ["outcome"], Buckets = Prometheus.Histogram.ExponentialBuckets(0.005, 2, 13),
+        });
+    public static readonly Prometheus.Histogram LagSeconds = Prometheus.Metrics.CreateHistogram("steller_webhook_delivery_lag_seconds",
+        "From the event's time to the receiver's 2xx, per delivered message (retries included).", new Prometheus.HistogramConfiguration
+        {
+            Buckets = Prometheus.Histogram.ExponentialBuckets(0.01, 2, 16),
+        });
+    public static readonly Prometheus.Gauge Pending = Prometheus.Metrics.CreateGauge("steller_webhook_pending_messages",
+        "Messages waiting for delivery (due now or scheduled for a retry).");
+    public static readonly Prometheus.Gauge Due = Prometheus.Metrics.CreateGauge("steller_webhook_due_messages",
+        "Messages due now on enabled endpoints and not yet taken (the queue depth).");
+    public static readonly Prometheus.Gauge QueueLagSeconds = Prometheus.Metrics.CreateGauge("steller_webhook_queue_lag_seconds",
+        "How long the oldest due message has been waiting past its due time; 0 when none waits.");
+}
+
 /// <summary>The connection a webhook delivery may open: every DNS answer is checked (no private, loopback or link-local address).</summary>
 public sealed class WebhookTargetRefusedException(string message) : Exception(message);
 
@@ -83,6 +107,7 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
     private readonly ConcurrentDictionary<string, byte> inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> perEndpoint = new(StringComparer.Ordinal);
     private int running;
+    private long queueMeasuredAt;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -105,19 +130,44 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
 
     private async Task DispatchDue(CancellationToken ct)
     {
+        await MeasureQueue(ct);
         if (Volatile.Read(ref running) >= options.MaxConcurrency) return;
         var now = clock.UtcNow;
+        var free = options.MaxConcurrency - Volatile.Read(ref running);
+        // Pick what fits the free slots (in total and per endpoint), then claim them all in one statement.
+        var picked = new List<DueWebhookMessage>();
+        var planned = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var message in await store.Due(now, options.MaxConcurrencyPerEndpoint, 1000, ct))
         {
-            if (Volatile.Read(ref running) >= options.MaxConcurrency) return;
+            if (picked.Count >= free) break;
             if (inFlight.ContainsKey(message.Id)) continue;
-            if (perEndpoint.GetValueOrDefault(message.EndpointId) >= options.MaxConcurrencyPerEndpoint) continue;
-            if (!await store.Claim(message.Id, now, now + options.Timeout + TimeSpan.FromSeconds(30), ct)) continue;
+            var busy = perEndpoint.GetValueOrDefault(message.EndpointId) + planned.GetValueOrDefault(message.EndpointId);
+            if (busy >= options.MaxConcurrencyPerEndpoint) continue;
+            planned[message.EndpointId] = planned.GetValueOrDefault(message.EndpointId) + 1;
+            picked.Add(message);
+        }
+        if (picked.Count == 0) return;
+        var claimed = await store.Claim(picked.Select(m => m.Id).ToList(), now, now + options.Timeout + TimeSpan.FromSeconds(30), ct);
+        foreach (var message in picked)
+        {
+            if (!claimed.Contains(message.Id)) continue; // another node took it
             inFlight[message.Id] = 0;
             perEndpoint.AddOrUpdate(message.EndpointId, 1, (_, n) => n + 1);
             Interlocked.Increment(ref running);
             _ = Task.Run(() => DeliverOnce(message, ct), CancellationToken.None);
         }
+    }
+
+    /// <summary>The queue gauges, at most once a second (real time).</summary>
+    private async Task MeasureQueue(CancellationToken ct)
+    {
+        var tick = Environment.TickCount64;
+        if (tick - Interlocked.Read(ref queueMeasuredAt) < 1000) return;
+        Interlocked.Exchange(ref queueMeasuredAt, tick);
+        var (pending, due, lag) = await store.Queue(clock.UtcNow, ct);
+        WebhookMetrics.Pending.Set(pending);
+        WebhookMetrics.Due.Set(due);
+        WebhookMetrics.QueueLagSeconds.Set(Math.Max(0, lag));
     }
 
     private async Task DeliverOnce(DueWebhookMessage message, CancellationToken ct)
@@ -130,7 +180,11 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
             var (status, next) = ok ? ("delivered", (DateTimeOffset?)null)
                 : attempts >= options.RetrySchedule.Count ? ("failed", null)
                 : ("pending", clock.UtcNow + options.RetrySchedule[attempts]);
-            await store.Record(message.Id, attempt, status, attempts, next, CancellationToken.None);
+            await store.Record(message.Id, message.EndpointId, attempt, ok, status, attempts, next, CancellationToken.None);
+            var outcome = ok ? "delivered" : status == "failed" ? "failed" : "retrying";
+            WebhookMetrics.Deliveries.WithLabels(outcome).Inc();
+            WebhookMetrics.AttemptSeconds.WithLabels(ok ? "delivered" : "failed").Observe(attempt.LatencyMs / 1000);
+            if (ok) WebhookMetrics.LagSeconds.Observe(Math.Max(0, (clock.UtcNow.UtcDateTime - DateTime.SpecifyKind(message.CreatedAt, DateTimeKind.Utc)).TotalSeconds));
             if (!ok)
                 log.LogInformation("Webhook {MessageId} to endpoint {EndpointId}: attempt {Attempt} failed ({Outcome}); now {Status}",
                     message.Id, message.EndpointId, attempts, attempt.Status?.ToString() ?? attempt.Error, status);

@@ -18,6 +18,8 @@ public sealed record WebhookOptions
     public int MaxEndpointsPerPartner { get; init; } = 10;
     public TimeSpan RotationOverlap { get; init; } = TimeSpan.FromHours(24);
     public int MaxStoredAnswerBytes { get; init; } = 1024;
+    /// <summary>An endpoint whose every attempt failed for this long is disabled (<c>Webhooks:DisableAfterFailingDays</c>, 5).</summary>
+    public TimeSpan DisableAfterFailing { get; init; } = TimeSpan.FromDays(5);
 
     public static readonly IReadOnlyList<TimeSpan> DefaultSchedule =
     [
@@ -35,6 +37,7 @@ public sealed record WebhookOptions
             PollInterval = TimeSpan.FromMilliseconds(s.GetValue("PollMilliseconds", 1000)),
             MaxConcurrency = s.GetValue("MaxConcurrency", 32),
             MaxConcurrencyPerEndpoint = s.GetValue("MaxConcurrencyPerEndpoint", 4),
+            DisableAfterFailing = TimeSpan.FromDays(s.GetValue("DisableAfterFailingDays", 5.0)),
         };
         if (s["RetryScheduleSeconds"] is { Length: > 0 } schedule)
             options = options with
@@ -42,7 +45,8 @@ public sealed record WebhookOptions
                 RetrySchedule = schedule.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                     .Select(x => TimeSpan.FromSeconds(double.Parse(x, System.Globalization.CultureInfo.InvariantCulture))).ToList(),
             };
-        if (options.RetrySchedule.Count == 0 || options.MaxConcurrency < 1 || options.MaxConcurrencyPerEndpoint < 1 || options.Timeout <= TimeSpan.Zero)
+        if (options.RetrySchedule.Count == 0 || options.MaxConcurrency < 1 || options.MaxConcurrencyPerEndpoint < 1 || options.Timeout <= TimeSpan.Zero
+            || options.DisableAfterFailing <= TimeSpan.Zero)
             throw new Configuration.ConfigurationException("Webhooks: RetryScheduleSeconds needs at least one entry; concurrency and timeout must be positive.");
         return options;
     }

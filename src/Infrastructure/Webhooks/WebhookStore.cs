@@ -19,6 +19,10 @@ public sealed record WebhookEndpointRow
     public DateTime? PreviousUntil { get; init; }
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
+    /// <summary>The first failed attempt since the last success (null: the last attempt succeeded, or none yet).</summary>
+    public DateTime? FailingSince { get; init; }
+    /// <summary>Why Steller disabled the endpoint ("failing"); null when enabled or disabled by its owner.</summary>
+    public string? DisabledReason { get; init; }
 }
 
 /// <summary>A message to store: <see cref="Id"/> is its webhook-id.</summary>
@@ -27,7 +31,7 @@ public sealed record NewWebhookMessage(string Id, string EndpointId, string Part
 
 /// <summary>A pending message that is due, with what its delivery needs.</summary>
 public sealed record DueWebhookMessage(string Id, string EndpointId, string Body, int Attempts, string Url, string SecretKeyId, byte[] Secret,
-    string? PreviousKeyId, byte[]? PreviousSecret, DateTime? PreviousUntil);
+    string? PreviousKeyId, byte[]? PreviousSecret, DateTime? PreviousUntil, DateTime CreatedAt);
 
 public sealed record WebhookMessageRow(long Seq, string Id, string Type, Guid? EventId, DateTime CreatedAt, string Status, int Attempts,
     DateTime? NextAttemptAt, string Body);
@@ -40,7 +44,7 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource)
     private const string EndpointColumns = """
         id, partner_id as PartnerId, url, event_types as EventTypes, description, enabled, secret_key_id as SecretKeyId, secret,
         previous_key_id as PreviousKeyId, previous_secret as PreviousSecret, previous_until as PreviousUntil, created_at as CreatedAt,
-        updated_at as UpdatedAt
+        updated_at as UpdatedAt, failing_since as FailingSince, disabled_reason as DisabledReason
         """;
 
     /// <summary>Inserts the endpoint unless the partner already has <paramref name="max"/>; false when it has.</summary>
@@ -91,7 +95,7 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource)
         return await conn.ExecuteAsync(new CommandDefinition("""
             update ops.webhook_endpoints set url = @Url, event_types = @EventTypes, description = @Description, enabled = @Enabled,
                 secret_key_id = @SecretKeyId, secret = @Secret, previous_key_id = @PreviousKeyId, previous_secret = @PreviousSecret,
-                previous_until = @PreviousUntil, updated_at = @UpdatedAt
+                previous_until = @PreviousUntil, updated_at = @UpdatedAt, failing_since = @FailingSince, disabled_reason = @DisabledReason
             where id = @Id and partner_id = @PartnerId
             """, e, cancellationToken: ct)) == 1;
     }
@@ -149,7 +153,8 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<DueWebhookMessage>(new CommandDefinition("""
             select m.id, m.endpoint_id as EndpointId, m.body, m.attempts, e.url, e.secret_key_id as SecretKeyId, e.secret,
-                   e.previous_key_id as PreviousKeyId, e.previous_secret as PreviousSecret, e.previous_until as PreviousUntil
+                   e.previous_key_id as PreviousKeyId, e.previous_secret as PreviousSecret, e.previous_until as PreviousUntil,
+                   m.created_at as CreatedAt
             from (
                 select m.*, row_number() over (partition by m.endpoint_id order by m.next_attempt_at, m.seq) as rank
                 from ops.webhook_messages m
@@ -166,18 +171,23 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource)
             """, new { now, perEndpoint, limit }, cancellationToken: ct))).AsList();
     }
 
-    /// <summary>Takes a due message for one attempt: moves its due time to <paramref name="leaseUntil"/> (false: someone else took it).</summary>
-    public async Task<bool> Claim(string id, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+    /// <summary>
+    /// Takes due messages for one attempt each: moves their due time to <paramref name="leaseUntil"/> in one statement; the ids
+    /// taken (a message another node took meanwhile is not among them).
+    /// </summary>
+    public async Task<IReadOnlySet<string>> Claim(IReadOnlyList<string> ids, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.ExecuteAsync(new CommandDefinition("""
+        return (await conn.QueryAsync<string>(new CommandDefinition("""
             update ops.webhook_messages set next_attempt_at = @leaseUntil
-            where id = @id and status = 'pending' and next_attempt_at <= @now
-            """, new { id, now, leaseUntil }, cancellationToken: ct)) == 1;
+            where id = any(@ids) and status = 'pending' and next_attempt_at <= @now
+            returning id
+            """, new { ids = ids.ToArray(), now, leaseUntil }, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Records one attempt and the message's state after it, in one transaction.</summary>
-    public async Task Record(string id, WebhookAttemptRow attempt, string status, int attempts, DateTimeOffset? next, CancellationToken ct)
+    public async Task Record(string id, string endpointId, WebhookAttemptRow attempt, bool succeeded, string status, int attempts,
+        DateTimeOffset? next, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -189,6 +199,11 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource)
         await conn.ExecuteAsync(new CommandDefinition("""
             update ops.webhook_messages set status = @status, attempts = @attempts, next_attempt_at = @next where id = @id
             """, new { id, status, attempts, next }, tx, cancellationToken: ct));
+        // The endpoint's health: written only when it changes (a success after failures, or the first failure after a success).
+        await conn.ExecuteAsync(new CommandDefinition(succeeded
+            ? "update ops.webhook_endpoints set failing_since = null where id = @endpointId and failing_since is not null"
+            : "update ops.webhook_endpoints set failing_since = @at where id = @endpointId and failing_since is null",
+            new { endpointId, at = attempt.At }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
     }
 
@@ -228,5 +243,45 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource)
             update ops.webhook_messages set status = 'pending', attempts = 0, next_attempt_at = @now
             where endpoint_id = @endpointId and status = 'failed' and created_at >= @since
             """, new { endpointId, since, now }, cancellationToken: ct));
+    }
+
+    /// <summary>Disables every enabled endpoint failing since <paramref name="failingBefore"/> or earlier (reason "failing"); their ids.</summary>
+    public async Task<IReadOnlyList<string>> DisableFailing(DateTimeOffset failingBefore, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<string>(new CommandDefinition("""
+            update ops.webhook_endpoints set enabled = false, disabled_reason = 'failing', updated_at = @now
+            where enabled and failing_since <= @failingBefore
+            returning id
+            """, new { failingBefore, now }, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>Endpoints Steller disabled because they kept failing (not those their owner disabled).</summary>
+    public async Task<IReadOnlyList<(string EndpointId, string PartnerId)>> DisabledForFailing(CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<(string, string)>(new CommandDefinition(
+            "select id, partner_id from ops.webhook_endpoints where not enabled and disabled_reason = 'failing'", cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>Endpoints with messages that failed for good, and how many.</summary>
+    public async Task<IReadOnlyList<(string EndpointId, string PartnerId, long Failed)>> FailedByEndpoint(CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<(string, string, long)>(new CommandDefinition("""
+            select endpoint_id, min(partner_id), count(*) from ops.webhook_messages where status = 'failed' group by endpoint_id
+            """, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>Pending messages, and how long the oldest due one has been waiting past its due time (the queue's depth and lag).</summary>
+    public async Task<(long Pending, long Due, double LagSeconds)> Queue(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleAsync<(long, long, double)>(new CommandDefinition("""
+            select count(*), count(*) filter (where m.next_attempt_at <= @now and e.enabled),
+                   coalesce(extract(epoch from (@now - min(m.next_attempt_at) filter (where m.next_attempt_at <= @now and e.enabled))), 0)::float8
+              from ops.webhook_messages m join ops.webhook_endpoints e on e.id = m.endpoint_id
+             where m.status = 'pending'
+            """, new { now }, cancellationToken: ct));
     }
 }

@@ -35,6 +35,8 @@ public static class ProjectionRegistration
         services.AddSingleton<IProjection, Inventory.LowStockProjection>();
         services.AddSingleton<IProjection, Partners.PartnersProjection>();
         services.AddSingleton<Partners.PartnersQuery>();
+        services.AddSingleton<IProjection, Alerts.AlertsProjection>();
+        services.AddSingleton<Alerts.AlertsQuery>();
         // Ledger queries and the replay/audit that folds the event store (used by the CLI and the admin API).
         services.TryAddSingleton(_ => EventTypeRegistry.ForDomain());
         services.AddSingleton<LedgerReplay>();

@@ -3,6 +3,7 @@ using Steller.Application.EventStore;
 using Steller.Application.Orders.ViewingOrder;
 using Steller.Application.Serialization;
 using Steller.Application.Webhooks;
+using Steller.Domain.Alerts;
 using Steller.Domain.Orders;
 using Steller.Domain.Wallets;
 using Engine = Steller.Projections.Engine;
@@ -30,10 +31,13 @@ public sealed class WebhookEvents(IEventStore store, EventTypeRegistry registry)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Every wallet event (any may cross the low-balance threshold) and the order events that end or refund an order.</summary>
+    /// <summary>
+    /// Every wallet event (any may cross the low-balance threshold), the order events that end or refund an order, and the alert
+    /// events (for the admin endpoints).
+    /// </summary>
     public IReadOnlySet<string> EventTypes { get; } = Engine.EventTypeSet.Union(
         EventNames.Of<OrderCompleted>(), EventNames.Of<OrderFailed>(), EventNames.Of<OrderCancelled>(), EventNames.Of<OrderRejected>(),
-        EventNames.Of<OrderRefunded>(), EventNames.Of<IWalletEvent>());
+        EventNames.Of<OrderRefunded>(), EventNames.Of<IWalletEvent>(), EventNames.Of<AlertOpened>(), EventNames.Of<AlertClosed>());
 
     /// <summary>
     /// Each wallet's state after the revision last seen, so following the log folds each wallet event once; any other revision
@@ -41,15 +45,33 @@ public sealed class WebhookEvents(IEventStore store, EventTypeRegistry registry)
     /// </summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Revision, Wallet State)> wallets = new(StringComparer.Ordinal);
 
-    /// <summary>The partner an event concerns when its stream says so without reading anything (wallets); null for orders.</summary>
+    /// <summary>
+    /// The owner an event concerns when its stream says so without reading anything: the partner of a wallet, the admins
+    /// (<see cref="WebhookOwners.Admin"/>) for an alert; null for orders.
+    /// </summary>
     public static string? PartnerOfStream(string streamId) =>
-        Wallet.TryParseStreamName(streamId, out var partnerId, out _) ? partnerId : null;
+        streamId.StartsWith(Alert.StreamPrefix, StringComparison.Ordinal) ? WebhookOwners.Admin
+        : Wallet.TryParseStreamName(streamId, out var partnerId, out _) ? partnerId : null;
 
     /// <summary>The webhook view of <paramref name="e"/>, or null when it gives no message.</summary>
     public async Task<WebhookEvent?> Describe(RecordedEvent e, CancellationToken ct)
     {
         if (!EventTypes.Contains(e.Type)) return null;
         var decoded = registry.Deserialize(e.Type, e.Data.Span);
+        if (decoded is IAlertEvent alertEvent)
+        {
+            // One cause's messages go out in stream order (opened before closed), as one order's do.
+            var (alertType, alertData) = alertEvent switch
+            {
+                AlertOpened o => (WebhookTypes.AlertOpened, (object)new { alertId = o.AlertId, kind = o.Kind, subject = o.Subject, details = o.Details,
+                    openedAt = o.OpenedAt.ToUniversalTime(), revision = e.Revision.Value }),
+                AlertClosed c => (WebhookTypes.AlertClosed, new { alertId = c.AlertId, kind = c.Kind, subject = c.Subject, reason = c.Reason,
+                    closedAt = c.ClosedAt.ToUniversalTime(), revision = e.Revision.Value }),
+                _ => (null, null!),
+            };
+            return alertType is null ? null
+                : new(e, WebhookOwners.Admin, alertType, e.StreamId, e.Revision.Value, Body(alertType, e, alertData));
+        }
         if (decoded is IWalletEvent walletEvent)
         {
             if (!Wallet.TryParseStreamName(e.StreamId, out var partnerId, out var currency)) return null;

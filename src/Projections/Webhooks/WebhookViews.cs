@@ -6,12 +6,15 @@ using Steller.Infrastructure.Webhooks;
 namespace Steller.Projections.Webhooks;
 
 /// <summary>An endpoint as a partner sees it (never its secret, which is shown once: on creation and on rotation).</summary>
+/// <param name="DisabledReason">"failing": Steller disabled it after every attempt failed for Webhooks:DisableAfterFailingDays.</param>
+/// <param name="FailingSince">The first failed attempt since its last success; null while it succeeds.</param>
 public sealed record WebhookEndpointView(string Id, string Url, IReadOnlyList<string>? EventTypes, string? Description, string Status,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? PreviousSecretValidUntil)
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? PreviousSecretValidUntil, string? DisabledReason = null,
+    DateTimeOffset? FailingSince = null)
 {
     public static WebhookEndpointView Of(WebhookEndpointRow e) =>
         new(e.Id, e.Url, e.EventTypes, e.Description, e.Enabled ? "enabled" : "disabled", Utc(e.CreatedAt), Utc(e.UpdatedAt),
-            e.PreviousUntil is { } until ? Utc(until) : null);
+            e.PreviousUntil is { } until ? Utc(until) : null, e.DisabledReason, e.FailingSince is { } f ? Utc(f) : null);
 
     internal static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc));
 }

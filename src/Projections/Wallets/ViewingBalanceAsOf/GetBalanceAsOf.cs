@@ -6,7 +6,7 @@ namespace Steller.Projections.Wallets.ViewingBalanceAsOf;
 
 /// <summary>A wallet as it was at <see cref="AsOf"/>, folded from its events; <see cref="Revision"/> is the last event folded.</summary>
 public sealed record WalletAsOfView(string PartnerId, string Currency, long Posted, long Pending, long Available, long CreditLimit,
-    bool Frozen, long Revision, DateTimeOffset AsOf);
+    bool Frozen, long Revision, DateTimeOffset AsOf, long? LowBalanceThreshold = null);
 
 /// <summary>
 /// One wallet's balance at an instant, answered from the event log (<see cref="LedgerReplay.FoldWallet"/>: the very fold of
@@ -22,6 +22,6 @@ public sealed class GetBalanceAsOfHandler(LedgerReplay replay) : IRequestHandler
         var (wallet, _) = await replay.FoldWallet(request.PartnerId, request.Currency, request.AsOf, ct);
         return wallet is null ? null
             : new WalletAsOfView(wallet.PartnerId, wallet.Currency, wallet.State.Posted, wallet.State.Pending, wallet.State.Available,
-                wallet.State.CreditLimit, wallet.State.Frozen, wallet.Revision, request.AsOf);
+                wallet.State.CreditLimit, wallet.State.Frozen, wallet.Revision, request.AsOf, wallet.State.LowBalanceThreshold);
     }
 }

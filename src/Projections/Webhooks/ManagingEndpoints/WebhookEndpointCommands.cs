@@ -29,14 +29,15 @@ public sealed record ListWebhookEndpointsRequest(string PartnerId) : IRequest<We
 /// <summary>The checks on what a partner may configure (the URL rule depends on <c>Webhooks:AllowPrivateTargets</c>).</summary>
 public static class WebhookEndpointRules
 {
-    public static void Check(FieldErrors errors, string? url, bool urlRequired, IReadOnlyList<string>? eventTypes, bool allowPrivate)
+    public static void Check(FieldErrors errors, string? url, bool urlRequired, IReadOnlyList<string>? eventTypes, bool allowPrivate,
+        IReadOnlyList<string> subscribable)
     {
         if (url is null) errors.Check(!urlRequired, "url", "required");
         else if (WebhookTargets.Problem(url, allowPrivate) is { } problem) errors.Check(false, "url", problem);
         if (eventTypes is null) return;
         errors.Check(eventTypes.Count > 0, "eventTypes", "at least one type, or leave it out for every type");
         foreach (var type in eventTypes)
-            errors.Check(WebhookTypes.IsSubscribable(type), "eventTypes", $"unknown type '{type}'; one of {string.Join(", ", WebhookTypes.Subscribable)}");
+            errors.Check(subscribable.Contains(type, StringComparer.Ordinal), "eventTypes", $"unknown type '{type}'; one of {string.Join(", ", subscribable)}");
     }
 
     public static void ThrowIfAny(FieldErrors errors)
@@ -56,7 +57,8 @@ public sealed class WebhookEndpointHandlers(WebhookStore store, WebhookOptions o
     public async Task<WebhookResult<WebhookEndpointWithSecret>> Handle(CreateWebhookEndpointRequest request, CancellationToken ct)
     {
         var errors = new FieldErrors();
-        WebhookEndpointRules.Check(errors, request.Url, urlRequired: true, request.EventTypes, options.AllowPrivateTargets);
+        WebhookEndpointRules.Check(errors, request.Url, urlRequired: true, request.EventTypes, options.AllowPrivateTargets,
+            WebhookTypes.SubscribableBy(request.PartnerId));
         WebhookEndpointRules.ThrowIfAny(errors);
         var id = WebhookIds.NewEndpointId();
         var secret = WebhookSignature.NewSecret();
@@ -75,7 +77,8 @@ public sealed class WebhookEndpointHandlers(WebhookStore store, WebhookOptions o
     public async Task<WebhookResult<WebhookEndpointView>> Handle(UpdateWebhookEndpointRequest request, CancellationToken ct)
     {
         var errors = new FieldErrors();
-        WebhookEndpointRules.Check(errors, request.Url, urlRequired: false, request.EventTypes, options.AllowPrivateTargets);
+        WebhookEndpointRules.Check(errors, request.Url, urlRequired: false, request.EventTypes, options.AllowPrivateTargets,
+            WebhookTypes.SubscribableBy(request.PartnerId));
         WebhookEndpointRules.ThrowIfAny(errors);
         if (await store.Get(request.PartnerId, request.EndpointId, ct) is not { } row) return WebhookErrors.EndpointNotFound(request.EndpointId);
         var changed = row with
@@ -86,6 +89,9 @@ public sealed class WebhookEndpointHandlers(WebhookStore store, WebhookOptions o
             Enabled = request.Enabled ?? row.Enabled,
             UpdatedAt = clock.UtcNow.UtcDateTime,
         };
+        // Enabling again starts its health afresh (it is not disabled again for the old failures); disabling is its owner's choice.
+        if (request.Enabled is { } enabled && enabled != row.Enabled)
+            changed = changed with { FailingSince = null, DisabledReason = null };
         return await store.Update(changed, ct) ? WebhookEndpointView.Of(changed) : WebhookErrors.EndpointNotFound(request.EndpointId);
     }
 
