@@ -52,7 +52,7 @@ public sealed class ReportEndpoints : IEndpointModule
         admin.MapGet("/overview", async (IMediator mediator, CancellationToken ct) => Results.Ok(await mediator.Send(new ReadOverviewRequest(), ct)))
             .WithSummary("The day at a glance (read models, UTC day): today's orders by status and money per currency (captured, "
                          + "refunded, revenue, margin, vendor cost), failed today, stuck now (not final, unchanged for "
-                         + "Orders:StuckAfterMinutes), vendors in brief, low-stock items and partner prices below cost.")
+                         + "Orders:StuckAfterMinutes), vendors in brief, low-stock items, partner prices below cost, and alerts not closed by kind.")
             .Produces<Overview>().RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
 
         admin.MapGet("/vendors/health", async (IMediator mediator, CancellationToken ct) =>

@@ -1,3 +1,5 @@
+using Steller.Application.Alerts;
+using Steller.Domain.Alerts;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -69,7 +71,7 @@ public sealed record AuditRun(long Id, string Kind, string? Subject, string Trig
 public sealed record AuditRunPage(IReadOnlyList<AuditRun> Items, string? Next);
 
 /// <summary>ops.audit_runs (read.audit_runs): records every run and pages them, newest first.</summary>
-public sealed class AuditRuns(NpgsqlDataSource dataSource, ILogger<AuditRuns> logger)
+public sealed class AuditRuns(NpgsqlDataSource dataSource, IAlerts alerts, ILogger<AuditRuns> logger)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -88,10 +90,17 @@ public sealed class AuditRuns(NpgsqlDataSource dataSource, ILogger<AuditRuns> lo
                 Summary = run.Summary?.GetRawText(),
             }, cancellationToken: ct));
         var stored = run with { Id = id };
+        // Every run, whoever started it (nightly, CLI, API), moves the audit_drift alert of its kind and subject: a flagged run
+        // opens it (once), a clean run closes it.
+        var cause = run.Subject is null ? run.Kind : $"{run.Kind}:{run.Subject}";
         if (stored.Flagged)
-            // Operational alerts (read.alerts) are raised here once they exist: every flagged run, whoever started it.
+        {
             logger.LogWarning("Audit run {RunId} ({Kind} {Subject}, {Trigger}) is flagged: {Result}, {Lines} finding(s); first: {First}",
                 id, run.Kind, run.Subject, run.Trigger, run.Result, run.DriftLines.Count, run.DriftLines.FirstOrDefault());
+            await alerts.Raise(AlertKinds.AuditDrift, cause,
+                $"Audit run {id} ({run.Trigger}) found {run.Result}: {run.DriftLines.Count} finding(s); first: {run.DriftLines.FirstOrDefault()}", ct);
+        }
+        else await alerts.Resolve(AlertKinds.AuditDrift, cause, $"audit run {id} ({run.Trigger}) is clean", ct);
         return stored;
     }
 

@@ -57,6 +57,7 @@ public sealed class PartnerStatsTests() : OrderFixture("partner_stats")
         overview.GetProperty("ordersByStatus").GetProperty("Completed").GetInt64().Should().BeGreaterThanOrEqualTo(3);
         overview.GetProperty("money").EnumerateArray().Single(m => m.GetProperty("currency").GetString() == "EUR")
             .GetProperty("captured").GetInt64().Should().BeGreaterThanOrEqualTo(captured);
+        overview.GetProperty("openAlertsByKind").ValueKind.Should().Be(JsonValueKind.Object);
         overview.GetProperty("vendors").EnumerateArray().Select(v => v.GetProperty("vendor").GetString()).Should().Contain("giftcard");
     }
 

@@ -91,6 +91,13 @@ public sealed class FinanceCycleTests() : OrderFixture("finance_cycle")
         flagged[0].GetProperty("result").GetString().Should().Be("drift");
         flagged[0].GetProperty("summary").GetProperty("unexplained").GetInt64().Should().Be(-10_00);
         (await db.Scalar<long>("select count(*) from read.audit_runs where flagged and kind = 'vendor-reconciliation'")).Should().Be(1);
+
+        // The flagged run raised one audit_drift alert for its cause; the clean runs raised none.
+        await Eventually.True(async () => await db.Scalar<long>(
+                "select count(*) from read.alerts where kind = 'audit_drift' and status = 'open'") == 1,
+            TimeSpan.FromSeconds(30), "read.alerts shows the drift");
+        (await db.Scalar<string>("select subject from read.alerts where kind = 'audit_drift'"))
+            .Should().Be("vendor-reconciliation:giftcard:EUR");
     }
 
     private static async Task<JsonElement> Reconcile(HttpClient finance, string vendor, bool exact)

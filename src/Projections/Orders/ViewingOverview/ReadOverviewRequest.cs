@@ -17,10 +17,12 @@ public sealed record OverviewVendor(string Vendor, long Calls, long Errors, long
 /// <summary>
 /// The operator's day at a glance (GET /admin/overview), from the read models: today's orders (UTC day of placement) by
 /// status and money per currency, the failed ones today, the stuck ones now (not final, no change for
-/// Orders:StuckAfterMinutes), vendors in brief, and how many stock items are low and partner prices below cost.
+/// Orders:StuckAfterMinutes), vendors in brief, how many stock items are low and partner prices below cost, and the alerts
+/// not closed (open or acknowledged) by kind.
 /// </summary>
 public sealed record Overview(DateOnly Day, DateTime AsOf, IReadOnlyDictionary<string, long> OrdersByStatus, long FailedToday,
-    long Stuck, IReadOnlyList<OverviewMoney> Money, IReadOnlyList<OverviewVendor> Vendors, long LowStockItems, long NegativeMarginPrices);
+    long Stuck, IReadOnlyList<OverviewMoney> Money, IReadOnlyList<OverviewVendor> Vendors, long LowStockItems, long NegativeMarginPrices,
+    IReadOnlyDictionary<string, long> OpenAlertsByKind);
 
 public sealed record ReadOverviewRequest : IRequest<Overview>;
 
@@ -53,9 +55,12 @@ public sealed class ReadOverviewHandler(NpgsqlDataSource dataSource, IMediator m
             var lowStock = await conn.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from read.low_stock", cancellationToken: ct));
             var negative = await conn.ExecuteScalarAsync<long>(new CommandDefinition(
                 "select count(*) from read.negative_margin_products", cancellationToken: ct));
+            var alerts = (await conn.QueryAsync<(string Kind, long Count)>(new CommandDefinition(
+                "select kind, count(*) from read.alerts where status <> 'closed' group by kind order by kind", cancellationToken: ct)))
+                .ToDictionary(r => r.Kind, r => r.Count);
             var vendors = (await mediator.Send(new ReadVendorHealthRequest(), ct))
                 .Select(v => new OverviewVendor(v.Vendor, v.Calls, v.Errors, v.RateLimited, v.Queued)).ToList();
-            return new Overview(day, now.UtcDateTime, byStatus, byStatus.GetValueOrDefault("Failed"), stuck, money, vendors, lowStock, negative);
+            return new Overview(day, now.UtcDateTime, byStatus, byStatus.GetValueOrDefault("Failed"), stuck, money, vendors, lowStock, negative, alerts);
         }
         catch (Exception e) when (ReadModelNotReadyException.Is(e)) { throw new ReadModelNotReadyException("read.orders", e); }
     }
