@@ -18,7 +18,9 @@ public static class AuditKinds
     public const string Ledger = "ledger";
     public const string Stock = "stock";
     public const string VendorReconciliation = "vendor-reconciliation";
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Ledger, Stock, VendorReconciliation };
+    /// <summary>The hash chain over the log recomputed (docs/ledger-verification.md): drift = an edited, deleted or inserted event.</summary>
+    public const string Chain = "chain";
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Ledger, Stock, VendorReconciliation, Chain };
 }
 
 public static class AuditTriggers
@@ -58,6 +60,11 @@ public sealed record AuditRun(long Id, string Kind, string? Subject, string Trig
             }, AuditRuns.Json));
 
     /// <summary>A run that could not finish (the vendor did not answer, the database failed): flagged, with the reason.</summary>
+    public static AuditRun OfChain(Chain.ChainVerification v, string trigger, DateTimeOffset started, DateTimeOffset finished) =>
+        new(0, AuditKinds.Chain, null, trigger, started, finished, v.EventsChecked, v.Intact ? "clean" : "drift", !v.Intact,
+            v.Break is { } b ? [$"{b.Kind} at {b.Position} (link {b.Sequence}): {b.Message}"] : [],
+            JsonSerializer.SerializeToElement(new { v.Sequence, v.Position, v.Hash, v.Unsealed }, AuditRuns.Json));
+
     public static AuditRun Failed(string kind, string? subject, string trigger, DateTimeOffset started, DateTimeOffset finished, string reason) =>
         new(0, kind, subject, trigger, started, finished, null, "error", true, [reason]);
 

@@ -13,20 +13,35 @@ using Steller.Projections.Wallets.AuditingLedger;
 namespace Steller.Projections.Audits;
 
 /// <summary>
-/// The nightly audits: the ledger audit, the stock audit and the reconciliation of every configured vendor in every currency the
+/// The nightly audits: the ledger audit, the stock audit, the hash chain over the log, and the reconciliation of every configured vendor in every currency the
 /// ledger has an account at it, each run stored in read.audit_runs (trigger "nightly"). Due once per slot (every day at
 /// <see cref="AuditSettings.At"/> UTC, on the application clock): the node that moves ops.audit_schedule forward to the slot runs
 /// them, so one node per night runs them whatever the number of nodes. A slot that passed while no node was up runs at the
 /// next check; a node that dies mid-run leaves that night's remaining audits to the next night.
 /// </summary>
 public sealed class NightlyAudits(NpgsqlDataSource db, IMediator mediator, VendorReconciliation reconciliation, AuditRuns runs,
-    IClock clock, AuditSettings settings, ILogger<NightlyAudits> logger)
+    Chain.ChainVerifier chain, IClock clock, AuditSettings settings, ILogger<NightlyAudits> logger)
 {
     /// <summary>The latest nightly instant at or before <paramref name="now"/>.</summary>
     public static DateTimeOffset Slot(DateTimeOffset now, TimeSpan at)
     {
         var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero) + at;
         return today <= now ? today : today.AddDays(-1);
+    }
+
+    /// <summary>Recomputes the hash chain over the whole log and stores the run (an edited, deleted or inserted event: drift).</summary>
+    public async Task<AuditRun> VerifyChain(CancellationToken ct)
+    {
+        var started = clock.UtcNow;
+        AuditRun run;
+        try { run = AuditRun.OfChain(await chain.Verify(ct: ct), AuditTriggers.Nightly, started, clock.UtcNow); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Nightly chain verification failed");
+            run = AuditRun.Failed(AuditKinds.Chain, null, AuditTriggers.Nightly, started, clock.UtcNow,
+                $"the chain could not be verified: {e.GetType().Name}");
+        }
+        return await runs.Record(run, ct);
     }
 
     /// <summary>Runs the nightly audits when a slot is due and this node claims it; answers how many ran (0 when not due).</summary>
@@ -48,6 +63,7 @@ public sealed class NightlyAudits(NpgsqlDataSource db, IMediator mediator, Vendo
                  {
                      (AuditKinds.Ledger, async () => (await mediator.Send(new AuditLedgerRequest(null, Trigger: AuditTriggers.Nightly), ct)).Result),
                      (AuditKinds.Stock, async () => (await mediator.Send(new AuditStockRequest(null, AuditTriggers.Nightly), ct)).Result),
+                     (AuditKinds.Chain, async () => (await VerifyChain(ct)).Result),
                  })
         {
             ran++;

@@ -66,14 +66,15 @@ public sealed class FinanceCycleTests() : OrderFixture("finance_cycle")
 
         // The nightly job (the API's clock moved a day on) stores a clean run of every audit.
         factory.Clock.Advance(TimeSpan.FromDays(1));
-        var nightly = await NightlyRuns(finance, expected: 4);
+        var nightly = await NightlyRuns(finance, expected: 5);
         nightly.Select(r => (r.GetProperty("kind").GetString(), r.GetProperty("subject").GetString())).Should().BeEquivalentTo(new[]
         {
-            ("ledger", (string?)null), ("stock", null), ("vendor-reconciliation", "giftcard:EUR"), ("vendor-reconciliation", "topup:EUR"),
+            ("ledger", (string?)null), ("stock", null), ("chain", null), ("vendor-reconciliation", "giftcard:EUR"),
+            ("vendor-reconciliation", "topup:EUR"),
         });
         nightly.Should().OnlyContain(r => !r.GetProperty("flagged").GetBoolean() && r.GetProperty("driftLines").GetArrayLength() == 0,
             "every nightly run is clean");
-        nightly.Select(r => r.GetProperty("result").GetString()).Should().BeEquivalentTo(["clean", "clean", "exact", "exact"]);
+        nightly.Select(r => r.GetProperty("result").GetString()).Should().BeEquivalentTo(["clean", "clean", "clean", "exact", "exact"]);
         nightly.Single(r => r.GetProperty("kind").GetString() == "ledger").GetProperty("eventsFolded").GetInt64().Should().BeGreaterThan(0);
 
         // Then the vendor's balance drifts (10.00 appears that Steller never recorded): the reconciliation flags it, and so does
@@ -85,8 +86,8 @@ public sealed class FinanceCycleTests() : OrderFixture("finance_cycle")
         drift.GetProperty("driftLines")[0].GetString().Should().Contain("-10.00 unexplained");
 
         factory.Clock.Advance(TimeSpan.FromDays(1));
-        var nextNight = await NightlyRuns(finance, expected: 8);
-        var flagged = nextNight.Take(4).Where(r => r.GetProperty("flagged").GetBoolean()).ToList();
+        var nextNight = await NightlyRuns(finance, expected: 10);
+        var flagged = nextNight.Take(5).Where(r => r.GetProperty("flagged").GetBoolean()).ToList();
         flagged.Should().ContainSingle().Which.GetProperty("subject").GetString().Should().Be("giftcard:EUR");
         flagged[0].GetProperty("result").GetString().Should().Be("drift");
         flagged[0].GetProperty("summary").GetProperty("unexplained").GetInt64().Should().Be(-10_00);
@@ -98,6 +99,26 @@ public sealed class FinanceCycleTests() : OrderFixture("finance_cycle")
             TimeSpan.FromSeconds(30), "read.alerts shows the drift");
         (await db.Scalar<string>("select subject from read.alerts where kind = 'audit_drift'"))
             .Should().Be("vendor-reconciliation:giftcard:EUR");
+
+        // Last, someone edits one amount in the event log with SQL, after the sealer chained it: the next night's chain run
+        // names that event and raises its own alert.
+        await Eventually.True(async () => await db.Scalar<long>("select count(*) from es.chain") == await db.Scalar<long>("select count(*) from es.events"),
+            TimeSpan.FromSeconds(60), "the sealer chained the whole log");
+        (await db.Scalar<long>("""
+            with target as (select stream_id, revision from es.events where event_type = 'wallet.deposited.v1' and data::text like '%100000%'
+                            order by position limit 1)
+            update es.events e set data = replace(e.data::text, '100000', '900000')::json
+              from target t where e.stream_id = t.stream_id and e.revision = t.revision and e.data::text like '%100000%'
+            returning 1
+            """)).Should().Be(1, "the partner's first deposit of 1,000.00 becomes 9,000.00");
+        factory.Clock.Advance(TimeSpan.FromDays(1));
+        var thirdNight = await NightlyRuns(finance, expected: 15);
+        var chainRun = thirdNight.Take(5).Single(r => r.GetProperty("kind").GetString() == "chain");
+        (chainRun.GetProperty("result").GetString(), chainRun.GetProperty("flagged").GetBoolean()).Should().Be(("drift", true));
+        chainRun.GetProperty("driftLines")[0].GetString().Should().StartWith("changed at ");
+        await Eventually.True(async () => await db.Scalar<long>(
+                "select count(*) from read.alerts where kind = 'audit_drift' and subject = 'chain' and status = 'open'") == 1,
+            TimeSpan.FromSeconds(30), "the edited event is alerted");
     }
 
     private static async Task<JsonElement> Reconcile(HttpClient finance, string vendor, bool exact)

@@ -6,7 +6,7 @@ create schema if not exists read;
 
 create table ops.audit_runs (
     id             bigserial   primary key,
-    kind           text        not null,              -- ledger | stock | vendor-reconciliation
+    kind           text        not null,              -- ledger | stock | vendor-reconciliation | chain
     subject        text,                              -- vendor-reconciliation: '{vendor}:{currency}'; otherwise null
     trigger        text        not null,              -- nightly | cli | api
     started_at     timestamptz not null,
@@ -32,7 +32,7 @@ create view read.audit_runs as
 comment on view read.audit_runs is
     'Every run of the ledger audit, the stock audit and each vendor reconciliation (nightly job, CLI, API), newest last.';
 comment on column read.audit_runs.id is 'Run id, increasing.';
-comment on column read.audit_runs.kind is 'ledger, stock or vendor-reconciliation.';
+comment on column read.audit_runs.kind is 'ledger, stock, vendor-reconciliation or chain.';
 comment on column read.audit_runs.subject is 'For a vendor reconciliation: vendor:currency (e.g. giftcard:EUR); otherwise null.';
 comment on column read.audit_runs.trigger is 'Who started the run: nightly (the scheduled job), cli (steller ledger|stock audit) or api.';
 comment on column read.audit_runs.started_at is 'When the run started.';
