@@ -268,22 +268,32 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
         return new StreamSlice(streamId, last, events);
     }
 
+    /// <summary>
+    /// The gap-safe read of es.events in log order after ($1 commit, $2 prepare), at most $3 rows (parameters by
+    /// <see cref="AddGapSafeParameters"/>): every reader of the global log uses this one rule.
+    /// </summary>
+    public const string GapSafeAfter = """
+        where (transaction_id, position) > ($1::xid8, $2)
+          and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by events.transaction_id, events.position
+        limit $3
+        """;
+
+    public static void AddGapSafeParameters(NpgsqlCommand cmd, LogPosition after, int max)
+    {
+        cmd.Parameters.Add(new NpgsqlParameter { Value = after.Commit.ToString(), NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (long)after.Prepare });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (long)max });
+    }
+
     public async Task<IReadOnlyList<RecordedEvent>> ReadAll(LogPosition after, int maxCount, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
         // Only transactions older than every running one are final: nothing can appear before them any more.
         // ORDER BY names the table's columns explicitly: a bare "transaction_id" would bind to the select list's
         // transaction_id::text output column and sort as text ('1000' < '999'), skipping events when xids gain a digit.
-        await using var cmd = dataSource.CreateCommand($"""
-            select {Columns} from es.events
-            where (transaction_id, position) > ($1::xid8, $2)
-              and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-            order by events.transaction_id, events.position
-            limit $3
-            """);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = after.Commit.ToString(), NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (long)after.Prepare });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (long)maxCount });
+        await using var cmd = dataSource.CreateCommand($"select {Columns} from es.events {GapSafeAfter}");
+        AddGapSafeParameters(cmd, after, maxCount);
         var events = new List<RecordedEvent>(Math.Min(maxCount, 1024));
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) events.Add(ReadEvent(reader));

@@ -1,3 +1,4 @@
+using Steller.Infrastructure.Postgres;
 using Npgsql;
 using NpgsqlTypes;
 using Steller.Application.EventStore;
@@ -32,18 +33,13 @@ public sealed class PostgresChainLog(NpgsqlDataSource dataSource) : IChainLog
     public async Task<IReadOnlyList<ChainEntry>> Read(LogPosition after, int max, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = dataSource.CreateCommand($"""
             select transaction_id::text::bigint, position, stream_id, revision, event_id, event_type,
                    convert_to(data::text, 'UTF8'), convert_to(metadata::text, 'UTF8'), recorded_at
             from es.events
-            where (transaction_id, position) > ($1::xid8, $2)
-              and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-            order by events.transaction_id, events.position
-            limit $3
+            {PostgresEventStore.GapSafeAfter}
             """);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = after.Commit.ToString(), NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (long)after.Prepare });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (long)max });
+        PostgresEventStore.AddGapSafeParameters(cmd, after, max);
         var entries = new List<ChainEntry>(Math.Min(max, 10_000));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
