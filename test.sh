@@ -47,6 +47,17 @@ read -r passed failed skipped < <(cat "$results"/*.trx 2>/dev/null | grep -o '<C
   | sed -E 's/.* total="([0-9]+)" executed="([0-9]+)" passed="([0-9]+)" failed="([0-9]+)".*/\1 \2 \3 \4/' \
   | awk '{p+=$3; f+=$4; s+=$1-$2} END {printf "%d %d %d\n", p, f, s}')
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # a crashed test host counts as a failure
+# Name every failed test and the first line of its message again at the very end, where a reader of a long
+# log (or of its tail) finds it.
+if [ "$failed" -gt 0 ]; then
+  echo "Failed tests:"
+  for trx in "$results"/*.trx; do
+    [ -f "$trx" ] || continue
+    perl -0ne 'while (/<UnitTestResult\b([^>]*)>(.*?)<\/UnitTestResult>/gs) { my ($a, $b) = ($1, $2);
+      next unless $a =~ /outcome="Failed"/; my ($n) = $a =~ /testName="([^"]*)"/; my ($m) = $b =~ /<Message>([^<]*)/;
+      $m //= ""; $m =~ s/\s+/ /g; print "  $n: ", substr($m, 0, 300), "\n" }' "$trx" || true
+  done
+fi
 rm -rf "$results"
 rm -f "$log"
 echo "$passed passed, $failed failed, $skipped skipped"
