@@ -51,6 +51,7 @@ public static class SimulatorApp
         if (vendor is null) { await next(http); return; }
 
         var sp = http.RequestServices;
+        var arrived = sp.GetRequiredService<RateBuckets>().Now();
         var options = sp.GetRequiredService<SimulatorOptions>();
         var recorder = sp.GetRequiredService<Recorder>();
         var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Steller.VendorSimulator.Requests");
@@ -71,7 +72,7 @@ public static class SimulatorApp
                 return;
             }
             var limit = vendor == GiftCardVendor.Name ? options.GiftCard.RateLimit : options.TopUp.RateLimit;
-            if (!sp.GetRequiredService<RateBuckets>().TryTake($"{vendor}:{client}", limit, out var retryAfter))
+            if (!sp.GetRequiredService<RateBuckets>().TryTake($"{vendor}:{client}", limit, arrived, out var retryAfter))
             {
                 rateLimited = true;
                 http.Response.Headers.RetryAfter = retryAfter.ToString();
