@@ -46,7 +46,7 @@ public sealed class AlertsProjection : IProjection
             ("details", "What was seen when the alert opened, in words."),
             ("opened_at", "When the alert opened (UTC)."),
             ("acknowledged_at", "When it was acknowledged (UTC); null if never."),
-            ("acknowledged_by", "Who acknowledged it (admin:<token name>); null if never."),
+            ("acknowledged_by", "Who acknowledged it (admin:{token name}); null if never."),
             ("closed_at", "When it closed (UTC); null while open or acknowledged."),
             ("close_reason", "Why it closed (the cause went away, or a person closed it); null while not closed.")),
     ];

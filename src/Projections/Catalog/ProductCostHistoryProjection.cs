@@ -47,7 +47,7 @@ public sealed class ProductCostHistoryProjection : IProjection
             ("previous_cost_discount_bp", "Discount before the change, basis points; null at listing or when it was an amount."),
             ("currency", "Currency of the costs (ISO 4217), on the listing row; null on later rows (a product keeps its currency)."),
             ("recorded_at", "When the change was recorded (UTC)."),
-            ("actor", "Who made it (from the event's metadata: admin:<token name>, or the system, e.g. the catalog sync).")),
+            ("actor", "Who made it (from the event's metadata: admin:{token name}, or the system, e.g. the catalog sync).")),
     ];
 
     /// <summary>One row of read.product_cost_history.</summary>

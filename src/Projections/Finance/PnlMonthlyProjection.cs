@@ -69,11 +69,11 @@ public sealed class PnlMonthlyProjection : IProjection
             ("sales", "What partners paid for delivered units: Σ captures (debits of partner wallets)."),
             ("refunds", "What was refunded to partners (debits of platform:revenue)."),
             ("revenue", "sales − refunds: what partners paid, net of refunds."),
-            ("vendor_cost", "What the delivered units cost at the vendors: Σ vendor legs of captures (credits of platform:vendor:<vendor>)."),
+            ("vendor_cost", "What the delivered units cost at the vendors: Σ vendor legs of captures (credits of platform:vendor:{vendor})."),
             ("vendor_refunds", "What vendors gave back for purchases they reversed (credits of platform:revenue)."),
             ("margin", "revenue − vendor_cost + vendor_refunds: Steller's margin, equal to the month's movement of platform:revenue.")),
         new("pnl_monthly_order_holds", "Open wallet holds placed for an order (working data for pnl_monthly: a capture of one is a completed order).",
-            ("account", "The wallet: wallet:<partner>:<ccy>."),
+            ("account", "The wallet: wallet:{partner}:{ccy}."),
             ("transfer_id", "The hold's id."),
             ("order_id", "The order it was placed for.")),
     ];

@@ -71,7 +71,7 @@ public sealed class StockMovementsProjection : IProjection
             ("order_id", "The order of a reservation, commit or release; null otherwise."),
             ("counterpart_location", "The other location of a transfer; null otherwise."),
             ("voucher_count", "How many voucher codes moved (never the codes); null for a movement that carries no codes (reservations, releases, stock without codes)."),
-            ("actor", "Who caused it (from the event's metadata: admin:<token name>, partner:<id> or system:...)."),
+            ("actor", "Who caused it (from the event's metadata: admin:{token name}, partner:{id} or system:...)."),
             ("correlation_id", "The request or process the event belongs to (to find it in logs)."),
             ("event_id", "The event's id in the event store.")),
     ];

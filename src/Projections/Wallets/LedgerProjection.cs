@@ -98,7 +98,7 @@ public sealed class LedgerProjection : IProjection
     public IReadOnlyList<ReadViewDoc> Docs { get; } =
     [
         new("wallet_balances", "One row per ledger account: partner wallets and platform accounts (docs/finance.md). Balance = credits − debits, minor units of the account's currency.",
-            ("account", "The account: wallet:<partner>:<ccy>, platform:funding:<ccy>, platform:revenue:<ccy>, platform:vendor:<vendor>:<ccy> or platform:transit:<ccy>."),
+            ("account", "The account: wallet:{partner}:{ccy}, platform:funding:{ccy}, platform:revenue:{ccy}, platform:vendor:{vendor}:{ccy} or platform:transit:{ccy}."),
             ("partner_id", "The partner owning a wallet; null for platform accounts."),
             ("currency", "Currency of the account (ISO 4217)."),
             ("posted", "Balance: credits − debits of every posting so far."),
@@ -125,12 +125,12 @@ public sealed class LedgerProjection : IProjection
             ("transfer_id", "Id of the wallet transfer (hold, deposit, refund, ...) or of the vendor account movement."),
             ("order_id", "The order of a capture or refund (or the order a vendor refund names); null otherwise."),
             ("reference", "Deposit/withdrawal reference, refund's order, transfer counterparty or vendor movement reference; null otherwise."),
-            ("stream_id", "The event's stream (wallet-<partner>-<ccy> or vendor-<vendor>)."),
+            ("stream_id", "The event's stream (wallet-{partner}-{ccy} or vendor-{vendor})."),
             ("stream_revision", "The event's revision in that stream."),
             ("event_id", "The event's id in the event store."),
             ("recorded_at", "When the event was recorded (UTC).")),
         new("ledger_holds", "Every hold placed on a wallet, with its order and outcome (links captures to orders). Minor units.",
-            ("account", "The wallet: wallet:<partner>:<ccy>."),
+            ("account", "The wallet: wallet:{partner}:{ccy}."),
             ("transfer_id", "The hold's id."),
             ("partner_id", "The partner."),
             ("currency", "Currency (ISO 4217)."),

@@ -4,7 +4,7 @@ comment on view read.admin_audit is
     'Every admin command (non-GET request by an admin token) and every partner API-key command: who, what, on what, how it ended. Never bodies.';
 comment on column read.admin_audit.id is 'Entry id, increasing.';
 comment on column read.admin_audit.at is 'When the request arrived (UTC).';
-comment on column read.admin_audit.actor is 'Who: the admin token''s name, or partner:<id> for a partner''s own key command.';
+comment on column read.admin_audit.actor is 'Who: the admin token''s name, or partner:{id} for a partner''s own key command.';
 comment on column read.admin_audit.role is 'The token''s role: admin, finance, support or analyst; partner for a partner''s own command.';
 comment on column read.admin_audit.method is 'HTTP method, e.g. POST.';
 comment on column read.admin_audit.route is 'The route template, e.g. /admin/partners/{partnerId}/wallets.';
