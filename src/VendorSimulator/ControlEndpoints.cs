@@ -45,9 +45,9 @@ public static class ControlEndpoints
             var orders = gift.Orders()
                 .Select(o => new ControlOrder(GiftCardVendor.Name, o.RequestId, o.Lines[0].ProductId.ToString(), o.Units,
                     o.Lines[0].Value, o.Currency, o.Status, o.Status is "Succeeded" or "PartialFailed" ? o.DeliverUnits : 0, o.CreatedAt,
-                    o.Lines.Count))
+                    o.Lines.Count, o.Reversed))
                 .Concat(topUp.Transfers().Select(t => new ControlOrder(TopUpVendor.Name, t.DistributorRef, t.Product.SkuCode, 1,
-                    t.SendValue, t.Product.SendCurrencyIso, t.State, t.State == "Complete" ? 1 : 0, t.CreatedAt, 1)))
+                    t.SendValue, t.Product.SendCurrencyIso, t.State, t.State == "Complete" ? 1 : 0, t.CreatedAt, 1, t.Reversed)))
                 .Where(o => vendor is null || o.Vendor == vendor)
                 .OrderBy(o => o.CreatedAt)
                 .ToList();
@@ -74,6 +74,30 @@ public static class ControlEndpoints
                 : Results.BadRequest(new { error = $"vendor must be {GiftCardVendor.Name} or {TopUpVendor.Name}" });
         });
 
+        // The vendor reverses (refunds) one of its orders: what it kept for it goes back to the prepaid balance (once). Finance then
+        // records the reversal in Steller (POST /admin/vendors/{vendor}/refunds) and the reconciliation is exact again.
+        g.MapPost("/orders/{vendor}/{requestId}/reversal", (string vendor, string requestId, GiftCardVendor gift, TopUpVendor topUp) =>
+        {
+            var outcome = vendor switch
+            {
+                GiftCardVendor.Name => gift.Reverse(requestId),
+                TopUpVendor.Name => topUp.Reverse(requestId),
+                _ => null,
+            };
+            return outcome switch
+            {
+                null => Results.BadRequest(new { error = $"vendor must be {GiftCardVendor.Name} or {TopUpVendor.Name}" }),
+                { Result: ReversalResult.NotFound } => Results.NotFound(new { error = $"no {vendor} order {requestId}" }),
+                { Result: ReversalResult.NotReversible } => Results.Conflict(new
+                    { error = $"{vendor} order {requestId} is {outcome.Status}: only a delivered order can be reversed" }),
+                _ => Results.Ok(new
+                {
+                    vendor, requestId, currency = outcome.Currency, amount = outcome.Amount, balance = outcome.Balance,
+                    alreadyReversed = outcome.Result == ReversalResult.AlreadyReversed,
+                }),
+            };
+        });
+
         g.MapPost("/rate-limit", (RateLimitChange change, SimulatorOptions options, RateBuckets buckets) =>
         {
             var target = new RateLimitOptions { PerSecond = Math.Max(0, change.PerSecond), Burst = Math.Max(1, change.Burst) };
@@ -85,7 +109,16 @@ public static class ControlEndpoints
     }
 
     public sealed record ControlOrder(string Vendor, string RequestId, string ProductId, int Quantity, decimal Value, string Currency,
-        string Status, int Delivered, DateTimeOffset CreatedAt, int Products = 1);
+        string Status, int Delivered, DateTimeOffset CreatedAt, int Products = 1, decimal? Reversed = null);
+
+    public enum ReversalResult { Reversed, AlreadyReversed, NotFound, NotReversible }
+
+    /// <summary>How a reversal went: what went back to the balance (major units of <see cref="Currency"/>) and the balance after.</summary>
+    public sealed record ReversalOutcome(ReversalResult Result, string? Currency, decimal Amount, decimal Balance, string? Status = null)
+    {
+        public static readonly ReversalOutcome NotFound = new(ReversalResult.NotFound, null, 0, 0);
+        public static ReversalOutcome NotReversible(string status) => new(ReversalResult.NotReversible, null, 0, 0, status);
+    }
 
     public sealed record RateLimitChange(string Vendor, double PerSecond, int Burst);
 

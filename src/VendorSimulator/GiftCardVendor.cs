@@ -70,6 +70,8 @@ public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts,
         public List<(int Item, Card Card)> Cards { get; } = [];
         public int Units => Lines.Sum(l => l.Quantity);
         public decimal Charged { get; set; }
+        /// <summary>What the vendor gave back when it reversed the order (control call); null while not reversed.</summary>
+        public decimal? Reversed { get; set; }
     }
 
     private readonly Dictionary<string, Order> orders = new();
@@ -96,6 +98,27 @@ public sealed class GiftCardVendor(SimulatorOptions options, ScriptBook scripts,
     public decimal TopUp(string currency, decimal amount)
     {
         lock (gate) return balances[currency] = Balance(currency) + amount;
+    }
+
+    /// <summary>
+    /// Control: the vendor reverses (refunds) the order <paramref name="requestId"/>: what it kept for the delivered cards goes
+    /// back to the balance of the order's currency, once. A second reversal gives nothing back and answers the first.
+    /// </summary>
+    public ControlEndpoints.ReversalOutcome Reverse(string requestId)
+    {
+        lock (gate)
+        {
+            if (!orders.TryGetValue(requestId, out var o)) return ControlEndpoints.ReversalOutcome.NotFound;
+            if (o.Reversed is { } done) return new(ControlEndpoints.ReversalResult.AlreadyReversed, o.Currency, done, Balance(o.Currency));
+            Advance(o);
+            if (o.Status is not ("Succeeded" or "PartialFailed")) return ControlEndpoints.ReversalOutcome.NotReversible(o.Status);
+            // What the order still costs: the charge less what undelivered units gave back (Advance's arithmetic).
+            var kept = o.Charged - (o.Units == 0 ? 0 : o.Charged * (o.Units - o.DeliverUnits) / o.Units);
+            o.Reversed = kept;
+            var balance = balances[o.Currency] = Balance(o.Currency) + kept;
+            log.LogInformation("giftcard order {RequestId} reversed: {Amount} {Currency} back to the balance", o.RequestId, kept, o.Currency);
+            return new(ControlEndpoints.ReversalResult.Reversed, o.Currency, kept, balance);
+        }
     }
 
     public void Map(IEndpointRouteBuilder app)

@@ -53,6 +53,8 @@ public sealed partial class TopUpVendor(SimulatorOptions options, ScriptBook scr
         public string? ErrorCode { get; set; }
         public int PollsLeft { get; set; }
         public DateTimeOffset DoneAt { get; set; }
+        /// <summary>What the vendor gave back when it reversed the transfer (control call); null while not reversed.</summary>
+        public decimal? Reversed { get; set; }
     }
 
     private readonly Dictionary<string, Transfer> transfers = new();
@@ -76,6 +78,28 @@ public sealed partial class TopUpVendor(SimulatorOptions options, ScriptBook scr
     public decimal TopUp(string currency, decimal amount)
     {
         lock (gate) return balances[currency] = Balance(currency) + amount;
+    }
+
+    /// <summary>
+    /// Control: the vendor reverses (refunds) the completed transfer <paramref name="distributorRef"/>: what it charged goes back
+    /// to the balance of its send currency, once. A second reversal gives nothing back and answers the first.
+    /// </summary>
+    public ControlEndpoints.ReversalOutcome Reverse(string distributorRef)
+    {
+        lock (gate)
+        {
+            if (!transfers.TryGetValue(distributorRef, out var t)) return ControlEndpoints.ReversalOutcome.NotFound;
+            var currency = t.Product.SendCurrencyIso;
+            if (t.Reversed is { } done) return new(ControlEndpoints.ReversalResult.AlreadyReversed, currency, done, Balance(currency));
+            Advance(t);
+            if (t.State != "Complete") return ControlEndpoints.ReversalOutcome.NotReversible(t.State);
+            var charged = t.SendValue * (1 - t.Product.CommissionRate / 100m); // what SendTransfer drew
+            t.Reversed = charged;
+            var balance = balances[currency] = Balance(currency) + charged;
+            log.LogInformation("topup transfer {DistributorRef} reversed: {Amount} {Currency} back to the balance", t.DistributorRef, charged,
+                currency);
+            return new(ControlEndpoints.ReversalResult.Reversed, currency, charged, balance);
+        }
     }
 
     public void Map(IEndpointRouteBuilder app)

@@ -57,6 +57,14 @@ public sealed class SimulatorHost : IAsyncDisposable
     /// <summary>Pays money into (negative: takes it from) Steller's prepaid account at the simulated vendor, in major units.</summary>
     public Task TopUpBalance(string vendor, string currency, decimal amount) => Post("/control/balances/top-up", new { vendor, currency, amount });
 
+    /// <summary>The vendor reverses (refunds) its order <paramref name="requestId"/>: the answer (currency, amount, balance, alreadyReversed).</summary>
+    public async Task<System.Text.Json.JsonElement> Reverse(string vendor, string requestId)
+    {
+        using var response = await Control.PostAsync($"/control/orders/{vendor}/{Uri.EscapeDataString(requestId)}/reversal", null);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+    }
+
     public async Task<IReadOnlyList<RecordedRequest>> Requests(string vendor, string? operation = null)
     {
         var all = await Control.GetFromJsonAsync<List<RecordedRequest>>($"/control/requests?vendor={vendor}" + (operation is null ? "" : $"&operation={operation}"), SimulatorApp.Json);

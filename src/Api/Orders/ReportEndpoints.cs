@@ -2,6 +2,7 @@ using MediatR;
 using Steller.Api.Admin;
 using Steller.Api.Http;
 using Steller.Infrastructure.Admin;
+using Steller.Projections.Finance.ReadingPnl;
 using Steller.Projections.Orders;
 using Steller.Projections.Orders.ReadingDailyStats;
 using Steller.Projections.Orders.ReadingVendorHealth;
@@ -11,7 +12,7 @@ using Steller.Projections.Partners.ReadingGrowth;
 
 namespace Steller.Api.Orders;
 
-/// <summary>Analysts' and operators' views over the read models: partner daily stats and vendor health.</summary>
+/// <summary>Analysts' and operators' views over the read models: partner daily stats, monthly P&amp;L, growth and vendor health.</summary>
 public sealed class ReportEndpoints : IEndpointModule
 {
     public const int MaxDays = ReadDailyStatsRequest.MaxDays;
@@ -47,6 +48,21 @@ public sealed class ReportEndpoints : IEndpointModule
                 + "completed order, active partners (a completed order placed in the period) and revenue per currency. "
                 + "Accept: text/csv answers one line per period and currency.")
             .Produces<GrowthReport>().Produces(200, contentType: "text/csv").ProducesProblem(400)
+            .RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
+
+        admin.MapGet("/reports/pnl",
+                async (string? from, string? to, HttpContext http, IMediator mediator, CancellationToken ct) =>
+                {
+                    var rows = await mediator.Send(new ReadPnlRequest(from, to), ct);
+                    return Csv.Wanted(http.Request)
+                        ? await Csv.Lines(http, "pnl-monthly.csv", ReadPnlHandler.Csv(rows), ct)
+                        : Results.Ok(rows);
+                })
+            .WithSummary(
+                "read.pnl_monthly over the UTC months from..to (yyyy-MM, inclusive, at most 120), per month and currency, minor units: "
+                + "orders completed, sales (captures), refunds to partners, revenue (sales − refunds), vendor cost, vendor refunds, margin "
+                + "(the month's movement of platform:revenue). Accept: text/csv answers one line per month and currency.")
+            .Produces<IReadOnlyList<PnlMonth>>().Produces(200, contentType: "text/csv").ProducesProblem(400)
             .RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
 
         admin.MapGet("/overview", async (IMediator mediator, CancellationToken ct) => Results.Ok(await mediator.Send(new ReadOverviewRequest(), ct)))

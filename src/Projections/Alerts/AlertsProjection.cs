@@ -36,6 +36,21 @@ public sealed class AlertsProjection : IProjection
         create index on {schema}.alerts (kind, subject) where status <> 'closed';
         """;
 
+    public IReadOnlyList<ReadViewDoc> Docs { get; } =
+    [
+        new("alerts", "One row per opening of an operational alert (docs/alerts.md); a cause that opens again is a new row.",
+            ("alert_id", "Alert id: al_ and 26 base32 characters, derived from kind, subject and the opening's number."),
+            ("kind", "stock_low, negative_margin, order_stuck, vendor_errors, vendor_rate_limited, webhook_failed, webhook_endpoint_disabled or audit_drift."),
+            ("subject", "What the alert is about, per kind: e.g. sku@location for stock_low, a vendor, an order id, vendor-reconciliation:giftcard:EUR."),
+            ("status", "open, acknowledged (someone is on it) or closed."),
+            ("details", "What was seen when the alert opened, in words."),
+            ("opened_at", "When the alert opened (UTC)."),
+            ("acknowledged_at", "When it was acknowledged (UTC); null if never."),
+            ("acknowledged_by", "Who acknowledged it (admin:{token name}); null if never."),
+            ("closed_at", "When it closed (UTC); null while open or acknowledged."),
+            ("close_reason", "Why it closed (the cause went away, or a person closed it); null while not closed.")),
+    ];
+
     public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
     {
         foreach (var e in events)

@@ -43,6 +43,28 @@ public sealed class CatalogProductsProjection : IProjection
         create index on {schema}.catalog_products (country, brand, product_type, sku) where active;
         """;
 
+    public IReadOnlyList<ReadViewDoc> Docs { get; } =
+    [
+        new("catalog_products", "One row per product (sku) in the catalog, listed or delisted, as it stands now.",
+            ("sku", "Steller's product id."),
+            ("source", "Where the product is fulfilled from: stocked (Steller's own vouchers) or the vendor (giftcard, topup)."),
+            ("vendor", "The vendor that fulfils it; null for stocked products."),
+            ("vendor_product_id", "The product's id at the vendor; null for stocked products."),
+            ("name", "Product name."),
+            ("brand", "Brand, e.g. Amazon.de."),
+            ("country", "Country where it can be redeemed (ISO 3166 alpha-2)."),
+            ("currency", "Currency of its face value and cost (ISO 4217)."),
+            ("product_type", "gift_card, top_up or voucher."),
+            ("face_value_fixed", "Face value of a fixed-value product, minor units; null for a range product."),
+            ("face_value_min", "Lowest face value of a range product, minor units; null for a fixed one."),
+            ("face_value_max", "Highest face value of a range product, minor units; null for a fixed one."),
+            ("cost_amount", "What one unit costs Steller, minor units; null when the cost is a discount."),
+            ("cost_discount_bp", "Cost as a discount on the face value, basis points (cost = face − floor(face × bp / 10000)); null when the cost is an amount."),
+            ("active", "True while listed (orderable); false once delisted."),
+            ("last_revision", "Revision of the product's event stream last applied."),
+            ("updated_at", "Recorded time (UTC) of the last change applied.")),
+    ];
+
     public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
     {
         foreach (var e in events)

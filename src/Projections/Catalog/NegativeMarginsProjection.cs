@@ -59,6 +59,33 @@ public sealed class NegativeMarginsProjection : IProjection
         create index on {schema}.negative_margin_products (sku);
         """;
 
+    public IReadOnlyList<ReadViewDoc> Docs { get; } =
+    [
+        new("negative_margin_products", "Every (partner, sku) whose partner price is below Steller's cost at the product's reference face value (the fixed one; for a range, the worse of min and max): the price guardrail's dashboard.",
+            ("partner_id", "The partner."),
+            ("sku", "Steller's product id."),
+            ("currency", "Currency of the amounts (ISO 4217)."),
+            ("face_value", "The face value the price was computed at, minor units."),
+            ("unit_cost", "What one unit costs Steller at that face value, minor units."),
+            ("unit_price", "What the partner pays for one unit, minor units."),
+            ("margin", "unit_price − unit_cost, minor units: negative (a loss on every unit sold)."),
+            ("margin_basis", "The partner's pricing: cost-plus or discount-share; null when it pays face value."),
+            ("margin_bp", "Basis points of that margin basis; null when it pays face value.")),
+        new("negative_margin_partners", "The projection's copy of every partner's margin (working data for negative_margin_products).",
+            ("partner_id", "The partner."),
+            ("margin_basis", "cost-plus (price = cost + bp of cost) or discount-share (the partner gets bp of the vendor's discount); null: price = face value."),
+            ("margin_bp", "Basis points of the margin basis; null when none is set.")),
+        new("negative_margin_catalog", "The projection's copy of every product's face value and cost (working data for negative_margin_products).",
+            ("sku", "Steller's product id."),
+            ("currency", "Currency of the amounts (ISO 4217)."),
+            ("face_value_fixed", "Face value of a fixed-value product, minor units; null for a range product."),
+            ("face_value_min", "Lowest face value of a range product, minor units; null for a fixed one."),
+            ("face_value_max", "Highest face value of a range product, minor units; null for a fixed one."),
+            ("cost_amount", "Unit cost, minor units; null when the cost is a discount."),
+            ("cost_discount_bp", "Cost as a discount on the face value, basis points; null when it is an amount."),
+            ("active", "True while the product is listed.")),
+    ];
+
     private sealed record PartnerRow(string PartnerId, string? MarginBasis, int? MarginBp);
     private sealed record CatalogRow(string Sku, string Currency, long? FaceValueFixed, long? FaceValueMin, long? FaceValueMax,
         long? CostAmount, int? CostDiscountBp);

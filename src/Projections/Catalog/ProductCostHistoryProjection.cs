@@ -35,6 +35,21 @@ public sealed class ProductCostHistoryProjection : IProjection
         );
         """;
 
+    public IReadOnlyList<ReadViewDoc> Docs { get; } =
+    [
+        new("product_cost_history", "One row per listing, cost change and delisting of a product, with its cost after and before.",
+            ("sku", "Steller's product id."),
+            ("revision", "Revision of the product's event stream (orders the rows of one sku)."),
+            ("kind", "listed, cost-changed or delisted."),
+            ("cost_amount", "Unit cost after the change, minor units; null when the cost is a discount."),
+            ("cost_discount_bp", "Cost after the change as a discount on the face value, basis points; null when it is an amount."),
+            ("previous_cost_amount", "Unit cost before the change, minor units; null at listing or when it was a discount."),
+            ("previous_cost_discount_bp", "Discount before the change, basis points; null at listing or when it was an amount."),
+            ("currency", "Currency of the costs (ISO 4217), on the listing row; null on later rows (a product keeps its currency)."),
+            ("recorded_at", "When the change was recorded (UTC)."),
+            ("actor", "Who made it (from the event's metadata: admin:{token name}, or the system, e.g. the catalog sync).")),
+    ];
+
     /// <summary>One row of read.product_cost_history.</summary>
     public sealed record Row(string Sku, long Revision, string Kind, long? Amount, int? Bp, long? PreviousAmount, int? PreviousBp,
         string? Currency, DateTime At, string Actor);

@@ -26,6 +26,12 @@ public interface IProjection
     /// <summary>DDL creating its tables in <paramref name="schema"/> (a read_vN schema).</summary>
     string CreateTablesSql(string schema);
 
+    /// <summary>
+    /// What analysts read about each view read.&lt;table&gt; and its columns (COMMENT ON, applied with the views). Every table of
+    /// a projection Steller ships has one (a test checks the live catalogue).
+    /// </summary>
+    IReadOnlyList<ReadViewDoc> Docs => [];
+
     /// <summary>Applies one batch (in log order) inside the engine's transaction.</summary>
     Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context);
 

@@ -13,10 +13,11 @@ public sealed record ItemClosed(string Id) : OpenItemChange(Id);
 /// <summary>
 /// Describes an "open items with an expiry" read model: <paramref name="Read"/> tells what a (deserialized) event does
 /// to an item (wallet hold, stock reservation), null for events that do nothing; <paramref name="EventTypes"/> are the
-/// names of those events. <paramref name="IdColumn"/> and <paramref name="QuantityColumn"/> are the table's columns.
+/// names of those events. <paramref name="IdColumn"/> and <paramref name="QuantityColumn"/> are the table's columns;
+/// <paramref name="Doc"/> what analysts read about its view.
 /// </summary>
 public sealed record OpenItemsShape(string Name, string Table, IReadOnlySet<string> EventTypes, Func<object?, OpenItemChange?> Read,
-    string IdColumn, string QuantityColumn);
+    string IdColumn, string QuantityColumn, ReadViewDoc Doc);
 
 /// <summary>
 /// Keeps a table of items opened and not yet closed, with their expiry, for the jobs that release expired ones.
@@ -43,6 +44,8 @@ public abstract class OpenItemsProjection(OpenItemsShape shape) : IProjection
         );
         create index on {schema}.{shape.Table} (expires_at) where expires_at is not null;
         """;
+
+    public IReadOnlyList<ReadViewDoc> Docs => [shape.Doc];
 
     /// <summary>An item opened in the batch and still open at its end.</summary>
     public sealed record OpenRow(string StreamId, string Id, long Quantity, DateTime? ExpiresAt, string? OrderId, DateTime PlacedAt);

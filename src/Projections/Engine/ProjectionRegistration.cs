@@ -26,6 +26,7 @@ public static class ProjectionRegistration
         services.AddProcessManager<ProcessManagers.WalletTransferCompletion>();
         services.AddProcessManager<ProcessManagers.StockTransferCompletion>();
         services.AddSingleton<IProjection, LedgerProjection>();
+        services.AddSingleton<IProjection, Finance.PnlMonthlyProjection>();
         services.AddSingleton<IProjection, Inventory.StockLevelsProjection>();
         services.AddSingleton<IProjection, Inventory.OpenReservationsProjection>();
         services.AddSingleton<IProjection, Catalog.CatalogProductsProjection>();

@@ -34,6 +34,9 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource)
                 new { n = projection.Name, v = projection.Version }, tx);
             active = new Active(1, projection.Version);
         }
+        // A database whose views were made before their comments (or with older wording) gets the current ones; not while a
+        // rebuild to another shape is pending (the views still show the old columns).
+        else if (active.CodeVersion == projection.Version) await Describe(conn, tx, projection);
         await tx.CommitAsync(ct);
         return active;
     }
@@ -73,6 +76,17 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource)
             await conn.ExecuteAsync(
                 $"drop view if exists {ProjectionSchemas.Views}.{table}; create view {ProjectionSchemas.Views}.{table} as select * from {schema}.{table};",
                 transaction: tx);
+        await Describe(conn, tx, projection);
+    }
+
+    /// <summary>
+    /// COMMENT ON the projection's views and their columns (<see cref="IProjection.Docs"/>): dropping a view drops its comments,
+    /// so they are written again with every (re)pointing, in the same transaction.
+    /// </summary>
+    public static async Task Describe(NpgsqlConnection conn, NpgsqlTransaction tx, IProjection projection)
+    {
+        var sql = string.Concat(projection.Docs.Where(d => projection.Tables.Contains(d.View)).Select(d => d.CommentSql()));
+        if (sql.Length > 0) await conn.ExecuteAsync(sql, transaction: tx);
     }
 
     public static async Task<Checkpoint> LoadCheckpoint(NpgsqlConnection conn, NpgsqlTransaction? tx, string name, int generation, CancellationToken ct)

@@ -46,6 +46,25 @@ public sealed class LowStockProjection : IProjection
         create index on {schema}.low_stock (low_since, sku, location);
         """;
 
+    public IReadOnlyList<ReadViewDoc> Docs { get; } =
+    [
+        new("low_stock", "Stock items low right now: a threshold above 0 and available at or below it. A row goes when the item recovers.",
+            ("sku", "Steller's product id (a stocked voucher)."),
+            ("location", "Where the stock is kept, e.g. main."),
+            ("available", "Units on hand and not reserved."),
+            ("threshold", "The low-stock threshold, units."),
+            ("low_since", "When the item became low (UTC): recorded time of the event that made it low."),
+            ("last_revision", "Revision of the stock item's event stream last applied."),
+            ("updated_at", "Recorded time (UTC) of the last change applied.")),
+        new("low_stock_watch", "Running levels of every stock item (working data for low_stock).",
+            ("sku", "Steller's product id (a stocked voucher)."),
+            ("location", "Where the stock is kept."),
+            ("on_hand", "Units physically held."),
+            ("reserved", "Units reserved for orders not yet settled."),
+            ("threshold", "The low-stock threshold, units (0: off)."),
+            ("low_since", "When the item became low (UTC); null while not low.")),
+    ];
+
     /// <summary>The running levels of one item, as read.low_stock_watch keeps them.</summary>
     public sealed class Item
     {

@@ -19,4 +19,11 @@ public sealed class OpenReservationsProjection() : OpenItemsProjection(new OpenI
         ReservationReleased r => new ItemClosed(r.ReservationId),
         _ => null,
     },
-    IdColumn: "reservation_id", QuantityColumn: "quantity"));
+    IdColumn: "reservation_id", QuantityColumn: "quantity",
+    Doc: new ReadViewDoc("stock_open_reservations", "Stock reservations not yet committed or released, with their expiry (the reservation-expiry job reads it).",
+        ("stream_id", "The stock item's event stream: stock-{sku}.{location}."),
+        ("reservation_id", "The reservation's id."),
+        ("quantity", "Units reserved."),
+        ("expires_at", "When the reservation is released by itself (UTC); null: no expiry."),
+        ("order_id", "The order it was made for."),
+        ("placed_at", "When it was made (UTC)."))));

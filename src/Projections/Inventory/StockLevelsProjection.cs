@@ -38,6 +38,22 @@ public sealed class StockLevelsProjection : IProjection
         create index on {schema}.stock_levels (sku, location) where low;
         """;
 
+    public IReadOnlyList<ReadViewDoc> Docs { get; } =
+    [
+        new("stock_levels", "One row per stocked product and location: units on hand, reserved and available.",
+            ("sku", "Steller's product id (a stocked voucher)."),
+            ("location", "Where the stock is kept, e.g. main."),
+            ("on_hand", "Units physically held."),
+            ("reserved", "Units reserved for orders not yet settled."),
+            ("available", "on_hand − reserved: units that can be sold now."),
+            ("low_threshold", "The low-stock threshold, units (0: off)."),
+            ("low", "True when the threshold is above 0 and available is at or below it."),
+            ("last_commit_position", "Global log position (commit part) of the last event applied."),
+            ("last_prepare_position", "Global log position (prepare part) of the last event applied."),
+            ("last_revision", "Revision of the stock item's event stream last applied."),
+            ("updated_at", "Recorded time (UTC) of the last change applied.")),
+    ];
+
     /// <summary>What a batch does to one stock item: on hand and reserved moved by, the last threshold set, the last event.</summary>
     public sealed record Delta(long OnHand, long Reserved, long? Threshold, long Revision, long Commit, long Prepare, DateTime At);
 

@@ -52,6 +52,30 @@ public sealed class StockMovementsProjection : IProjection
         create index on {schema}.stock_movements (order_id) where order_id is not null;
         """;
 
+    public IReadOnlyList<ReadViewDoc> Docs { get; } =
+    [
+        new("stock_movements", "One row per stock event that changes units on hand or reserved, in stream order. Never voucher codes.",
+            ("sku", "Steller's product id (a stocked voucher)."),
+            ("location", "Where the stock is kept."),
+            ("stream_revision", "Revision of the event in the stock item's stream (orders the rows of one item)."),
+            ("commit_position", "Global log position (commit part) of the event."),
+            ("prepare_position", "Global log position (prepare part) of the event."),
+            ("recorded_at", "When the event was recorded (UTC)."),
+            ("kind", "received, adjusted, transferred_out, transferred_in, reserved, committed or released."),
+            ("on_hand_delta", "Change of units on hand (signed)."),
+            ("reserved_delta", "Change of units reserved (signed)."),
+            ("on_hand_after", "Units on hand after the event."),
+            ("reserved_after", "Units reserved after the event."),
+            ("reason", "Why: the adjustment or release reason; null otherwise."),
+            ("reference", "The receipt, adjustment, transfer or reservation id."),
+            ("order_id", "The order of a reservation, commit or release; null otherwise."),
+            ("counterpart_location", "The other location of a transfer; null otherwise."),
+            ("voucher_count", "How many voucher codes moved (never the codes); null for a movement that carries no codes (reservations, releases, stock without codes)."),
+            ("actor", "Who caused it (from the event's metadata: admin:{token name}, partner:{id} or system:...)."),
+            ("correlation_id", "The request or process the event belongs to (to find it in logs)."),
+            ("event_id", "The event's id in the event store.")),
+    ];
+
     /// <summary>Kinds as stored and shown (API, CSV).</summary>
     public static readonly IReadOnlyList<string> Kinds = ["received", "adjusted", "transferred_out", "transferred_in", "reserved",
         "committed", "released"];

@@ -79,6 +79,51 @@ public sealed class OrdersProjection : IProjection
         );
         """;
 
+    public IReadOnlyList<ReadViewDoc> Docs { get; } =
+    [
+        new("orders", "One row per order, as it stands now. Money in minor units of the order's currency.",
+            ("order_id", "The order's id."),
+            ("partner_id", "The partner that placed it."),
+            ("client_reference", "The partner's own reference (one order per reference)."),
+            ("status", "Placed, Rejected, FundsHeld, Submitted, Completed, PartiallyCompleted, Failed, Cancelled, Refunded or PartiallyRefunded."),
+            ("currency", "Currency of the order (ISO 4217); null only when it was rejected before it could be priced."),
+            ("total", "The price: Σ quantity × unit price."),
+            ("held", "Amount held on the partner's wallet for it."),
+            ("captured", "Amount taken from the wallet when it settled: delivered units × unit price."),
+            ("released", "Amount of the hold given back (undelivered units, failure, cancellation)."),
+            ("revenue", "Steller's margin on it: captured − vendor cost (negative on a sale below cost)."),
+            ("vendor_cost", "What the delivered units cost Steller at its vendors (or of stocked vouchers)."),
+            ("refunded", "Amount refunded to the partner."),
+            ("rejection_code", "Problem code of a rejection; null otherwise."),
+            ("reason", "The rejection message, failure reason or cancellation reason; null otherwise."),
+            ("lines", "Number of order lines."),
+            ("units", "Units ordered: Σ quantity."),
+            ("delivered", "Units delivered so far."),
+            ("placed_at", "When the order was placed (UTC)."),
+            ("updated_at", "Recorded time (UTC) of its last event."),
+            ("last_revision", "Revision of the order's event stream last applied."),
+            ("last_commit_position", "Global log position (commit part) of its last event applied."),
+            ("last_prepare_position", "Global log position (prepare part) of its last event applied.")),
+        new("order_lines", "One row per order line: what was asked and priced, where it is fulfilled from, what was delivered. Never card codes or PINs.",
+            ("order_id", "The order (read.orders)."),
+            ("line_no", "The line's number within the order."),
+            ("sku", "Steller's product id."),
+            ("quantity", "Units ordered."),
+            ("face_value", "Face value of one unit, minor units."),
+            ("unit_price", "What the partner pays for one unit, minor units; null when the line could not be priced (rejected order)."),
+            ("unit_cost", "What one unit costs Steller, minor units; null when not priced."),
+            ("product_type", "gift_card, top_up or voucher; null when not priced."),
+            ("source", "Where it is fulfilled from: a vendor (giftcard, topup) or stocked; null when not priced."),
+            ("vendor_product_id", "The product's id at the vendor; null for stocked products."),
+            ("negative_margin", "True when the unit price is below the unit cost."),
+            ("request_id", "The id the vendor sees for this line, set when fulfilment began; null before."),
+            ("attempts", "Transient vendor failures met so far."),
+            ("last_attempt_error", "The last transient failure, in words; null if none."),
+            ("delivered", "Units delivered; null until the line is final."),
+            ("cards", "How many cards were delivered (never their codes)."),
+            ("failure_reason", "Why the line failed or delivered less; null otherwise.")),
+    ];
+
     /// <summary>One row of read.orders.</summary>
     public sealed class OrderRow
     {

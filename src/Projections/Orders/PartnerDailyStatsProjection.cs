@@ -68,6 +68,34 @@ public sealed class PartnerDailyStatsProjection : IProjection
         );
         """;
 
+    public IReadOnlyList<ReadViewDoc> Docs { get; } =
+    [
+        new("partner_daily_stats", "Per partner, UTC day the order was placed, sku and currency: order counts and money of completed orders, minor units. A later event (completion, refund) updates the row of the day the order was placed.",
+            ("partner_id", "The partner."),
+            ("day", "UTC day the order was placed."),
+            ("sku", "Steller's product id."),
+            ("currency", "Currency of the amounts (ISO 4217); empty for an order rejected before it could be priced."),
+            ("orders_placed", "Orders with at least one line of this sku."),
+            ("orders_completed", "Of those, completed or partially completed (including those refunded later)."),
+            ("orders_failed", "Of those, failed."),
+            ("orders_rejected", "Of those, rejected."),
+            ("orders_cancelled", "Of those, cancelled."),
+            ("units_delivered", "Units delivered."),
+            ("face_value", "Σ delivered units × face value."),
+            ("captured", "What the partner paid: Σ delivered units × unit price."),
+            ("refunded", "Refunded to the partner (an order's refund spread over its skus in proportion to what each captured)."),
+            ("partner_spend", "captured − refunded."),
+            ("revenue", "Steller's margin: captured − vendor_cost (negative on a sale below cost); refunds not deducted."),
+            ("vendor_cost", "What the delivered units cost Steller: Σ delivered units × unit cost."),
+            ("margin", "Same as revenue."),
+            ("success_rate", "orders_completed / (orders_completed + orders_failed), 4 decimals; null when neither.")),
+        new("partner_daily_stats_orders", "The few facts of each order the daily stats need (working data for partner_daily_stats). Never card data.",
+            ("order_id", "The order."),
+            ("partner_id", "The partner."),
+            ("day", "UTC day the order was placed."),
+            ("facts", "JSON: currency, status, lines (sku, face value, unit price and cost, units delivered), captured, refunded.")),
+    ];
+
     /// <summary>What the stats need of one order.</summary>
     public sealed class Facts
     {

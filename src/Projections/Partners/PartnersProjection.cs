@@ -38,6 +38,20 @@ public sealed class PartnersProjection : IProjection
         create index on {schema}.partners (lower(name) text_pattern_ops);
         """;
 
+    public IReadOnlyList<ReadViewDoc> Docs { get; } =
+    [
+        new("partners", "One row per partner (reseller), to join names onto reports. Never contact e-mails, keys or allowlists.",
+            ("partner_id", "The partner's id."),
+            ("name", "The partner's name."),
+            ("parent_partner_id", "The agency a sub-partner belongs to; null for a top-level partner."),
+            ("status", "Active or Suspended."),
+            ("onboarded_at", "When the partner was onboarded (UTC)."),
+            ("activated_at", "When its first order completed (UTC); null until then."),
+            ("first_order_id", "Its first completed order; null until then."),
+            ("last_revision", "Revision of the partner's event stream last applied."),
+            ("updated_at", "Recorded time (UTC) of the last change applied.")),
+    ];
+
     public async Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
     {
         foreach (var e in events)

@@ -24,6 +24,16 @@ public sealed class StreamStatsProjection : IProjection
         );
         """;
 
+    public IReadOnlyList<ReadViewDoc> Docs { get; } =
+    [
+        new("stream_stats", "One row per event stream of the event store: how many events, and the last one.",
+            ("stream_id", "The stream, e.g. wallet-acme-EUR, order-{order id}, product-{sku}."),
+            ("events", "Events in the stream."),
+            ("last_revision", "Revision of its last event (the first is 0)."),
+            ("last_event_type", "Stored name of its last event, e.g. wallet.deposited.v1."),
+            ("last_recorded_at", "When its last event was recorded (UTC).")),
+    ];
+
     public Task Apply(IReadOnlyList<RecordedEvent> events, ProjectionContext context)
     {
         // Fold the batch per stream first: one upsert row per stream, one statement per batch.

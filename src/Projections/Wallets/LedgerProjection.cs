@@ -95,6 +95,54 @@ public sealed class LedgerProjection : IProjection
         create index on {schema}.ledger_holds (order_id) where order_id is not null;
         """;
 
+    public IReadOnlyList<ReadViewDoc> Docs { get; } =
+    [
+        new("wallet_balances", "One row per ledger account: partner wallets and platform accounts (docs/finance.md). Balance = credits − debits, minor units of the account's currency.",
+            ("account", "The account: wallet:{partner}:{ccy}, platform:funding:{ccy}, platform:revenue:{ccy}, platform:vendor:{vendor}:{ccy} or platform:transit:{ccy}."),
+            ("partner_id", "The partner owning a wallet; null for platform accounts."),
+            ("currency", "Currency of the account (ISO 4217)."),
+            ("posted", "Balance: credits − debits of every posting so far."),
+            ("pending", "Open holds (orders not settled yet); 0 for platform accounts."),
+            ("available", "posted − pending (a wallet's credit limit is not included)."),
+            ("credit_limit", "How far a wallet may spend below zero; 0 for platform accounts."),
+            ("frozen", "True while the wallet is frozen (no spending)."),
+            ("entries", "Postings on the account so far (rows in ledger_entries)."),
+            ("last_commit_position", "Global log position (commit part) of the last event that touched the account."),
+            ("last_prepare_position", "Global log position (prepare part) of the last event that touched the account."),
+            ("last_revision", "Revision of the wallet's event stream last applied; null for platform accounts."),
+            ("updated_at", "Recorded time (UTC) of the last event that touched the account.")),
+        new("ledger_entries", "One row per side of every posting: each posting debits one account and credits another by the same amount, so each currency sums to zero.",
+            ("account", "The account this side belongs to (see wallet_balances.account)."),
+            ("commit_position", "Global log position (commit part) of the event that posted it."),
+            ("prepare_position", "Global log position (prepare part) of the event that posted it."),
+            ("leg", "Index of the posting within its event (a capture posts one leg per vendor and one for revenue)."),
+            ("currency", "Currency (ISO 4217)."),
+            ("partner_id", "The partner owning the account; null for platform accounts."),
+            ("amount", "Signed, minor units: + credit, − debit of this account."),
+            ("balance_after", "The account's balance after this entry."),
+            ("counter_account", "The account on the other side of the posting."),
+            ("kind", "deposit, withdrawal, capture, refund, transfer-out, transfer-in, transfer-returned, vendor-top-up or vendor-refund."),
+            ("transfer_id", "Id of the wallet transfer (hold, deposit, refund, ...) or of the vendor account movement."),
+            ("order_id", "The order of a capture or refund (or the order a vendor refund names); null otherwise."),
+            ("reference", "Deposit/withdrawal reference, refund's order, transfer counterparty or vendor movement reference; null otherwise."),
+            ("stream_id", "The event's stream (wallet-{partner}-{ccy} or vendor-{vendor})."),
+            ("stream_revision", "The event's revision in that stream."),
+            ("event_id", "The event's id in the event store."),
+            ("recorded_at", "When the event was recorded (UTC).")),
+        new("ledger_holds", "Every hold placed on a wallet, with its order and outcome (links captures to orders). Minor units.",
+            ("account", "The wallet: wallet:{partner}:{ccy}."),
+            ("transfer_id", "The hold's id."),
+            ("partner_id", "The partner."),
+            ("currency", "Currency (ISO 4217)."),
+            ("order_id", "The order it was placed for; null for a hold placed by hand."),
+            ("amount", "Amount held."),
+            ("captured", "Amount captured when it settled (0 until then, or when released)."),
+            ("status", "open, captured or released."),
+            ("expires_at", "When an open hold is given back by itself (UTC); null: no expiry."),
+            ("placed_at", "When it was placed (UTC)."),
+            ("closed_at", "When it was captured or released (UTC); null while open.")),
+    ];
+
     /// <summary>One row of read.wallet_balances.</summary>
     public sealed class Balance
     {

@@ -16,4 +16,11 @@ public sealed class OpenHoldsProjection() : OpenItemsProjection(new OpenItemsSha
         HoldReleased r => new ItemClosed(r.TransferId),
         _ => null,
     },
-    IdColumn: "transfer_id", QuantityColumn: "amount"));
+    IdColumn: "transfer_id", QuantityColumn: "amount",
+    Doc: new ReadViewDoc("wallet_open_holds", "Holds on partner wallets not yet captured or released, with their expiry (the hold-expiry job reads it).",
+        ("stream_id", "The wallet's event stream: wallet-{partner}-{ccy}."),
+        ("transfer_id", "The hold's id."),
+        ("amount", "Amount held, minor units of the wallet's currency."),
+        ("expires_at", "When the hold is given back by itself (UTC); null: no expiry."),
+        ("order_id", "The order it was placed for; null for a hold placed by hand."),
+        ("placed_at", "When it was placed (UTC)."))));

@@ -20,10 +20,7 @@ public sealed class ReadModelsDocumentTests() : AdminApiFixture("readmodelsdoc")
     [Test, CancelAfter(180_000)]
     public async Task the_committed_read_models_document_matches_the_live_catalogue()
     {
-        var names = factory.Services.GetServices<IProjection>().Where(p => p.Tables.Count > 0).Select(p => p.Name).ToList();
-        await Eventually.True(async () =>
-            await db.Scalar<long>($"select count(*) from steller.projections where name in ({string.Join(", ", names.Select(n => $"'{n}'"))})")
-                == names.Count, TimeSpan.FromSeconds(90), "every projection registered its views");
+        await EveryProjectionRegistered();
 
         var generated = await Generate();
         var path = Path.Combine(NodeTools.RepoRoot(), "docs", "read-models.md");
@@ -34,6 +31,36 @@ public sealed class ReadModelsDocumentTests() : AdminApiFixture("readmodelsdoc")
         if (Environment.GetEnvironmentVariable("STELLER_UPDATE_READ_MODELS_DOC") == "1") await File.WriteAllTextAsync(path, expected);
         else committed.Should().Be(expected,
             "docs/read-models.md must match the live catalogue (STELLER_UPDATE_READ_MODELS_DOC=1 ./test.sh --filter ReadModelsDocument regenerates it)");
+    }
+
+    [Test, CancelAfter(180_000)]
+    public async Task every_view_in_schema_read_and_every_column_of_it_has_a_comment()
+    {
+        await EveryProjectionRegistered();
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        var views = (await conn.QueryAsync<string>("""
+            select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'read' and c.relkind in ('v', 'r', 'm') order by 1
+            """)).ToList();
+        views.Should().Contain(["pnl_monthly", "ledger_entries", "orders", "audit_runs", "admin_audit", "vendor_health"]);
+        var missing = (await conn.QueryAsync<string>("""
+            select 'read.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'read' and c.relkind in ('v', 'r', 'm') and coalesce(obj_description(c.oid, 'pg_class'), '') = ''
+            union all
+            select 'read.' || c.relname || '.' || a.attname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+              join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+             where n.nspname = 'read' and c.relkind in ('v', 'r', 'm') and coalesce(col_description(c.oid, a.attnum), '') = ''
+            order by 1
+            """)).ToList();
+        missing.Should().BeEmpty("analysts read what each view and column means in psql (\\d+) and docs/read-models.md");
+    }
+
+    private async Task EveryProjectionRegistered()
+    {
+        var names = factory.Services.GetServices<IProjection>().Where(p => p.Tables.Count > 0).Select(p => p.Name).ToList();
+        await Eventually.True(async () =>
+            await db.Scalar<long>($"select count(*) from steller.projections where name in ({string.Join(", ", names.Select(n => $"'{n}'"))})")
+                == names.Count, TimeSpan.FromSeconds(90), "every projection registered its views");
     }
 
     private async Task<string> Generate()
