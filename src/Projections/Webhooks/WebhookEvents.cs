@@ -60,7 +60,7 @@ public sealed class WebhookEvents(IEventStore store, EventTypeRegistry registry)
     public async Task<WebhookEvent?> Describe(RecordedEvent e, CancellationToken ct)
     {
         if (!EventTypes.Contains(e.Type)) return null;
-        return await Describe(e, registry.Deserialize(e.Type, e.Data.Span), null, ct);
+        return registry.Deserialize(e.Type, e.Data.Span) is { } decoded ? await Describe(e, decoded, null, ct) : null;
     }
 
     /// <summary>
