@@ -27,12 +27,14 @@ StellerSettings settings;
 AesGcmKeyRing keyRing;
 VendorSettings vendors;
 Steller.Infrastructure.Webhooks.WebhookOptions webhooks;
+Steller.Projections.Alerts.AlertOptions alertOptions;
 try
 {
     settings = StellerSettings.Load(builder.Configuration);
     keyRing = KeyRingSettings.Load(builder.Configuration, builder.Environment.IsDevelopment());
     vendors = VendorSettings.Load(builder.Configuration);
     webhooks = Steller.Infrastructure.Webhooks.WebhookOptions.Load(builder.Configuration);
+    alertOptions = Steller.Projections.Alerts.AlertOptions.Load(builder.Configuration);
     Steller.Api.Vendors.FinanceRegistration.AddFinance(builder.Services, AuditSettings.Load(builder.Configuration));
 }
 catch (ConfigurationException e)
@@ -99,7 +101,7 @@ builder.Services.AddProjectionRunner();
 builder.Services.AddPartners(keyRing);
 builder.Services.AddStellerAdmin();
 builder.Services.AddWebhooks(webhooks);
-builder.Services.AddAlerts(builder.Configuration);
+builder.Services.AddAlerts(alertOptions);
 
 var app = builder.Build();
 

@@ -21,11 +21,17 @@ public sealed class StartupTests
     [TestCase("STELLER__EventStore__Backend", "Cassandra", "EventStore:Backend", "one of")]
     [TestCase("STELLER__Http__MaxRequestBodyBytes", "12", "Http:MaxRequestBodyBytes", "from 1024")]
     [TestCase("STELLER__Projections__Enabled", "maybe", "Projections:Enabled", "true or false")]
+    [TestCase("STELLER__Alerts__VendorErrorRate", "-0.5", "Alerts:VendorErrorRate", "a number from 0 to 1")]
+    [TestCase("STELLER__Alerts__CheckSeconds", "often", "Alerts:CheckSeconds", "a number from")]
+    [TestCase("STELLER__Alerts__VendorWindowMinutes", "0", "Alerts:VendorWindowMinutes", "a whole number from 1 to 60")]
+    [TestCase("STELLER__Webhooks__TimeoutSeconds", "soon", "Webhooks:TimeoutSeconds", "a number from")]
+    [TestCase("STELLER__Webhooks__RetryScheduleSeconds", "0,5,x", "Webhooks:RetryScheduleSeconds", "delays in seconds")]
     public async Task a_bad_setting_stops_the_api_with_one_line_naming_it(string variable, string value, string key, string expected)
     {
         var env = new Dictionary<string, string?>
         {
             ["STELLER__Database__ConnectionString"] = "Host=127.0.0.1;Port=1;Database=x;Username=x",
+            ["STELLER__Security__MasterKey"] = Convert.ToBase64String(new byte[32]), // settings read after the key ring are reached too
             [variable] = value,
         };
         using var api = await StellerProcess.RunToEnd(StellerProcess.Api(env, "--urls", "http://127.0.0.1:0"));

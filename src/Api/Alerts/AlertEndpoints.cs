@@ -65,9 +65,10 @@ public sealed class AlertEndpoints : IEndpointModule
 public static class AlertRegistration
 {
     /// <summary>The watch (read.alerts and the alert service are registered with the projections and the application) that raises and resolves, and the routes.</summary>
-    public static IServiceCollection AddAlerts(this IServiceCollection services, IConfiguration configuration)
+    /// <param name="options"><c>Alerts:*</c>, loaded (and validated) with the other settings at startup.</param>
+    public static IServiceCollection AddAlerts(this IServiceCollection services, AlertOptions options)
     {
-        services.AddSingleton(AlertOptions.Load(configuration));
+        services.AddSingleton(options);
         services.AddSingleton<AlertWatch>();
         services.AddHostedService<AlertWatchService>();
         services.AddSingleton<IEndpointModule, AlertEndpoints>();

@@ -94,28 +94,40 @@ public static class WebhookConnections
 }
 
 /// <summary>
-/// Delivers pending messages: polls for due ones (or wakes on <see cref="WebhookSignal"/>), claims each with a short update
-/// (its due time moves past the timeout, so another node does not take it meanwhile), sends it with no transaction open, and
-/// records the attempt. Only 2xx succeeds; a failure is tried again after the next delay of the schedule, and after the last
-/// one the message is failed. At most <see cref="WebhookOptions.MaxConcurrency"/> deliveries run at once, and at most
+/// Delivers pending messages. A dispatcher claims due messages in batches (one statement takes as many as there are free slots,
+/// see <see cref="WebhookStore.ClaimDue"/>), whenever it is woken (<see cref="WebhookSignal"/>: new, resent or replayed messages,
+/// a slot freed on a full endpoint, an outcome that may release an order's next message) or at the latest every
+/// <see cref="WebhookOptions.PollInterval"/> (retries that came due). Each claimed message is sent on its own task with no
+/// transaction open; at most <see cref="WebhookOptions.MaxConcurrency"/> sends run at once and at most
 /// <see cref="WebhookOptions.MaxConcurrencyPerEndpoint"/> to one endpoint, so a slow endpoint only ever occupies its own slots.
+/// Outcomes go to a recorder that writes everything that has arrived in one statement (attempts, message states and endpoint
+/// health; group commit: no waiting when idle, bigger batches under load). Only 2xx succeeds; a failure is tried again after
+/// the next delay of the schedule, and after the last one the message is failed. A message stays claimed (and is never
+/// claimed again by this node) until its outcome is recorded; a node that dies before that leaves it due again once the claim
+/// lapses, and it is sent again with the same webhook-id (at least once).
 /// </summary>
 public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, IKeyRing keyRing, IClock clock, WebhookSignal signal,
     ILogger<WebhookDelivery> log) : BackgroundService
 {
     private readonly HttpClient http = new(WebhookConnections.Handler(options.AllowPrivateTargets)) { Timeout = Timeout.InfiniteTimeSpan };
+    /// <summary>Claimed by this node and not yet recorded (being sent, or waiting for the recorder).</summary>
     private readonly ConcurrentDictionary<string, byte> inFlight = new(StringComparer.Ordinal);
+    /// <summary>Sends running per endpoint (entries at 0 are removed).</summary>
     private readonly ConcurrentDictionary<string, int> perEndpoint = new(StringComparer.Ordinal);
+    private readonly System.Threading.Channels.Channel<WebhookOutcome> outcomes =
+        System.Threading.Channels.Channel.CreateUnbounded<WebhookOutcome>(new() { SingleReader = true });
     private int running;
     private long queueMeasuredAt;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var recorder = Task.Run(() => RecordOutcomes(), CancellationToken.None);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await DispatchDue(stoppingToken);
+                await MeasureQueue(stoppingToken);
+                await Dispatch(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
             catch (Exception e)
@@ -125,32 +137,23 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
             try { await signal.Wait(options.PollInterval, stoppingToken); }
             catch (OperationCanceledException) { break; }
         }
-        while (Volatile.Read(ref running) > 0) await Task.Delay(50, CancellationToken.None);
+        // Sends in flight finish (they are cancelled), their outcomes are recorded, then the recorder stops.
+        while (Volatile.Read(ref running) > 0) await Task.Delay(20, CancellationToken.None);
+        outcomes.Writer.TryComplete();
+        await recorder;
     }
 
-    private async Task DispatchDue(CancellationToken ct)
+    /// <summary>Claims what fits the free slots (in total and per endpoint) in one statement and starts sending it.</summary>
+    private async Task Dispatch(CancellationToken ct)
     {
-        await MeasureQueue(ct);
-        if (Volatile.Read(ref running) >= options.MaxConcurrency) return;
-        var now = clock.UtcNow;
         var free = options.MaxConcurrency - Volatile.Read(ref running);
-        // Pick what fits the free slots (in total and per endpoint), then claim them all in one statement.
-        var picked = new List<DueWebhookMessage>();
-        var planned = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var message in await store.Due(now, options.MaxConcurrencyPerEndpoint, 1000, ct))
+        if (free <= 0) return; // a send that ends on a full worker wakes the dispatcher
+        var now = clock.UtcNow;
+        var busy = perEndpoint.Where(p => p.Value > 0).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        var claimed = await store.ClaimDue(now, now + options.Timeout + TimeSpan.FromSeconds(30), free, options.MaxConcurrencyPerEndpoint, busy,
+            inFlight.Keys.ToList(), ct);
+        foreach (var message in claimed)
         {
-            if (picked.Count >= free) break;
-            if (inFlight.ContainsKey(message.Id)) continue;
-            var busy = perEndpoint.GetValueOrDefault(message.EndpointId) + planned.GetValueOrDefault(message.EndpointId);
-            if (busy >= options.MaxConcurrencyPerEndpoint) continue;
-            planned[message.EndpointId] = planned.GetValueOrDefault(message.EndpointId) + 1;
-            picked.Add(message);
-        }
-        if (picked.Count == 0) return;
-        var claimed = await store.Claim(picked.Select(m => m.Id).ToList(), now, now + options.Timeout + TimeSpan.FromSeconds(30), ct);
-        foreach (var message in picked)
-        {
-            if (!claimed.Contains(message.Id)) continue; // another node took it
             inFlight[message.Id] = 0;
             perEndpoint.AddOrUpdate(message.EndpointId, 1, (_, n) => n + 1);
             Interlocked.Increment(ref running);
@@ -172,6 +175,7 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
 
     private async Task DeliverOnce(DueWebhookMessage message, CancellationToken ct)
     {
+        var queued = false;
         try
         {
             var attempt = await Send(message, ct);
@@ -180,25 +184,71 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
             var (status, next) = ok ? ("delivered", (DateTimeOffset?)null)
                 : attempts >= options.RetrySchedule.Count ? ("failed", null)
                 : ("pending", clock.UtcNow + options.RetrySchedule[attempts]);
-            await store.Record(message.Id, message.EndpointId, attempt, ok, status, attempts, next, CancellationToken.None);
-            var outcome = ok ? "delivered" : status == "failed" ? "failed" : "retrying";
-            WebhookMetrics.Deliveries.WithLabels(outcome).Inc();
-            WebhookMetrics.AttemptSeconds.WithLabels(ok ? "delivered" : "failed").Observe(attempt.LatencyMs / 1000);
             if (ok) WebhookMetrics.LagSeconds.Observe(Math.Max(0, (clock.UtcNow.UtcDateTime - DateTime.SpecifyKind(message.CreatedAt, DateTimeKind.Utc)).TotalSeconds));
-            if (!ok)
-                log.LogInformation("Webhook {MessageId} to endpoint {EndpointId}: attempt {Attempt} failed ({Outcome}); now {Status}",
-                    message.Id, message.EndpointId, attempts, attempt.Status?.ToString() ?? attempt.Error, status);
+            queued = outcomes.Writer.TryWrite(new WebhookOutcome(message.EndpointId, attempt, ok, status, attempts, next));
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { } // stopping: the claim lapses, it is sent again
         catch (Exception e)
         {
-            log.LogWarning(e, "Webhook {MessageId}: recording the attempt failed; the claim expires and it is tried again", message.Id);
+            log.LogWarning(e, "Webhook {MessageId}: the attempt could not be completed; the claim lapses and it is tried again", message.Id);
         }
         finally
         {
-            inFlight.TryRemove(message.Id, out _);
-            perEndpoint.AddOrUpdate(message.EndpointId, 0, (_, n) => n - 1);
-            Interlocked.Decrement(ref running);
-            signal.Wake(); // a slot is free, and the order's next message may be due
+            if (!queued) inFlight.TryRemove(message.Id, out _);
+            var endpointWasFull = perEndpoint.AddOrUpdate(message.EndpointId, 0, (_, n) => n - 1) + 1 >= options.MaxConcurrencyPerEndpoint;
+            perEndpoint.TryRemove(new KeyValuePair<string, int>(message.EndpointId, 0));
+            var workerWasFull = Interlocked.Decrement(ref running) + 1 >= options.MaxConcurrency;
+            if (endpointWasFull || workerWasFull) signal.Wake(); // a slot is free where one was wanted
+        }
+    }
+
+    /// <summary>
+    /// Writes outcomes as they arrive: everything waiting is written in one statement (a write that fails is tried again; after
+    /// a few failures the batch is dropped: its claims lapse and the messages are sent again, at least once).
+    /// </summary>
+    private async Task RecordOutcomes()
+    {
+        var reader = outcomes.Reader;
+        var batch = new List<WebhookOutcome>();
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            while (batch.Count < 1000 && reader.TryRead(out var outcome)) batch.Add(outcome);
+            var releasedNext = false;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    releasedNext = await store.RecordMany(batch, CancellationToken.None);
+                    Observe(batch);
+                    break;
+                }
+                catch (Exception e) when (attempt < 5)
+                {
+                    log.LogWarning(e, "Recording {Count} webhook attempts failed (try {Attempt}); trying again", batch.Count, attempt);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), CancellationToken.None);
+                }
+                catch (Exception e)
+                {
+                    log.LogError(e, "Recording {Count} webhook attempts failed; their claims lapse and they are sent again", batch.Count);
+                    break;
+                }
+            }
+            foreach (var outcome in batch) inFlight.TryRemove(outcome.Attempt.MessageId, out _);
+            if (releasedNext) signal.Wake(); // an order's next message may be due now
+        }
+    }
+
+    private void Observe(IReadOnlyList<WebhookOutcome> batch)
+    {
+        foreach (var (endpointId, attempt, ok, status, attempts, _) in batch)
+        {
+            var outcome = ok ? "delivered" : status == "failed" ? "failed" : "retrying";
+            WebhookMetrics.Deliveries.WithLabels(outcome).Inc();
+            WebhookMetrics.AttemptSeconds.WithLabels(ok ? "delivered" : "failed").Observe(attempt.LatencyMs / 1000);
+            if (!ok)
+                log.LogInformation("Webhook {MessageId} to endpoint {EndpointId}: attempt {Attempt} failed ({Outcome}); now {Status}",
+                    attempt.MessageId, endpointId, attempts, attempt.Status?.ToString() ?? attempt.Error, status);
         }
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Steller.Infrastructure.Configuration;
 
 namespace Steller.Infrastructure.Webhooks;
 
@@ -27,27 +28,31 @@ public sealed record WebhookOptions
         TimeSpan.FromHours(5), TimeSpan.FromHours(10), TimeSpan.FromHours(10),
     ];
 
+    /// <summary>Binds <c>Webhooks:*</c>; a bad value throws <see cref="Configuration.ConfigurationException"/> naming the key.</summary>
     public static WebhookOptions Load(IConfiguration configuration)
     {
         var s = configuration.GetSection("Webhooks");
         var options = new WebhookOptions
         {
-            AllowPrivateTargets = s.GetValue("AllowPrivateTargets", false),
-            Timeout = TimeSpan.FromSeconds(s.GetValue("TimeoutSeconds", 15.0)),
-            PollInterval = TimeSpan.FromMilliseconds(s.GetValue("PollMilliseconds", 1000)),
-            MaxConcurrency = s.GetValue("MaxConcurrency", 32),
-            MaxConcurrencyPerEndpoint = s.GetValue("MaxConcurrencyPerEndpoint", 4),
-            DisableAfterFailing = TimeSpan.FromDays(s.GetValue("DisableAfterFailingDays", 5.0)),
+            AllowPrivateTargets = SettingValues.Flag(s, "AllowPrivateTargets", false),
+            Timeout = TimeSpan.FromSeconds(SettingValues.Number(s, "TimeoutSeconds", 15, 0.001, 3_600)),
+            PollInterval = TimeSpan.FromMilliseconds(SettingValues.WholeNumber(s, "PollMilliseconds", 1000, 1, 600_000)),
+            MaxConcurrency = SettingValues.WholeNumber(s, "MaxConcurrency", 32, 1, 10_000),
+            MaxConcurrencyPerEndpoint = SettingValues.WholeNumber(s, "MaxConcurrencyPerEndpoint", 4, 1, 1_000),
+            DisableAfterFailing = TimeSpan.FromDays(SettingValues.Number(s, "DisableAfterFailingDays", 5, 0.000001, 3_650)),
         };
         if (s["RetryScheduleSeconds"] is { Length: > 0 } schedule)
-            options = options with
-            {
-                RetrySchedule = schedule.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                    .Select(x => TimeSpan.FromSeconds(double.Parse(x, System.Globalization.CultureInfo.InvariantCulture))).ToList(),
-            };
-        if (options.RetrySchedule.Count == 0 || options.MaxConcurrency < 1 || options.MaxConcurrencyPerEndpoint < 1 || options.Timeout <= TimeSpan.Zero
-            || options.DisableAfterFailing <= TimeSpan.Zero)
-            throw new Configuration.ConfigurationException("Webhooks: RetryScheduleSeconds needs at least one entry; concurrency and timeout must be positive.");
+        {
+            var delays = new List<TimeSpan>();
+            foreach (var x in schedule.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                delays.Add(double.TryParse(x, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+                        && double.IsFinite(seconds) && seconds is >= 0 and <= 30 * 86_400
+                    ? TimeSpan.FromSeconds(seconds)
+                    : throw SettingValues.Bad(s, "RetryScheduleSeconds", $"comma-separated delays in seconds from 0 to 2592000, got '{schedule}'"));
+            if (delays.Count == 0)
+                throw SettingValues.Bad(s, "RetryScheduleSeconds", $"at least one delay in seconds, got '{schedule}'");
+            options = options with { RetrySchedule = delays };
+        }
         return options;
     }
 }

@@ -29,14 +29,43 @@ public sealed record WebhookEndpointRow
 public sealed record NewWebhookMessage(string Id, string EndpointId, string PartnerId, Guid? EventId, string Type, string? OrderingKey,
     long Sequence, string Body, DateTimeOffset CreatedAt);
 
-/// <summary>A pending message that is due, with what its delivery needs.</summary>
-public sealed record DueWebhookMessage(string Id, string EndpointId, string Body, int Attempts, string Url, string SecretKeyId, byte[] Secret,
-    string? PreviousKeyId, byte[]? PreviousSecret, DateTime? PreviousUntil, DateTime CreatedAt);
+/// <summary>A claimed message, with what its delivery needs (<see cref="LeaseUntil"/>: when the claim lapses).</summary>
+public sealed record DueWebhookMessage(string Id, string EndpointId, string Body, int Attempts, string? OrderingKey, long Sequence, string Url,
+    string SecretKeyId, byte[] Secret, string? PreviousKeyId, byte[]? PreviousSecret, DateTime? PreviousUntil, DateTime CreatedAt,
+    DateTime LeaseUntil);
 
 public sealed record WebhookMessageRow(long Seq, string Id, string Type, Guid? EventId, DateTime CreatedAt, string Status, int Attempts,
     DateTime? NextAttemptAt, string Body);
 
 public sealed record WebhookAttemptRow(string MessageId, DateTime At, int? Status, string? Error, double LatencyMs, string? Response);
+
+/// <summary>One attempt's outcome to record: the attempt, and the message's state after it (<see cref="Next"/>: due again, when pending).</summary>
+public sealed record WebhookOutcome(string EndpointId, WebhookAttemptRow Attempt, bool Succeeded, string Status, int Attempts, DateTimeOffset? Next);
+
+/// <summary>
+/// What a batch of outcomes does to each endpoint's <c>failing_since</c> (the first failed attempt since the last success), as if
+/// they were recorded one by one in order: after a success in the batch it is the first failure after the last success (or
+/// null: <see cref="Reset"/>); with no success in the batch it is kept, or set to the batch's first failure when unset.
+/// </summary>
+public sealed record WebhookHealth(string EndpointId, bool Reset, DateTime? FailingAt)
+{
+    public static IReadOnlyList<WebhookHealth> Of(IReadOnlyList<WebhookOutcome> outcomes)
+    {
+        var result = new List<WebhookHealth>();
+        foreach (var endpoint in outcomes.GroupBy(o => o.EndpointId, StringComparer.Ordinal))
+        {
+            var reset = false;
+            DateTime? failingAt = null;
+            foreach (var o in endpoint)
+            {
+                if (o.Succeeded) { reset = true; failingAt = null; }
+                else failingAt ??= o.Attempt.At;
+            }
+            result.Add(new(endpoint.Key, reset, failingAt));
+        }
+        return result;
+    }
+}
 
 /// <summary>The webhook tables (migration 0007). Every statement is short: nothing here is held open across a delivery.</summary>
 public sealed class WebhookStore(NpgsqlDataSource dataSource)
@@ -144,67 +173,107 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Pending messages due at <paramref name="now"/> on enabled endpoints, oldest due first, at most <paramref name="perEndpoint"/>
-    /// per endpoint (so one endpoint's backlog never crowds another endpoint out of the batch); a message waits while an earlier
-    /// message of the same order (lower stream revision) to the same endpoint is still pending.
+    /// Claims due messages for one attempt each, in one statement: pending messages due at <paramref name="now"/> on enabled
+    /// endpoints, oldest due first, at most <paramref name="limit"/> in all and, per endpoint, at most <paramref name="perEndpoint"/>
+    /// minus what this node already has in flight to it (<paramref name="busy"/>), so one endpoint's backlog never crowds another
+    /// out. A message waits while an earlier message of the same order (lower stream revision) to the same endpoint is pending;
+    /// <paramref name="inFlight"/> (messages this node is still sending or recording) are never taken again. Taken messages have
+    /// their due time moved to <paramref name="leaseUntil"/> (past the timeout: another node does not take them meanwhile, and a
+    /// node that dies mid-attempt leaves them due again); rows another node is claiming at the same moment are skipped, not waited for.
     /// </summary>
-    public async Task<IReadOnlyList<DueWebhookMessage>> Due(DateTimeOffset now, int perEndpoint, int limit, CancellationToken ct)
+    public async Task<IReadOnlyList<DueWebhookMessage>> ClaimDue(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, int perEndpoint,
+        IReadOnlyDictionary<string, int> busy, IReadOnlyCollection<string> inFlight, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<DueWebhookMessage>(new CommandDefinition("""
-            select m.id, m.endpoint_id as EndpointId, m.body, m.attempts, e.url, e.secret_key_id as SecretKeyId, e.secret,
-                   e.previous_key_id as PreviousKeyId, e.previous_secret as PreviousSecret, e.previous_until as PreviousUntil,
-                   m.created_at as CreatedAt
-            from (
-                select m.*, row_number() over (partition by m.endpoint_id order by m.next_attempt_at, m.seq) as rank
-                from ops.webhook_messages m
-                where m.status = 'pending' and m.next_attempt_at <= @now
-                  and (m.ordering_key is null or not exists (
-                        select 1 from ops.webhook_messages p
-                        where p.endpoint_id = m.endpoint_id and p.ordering_key = m.ordering_key and p.status = 'pending'
-                          and p.sequence < m.sequence))
-            ) m
-            join ops.webhook_endpoints e on e.id = m.endpoint_id
-            where m.rank <= @perEndpoint and e.enabled
-            order by m.next_attempt_at, m.seq
-            limit @limit
-            """, new { now, perEndpoint, limit }, cancellationToken: ct))).AsList();
+            with candidates as (
+                select c.id from (
+                    select m.id, m.next_attempt_at, m.seq,
+                           row_number() over (partition by m.endpoint_id order by m.next_attempt_at, m.seq) as rank,
+                           @perEndpoint - coalesce(b.busy, 0) as room
+                    from ops.webhook_messages m
+                    join ops.webhook_endpoints e on e.id = m.endpoint_id and e.enabled
+                    left join unnest(@busyEndpoints, @busyCounts) as b(endpoint_id, busy) on b.endpoint_id = m.endpoint_id
+                    where m.status = 'pending' and m.next_attempt_at <= @now and m.id <> all(@inFlight)
+                      and (m.ordering_key is null or not exists (
+                            select 1 from ops.webhook_messages p
+                            where p.endpoint_id = m.endpoint_id and p.ordering_key = m.ordering_key and p.status = 'pending'
+                              and p.sequence < m.sequence))
+                ) c
+                where c.rank <= c.room
+                order by c.next_attempt_at, c.seq
+                limit @limit
+            ), taken as (
+                select m.id from ops.webhook_messages m
+                where m.id in (select id from candidates) and m.status = 'pending' and m.next_attempt_at <= @now
+                for update skip locked
+            )
+            update ops.webhook_messages m set next_attempt_at = @leaseUntil
+            from taken t, ops.webhook_endpoints e
+            where m.id = t.id and e.id = m.endpoint_id
+            returning m.id, m.endpoint_id as EndpointId, m.body, m.attempts, m.ordering_key as OrderingKey, m.sequence, e.url,
+                      e.secret_key_id as SecretKeyId, e.secret, e.previous_key_id as PreviousKeyId, e.previous_secret as PreviousSecret,
+                      e.previous_until as PreviousUntil, m.created_at as CreatedAt, m.next_attempt_at as LeaseUntil
+            """, new
+        {
+            now, leaseUntil, limit, perEndpoint,
+            busyEndpoints = busy.Keys.ToArray(),
+            busyCounts = busy.Values.ToArray(),
+            inFlight = inFlight.ToArray(),
+        }, cancellationToken: ct))).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>
-    /// Takes due messages for one attempt each: moves their due time to <paramref name="leaseUntil"/> in one statement; the ids
-    /// taken (a message another node took meanwhile is not among them).
+    /// Records attempts and each message's state after its attempt, and the endpoints' health, in one statement (so one
+    /// round trip and one implicit transaction for a whole batch of outcomes). An endpoint's <c>failing_since</c> is written only
+    /// when it changes. True when a recorded message that is no longer pending has a later message of the same order pending
+    /// at its endpoint (which may now be due).
     /// </summary>
-    public async Task<IReadOnlySet<string>> Claim(IReadOnlyList<string> ids, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct)
+    public async Task<bool> RecordMany(IReadOnlyList<WebhookOutcome> outcomes, CancellationToken ct)
     {
+        if (outcomes.Count == 0) return false;
+        var health = WebhookHealth.Of(outcomes);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<string>(new CommandDefinition("""
-            update ops.webhook_messages set next_attempt_at = @leaseUntil
-            where id = any(@ids) and status = 'pending' and next_attempt_at <= @now
-            returning id
-            """, new { ids = ids.ToArray(), now, leaseUntil }, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
-    }
-
-    /// <summary>Records one attempt and the message's state after it, in one transaction.</summary>
-    public async Task Record(string id, string endpointId, WebhookAttemptRow attempt, bool succeeded, string status, int attempts,
-        DateTimeOffset? next, CancellationToken ct)
-    {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition("""
-            insert into ops.webhook_attempts (message_id, at, status, error, latency_ms, response)
-            select @MessageId, @At, @Status, @Error, @LatencyMs, @Response
-            where exists (select 1 from ops.webhook_messages where id = @MessageId)
-            """, attempt, tx, cancellationToken: ct));
-        await conn.ExecuteAsync(new CommandDefinition("""
-            update ops.webhook_messages set status = @status, attempts = @attempts, next_attempt_at = @next where id = @id
-            """, new { id, status, attempts, next }, tx, cancellationToken: ct));
-        // The endpoint's health: written only when it changes (a success after failures, or the first failure after a success).
-        await conn.ExecuteAsync(new CommandDefinition(succeeded
-            ? "update ops.webhook_endpoints set failing_since = null where id = @endpointId and failing_since is not null"
-            : "update ops.webhook_endpoints set failing_since = @at where id = @endpointId and failing_since is null",
-            new { endpointId, at = attempt.At }, tx, cancellationToken: ct));
-        await tx.CommitAsync(ct);
+        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition("""
+            with o as (
+                select * from unnest(@ids, @statuses, @attempts, @nexts, @ats, @httpStatuses, @errors, @latencies, @responses, @ords)
+                    as o(id, status, attempts, next_at, at, http_status, error, latency_ms, response, ord)
+            ), attempts as (
+                insert into ops.webhook_attempts (message_id, at, status, error, latency_ms, response)
+                select o.id, o.at, o.http_status, o.error, o.latency_ms, o.response from o
+                where exists (select 1 from ops.webhook_messages m where m.id = o.id)
+                order by o.ord
+            ), messages as (
+                update ops.webhook_messages m set status = o.status, attempts = o.attempts, next_attempt_at = o.next_at
+                from o where m.id = o.id
+                returning m.endpoint_id, m.ordering_key, m.sequence, m.status
+            ), health as (
+                update ops.webhook_endpoints e
+                   set failing_since = case when h.reset then h.failing_at else coalesce(e.failing_since, h.failing_at) end
+                from unnest(@healthIds, @healthResets, @healthFailingAt) as h(id, reset, failing_at)
+                where e.id = h.id
+                  and e.failing_since is distinct from (case when h.reset then h.failing_at else coalesce(e.failing_since, h.failing_at) end)
+            )
+            select exists (
+                select 1 from messages d
+                join ops.webhook_messages s on s.endpoint_id = d.endpoint_id and s.ordering_key = d.ordering_key
+                where d.status <> 'pending' and d.ordering_key is not null and s.status = 'pending' and s.sequence > d.sequence)
+            """, new
+        {
+            ids = outcomes.Select(o => o.Attempt.MessageId).ToArray(),
+            statuses = outcomes.Select(o => o.Status).ToArray(),
+            attempts = outcomes.Select(o => o.Attempts).ToArray(),
+            nexts = outcomes.Select(o => o.Next?.UtcDateTime).ToArray(),
+            ats = outcomes.Select(o => o.Attempt.At).ToArray(),
+            httpStatuses = outcomes.Select(o => o.Attempt.Status).ToArray(),
+            errors = outcomes.Select(o => o.Attempt.Error).ToArray(),
+            latencies = outcomes.Select(o => o.Attempt.LatencyMs).ToArray(),
+            responses = outcomes.Select(o => o.Attempt.Response).ToArray(),
+            ords = Enumerable.Range(0, outcomes.Count).ToArray(),
+            healthIds = health.Select(h => h.EndpointId).ToArray(),
+            healthResets = health.Select(h => h.Reset).ToArray(),
+            healthFailingAt = health.Select(h => h.FailingAt).ToArray(),
+        }, cancellationToken: ct));
     }
 
     public async Task<(IReadOnlyList<WebhookMessageRow> Messages, IReadOnlyList<WebhookAttemptRow> Attempts)> Messages(string endpointId,

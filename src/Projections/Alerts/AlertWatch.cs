@@ -22,20 +22,17 @@ public sealed record AlertOptions
     public double VendorRateLimitedRate { get; init; } = 0.2;
     public int VendorWindowMinutes { get; init; } = 5;
 
+    /// <summary>Binds <c>Alerts:*</c>; a bad value throws <see cref="ConfigurationException"/> naming the key (one line at startup).</summary>
     public static AlertOptions Load(IConfiguration configuration)
     {
         var s = configuration.GetSection("Alerts");
-        var options = new AlertOptions
+        return new AlertOptions
         {
-            CheckInterval = TimeSpan.FromSeconds(s.GetValue("CheckSeconds", 30.0)),
-            VendorErrorRate = s.GetValue("VendorErrorRate", 0.2),
-            VendorRateLimitedRate = s.GetValue("VendorRateLimitedRate", 0.2),
-            VendorWindowMinutes = s.GetValue("VendorWindowMinutes", 5),
+            CheckInterval = TimeSpan.FromSeconds(SettingValues.Number(s, "CheckSeconds", 30, 0.001, 86_400)),
+            VendorErrorRate = SettingValues.Number(s, "VendorErrorRate", 0.2, 0, 1),
+            VendorRateLimitedRate = SettingValues.Number(s, "VendorRateLimitedRate", 0.2, 0, 1),
+            VendorWindowMinutes = SettingValues.WholeNumber(s, "VendorWindowMinutes", 5, 1, 60),
         };
-        if (options.CheckInterval <= TimeSpan.Zero || options.VendorErrorRate is < 0 or > 1 || options.VendorRateLimitedRate is < 0 or > 1
-            || options.VendorWindowMinutes is < 1 or > 60)
-            throw new ConfigurationException("Alerts: CheckSeconds must be positive, the vendor rates between 0 and 1, VendorWindowMinutes 1 to 60.");
-        return options;
     }
 }
 

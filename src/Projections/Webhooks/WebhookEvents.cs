@@ -53,11 +53,66 @@ public sealed class WebhookEvents(IEventStore store, EventTypeRegistry registry)
         streamId.StartsWith(Alert.StreamPrefix, StringComparison.Ordinal) ? WebhookOwners.Admin
         : Wallet.TryParseStreamName(streamId, out var partnerId, out _) ? partnerId : null;
 
+    /// <summary>How many order streams <see cref="DescribeAll"/> reads at once.</summary>
+    public const int ConcurrentOrderReads = 8;
+
     /// <summary>The webhook view of <paramref name="e"/>, or null when it gives no message.</summary>
     public async Task<WebhookEvent?> Describe(RecordedEvent e, CancellationToken ct)
     {
         if (!EventTypes.Contains(e.Type)) return null;
-        var decoded = registry.Deserialize(e.Type, e.Data.Span);
+        return registry.Deserialize(e.Type, e.Data.Span) is { } decoded ? await Describe(e, decoded, null, ct) : null;
+    }
+
+    /// <summary>
+    /// The webhook views of <paramref name="events"/> (null where an event gives no message), as <see cref="Describe(RecordedEvent,
+    /// CancellationToken)"/> one by one gives them: the order streams the order messages need are read concurrently (at most
+    /// <see cref="ConcurrentOrderReads"/> at once; each is one read of a short stream), wallet and alert events are folded in log order.
+    /// </summary>
+    public async Task<IReadOnlyList<WebhookEvent?>> DescribeAll(IReadOnlyList<RecordedEvent> events, CancellationToken ct)
+    {
+        var decoded = events.Select(e => EventTypes.Contains(e.Type) ? registry.Deserialize(e.Type, e.Data.Span) : null).ToArray();
+        using var gate = new SemaphoreSlim(ConcurrentOrderReads);
+        var orders = new Task<Order>?[events.Count];
+        for (var i = 0; i < events.Count; i++)
+            if (OrderTypeOf(decoded[i]) is not null && Order.TryParseStreamName(events[i].StreamId, out _))
+                orders[i] = ReadGated(events[i].StreamId, events[i].Revision.Value, gate, ct);
+        try
+        {
+            var result = new WebhookEvent?[events.Count];
+            for (var i = 0; i < events.Count; i++)
+                if (decoded[i] is { } d)
+                    result[i] = await Describe(events[i], d, orders[i] is { } read ? await read : null, ct);
+            return result;
+        }
+        finally
+        {
+            // Nothing may still read after an exception (the gate is disposed).
+            foreach (var read in orders)
+                if (read is not null)
+                    try { await read; } catch { /* the first failure is what propagates */ }
+        }
+    }
+
+    private async Task<Order> ReadGated(string streamId, long revision, SemaphoreSlim gate, CancellationToken ct)
+    {
+        await gate.WaitAsync(ct);
+        try { return await OrderAt(streamId, revision, ct); }
+        finally { gate.Release(); }
+    }
+
+    private static string? OrderTypeOf(object? decoded) => decoded switch
+    {
+        OrderCompleted c => c.Status == nameof(OrderStatus.PartiallyCompleted) ? WebhookTypes.OrderPartiallyCompleted : WebhookTypes.OrderCompleted,
+        OrderFailed => WebhookTypes.OrderFailed,
+        OrderCancelled => WebhookTypes.OrderCancelled,
+        OrderRejected => WebhookTypes.OrderRejected,
+        OrderRefunded => WebhookTypes.OrderRefunded,
+        _ => null,
+    };
+
+    /// <param name="knownOrder">The order at <paramref name="e"/>'s revision when already read (null: read it here).</param>
+    private async Task<WebhookEvent?> Describe(RecordedEvent e, object decoded, Order? knownOrder, CancellationToken ct)
+    {
         if (decoded is IAlertEvent alertEvent)
         {
             // One cause's messages go out in stream order (opened before closed), as one order's do.
@@ -87,17 +142,9 @@ public sealed class WebhookEvents(IEventStore store, EventTypeRegistry registry)
             return new(e, partnerId, WebhookTypes.WalletLowBalance, null, 0, Body(WebhookTypes.WalletLowBalance, e, low));
         }
         if (!Order.TryParseStreamName(e.StreamId, out _)) return null;
-        var type = decoded switch
-        {
-            OrderCompleted c => c.Status == nameof(OrderStatus.PartiallyCompleted) ? WebhookTypes.OrderPartiallyCompleted : WebhookTypes.OrderCompleted,
-            OrderFailed => WebhookTypes.OrderFailed,
-            OrderCancelled => WebhookTypes.OrderCancelled,
-            OrderRejected => WebhookTypes.OrderRejected,
-            OrderRefunded => WebhookTypes.OrderRefunded,
-            _ => null,
-        };
+        var type = OrderTypeOf(decoded);
         if (type is null) return null;
-        var order = await OrderAt(e.StreamId, e.Revision.Value, ct);
+        var order = knownOrder ?? await OrderAt(e.StreamId, e.Revision.Value, ct);
         if (order.Placed is null) return null;
         var view = OrderView.Of(order, e.Revision.Value);
         return new(e, order.Placed.PartnerId, type, order.Placed.OrderId, e.Revision.Value, Body(type, e, view));
@@ -162,15 +209,14 @@ public sealed class WebhookMessageFollower(WebhookEvents events, WebhookStore st
         var endpoints = (await store.All(ct)).Where(e => e.Enabled).ToList();
         if (endpoints.Count == 0) return;
         var earliest = endpoints.Min(e => e.CreatedAt);
+        var owners = endpoints.Select(ep => ep.PartnerId).ToHashSet(StringComparer.Ordinal);
+        var relevant = batch.Where(e => e.Metadata.RecordedAt.UtcDateTime >= earliest
+            && (WebhookEvents.PartnerOfStream(e.StreamId) is not { } owner || owners.Contains(owner))).ToList();
         var messages = new List<NewWebhookMessage>();
-        foreach (var e in batch)
-        {
-            if (e.Metadata.RecordedAt.UtcDateTime < earliest) continue;
-            if (WebhookEvents.PartnerOfStream(e.StreamId) is { } owner && !endpoints.Any(ep => ep.PartnerId == owner)) continue;
-            if (await events.Describe(e, ct) is not { } described) continue;
-            messages.AddRange(endpoints.Where(ep => described.Concerns(ep) && e.Metadata.RecordedAt.UtcDateTime >= ep.CreatedAt)
-                .Select(described.For));
-        }
+        foreach (var described in await events.DescribeAll(relevant, ct))
+            if (described is not null)
+                messages.AddRange(endpoints.Where(ep => described.Concerns(ep) && described.Event.Metadata.RecordedAt.UtcDateTime >= ep.CreatedAt)
+                    .Select(described.For));
         if (await store.Add(messages, clock.UtcNow, ct) > 0) signal.Wake();
     }
 }

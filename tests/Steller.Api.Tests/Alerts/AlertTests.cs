@@ -241,6 +241,11 @@ public sealed class AlertTests() : WebhookFixture("alerts")
             for (var attempt = 1; attempt <= 3; attempt++)
             {
                 await Until(() => receiver.Received.Count == attemptsBefore + attempt, $"{key}: attempt {attempt}");
+                // The next attempt is scheduled from the clock when the answer is handled: move the clock only after that.
+                var recorded = attempt;
+                await Eventually.True(async () => (await Messages(partner, endpointId)).Any(m => m.GetProperty("attempts").GetInt32() == recorded
+                        && m.GetProperty("payload").GetProperty("data").GetProperty("reference").GetString() == key),
+                    TimeSpan.FromSeconds(20), $"{key}: attempt {attempt} recorded");
                 factory.Clock.Advance(TimeSpan.FromSeconds(61));
             }
             await Eventually.True(async () => (await Messages(partner, endpointId, "?status=failed")).Any(m => m.GetProperty("attempts").GetInt32() == 3
