@@ -114,4 +114,48 @@ public sealed class ProjectionGroupTests
             rows.Should().OnlyContain(r => truth[r.Stream].Events == r.Events);
         }
     }
+
+    private sealed class RecordingManager : IProcessManager
+    {
+        public string Name => "recording_manager";
+        public IReadOnlySet<string> EventTypes { get; } = new HashSet<string> { "test.counted.v1" };
+        public readonly System.Collections.Concurrent.ConcurrentQueue<Guid> Handled = new();
+        public Task Handle(IReadOnlyList<RecordedEvent> events, CancellationToken ct)
+        {
+            foreach (var e in events) Handled.Enqueue(e.EventId);
+            return Task.CompletedTask;
+        }
+    }
+
+    [Test, CancelAfter(120_000)]
+    public async Task a_process_manager_stays_out_of_the_group_and_moves_its_checkpoint_after_handling_only_from_where_it_was()
+    {
+        await using var h = await ProjectionHarness.Create("group_manager");
+        var manager = new RecordingManager();
+        var subscription = new ProcessManagerSubscription(manager);
+        h.Start(subscription);
+        h.Start(new CountingProjection("group_neighbour"));
+        await AllJoined(h, 1);
+
+        await h.Append(streams: 2, count: 10);
+        await h.CaughtUp(manager.Name);
+        await h.CaughtUp("group_neighbour");
+        manager.Handled.Should().HaveCount(10).And.OnlyHaveUniqueItems("each event is handled once on the live path");
+        h.Group.Members.Should().Be(1, "a process manager runs with no transaction open, so never in the group's");
+
+        // A batch from a stale position (another runner's view): handled (at least once), then refused without moving
+        // the checkpoint, by the one statement that moves it.
+        var active = (await h.Bookkeeping.GetActive(manager.Name, default))!;
+        var before = await h.Bookkeeping.LoadCheckpoint(manager.Name, active.Generation, default);
+        var page = await h.Store.ReadAll(LogPosition.Start, 3);
+        var stale = () => BatchApplier.Apply(h.Db.DataSource, subscription, active.Generation, mustBeActive: true, LogPosition.Start, page, default);
+        await stale.Should().ThrowAsync<ProjectionConflictException>();
+        (await h.Bookkeeping.LoadCheckpoint(manager.Name, active.Generation, default)).Should().Be(before);
+        manager.Handled.Should().HaveCount(13);
+
+        // A generation that is not the active one: retired, nothing moved.
+        (await BatchApplier.Apply(h.Db.DataSource, subscription, active.Generation + 1, mustBeActive: true, before.Position, page, default))
+            .Should().Be(BatchApplier.Outcome.GenerationRetired);
+        (await h.Bookkeeping.LoadCheckpoint(manager.Name, active.Generation, default)).Should().Be(before);
+    }
 }
