@@ -50,6 +50,7 @@ int? maxLinesPerCheckout = null;
 var apiSettings = new Dictionary<string, string>(); // --api-setting Key=Value (repeatable): e.g. RateLimits:Enabled=false
 int[]? webhookRates = null;           // --webhook-rates 100,300: only the webhook delivery-lag run (section 6)
 var webhookSeconds = 10.0;
+var topStatements = 0;               // --top-statements N: after section 0, the N statements with the most calls per order
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "Steller.sln"))) root = Path.GetDirectoryName(root.TrimEnd('/'))!;
 var apiDll = Path.Combine(root, "src/Api/bin/Release/net10.0/Steller.Api.dll");
@@ -87,13 +88,14 @@ for (var i = 0; i < args.Length; i++)
         case "--max-lines-per-checkout": maxLinesPerCheckout = int.Parse(args[++i]); break;
         case "--webhook-rates": webhookRates = args[++i].Split(',').Select(int.Parse).ToArray(); break;
         case "--webhook-seconds": webhookSeconds = double.Parse(args[++i]); break;
+        case "--top-statements": topStatements = int.Parse(args[++i]); break;
         case "--api-setting":
             var setting = args[++i].Split('=', 2);
             apiSettings[setting[0]] = setting.Length == 2 ? setting[1] : throw new ArgumentException("--api-setting takes Key=Value");
             break;
         default:
             Console.Error.WriteLine($"unknown option {args[i]}; options: --admin CS --mode M --seconds S --rates 100,300,1000 --search-seconds S --search-max N "
-                                    + "--search-bisect N --p99-limit MS --vendor-limit R --vendor-limited-rate N --vendor-limited-seconds S --vendor-limited-window S --max-lines-per-checkout N --webhook-rates 100,300 --webhook-seconds S --api-setting Key=Value --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P "
+                                    + "--search-bisect N --p99-limit MS --vendor-limit R --vendor-limited-rate N --vendor-limited-seconds S --vendor-limited-window S --max-lines-per-checkout N --webhook-rates 100,300 --webhook-seconds S --top-statements N --api-setting Key=Value --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P "
                                     + "--crud-seconds S (0: skip) --crud-partners N --crud-concurrency N --crud-dll P");
             return 2;
     }
@@ -338,6 +340,7 @@ Console.WriteLine($"warm-up : 300 orders at 100/s, drained in {await Drain():0.0
 // read model; the drain's own polling of read.orders is counted too, and is small).
 var sequential = new List<double>();
 var dbBefore = await DatabaseCost();
+var callsBefore = topStatements > 0 ? await StatementCalls() : new Dictionary<string, long>();
 var apiCpuBefore = ApiCpu();
 for (var k = 0; k < sequentialOrders; k++)
 {
@@ -355,9 +358,30 @@ Console.WriteLine($"   per completed order: {(dbAfter.Statements - dbBefore.Stat
                   + $"{(dbAfter.Transactions - dbBefore.Transactions) / (double)sequentialOrders:0.0} transactions, "
                   + $"PostgreSQL CPU {(dbAfter.CpuMs - dbBefore.CpuMs) / sequentialOrders:0.0} ms, API CPU {(ApiCpu() - apiCpuBefore).TotalMilliseconds / sequentialOrders:0.0} ms"
                   + (dbBefore.Statements < 0 ? " (pg_stat_statements not loaded: statements not counted)" : ""));
+if (topStatements > 0)
+{
+    var callsAfter = await StatementCalls();
+    foreach (var (query, calls) in callsAfter.Select(kv => (kv.Key, kv.Value - callsBefore.GetValueOrDefault(kv.Key)))
+                 .Where(x => x.Item2 > 0).OrderByDescending(x => x.Item2).Take(topStatements))
+        Console.WriteLine($"   {calls / (double)sequentialOrders,6:0.00}/order  {query}");
+}
+
+// Calls of each statement text (whitespace folded, cut at 140 characters) in the bench database, from pg_stat_statements.
+async Task<Dictionary<string, long>> StatementCalls()
+{
+    await using var conn = await dataSource.OpenConnectionAsync();
+    await using var s = new Npgsql.NpgsqlCommand("""
+        select left(regexp_replace(query, '\s+', ' ', 'g'), 140), sum(calls)::bigint from pg_stat_statements
+         where dbid = (select oid from pg_database where datname = current_database()) group by 1
+        """, conn);
+    var result = new Dictionary<string, long>();
+    await using var reader = await s.ExecuteReaderAsync();
+    while (await reader.ReadAsync()) result[reader.GetString(0)] = reader.GetInt64(1);
+    return result;
+}
 
 // Statements (-1 without pg_stat_statements), committed+rolled back transactions of the bench database, and the CPU
-// time of every PostgreSQL process on this machine (the bench's cluster is the only busy one when run as documented).
+// time of the bench's PostgreSQL cluster (its postmaster, found as the parent of this connection's backend).
 async Task<(long Statements, long Transactions, double CpuMs)> DatabaseCost()
 {
     await using var conn = await dataSource.OpenConnectionAsync();
@@ -373,21 +397,34 @@ async Task<(long Statements, long Transactions, double CpuMs)> DatabaseCost()
     await using (var clear = new Npgsql.NpgsqlCommand("select pg_stat_clear_snapshot()", conn)) await clear.ExecuteNonQueryAsync();
     await using var x = new Npgsql.NpgsqlCommand("select (xact_commit + xact_rollback)::bigint from pg_stat_database where datname = current_database()", conn);
     var transactions = (long)(await x.ExecuteScalarAsync())!;
-    return (statements, transactions, PostgresCpuMs());
+    int postmasterPid;
+    await using (var me = new Npgsql.NpgsqlCommand("select pg_backend_pid()", conn))
+    {
+        var backend = (int)(await me.ExecuteScalarAsync())!;
+        var stat = File.ReadAllText($"/proc/{backend}/stat");
+        postmasterPid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+    }
+    return (statements, transactions, PostgresCpuMs(postmasterPid));
 }
 
-static double PostgresCpuMs()
+// CPU time of the bench's own PostgreSQL cluster: its postmaster (with the CPU of the backends it has reaped: cutime,
+// cstime) and its live child processes. Other clusters on a shared machine are not counted.
+static double PostgresCpuMs(int postmaster)
 {
     double ticks = 0;
     foreach (var dir in Directory.EnumerateDirectories("/proc"))
     {
         try
         {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
             var stat = File.ReadAllText(Path.Combine(dir, "stat"));
             var close = stat.LastIndexOf(')');
-            if (!stat[(stat.IndexOf('(') + 1)..close].StartsWith("postgres", StringComparison.Ordinal)) continue;
-            var fields = stat[(close + 2)..].Split(' ');
-            ticks += double.Parse(fields[11]) + double.Parse(fields[12]); // utime, stime (fields 14 and 15 of stat)
+            var fields = stat[(close + 2)..].Split(' '); // fields[0] is field 3 of stat (state)
+            var parent = int.Parse(fields[1]);
+            if (pid == postmaster)
+                ticks += double.Parse(fields[11]) + double.Parse(fields[12]) + double.Parse(fields[13]) + double.Parse(fields[14]); // utime stime cutime cstime
+            else if (parent == postmaster)
+                ticks += double.Parse(fields[11]) + double.Parse(fields[12]);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { }
     }

@@ -16,7 +16,7 @@ public static class StorageRegistration
     {
         services.AddSingleton(settings);
         services.AddSingleton<IClock, SystemClock>();
-        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(settings.Database.ConnectionString)
+        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(PooledConnectionString(settings.Database.ConnectionString))
             .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
             .Build());
         services.AddSingleton<Migrator>();
@@ -29,6 +29,20 @@ public static class StorageRegistration
             _ => throw new ConfigurationException($"EventStore:Backend {settings.EventStore.Backend} is not supported by this build."),
         });
         return services;
+    }
+
+    /// <summary>
+    /// The connection string with "No Reset On Close" on unless it says otherwise: a pooled connection is not reset with
+    /// <c>DISCARD ALL</c> (one statement per connection use, a third of all statements of an order). Steller leaves no
+    /// session state on a returned connection: it sets settings with <c>set local</c> only, releases its session advisory
+    /// locks explicitly (<see cref="Postgres.Migrator"/>, the projection leadership lock), LISTENs on a connection it keeps,
+    /// and Npgsql rolls back a transaction left open.
+    /// </summary>
+    public static string PooledConnectionString(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("reset", StringComparison.OrdinalIgnoreCase)) builder.NoResetOnClose = true;
+        return builder.ConnectionString;
     }
 
     private static EventStoreDbEventStore CreateEventStoreDb(EventStoreSettings settings, ILoggerFactory loggers)

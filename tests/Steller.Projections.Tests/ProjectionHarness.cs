@@ -29,7 +29,11 @@ public sealed class ProjectionHarness : IAsyncDisposable
         Bookkeeping = new ProjectionStore(db.DataSource);
         Rebuilder = new ProjectionRebuilder(Store, Bookkeeping, settings, NullLogger<ProjectionRebuilder>.Instance);
         Log = new LogTail(Store);
+        Group = new ProjectionGroup(Log, Bookkeeping, settings, NullLogger<ProjectionGroup>.Instance);
     }
+
+    /// <summary>The live projections of this "process", applied together (one transaction per batch).</summary>
+    public ProjectionGroup Group { get; }
 
     /// <summary>The shared log reader of this "process": every worker started here follows the log through it.</summary>
     public LogTail Log { get; }
@@ -38,7 +42,7 @@ public sealed class ProjectionHarness : IAsyncDisposable
         new(await TestDatabase.Create(purpose), new ProjectionSettings(true, batchSize, rebuildBatchSize, RetryDelayMilliseconds: 20));
 
     public ProjectionWorker Worker(IProjection projection) =>
-        new(projection, Log, Bookkeeping, Rebuilder, Settings, NullLogger<ProjectionWorker>.Instance);
+        new(projection, Log, Bookkeeping, Rebuilder, Settings, NullLogger<ProjectionWorker>.Instance, Group);
 
     /// <summary>Starts a worker in the background; returns a handle that stops it.</summary>
     public (ProjectionWorker Worker, CancellationTokenSource Stop) Start(IProjection projection)
@@ -97,6 +101,7 @@ public sealed class ProjectionHarness : IAsyncDisposable
     {
         foreach (var (stop, _) in running) stop.Cancel();
         foreach (var (_, run) in running) { try { await run.WaitAsync(TimeSpan.FromSeconds(10)); } catch { /* stopping */ } }
+        await Group.DisposeAsync();
         await Log.DisposeAsync();
         await Db.DisposeAsync();
     }

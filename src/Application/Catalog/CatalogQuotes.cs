@@ -43,7 +43,8 @@ public sealed class CatalogQuotes(
         var (product, revision) = await products.Load(Product.StreamName(sku), ct);
         if (!product.Exists) return QuoteResult.Fail(ProductErrors.UnknownSku);
         if (!product.Active) return QuoteResult.Fail(ProductErrors.Delisted);
-        var partner = await partners.LoadPartner(partnerId, ct);
+        // The partner as this request's signature check read it (a few milliseconds ago), else from its stream.
+        var partner = RequestPartnerRead.TryGet(partnerId, out var read) ? read : await partners.LoadPartner(partnerId, ct);
         if (!partner.State.Exists) return QuoteResult.Fail(Domain.Partners.PartnerErrors.NotFound);
 
         var (price, error) = Pricing.At(product.Details!, product.Cost!, partner.State.Margin, faceValue);

@@ -50,7 +50,8 @@ public sealed record StellerSettings
                 Enabled: Bool(pr, "Enabled", true),
                 BatchSize: Int(pr, "BatchSize", 500, 1, 100_000),
                 RebuildBatchSize: Int(pr, "RebuildBatchSize", 5_000, 1, 100_000),
-                RetryDelayMilliseconds: Int(pr, "RetryDelayMilliseconds", 500, 1, 60_000)),
+                RetryDelayMilliseconds: Int(pr, "RetryDelayMilliseconds", 500, 1, 60_000),
+                Grouped: Bool(pr, "Grouped", true)),
             Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576)),
             Jobs = new JobSettings(HoldExpirySeconds: Int(config.GetSection("Jobs"), "HoldExpirySeconds", 10, 1, 3_600),
                 ReservationExpirySeconds: Int(config.GetSection("Jobs"), "ReservationExpirySeconds", 10, 1, 3_600),
@@ -216,7 +217,9 @@ public sealed record EventStoreSettings(EventStoreBackend Backend, string? Conne
 }
 
 /// <param name="RetryDelayMilliseconds">First retry delay after a failing batch; doubles per failure up to 30 s.</param>
-public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize, int RetryDelayMilliseconds = 500);
+/// <param name="Grouped">Live, caught-up projections of a process apply each log batch together in one transaction
+/// (Engine/ProjectionGroup.cs); false: each in its own.</param>
+public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize, int RetryDelayMilliseconds = 500, bool Grouped = true);
 
 public sealed record HttpSettings(int MaxRequestBodyBytes);
 

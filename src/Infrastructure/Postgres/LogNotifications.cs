@@ -5,7 +5,8 @@ namespace Steller.Infrastructure.Postgres;
 
 /// <summary>
 /// One LISTEN connection per process on channel "steller_events". Appends in this process <see cref="Poke"/> it:
-/// local subscribers wake at once, and a coalesced NOTIFY goes out on a side connection for other nodes (never
+/// local subscribers wake at once, and a coalesced NOTIFY (payload: this process's id, so its own echo wakes nobody a
+/// second time) goes out on a side connection for other nodes (never
 /// inside the writer's transaction: PostgreSQL serialises notifying commits through their WAL flush).
 /// Subscribers take <see cref="NextSignal"/> before they read, then await it after an empty read,
 /// so a notification between the read and the wait is never lost. When the connection drops,
@@ -40,6 +41,9 @@ public sealed class LogNotifications : IAsyncDisposable
 
     private int pokes; // appends not yet announced to other nodes
 
+    /// <summary>This process's id in the NOTIFY payload (hex only: it is spelled into the SQL text).</summary>
+    private readonly string self = Guid.NewGuid().ToString("N");
+
     /// <summary>Called after an append committed: wakes this process's subscribers and announces it to the others.</summary>
     public void Poke()
     {
@@ -54,7 +58,8 @@ public sealed class LogNotifications : IAsyncDisposable
             var seen = Volatile.Read(ref pokes);
             try
             {
-                await using var cmd = dataSource.CreateCommand($"select pg_notify('{Channel}', '')");
+                // Signed with this process's id: its own listener skips the echo (the append already woke it).
+                await using var cmd = dataSource.CreateCommand($"select pg_notify('{Channel}', '{self}')");
                 await cmd.ExecuteNonQueryAsync(stop.Token);
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -86,7 +91,10 @@ public sealed class LogNotifications : IAsyncDisposable
             try
             {
                 await using var conn = await dataSource.OpenConnectionAsync(ct);
-                conn.Notification += (_, _) => Fire();
+                conn.Notification += (_, e) =>
+                {
+                    if (e.Payload != self) Fire(); // another node's appends (or an unsigned NOTIFY)
+                };
                 await using (var cmd = new NpgsqlCommand($"listen {Channel}", conn)) await cmd.ExecuteNonQueryAsync(ct);
                 delay = TimeSpan.FromMilliseconds(100);
                 Fire(); // anything appended while we were not listening

@@ -46,28 +46,42 @@ public static class BatchApplier
     }
 
     /// <summary>
-    /// A process manager's batch: check the checkpoint (a plain read, no transaction), handle the events with no
-    /// transaction and no connection held, then move the checkpoint in a transaction that lasts two statements.
+    /// A process manager's batch: handle the events with no transaction and no connection held, then move the checkpoint
+    /// from <paramref name="from"/> in one statement that checks and locks it as a batch transaction does (a retired
+    /// generation or a checkpoint another runner moved is found there, and only then read again to say which).
     /// A crash in between handles the batch again (idempotent commands); leadership (the advisory lock) keeps it to
     /// one runner across nodes.
     /// </summary>
     private static async Task<Outcome> Handle(NpgsqlDataSource dataSource, ProcessManagerSubscription manager, int generation,
         bool mustBeActive, LogPosition from, IReadOnlyList<RecordedEvent> batch, LogPosition to, long covered, CancellationToken ct)
     {
-        await using (var conn = await dataSource.OpenConnectionAsync(ct))
-            if (!await CheckpointIsAt(conn, null, manager, generation, mustBeActive, from, ct)) return Outcome.GenerationRetired;
-
         var relevant = batch.Where(e => manager.Manager.EventTypes.Contains(e.Type)).ToList();
         if (relevant.Count > 0) await manager.Manager.Handle(relevant, ct);
 
-        await using (var conn = await dataSource.OpenConnectionAsync(ct))
-        await using (var tx = await conn.BeginTransactionAsync(ct))
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var moved = await conn.ExecuteAsync(new CommandDefinition("""
+            with at as (
+                select c.name, c.generation
+                  from steller.projection_checkpoints c
+                  join steller.projections p on p.name = c.name
+                 where c.name = @name and c.generation = @generation and (not @mustBeActive or p.active_generation = @generation)
+                   and c.commit_position = @fromCommit and c.prepare_position = @fromPrepare
+                   for update of c for share of p)
+            update steller.projection_checkpoints c
+               set commit_position = @commit, prepare_position = @prepare, events_applied = events_applied + @applied,
+                   last_event_at = coalesce(@lastEventAt, last_event_at), updated_at = now()
+              from at
+             where c.name = at.name and c.generation = at.generation
+            """, new
         {
-            if (!await CheckpointIsAt(conn, tx, manager, generation, mustBeActive, from, ct)) return Outcome.GenerationRetired;
-            await ProjectionStore.SaveCheckpoint(conn, tx, manager.Name, generation, to, covered,
-                batch.Count > 0 ? batch[^1].Metadata.RecordedAt : null, ct);
-            await tx.CommitAsync(ct);
-        }
+            name = manager.Name, generation, mustBeActive, fromCommit = (long)from.Commit, fromPrepare = (long)from.Prepare,
+            commit = (long)to.Commit, prepare = (long)to.Prepare, applied = covered,
+            lastEventAt = batch.Count > 0 ? batch[^1].Metadata.RecordedAt.UtcDateTime : (DateTime?)null,
+        }, cancellationToken: ct));
+        // Not moved: retired (false) or moved by another runner (throws).
+        if (moved == 0 && !await CheckpointIsAt(conn, null, manager, generation, mustBeActive, from, ct)) return Outcome.GenerationRetired;
+        if (moved == 0)
+            throw new ProjectionConflictException($"Checkpoint of {manager.Name} v{generation} did not move from {from}: another runner is applying it.");
         ProjectionMetrics.EventsApplied.WithLabels(manager.Name).Inc(covered);
         return Outcome.Applied;
     }

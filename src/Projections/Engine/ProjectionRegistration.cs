@@ -17,6 +17,7 @@ public static class ProjectionRegistration
         services.AddUseCases(typeof(ProjectionRegistration).Assembly); // the read-model queries' MediatR handlers
         services.AddSingleton<ProjectionStore>();
         services.AddSingleton<LogTail>(); // one reader of the global log for every projection and process manager in the process
+        services.AddSingleton<ProjectionGroup>(); // the live projections of the process, one transaction per batch
         services.AddSingleton<ProjectionRebuilder>();
         services.AddSingleton<ProjectionStatusReader>();
         services.AddSingleton<ParkedEventRetry>();

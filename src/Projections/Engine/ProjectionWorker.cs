@@ -20,7 +20,8 @@ public sealed class ProjectionWorker(
     ProjectionStore bookkeeping,
     ProjectionRebuilder rebuilder,
     ProjectionSettings settings,
-    ILogger<ProjectionWorker> logger)
+    ILogger<ProjectionWorker> logger,
+    ProjectionGroup? group = null)
 {
     public IProjection Projection => projection;
     public ProjectionState State { get; private set; } = ProjectionState.Starting;
@@ -32,6 +33,10 @@ public sealed class ProjectionWorker(
 
     private int failures; // consecutive failed attempts; reset by the first batch that commits
     private bool faultMayBeRecorded = true; // by this process or any earlier one: cleared at the first commit
+    private bool groupOpen = true; // false once the group has shut down under a worker still running
+
+    /// <summary>Batches this worker's projection had applied in its process's group transaction (see <see cref="ProjectionGroup"/>).</summary>
+    public long GroupedBatches { get; private set; }
 
     public async Task Run(CancellationToken ct)
     {
@@ -53,7 +58,7 @@ public sealed class ProjectionWorker(
                             await rebuilder.Rebuild(projection, null, ct);
                             continue;
                         }
-                        await RunGeneration(active.Generation, ct);
+                        await RunGeneration(active.Generation, leadership, ct);
                     }
                     catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
                     catch (Exception e)
@@ -101,8 +106,12 @@ public sealed class ProjectionWorker(
     /// one shared log reader. A batch with events this projection reads is applied with its checkpoint in one
     /// transaction; a batch with none costs no transaction at all: the checkpoint catches up with it at most once per
     /// <see cref="IdleCheckpointInterval"/> (a restart merely reads those irrelevant events again).
+    /// Once caught up (its last batch was not full, nothing failing), a projection joins its process's
+    /// <see cref="ProjectionGroup"/>, which applies it together with the other live projections in one transaction per
+    /// batch, and comes back here when it leaves (to apply a failed group batch on its own, after a rebuild's swap, on a
+    /// lost leadership or a failure).
     /// </summary>
-    private async Task RunGeneration(int generation, CancellationToken ct)
+    private async Task RunGeneration(int generation, AdvisoryLock leadership, CancellationToken ct)
     {
         var stored = (await bookkeeping.LoadCheckpoint(projection.Name, generation, ct)).Position; // where the checkpoint row is
         var position = stored; // how far this worker has read
@@ -111,8 +120,37 @@ public sealed class ProjectionWorker(
         // A retrying projection stays Faulted until a batch commits again.
         if (failures == 0) State = ProjectionState.CatchingUp;
         ProjectionMetrics.LagSeconds.WithLabels(projection.Name).Set(0); // exported from the start, not from its first event
+        var caughtUp = false; // its last batch on its own was not full: at the head of the log, or near it
         while (!ct.IsCancellationRequested)
         {
+            if (group is not null && settings.Grouped && groupOpen && caughtUp && failures == 0 && !faultMayBeRecorded && projection is not ProcessManagerSubscription)
+            {
+                State = ProjectionState.Live;
+                ProjectionMetrics.LagSeconds.WithLabels(projection.Name).Set(0);
+                var member = new GroupMember(projection, generation, stored, position, unstored, storedAt, () => leadership.IsHeld);
+                var exit = await group.Join(member, ct);
+                (stored, position, unstored, storedAt) = (member.Stored, member.Position, member.Unstored, member.StoredAt);
+                GroupedBatches += member.GroupedBatches;
+                switch (exit.Reason)
+                {
+                    case GroupExitReason.Stopped:
+                        ct.ThrowIfCancellationRequested();
+                        groupOpen = false; // the group shut down under a running worker: go on alone
+                        break;
+                    case GroupExitReason.ApplyOnItsOwn:
+                        caughtUp = false; // apply the batch the group could not (finding a poison event), then rejoin
+                        break;
+                    case GroupExitReason.GenerationRetired:
+                        logger.LogInformation("Projection {Projection} generation {Generation} was retired by a rebuild; switching", projection.Name, generation);
+                        return;
+                    case GroupExitReason.LeadershipLost:
+                        logger.LogWarning("Projection {Projection} lost its leadership lock; taking it again", projection.Name);
+                        return;
+                    default:
+                        throw exit.Error ?? new InvalidOperationException($"Projection {projection.Name} left its group: {exit.Reason}");
+                }
+                continue;
+            }
             var behind = position != stored;
             // An old fault to clear at the head of the log: do not wait for the next event to clear it.
             var wake = behind || (faultMayBeRecorded && failures == 0);
@@ -146,6 +184,7 @@ public sealed class ProjectionWorker(
                 await ClearOldFault();
             }
             else if (batch.Count == 0 && position == stored && failures == 0) await ClearOldFault(); // at the head, nothing failing
+            caughtUp = batch.Count < settings.BatchSize;
             if (batch.Count == 0) continue;
             var more = batch.Count == settings.BatchSize;
             if (failures == 0) State = more ? ProjectionState.CatchingUp : ProjectionState.Live;

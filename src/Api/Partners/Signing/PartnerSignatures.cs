@@ -34,6 +34,7 @@ public sealed class PartnerSignatures(RequestDelegate next, ApiKeyResolver keys,
             await flooded.ExecuteAsync(context);
             return;
         }
+        Application.Partners.RequestPartnerRead.Begin(); // the partner read by the signature check serves this request's pricing
         var refusal = await Verify(context);
         if (refusal is { } r)
         {

@@ -19,7 +19,9 @@ public sealed class ApiKeyResolver(AggregateCommands<Partner, IPartnerCommand, I
     public async Task<ResolvedApiKey?> Resolve(string keyId, CancellationToken ct = default)
     {
         if (IssueApiKeyHandler.PartnerIdOf(keyId) is not { } partnerId) return null;
-        var (partner, _) = await partners.LoadPartner(partnerId, ct);
+        var read = await partners.LoadPartner(partnerId, ct);
+        RequestPartnerRead.Remember(partnerId, read); // pricing later in this request uses this read
+        var partner = read.State;
         if (!partner.Exists || !partner.ApiKeys.TryGetValue(keyId, out var key)) return null;
         byte[] secret;
         try { secret = keyRing.Decrypt(key.EncryptionKeyId, Convert.FromBase64String(key.SecretCiphertext), keyId); }
