@@ -20,6 +20,7 @@ public sealed class Invariants(SimulationWorld world, Scenario scenario, Scenari
     {
         await OrdersEndedOnce();
         DuplicatesGotOneOrder();
+        foreach (var error in run.InternalErrors) Violated($"answered 500: {error}");
         await OneVendorOrderPerRequestIdAndEveryDeliveryBilled();
         await WalletsNeverBelowTheirCreditLimit();
         await ExpiredHoldsAndReservationsReleased();

@@ -16,7 +16,7 @@ public sealed record Answer(int Status, string? Code, string? OrderId, int Attem
 /// Clients behave like careful partners: a request that got no answer (connection refused, timeout, 5xx, 429) is sent
 /// again, unchanged, to the next node, so every money and order command is repeated under its idempotency id.
 /// </summary>
-public sealed class ScenarioRun(SimulationWorld world, Scenario scenario)
+public sealed class ScenarioRun(SimulationWorld world, Scenario scenario, IReadOnlySet<string> quarantined)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60), Settling = TimeSpan.FromSeconds(120);
     private readonly Dictionary<string, HttpClient> partners = new(StringComparer.Ordinal);
@@ -25,6 +25,8 @@ public sealed class ScenarioRun(SimulationWorld world, Scenario scenario)
     public ConcurrentDictionary<string, ConcurrentBag<Answer>> Placements { get; } = new(StringComparer.Ordinal);
     /// <summary>Every answer to a follow-up (retry, refund), by client reference.</summary>
     public ConcurrentDictionary<string, ConcurrentBag<Answer>> FollowUpAnswers { get; } = new(StringComparer.Ordinal);
+    /// <summary>Every 500 answer (method, path, body): Steller never answers 500, even to a request it cannot serve now.</summary>
+    public ConcurrentQueue<string> InternalErrors { get; } = new();
     /// <summary>What happened, in the order it happened (printed with a failure).</summary>
     public ConcurrentQueue<string> Log { get; } = new();
     private readonly Stopwatch clock = new();
@@ -32,38 +34,56 @@ public sealed class ScenarioRun(SimulationWorld world, Scenario scenario)
     public string OrderIdOf(string clientReference) =>
         Order.IdFor(scenario.Orders.First(o => o.ClientReference == clientReference).PartnerId, clientReference);
 
+    /// <summary>How long each phase took (set-up, steps, settling, follow-ups), for the run's summary line.</summary>
+    public List<(string Phase, TimeSpan Took)> Phases { get; } = [];
+
     public async Task Run()
     {
+        var phase = Stopwatch.StartNew();
         await SetUp();
         await ScriptVendor();
+        Phases.Add(("setup", phase.Elapsed));
         clock.Start();
+        phase.Restart();
         var steps = scenario.Steps.Select((step, i) => At(step.AtMs, () => Do(step, i)));
         var faults = scenario.Faults.Select(fault => At(fault.AtMs, () => Inflict(fault)));
         await Task.WhenAll(steps.Concat(faults));
+        Phases.Add(("steps", phase.Elapsed));
         Note("steps and faults done");
+        phase.Restart();
         await SettleOrders();
+        Phases.Add(("settle", phase.Elapsed));
         if (scenario.FollowUps.Count > 0)
         {
+            phase.Restart();
             await Task.WhenAll(scenario.FollowUps.Select(FollowUp));
             await SettleOrders();
+            Phases.Add(("follow-ups", phase.Elapsed));
         }
     }
 
     private async Task SetUp()
     {
-        foreach (var p in scenario.Partners)
+        var stocked = SetUpStock();
+        var clients = await Task.WhenAll(scenario.Partners.Select(async (p, i) =>
         {
-            await AdminCall(HttpMethod.Post, "/admin/partners", new { partnerId = p.Id, name = p.Id, contactEmail = $"ops@{p.Id}.test" }, 0, ok409: true);
-            await AdminCall(HttpMethod.Post, $"/admin/partners/{p.Id}/wallets", new { currency = "EUR" }, 0, ok409: true);
-            if (p.CreditLimit > 0) await AdminCall(HttpMethod.Put, $"/admin/partners/{p.Id}/wallets/EUR/credit-limit", new { limit = p.CreditLimit }, 0);
+            await AdminCall(HttpMethod.Post, "/admin/partners", new { partnerId = p.Id, name = p.Id, contactEmail = $"ops@{p.Id}.test" }, i, ok409: true);
+            await AdminCall(HttpMethod.Post, $"/admin/partners/{p.Id}/wallets", new { currency = "EUR" }, i, ok409: true);
+            if (p.CreditLimit > 0) await AdminCall(HttpMethod.Put, $"/admin/partners/{p.Id}/wallets/EUR/credit-limit", new { limit = p.CreditLimit }, i);
             if (p.Deposit > 0)
-                await AdminCall(HttpMethod.Post, $"/admin/partners/{p.Id}/wallets/EUR/deposits", new { amount = p.Deposit, reference = "seed" }, 0,
+                await AdminCall(HttpMethod.Post, $"/admin/partners/{p.Id}/wallets/EUR/deposits", new { amount = p.Deposit, reference = "seed" }, i,
                     idempotencyKey: $"{p.Id}-seed");
-            var key = await AdminCall(HttpMethod.Post, $"/admin/partners/{p.Id}/api-keys", null, 0);
+            var key = await AdminCall(HttpMethod.Post, $"/admin/partners/{p.Id}/api-keys", null, i);
             var json = JsonDocument.Parse(key.Body).RootElement;
-            partners[p.Id] = new HttpClient(new SigningHandler(json.GetProperty("keyId").GetString()!, json.GetProperty("secret").GetString()!,
-                world.Time, new SocketsHttpHandler())) { Timeout = TimeSpan.FromSeconds(20) };
-        }
+            return (p.Id, Http: new HttpClient(new SigningHandler(json.GetProperty("keyId").GetString()!, json.GetProperty("secret").GetString()!,
+                world.Time, new SocketsHttpHandler())) { Timeout = TimeSpan.FromSeconds(20) });
+        }));
+        foreach (var (id, http) in clients) partners[id] = http;
+        await stocked;
+    }
+
+    private async Task SetUpStock()
+    {
         if (scenario.Stock is { } stock)
         {
             await AdminCall(HttpMethod.Put, $"/admin/catalog/products/{stock.Sku}", new
@@ -154,8 +174,12 @@ public sealed class ScenarioRun(SimulationWorld world, Scenario scenario)
                 world.Kill(k.Node);
                 Note($"killed node {k.Node + 1}");
                 await Task.Delay(k.RestartAfterMs);
-                await world.Restart(k.Node);
-                Note($"restarted node {k.Node + 1}");
+                // Started in the background: the scenario goes on with the other node meanwhile (the next one waits for it).
+                world.RestartInBackground(k.Node, () => Note($"node {k.Node + 1} is listening again"));
+                Note($"restarting node {k.Node + 1}");
+                break;
+            case DropConnections d when quarantined.Contains("drop-connections"):
+                Note($"not dropping node {d.Node + 1}'s database connections: the fault is quarantined ({SimulationPlan.Quarantine})");
                 break;
             case DropConnections d:
                 Note($"dropped {await world.DropConnections(d.Node)} database session(s) of node {d.Node + 1}");
@@ -257,6 +281,7 @@ public sealed class ScenarioRun(SimulationWorld world, Scenario scenario)
                 using var response = await http.SendAsync(request);
                 status = (int)response.StatusCode;
                 text = await response.Content.ReadAsStringAsync();
+                if (status == 500) InternalErrors.Enqueue($"{method} {path}: {text}");
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && waited.Elapsed < Patience)
             {

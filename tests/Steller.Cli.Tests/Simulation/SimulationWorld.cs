@@ -61,7 +61,9 @@ public sealed class SimulationWorld : IAsyncDisposable
         var nodes = new RunningApi?[env.Length];
         try
         {
-            for (var i = 0; i < env.Length; i++) nodes[i] = await StellerProcess.StartApi(env[i]); // the first one migrates
+            nodes[0] = await StellerProcess.StartApi(env[0]); // it migrates; the others start together once it has
+            var others = await Task.WhenAll(env.Skip(1).Select(e => StellerProcess.StartApi(e)));
+            others.CopyTo(nodes, 1);
             var admin = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             await Cli.Tests.Admin.Authorize(admin, db);
             var world = new SimulationWorld(simulator, db, clockFile, env, nodes, admin);
@@ -99,6 +101,15 @@ public sealed class SimulationWorld : IAsyncDisposable
         lock (gate) nodes[node] = started;
     }
 
+    private readonly List<Task> restarts = [];
+
+    /// <summary>Starts a node again without waiting; <see cref="Heal"/> waits for it.</summary>
+    public void RestartInBackground(int node, Action started)
+    {
+        var restart = Task.Run(async () => { await Restart(node); started(); });
+        lock (gate) restarts.Add(restart);
+    }
+
     /// <summary>Terminates every database session of a node (its pool notices on next use and reconnects).</summary>
     public async Task<int> DropConnections(int node)
     {
@@ -123,6 +134,13 @@ public sealed class SimulationWorld : IAsyncDisposable
     /// <summary>Every node up again and the simulator's scripts cleared: the state the next scenario starts from.</summary>
     public async Task Heal()
     {
+        Task[] pending;
+        lock (gate) { pending = restarts.ToArray(); restarts.Clear(); }
+        foreach (var restart in pending)
+        {
+            try { await restart; }
+            catch (Exception) { /* started again below */ }
+        }
         for (var i = 0; i < nodes.Length; i++) await Restart(i);
         using var response = await Simulator.Control.DeleteAsync("/control/scripts");
     }
