@@ -2,7 +2,7 @@
 # The seeded fault simulation at scale (issue 17): runs many generated scenarios against real API processes, the vendor
 # simulator and a private PostgreSQL, printing one line per scenario as it ends and a summary (scenarios run, failures
 # with their seeds). Each failure is replayed alone with: STELLER_SIM_SEED=<seed> ./test.sh --filter Simulation
-#   ./bench/simulate.sh [--scenarios 1000] [--seed N] [--port 55447] [--quarantine none|drop-connections]
+#   ./bench/simulate.sh [--scenarios 1000] [--seed N] [--port 55448] [--quarantine none|drop-connections]
 #   --seed N       consecutive seeds from N (default: a random first seed, printed)
 #   --quarantine   fault kinds to generate but not inflict (known bugs; default: the test's default; "none": every kind)
 # The scenarios run in one `dotnet test` of the Simulation test (a failure gets a fresh database and processes, the run
@@ -12,7 +12,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root" || exit 1
 scenarios=1000
 seed=""
-port="${STELLER_SIM_PG_PORT:-55447}"
+port="${STELLER_SIM_PG_PORT:-55448}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenarios) scenarios="${2:-}"; shift 2 ;;
