@@ -15,7 +15,7 @@ public static class StorageRegistration
     public static IServiceCollection AddStellerStorage(this IServiceCollection services, StellerSettings settings)
     {
         services.AddSingleton(settings);
-        services.AddSingleton<IClock, SystemClock>();
+        services.AddSingleton(ShiftedClock.FromEnvironment());
         services.AddSingleton(sp => new NpgsqlDataSourceBuilder(PooledConnectionString(settings.Database.ConnectionString))
             .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
             .Build());

@@ -104,6 +104,10 @@ public static class Problems
                 InvalidIfMatchException m => (400, "invalid_if_match", m.Message),
                 // Every query over a read model: on a fresh database its projection may not have created it yet.
                 Steller.Projections.Wallets.ReadModelNotReadyException r => (503, "read_model_unavailable", r.Message),
+                // A lost or refused database connection (a failover, a terminated session, a restart): nothing the request
+                // did is known to be lost or done, and the same request may simply be sent again (commands are idempotent).
+                _ when DatabaseUnavailable(exception) => (503, "database_unavailable",
+                    "The database could not be reached; send the same request again in a moment."),
                 _ => (500, "internal_error", "Something went wrong on our side. Quote the correlation id when you report it."),
             };
             if (status == 500) logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method,
@@ -116,9 +120,17 @@ public static class Problems
                 foreach (var (k, v) in ErrorsExtension(invalid.Errors)) problem.Extensions[k] = v;
             if (refusal is { Field: { } field, Problem: { } what })
                 problem.Extensions["errors"] = new Dictionary<string, object?> { [field] = new[] { what } };
-            if (status == 503) problem.Extensions["retryAfterSeconds"] = 1; // a read model still being built: try again in a moment
+            if (status == 503) problem.Extensions["retryAfterSeconds"] = 1; // a read model still being built, a lost connection: try again in a moment
             return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception,
                 ProblemDetails = problem });
         }
+    }
+
+    /// <summary>A transient database failure anywhere in the exception's chain (Npgsql says whether it is worth repeating).</summary>
+    private static bool DatabaseUnavailable(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is Npgsql.NpgsqlException { IsTransient: true }) return true;
+        return false;
     }
 }

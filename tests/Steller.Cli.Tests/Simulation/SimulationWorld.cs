@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using Steller.Application.Time;
+using Steller.Cli.Tests.Cluster;
+using Steller.Testing;
+
+namespace Steller.Cli.Tests.Simulation;
+
+/// <summary>
+/// The real processes scenarios run against, started once and shared: the vendor simulator, one PostgreSQL database and
+/// <see cref="ScenarioGenerator.Nodes"/> API processes on it, whose clocks all read one offset file (<see cref="ShiftedClock"/>)
+/// that <see cref="JumpClock"/> moves forward. Scenarios kill and restart nodes (same port) and drop their database sessions;
+/// <see cref="Heal"/> brings every node back before the next scenario.
+/// </summary>
+public sealed class SimulationWorld : IAsyncDisposable
+{
+    private readonly RunningApi?[] nodes;
+    private readonly Dictionary<string, string?>[] env;
+    private readonly string clockFile;
+    private readonly Lock gate = new();
+
+    public SimulatorHost Simulator { get; }
+    public TestDatabase Db { get; }
+    public Uri[] Urls { get; }
+    /// <summary>Admin calls go through this client (bearer token set), with absolute URLs to one node or another.</summary>
+    public HttpClient Admin { get; }
+    /// <summary>The nodes' shared "now", for signing partner requests and choosing expiries.</summary>
+    public TimeProvider Time { get; }
+
+    private SimulationWorld(SimulatorHost simulator, TestDatabase db, string clockFile, Dictionary<string, string?>[] env, RunningApi?[] nodes,
+        HttpClient admin)
+    {
+        Simulator = simulator;
+        Db = db;
+        this.clockFile = clockFile;
+        this.env = env;
+        this.nodes = nodes;
+        Urls = nodes.Select(n => n!.Url).ToArray();
+        Admin = admin;
+        Time = new ShiftedTime(clockFile);
+    }
+
+    public static async Task<SimulationWorld> Start()
+    {
+        var simulator = await SimulatorHost.Start("--Logging:LogLevel:Default=Warning"); // its request log would drown the run's own lines
+        var db = await TestDatabase.Create("simulation");
+        var clockFile = Path.Combine(Path.GetTempPath(), $"steller-sim-clock-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(clockFile, "0");
+        var extra = new Dictionary<string, string?>
+        {
+            [ShiftedClock.Variable] = clockFile,
+            ["STELLER__Orders__PollIntervalMilliseconds"] = "300",
+            ["STELLER__Jobs__HoldExpirySeconds"] = "1",
+            ["STELLER__Jobs__ReservationExpirySeconds"] = "1",
+            ["STELLER__RateLimits__Nodes"] = ScenarioGenerator.Nodes.ToString(CultureInfo.InvariantCulture),
+            ["STELLER__Logging__LogLevel__Default"] = "Warning",
+            ["STELLER__Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information", // "Now listening on" tells StartApi the port
+        };
+        foreach (var (key, value) in simulator.StellerSettings()) extra["STELLER__" + key.Replace(":", "__")] = value;
+        var env = Enumerable.Range(1, ScenarioGenerator.Nodes).Select(n => Nodes.Env(db, extra, NodeName(n - 1))).ToArray();
+        var nodes = new RunningApi?[env.Length];
+        try
+        {
+            nodes[0] = await StellerProcess.StartApi(env[0]); // it migrates; the others start together once it has
+            var others = await Task.WhenAll(env.Skip(1).Select(e => StellerProcess.StartApi(e)));
+            others.CopyTo(nodes, 1);
+            var admin = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            await Cli.Tests.Admin.Authorize(admin, db);
+            var world = new SimulationWorld(simulator, db, clockFile, env, nodes, admin);
+            (await admin.PostAsync(new Uri(world.Urls[0], "/admin/catalog/sync"), null)).EnsureSuccessStatusCode();
+            return world;
+        }
+        catch
+        {
+            foreach (var node in nodes) node?.Process.Dispose();
+            await db.DisposeAsync();
+            await simulator.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The Application Name of a node's database sessions.</summary>
+    public static string NodeName(int node) => $"sim-node-{node + 1}";
+
+    public bool IsUp(int node) { lock (gate) return nodes[node] is { Process.HasExited: false }; }
+
+    /// <summary>SIGKILL: no shutdown, its database sessions and advisory locks die with it.</summary>
+    public void Kill(int node)
+    {
+        RunningApi? victim;
+        lock (gate) { victim = nodes[node]; nodes[node] = null; }
+        victim?.Process.Dispose();
+    }
+
+    /// <summary>Starts a node that is down again, on its old port.</summary>
+    public async Task Restart(int node)
+    {
+        if (IsUp(node)) return;
+        Kill(node); // disposes an exited process
+        var started = await StellerProcess.StartApi(env[node], Urls[node].Port);
+        lock (gate) nodes[node] = started;
+    }
+
+    private readonly List<Task> restarts = [];
+
+    /// <summary>Starts a node again without waiting; <see cref="Heal"/> waits for it.</summary>
+    public void RestartInBackground(int node, Action started)
+    {
+        var restart = Task.Run(async () => { await Restart(node); started(); });
+        lock (gate) restarts.Add(restart);
+    }
+
+    /// <summary>Terminates every database session of a node (its pool notices on next use and reconnects).</summary>
+    public async Task<int> DropConnections(int node)
+    {
+        await using var cmd = Db.DataSource.CreateCommand(
+            "select count(*) from (select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1) t");
+        cmd.Parameters.AddWithValue(NodeName(node));
+        return Convert.ToInt32(await cmd.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Moves every node's clock (and <see cref="Time"/>) forward; written atomically so no reader sees a half-written file.</summary>
+    public void JumpClock(TimeSpan by)
+    {
+        lock (gate)
+        {
+            var next = ShiftedClock.Read(clockFile) + (long)by.TotalMilliseconds;
+            var temp = clockFile + ".next";
+            File.WriteAllText(temp, next.ToString(CultureInfo.InvariantCulture));
+            File.Move(temp, clockFile, overwrite: true);
+        }
+    }
+
+    /// <summary>Every node up again and the simulator's scripts cleared: the state the next scenario starts from.</summary>
+    public async Task Heal()
+    {
+        Task[] pending;
+        lock (gate) { pending = restarts.ToArray(); restarts.Clear(); }
+        foreach (var restart in pending)
+        {
+            try { await restart; }
+            catch (Exception) { /* started again below */ }
+        }
+        for (var i = 0; i < nodes.Length; i++) await Restart(i);
+        using var response = await Simulator.Control.DeleteAsync("/control/scripts");
+    }
+
+    /// <summary>The last lines a node wrote to stderr (for a failure message).</summary>
+    public string Tail(int node)
+    {
+        lock (gate) return nodes[node] is { } n ? string.Join("\n", n.Process.Stderr.Split('\n').TakeLast(10)) : "(down)";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = 0; i < nodes.Length; i++) Kill(i);
+        Admin.Dispose();
+        await Db.DisposeAsync();
+        await Simulator.DisposeAsync();
+        try { File.Delete(clockFile); } catch (IOException) { }
+    }
+
+    /// <summary>The nodes' clock for the harness: the system time plus the offset file's milliseconds.</summary>
+    private sealed class ShiftedTime(string file) : TimeProvider
+    {
+        private readonly ShiftedClock clock = new(file);
+        public override DateTimeOffset GetUtcNow() => clock.UtcNow;
+    }
+}
