@@ -189,6 +189,7 @@ public sealed class PnlMonthlyProjection : IProjection
         var orderIds = loaded.Select(h => h.OrderId).Concat(pnlEvents.Select(p => p.Event switch
             {
                 OrderEventOf o => o.OrderId,
+                HoldPlaced h => h.OrderId,
                 Refunded r => r.OrderId,
                 VendorRefunded v => v.OrderId,
                 _ => null,
