@@ -60,7 +60,7 @@ public sealed class ReadModelViewsTests
         var views = projections.SelectMany(p => p.Tables).ToList();
         var before = await Comments(h.Db, views);
         before.Should().HaveCountGreaterThan(views.Count).And.NotContain(c => c.EndsWith(": (none)"), "every view and column is described")
-            .And.Contain("pnl_monthly.margin: revenue − vendor_cost + vendor_refunds: Steller's margin, equal to the month's movement of platform:revenue.");
+            .And.Contain("pnl_monthly.net: sales − refunds − vendor_cost + vendor_refunds: what Steller kept; summed per month and currency, the month's movement of platform:revenue.");
 
         foreach (var p in projections)
         {

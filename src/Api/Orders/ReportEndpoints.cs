@@ -51,17 +51,19 @@ public sealed class ReportEndpoints : IEndpointModule
             .RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
 
         admin.MapGet("/reports/pnl",
-                async (string? from, string? to, HttpContext http, IMediator mediator, CancellationToken ct) =>
+                async (string? from, string? to, string? partner, string? currency, HttpContext http, IMediator mediator, CancellationToken ct) =>
                 {
-                    var rows = await mediator.Send(new ReadPnlRequest(from, to), ct);
+                    var rows = await mediator.Send(new ReadPnlRequest(from, to, partner, currency), ct);
                     return Csv.Wanted(http.Request)
                         ? await Csv.Lines(http, "pnl-monthly.csv", ReadPnlHandler.Csv(rows), ct)
                         : Results.Ok(rows);
                 })
             .WithSummary(
-                "read.pnl_monthly over the UTC months from..to (yyyy-MM, inclusive, at most 120), per month and currency, minor units: "
-                + "orders completed, sales (captures), refunds to partners, revenue (sales − refunds), vendor cost, vendor refunds, margin "
-                + "(the month's movement of platform:revenue). Accept: text/csv answers one line per month and currency.")
+                "read.pnl_monthly over the UTC months from..to (yyyy-MM, inclusive, at most 120), optionally of one partner (partner=) "
+                + "and/or one currency (currency=); one row per month, partner, product type, vendor and currency ('' where not "
+                + "attributable to an order line), minor units: sales (captures), vendor cost, refunds to partners, vendor refunds, "
+                + "margin (sales − vendor cost) and net (sales − refunds − vendor cost + vendor refunds; per month and currency, the "
+                + "movement of platform:revenue). Accept: text/csv answers the same rows as CSV.")
             .Produces<IReadOnlyList<PnlMonth>>().Produces(200, contentType: "text/csv").ProducesProblem(400)
             .RequireRoles(AdminRoles.Finance, AdminRoles.Analyst, AdminRoles.Support);
 
