@@ -63,6 +63,15 @@ public sealed class ProjectionWorker(
                     catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
                     catch (Exception e)
                     {
+                        if (!await leadership.Confirm(ct))
+                        {
+                            // Not a fault of the projection: this node's session was terminated and another node may lead
+                            // now (the checkpoint moved under us). Stand by, recording no fault that would mark it unhealthy.
+                            logger.LogWarning("Projection {Projection} lost its leadership session ({Error}); standing by",
+                                projection.Name, e.Message);
+                            State = ProjectionState.Standby;
+                            continue;
+                        }
                         failures++;
                         State = ProjectionState.Faulted;
                         LastError = $"{e.GetType().Name}: {e.Message}";

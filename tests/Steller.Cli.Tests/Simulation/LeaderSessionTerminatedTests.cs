@@ -9,15 +9,12 @@ namespace Steller.Cli.Tests.Simulation;
 /// <summary>
 /// Regression test for what the simulation found with seed 103 (a dropped database connection): when the database
 /// terminates the session in which a node holds a follower's leadership lock, that node must notice it no longer leads and
-/// stand by, so the follower has one runner again and nothing stays faulted.
+/// stand by, so the follower has one runner again and nothing stays faulted (AdvisoryLock's heartbeat and the worker's
+/// Confirm after a failed batch).
 /// </summary>
 public sealed class LeaderSessionTerminatedTests
 {
     [Test, CancelAfter(300_000)]
-    [Ignore("Known bug, found by the fault simulation (seed 103 with STELLER_SIM_QUARANTINE=none): AdvisoryLock.IsHeld only reads the "
-        + "client-side connection state, so a node whose lock session was terminated keeps running every follower beside the new "
-        + "leader and records a fault on each retry, forever. The projection engine's owner fixes it; then remove this Ignore and "
-        + "the drop-connections quarantine (SimulationPlan.DefaultQuarantine).")]
     public async Task a_node_whose_leadership_sessions_are_terminated_stands_by_and_no_follower_stays_faulted()
     {
         await using var db = await TestDatabase.Create("leaderdrop");
