@@ -262,17 +262,35 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
             if (message is { PreviousKeyId: { } pk, PreviousSecret: { } ps, PreviousUntil: { } until } && until > at.UtcDateTime)
                 secrets.Add(Open(pk, ps, message.EndpointId));
             var timestamp = at.ToUnixTimeSeconds();
-            using var request = new HttpRequestMessage(HttpMethod.Post, message.Url)
+            var signature = WebhookSignature.Header(secrets, message.Id, timestamp, message.Body);
+            HttpRequestMessage Request()
             {
-                Content = new StringContent(message.Body, Encoding.UTF8, "application/json"),
-            };
-            request.Headers.TryAddWithoutValidation("webhook-id", message.Id);
-            request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSignature.Header(secrets, message.Id, timestamp, message.Body));
-            request.Headers.UserAgent.ParseAdd("Steller-Webhooks/1");
+                var request = new HttpRequestMessage(HttpMethod.Post, message.Url)
+                {
+                    Content = new StringContent(message.Body, Encoding.UTF8, "application/json"),
+                };
+                request.Headers.TryAddWithoutValidation("webhook-id", message.Id);
+                request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                request.Headers.TryAddWithoutValidation("webhook-signature", signature);
+                request.Headers.UserAgent.ParseAdd("Steller-Webhooks/1");
+                return request;
+            }
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(options.Timeout);
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            HttpResponseMessage response;
+            using (var first = Request())
+            {
+                try { response = await http.SendAsync(first, HttpCompletionOption.ResponseHeadersRead, timeout.Token); }
+                catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ResponseEnded)
+                {
+                    // The receiver closed the connection without an answer: typically a kept-alive connection it had just
+                    // dropped as idle while this request went out on it. Once, at once, on a new connection, same webhook-id
+                    // (receivers dedupe by it), within this attempt and its timeout.
+                    using var again = Request();
+                    response = await http.SendAsync(again, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+                }
+            }
+            using var _ = response;
             var answer = await ReadPrefix(response, options.MaxStoredAnswerBytes, timeout.Token);
             return new(message.Id, at.UtcDateTime, (int)response.StatusCode,
                 (int)response.StatusCode is >= 300 and < 400 ? "redirect not followed" : null, watch.Elapsed.TotalMilliseconds, answer);
