@@ -53,9 +53,10 @@ if [ "$failed" -gt 0 ]; then
   echo "Failed tests:"
   for trx in "$results"/*.trx; do
     [ -f "$trx" ] || continue
-    perl -0ne 'while (/<UnitTestResult\b([^>]*)>(.*?)<\/UnitTestResult>/gs) { my ($a, $b) = ($1, $2);
-      next unless $a =~ /outcome="Failed"/; my ($n) = $a =~ /testName="([^"]*)"/; my ($m) = $b =~ /<Message>([^<]*)/;
-      $m //= ""; $m =~ s/\s+/ /g; print "  $n: ", substr($m, 0, 300), "\n" }' "$trx" || true
+    perl -0ne 'while (/<UnitTestResult\b([^>]*)>/g) { my $a = $1; next if $a =~ m{/$} || $a !~ /outcome="Failed"/;
+      my ($n) = $a =~ /testName="([^"]*)"/; my $end = index($_, "</UnitTestResult>", pos());
+      my ($m) = substr($_, pos(), $end < 0 ? 0 : $end - pos()) =~ /<Message>([^<]*)/; $m //= ""; $m =~ s/\s+/ /g;
+      print "  $n: ", substr($m, 0, 300), "\n" }' "$trx" || true
   done
 fi
 rm -rf "$results"
