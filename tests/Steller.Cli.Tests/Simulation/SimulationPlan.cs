@@ -19,10 +19,11 @@ public sealed record SimulationPlan(IReadOnlyList<int> Seeds, string Origin, IRe
     public const int DefaultScenarios = 50;
 
     /// <summary>
-    /// Nothing is quarantined today. drop-connections was, until the zombie leader it found (seed 103: a node whose
-    /// leadership session the server terminated kept running its followers) was fixed by AdvisoryLock's heartbeat.
+    /// drop-connections: a node whose leadership session is terminated kept believing it led (seed 103). AdvisoryLock now
+    /// checks its session (heartbeat, and Confirm after a failed batch), but the regression test LeaderSessionTerminatedTests
+    /// once left a fault row behind in CI, so the fault stays quarantined until that is understood.
     /// </summary>
-    public const string DefaultQuarantine = "none";
+    public const string DefaultQuarantine = "drop-connections";
 
     /// <summary>The quarantined fault kinds (<see cref="Quarantine"/>: comma-separated, or "none").</summary>
     public static IReadOnlySet<string> QuarantinedKinds()
