@@ -19,11 +19,7 @@ public sealed class FollowerHandoverTests
         var a = await StellerProcess.StartApi(Nodes.Env(db, node: "node-a"));
         using var _a = a.Process;
         // The first node leads everything once it has registered its followers.
-        await Eventually.True(async () =>
-        {
-            var leaders = await Nodes.Leaders(db);
-            return leaders.Count >= 10 && leaders.Values.All(l => l.SequenceEqual(["node-a"]));
-        }, TimeSpan.FromSeconds(90), "node-a leads every follower");
+        await Nodes.LeadsEverything(db, "node-a", TimeSpan.FromSeconds(90));
         var b = await StellerProcess.StartApi(Nodes.Env(db, node: "node-b"));
         using var _b = b.Process;
         using var http = new HttpClient { BaseAddress = b.Url, Timeout = TimeSpan.FromSeconds(10) };

@@ -47,6 +47,13 @@ public static class Nodes
         return leaders;
     }
 
+    /// <summary>Waits until <paramref name="node"/> alone leads every follower (at least 10 registered).</summary>
+    public static Task LeadsEverything(TestDatabase db, string node, TimeSpan timeout) => Eventually.True(async () =>
+    {
+        var leaders = await Leaders(db);
+        return leaders.Count >= 10 && leaders.Values.All(l => l.SequenceEqual([node]));
+    }, timeout, $"{node} leads every follower");
+
     private static readonly string MasterKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     /// <summary>The value of a counter or gauge series on a node's /metrics (0 when the series is absent).</summary>

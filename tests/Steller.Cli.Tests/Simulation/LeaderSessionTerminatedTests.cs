@@ -23,11 +23,7 @@ public sealed class LeaderSessionTerminatedTests
         await using var db = await TestDatabase.Create("leaderdrop");
         var a = await StellerProcess.StartApi(Nodes.Env(db, node: "node-a"));
         using var _a = a.Process;
-        await Eventually.True(async () =>
-        {
-            var leaders = await Nodes.Leaders(db);
-            return leaders.Count >= 10 && leaders.Values.All(l => l.SequenceEqual(["node-a"]));
-        }, TimeSpan.FromSeconds(90), "node-a leads every follower");
+        await Nodes.LeadsEverything(db, "node-a", TimeSpan.FromSeconds(90));
         var b = await StellerProcess.StartApi(Nodes.Env(db, node: "node-b"));
         using var _b = b.Process;
         await Task.Delay(TimeSpan.FromSeconds(3)); // node-b's workers stand by
