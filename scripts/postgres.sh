@@ -56,7 +56,8 @@ steller_pg_up() {
   mkdir -p "$home"
   local data="$home/data" sock="$home/run" log="$home/postgres.log"
   mkdir -p "$sock"; touch "$log"
-  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$home/" ; fi
+  # Tolerant: a server still shutting down removes files (postmaster.pid) while chown walks the folder.
+  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$home/" 2>/dev/null || true; fi
 
   if [ ! -f "$data/PG_VERSION" ]; then
     echo "steller: creating PostgreSQL cluster in .steller/$name" >&2

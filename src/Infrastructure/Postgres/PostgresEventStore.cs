@@ -248,23 +248,29 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
         var forwards = direction == ReadDirection.Forwards;
         var start = from?.Value ?? (forwards ? 0 : long.MaxValue);
 
-        await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("select revision from es.streams where stream_id = $1 and revision >= 0")
-        {
-            Parameters = { new NpgsqlParameter { Value = streamId } },
-        });
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            $"select {Columns} from es.events where stream_id = $1 and revision {(forwards ? ">=" : "<=")} $2 " +
-            $"order by revision {(forwards ? "asc" : "desc")} limit $3")
-        {
-            Parameters = { new NpgsqlParameter { Value = streamId }, new NpgsqlParameter { Value = start }, new NpgsqlParameter { Value = (long)maxCount } },
-        });
+        // One statement, so the stream's last revision and its events come from one snapshot: no stream, no row; a stream
+        // with no event in the asked range, one row of nulls beside its revision.
+        await using var cmd = dataSource.CreateCommand($"""
+            select s.revision, e.*
+              from es.streams s
+              left join lateral (
+                    select {Columns} from es.events
+                     where stream_id = s.stream_id and revision {(forwards ? ">=" : "<=")} $2
+                     order by revision {(forwards ? "asc" : "desc")} limit $3) e on true
+             where s.stream_id = $1 and s.revision >= 0
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = streamId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = start });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (long)maxCount });
 
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        StreamRevision? last = await reader.ReadAsync(ct) ? new StreamRevision(reader.GetInt64(0)) : null;
-        await reader.NextResultAsync(ct);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        StreamRevision? last = null;
         var events = new List<RecordedEvent>();
-        while (await reader.ReadAsync(ct)) events.Add(ReadEvent(reader));
+        while (await reader.ReadAsync(ct))
+        {
+            last ??= new StreamRevision(reader.GetInt64(0));
+            if (!reader.IsDBNull(1)) events.Add(ReadEvent(reader, 1));
+        }
         return new StreamSlice(streamId, last, events);
     }
 
@@ -337,14 +343,15 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
-    private static RecordedEvent ReadEvent(NpgsqlDataReader r) => new(
-        StreamId: r.GetString(0),
-        Revision: new StreamRevision(r.GetInt64(1)),
-        Position: new LogPosition(ulong.Parse(r.GetString(2)), (ulong)r.GetInt64(3)),
-        EventId: r.GetGuid(4),
-        Type: r.GetString(5),
-        Data: Encoding.UTF8.GetBytes(r.GetString(6)),
-        Metadata: EventMetadataJson.Deserialize(Encoding.UTF8.GetBytes(r.GetString(7))));
+    /// <summary>An event from the <see cref="Columns"/>, starting at column <paramref name="at"/>.</summary>
+    private static RecordedEvent ReadEvent(NpgsqlDataReader r, int at = 0) => new(
+        StreamId: r.GetString(at),
+        Revision: new StreamRevision(r.GetInt64(at + 1)),
+        Position: new LogPosition(ulong.Parse(r.GetString(at + 2)), (ulong)r.GetInt64(at + 3)),
+        EventId: r.GetGuid(at + 4),
+        Type: r.GetString(at + 5),
+        Data: Encoding.UTF8.GetBytes(r.GetString(at + 6)),
+        Metadata: EventMetadataJson.Deserialize(Encoding.UTF8.GetBytes(r.GetString(at + 7))));
 }
 
 public sealed class PostgresEventStoreOptions
