@@ -51,11 +51,14 @@ public sealed class EventStoreBenchTests : OnFakeServer
         await using var first = await EventStoreDbStore.Create(server.ConnectionString, firstReadModels.ConnectionString, 50);
         await using var second = await EventStoreDbStore.Create(server.ConnectionString, secondReadModels.ConnectionString, 50);
         first.RunPrefix.Should().NotBe(second.RunPrefix);
+        var before = server.Log.Count; // the fake starts with a few system events of its own
 
         await Load.Seed(first, events: 100, perStream: 10, streamsPerTx: 10, writers: 1);
         await Load.Seed(second, events: 30, perStream: 10, streamsPerTx: 10, writers: 1); // the same stream names, seed-0 .. seed-2
 
-        server.Log.Count.Should().Be(130);
+        server.Log.Count.Should().Be(before + 130);
+        HeldBy(first).Should().Be(100);
+        HeldBy(second).Should().Be(30);
         (await first.ReadAll(50, long.MaxValue)).Should().Be(100);
         (await second.ReadAll(50, long.MaxValue)).Should().Be(30);
         await second.Rebuild();
