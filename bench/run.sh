@@ -7,6 +7,10 @@
 #   ./bench/run.sh --quick         smoke run with small counts (about 2 minutes)
 #   ./bench/run.sh --mode fast     one mode only (fast | durable | both; default both)
 #   ./bench/run.sh --events 200000 --append-seconds 3 --rounds 3 ...   any Steller.Bench option (see --help)
+#   STELLER_ESDB_CONNECTION='esdb://127.0.0.1:2113?tls=false' ./bench/run.sh   also Steller on that EventStoreDB
+#                                  (or --esdb CONNECTION): a third column with its ratio to Steller on PostgreSQL.
+#                                  Without it EventStoreDB is not measured (one line says so). None can run here, so
+#                                  no EventStoreDB figures are recorded yet.
 #
 # The markdown tables of the run are also written to bench/results/latest.md (git-ignored).
 set -uo pipefail
@@ -21,7 +25,7 @@ pass=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --mode) modes="${2:-}"; [ "$modes" = both ] && modes="fast durable"; shift 2 ;;
-    --help|-h) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; pass+=("--help"); shift ;;
+    --help|-h) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; pass+=("--help"); shift ;;
     *) pass+=("$1"); shift ;;
   esac
 done

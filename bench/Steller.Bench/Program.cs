@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Npgsql;
 using Steller.Bench;
+using Steller.Infrastructure.EventStoreDb;
 
 // Side-by-side benchmark of Steller's event store and projection engine against Marten's, on one PostgreSQL.
 // Usually started by ./bench/run.sh, which provisions the server; see docs/benchmarks.md.
@@ -33,7 +34,13 @@ var stellerCs = await Databases.Recreate(options.Admin, "bench_steller");
 var martenCs = await Databases.Recreate(options.Admin, "bench_marten");
 await using var steller = await StellerStore.Create(stellerCs, options.RebuildBatch);
 await using var marten = await MartenStore.Create(martenCs);
-IStoreUnderTest[] stores = [steller, marten];
+// Steller on EventStoreDB, only when a server is given: its rebuild's read model goes to a third database of this cluster.
+await using var esdb = options.Esdb is { } esdbConnection
+    ? await EventStoreDbStore.Create(esdbConnection, await Databases.Recreate(options.Admin, "bench_steller_esdb"), options.RebuildBatch)
+    : null;
+IStoreUnderTest[] stores = esdb is null ? [steller, marten] : [steller, marten, esdb];
+if (esdb is not null)
+    Console.WriteLine($"esdb    : Steller's EventStoreDB adapter on {esdb.Server}, streams prefixed {esdb.RunPrefix}; its rebuild writes to PostgreSQL bench_steller_esdb");
 
 Phase("warm-up (connections, JIT, Marten's code generation)");
 foreach (var s in stores) await s.WarmUp();
@@ -48,7 +55,11 @@ foreach (var s in stores)
     Console.WriteLine($"  {s.Name,-8} {t.EventsPerSecond,12:N0} events/s  ({t.Operations:N0} transactions in {t.Elapsed.TotalSeconds:0.0} s)");
 }
 results.Add(Row.Of("seed (bulk, new streams)", $"{options.SeedStreamsPerTx} streams x {options.EventsPerStream} events per transaction, {options.SeedWriters} writers", "events/s",
-    seed["Steller"].EventsPerSecond, seed["Marten"].EventsPerSecond));
+    seed["Steller"].EventsPerSecond, seed["Marten"].EventsPerSecond) with
+{
+    EsdbNotApplicable = esdb is null ? null
+        : $"EventStoreDB has no transaction across streams; it was seeded with one append per stream instead, {seed[esdb.Name].EventsPerSecond:N0} events/s, not comparable",
+});
 
 // A freshly loaded table has no statistics until autovacuum gets round to it (a minute or more); Marten's rebuild
 // query in particular plans a full range scan per page on stale statistics. Measure both in the steady state.
@@ -67,7 +78,7 @@ var reads = await Rounds.Run(stores, options.Rounds, async s =>
     return new Throughput(n, n, clock.Elapsed, null);
 });
 results.Add(Row.Of("ReadAll", $"{reads["Steller"].Events / options.Rounds:N0} events from the start, page {options.ReadPage}, {options.Rounds} round(s)", "events/s",
-    reads["Steller"].EventsPerSecond, reads["Marten"].EventsPerSecond));
+    reads["Steller"].EventsPerSecond, reads["Marten"].EventsPerSecond) with { Esdb = EsdbRate(reads) });
 
 // 3. Rebuild the per-stream statistics read model from the first event.
 Phase("projection rebuild: per-stream event count + last revision");
@@ -89,7 +100,7 @@ var rebuilds = await Rounds.Run(stores, options.RebuildRounds, async s =>
     return new Throughput(events, events, elapsed, null);
 });
 results.Add(Row.Of("projection rebuild", $"{rebuilds["Steller"].Events / options.RebuildRounds:N0} events, stream_stats read model", "events/s",
-    rebuilds["Steller"].EventsPerSecond, rebuilds["Marten"].EventsPerSecond));
+    rebuilds["Steller"].EventsPerSecond, rebuilds["Marten"].EventsPerSecond) with { Esdb = EsdbRate(rebuilds) });
 
 // 4. Appends, time-boxed, alternating which store goes first in each round.
 var cases = new (string Name, int Writers, int Batch)[]
@@ -103,17 +114,27 @@ foreach (var (name, writers, batch) in cases)
     Phase($"{name} ({options.AppendSeconds:0.#} s per run)");
     foreach (var s in stores) await Load.Timed(s, writers, batch, TimeSpan.FromSeconds(Math.Min(1, options.AppendSeconds)), "w"); // warm-up
     var r = await Rounds.Run(stores, options.Rounds, s => Load.Timed(s, writers, batch, TimeSpan.FromSeconds(options.AppendSeconds), "m"));
-    results.Add(Row.Of(name, $"Steller {r["Steller"].Detail}; Marten {r["Marten"].Detail}", "events/s", r["Steller"].EventsPerSecond, r["Marten"].EventsPerSecond));
+    results.Add(Row.Of(name, $"Steller {r["Steller"].Detail}; Marten {r["Marten"].Detail}{(esdb is null ? "" : $"; ESDB {r[esdb.Name].Detail}")}", "events/s",
+        r["Steller"].EventsPerSecond, r["Marten"].EventsPerSecond) with { Esdb = EsdbRate(r) });
 }
 
 var notes = new List<string>();
+if (esdb is null)
+    notes.Add($"ESDB: not measured (no EventStoreDB server given). To add Steller on EventStoreDB to every case: {EventStoreDbStore.Variable}='esdb://127.0.0.1:2113?tls=false' ./bench/run.sh (or --esdb CONNECTION).");
+else
+{
+    notes.Add($"ESDB: Steller's EventStoreDbEventStore on {esdb.Server} (streams prefixed {esdb.RunPrefix}), the rebuild reading from it into PostgreSQL; " +
+              "ESDB/Steller > 1 means Steller on EventStoreDB is faster than Steller on PostgreSQL.");
+    foreach (var row in results.Where(r => r.EsdbNotApplicable is not null)) notes.Add($"ESDB n/a for {row.Measure}: {row.EsdbNotApplicable}.");
+}
 
 // Report.
 Console.WriteLine();
 Console.WriteLine($"== results, mode '{options.Mode}' ({server.Settings}) ==");
-Console.WriteLine($"{"measure",-34} {"Steller",14} {"Marten",14} {"Steller/Marten",15}");
+Console.WriteLine($"{"measure",-34} {"Steller",14} {"Marten",14} {"Steller/Marten",15}{(esdb is null ? "" : $" {"ESDB",14} {"ESDB/Steller",13}")}");
 foreach (var row in results)
-    Console.WriteLine($"{row.Measure,-34} {row.Steller,14:N0} {row.Marten,14:N0} {row.Ratio,15:0.00}x");
+    Console.WriteLine($"{row.Measure,-34} {row.Steller,14:N0} {row.Marten,14:N0} {row.Ratio,15:0.00}x" +
+                      (esdb is null ? "" : row.Esdb is { } e ? $" {e,14:N0} {row.EsdbRatio,12:0.00}x" : $" {"n/a",14} {"n/a",13}"));
 Console.WriteLine($"(throughput in events/s; ratio > 1 means Steller is faster; total {total.Elapsed.TotalMinutes:0.0} min; load average now {Machine.LoadAverage()})");
 foreach (var note in notes) Console.WriteLine(note);
 
@@ -125,10 +146,21 @@ if (options.Out is { } outFile)
     md.AppendLine($"{server.Version}; {Machine.Describe()}; rebuild over {options.Events:N0} seeded events ({options.EventsPerStream} per stream); " +
                   $"appends {options.AppendSeconds:0.#} s x {options.Rounds} round(s); run took {total.Elapsed.TotalMinutes:0.0} min, load average at the end {Machine.LoadAverage()}.");
     md.AppendLine();
-    md.AppendLine("| measure | Steller (events/s) | Marten (events/s) | Steller / Marten | detail |");
-    md.AppendLine("| --- | ---: | ---: | ---: | --- |");
-    foreach (var row in results)
-        md.AppendLine($"| {row.Measure} | {row.Steller:N0} | {row.Marten:N0} | {row.Ratio:0.00} | {row.Detail} |");
+    if (esdb is null)
+    {
+        md.AppendLine("| measure | Steller (events/s) | Marten (events/s) | Steller / Marten | detail |");
+        md.AppendLine("| --- | ---: | ---: | ---: | --- |");
+        foreach (var row in results)
+            md.AppendLine($"| {row.Measure} | {row.Steller:N0} | {row.Marten:N0} | {row.Ratio:0.00} | {row.Detail} |");
+    }
+    else
+    {
+        md.AppendLine("| measure | Steller (events/s) | Marten (events/s) | Steller / Marten | ESDB (events/s) | ESDB / Steller | detail |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
+        foreach (var row in results)
+            md.AppendLine($"| {row.Measure} | {row.Steller:N0} | {row.Marten:N0} | {row.Ratio:0.00} | " +
+                          (row.Esdb is { } e ? $"{e:N0} | {row.EsdbRatio:0.00}" : "n/a | n/a") + $" | {row.Detail} |");
+    }
     md.AppendLine();
     foreach (var note in notes) md.AppendLine(note).AppendLine();
     await File.AppendAllTextAsync(outFile, md.ToString());
@@ -141,109 +173,30 @@ if (!options.Keep)
     await marten.DisposeAsync();
     await Databases.Drop(options.Admin, "bench_steller");
     await Databases.Drop(options.Admin, "bench_marten");
+    if (esdb is not null)
+    {
+        await esdb.DisposeAsync();
+        await Databases.Drop(options.Admin, "bench_steller_esdb");
+    }
 }
 return 0;
 
 static void Phase(string text) => Console.WriteLine($"-- {text}");
 
-public sealed record Throughput(long Operations, long Events, TimeSpan Elapsed, double[]? LatencyMs)
-{
-    public double EventsPerSecond => Events / Math.Max(Elapsed.TotalSeconds, 1e-9);
-    public double OperationsPerSecond => Operations / Math.Max(Elapsed.TotalSeconds, 1e-9);
-
-    public string Detail => LatencyMs is not { Length: > 0 } l
-        ? $"{Events:N0} events in {Elapsed.TotalSeconds:0.0} s"
-        : $"{OperationsPerSecond:N0} appends/s, p50 {Percentile(l, 0.50):0.00} ms, p99 {Percentile(l, 0.99):0.00} ms";
-
-    /// <summary>All rounds together: total work over total time, latency percentiles over every append.</summary>
-    public static Throughput Sum(IReadOnlyList<Throughput> runs) => new(
-        runs.Sum(r => r.Operations), runs.Sum(r => r.Events), TimeSpan.FromTicks(runs.Sum(r => r.Elapsed.Ticks)),
-        runs.All(r => r.LatencyMs is null) ? null : runs.SelectMany(r => r.LatencyMs ?? []).Order().ToArray());
-
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1))];
-}
+double? EsdbRate(Dictionary<string, Throughput> figures) => esdb is null ? null : figures[esdb.Name].EventsPerSecond;
 
 public sealed record Row(string Measure, string Detail, string Unit, double Steller, double Marten)
 {
     public double Ratio => Steller / Math.Max(Marten, 1e-9);
+
+    /// <summary>Steller on EventStoreDB, when measured and the case applies to it.</summary>
+    public double? Esdb { get; init; }
+
+    /// <summary>Why the case does not apply to EventStoreDB (its cell reads n/a), when it was measured.</summary>
+    public string? EsdbNotApplicable { get; init; }
+
+    public double? EsdbRatio => Esdb / Math.Max(Steller, 1e-9);
     public static Row Of(string measure, string detail, string unit, double steller, double marten) => new(measure, detail, unit, steller, marten);
-}
-
-public static class Rounds
-{
-    /// <summary>Runs <paramref name="work"/> on every store, <paramref name="rounds"/> times, swapping the order each round; sums per store.</summary>
-    public static async Task<Dictionary<string, Throughput>> Run(IStoreUnderTest[] stores, int rounds, Func<IStoreUnderTest, Task<Throughput>> work)
-    {
-        var runs = stores.ToDictionary(s => s.Name, _ => new List<Throughput>());
-        for (var round = 0; round < rounds; round++)
-        {
-            var order = round % 2 == 0 ? stores : stores.Reverse().ToArray();
-            foreach (var s in order)
-            {
-                var t = await work(s);
-                runs[s.Name].Add(t);
-                Console.WriteLine($"  round {round + 1}  {s.Name,-8} {t.EventsPerSecond,12:N0} events/s  {t.Detail}");
-            }
-        }
-        return runs.ToDictionary(kv => kv.Key, kv => Throughput.Sum(kv.Value));
-    }
-}
-
-public static class Load
-{
-    private static int runs;
-
-    /// <summary>
-    /// Writes <paramref name="events"/> events to fresh streams of <paramref name="perStream"/> events, <paramref name="streamsPerTx"/>
-    /// streams per transaction, with <paramref name="writers"/> concurrent writers.
-    /// </summary>
-    public static async Task<Throughput> Seed(IStoreUnderTest store, long events, int perStream, int streamsPerTx, int writers)
-    {
-        long next = -1;
-        var streams = (events + perStream - 1) / perStream;
-        var transactions = (streams + streamsPerTx - 1) / streamsPerTx;
-        var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
-        {
-            long t;
-            while ((t = Interlocked.Increment(ref next)) < transactions)
-            {
-                var appends = new List<(string, long, int)>(streamsPerTx);
-                for (var k = t * streamsPerTx; k < Math.Min(streams, (t + 1) * streamsPerTx); k++)
-                    appends.Add(($"seed-{k}", k * perStream, (int)Math.Min(perStream, events - k * perStream)));
-                await store.AppendMany(appends);
-            }
-        })));
-        return new Throughput(transactions, events, clock.Elapsed, null);
-    }
-
-    /// <summary>
-    /// Each writer appends <paramref name="batch"/> events per append until <paramref name="duration"/> is up. Single-event
-    /// writers cycle over 100 streams of their own (so streams exist and grow, as under commands); batch writers start a
-    /// new stream per append (as an import would).
-    /// </summary>
-    public static async Task<Throughput> Timed(IStoreUnderTest store, int writers, int batch, TimeSpan duration, string tag)
-    {
-        var run = Interlocked.Increment(ref runs);
-        var latencies = new List<double>[writers];
-        var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
-        {
-            var mine = latencies[w] = new List<double>(4096);
-            long n = 0;
-            while (clock.Elapsed < duration)
-            {
-                var stream = batch == 1 ? $"{tag}{run}-w{w}-s{n % 100}" : $"{tag}{run}-w{w}-b{n}";
-                var started = Stopwatch.GetTimestamp();
-                await store.Append(stream, n * batch, batch);
-                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                n++;
-            }
-        })));
-        var elapsed = clock.Elapsed;
-        var all = latencies.SelectMany(l => l).Order().ToArray();
-        return new Throughput(all.Length, (long)all.Length * batch, elapsed, all);
-    }
 }
 
 public static class Databases
@@ -347,6 +300,8 @@ public sealed record BenchOptions
     public int ReadPage { get; init; } = 1_000;
     public int RebuildBatch { get; init; } = 5_000;
     public string? Out { get; init; }
+    /// <summary>EventStoreDB to measure beside PostgreSQL and Marten; none: not measured.</summary>
+    public string? Esdb { get; init; } = Environment.GetEnvironmentVariable(EventStoreDbStore.Variable) is { Length: > 0 } cs ? cs : null;
     public bool Keep { get; init; }
     public bool Help { get; init; }
 
@@ -366,6 +321,8 @@ public sealed record BenchOptions
           --rebuild-batch N      Steller's RebuildBatchSize (default 5000, the production default)
           --quick                small smoke run: --events 20000 --append-seconds 1 --rounds 1
           --out FILE             append a markdown results table to FILE
+          --esdb CONNECTION      also measure Steller on this EventStoreDB (esdb://127.0.0.1:2113?tls=false) in every case that
+                                 applies; default: STELLER_ESDB_CONNECTION, and without either EventStoreDB is not measured
           --keep                 keep the bench_steller / bench_marten databases afterwards
         """;
 
@@ -394,12 +351,15 @@ public sealed record BenchOptions
                 "--rebuild-batch" => o with { RebuildBatch = (int)Long() },
                 "--quick" => o,
                 "--out" => o with { Out = Next() },
+                "--esdb" => o with { Esdb = Next() },
                 "--keep" => o with { Keep = true },
                 "--help" or "-h" => o with { Help = true },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }
         if (!o.Help && string.IsNullOrWhiteSpace(o.Admin)) throw new ArgumentException("--admin (or STELLER_BENCH_ADMIN) is required");
+        if (o.Esdb is { } esdb && !EventStoreDbConnectionString.TryParse(esdb, out _, out var error))
+            throw new ArgumentException($"--esdb (or {EventStoreDbStore.Variable}): {error}");
         return o;
     }
 }
