@@ -70,6 +70,14 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
     private readonly Dictionary<string, Task> snapshotWriters = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim snapshotSlots = new(2);
     private readonly ConcurrentDictionary<string, byte> warned = new(StringComparer.Ordinal);
+    /// <summary>Per stream: the revision and size of its snapshot as last read or written here.</summary>
+    private readonly ConcurrentDictionary<string, (long Revision, int Bytes)> lastSnapshots = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A snapshot is rewritten at most every (its size / this) events, so a wallet whose state is large (its idempotency
+    /// memory grows with every transfer id) writes at most about this many snapshot bytes per event appended.
+    /// </summary>
+    public const int SnapshotBytesPerEvent = 1_024;
     private long eventsRead;
 
     /// <summary>Events this instance has read from the store to load streams (for tests and the cold-start bench).</summary>
@@ -251,7 +259,8 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
             cache[streamId] = folded;
             TrimCache();
             // Each time the stream's event count passes a multiple of snapshotEvery (after the outcomes: nothing waits on it).
-            var snapshotDue = snapshotFormat is not null && toAppend.Count > 0 && (revision + 1) / snapshotEvery > firstRevision / snapshotEvery;
+            var snapshotDue = snapshotFormat is not null && toAppend.Count > 0 && (revision + 1) / snapshotEvery > firstRevision / snapshotEvery
+                && (!lastSnapshots.TryGetValue(streamId, out var last) || revision - last.Revision >= last.Bytes / SnapshotBytesPerEvent);
             foreach (var d in decided)
             {
                 // A command's revision is that of its own last event, or the stream's when it added none.
@@ -337,12 +346,14 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
             Ignored("other_history", streamId, stored, null);
             return (null, true);
         }
+        lastSnapshots[streamId] = (stored.Revision, stored.State.Length);
         var folded = Evolve(new Folded(state, stored.Revision, stored.EventId), slice.Events, 1);
         Interlocked.Increment(ref eventsRead); // the anchor event was read too
         CommandMetrics.EventsRead.WithLabels(aggregateName).Inc();
         if (slice.Events.Count == PageSize) folded = await CatchUp(streamId, folded, ct);
         CommandMetrics.SnapshotLoads.WithLabels(aggregateName, "used").Inc();
-        if (folded.Revision - stored.Revision >= snapshotEvery) WriteSnapshotSoon(streamId, folded, replace: false);
+        if (folded.Revision - stored.Revision >= Math.Max(snapshotEvery, stored.State.Length / SnapshotBytesPerEvent))
+            WriteSnapshotSoon(streamId, folded, replace: false);
         return (folded, false);
     }
 
@@ -391,6 +402,7 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
                 {
                     var bytes = format.Serialize(next.Folded.State);
                     await snapshots!.Write(new Snapshot(streamId, next.Folded.Revision, next.Folded.LastEventId, format.Tag, bytes), next.Replace);
+                    lastSnapshots[streamId] = (next.Folded.Revision, bytes.Length);
                     CommandMetrics.SnapshotWrites.WithLabels(aggregateName, "written").Inc();
                 }
                 catch (Exception e)
@@ -410,5 +422,7 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
         if (cache.Count <= maxCachedStreams) return;
         // Crude but bounded: forget an arbitrary tenth; a forgotten stream is simply read again.
         foreach (var key in cache.Keys.Take(maxCachedStreams / 10)) cache.TryRemove(key, out _);
+        if (lastSnapshots.Count > maxCachedStreams)
+            foreach (var key in lastSnapshots.Keys.Take(maxCachedStreams / 10)) lastSnapshots.TryRemove(key, out _);
     }
 }

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
@@ -36,7 +37,7 @@ public sealed record SnapshotSettings(int EveryEvents = 1_000)
 }
 
 /// <summary>
-/// How one aggregate's state is stored in a snapshot: System.Text.Json of the state, under a tag that changes whenever what
+/// How one aggregate's state is stored in a snapshot: System.Text.Json of the state, gzip-compressed, under a tag that changes whenever what
 /// the snapshot means could change. The tag is a hash over the aggregate's name, its explicit snapshot version (bumped by
 /// hand when the fold changes: a test pins the fold of a reference history to it), the public shape of the state type
 /// (property names and types, recursively; enum members and values) and the aggregate's event schema (every event name the
@@ -55,16 +56,26 @@ public sealed class SnapshotFormat<TState>
 
     public string Tag { get; }
 
-    public byte[] Serialize(TState state) => JsonSerializer.SerializeToUtf8Bytes(state, Options);
+    /// <summary>The state as gzip-compressed JSON (a long wallet's state compresses about tenfold: less to write and read).</summary>
+    public byte[] Serialize(TState state)
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+            JsonSerializer.Serialize(zip, state, Options);
+        return buffer.ToArray();
+    }
 
     /// <summary>The state, or an exception when the bytes are not a whole state of this shape.</summary>
-    public TState Deserialize(ReadOnlySpan<byte> bytes) =>
-        JsonSerializer.Deserialize<TState>(bytes, Options) ?? throw new InvalidDataException("The snapshot holds null.");
+    public TState Deserialize(byte[] bytes)
+    {
+        using var zip = new GZipStream(new MemoryStream(bytes, writable: false), CompressionMode.Decompress);
+        return JsonSerializer.Deserialize<TState>(zip, Options) ?? throw new InvalidDataException("The snapshot holds null.");
+    }
 
     public static string TagFor(string aggregate, int version, Type stateType, Type eventType, EventTypeRegistry registry)
     {
         var text = new StringBuilder();
-        text.Append("json1|").Append(aggregate).Append("|v").Append(version).Append("|state ");
+        text.Append("json-gzip1|").Append(aggregate).Append("|v").Append(version).Append("|state ");
         Describe(stateType, text, []);
         var events = registry.Types.Where(t => eventType.IsAssignableFrom(t.Value)).OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
         foreach (var (name, type) in events)

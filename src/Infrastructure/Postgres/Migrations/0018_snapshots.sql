@@ -10,3 +10,5 @@ create table steller.snapshots (
     state      bytea       not null,
     written_at timestamptz not null default now()
 );
+-- The state is compressed by the writer already: PostgreSQL stores it out of line without compressing it again.
+alter table steller.snapshots alter column state set storage external;
