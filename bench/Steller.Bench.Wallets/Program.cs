@@ -15,11 +15,14 @@ using Steller.Infrastructure.Postgres;
 //   spread  : 64 clients over 1,000 wallets
 //   naive   : 64 clients on one wallet with plain load-decide-append and retry on conflict (what the pipeline avoids)
 // Each client loops: place a hold of 1, capture it. Started by ./bench/wallets.sh; see docs/benchmarks.md.
+// With --cold-start N instead: one wallet stream of N events, then the first command after a restart (a new
+// AggregateCommands, nothing cached) with snapshots off and on, side by side (ColdStart.cs).
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string? admin = null;
 var seconds = 10.0;
 var clients = 64;
 var rounds = 2;
+long? coldStart = null;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -28,8 +31,9 @@ for (var i = 0; i < args.Length; i++)
         case "--seconds": seconds = double.Parse(args[++i]); break;
         case "--clients": clients = int.Parse(args[++i]); break;
         case "--rounds": rounds = int.Parse(args[++i]); break;
+        case "--cold-start": coldStart = long.Parse(args[++i]); break;
         case "--mode": Console.WriteLine($"== wallet pipeline, mode '{args[++i]}' =="); break;
-        default: Console.Error.WriteLine($"unknown option {args[i]}; options: --admin CS --seconds S --clients N --rounds N"); return 2;
+        default: Console.Error.WriteLine($"unknown option {args[i]}; options: --admin CS --seconds S --clients N --rounds N --cold-start EVENTS"); return 2;
     }
 }
 if (admin is null) { Console.Error.WriteLine("--admin connection string (to the postgres database) is required"); return 2; }
@@ -40,6 +44,11 @@ await new Migrator(dataSource, NullLogger<Migrator>.Instance).Migrate();
 await using var notifications = new LogNotifications(dataSource, NullLogger<LogNotifications>.Instance);
 var store = new PostgresEventStore(dataSource, notifications);
 var registry = EventTypeRegistry.ForDomain();
+if (coldStart is { } coldEvents)
+{
+    Console.WriteLine($"server  : {await BenchDatabase.Describe(dataSource)}");
+    return await ColdStart.Run(dataSource, store, registry, coldEvents, rounds);
+}
 var wallets = new AggregateCommands<Wallet, IWalletCommand, IWalletEvent>(Aggregates.Wallets, store, registry, NullLogger.Instance);
 Console.WriteLine($"server  : {await BenchDatabase.Describe(dataSource)}");
 Console.WriteLine($"machine : {Environment.ProcessorCount} cores; {clients} clients; {seconds:0.#} s per case; {rounds} round(s), order alternating");

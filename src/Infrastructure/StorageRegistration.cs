@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Steller.Application.Commands;
 using Steller.Application.EventStore;
 using Steller.Application.Time;
 using Steller.Infrastructure.Configuration;
@@ -21,6 +22,9 @@ public static class StorageRegistration
             .Build());
         services.AddSingleton<Migrator>();
         services.AddSingleton<LogNotifications>();
+        // Snapshots live in Steller's own PostgreSQL whichever store holds the events (docs/architecture.md, "Snapshots").
+        services.AddSingleton(settings.Snapshots);
+        services.AddSingleton<ISnapshotStore>(sp => new PostgresSnapshotStore(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<IEventStore>(sp => settings.EventStore.Backend switch
         {
             EventStoreBackend.Postgres => new PostgresEventStore(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<LogNotifications>()),

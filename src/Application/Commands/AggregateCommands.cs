@@ -20,6 +20,12 @@ namespace Steller.Application.Commands;
 /// writing the same stream shows up as a wrong expected revision: the lane reads only the newer events, evolves
 /// the cached state and decides the batch again.
 /// </para>
+/// <para>
+/// An aggregate with a snapshot version is also snapshotted (<paramref name="snapshots"/>, <paramref name="snapshotSettings"/>):
+/// a stream not cached is loaded from its newest snapshot and the events after it. Snapshots are written in the background,
+/// never on a command's path; one that does not match (another tag, unreadable bytes, an anchor event not in the stream) is
+/// ignored, counted, and the stream folded from its start.
+/// </para>
 /// </summary>
 public sealed class AggregateCommands<TState, TCommand, TEvent>(
     Aggregate<TState, TCommand, TEvent> aggregate,
@@ -27,9 +33,16 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
     EventTypeRegistry registry,
     ILogger logger,
     int maxBatch = 256,
-    int maxCachedStreams = 100_000)
+    int maxCachedStreams = 100_000,
+    ISnapshotStore? snapshots = null,
+    SnapshotSettings? snapshotSettings = null)
     where TEvent : class
 {
+    /// <summary>A stream's state after the event <paramref name="LastEventId"/> at <paramref name="Revision"/> (-1: no stream yet).</summary>
+    private readonly record struct Folded(TState State, long Revision, Guid LastEventId);
+
+    private const int PageSize = 1_000;
+
     private sealed record Pending(Func<TState, Decision<TEvent>> Decide, EventMetadata Metadata, long? IfMatch, string? EventIdSeed,
         TaskCompletionSource<CommandOutcome<TState>> Done, long StartedAt);
 
@@ -46,7 +59,38 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
     }
 
     private readonly ConcurrentDictionary<string, Lane> lanes = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (TState State, long Revision)> cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Folded> cache = new(StringComparer.Ordinal);
+
+    private readonly SnapshotFormat<TState>? snapshotFormat = aggregate.SnapshotVersion is { } version && snapshots is not null
+        && snapshotSettings is { Enabled: true } ? new SnapshotFormat<TState>(aggregate.Name, version, typeof(TEvent), registry) : null;
+    private readonly int snapshotEvery = snapshotSettings?.EveryEvents ?? 0;
+    /// <summary>Per stream: the newest state due to be snapshotted (and whether it replaces whatever is stored).</summary>
+    private readonly Dictionary<string, (Folded Folded, bool Replace)> dueSnapshots = new(StringComparer.Ordinal);
+    /// <summary>Per stream: its snapshot writer, while one runs (guarded by <see cref="dueSnapshots"/>).</summary>
+    private readonly Dictionary<string, Task> snapshotWriters = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim snapshotSlots = new(2);
+    private readonly ConcurrentDictionary<string, byte> warned = new(StringComparer.Ordinal);
+    /// <summary>Per stream: the revision and size of its snapshot as last read or written here.</summary>
+    private readonly ConcurrentDictionary<string, (long Revision, int Bytes)> lastSnapshots = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A snapshot is rewritten at most every (its size / this) events, so a wallet whose state is large (its idempotency
+    /// memory grows with every transfer id) writes at most about this many snapshot bytes per event appended.
+    /// </summary>
+    public const int SnapshotBytesPerEvent = 1_024;
+    private long eventsRead;
+
+    /// <summary>Events this instance has read from the store to load streams (for tests and the cold-start bench).</summary>
+    public long EventsRead => Interlocked.Read(ref eventsRead);
+
+    /// <summary>The tag snapshots of this aggregate are written and accepted under; null when it is not snapshotted.</summary>
+    public string? SnapshotTag => snapshotFormat?.Tag;
+
+    /// <summary>Completes when the snapshot writes started so far have finished.</summary>
+    public Task SnapshotWrites()
+    {
+        lock (dueSnapshots) return Task.WhenAll(snapshotWriters.Values.ToList());
+    }
 
     /// <summary>Streams with commands queued or running right now (idle streams hold no lane).</summary>
     public int OpenLanes => lanes.Count;
@@ -105,13 +149,12 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
     /// <summary>The current state of a stream (cached, caught up with the store).</summary>
     public async Task<(TState State, long Revision)> Load(string streamId, CancellationToken ct = default)
     {
-        var (state, revision) = cache.TryGetValue(streamId, out var cached) ? cached : (initial, -1L);
-        var loaded = await CatchUp(streamId, state, revision, ct);
+        var loaded = cache.TryGetValue(streamId, out var cached) ? await CatchUp(streamId, cached, ct) : await LoadUncached(streamId, ct);
         // Remember what was read — "no stream yet" too (a placement loads the order, then creates it) — so the next
         // load or command reads only newer events; a batch that appended meanwhile has cached a newer revision, which stays.
-        cache.AddOrUpdate(streamId, loaded, (_, current) => current.Revision >= loaded.Item2 ? current : loaded);
+        cache.AddOrUpdate(streamId, loaded, (_, current) => current.Revision >= loaded.Revision ? current : loaded);
         TrimCache();
-        return loaded;
+        return (loaded.State, loaded.Revision);
     }
 
     private async Task Drain(string streamId, Lane lane)
@@ -145,7 +188,7 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
 
     private async Task Process(string streamId, List<Pending> batch)
     {
-        var (state, revision) = cache.TryGetValue(streamId, out var cached) ? cached : await CatchUp(streamId, initial, -1, CancellationToken.None);
+        var (state, revision, lastEventId) = cache.TryGetValue(streamId, out var cached) ? cached : await LoadUncached(streamId, CancellationToken.None);
         CommandMetrics.BatchSize.WithLabels(aggregateName).Observe(batch.Count);
         for (var attempt = 1; ; attempt++)
         {
@@ -191,7 +234,7 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
                         // Deterministic event ids already stored (a repeat the decision did not see): the store answered the
                         // first append's result. Re-read the stream rather than trust the counted revision.
                         cache.TryRemove(streamId, out _);
-                        (state, revision) = await CatchUp(streamId, initial, -1, CancellationToken.None);
+                        (state, revision, _) = await LoadUncached(streamId, CancellationToken.None);
                         foreach (var d in decided) d.Command.Done.TrySetResult(new CommandOutcome<TState>(state, revision, [], d.Error, position));
                         return;
                     }
@@ -200,7 +243,7 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
                 {
                     // Another node wrote this stream: take its events and decide the whole batch again.
                     CommandMetrics.Conflicts.WithLabels(aggregateName).Inc();
-                    (state, revision) = await CatchUp(streamId, state, revision, CancellationToken.None);
+                    (state, revision, lastEventId) = await CatchUp(streamId, new Folded(state, revision, lastEventId), CancellationToken.None);
                     continue;
                 }
             }
@@ -212,8 +255,12 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
 
             var firstRevision = revision + 1;
             revision += toAppend.Count;
-            cache[streamId] = (current, revision);
+            var folded = new Folded(current, revision, toAppend.Count > 0 ? toAppend[^1].EventId : lastEventId);
+            cache[streamId] = folded;
             TrimCache();
+            // Each time the stream's event count passes a multiple of snapshotEvery (after the outcomes: nothing waits on it).
+            var snapshotDue = snapshotFormat is not null && toAppend.Count > 0 && (revision + 1) / snapshotEvery > firstRevision / snapshotEvery
+                && (!lastSnapshots.TryGetValue(streamId, out var last) || revision - last.Revision >= last.Bytes / SnapshotBytesPerEvent);
             foreach (var d in decided)
             {
                 // A command's revision is that of its own last event, or the stream's when it added none.
@@ -221,23 +268,153 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
                 CommandMetrics.Seconds.WithLabels(aggregateName).Observe(Stopwatch.GetElapsedTime(d.Command.StartedAt).TotalSeconds);
                 d.Command.Done.TrySetResult(new CommandOutcome<TState>(d.After, ownRevision, d.Events, d.Error, position));
             }
+            if (snapshotDue) WriteSnapshotSoon(streamId, folded, replace: false);
             return;
         }
     }
 
-    /// <summary>Evolves <paramref name="state"/> with every event after <paramref name="revision"/>.</summary>
-    private async Task<(TState, long)> CatchUp(string streamId, TState state, long revision, CancellationToken ct)
+    /// <summary>Evolves <paramref name="folded"/> with every event after its revision.</summary>
+    private async Task<Folded> CatchUp(string streamId, Folded folded, CancellationToken ct)
     {
         while (true)
         {
-            var slice = await store.ReadStream(streamId, ReadDirection.Forwards, new StreamRevision(revision + 1), 1_000, ct);
-            foreach (var e in slice.Events)
-            {
-                if (registry.Deserialize(e.Type, e.Data.Span) is TEvent typed) state = evolve(state, typed);
-                revision = e.Revision.Value;
-            }
-            if (slice.Events.Count < 1_000) return (state, revision);
+            var slice = await store.ReadStream(streamId, ReadDirection.Forwards, new StreamRevision(folded.Revision + 1), PageSize, ct);
+            folded = Evolve(folded, slice.Events, 0);
+            if (slice.Events.Count < PageSize) return folded;
         }
+    }
+
+    private Folded Evolve(Folded folded, IReadOnlyList<RecordedEvent> events, int from)
+    {
+        var (state, revision, lastEventId) = folded;
+        for (var i = from; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (registry.Deserialize(e.Type, e.Data.Span) is TEvent typed) state = evolve(state, typed);
+            revision = e.Revision.Value;
+            lastEventId = e.EventId;
+        }
+        Interlocked.Add(ref eventsRead, events.Count - from);
+        CommandMetrics.EventsRead.WithLabels(aggregateName).Inc(events.Count - from);
+        return new Folded(state, revision, lastEventId);
+    }
+
+    /// <summary>A stream not in the cache: from its snapshot and the events after it, or (no usable snapshot) from its start.</summary>
+    private async Task<Folded> LoadUncached(string streamId, CancellationToken ct)
+    {
+        if (snapshotFormat is null) return await CatchUp(streamId, new Folded(initial, -1, Guid.Empty), ct);
+        var (fromSnapshot, unusable) = await FromSnapshot(streamId, snapshotFormat, ct);
+        if (fromSnapshot is { } loaded) return loaded;
+        var full = await CatchUp(streamId, new Folded(initial, -1, Guid.Empty), ct);
+        // Folded in full: a snapshot spares the next load that (and one found unusable is replaced, whatever its revision).
+        if (unusable || full.Revision + 1 >= snapshotEvery) WriteSnapshotSoon(streamId, full, replace: unusable);
+        return full;
+    }
+
+    /// <summary>The stream from its snapshot, or null (and whether a snapshot was there but unusable).</summary>
+    private async Task<(Folded? Loaded, bool Unusable)> FromSnapshot(string streamId, SnapshotFormat<TState> format, CancellationToken ct)
+    {
+        Snapshot? stored;
+        try { stored = await snapshots!.Read(streamId, ct); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Ignored("failed", streamId, null, e);
+            return (null, false);
+        }
+        if (stored is null)
+        {
+            CommandMetrics.SnapshotLoads.WithLabels(aggregateName, "none").Inc();
+            return (null, false);
+        }
+        if (stored.Tag != format.Tag)
+        {
+            Ignored("other_tag", streamId, stored, null);
+            return (null, true);
+        }
+        TState state;
+        try { state = format.Deserialize(stored.State); }
+        catch (Exception e)
+        {
+            Ignored("corrupt", streamId, stored, e);
+            return (null, true);
+        }
+        // The tail is read from the snapshot's own revision: that event must be the one the snapshot was taken after, or the
+        // snapshot belongs to another history of this stream (a store reset, a restored backup) and is not trusted.
+        var slice = await store.ReadStream(streamId, ReadDirection.Forwards, new StreamRevision(stored.Revision), PageSize, ct);
+        if (slice.Events.Count == 0 || slice.Events[0].Revision.Value != stored.Revision || slice.Events[0].EventId != stored.EventId)
+        {
+            Ignored("other_history", streamId, stored, null);
+            return (null, true);
+        }
+        lastSnapshots[streamId] = (stored.Revision, stored.State.Length);
+        var folded = Evolve(new Folded(state, stored.Revision, stored.EventId), slice.Events, 1);
+        Interlocked.Increment(ref eventsRead); // the anchor event was read too
+        CommandMetrics.EventsRead.WithLabels(aggregateName).Inc();
+        if (slice.Events.Count == PageSize) folded = await CatchUp(streamId, folded, ct);
+        CommandMetrics.SnapshotLoads.WithLabels(aggregateName, "used").Inc();
+        if (folded.Revision - stored.Revision >= Math.Max(snapshotEvery, stored.State.Length / SnapshotBytesPerEvent))
+            WriteSnapshotSoon(streamId, folded, replace: false);
+        return (folded, false);
+    }
+
+    /// <summary>Counts an ignored snapshot; logs the first of each kind (per tag) in this process.</summary>
+    private void Ignored(string outcome, string streamId, Snapshot? stored, Exception? error)
+    {
+        CommandMetrics.SnapshotLoads.WithLabels(aggregateName, outcome).Inc();
+        if (!warned.TryAdd($"{outcome}|{stored?.Tag}", 0)) return;
+        logger.LogWarning(error, "{Aggregate} snapshot of {Stream} at revision {Revision} ignored ({Outcome}; tag {Tag}, this build's {OwnTag}): "
+            + "the stream is folded from its start (logged once per kind; steller_snapshot_loads_total counts them all)",
+            aggregateName, streamId, stored?.Revision, outcome, stored?.Tag, snapshotFormat?.Tag);
+    }
+
+    /// <summary>
+    /// Serializes and stores a snapshot in the background: one writer per stream, which writes the newest state due when it
+    /// gets to it (a state due while another is being written is not lost, and older ones are skipped); two writers at once in all.
+    /// </summary>
+    private void WriteSnapshotSoon(string streamId, Folded folded, bool replace)
+    {
+        if (snapshotFormat is not { } format || folded.Revision < 0) return;
+        TaskCompletionSource done;
+        lock (dueSnapshots)
+        {
+            dueSnapshots[streamId] = dueSnapshots.TryGetValue(streamId, out var due)
+                ? (due.Folded.Revision >= folded.Revision ? due.Folded : folded, due.Replace || replace)
+                : (folded, replace);
+            if (snapshotWriters.ContainsKey(streamId)) return;
+            done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            snapshotWriters[streamId] = done.Task;
+        }
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                (Folded Folded, bool Replace) next;
+                lock (dueSnapshots)
+                {
+                    if (!dueSnapshots.Remove(streamId, out next))
+                    {
+                        snapshotWriters.Remove(streamId);
+                        break;
+                    }
+                }
+                await snapshotSlots.WaitAsync();
+                try
+                {
+                    var bytes = format.Serialize(next.Folded.State);
+                    await snapshots!.Write(new Snapshot(streamId, next.Folded.Revision, next.Folded.LastEventId, format.Tag, bytes), next.Replace);
+                    lastSnapshots[streamId] = (next.Folded.Revision, bytes.Length);
+                    CommandMetrics.SnapshotWrites.WithLabels(aggregateName, "written").Inc();
+                }
+                catch (Exception e)
+                {
+                    CommandMetrics.SnapshotWrites.WithLabels(aggregateName, "failed").Inc();
+                    logger.LogWarning(e, "{Aggregate} snapshot of {Stream} at revision {Revision} not written", aggregateName, streamId,
+                        next.Folded.Revision);
+                }
+                finally { snapshotSlots.Release(); }
+            }
+            done.SetResult();
+        });
     }
 
     private void TrimCache()
@@ -245,5 +422,7 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
         if (cache.Count <= maxCachedStreams) return;
         // Crude but bounded: forget an arbitrary tenth; a forgotten stream is simply read again.
         foreach (var key in cache.Keys.Take(maxCachedStreams / 10)) cache.TryRemove(key, out _);
+        if (lastSnapshots.Count > maxCachedStreams)
+            foreach (var key in lastSnapshots.Keys.Take(maxCachedStreams / 10)) lastSnapshots.TryRemove(key, out _);
     }
 }

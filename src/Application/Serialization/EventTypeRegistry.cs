@@ -26,6 +26,12 @@ public sealed class EventTypeRegistry
 
     public IReadOnlyCollection<string> Names => byName.Keys;
 
+    /// <summary>Every registered name with its CLR type.</summary>
+    public IEnumerable<KeyValuePair<string, Type>> Types => byName;
+
+    /// <summary>Every upcast: a stored name and the current name it is read as.</summary>
+    public IEnumerable<(string From, string To)> Upcasts => upcasters.Select(u => (u.Key, u.Value.NewName));
+
     /// <summary>Every event of Steller's domain: the one registry all readers and writers use.</summary>
     public static EventTypeRegistry ForDomain(JsonSerializerOptions? readOptions = null)
     {

@@ -18,6 +18,8 @@ public sealed record StellerSettings
     public RetentionSettings Retention { get; init; } = new();
     public PartnerSettings Partners { get; init; } = new();
     public RateLimitSettings RateLimits { get; init; } = new();
+    /// <summary>Snapshots:EveryEvents (0: none): see <see cref="Application.Commands.SnapshotSettings"/>.</summary>
+    public Application.Commands.SnapshotSettings Snapshots { get; init; } = new();
 
     /// <summary>Binds and validates; throws <see cref="ConfigurationException"/> naming the first bad key.</summary>
     public static StellerSettings Load(IConfiguration config)
@@ -73,6 +75,7 @@ public sealed record StellerSettings
                 PartnerRequestsDays: Int(config.GetSection("Retention"), "PartnerRequestsDays", 30, 1, 3_650),
                 PurgeMinutes: Int(config.GetSection("Retention"), "PurgeMinutes", 60, 1, 1_440)),
             Partners = LoadPartners(config.GetSection("Partners")),
+            Snapshots = new Application.Commands.SnapshotSettings(EveryEvents: Int(config.GetSection("Snapshots"), "EveryEvents", 1_000, 0, 100_000_000)),
             RateLimits = new RateLimitSettings(
                 RequestsPerSecond: Int(config.GetSection("RateLimits"), "RequestsPerSecond", 1_000, 1, 100_000),
                 Burst: Int(config.GetSection("RateLimits"), "Burst", 2_000, 1, 1_000_000),
