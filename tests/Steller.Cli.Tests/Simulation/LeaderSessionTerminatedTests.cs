@@ -46,8 +46,41 @@ public sealed class LeaderSessionTerminatedTests
             TimeSpan.FromSeconds(30), "read.wallet_balances shows the deposit");
 
         await Task.Delay(TimeSpan.FromSeconds(5)); // node-a's workers had time to try (and fail) a batch
-        (await db.Scalar<long>("select count(*) from steller.projection_faults")).Should().Be(0, "no follower is faulted: one runner each");
+        var faults = await Faults(db);
+        if (faults.Count > 0)
+        {
+            // Explain a failure: the rows, and what both nodes logged about their followers.
+            TestContext.Out.WriteLine("node-a warnings:\n" + WarningsOf(a.Process) + "\n\nnode-b warnings:\n" + WarningsOf(b.Process));
+        }
+        faults.Should().BeEmpty("no follower is faulted: one runner each (rows: name | error | attempts | position | failed at)");
         using var ready = new HttpClient { BaseAddress = a.Url, Timeout = TimeSpan.FromSeconds(30) };
         (await ready.GetAsync("/health/ready")).StatusCode.Should().Be(System.Net.HttpStatusCode.OK, "node-a is healthy, standing by");
+    }
+
+    /// <summary>The rows of steller.projection_faults, one line each: name | error | attempts | position | failed_at.</summary>
+    private static async Task<List<string>> Faults(TestDatabase db)
+    {
+        var rows = new List<string>();
+        await using var cmd = db.DataSource.CreateCommand("""
+            select concat_ws(' | ', name, error, attempts, coalesce(position, '-'), to_char(failed_at, 'HH24:MI:SS.MS'))
+              from steller.projection_faults order by name
+            """);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) rows.Add(reader.GetString(0));
+        return rows;
+    }
+
+    /// <summary>A node's warnings and errors (each entry of the console log: its "warn:"/"fail:" line and the lines under it).</summary>
+    private static string WarningsOf(StellerProcess node)
+    {
+        var entries = new List<string>();
+        var keep = false;
+        foreach (var line in (node.Stdout + node.Stderr).Split('\n'))
+        {
+            if (line.Length > 0 && !char.IsWhiteSpace(line[0])) keep = line.StartsWith("warn:", StringComparison.Ordinal)
+                || line.StartsWith("fail:", StringComparison.Ordinal) || line.StartsWith("crit:", StringComparison.Ordinal);
+            if (keep) entries.Add(line.TrimEnd());
+        }
+        return string.Join('\n', entries.TakeLast(300));
     }
 }
