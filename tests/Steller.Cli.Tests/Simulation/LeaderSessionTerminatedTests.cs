@@ -25,35 +25,38 @@ public sealed class LeaderSessionTerminatedTests
         await Nodes.LeadsEverything(db, "node-a", TimeSpan.FromSeconds(90));
         var b = await StellerProcess.StartApi(Nodes.Env(db, node: "node-b"));
         using var _b = b.Process;
-        await Task.Delay(TimeSpan.FromSeconds(3)); // node-b's workers stand by
-
-        await using (var kill = db.DataSource.CreateCommand("select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = 'node-a'"))
-            await kill.ExecuteScalarAsync();
-        await Eventually.True(async () => (await Nodes.Leaders(db)).Values.All(l => l.SequenceEqual(["node-b"])),
-            TimeSpan.FromSeconds(60), "node-b leads every follower");
-
-        // Events for both nodes' ledger runners: node-b applies them; node-a must not try to.
-        using var http = new HttpClient { BaseAddress = b.Url, Timeout = TimeSpan.FromSeconds(30) };
-        await Admin.Authorize(http, db);
-        (await http.PostAsJsonAsync("/admin/partners", new { partnerId = "dropped", name = "Dropped", contactEmail = "ops@example.com" })).EnsureSuccessStatusCode();
-        (await http.PostAsJsonAsync("/admin/partners/dropped/wallets", new { currency = "EUR" })).EnsureSuccessStatusCode();
-        var deposit = new HttpRequestMessage(HttpMethod.Post, "/admin/partners/dropped/wallets/EUR/deposits")
-            { Content = JsonContent.Create(new { amount = 4_200, reference = "after-drop" }) };
-        deposit.Headers.Add("Idempotency-Key", "after-drop");
-        (await http.SendAsync(deposit)).EnsureSuccessStatusCode();
-        await Eventually.True(async () => await db.Scalar<long>("select coalesce(sum(posted), 0) from read.wallet_balances where account = 'wallet:dropped:EUR'") == 4_200,
-            TimeSpan.FromSeconds(30), "read.wallet_balances shows the deposit");
-
-        await Task.Delay(TimeSpan.FromSeconds(5)); // node-a's workers had time to try (and fail) a batch
-        var faults = await Faults(db);
-        if (faults.Count > 0)
+        try
         {
-            // Explain a failure: the rows, and what both nodes logged about their followers.
-            TestContext.Out.WriteLine("node-a warnings:\n" + WarningsOf(a.Process) + "\n\nnode-b warnings:\n" + WarningsOf(b.Process));
+            await Task.Delay(TimeSpan.FromSeconds(3)); // node-b's workers stand by
+
+            await using (var kill = db.DataSource.CreateCommand("select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = 'node-a'"))
+                await kill.ExecuteScalarAsync();
+            await Eventually.True(async () => (await Nodes.Leaders(db)).Values.All(l => l.SequenceEqual(["node-b"])),
+                TimeSpan.FromSeconds(60), "node-b leads every follower");
+
+            // Events for both nodes' ledger runners: node-b applies them; node-a must not try to.
+            using var http = new HttpClient { BaseAddress = b.Url, Timeout = TimeSpan.FromSeconds(30) };
+            await Admin.Authorize(http, db);
+            (await http.PostAsJsonAsync("/admin/partners", new { partnerId = "dropped", name = "Dropped", contactEmail = "ops@example.com" })).EnsureSuccessStatusCode();
+            (await http.PostAsJsonAsync("/admin/partners/dropped/wallets", new { currency = "EUR" })).EnsureSuccessStatusCode();
+            var deposit = new HttpRequestMessage(HttpMethod.Post, "/admin/partners/dropped/wallets/EUR/deposits")
+                { Content = JsonContent.Create(new { amount = 4_200, reference = "after-drop" }) };
+            deposit.Headers.Add("Idempotency-Key", "after-drop");
+            (await http.SendAsync(deposit)).EnsureSuccessStatusCode();
+            await Eventually.True(async () => await db.Scalar<long>("select coalesce(sum(posted), 0) from read.wallet_balances where account = 'wallet:dropped:EUR'") == 4_200,
+                TimeSpan.FromSeconds(30), "read.wallet_balances shows the deposit");
+
+            await Task.Delay(TimeSpan.FromSeconds(5)); // node-a's workers had time to try (and fail) a batch
+            (await Faults(db)).Should().BeEmpty("no follower is faulted: one runner each (rows: name | error | attempts | position | failed at)");
+            using var ready = new HttpClient { BaseAddress = a.Url, Timeout = TimeSpan.FromSeconds(30) };
+            (await ready.GetAsync("/health/ready")).StatusCode.Should().Be(System.Net.HttpStatusCode.OK, "node-a is healthy, standing by");
         }
-        faults.Should().BeEmpty("no follower is faulted: one runner each (rows: name | error | attempts | position | failed at)");
-        using var ready = new HttpClient { BaseAddress = a.Url, Timeout = TimeSpan.FromSeconds(30) };
-        (await ready.GetAsync("/health/ready")).StatusCode.Should().Be(System.Net.HttpStatusCode.OK, "node-a is healthy, standing by");
+        catch
+        {
+            // Explain a failure: what both nodes logged (the fault rows are in the assertion's message).
+            TestContext.Out.WriteLine("node-a warnings:\n" + WarningsOf(a.Process) + "\n\nnode-b warnings:\n" + WarningsOf(b.Process));
+            throw;
+        }
     }
 
     /// <summary>The rows of steller.projection_faults, one line each: name | error | attempts | position | failed_at.</summary>
