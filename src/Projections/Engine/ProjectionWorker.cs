@@ -37,7 +37,7 @@ public sealed class ProjectionWorker(
 
     private int failures; // consecutive failed attempts; reset by the first batch that commits, or at the head of the log
     private int conflicts; // consecutive checkpoints moved by another runner; reset by the first batch that commits
-    private bool faultMayBeRecorded = true; // by this process or any earlier one: cleared at the first commit
+    private bool faultMayBeRecorded = true; // by this process or any earlier one: cleared at the first commit or at the head
     private bool groupOpen = true; // false once the group has shut down under a worker still running
 
     /// <summary>Batches this worker's projection had applied in its process's group transaction (see <see cref="ProjectionGroup"/>).</summary>
@@ -241,7 +241,7 @@ public sealed class ProjectionWorker(
                 // fail, so whatever failed is gone (the batch another runner applied, a database that came back).
                 var wasFailing = failures > 0;
                 await ClearOldFault();
-                if (wasFailing && failures == 0) State = ProjectionState.Live;
+                if (wasFailing) State = ProjectionState.Live;
             }
             caughtUp = batch.Count < settings.BatchSize;
             if (batch.Count == 0) continue;
@@ -253,7 +253,7 @@ public sealed class ProjectionWorker(
     }
 
     /// <summary>
-    /// Clears the projection's row in steller.projection_faults after it commits (or is at the head with nothing failing),
+    /// Clears the projection's row in steller.projection_faults after it commits (or is at the head of the log, nothing to apply),
     /// whichever process recorded it: a fault left by an earlier run must not keep the node "not ready".
     /// </summary>
     private async Task ClearOldFault()
