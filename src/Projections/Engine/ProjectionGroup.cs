@@ -17,8 +17,9 @@ public enum GroupExitReason
     GenerationRetired,
     /// <summary>The advisory lock that makes this process the projection's runner is gone.</summary>
     LeadershipLost,
-    /// <summary>A failure that is the projection's (another runner moved its checkpoint, the shared reader stopped): the
-    /// worker faults and retries from its checkpoint with backoff, as on its own path.</summary>
+    /// <summary>Another runner moved its checkpoint (<see cref="ProjectionConflictException"/>: the worker, still the leader,
+    /// reloads the checkpoint and goes on, recording no fault), or the shared reader stopped (the worker faults and retries from
+    /// its checkpoint with backoff): handled as on its own path.</summary>
     Failed,
 }
 

@@ -12,4 +12,7 @@ public static class ProjectionMetrics
         "1 while a projection is stopped by a failing batch and retrying.", "projection");
     public static readonly Counter Parked = Metrics.CreateCounter("steller_projection_parked_total",
         "Events a projection could not apply and parked in steller.projection_parked to go on (alert on any increase).", "projection");
+    public static readonly Counter CheckpointConflicts = Metrics.CreateCounter("steller_projection_checkpoint_conflicts_total",
+        "Batches a projection's leader found its checkpoint moved by another runner (a node that had not yet noticed it lost the "
+        + "leadership); the leader reloads its checkpoint and goes on, recording no fault.", "projection");
 }

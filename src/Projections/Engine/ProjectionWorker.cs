@@ -13,6 +13,10 @@ public enum ProjectionState { Starting, Standby, Rebuilding, CatchingUp, Live, F
 /// (see <see cref="PoisonEvents"/>) is applied again event by event to find the event that fails alone, which is
 /// then parked (the projection goes on) or, for a projection whose <see cref="IProjection.OnPoison"/> is
 /// <see cref="OnPoisonEvent.Stop"/>, stops the projection right before it: such an event is never skipped.
+/// <para>A checkpoint that another runner moved (<see cref="ProjectionConflictException"/>) while this one still holds the
+/// leadership is no fault of the projection: a node whose session the database terminated applies batches on fresh
+/// connections until its lock's heartbeat tells it the lock is gone (up to <see cref="AdvisoryLock.HeartbeatInterval"/>).
+/// The worker reloads its checkpoint and goes on, recording no fault (found by LeaderSessionTerminatedTests).</para>
 /// </summary>
 public sealed class ProjectionWorker(
     IProjection projection,
@@ -31,8 +35,9 @@ public sealed class ProjectionWorker(
     public TimeSpan Backoff(int attempt) =>
         TimeSpan.FromMilliseconds(Math.Min(settings.RetryDelayMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 16)), 30_000));
 
-    private int failures; // consecutive failed attempts; reset by the first batch that commits
-    private bool faultMayBeRecorded = true; // by this process or any earlier one: cleared at the first commit
+    private int failures; // consecutive failed attempts; reset by the first batch that commits, or at the head of the log
+    private int conflicts; // consecutive checkpoints moved by another runner; reset by the first batch that commits
+    private bool faultMayBeRecorded = true; // by this process or any earlier one: cleared at the first commit or at the head
     private bool groupOpen = true; // false once the group has shut down under a worker still running
 
     /// <summary>Batches this worker's projection had applied in its process's group transaction (see <see cref="ProjectionGroup"/>).</summary>
@@ -40,11 +45,13 @@ public sealed class ProjectionWorker(
 
     public async Task Run(CancellationToken ct)
     {
+        var lostBefore = false; // this worker held the leadership and lost it: let a standby node take it first
         try
         {
             while (!ct.IsCancellationRequested)
             {
-                await using var leadership = await AcquireLeadership(ct);
+                await using var leadership = await AcquireLeadership(lostBefore, ct);
+                lostBefore = false;
                 while (!ct.IsCancellationRequested && leadership.IsHeld)
                 {
                     try
@@ -72,7 +79,20 @@ public sealed class ProjectionWorker(
                             State = ProjectionState.Standby;
                             continue;
                         }
+                        if (e is ProjectionConflictException)
+                        {
+                            // Still the leader, yet another runner moved the checkpoint: a node that has not noticed yet
+                            // that its lock is gone (see the class comment). Not a fault of the projection: go on from
+                            // where the checkpoint is now. Again and again, it backs off without recording a fault.
+                            conflicts++;
+                            ProjectionMetrics.CheckpointConflicts.WithLabels(projection.Name).Inc();
+                            logger.LogWarning("Projection {Projection}: another runner moved its checkpoint ({Error}); going on from there",
+                                projection.Name, e.Message);
+                            if (conflicts > 1) await Task.Delay(Backoff(conflicts - 1), ct);
+                            continue;
+                        }
                         failures++;
+                        faultMayBeRecorded = true;
                         State = ProjectionState.Faulted;
                         LastError = $"{e.GetType().Name}: {e.Message}";
                         ProjectionMetrics.Faulted.WithLabels(projection.Name).Set(1);
@@ -83,14 +103,28 @@ public sealed class ProjectionWorker(
                         await Task.Delay(delay, ct);
                     }
                 }
+                lostBefore = !ct.IsCancellationRequested;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
         finally { State = ProjectionState.Stopped; }
     }
 
-    private async Task<AdvisoryLock> AcquireLeadership(CancellationToken ct)
+    /// <summary>How often a standby worker tries to take the leadership.</summary>
+    public static readonly TimeSpan StandbyInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Takes the projection's leadership, trying every <see cref="StandbyInterval"/>. A worker that has just lost it
+    /// (<paramref name="lostBefore"/>: its session was terminated, so its connections to the database are suspect) first waits
+    /// two of those intervals, so a node standing by takes over rather than this one taking the lock straight back.
+    /// </summary>
+    private async Task<AdvisoryLock> AcquireLeadership(bool lostBefore, CancellationToken ct)
     {
+        if (lostBefore)
+        {
+            State = ProjectionState.Standby;
+            await Task.Delay(2 * StandbyInterval, ct);
+        }
         while (true)
         {
             try
@@ -103,7 +137,7 @@ public sealed class ProjectionWorker(
                 LastError = $"{e.GetType().Name}: {e.Message}";
                 logger.LogWarning("Projection {Projection} cannot reach the database for leadership: {Error}", projection.Name, e.Message);
             }
-            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            await Task.Delay(StandbyInterval, ct);
         }
     }
 
@@ -140,6 +174,7 @@ public sealed class ProjectionWorker(
                 var exit = await group.Join(member, ct);
                 (stored, position, unstored, storedAt) = (member.Stored, member.Position, member.Unstored, member.StoredAt);
                 GroupedBatches += member.GroupedBatches;
+                if (member.GroupedBatches > 0) conflicts = 0;
                 switch (exit.Reason)
                 {
                     case GroupExitReason.Stopped:
@@ -161,13 +196,20 @@ public sealed class ProjectionWorker(
                 continue;
             }
             var behind = position != stored;
-            // An old fault to clear at the head of the log: do not wait for the next event to clear it.
-            var wake = behind || (faultMayBeRecorded && failures == 0);
+            // A fault to clear at the head of the log (an old one, or this worker's own whose batch is gone): do not wait for
+            // the next event to clear it.
+            var wake = behind || faultMayBeRecorded || failures > 0;
             var batch = await log.Next(position, settings.BatchSize, ct, wake ? IdleCheckpointInterval : null);
             var relevant = batch.Count > 0 && (projection.EventTypes is null || batch.Any(e => projection.EventTypes.Contains(e.Type)));
             if (batch.Count > 0) position = batch[^1].Position;
             unstored += batch.Count;
             var due = position != stored && (relevant || DateTime.UtcNow - storedAt >= IdleCheckpointInterval);
+            if (due && !leadership.IsHeld)
+            {
+                // Its lock's heartbeat found the session gone: another node may lead already. Apply nothing more.
+                logger.LogWarning("Projection {Projection} lost its leadership lock; taking it again", projection.Name);
+                return;
+            }
             if (due)
             {
                 // From the stored checkpoint: what lies between it and this batch holds nothing this projection reads.
@@ -190,9 +232,17 @@ public sealed class ProjectionWorker(
                 stored = position;
                 storedAt = DateTime.UtcNow;
                 unstored = 0;
+                conflicts = 0;
                 await ClearOldFault();
             }
-            else if (batch.Count == 0 && position == stored && failures == 0) await ClearOldFault(); // at the head, nothing failing
+            else if (batch.Count == 0 && position == stored)
+            {
+                // At the head of the log with its checkpoint (loaded from the database since any failure): nothing is left to
+                // fail, so whatever failed is gone (the batch another runner applied, a database that came back).
+                var wasFailing = failures > 0;
+                await ClearOldFault();
+                if (wasFailing) State = ProjectionState.Live;
+            }
             caughtUp = batch.Count < settings.BatchSize;
             if (batch.Count == 0) continue;
             var more = batch.Count == settings.BatchSize;
@@ -203,7 +253,7 @@ public sealed class ProjectionWorker(
     }
 
     /// <summary>
-    /// Clears the projection's row in steller.projection_faults after it commits (or is at the head with nothing failing),
+    /// Clears the projection's row in steller.projection_faults after it commits (or is at the head of the log, nothing to apply),
     /// whichever process recorded it: a fault left by an earlier run must not keep the node "not ready".
     /// </summary>
     private async Task ClearOldFault()
