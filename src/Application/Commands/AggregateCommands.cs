@@ -188,7 +188,8 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
 
     private async Task Process(string streamId, List<Pending> batch)
     {
-        var (state, revision, lastEventId) = cache.TryGetValue(streamId, out var cached) ? cached : await LoadUncached(streamId, CancellationToken.None);
+        var fromCache = cache.TryGetValue(streamId, out var cached);
+        var (state, revision, lastEventId) = fromCache ? cached : await LoadUncached(streamId, CancellationToken.None);
         CommandMetrics.BatchSize.WithLabels(aggregateName).Observe(batch.Count);
         for (var attempt = 1; ; attempt++)
         {
@@ -222,6 +223,21 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
                 decided.Add((p, current, [.. decision.Events], null, toAppend.Count - 1));
             }
 
+            if (fromCache && decided.Any(d => d.Error is not null))
+            {
+                // A refusal decided on the cached state: another node may have written the stream since (a deposit, the
+                // hold a capture names), and a refusal appends nothing, so no expected-revision conflict would reveal it.
+                // Read the newer events, if any, and decide the batch again before refusing anyone.
+                fromCache = false;
+                var caughtUp = await CatchUp(streamId, new Folded(state, revision, lastEventId), CancellationToken.None);
+                if (caughtUp.Revision != revision)
+                {
+                    CommandMetrics.Conflicts.WithLabels(aggregateName).Inc();
+                    (state, revision, lastEventId) = caughtUp;
+                    continue;
+                }
+            }
+
             var position = LogPosition.Start;
             if (toAppend.Count > 0)
             {
@@ -244,6 +260,7 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
                     // Another node wrote this stream: take its events and decide the whole batch again.
                     CommandMetrics.Conflicts.WithLabels(aggregateName).Inc();
                     (state, revision, lastEventId) = await CatchUp(streamId, new Folded(state, revision, lastEventId), CancellationToken.None);
+                    fromCache = false;
                     continue;
                 }
             }

@@ -6,6 +6,7 @@ using Steller.Application.EventStore;
 using Steller.Application.Serialization;
 using Steller.Domain;
 using Steller.Domain.Inventory;
+using Steller.Domain.Wallets;
 using Steller.Testing;
 
 namespace Steller.Infrastructure.Tests.Commands;
@@ -38,5 +39,33 @@ public sealed class AggregateCommandsTests
         events.Should().HaveCount(1_000);
         events.Select(e => (long)e.Revision.Value).Should().Equal(Enumerable.Range(0, 1_000).Select(i => (long)i));
         await Eventually.True(() => Task.FromResult(commands.OpenLanes == 0), TimeSpan.FromSeconds(10), "the hot lane retired too");
+    }
+
+    [Test, CancelAfter(120_000)]
+    public async Task a_node_with_a_stale_cache_reads_the_other_nodes_events_before_refusing_a_command()
+    {
+        await using var db = await TestDatabase.Create("stale_refusal");
+        var store = db.CreateEventStore();
+        var registry = EventTypeRegistry.ForDomain();
+        var nodeA = new AggregateCommands<Wallet, IWalletCommand, IWalletEvent>(Aggregates.Wallets, store, registry, NullLogger.Instance);
+        var nodeB = new AggregateCommands<Wallet, IWalletCommand, IWalletEvent>(Aggregates.Wallets, store, registry, NullLogger.Instance);
+        var meta = new EventMetadata("c", "c", Guid.NewGuid(), "test", DateTimeOffset.UtcNow);
+        var stream = Wallet.StreamName("stale", "EUR");
+        (await nodeB.Execute(stream, new OpenWallet("stale", "EUR"), meta)).Error.Should().BeNull();
+        (await nodeB.Load(stream)).State.Spendable.Should().Be(0, "node B has cached the empty wallet");
+
+        // Node A funds the wallet and places a hold: node B's cache knows of neither.
+        (await nodeA.Execute(stream, new Deposit("fund", 10_000, "bank"), meta)).Error.Should().BeNull();
+        (await nodeA.Execute(stream, new PlaceHold("from-a", 4_000, null, null, DateTimeOffset.UtcNow), meta)).Error.Should().BeNull();
+
+        // On its stale cache node B would refuse both (no funds; no such hold); it must read node A's events and accept them.
+        var hold = await nodeB.Execute(stream, new PlaceHold("from-b", 5_000, null, null, DateTimeOffset.UtcNow), meta);
+        hold.Error.Should().BeNull("node A's deposit is in the stream");
+        var capture = await nodeB.Execute(stream, new CaptureHold("from-a", 4_000, null), meta);
+        capture.Error.Should().BeNull("node A's hold is in the stream");
+        // A refusal that stands after reading the stream is still a refusal.
+        var tooMuch = await nodeB.Execute(stream, new PlaceHold("too-much", 1_001, null, null, DateTimeOffset.UtcNow), meta);
+        tooMuch.Error.Should().NotBeNull("10,000 - 4,000 captured - 5,000 held leaves 1,000");
+        (await store.ReadStream(stream)).Events.Should().HaveCount(5, "opened, deposited, two holds, one capture");
     }
 }

@@ -155,14 +155,16 @@ public sealed class WalletSnapshotTests
         await Task.WhenAll(Enumerable.Range(0, 300).Select(i => Task.Run(async () =>
         {
             var node = i % 2 == 0 ? nodeA : nodeB;
-            // Each order on one node (a node that has not yet seen another node's hold refuses its capture from its cache).
+            var other = i % 2 == 0 ? nodeB : nodeA;
+            // The hold on one node, its capture or release on the other, whose cache may not have seen the hold yet
+            // (a refusal decided on a cached state reads the stream before it stands).
             var id = $"h{i}";
             var hold = await node.Execute(stream, new PlaceHold(id, 100 + i, null, null, Now), Meta());
             hold.Error.Should().BeNull();
-            if (i % 3 == 0) (await node.Execute(stream, new ReleaseHold(id, "cancel"), Meta())).Error.Should().BeNull();
+            if (i % 3 == 0) (await other.Execute(stream, new ReleaseHold(id, "cancel"), Meta())).Error.Should().BeNull();
             else
             {
-                (await node.Execute(stream, new CaptureHold(id, 50 + i, null), Meta())).Error.Should().BeNull();
+                (await other.Execute(stream, new CaptureHold(id, 50 + i, null), Meta())).Error.Should().BeNull();
                 Interlocked.Add(ref captured, 50 + i);
             }
         })));
