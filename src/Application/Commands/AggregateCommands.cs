@@ -18,7 +18,8 @@ namespace Steller.Application.Commands;
 /// <para>
 /// The state and revision of each stream are cached, so a long stream is not re-read from the start. Another node
 /// writing the same stream shows up as a wrong expected revision: the lane reads only the newer events, evolves
-/// the cached state and decides the batch again.
+/// the cached state and decides the batch again. A refusal appends nothing and so meets no conflict: a batch that refuses
+/// anything on the cached state reads the newer events first, and the refusal stands only on the stream as it is.
 /// </para>
 /// <para>
 /// An aggregate with a snapshot version is also snapshotted (<paramref name="snapshots"/>, <paramref name="snapshotSettings"/>):
