@@ -72,28 +72,11 @@ public sealed class EventStoreDbStore : IStoreUnderTest
         foreach (var (stream, n, count) in appends) await Append(stream, n, count);
     }
 
-    public async Task<long> ReadAll(int pageSize, long maxEvents)
-    {
-        long read = 0;
-        var position = LogPosition.Start;
-        while (true)
-        {
-            var page = await store.ReadAll(position, (int)Math.Min(pageSize, maxEvents - read));
-            read += page.Count;
-            if (page.Count < pageSize || read >= maxEvents) return read;
-            position = page[^1].Position;
-        }
-    }
+    public Task<long> ReadAll(int pageSize, long maxEvents) => StellerReads.ReadAll(store, pageSize, maxEvents);
 
     public async Task Rebuild() => await rebuilder.Rebuild(projection, progress: null, CancellationToken.None);
 
-    public async Task<(long Streams, long Events)> ReadModelTotals()
-    {
-        await using var cmd = readModels.CreateCommand("select count(*), coalesce(sum(events), 0)::bigint from read.stream_stats");
-        await using var reader = await cmd.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        return (reader.GetInt64(0), reader.GetInt64(1));
-    }
+    public Task<(long Streams, long Events)> ReadModelTotals() => StellerReads.ReadModelTotals(readModels);
 
     /// <summary>
     /// The events this store appended (and the server acknowledged). The log it reads holds these and nothing else unless

@@ -49,28 +49,11 @@ public sealed class StellerStore : IStoreUnderTest
         await tx.CommitAsync();
     }
 
-    public async Task<long> ReadAll(int pageSize, long maxEvents)
-    {
-        long read = 0;
-        var position = LogPosition.Start;
-        while (true)
-        {
-            var page = await store.ReadAll(position, (int)Math.Min(pageSize, maxEvents - read));
-            read += page.Count;
-            if (page.Count < pageSize || read >= maxEvents) return read;
-            position = page[^1].Position;
-        }
-    }
+    public Task<long> ReadAll(int pageSize, long maxEvents) => StellerReads.ReadAll(store, pageSize, maxEvents);
 
     public async Task Rebuild() => await rebuilder.Rebuild(projection, progress: null, CancellationToken.None);
 
-    public async Task<(long Streams, long Events)> ReadModelTotals()
-    {
-        await using var cmd = dataSource.CreateCommand("select count(*), coalesce(sum(events), 0)::bigint from read.stream_stats");
-        await using var reader = await cmd.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        return (reader.GetInt64(0), reader.GetInt64(1));
-    }
+    public Task<(long Streams, long Events)> ReadModelTotals() => StellerReads.ReadModelTotals(dataSource);
 
     private async Task Execute(string sql)
     {
