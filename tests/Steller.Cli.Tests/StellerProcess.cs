@@ -73,8 +73,13 @@ public sealed class StellerProcess : IDisposable
         process.WaitForExit();
     }
 
+    private bool disposed;
+
+    /// <summary>Kills the process if it still runs; disposing twice (a test's finally after a restart that failed) is fine.</summary>
     public void Dispose()
     {
+        if (disposed) return;
+        disposed = true;
         if (!process.HasExited) Kill();
         process.Dispose();
     }

@@ -66,4 +66,38 @@ public sealed class SharedRateBudgetTests
         requests.Count.Should().BeLessThanOrEqualTo((int)Math.Floor(budgetRate * span) + budgetBurst + 1);
         requests.Count.Should().BeGreaterThan((int)(budgetRate * span * 0.5), "both nodes kept sending");
     }
+
+    [Test, CancelAfter(120_000)]
+    public async Task a_token_held_up_on_its_way_longer_than_the_max_age_is_spent_unused_and_a_fresh_one_taken()
+    {
+        // The vendor meters arrivals: a token granted long before its request leaves could arrive in one second with the
+        // tokens granted after it. Here the database holds the take up (another session locks the bucket's row for 700 ms),
+        // so the token is older than MaxTokenAgeMilliseconds (300) when it comes back.
+        await using var sim = await SimulatorHost.Start();
+        await using var db = await TestDatabase.Create("vendorstale");
+        await using var node = new Adapters(sim, overrides: new Dictionary<string, string?>
+        {
+            ["Vendors:TopUp:MaxRetries"] = "0",
+            ["Vendors:TopUp:MaxTokenAgeMilliseconds"] = "300",
+        }, database: db.DataSource);
+        await foreach (var _ in node.TopUp.ReadCatalog()) { } // the bucket's row exists
+        var staleBefore = VendorMetrics.StaleTokens.WithLabels("topup").Value;
+        var requestsBefore = (await sim.Requests("topup")).Count;
+
+        await using (var holder = await db.DataSource.OpenConnectionAsync())
+        {
+            await using var tx = await holder.BeginTransactionAsync();
+            await using (var lockRow = new Npgsql.NpgsqlCommand("select 1 from ops.vendor_rate_buckets where vendor = 'topup' for update", holder, tx))
+                await lockRow.ExecuteScalarAsync();
+            var read = Task.Run(async () => { await foreach (var _ in node.TopUp.ReadCatalog()) { } });
+            await Task.Delay(700);
+            read.IsCompleted.Should().BeFalse("the take waits for the bucket's row");
+            await tx.CommitAsync();
+            await read;
+        }
+
+        VendorMetrics.StaleTokens.WithLabels("topup").Value.Should().BeGreaterThanOrEqualTo(staleBefore + 1,
+            "the token that came back after 700 ms was not used");
+        (await sim.Requests("topup")).Count.Should().Be(2 * requestsBefore, "the read was sent once (as the first), on a fresh token");
+    }
 }

@@ -41,5 +41,9 @@ public static class VendorMetrics
         "HTTP attempts at vendors by vendor and outcome: ok (2xx-4xx other than 429), rate_limited (429), error (5xx or no answer).",
             "vendor", "outcome");
 
+    public static readonly Counter StaleTokens = Metrics.CreateCounter("steller_vendor_stale_tokens_total",
+        "Rate tokens spent unused because they reached the vendor call later than Vendors:*:MaxTokenAgeMilliseconds after "
+        + "they were asked for (another token was taken).", "vendor");
+
     public static string OutcomeOf(VendorCallObservation call) => call.WasRateLimited ? "rate_limited" : call.WasError ? "error" : "ok";
 }

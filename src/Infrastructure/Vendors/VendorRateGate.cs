@@ -58,8 +58,12 @@ public sealed class VendorRateGate : IDisposable
         }
     }
 
-    /// <summary>Waits until the vendor is not paused and a token is free, then takes the token.</summary>
-    public async ValueTask Enter(CancellationToken ct)
+    /// <summary>
+    /// Waits until the vendor is not paused and a token is free, then takes the token. Answers when (this process's
+    /// <see cref="TimeProvider.GetTimestamp"/>) the successful ask began: the token was granted no earlier than that, so
+    /// <see cref="TokenAge"/> of it bounds how long the token has waited on its way to the vendor.
+    /// </summary>
+    public async ValueTask<long> Enter(CancellationToken ct)
     {
         await turn.WaitAsync(ct);
         try
@@ -72,8 +76,9 @@ public sealed class VendorRateGate : IDisposable
                     await Task.Delay(pause, time, ct);
                     continue;
                 }
+                var askedAt = time.GetTimestamp();
                 var wait = shared is null ? TryTake() : await shared.TryTake(Vendor, RequestsPerSecond, Burst, ct);
-                if (wait == TimeSpan.Zero) return;
+                if (wait == TimeSpan.Zero) return askedAt;
                 await Task.Delay(wait, time, ct);
             }
         }
@@ -82,6 +87,9 @@ public sealed class VendorRateGate : IDisposable
             turn.Release();
         }
     }
+
+    /// <summary>How long ago the ask that <see cref="Enter"/> answered began (an upper bound on the token's age).</summary>
+    public TimeSpan TokenAge(long askedAt) => time.GetElapsedTime(askedAt);
 
     /// <summary>Takes a token (zero) or says how long until one is there.</summary>
     private TimeSpan TryTake()

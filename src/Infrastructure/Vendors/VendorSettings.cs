@@ -45,7 +45,8 @@ public sealed record VendorSettings(GiftCardVendorSettings? GiftCard, TopUpVendo
             AttemptTimeout: TimeSpan.FromMilliseconds(Int(s, "AttemptTimeoutMilliseconds", defaultTimeoutMs, 10, 300_000)),
             MaxRetries: Int(s, "MaxRetries", 3, 0, 10),
             RetryBaseDelay: TimeSpan.FromMilliseconds(Int(s, "RetryBaseDelayMilliseconds", 500, 1, 60_000)),
-            DefaultRetryAfter: TimeSpan.FromSeconds(Int(s, "DefaultRetryAfterSeconds", 1, 1, 3_600)));
+            DefaultRetryAfter: TimeSpan.FromSeconds(Int(s, "DefaultRetryAfterSeconds", 1, 1, 3_600)),
+            MaxTokenAge: TimeSpan.FromMilliseconds(Int(s, "MaxTokenAgeMilliseconds", 400, 1, 60_000)));
     }
 
     private static string Required(IConfigurationSection section, string key, string expected) =>
@@ -77,6 +78,9 @@ public sealed record VendorSettings(GiftCardVendorSettings? GiftCard, TopUpVendo
 /// <summary>
 /// How Steller calls one vendor. <see cref="RequestsPerSecond"/> and <see cref="Burst"/> are Steller's own token bucket:
 /// keep them at or below the vendor's published limit (the defaults stay a little under it).
+/// <see cref="MaxTokenAge"/>: a rate token older than this when its request would leave is spent unused and another taken,
+/// so at most RequestsPerSecond × (1 s + MaxTokenAge) + Burst requests leave in any second; keep that within the vendor's
+/// limit plus its burst.
 /// </summary>
 public sealed record VendorHttpSettings(
     Uri BaseUrl,
@@ -85,7 +89,8 @@ public sealed record VendorHttpSettings(
     TimeSpan AttemptTimeout,
     int MaxRetries,
     TimeSpan RetryBaseDelay,
-    TimeSpan DefaultRetryAfter);
+    TimeSpan DefaultRetryAfter,
+    TimeSpan MaxTokenAge);
 
 /// <param name="MaxLinesPerCheckout">
 /// Order lines one checkout may carry when lines wait for the vendor's budget (<see cref="GiftCardCheckoutBatcher"/>);

@@ -163,8 +163,23 @@ public sealed class ClusterKillTests
             vendorOrders.GroupBy(o => o.RequestId).Should().OnlyContain(g => g.Count() == 1, "one vendor order per request id");
             var requests = (await sim.Requests("giftcard")).OrderBy(r => r.At).ToList();
             var busiest = requests.Select((r, i) => requests.Skip(i).TakeWhile(o => o.At < r.At.AddSeconds(1)).Count()).DefaultIfEmpty().Max();
+            // The same as the nodes saw it (ops.vendor_calls: when each attempt left, minus what a killed node had not written
+            // yet): tells a node that sent too fast from a vendor host that read its requests late and together.
+            var sent = new List<DateTime>();
+            await using (var read = await db.DataSource.OpenConnectionAsync())
+            await using (var cmd = new Npgsql.NpgsqlCommand("select at from ops.vendor_calls where vendor = 'giftcard' order by at", read))
+            await using (var rows = await cmd.ExecuteReaderAsync())
+                while (await rows.ReadAsync()) sent.Add(rows.GetDateTime(0));
+            var busiestSent = sent.Select((t, i) => sent.Skip(i).TakeWhile(o => o < t.AddSeconds(1)).Count()).DefaultIfEmpty().Max();
             TestContext.Out.WriteLine($"vendor: {vendorOrders.Count} orders, {requests.Count} requests, busiest second {busiest} "
-                + "(limit 20/s, burst 5)");
+                + $"(limit 20/s, burst 5); as sent by the nodes: {sent.Count} attempts recorded, busiest second {busiestSent}");
+            foreach (var url in new[] { nodes[0]!.Url, nodes[2]!.Url }) // the restarted node and the one never killed
+            {
+                using var scrape = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(10) };
+                var metrics = await scrape.GetStringAsync("/metrics");
+                TestContext.Out.WriteLine($"{url}: " + string.Join("; ", metrics.Split('\n')
+                    .Where(l => l.StartsWith("steller_vendor_stale_tokens_total", StringComparison.Ordinal))) + " (stale rate tokens)");
+            }
             requests.Should().NotContain(r => r.RateLimited, "the three nodes together never exceeded the vendor's rate (refused at "
                 + string.Join(", ", requests.Where(r => r.RateLimited).Select(r => r.At.ToString("HH:mm:ss.fff"))) + ")");
             busiest.Should().BeLessThanOrEqualTo(25);
