@@ -50,6 +50,7 @@ int? maxLinesPerCheckout = null;
 var apiSettings = new Dictionary<string, string>(); // --api-setting Key=Value (repeatable): e.g. RateLimits:Enabled=false
 int[]? webhookRates = null;           // --webhook-rates 100,300: only the webhook delivery-lag run (section 6)
 var webhookSeconds = 10.0;
+string? apiConnectionExtra = null;  // --api-connection-extra "K=V;...": appended to the API's connection string (A/B of Npgsql settings)
 var topStatements = 0;               // --top-statements N: after section 0, the N statements with the most calls per order
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "Steller.sln"))) root = Path.GetDirectoryName(root.TrimEnd('/'))!;
@@ -89,6 +90,7 @@ for (var i = 0; i < args.Length; i++)
         case "--webhook-rates": webhookRates = args[++i].Split(',').Select(int.Parse).ToArray(); break;
         case "--webhook-seconds": webhookSeconds = double.Parse(args[++i]); break;
         case "--top-statements": topStatements = int.Parse(args[++i]); break;
+        case "--api-connection-extra": apiConnectionExtra = args[++i]; break;
         case "--api-setting":
             var setting = args[++i].Split('=', 2);
             apiSettings[setting[0]] = setting.Length == 2 ? setting[1] : throw new ArgumentException("--api-setting takes Key=Value");
@@ -148,7 +150,8 @@ if (maxLinesPerCheckout is { } maxLines) vendorSettings["Vendors:GiftCard:MaxLin
 var apiEnv = new Dictionary<string, string>
 {
     ["ASPNETCORE_ENVIRONMENT"] = "Production",
-    ["STELLER__Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(cs) { MaxPoolSize = 200 }.ConnectionString,
+    ["STELLER__Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(cs) { MaxPoolSize = 200 }.ConnectionString
+        + (apiConnectionExtra is { Length: > 0 } more ? ";" + more : ""),
     ["STELLER__Security__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
     ["Logging__LogLevel__Default"] = "Warning",
     ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
@@ -340,7 +343,9 @@ Console.WriteLine($"warm-up : 300 orders at 100/s, drained in {await Drain():0.0
 // read model; the drain's own polling of read.orders is counted too, and is small).
 var sequential = new List<double>();
 var dbBefore = await DatabaseCost();
-var callsBefore = topStatements > 0 ? await StatementCalls() : new Dictionary<string, long>();
+var callsBefore = topStatements > 0 ? await StatementCalls() : new Dictionary<string, (long Calls, double Ms)>();
+var timesBefore = topStatements > 0 ? await StatementTimes() : (0.0, 0.0);
+var pgProcessesBefore = topStatements > 0 ? PostgresProcessCpu(await PostmasterPid()) : new Dictionary<int, (string Name, double Ms)>();
 var apiCpuBefore = ApiCpu();
 for (var k = 0; k < sequentialOrders; k++)
 {
@@ -360,23 +365,112 @@ Console.WriteLine($"   per completed order: {(dbAfter.Statements - dbBefore.Stat
                   + (dbBefore.Statements < 0 ? " (pg_stat_statements not loaded: statements not counted)" : ""));
 if (topStatements > 0)
 {
+    // Where PostgreSQL's CPU went: the time pg_stat_statements saw in executing and planning statements, against the CPU
+    // of each of the cluster's processes over the same span (backends by what they ran last; reaped: processes that
+    // ended meanwhile, autovacuum workers mostly).
+    var (execAfter, planAfter) = await StatementTimes();
+    Console.WriteLine($"   statements' own time per order: execution {(execAfter - timesBefore.Item1) / sequentialOrders:0.00} ms, "
+                      + $"planning {(planAfter - timesBefore.Item2) / sequentialOrders:0.00} ms (wall time inside PostgreSQL)");
+    var pgProcessesAfter = PostgresProcessCpu(await PostmasterPid());
+    var roles = await BackendRoles();
+    var byRole = pgProcessesAfter
+        .Select(p => (Role: p.Key == 0 ? "reaped processes (ended during the run) + postmaster" : roles.GetValueOrDefault(p.Key, p.Value.Name),
+            Ms: p.Value.Ms - pgProcessesBefore.GetValueOrDefault(p.Key).Ms))
+        .GroupBy(x => x.Role).Select(g => (Role: g.Key, Ms: g.Sum(x => x.Ms), Count: g.Count()))
+        .Where(x => x.Ms > 0).OrderByDescending(x => x.Ms).Take(12);
+    foreach (var (role, ms, count) in byRole)
+        Console.WriteLine($"   {ms / sequentialOrders,6:0.00} ms/order PostgreSQL CPU  {count,3} x {role}");
     var callsAfter = await StatementCalls();
-    foreach (var (query, calls) in callsAfter.Select(kv => (kv.Key, kv.Value - callsBefore.GetValueOrDefault(kv.Key)))
-                 .Where(x => x.Item2 > 0).OrderByDescending(x => x.Item2).Take(topStatements))
-        Console.WriteLine($"   {calls / (double)sequentialOrders,6:0.00}/order  {query}");
+    var rows = callsAfter.Select(kv => (Query: kv.Key, Calls: kv.Value.Calls - callsBefore.GetValueOrDefault(kv.Key).Calls,
+            Ms: kv.Value.Ms - callsBefore.GetValueOrDefault(kv.Key).Ms)).Where(x => x.Calls > 0).ToList();
+    Console.WriteLine("   by calls:");
+    foreach (var (query, calls, ms) in rows.OrderByDescending(x => x.Calls).Take(topStatements))
+        Console.WriteLine($"   {calls / (double)sequentialOrders,6:0.00}/order {ms / sequentialOrders,7:0.00} ms/order  {query}");
+    Console.WriteLine("   by execution + planning time:");
+    foreach (var (query, calls, ms) in rows.OrderByDescending(x => x.Ms).Take(topStatements))
+        Console.WriteLine($"   {calls / (double)sequentialOrders,6:0.00}/order {ms / sequentialOrders,7:0.00} ms/order  {query}");
 }
 
-// Calls of each statement text (whitespace folded, cut at 140 characters) in the bench database, from pg_stat_statements.
-async Task<Dictionary<string, long>> StatementCalls()
+// Calls and total execution + planning time (ms) of each statement text (whitespace folded, cut at 140 characters) in the bench
+// database, from pg_stat_statements.
+async Task<Dictionary<string, (long Calls, double Ms)>> StatementCalls()
 {
     await using var conn = await dataSource.OpenConnectionAsync();
     await using var s = new Npgsql.NpgsqlCommand("""
-        select left(regexp_replace(query, '\s+', ' ', 'g'), 140), sum(calls)::bigint from pg_stat_statements
+        select left(regexp_replace(query, '\s+', ' ', 'g'), 140), sum(calls)::bigint, sum(total_exec_time + total_plan_time)::float8 from pg_stat_statements
          where dbid = (select oid from pg_database where datname = current_database()) group by 1
         """, conn);
-    var result = new Dictionary<string, long>();
+    var result = new Dictionary<string, (long, double)>();
     await using var reader = await s.ExecuteReaderAsync();
-    while (await reader.ReadAsync()) result[reader.GetString(0)] = reader.GetInt64(1);
+    while (await reader.ReadAsync()) result[reader.GetString(0)] = (reader.GetInt64(1), reader.GetDouble(2));
+    return result;
+}
+
+// Total execution and planning time (ms) of the bench database's statements (pg_stat_statements; 0 without it).
+async Task<(double Exec, double Plan)> StatementTimes()
+{
+    await using var conn = await dataSource.OpenConnectionAsync();
+    await using var s = new Npgsql.NpgsqlCommand("""
+        select coalesce(sum(total_exec_time), 0)::float8, coalesce(sum(total_plan_time), 0)::float8 from pg_stat_statements
+         where dbid = (select oid from pg_database where datname = current_database())
+        """, conn);
+    try
+    {
+        await using var reader = await s.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetDouble(0), reader.GetDouble(1));
+    }
+    catch (Npgsql.PostgresException) { return (0, 0); }
+}
+
+async Task<int> PostmasterPid()
+{
+    await using var conn = await dataSource.OpenConnectionAsync();
+    await using var me = new Npgsql.NpgsqlCommand("select pg_backend_pid()", conn);
+    var backend = (int)(await me.ExecuteScalarAsync())!;
+    var stat = File.ReadAllText($"/proc/{backend}/stat");
+    return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+}
+
+// What each live backend is for: its type, and for client backends the application and the start of its last statement.
+async Task<Dictionary<int, string>> BackendRoles()
+{
+    await using var conn = await dataSource.OpenConnectionAsync();
+    await using var s = new Npgsql.NpgsqlCommand("""
+        select pid, backend_type, coalesce(nullif(application_name, ''), '-'),
+               left(regexp_replace(coalesce(query, ''), '\s+', ' ', 'g'), 60), state
+          from pg_stat_activity
+        """, conn);
+    var roles = new Dictionary<int, string>();
+    await using var reader = await s.ExecuteReaderAsync();
+    while (await reader.ReadAsync())
+        roles[reader.GetInt32(0)] = reader.GetString(1) == "client backend"
+            ? $"client {reader.GetString(2)}: {(reader.IsDBNull(4) ? "" : reader.GetString(4) + ", ")}last '{reader.GetString(3)}'"
+            : reader.GetString(1);
+    return roles;
+}
+
+// CPU (ms) of each live child of the postmaster by pid (name from /proc), and under pid 0 the postmaster with what it reaped.
+static Dictionary<int, (string Name, double Ms)> PostgresProcessCpu(int postmaster)
+{
+    var result = new Dictionary<int, (string Name, double Ms)>();
+    foreach (var dir in Directory.EnumerateDirectories("/proc"))
+    {
+        try
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            var close = stat.LastIndexOf(')');
+            var fields = stat[(close + 2)..].Split(' ');
+            var parent = int.Parse(fields[1]);
+            if (pid == postmaster)
+                result[0] = ("postmaster", (double.Parse(fields[11]) + double.Parse(fields[12]) + double.Parse(fields[13]) + double.Parse(fields[14])) * 10);
+            else if (parent == postmaster)
+                result[pid] = (File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ').Trim(),
+                    (double.Parse(fields[11]) + double.Parse(fields[12])) * 10);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { }
+    }
     return result;
 }
 
