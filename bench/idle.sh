@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idle cost of one API node (issue 11: "an idle node under 2 % of a core"). Starts a private PostgreSQL, the vendor
-# simulator and the API with run.sh's sandbox settings, waits, then reads the API's CPU time (/proc/<pid>/stat utime+stime)
+# simulator and the API with run.sh's sandbox settings, waits until it is ready and then --warm seconds, then reads the API's CPU time (/proc/<pid>/stat utime+stime)
 # and that of its PostgreSQL backends over a window, and counts the database sessions the node holds.
 #
 #   bench/idle.sh [--api-dir DIR] [--sim-dir DIR] [--warm SECONDS] [--window SECONDS] [--runs N]
@@ -65,6 +65,11 @@ for run in $(seq 1 "$RUNS"); do
   for _ in $(seq 1 120); do
     (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
     kill -0 "$API_PID" 2>/dev/null || { echo "the API did not start; see .steller/idle-api.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  # Ready: migrated, seeded, every follower caught up; then the warm-up (JIT, first timers) before the window.
+  for _ in $(seq 1 600); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health/ready")" = 200 ] && break
     sleep 0.5
   done
   sleep "$WARM"
