@@ -24,6 +24,9 @@ while [ $# -gt 0 ]; do
 done
 PG_PORT="${STELLER_PG_PORT:-55440}" PORT="${STELLER_PORT:-5180}" SIM_PORT="${STELLER_VENDOR_SIMULATOR_PORT:-5190}"
 API_PID="" SIM_PID=""
+for p in "$PORT" "$SIM_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "port $p is in use: pick free ones (see the top of this script)" >&2; exit 1; fi
+done
 cleanup() {
   for p in $API_PID $SIM_PID; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   steller_pg_down
