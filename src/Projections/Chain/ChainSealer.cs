@@ -92,7 +92,7 @@ public sealed class ChainSealer(IChainLog log, ChainStore chain, LogTail tail, I
                 await using var leadership = await TryLead(ct);
                 if (leadership is null)
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(1), ct); // another node seals; stay ready to take over
+                    await Task.Delay(AdvisoryLock.UntilNextAttempt(ProjectionWorker.StandbyInterval), ct); // another node seals; stay ready
                     continue;
                 }
                 var head = await chain.Head(ct);

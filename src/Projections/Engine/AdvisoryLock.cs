@@ -1,92 +1,61 @@
-using Dapper;
 using Npgsql;
 
 namespace Steller.Projections.Engine;
 
 /// <summary>
-/// A PostgreSQL session advisory lock held on a connection of its own: one runner (or rebuild) per projection
-/// across every node. Released explicitly, because a pooled connection would otherwise keep it while idle.
-/// The holder asks the server every <see cref="HeartbeatInterval"/> whether the session still lives: a session the server
-/// terminated (an administrator, a failover, a network cut) has lost the lock, and another node may hold it already, so the
-/// client-side connection state alone is not enough (found by the fault simulation, seed 103).
+/// A PostgreSQL session advisory lock: one runner (or rebuild) per projection across every node. Every lock of a process
+/// (per data source) is held by the process's one <see cref="LeadershipSession"/>, a connection of its own with one heartbeat
+/// for all of them; released explicitly with <c>pg_advisory_unlock</c>. Advisory locks are re-entrant per session, so the
+/// session refuses a lock that another holder in the process has, as a separate session would.
+/// The session asks the server every <see cref="HeartbeatInterval"/> whether it still lives: a session the server
+/// terminated (an administrator, a failover, a network cut) has lost every lock it held, and another node may hold them
+/// already, so the client-side connection state alone is not enough (found by the fault simulation, seed 103).
 /// </summary>
 public sealed class AdvisoryLock : IAsyncDisposable
 {
-    /// <summary>How often an idle holder checks its session; a lost lock is noticed within about this long.</summary>
+    /// <summary>How often a session holding locks checks itself; a lost lock is noticed within about this long.</summary>
     public static TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(2);
 
-    private readonly NpgsqlConnection connection;
-    private readonly SemaphoreSlim use = new(1, 1); // the heartbeat, Confirm and the unlock share the connection
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task heartbeat;
-    private volatile bool lost;
+    private readonly LeadershipSession session;
+    private int released;
 
-    private AdvisoryLock(NpgsqlConnection connection)
+    internal AdvisoryLock(LeadershipSession session, LeadershipSession.Key key)
     {
-        this.connection = connection;
-        heartbeat = Task.Run(Heartbeat);
+        this.session = session;
+        Key = key;
     }
 
-    /// <summary>True while the session that holds the lock is connected and, at its last check, alive on the server.</summary>
-    public bool IsHeld => !lost && connection.FullState == System.Data.ConnectionState.Open;
+    internal LeadershipSession.Key Key { get; }
+
+    /// <summary>True until released, while the session that holds the lock is connected and, at its last check, alive on the server.</summary>
+    public bool IsHeld => Volatile.Read(ref released) == 0 && session.IsAlive;
 
     /// <summary>Asks the server now: false (and <see cref="IsHeld"/> false from then on) when the session is gone.</summary>
     public async Task<bool> Confirm(CancellationToken ct)
     {
         if (!IsHeld) return false;
-        await use.WaitAsync(ct);
-        try
-        {
-            await connection.ExecuteScalarAsync<int>(new CommandDefinition("select 1", cancellationToken: ct));
-        }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException) { lost = true; }
-        finally { use.Release(); }
+        await session.Ping(ct);
         return IsHeld;
     }
 
-    private async Task Heartbeat()
-    {
-        try
-        {
-            while (!stop.IsCancellationRequested && IsHeld)
-            {
-                await Task.Delay(HeartbeatInterval, stop.Token);
-                await Confirm(stop.Token);
-            }
-        }
-        catch (OperationCanceledException) { }
-    }
+    /// <summary>One attempt at the lock (<paramref name="purpose"/>, <paramref name="name"/>); null when another node, or
+    /// another holder in this process, has it.</summary>
+    public static Task<AdvisoryLock?> TryAcquire(NpgsqlDataSource dataSource, string purpose, string name, CancellationToken ct) =>
+        LeadershipSession.TryAcquire(dataSource, new LeadershipSession.Key($"steller.projection.{purpose}", name), ct);
 
-    public static async Task<AdvisoryLock?> TryAcquire(NpgsqlDataSource dataSource, string purpose, string name, CancellationToken ct)
+    /// <summary>
+    /// How long a standby waits before its next attempt: until the next multiple of <paramref name="interval"/> on the
+    /// machine's clock, so the standby followers of a process try together and their session asks for all of them in one
+    /// statement. At most <paramref name="interval"/>, so hand-over is no slower than a plain delay.
+    /// </summary>
+    public static TimeSpan UntilNextAttempt(TimeSpan interval)
     {
-        var conn = await dataSource.OpenConnectionAsync(ct);
-        try
-        {
-            var got = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-                "select pg_try_advisory_lock(hashtext(@purpose), hashtext(@name))", new { purpose = $"steller.projection.{purpose}", name }, cancellationToken: ct));
-            if (got) return new AdvisoryLock(conn);
-        }
-        catch
-        {
-            await conn.DisposeAsync();
-            throw;
-        }
-        await conn.DisposeAsync();
-        return null;
+        var every = Math.Max(1, (long)interval.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(every - Environment.TickCount64 % every);
     }
 
     public async ValueTask DisposeAsync()
     {
-        stop.Cancel();
-        await heartbeat;
-        await use.WaitAsync();
-        try
-        {
-            if (IsHeld) await connection.ExecuteAsync("select pg_advisory_unlock_all()");
-        }
-        catch (NpgsqlException) { /* the session is gone, and its locks with it */ }
-        finally { use.Release(); }
-        await connection.DisposeAsync();
-        stop.Dispose();
+        if (Interlocked.Exchange(ref released, 1) == 0) await session.Release(this);
     }
 }

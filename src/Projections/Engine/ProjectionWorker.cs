@@ -114,7 +114,8 @@ public sealed class ProjectionWorker(
     public static readonly TimeSpan StandbyInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Takes the projection's leadership, trying every <see cref="StandbyInterval"/>. A worker that has just lost it
+    /// Takes the projection's leadership, trying every <see cref="StandbyInterval"/> (on the interval's ticks, which every
+    /// standby worker of the process shares, so its <see cref="LeadershipSession"/> tries them all in one statement). A worker that has just lost it
     /// (<paramref name="lostBefore"/>: its session was terminated, so its connections to the database are suspect) first waits
     /// two of those intervals, so a node standing by takes over rather than this one taking the lock straight back.
     /// </summary>
@@ -137,7 +138,7 @@ public sealed class ProjectionWorker(
                 LastError = $"{e.GetType().Name}: {e.Message}";
                 logger.LogWarning("Projection {Projection} cannot reach the database for leadership: {Error}", projection.Name, e.Message);
             }
-            await Task.Delay(StandbyInterval, ct);
+            await Task.Delay(AdvisoryLock.UntilNextAttempt(StandbyInterval), ct); // with the process's other standbys, in one statement
         }
     }
 
