@@ -20,7 +20,7 @@ public sealed record WebhookArrival(string Path, string WebhookId, string Type, 
 }
 
 /// <summary>
-/// The simulation's webhook receiver (HttpListener on loopback, one for the world): each subscribed partner's endpoint is a
+/// The simulation's webhook receiver (a small HTTP/1.1 server on a loopback socket, one for the world): each subscribed partner's endpoint is a
 /// path of it (<see cref="Register"/>). It verifies every request's Standard Webhooks signature with that endpoint's secret
 /// (computed here, independently of Steller's code, as WebhookFixture.SignedBy does) and records it; it misbehaves as the
 /// endpoint's <see cref="SimWebhook"/> says (5xx, an answer after Steller's timeout, a connection closed without an answer,
@@ -36,7 +36,11 @@ public sealed class SimWebhookReceiver : IDisposable
 
     private sealed record Endpoint(int Seed, string PartnerId, string Secret, SimWebhook Profile);
 
-    private readonly HttpListener listener = new();
+    /// <summary>One HTTP/1.1 request as read off the socket.</summary>
+    private sealed record Request(string Path, IReadOnlyDictionary<string, string> Headers, string Body);
+
+    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource stop = new();
     private readonly ConcurrentDictionary<string, Endpoint> endpoints = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> seen = new(StringComparer.Ordinal), failures = new(StringComparer.Ordinal);
     private readonly TimeProvider time;
@@ -54,17 +58,14 @@ public sealed class SimWebhookReceiver : IDisposable
     {
         this.time = time;
         this.recentJump = recentJump;
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        BaseUrl = $"http://127.0.0.1:{port}/";
-        listener.Prefixes.Add(BaseUrl);
+        // A plain socket server, not HttpListener: its Response.Abort() on Linux still writes a default 200 before closing,
+        // so it cannot close a connection without an answer.
         listener.Start();
+        BaseUrl = $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/";
         _ = Task.Run(Loop);
     }
 
-    /// <summary>The URL a partner registers; its requests are verified with <paramref name="secret"/> once it is known.</summary>
+    /// <summary>The URL a partner registers; its requests are verified with the secret given to <see cref="Register"/>.</summary>
     public string UrlFor(int seed, string partnerId) => $"{BaseUrl}hook/{seed}/{partnerId}/";
 
     public void Register(int seed, string partnerId, string secret, SimWebhook profile) =>
@@ -80,96 +81,138 @@ public sealed class SimWebhookReceiver : IDisposable
 
     private async Task Loop()
     {
-        while (listener.IsListening)
+        while (!stop.IsCancellationRequested)
         {
-            HttpListenerContext context;
-            try { context = await listener.GetContextAsync(); }
+            TcpClient client;
+            try { client = await listener.AcceptTcpClientAsync(stop.Token); }
             catch (Exception) { return; }
-            _ = Task.Run(() => Handle(context));
+            _ = Task.Run(() => Serve(client));
         }
     }
 
-    private async Task Handle(HttpListenerContext context)
+    /// <summary>Requests on one kept-alive connection, one after another, until the sender closes it or an answer is dropped.</summary>
+    private async Task Serve(TcpClient client)
     {
-        try
+        using (client)
         {
-            using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-            var body = await reader.ReadToEndAsync();
-            var path = context.Request.Url?.AbsolutePath ?? "";
-            var id = context.Request.Headers["webhook-id"] ?? "";
-            if (!endpoints.TryGetValue(path, out var endpoint))
-            {
-                Strays.Enqueue($"{path} {id}");
-                Answer(context, 404);
-                return;
-            }
-            var type = "?";
-            string? orderId = null;
-            long? revision = null;
             try
             {
-                var json = JsonDocument.Parse(body).RootElement;
-                type = json.GetProperty("type").GetString() ?? "?";
-                var data = json.GetProperty("data");
-                if (data.TryGetProperty("orderId", out var o)) orderId = o.GetString();
-                if (data.TryGetProperty("revision", out var r) && r.ValueKind == JsonValueKind.Number) revision = r.GetInt64();
-            }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-            {
-                Strays.Enqueue($"{path} {id}: unreadable body ({e.Message})");
-            }
-            var problem = SignatureProblem(endpoint.Secret, id, context.Request.Headers["webhook-timestamp"], context.Request.Headers["webhook-signature"], body);
-            if (problem is not null)
-            {
-                Record(path, id, type, orderId, revision, body, 401, problem);
-                Answer(context, 401);
-                return;
-            }
-
-            // The n-th arrival of this message (same content from one seed: same choices, whatever its webhook-id).
-            var n = seen.AddOrUpdate(id, 1, (_, k) => k + 1);
-            var key = $"{endpoint.Seed}/{endpoint.PartnerId}/{orderId}/{type}/{n}";
-            var roll = Roll(key);
-            var fail = roll % 100 < endpoint.Profile.FailPercent && failures.GetValueOrDefault(id) < MaxFailuresPerMessage;
-            if (fail)
-            {
-                failures.AddOrUpdate(id, 1, (_, k) => k + 1);
-                switch (roll / 100 % 3)
+                var stream = client.GetStream();
+                var buffer = new List<byte>();
+                while (await Read(stream, buffer) is { } request)
                 {
-                    case 0: // a server error
-                        var status = new[] { 500, 502, 503 }[roll / 300 % 3];
-                        Record(path, id, type, orderId, revision, body, status, null);
-                        Answer(context, status);
-                        return;
-                    case 1: // 2xx after Steller gave up: a failed attempt for the sender, a processed message for the receiver
-                        await Task.Delay(TimeSpan.FromSeconds(TimeoutSeconds + 0.6));
-                        Record(path, id, type, orderId, revision, body, 200, null);
-                        Answer(context, 200);
-                        return;
-                    default: // the connection closed without an answer (Steller sends it once more at once, same attempt)
-                        Record(path, id, type, orderId, revision, body, 0, null);
-                        context.Response.Abort();
-                        return;
+                    var status = await Handle(request, client.Client);
+                    if (status is null) return; // closed with no answer at all (reset or plain close, see Handle)
+                    var reason = status switch { 200 => "OK", 204 => "No Content", 401 => "Unauthorized", 404 => "Not Found", 500 => "Internal Server Error",
+                        502 => "Bad Gateway", 503 => "Service Unavailable", _ => "Status" };
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n\r\n"), stop.Token);
                 }
             }
-            if (roll / 1000 % 100 < endpoint.Profile.SlowPercent) await Task.Delay(TimeSpan.FromMilliseconds(200 + roll / 100_000 % 600));
-            Record(path, id, type, orderId, revision, body, 204, null);
-            Answer(context, 204);
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                // The sender went away (its timeout) while this answered: what was recorded stands.
+            }
         }
-        catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
+    }
+
+    /// <summary>The next request on the connection (null once the sender closed it); <paramref name="buffer"/> keeps bytes read past it.</summary>
+    private async Task<Request?> Read(NetworkStream stream, List<byte> buffer)
+    {
+        var chunk = new byte[8192];
+        int headerEnd;
+        while ((headerEnd = IndexOfBlankLine(buffer)) < 0)
         {
-            // The sender went away (its timeout) while the answer was written: what was recorded stands.
+            var n = await stream.ReadAsync(chunk, stop.Token);
+            if (n == 0) return null;
+            buffer.AddRange(chunk.AsSpan(0, n));
         }
+        var lines = Encoding.ASCII.GetString(buffer.GetRange(0, headerEnd).ToArray()).Split("\r\n");
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var line in lines.Skip(1))
+            if (line.IndexOf(':') is var colon and > 0) headers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
+        var length = headers.TryGetValue("content-length", out var l) ? int.Parse(l, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        while (buffer.Count < headerEnd + 4 + length)
+        {
+            var n = await stream.ReadAsync(chunk, stop.Token);
+            if (n == 0) return null;
+            buffer.AddRange(chunk.AsSpan(0, n));
+        }
+        var body = Encoding.UTF8.GetString(buffer.GetRange(headerEnd + 4, length).ToArray());
+        buffer.RemoveRange(0, headerEnd + 4 + length);
+        var target = lines[0].Split(' ') is { Length: >= 2 } parts ? parts[1] : "";
+        return new Request(target.Split('?')[0], headers, body);
+    }
+
+    private static int IndexOfBlankLine(List<byte> buffer)
+    {
+        for (var i = 0; i + 3 < buffer.Count; i++)
+            if (buffer[i] == '\r' && buffer[i + 1] == '\n' && buffer[i + 2] == '\r' && buffer[i + 3] == '\n') return i;
+        return -1;
+    }
+
+    /// <summary>Records the request and says what to answer (null: close the connection without an answer).</summary>
+    private async Task<int?> Handle(Request request, Socket socket)
+    {
+        var path = request.Path;
+        var body = request.Body;
+        var id = request.Headers.GetValueOrDefault("webhook-id") ?? "";
+        if (!endpoints.TryGetValue(path, out var endpoint))
+        {
+            Strays.Enqueue($"{path} {id}");
+            return 404;
+        }
+        var type = "?";
+        string? orderId = null;
+        long? revision = null;
+        try
+        {
+            var json = JsonDocument.Parse(body).RootElement;
+            type = json.GetProperty("type").GetString() ?? "?";
+            var data = json.GetProperty("data");
+            if (data.TryGetProperty("orderId", out var o)) orderId = o.GetString();
+            if (data.TryGetProperty("revision", out var r) && r.ValueKind == JsonValueKind.Number) revision = r.GetInt64();
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            Strays.Enqueue($"{path} {id}: unreadable body ({e.Message})");
+        }
+        var problem = SignatureProblem(endpoint.Secret, id, request.Headers.GetValueOrDefault("webhook-timestamp"),
+            request.Headers.GetValueOrDefault("webhook-signature"), body);
+        if (problem is not null)
+        {
+            Record(path, id, type, orderId, revision, body, 401, problem);
+            return 401;
+        }
+
+        // The n-th arrival of this message: same content from one seed, same choices, whatever its webhook-id.
+        var n = seen.AddOrUpdate(id, 1, (_, k) => k + 1);
+        var roll = Roll($"{endpoint.Seed}/{endpoint.PartnerId}/{orderId}/{type}/{n}");
+        if (roll % 100 < endpoint.Profile.FailPercent && failures.GetValueOrDefault(id) < MaxFailuresPerMessage)
+        {
+            failures.AddOrUpdate(id, 1, (_, k) => k + 1);
+            switch (roll / 100 % 3)
+            {
+                case 0: // a server error
+                    var status = new[] { 500, 502, 503 }[roll / 300 % 3];
+                    Record(path, id, type, orderId, revision, body, status, null);
+                    return status;
+                case 1: // 2xx after Steller gave up: a failed attempt for the sender, a processed message for the receiver
+                    await Task.Delay(TimeSpan.FromSeconds(TimeoutSeconds + 0.6), stop.Token);
+                    Record(path, id, type, orderId, revision, body, 200, null);
+                    return 200;
+                default: // the connection closed without an answer (Steller sends it once more at once, within the attempt), reset or not
+                    Record(path, id, type, orderId, revision, body, 0, null);
+                    if (roll / 300 % 2 == 0) socket.LingerState = new LingerOption(true, 0);
+                    return null;
+            }
+        }
+        if (roll / 1000 % 100 < endpoint.Profile.SlowPercent) await Task.Delay(TimeSpan.FromMilliseconds(200 + roll / 100_000 % 600), stop.Token);
+        Record(path, id, type, orderId, revision, body, 204, null);
+        return 204;
     }
 
     private void Record(string path, string id, string type, string? orderId, long? revision, string body, int answer, string? problem) =>
         Arrivals.Enqueue(new WebhookArrival(path, id, type, orderId, revision, body, answer, Interlocked.Increment(ref seq), DateTimeOffset.UtcNow, problem));
-
-    private static void Answer(HttpListenerContext context, int status)
-    {
-        context.Response.StatusCode = status;
-        context.Response.Close();
-    }
 
     /// <summary>
     /// Standard Webhooks v1 verification: any <c>v1,</c> entry equal to the HMAC-SHA256 of <c>{id}.{timestamp}.{body}</c>
@@ -195,7 +238,8 @@ public sealed class SimWebhookReceiver : IDisposable
 
     public void Dispose()
     {
+        stop.Cancel();
         listener.Stop();
-        listener.Close();
+        stop.Dispose();
     }
 }
