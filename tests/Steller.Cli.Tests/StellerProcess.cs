@@ -49,7 +49,7 @@ public sealed class StellerProcess : IDisposable
                 var m = Regex.Match(process.Stdout, @"Now listening on: (http://127\.0\.0\.1:\d+)");
                 if (m.Success) url = new Uri(m.Groups[1].Value);
                 return Task.FromResult(m.Success);
-            }, TimeSpan.FromSeconds(60), "the API listens");
+            }, TimeSpan.FromSeconds(120), "the API listens");
         }
         catch
         {

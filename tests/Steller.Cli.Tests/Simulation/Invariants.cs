@@ -1,4 +1,5 @@
 using Steller.Application.Serialization;
+using Steller.Application.Webhooks;
 using Steller.Domain.Orders;
 using Steller.Domain.Wallets;
 using Steller.Projections.Inventory;
@@ -27,6 +28,7 @@ public sealed class Invariants(SimulationWorld world, Scenario scenario, Scenari
         await OrderReadModelEqualsTheFold();
         await LedgerAuditClean();
         await StockAuditClean();
+        await WebhooksDeliveredAtLeastOnceInOrder();
         return violations;
     }
 
@@ -174,6 +176,131 @@ public sealed class Invariants(SimulationWorld world, Scenario scenario, Scenari
         if (report!.Result != "clean")
             Violated($"stock audit {report.Result}: {string.Join("; ", report.Drifts.Take(5).Select(d => d.Message))}"
                 + $"{(report.ReadModelNote is null ? "" : $" ({report.ReadModelNote})")}");
+    }
+
+    /// <summary>How long deliveries may take to catch up: a node killed mid-delivery leaves its claim to lapse (timeout + 30 s).</summary>
+    private static readonly TimeSpan WebhookCatchUp = TimeSpan.FromSeconds(90);
+
+    /// <summary>The message an order event gives (docs/webhooks.md), or null.</summary>
+    private static string? WebhookTypeOf(IOrderEvent e) => e switch
+    {
+        OrderCompleted c => c.Status == nameof(OrderStatus.PartiallyCompleted) ? WebhookTypes.OrderPartiallyCompleted : WebhookTypes.OrderCompleted,
+        OrderFailed => WebhookTypes.OrderFailed,
+        OrderCancelled => WebhookTypes.OrderCancelled,
+        OrderRejected => WebhookTypes.OrderRejected,
+        OrderRefunded => WebhookTypes.OrderRefunded,
+        _ => null,
+    };
+
+    /// <summary>
+    /// For each subscribed partner (its endpoint at the world's receiver): every message its orders' events give (each ending,
+    /// one per round, and each refund) was answered 2xx at least once; every request verified (Standard Webhooks signature with
+    /// the endpoint's secret, timestamp on the nodes' clock); one message (order, type, revision) always carried one webhook-id,
+    /// and one webhook-id one body; for one order, no message's first 2xx came before an earlier revision's first 2xx unless
+    /// the earlier one failed for good (docs/webhooks.md, Delivery); nothing for another partner's orders, nothing that is not
+    /// one of those events, and nothing of a type the endpoint did not subscribe to.
+    /// </summary>
+    private async Task WebhooksDeliveredAtLeastOnceInOrder()
+    {
+        foreach (var stray in DrainStrays()) Violated($"webhook receiver: a request to no registered endpoint: {stray}");
+        foreach (var webhook in scenario.Webhooks)
+        {
+            var partnerId = webhook.PartnerId;
+            var expected = new List<(string OrderId, string Reference, long Revision, string Type)>();
+            foreach (var o in scenario.Orders.Where(o => o.PartnerId == partnerId))
+            {
+                var orderId = Order.IdFor(o.PartnerId, o.ClientReference);
+                var (events, _) = await Folds.Events<IOrderEvent>(world.Db, Order.StreamName(orderId));
+                for (var revision = 0; revision < events.Count; revision++)
+                    if (WebhookTypeOf(events[revision]) is { } type) expected.Add((orderId, o.ClientReference, revision, type));
+            }
+            var ownOrders = scenario.Orders.Where(o => o.PartnerId == partnerId).Select(o => Order.IdFor(o.PartnerId, o.ClientReference)).ToHashSet(StringComparer.Ordinal);
+            WebhookArrival[] arrivals = [];
+            await Within(WebhookCatchUp, () =>
+            {
+                arrivals = world.Receiver.ArrivalsAt(scenario.Seed, partnerId).ToArray();
+                var delivered = arrivals.Where(a => a.Delivered && a.SignatureProblem is null).Select(a => (a.OrderId, a.Revision)).ToHashSet();
+                return Task.FromResult(expected.All(m => delivered.Contains((m.OrderId, m.Revision))));
+            });
+            var states = await MessageStates(run.WebhookEndpoints.GetValueOrDefault(partnerId));
+            var verified = arrivals.Where(a => a.SignatureProblem is null).ToArray();
+            foreach (var bad in arrivals.Where(a => a.SignatureProblem is not null))
+                Violated($"webhook to {partnerId}: {bad.WebhookId} ({bad.Type}) refused: {bad.SignatureProblem}");
+
+            var firstDelivered = new Dictionary<(string, long), WebhookArrival>();
+            foreach (var a in verified.Where(a => a.Delivered && a.OrderId is not null && a.Revision is not null).OrderBy(a => a.Seq))
+                firstDelivered.TryAdd((a.OrderId!, a.Revision!.Value), a);
+            foreach (var m in expected.Where(m => !firstDelivered.ContainsKey((m.OrderId, m.Revision))))
+            {
+                var tries = verified.Where(a => a.OrderId == m.OrderId && a.Revision == m.Revision).ToList();
+                var state = tries.Select(a => states.GetValueOrDefault(a.WebhookId)).FirstOrDefault(x => x is not null)
+                    ?? await MessageStateOf(run.WebhookEndpoints.GetValueOrDefault(partnerId), m.OrderId, m.Revision);
+                Violated($"webhook to {partnerId}: order {m.Reference}'s {m.Type} (revision {m.Revision}) never answered 2xx within "
+                    + $"{WebhookCatchUp.TotalSeconds:0} s; arrivals: [{string.Join(", ", tries.Select(a => a.Answer))}]; Steller's log: {state ?? "(no message)"}");
+            }
+
+            foreach (var a in verified)
+            {
+                if (a.OrderId is null)
+                {
+                    if (!webhook.AllTypes) Violated($"webhook to {partnerId}: {a.Type} ({a.WebhookId}) though it subscribed to order types only");
+                    continue;
+                }
+                if (!ownOrders.Contains(a.OrderId)) Violated($"webhook to {partnerId}: {a.Type} for order {a.OrderId}, not one of its orders");
+                else if (!expected.Any(m => m.OrderId == a.OrderId && m.Revision == a.Revision && m.Type == a.Type))
+                    Violated($"webhook to {partnerId}: {a.Type} for order {a.OrderId} at revision {a.Revision}, which is no such event of its stream");
+            }
+            foreach (var message in verified.Where(a => a.OrderId is not null).GroupBy(a => (a.OrderId, a.Type, a.Revision)))
+                if (message.Select(a => a.WebhookId).Distinct().Count() > 1)
+                    Violated($"webhook to {partnerId}: {message.Key} came with webhook-ids {string.Join(", ", message.Select(a => a.WebhookId).Distinct())}");
+            foreach (var sameId in verified.GroupBy(a => a.WebhookId))
+                if (sameId.Select(a => a.Body).Distinct().Count() > 1)
+                    Violated($"webhook to {partnerId}: repeats of {sameId.Key} carried different bodies");
+
+            foreach (var order in expected.GroupBy(m => m.OrderId))
+            {
+                var messages = order.OrderBy(m => m.Revision).ToList();
+                for (var i = 0; i < messages.Count; i++)
+                    for (var j = i + 1; j < messages.Count; j++)
+                    {
+                        if (!firstDelivered.TryGetValue((order.Key, messages[i].Revision), out var earlier)
+                            || !firstDelivered.TryGetValue((order.Key, messages[j].Revision), out var later)
+                            || later.Seq > earlier.Seq) continue;
+                        if (states.GetValueOrDefault(earlier.WebhookId)?.StartsWith("failed", StringComparison.Ordinal) == true) continue;
+                        Violated($"webhook to {partnerId}: order {messages[j].Reference}'s {messages[j].Type} (revision {messages[j].Revision}) was first "
+                            + $"delivered at {later.At:HH:mm:ss.fff}, before its {messages[i].Type} (revision {messages[i].Revision}) at {earlier.At:HH:mm:ss.fff}, "
+                            + $"which had not failed for good ({states.GetValueOrDefault(earlier.WebhookId) ?? "no message"})");
+                    }
+            }
+        }
+    }
+
+    private IEnumerable<string> DrainStrays()
+    {
+        while (world.Receiver.Strays.TryDequeue(out var stray)) yield return stray;
+    }
+
+    /// <summary>Steller's delivery log of an endpoint: "status, N attempt(s)" by webhook-id.</summary>
+    private async Task<Dictionary<string, string>> MessageStates(string? endpointId)
+    {
+        var states = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (endpointId is null) return states;
+        await using var cmd = world.Db.DataSource.CreateCommand("select id, status, attempts from ops.webhook_messages where endpoint_id = $1");
+        cmd.Parameters.AddWithValue(endpointId);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) states[reader.GetString(0)] = $"{reader.GetString(1)}, {reader.GetInt32(2)} attempt(s)";
+        return states;
+    }
+
+    private async Task<string?> MessageStateOf(string? endpointId, string orderId, long revision)
+    {
+        if (endpointId is null) return null;
+        await using var cmd = world.Db.DataSource.CreateCommand(
+            "select id || ' ' || status || ', ' || attempts || ' attempt(s)' from ops.webhook_messages where endpoint_id = $1 and ordering_key = $2 and sequence = $3");
+        cmd.Parameters.AddWithValue(endpointId);
+        cmd.Parameters.AddWithValue(orderId);
+        cmd.Parameters.AddWithValue(revision);
+        return await cmd.ExecuteScalarAsync() as string;
     }
 
     private static async Task<bool> Within(TimeSpan timeout, Func<Task<bool>> condition)

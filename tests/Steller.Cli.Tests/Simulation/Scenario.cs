@@ -13,7 +13,8 @@ public sealed record Scenario(
     IReadOnlyList<VendorFault> VendorFaults,
     IReadOnlyList<Step> Steps,
     IReadOnlyList<Fault> Faults,
-    IReadOnlyList<FollowUp> FollowUps)
+    IReadOnlyList<FollowUp> FollowUps,
+    IReadOnlyList<SimWebhook> Webhooks)
 {
     public IEnumerable<PlaceOrder> Orders => Steps.OfType<PlaceOrder>();
 
@@ -26,11 +27,24 @@ public sealed record Scenario(
             $"steps: {string.Join(", ", Steps)}",
             $"faults: {(Faults.Count == 0 ? "none" : string.Join(", ", Faults))}",
             $"follow-ups: {(FollowUps.Count == 0 ? "none" : string.Join(", ", FollowUps))}",
+            $"webhook endpoints: {(Webhooks.Count == 0 ? "none" : string.Join(", ", Webhooks))}",
         });
 }
 
 /// <param name="Deposit">Minor units of EUR paid in before the steps start (0: none).</param>
 public sealed record SimPartner(string Id, long Deposit, long CreditLimit);
+
+/// <summary>
+/// A partner's webhook endpoint (registered over the signed API before the steps start, pointing at the world's
+/// <see cref="SimWebhookReceiver"/>): every type (<see cref="AllTypes"/>) or the order types only; the receiver fails
+/// <see cref="FailPercent"/>% of arrivals (5xx, a 2xx after Steller's timeout, a connection closed without an answer; at most
+/// <see cref="SimWebhookReceiver.MaxFailuresPerMessage"/> per message) and answers <see cref="SlowPercent"/>% of the rest slowly
+/// (0.2–0.8 s, in time).
+/// </summary>
+public sealed record SimWebhook(string PartnerId, bool AllTypes, int FailPercent, int SlowPercent)
+{
+    public override string ToString() => $"{PartnerId} ({(AllTypes ? "every type" : "order types")}, {FailPercent}% failing, {SlowPercent}% slow)";
+}
 
 /// <summary>A stocked product (face value <see cref="FaceValue"/>, cost <see cref="UnitCost"/>) with units at location "main".</summary>
 public sealed record SimStock(string Sku, long FaceValue, long UnitCost, int InitialUnits);

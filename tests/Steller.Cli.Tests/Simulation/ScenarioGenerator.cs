@@ -68,7 +68,12 @@ public static class ScenarioGenerator
                 case < 5: followUps.Add(new RetryIfFailed(order.ClientReference, rng.Next(1, 3))); break;
             }
         }
-        return new Scenario(seed, prefix, partners, stock, vendorFaults, steps, faults, followUps);
+        // Drawn last, so every choice above is what it was before webhooks joined (old seeds replay the same orders and faults).
+        var webhooks = new List<SimWebhook>();
+        foreach (var partner in partners)
+            if (rng.Next(3) < 2)
+                webhooks.Add(new SimWebhook(partner.Id, AllTypes: rng.Next(2) == 0, FailPercent: Pick(rng, 0, 20, 40, 60), SlowPercent: Pick(rng, 0, 10, 30)));
+        return new Scenario(seed, prefix, partners, stock, vendorFaults, steps, faults, followUps, webhooks);
     }
 
     private static SimLine Line(Random rng, SimStock? stock) => rng.Next(stock is null ? 2 : 3) switch

@@ -27,6 +27,8 @@ public sealed class ScenarioRun(SimulationWorld world, Scenario scenario, IReadO
     public ConcurrentDictionary<string, ConcurrentBag<Answer>> FollowUpAnswers { get; } = new(StringComparer.Ordinal);
     /// <summary>Every 500 answer (method, path, body): Steller never answers 500, even to a request it cannot serve now.</summary>
     public ConcurrentQueue<string> InternalErrors { get; } = new();
+    /// <summary>Each subscribed partner's webhook endpoint id.</summary>
+    public ConcurrentDictionary<string, string> WebhookEndpoints { get; } = new(StringComparer.Ordinal);
     /// <summary>What happened, in the order it happened (printed with a failure).</summary>
     public ConcurrentQueue<string> Log { get; } = new();
     private readonly Stopwatch clock = new();
@@ -75,11 +77,30 @@ public sealed class ScenarioRun(SimulationWorld world, Scenario scenario, IReadO
                     idempotencyKey: $"{p.Id}-seed");
             var key = await AdminCall(HttpMethod.Post, $"/admin/partners/{p.Id}/api-keys", null, i);
             var json = JsonDocument.Parse(key.Body).RootElement;
-            return (p.Id, Http: new HttpClient(new SigningHandler(json.GetProperty("keyId").GetString()!, json.GetProperty("secret").GetString()!,
-                world.Time, new SocketsHttpHandler())) { Timeout = TimeSpan.FromSeconds(20) });
+            var http = new HttpClient(new SigningHandler(json.GetProperty("keyId").GetString()!, json.GetProperty("secret").GetString()!,
+                world.Time, new SocketsHttpHandler())) { Timeout = TimeSpan.FromSeconds(20) };
+            if (scenario.Webhooks.FirstOrDefault(w => w.PartnerId == p.Id) is { } webhook) await Subscribe(http, webhook, i);
+            return (p.Id, Http: http);
         }));
         foreach (var (id, http) in clients) partners[id] = http;
         await stocked;
+    }
+
+    /// <summary>
+    /// The partner registers its endpoint (signed /v1) before any of its orders exists, so every order event gives a message.
+    /// Sent once: a registration is not idempotent, and nothing is failing yet.
+    /// </summary>
+    private async Task Subscribe(HttpClient http, SimWebhook webhook, int node)
+    {
+        string[]? types = webhook.AllTypes ? null
+            : ["order.completed", "order.partially_completed", "order.failed", "order.cancelled", "order.rejected", "order.refunded"];
+        using var response = await http.PostAsync(new Uri(world.Urls[(scenario.Seed + node) % world.Urls.Length], "/v1/webhook-endpoints"),
+            JsonContent.Create(new { url = world.Receiver.UrlFor(scenario.Seed, webhook.PartnerId), eventTypes = types, description = "simulation" }));
+        var text = await response.Content.ReadAsStringAsync();
+        if ((int)response.StatusCode != 201) throw new InvalidOperationException($"POST /v1/webhook-endpoints for {webhook.PartnerId}: {(int)response.StatusCode} {text}");
+        var json = JsonDocument.Parse(text).RootElement;
+        world.Receiver.Register(scenario.Seed, webhook.PartnerId, json.GetProperty("secret").GetString()!, webhook);
+        WebhookEndpoints[webhook.PartnerId] = json.GetProperty("id").GetString()!;
     }
 
     private async Task SetUpStock()

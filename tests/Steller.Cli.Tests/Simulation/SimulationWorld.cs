@@ -20,6 +20,8 @@ public sealed class SimulationWorld : IAsyncDisposable
     private readonly Lock gate = new();
 
     public SimulatorHost Simulator { get; }
+    /// <summary>Where partners' webhook endpoints point (one path per endpoint).</summary>
+    public SimWebhookReceiver Receiver { get; }
     public TestDatabase Db { get; }
     public Uri[] Urls { get; }
     /// <summary>Admin calls go through this client (bearer token set), with absolute URLs to one node or another.</summary>
@@ -27,10 +29,11 @@ public sealed class SimulationWorld : IAsyncDisposable
     /// <summary>The nodes' shared "now", for signing partner requests and choosing expiries.</summary>
     public TimeProvider Time { get; }
 
-    private SimulationWorld(SimulatorHost simulator, TestDatabase db, string clockFile, Dictionary<string, string?>[] env, RunningApi?[] nodes,
-        HttpClient admin)
+    private SimulationWorld(SimulatorHost simulator, SimWebhookReceiver receiver, TestDatabase db, string clockFile, Dictionary<string, string?>[] env,
+        RunningApi?[] nodes, HttpClient admin)
     {
         Simulator = simulator;
+        Receiver = receiver;
         Db = db;
         this.clockFile = clockFile;
         this.env = env;
@@ -40,18 +43,31 @@ public sealed class SimulationWorld : IAsyncDisposable
         Time = new ShiftedTime(clockFile);
     }
 
+    /// <summary>
+    /// Webhook retries compressed from hours to seconds: 7 attempts within about 8 s, more than the receiver's deliberate
+    /// failures per message (<see cref="SimWebhookReceiver.MaxFailuresPerMessage"/>), so a message fails for good only if
+    /// Steller loses attempts.
+    /// </summary>
+    public const string WebhookRetrySchedule = "0,0.2,0.5,1,1.5,2,3";
+
     public static async Task<SimulationWorld> Start()
     {
         var simulator = await SimulatorHost.Start("--Logging:LogLevel:Default=Warning"); // its request log would drown the run's own lines
         var db = await TestDatabase.Create("simulation");
         var clockFile = Path.Combine(Path.GetTempPath(), $"steller-sim-clock-{Guid.NewGuid():N}");
         await File.WriteAllTextAsync(clockFile, "0");
+        var jumps = new JumpLog();
+        var receiver = new SimWebhookReceiver(new ShiftedTime(clockFile), jumps.Recent);
         var extra = new Dictionary<string, string?>
         {
             [ShiftedClock.Variable] = clockFile,
             ["STELLER__Orders__PollIntervalMilliseconds"] = "300",
             ["STELLER__Jobs__HoldExpirySeconds"] = "1",
             ["STELLER__Jobs__ReservationExpirySeconds"] = "1",
+            ["STELLER__Webhooks__AllowPrivateTargets"] = "true", // the receiver is on loopback, over http
+            ["STELLER__Webhooks__PollMilliseconds"] = "100",
+            ["STELLER__Webhooks__RetryScheduleSeconds"] = WebhookRetrySchedule,
+            ["STELLER__Webhooks__TimeoutSeconds"] = SimWebhookReceiver.TimeoutSeconds.ToString(CultureInfo.InvariantCulture),
             ["STELLER__RateLimits__Nodes"] = ScenarioGenerator.Nodes.ToString(CultureInfo.InvariantCulture),
             ["STELLER__Logging__LogLevel__Default"] = "Warning",
             ["STELLER__Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information", // "Now listening on" tells StartApi the port
@@ -66,13 +82,14 @@ public sealed class SimulationWorld : IAsyncDisposable
             others.CopyTo(nodes, 1);
             var admin = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             await Cli.Tests.Admin.Authorize(admin, db);
-            var world = new SimulationWorld(simulator, db, clockFile, env, nodes, admin);
+            var world = new SimulationWorld(simulator, receiver, db, clockFile, env, nodes, admin) { jumps = jumps };
             (await admin.PostAsync(new Uri(world.Urls[0], "/admin/catalog/sync"), null)).EnsureSuccessStatusCode();
             return world;
         }
         catch
         {
             foreach (var node in nodes) node?.Process.Dispose();
+            receiver.Dispose();
             await db.DisposeAsync();
             await simulator.DisposeAsync();
             throw;
@@ -128,7 +145,19 @@ public sealed class SimulationWorld : IAsyncDisposable
             var temp = clockFile + ".next";
             File.WriteAllText(temp, next.ToString(CultureInfo.InvariantCulture));
             File.Move(temp, clockFile, overwrite: true);
+            jumps.Jumped(by);
         }
+    }
+
+    private JumpLog jumps = new();
+
+    /// <summary>The last clock jump, for the receiver's timestamp check: an attempt signed just before it arrives just after.</summary>
+    private sealed class JumpLog
+    {
+        private long at = long.MinValue / 2, by;
+        public void Jumped(TimeSpan size) { Interlocked.Exchange(ref by, (long)size.TotalMilliseconds); Interlocked.Exchange(ref at, Environment.TickCount64); }
+        /// <summary>The last jump's size while it is under a minute old (real time), else zero.</summary>
+        public TimeSpan Recent() => Environment.TickCount64 - Interlocked.Read(ref at) < 60_000 ? TimeSpan.FromMilliseconds(Interlocked.Read(ref by)) : TimeSpan.Zero;
     }
 
     /// <summary>Every node up again and the simulator's scripts cleared: the state the next scenario starts from.</summary>
@@ -155,6 +184,7 @@ public sealed class SimulationWorld : IAsyncDisposable
     {
         for (var i = 0; i < nodes.Length; i++) Kill(i);
         Admin.Dispose();
+        Receiver.Dispose();
         await Db.DisposeAsync();
         await Simulator.DisposeAsync();
         try { File.Delete(clockFile); } catch (IOException) { }
