@@ -450,7 +450,8 @@ async Task<Dictionary<int, string>> BackendRoles()
     return roles;
 }
 
-// CPU (ms) of each live child of the postmaster by pid (name from /proc), and under pid 0 the postmaster with what it reaped.
+// CPU (ms, USER_HZ = 100) of each live child of the bench's own PostgreSQL cluster by pid (name from /proc), and under pid
+// 0 the postmaster with what it reaped (cutime, cstime); their sum is the cluster's CPU. Other clusters are not counted.
 static Dictionary<int, (string Name, double Ms)> PostgresProcessCpu(int postmaster)
 {
     var result = new Dictionary<int, (string Name, double Ms)>();
@@ -491,38 +492,7 @@ async Task<(long Statements, long Transactions, double CpuMs)> DatabaseCost()
     await using (var clear = new Npgsql.NpgsqlCommand("select pg_stat_clear_snapshot()", conn)) await clear.ExecuteNonQueryAsync();
     await using var x = new Npgsql.NpgsqlCommand("select (xact_commit + xact_rollback)::bigint from pg_stat_database where datname = current_database()", conn);
     var transactions = (long)(await x.ExecuteScalarAsync())!;
-    int postmasterPid;
-    await using (var me = new Npgsql.NpgsqlCommand("select pg_backend_pid()", conn))
-    {
-        var backend = (int)(await me.ExecuteScalarAsync())!;
-        var stat = File.ReadAllText($"/proc/{backend}/stat");
-        postmasterPid = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
-    }
-    return (statements, transactions, PostgresCpuMs(postmasterPid));
-}
-
-// CPU time of the bench's own PostgreSQL cluster: its postmaster (with the CPU of the backends it has reaped: cutime,
-// cstime) and its live child processes. Other clusters on a shared machine are not counted.
-static double PostgresCpuMs(int postmaster)
-{
-    double ticks = 0;
-    foreach (var dir in Directory.EnumerateDirectories("/proc"))
-    {
-        try
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-            var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-            var close = stat.LastIndexOf(')');
-            var fields = stat[(close + 2)..].Split(' '); // fields[0] is field 3 of stat (state)
-            var parent = int.Parse(fields[1]);
-            if (pid == postmaster)
-                ticks += double.Parse(fields[11]) + double.Parse(fields[12]) + double.Parse(fields[13]) + double.Parse(fields[14]); // utime stime cutime cstime
-            else if (parent == postmaster)
-                ticks += double.Parse(fields[11]) + double.Parse(fields[12]);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { }
-    }
-    return ticks * 1000.0 / 100; // USER_HZ = 100 on Linux
+    return (statements, transactions, PostgresProcessCpu(await PostmasterPid()).Values.Sum(p => p.Ms));
 }
 
 // ---- 3. placement to completion (first, on a quiet system: no fulfilment backlog from the rate runs yet)
