@@ -181,7 +181,10 @@ public sealed class Invariants(SimulationWorld world, Scenario scenario, Scenari
     /// <summary>How long deliveries may take to catch up: a node killed mid-delivery leaves its claim to lapse (timeout + 30 s).</summary>
     private static readonly TimeSpan WebhookCatchUp = TimeSpan.FromSeconds(90);
 
-    /// <summary>The message an order event gives (docs/webhooks.md), or null.</summary>
+    /// <summary>
+    /// The message an order event gives (docs/webhooks.md), or null. Written out here on purpose rather than calling the
+    /// follower's own mapping (WebhookMessageFollower.OrderTypeOf): the invariant must not trust the code it checks.
+    /// </summary>
     private static string? WebhookTypeOf(IOrderEvent e) => e switch
     {
         OrderCompleted c => c.Status == nameof(OrderStatus.PartiallyCompleted) ? WebhookTypes.OrderPartiallyCompleted : WebhookTypes.OrderCompleted,
