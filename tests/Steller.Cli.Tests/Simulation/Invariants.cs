@@ -183,7 +183,7 @@ public sealed class Invariants(SimulationWorld world, Scenario scenario, Scenari
 
     /// <summary>
     /// The message an order event gives (docs/webhooks.md), or null. Written out here on purpose rather than calling the
-    /// follower's own mapping (WebhookMessageFollower.OrderTypeOf): the invariant must not trust the code it checks.
+    /// follower's own mapping (WebhookEvents.OrderTypeOf): the invariant must not trust the code it checks.
     /// </summary>
     private static string? WebhookTypeOf(IOrderEvent e) => e switch
     {
