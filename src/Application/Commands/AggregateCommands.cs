@@ -18,8 +18,9 @@ namespace Steller.Application.Commands;
 /// <para>
 /// The state and revision of each stream are cached, so a long stream is not re-read from the start. Another node
 /// writing the same stream shows up as a wrong expected revision: the lane reads only the newer events, evolves
-/// the cached state and decides the batch again. A refusal appends nothing and so meets no conflict: a batch that refuses
-/// anything on the cached state reads the newer events first, and the refusal stands only on the stream as it is.
+/// the cached state and decides the batch again. A refusal or a no-op appends nothing and so meets no conflict: a batch that
+/// refuses anything, or finds anything already done, on the cached state reads the newer events first, and the answer stands
+/// only on the stream as it is.
 /// </para>
 /// <para>
 /// An aggregate with a snapshot version is also snapshotted (<paramref name="snapshots"/>, <paramref name="snapshotSettings"/>):
@@ -224,10 +225,11 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
                 decided.Add((p, current, [.. decision.Events], null, toAppend.Count - 1));
             }
 
-            if (fromCache && decided.Any(d => d.Error is not null))
+            if (fromCache && decided.Any(d => d.Error is not null || d.Events.Count == 0))
             {
                 // A refusal decided on the cached state: another node may have written the stream since (a deposit, the
                 // hold a capture names), and a refusal appends nothing, so no expected-revision conflict would reveal it.
+                // So with a no-op: "already frozen" on a cache that missed another node's unfreeze would change nothing.
                 // Read the newer events, if any, and decide the batch again before refusing anyone.
                 fromCache = false;
                 var caughtUp = await CatchUp(streamId, new Folded(state, revision, lastEventId), CancellationToken.None);
