@@ -10,7 +10,7 @@ namespace Steller.Infrastructure.Postgres;
 /// <summary>
 /// The embedded event store on PostgreSQL (schema "es", migration 0001).
 /// The global log is ordered by (transaction id, position) and a reader only returns rows whose
-/// transaction is older than the oldest still running (pg_snapshot_xmin), so an identity value
+/// transaction is older than the oldest still running that may append (<see cref="Horizon"/>), so an identity value
 /// taken early but committed late can never be skipped. No timers, no global lock.
 /// </summary>
 public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotifications notifications, PostgresEventStoreOptions? options = null)
@@ -278,12 +278,19 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
     /// The gap-safe read of es.events in log order after ($1 commit, $2 prepare), at most $3 rows (parameters by
     /// <see cref="AddGapSafeParameters"/>): every reader of the global log uses this one rule.
     /// </summary>
-    public const string GapSafeAfter = """
+    public const string GapSafeAfter = $"""
         where (transaction_id, position) > ($1::xid8, $2)
-          and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          and transaction_id < {Horizon}
         order by events.transaction_id, events.position
         limit $3
         """;
+
+    /// <summary>
+    /// The oldest transaction that may still append (migration 0021): running transactions of sessions marked as never
+    /// appending (<see cref="NoAppendDataSource"/>: the read models, the job store) do not hold readers back. An init plan:
+    /// evaluated once per statement.
+    /// </summary>
+    public const string Horizon = "(select es.log_horizon())";
 
     public static void AddGapSafeParameters(NpgsqlCommand cmd, LogPosition after, int max)
     {
@@ -310,11 +317,20 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
     {
         var position = after;
         var idle = options.MinIdleWait;
+        // A commit was notified and has not shown up yet: since when (Stopwatch ticks), else 0. It is hidden behind an older
+        // transaction that is still open (a read model's batch, a job's), which will not notify when it ends: look again at
+        // the shortest interval for a while instead of backing off, or the event waits up to twice as long as it was hidden.
+        long owedSince = 0;
         while (true)
         {
             ct.ThrowIfCancellationRequested();
             var signal = notifications.NextSignal();
             var page = await ReadAll(position, options.SubscriptionPageSize, ct);
+            if (page.Count > 0 && owedSince != 0)
+            {
+                LogSubscriptionMetrics.HiddenSeconds.Observe(Stopwatch.GetElapsedTime(owedSince).TotalSeconds);
+                owedSince = 0;
+            }
             foreach (var e in page)
             {
                 yield return e;
@@ -323,21 +339,28 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
             if (page.Count == options.SubscriptionPageSize) continue;
             if (page.Count > 0) idle = options.MinIdleWait;
 
-            // Caught up: wait for a commit notification, and poll with a growing interval as well, because a
-            // notified commit can stay invisible while an older transaction (perhaps not an append, which would
-            // notify) holds the snapshot horizon back.
+            // Caught up: wait for a commit notification, and poll as well, because a notified commit can stay invisible
+            // while an older transaction (perhaps not an append, which would notify) holds the snapshot horizon back.
             await Task.WhenAny(signal, Task.Delay(idle, ct));
             ct.ThrowIfCancellationRequested();
-            idle = signal.IsCompleted
-                ? options.MinIdleWait
-                : TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, options.MaxIdleWait.Ticks));
+            if (signal.IsCompleted)
+            {
+                idle = options.MinIdleWait;
+                if (owedSince == 0) owedSince = Stopwatch.GetTimestamp();
+            }
+            else if (owedSince != 0 && Stopwatch.GetElapsedTime(owedSince) < options.HiddenCommitWindow) idle = options.MinIdleWait;
+            else
+            {
+                owedSince = 0; // nothing owed any more (or hidden for long: a long transaction; back off as when idle)
+                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, options.MaxIdleWait.Ticks));
+            }
         }
     }
 
     public async Task<long> CountAfter(LogPosition after, CancellationToken ct = default)
     {
         await using var cmd = dataSource.CreateCommand(
-            "select count(*) from es.events where (transaction_id, position) > ($1::xid8, $2) and transaction_id < pg_snapshot_xmin(pg_current_snapshot())");
+            $"select count(*) from es.events where (transaction_id, position) > ($1::xid8, $2) and transaction_id < {Horizon}");
         cmd.Parameters.Add(new NpgsqlParameter { Value = after.Commit.ToString(), NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (long)after.Prepare });
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
@@ -366,4 +389,17 @@ public sealed class PostgresEventStoreOptions
     public TimeSpan MinIdleWait { get; init; } = TimeSpan.FromMilliseconds(5);
     /// <summary>Longest wait between polls when no notification arrives.</summary>
     public TimeSpan MaxIdleWait { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>How long a notified commit that is not visible yet is looked for at <see cref="MinIdleWait"/> before backing off.</summary>
+    public TimeSpan HiddenCommitWindow { get; init; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>The log subscription in /metrics.</summary>
+public static class LogSubscriptionMetrics
+{
+    public static readonly Prometheus.Histogram HiddenSeconds = Prometheus.Metrics.CreateHistogram("steller_log_hidden_commit_seconds",
+        "From a commit notification whose events a subscription could not read yet (an older transaction still open holds the "
+        + "gap-safe horizon back) to the read that found them.", new Prometheus.HistogramConfiguration
+        {
+            Buckets = Prometheus.Histogram.ExponentialBuckets(0.001, 2, 14),
+        });
 }

@@ -122,9 +122,9 @@ public static class PostgresChainCheck
     /// <summary>Events after <paramref name="after"/> visible in the log (the unsealed tail, when after is the head).</summary>
     public static async Task<long> CountAfter(NpgsqlDataSource dataSource, LogPosition after, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand("""
+        await using var cmd = dataSource.CreateCommand($"""
             select count(*) from es.events
-            where (transaction_id, position) > ($1::text::xid8, $2) and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            where (transaction_id, position) > ($1::text::xid8, $2) and transaction_id < {PostgresEventStore.Horizon}
             """);
         cmd.Parameters.Add(new NpgsqlParameter { Value = after.Commit.ToString(), NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (long)after.Prepare });
