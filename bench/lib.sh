@@ -24,8 +24,9 @@ bench_modes() {
   for mode in $modes; do
     if [ "$mode" = fast ]; then cluster="$prefix-fast"; port="$fast_port"; else cluster="$prefix-durable"; port="$durable_port"; fi
     trap 'steller_pg_down' EXIT INT TERM
-    # pg_stat_statements (shipped with Debian's postgresql) lets the order bench count SQL statements per order.
-    STELLER_PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on" steller_pg_up "$cluster" "$port" "$mode" || { status=1; continue; }
+    # pg_stat_statements (shipped with Debian's postgresql) lets the order bench count SQL statements per order;
+    # track_commit_timestamp lets its webhook section split a delivery's lag into stages.
+    STELLER_PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on -c track_commit_timestamp=on" steller_pg_up "$cluster" "$port" "$mode" || { status=1; continue; }
     dotnet "$dll" --admin "Host=127.0.0.1;Port=$port;Username=steller;Database=postgres" --mode "$mode" "${extra[@]}" "${pass[@]}" || status=1
     steller_pg_down
     trap - EXIT INT TERM

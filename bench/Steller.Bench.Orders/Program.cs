@@ -292,6 +292,8 @@ if (webhookRates is { } whRates)
     foreach (var rate in whRates)
     {
         receiver.Reset();
+        var runFrom = DateTime.UtcNow;
+        var hiddenBefore = await HiddenCommits();
         var placed = new ConcurrentBag<string>();
         var run = await OpenLoop.Run(rate, webhookSeconds, async () => placed.Add(await Place()));
         var wait = Stopwatch.StartNew();
@@ -302,9 +304,69 @@ if (webhookRates is { } whRates)
                           + $"({(placed.Count - sorted.Length)} missing after {wait.Elapsed.TotalSeconds:0.0} s more); lag p50 {OpenLoop.Percentile(sorted, 0.5):0.0} ms  "
                           + $"p95 {OpenLoop.Percentile(sorted, 0.95):0.0} ms  p99 {OpenLoop.Percentile(sorted, 0.99):0.0} ms  max {(sorted.Length > 0 ? sorted[^1] : double.NaN):0.0} ms; "
                           + $"{(span > 0 ? sorted.Length / span : 0):0.0} deliveries/s; {Load()}");
+        Console.WriteLine(await WebhookStages(runFrom));
+        Console.WriteLine(HiddenSummary(hiddenBefore, await HiddenCommits()));
         await Drain();
     }
     return 0;
+}
+
+// Where a delivery's lag goes, per stage, for the messages whose events are at or after `from` (p50 / p95 / p99 in ms):
+// decided (the event's time) -> committed (the append's commit time: track_commit_timestamp, on in the bench's cluster)
+// -> queued (the follower stored the message: queued_at) -> sent (the first attempt began) -> answered (its 2xx).
+async Task<string> WebhookStages(DateTime from)
+{
+    await using var cmd = dataSource.CreateCommand("""
+        select extract(epoch from x.committed - m.created_at) * 1000, extract(epoch from m.queued_at - x.committed) * 1000,
+               extract(epoch from a.at - m.queued_at) * 1000, a.latency_ms
+        from ops.webhook_messages m
+        join es.events e on e.event_id = m.event_id
+        cross join lateral (select pg_xact_commit_timestamp(e.xmin) as committed) x
+        join lateral (select at, latency_ms from ops.webhook_attempts where message_id = m.id order by id limit 1) a on true
+        where m.created_at >= $1 and m.queued_at is not null
+        """);
+    cmd.Parameters.AddWithValue(from);
+    var stages = new List<double>[4];
+    for (var i = 0; i < 4; i++) stages[i] = [];
+    try
+    {
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            for (var i = 0; i < 4; i++) if (!reader.IsDBNull(i)) stages[i].Add(Convert.ToDouble(reader.GetValue(i)));
+    }
+    catch (PostgresException e) { return $"   stages: not available ({e.MessageText})"; }
+    string P(List<double> xs)
+    {
+        var sorted = xs.Order().ToArray();
+        return $"{OpenLoop.Percentile(sorted, 0.5):0.0} / {OpenLoop.Percentile(sorted, 0.95):0.0} / {OpenLoop.Percentile(sorted, 0.99):0.0}";
+    }
+    return $"   stages (p50 / p95 / p99 ms, {stages[0].Count} messages): decided->committed {P(stages[0])}; committed->queued {P(stages[1])}; "
+           + $"queued->sent {P(stages[2])}; sent->answered {P(stages[3])}";
+}
+
+// The API's steller_log_hidden_commit_seconds histogram (cumulative count per upper bound, seconds): how long notified
+// commits stayed invisible to the log subscription behind older open transactions.
+async Task<SortedDictionary<double, double>> HiddenCommits()
+{
+    var buckets = new SortedDictionary<double, double>();
+    foreach (var line in (await admin.GetStringAsync("/metrics")).Split('\n'))
+    {
+        if (!line.StartsWith("steller_log_hidden_commit_seconds_bucket{le=\"", StringComparison.Ordinal)) continue;
+        var le = line[(line.IndexOf('"') + 1)..line.LastIndexOf('"')];
+        buckets[le == "+Inf" ? double.PositiveInfinity : double.Parse(le, System.Globalization.CultureInfo.InvariantCulture)] =
+            double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+    return buckets;
+}
+
+static string HiddenSummary(SortedDictionary<double, double> before, SortedDictionary<double, double> after)
+{
+    var delta = after.ToDictionary(b => b.Key, b => b.Value - before.GetValueOrDefault(b.Key));
+    var total = delta.GetValueOrDefault(double.PositiveInfinity);
+    if (total <= 0) return "   log subscription: no commit notifications counted";
+    string Upper(double p) => delta.OrderBy(b => b.Key).First(b => b.Value >= p * total).Key is var k && double.IsInfinity(k) ? "inf" : $"{k * 1000:0.#}";
+    return $"   log subscription: {total:0} notified reads; found within 2 ms {delta.GetValueOrDefault(0.002) / total * 100:0}%; "
+           + $"notified-to-found p50 <= {Upper(0.5)} ms, p95 <= {Upper(0.95)} ms, p99 <= {Upper(0.99)} ms (histogram bounds)";
 }
 
 // CPU time the API process spent per order placed in a run (placement, fulfilment, projections: all its work).

@@ -126,8 +126,8 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
         {
             try
             {
-                await MeasureQueue(stoppingToken);
                 await Dispatch(stoppingToken);
+                await MeasureQueue(stoppingToken); // after the sends started: the gauges' query never delays them
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
             catch (Exception e)

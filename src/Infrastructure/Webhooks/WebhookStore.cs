@@ -142,7 +142,8 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource)
 
     /// <summary>Stores the messages, or puts those already stored back to pending for a new round of attempts (resend, replay).</summary>
     public async Task<int> AddOrRedeliver(IReadOnlyList<NewWebhookMessage> messages, DateTimeOffset now, CancellationToken ct) =>
-        await Write(messages, now, "do update set status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at", ct);
+        await Write(messages, now,
+            "do update set status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at, queued_at = excluded.queued_at", ct);
 
     private async Task<int> Write(IReadOnlyList<NewWebhookMessage> messages, DateTimeOffset now, string onConflict, CancellationToken ct)
     {
@@ -150,8 +151,9 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.ExecuteAsync(new CommandDefinition($"""
             insert into ops.webhook_messages (id, endpoint_id, partner_id, event_id, type, ordering_key, sequence, body, created_at, status,
-                                              attempts, next_attempt_at)
-            select m.id, m.endpoint_id, m.partner_id, m.event_id, m.type, m.ordering_key, m.sequence, m.body, m.created_at, 'pending', 0, @now
+                                              attempts, next_attempt_at, queued_at)
+            select m.id, m.endpoint_id, m.partner_id, m.event_id, m.type, m.ordering_key, m.sequence, m.body, m.created_at, 'pending', 0, @now,
+                   clock_timestamp()
             from unnest(@ids, @endpoints, @partners, @events, @types, @keys, @sequences, @bodies, @createdAt)
                  as m(id, endpoint_id, partner_id, event_id, type, ordering_key, sequence, body, created_at)
             where exists (select 1 from ops.webhook_endpoints e where e.id = m.endpoint_id)
