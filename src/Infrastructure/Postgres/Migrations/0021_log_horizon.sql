@@ -8,13 +8,22 @@
 -- reader's snapshot (its transaction id is then not found against a marked session): leaving out too little only delays
 -- a reader, never lets it skip an event. The snapshot is the reading statement's own (pg_current_snapshot() is the active
 -- snapshot), and the sessions are read after it was taken.
-create function es.log_horizon() returns xid8 language sql stable as $$
-    with snap as (select pg_current_snapshot() as s),
-         exempt as (select coalesce(array_agg(a.backend_xid), '{}') as xids
-                      from pg_stat_get_activity(null) a
-                     where a.application_name like 'steller-no-append%' and a.backend_xid is not null)
-    select coalesce((select min(x) from snap, exempt, pg_snapshot_xip(snap.s) as x where not (x::xid = any (exempt.xids))),
-                    (select pg_snapshot_xmax(s) from snap))
+-- PL/pgSQL, not SQL: its statement's plan is cached per session (a SQL function with this body was planned on every
+-- call: ~1.2 ms against ~0.04 ms), and with no transaction running the sessions are not read at all.
+create function es.log_horizon() returns xid8 language plpgsql stable as $$
+declare
+    snap    pg_snapshot := pg_current_snapshot();
+    horizon xid8;
+begin
+    if pg_snapshot_xmin(snap) = pg_snapshot_xmax(snap) then
+        return pg_snapshot_xmax(snap); -- nothing running
+    end if;
+    select min(x) into horizon
+      from pg_snapshot_xip(snap) as x
+     where not (x::xid = any (array(select a.backend_xid from pg_stat_get_activity(null) a
+                                    where a.application_name like 'steller-no-append%' and a.backend_xid is not null)));
+    return coalesce(horizon, pg_snapshot_xmax(snap));
+end
 $$;
 
 create function es.refuse_no_append_sessions() returns trigger language plpgsql as $$
