@@ -80,7 +80,7 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
         {
             var reservation = order.Funds!.Reservations.Single(r => r.LineNo == line.Line.LineNo);
             var committed = await stock.Execute(Stock.StreamName(line.Line.Sku, reservation.Location),
-                new CommitReservation(reservation.ReservationId), metadata, ct: ct);
+                new CommitReservation(reservation.ReservationId), Now(metadata), ct: ct);
             var command = committed.Error is { } refused
                 ? new RecordLineFulfilled(line.Line.LineNo, 0, [], $"stock reservation not available: {refused.Code}")
                 : new RecordLineFulfilled(line.Line.LineNo, line.Line.Quantity,
@@ -108,7 +108,7 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
         }
         catch (VendorUnavailableException e)
         {
-            var failed = await orders.Execute(Order.StreamName(orderId), new RecordAttemptFailed(line.Line.LineNo, VendorText.Reason(e.Message)!), metadata,
+            var failed = await orders.Execute(Order.StreamName(orderId), new RecordAttemptFailed(line.Line.LineNo, VendorText.Reason(e.Message)!), Now(metadata),
                 ct: ct);
             var attempts = failed.State.Lines[line.Line.LineNo - 1].Attempts;
             logger.LogWarning("Order {OrderId} line {Line}: vendor {Vendor} unavailable (attempt {Attempt} of {Max}): {Reason}",
@@ -152,7 +152,7 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
 
     private async Task Record(string orderId, IOrderCommand command, EventMetadata metadata, CancellationToken ct)
     {
-        var outcome = await orders.Execute(Order.StreamName(orderId), command, metadata, ct: ct);
+        var outcome = await orders.Execute(Order.StreamName(orderId), command, Now(metadata), ct: ct);
         if (outcome.Error is { } error)
             throw new InvalidOperationException($"Order {orderId}: {command.GetType().Name} refused: {error.Code}");
     }
@@ -167,18 +167,18 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
         if (captured == 0)
         {
             await wallets.Execute(Wallet.StreamName(placed.PartnerId, placed.Currency!),
-                new ReleaseHold(Order.HoldTransferIdOf(order), "order failed: nothing delivered"), metadata, ct: ct);
+                new ReleaseHold(Order.HoldTransferIdOf(order), "order failed: nothing delivered"), Now(metadata), ct: ct);
         }
         else
         {
             var legs = payables.Select(p => new CaptureLeg(Accounts.VendorPayable(p.Vendor, placed.Currency!), p.Amount))
                 .Append(new CaptureLeg(Accounts.Revenue(placed.Currency!), revenue)).ToList();
             var capture = await wallets.Execute(Wallet.StreamName(placed.PartnerId, placed.Currency!),
-                new CaptureHold(Order.HoldTransferIdOf(order), captured, legs), metadata, ct: ct);
+                new CaptureHold(Order.HoldTransferIdOf(order), captured, legs), Now(metadata), ct: ct);
             if (capture.Error is { } error)
                 throw new InvalidOperationException($"Order {placed.OrderId}: capture of {captured} refused: {error.Code}");
         }
-        var settled = await orders.Execute(Order.StreamName(placed.OrderId), new Settle(), metadata, ct: ct);
+        var settled = await orders.Execute(Order.StreamName(placed.OrderId), new Settle(), Now(metadata), ct: ct);
         if (settled.Error is { } refused) throw new InvalidOperationException($"Order {placed.OrderId}: settle refused: {refused.Code}");
         logger.LogInformation("Order {OrderId} settled: {Status}, captured {Captured} of {Held}", placed.OrderId, settled.State.Status,
             captured, placed.Total);
@@ -186,4 +186,10 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
     }
 
     private EventMetadata Metadata(string correlationId) => new(correlationId, correlationId, Guid.NewGuid(), Actor, clock.UtcNow);
+
+    /// <summary>
+    /// The same command context, recorded now: an event's time is when it was decided (a completion after the vendor's
+    /// answer, not when fulfilment began), which is what read models, reports and the webhook payload's timestamp show.
+    /// </summary>
+    private EventMetadata Now(EventMetadata metadata) => metadata with { RecordedAt = clock.UtcNow };
 }
