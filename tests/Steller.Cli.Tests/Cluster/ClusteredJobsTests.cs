@@ -62,10 +62,14 @@ public sealed class ClusteredJobsTests
     }
 
     [Test, CancelAfter(240_000)]
-    public async Task a_killed_node_is_taken_for_dead_and_its_triggers_recovered_within_the_check_in_interval_and_threshold()
+    public async Task a_killed_node_is_taken_for_dead_and_its_triggers_recovered_and_its_poller_taken_over()
     {
         await using var db = await TestDatabase.Create("quartzkill");
-        var env = Nodes.Env(db, new Dictionary<string, string?> { ["STELLER__Jobs__HoldExpirySeconds"] = "1" });
+        var env = Nodes.Env(db, new Dictionary<string, string?>
+        {
+            ["STELLER__Jobs__HoldExpirySeconds"] = "1",
+            ["STELLER__Orders__PollIntervalMilliseconds"] = "200",
+        });
         var a = await StellerProcess.StartApi(env);
         using var _a = a.Process;
         await Eventually.True(async () => await db.Scalar<long>("select count(*) from quartz.qrtz_scheduler_state") == 1,
@@ -95,5 +99,12 @@ public sealed class ClusteredJobsTests
         var ranBefore = await Nodes.Metric(b.Url, HoldExpiry);
         await Eventually.True(async () => await Nodes.Metric(b.Url, HoldExpiry) >= ranBefore + 5, TimeSpan.FromSeconds(30),
             "the survivor goes on running the hold expiry");
+
+        // The poller's loop went with the killed node's session (if it ran there): the survivor runs it now.
+        await Eventually.True(async () => await Nodes.Metric(b.Url, PollerLeads) == 1, TimeSpan.FromSeconds(15),
+            "the survivor runs the poller");
+        var polledBefore = await Nodes.Metric(b.Url, Poller);
+        await Eventually.True(async () => await Nodes.Metric(b.Url, Poller) >= polledBefore + 3, TimeSpan.FromSeconds(15),
+            "the survivor's poller passes go on");
     }
 }
