@@ -1,4 +1,3 @@
-using Quartz;
 using Steller.Api.Http;
 using Steller.Application.Orders;
 using Steller.Application.Orders.Fulfilling;
@@ -15,7 +14,8 @@ public static class OrderRegistration
     /// <summary>
     /// Orders in the API host: placement and fulfilment use cases (registered with the application), the fulfilment and
     /// aftermath process managers (this host runs them; they call vendors, so they live where the vendor adapters are),
-    /// the poller and the pending-order timeout as Quartz jobs, and the endpoints.
+    /// the poller and the pending-order timeout (loops that run on one node of the cluster at a time, see
+    /// <see cref="FulfilmentLoops"/>), and the endpoints.
     /// </summary>
     public static IServiceCollection AddOrders(this IServiceCollection services, OrderSettings settings)
     {
@@ -31,13 +31,8 @@ public static class OrderRegistration
         services.AddProcessManager<OrderAftermath>();
         services.AddSingleton<FulfilmentPoller>();
         services.AddSingleton<PendingOrderTimeout>();
-        services.AddQuartz(q => q
-            .ScheduleJob<FulfilmentPollerJob>(t => t.WithIdentity("fulfilment-poller")
-                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMilliseconds(settings.PollIntervalMilliseconds)).RepeatForever()),
-                j => j.WithIdentity("fulfilment-poller"))
-            .ScheduleJob<PendingOrderTimeoutJob>(t => t.WithIdentity("pending-order-timeout")
-                .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(Math.Clamp(settings.PendingTimeoutSeconds / 4, 1, 60)))
-                .RepeatForever()), j => j.WithIdentity("pending-order-timeout")));
+        services.AddSingleton<FulfilmentLoops>();
+        services.AddHostedService(sp => sp.GetRequiredService<FulfilmentLoops>()); // on one node at a time, not Quartz
         services.AddSingleton<IEndpointModule, OrderEndpoints>();
         services.AddSingleton<IEndpointModule, ReportEndpoints>();
         return services;

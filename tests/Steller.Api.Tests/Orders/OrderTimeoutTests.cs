@@ -42,7 +42,7 @@ public sealed class OrderTimeoutTests() : OrderFixture("ordertimeout")
         var timeout = factory.Services.GetRequiredService<PendingOrderTimeout>();
         (await timeout.Pass(CancellationToken.None)).Should().Be(0, "not yet past the timeout");
         factory.Clock.Advance(TimeSpan.FromMinutes(6));
-        await timeout.Pass(CancellationToken.None); // the scheduled job may have got there first: either way, exactly one cancellation
+        await timeout.Pass(CancellationToken.None); // the timeout's own loop may have got there first: either way, exactly one cancellation
 
         var (order, _) = await factory.Services.GetRequiredService<AggregateCommands<Order, IOrderCommand, IOrderEvent>>().Load(Order.StreamName(orderId));
         order.Status.Should().Be(OrderStatus.Cancelled);

@@ -50,8 +50,10 @@ public sealed class ClusterScriptTests
                 var s = await Script(env, "status");
                 status = (s.Code.ToString(), s.Output);
                 return s.Code == 0 && s.Output.Contains("every follower has exactly one leader: yes")
+                    && System.Text.RegularExpressions.Regex.IsMatch(s.Output, @"^  fulfilment-poller: steller-node-\d$",
+                        System.Text.RegularExpressions.RegexOptions.Multiline) // one node runs the poller
                     && nodes.All(p => s.Output.Contains($"127.0.0.1:{p}  pid ") && s.Output.Contains("/health/ready: 200"));
-            }, TimeSpan.FromSeconds(60), "status shows three ready nodes and one leader per follower");
+            }, TimeSpan.FromSeconds(60), "status shows three ready nodes, one leader per follower and one node running the poller");
             TestContext.Out.WriteLine(status.Output);
 
             (await Script(env, "up")).Output.Should().Contain("already up", "a second up refuses");
