@@ -14,7 +14,7 @@ namespace Steller.Infrastructure.Postgres;
 /// taken early but committed late can never be skipped. No timers, no global lock.
 /// </summary>
 public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotifications notifications, PostgresEventStoreOptions? options = null)
-    : IEventStore, IEventLogStatistics
+    : IEventStore, IEventLogStatistics, IEventsByTransferId
 {
     private readonly PostgresEventStoreOptions options = options ?? new PostgresEventStoreOptions();
 
@@ -272,6 +272,26 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
             if (!reader.IsDBNull(1)) events.Add(ReadEvent(reader, 1));
         }
         return new StreamSlice(streamId, last, events);
+    }
+
+    /// <summary>By the index events_transfer_id (migration 0019); its predicate is repeated so the planner may use it.</summary>
+    public async Task<IReadOnlyList<RecordedEvent>> ReadByTransferIds(string streamId, IReadOnlyCollection<string> transferIds, long toRevision,
+        CancellationToken ct = default)
+    {
+        AppendRules.CheckStreamId(streamId);
+        if (transferIds.Count == 0 || toRevision < 0) return [];
+        await using var cmd = dataSource.CreateCommand($"""
+            select {Columns} from es.events
+             where stream_id = $1 and (data->>'transferId') = any($2) and (data->>'transferId') is not null and revision <= $3
+             order by revision
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = streamId, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = transferIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = toRevision, NpgsqlDbType = NpgsqlDbType.Bigint });
+        var events = new List<RecordedEvent>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) events.Add(ReadEvent(reader));
+        return events;
     }
 
     /// <summary>

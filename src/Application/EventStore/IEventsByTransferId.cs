@@ -1,0 +1,14 @@
+namespace Steller.Application.EventStore;
+
+/// <summary>
+/// Optional capability of a store: a stream's events that carry one of some transfer ids (the JSON field "transferId" of
+/// their data), found by an index instead of by reading the stream. Lets a wallet forget its closed holds and posted
+/// transfers and recall them when a command names one (Wallet.Recall). The PostgreSQL store has it (migration 0019);
+/// without it (EventStoreDB) wallets keep their whole idempotency memory in the state.
+/// </summary>
+public interface IEventsByTransferId
+{
+    /// <summary>The events of <paramref name="streamId"/> up to revision <paramref name="toRevision"/> carrying one of <paramref name="transferIds"/>, in stream order.</summary>
+    Task<IReadOnlyList<RecordedEvent>> ReadByTransferIds(string streamId, IReadOnlyCollection<string> transferIds, long toRevision,
+        CancellationToken ct = default);
+}
