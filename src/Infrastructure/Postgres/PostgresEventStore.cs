@@ -4,6 +4,7 @@ using System.Text;
 using Npgsql;
 using NpgsqlTypes;
 using Steller.Application.EventStore;
+using Steller.Domain;
 
 namespace Steller.Infrastructure.Postgres;
 
@@ -274,19 +275,30 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
         return new StreamSlice(streamId, last, events);
     }
 
-    /// <summary>By the index events_transfer_id (migration 0019); its predicate is repeated so the planner may use it.</summary>
+    /// <summary>
+    /// The transfer id the index events_by_transfer_id (migration 0019) holds for an event: its "transferId" as stored, when
+    /// <see cref="TransferIdIndex.Covers"/> it; else null. It never fails on any text (no de-escaping, no unbounded value).
+    /// Written here exactly as in the migration, so the planner matches it to the index.
+    /// </summary>
+    public const string TransferIdExpression = """substring(data::text from '"transferId":"([A-Za-z0-9:._-]{1,128})"')""";
+
+    /// <summary>
+    /// By the index events_by_transfer_id (migration 0019); its predicate is repeated so the planner may use it. Ids the index
+    /// does not cover (<see cref="TransferIdIndex.Covers"/>) are never found.
+    /// </summary>
     public async Task<IReadOnlyList<RecordedEvent>> ReadByTransferIds(string streamId, IReadOnlyCollection<string> transferIds, long toRevision,
         CancellationToken ct = default)
     {
         AppendRules.CheckStreamId(streamId);
-        if (transferIds.Count == 0 || toRevision < 0) return [];
+        var covered = transferIds.Where(TransferIdIndex.Covers).Distinct(StringComparer.Ordinal).ToArray();
+        if (covered.Length == 0 || toRevision < 0) return [];
         await using var cmd = dataSource.CreateCommand($"""
             select {Columns} from es.events
-             where stream_id = $1 and (data->>'transferId') = any($2) and (data->>'transferId') is not null and revision <= $3
+             where stream_id = $1 and {TransferIdExpression} = any($2) and {TransferIdExpression} is not null and revision <= $3
              order by revision
             """);
         cmd.Parameters.Add(new NpgsqlParameter { Value = streamId, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = transferIds.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = covered, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = toRevision, NpgsqlDbType = NpgsqlDbType.Bigint });
         var events = new List<RecordedEvent>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);

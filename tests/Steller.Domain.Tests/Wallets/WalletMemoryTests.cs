@@ -33,7 +33,7 @@ public sealed class WalletMemoryTests
                 var batch = Enumerable.Range(0, random.Next(1, 5)).Select(_ => commands.Next(full)).ToList();
                 var keys = batch.SelectMany(c => Wallet.Unknown(c, lean)).ToHashSet(StringComparer.Ordinal);
                 var ids = Wallet.TransferIdsFor(keys);
-                var current = Wallet.Recall(lean, keys, events.Where(e => Wallet.TransferIdOf(e) is { } id && ids.Contains(id)).ToList());
+                var current = Wallet.Recall(lean, keys, Lookup(events, ids));
                 if (keys.Count > 0) recalled++;
                 foreach (var command in batch)
                 {
@@ -115,14 +115,92 @@ public sealed class WalletMemoryTests
 
         var keys = Wallet.Unknown(command, lean);
         var ids = Wallet.TransferIdsFor(keys);
-        var recalled = Wallet.Recall(lean, keys, history.Where(e => Wallet.TransferIdOf(e) is { } id && ids.Contains(id)));
+        var recalled = Wallet.Recall(lean, keys, Lookup(history, ids));
 
         Wallet.Decide(command, full).Events.Should().BeEmpty("returned once already");
         Describe(Wallet.Decide(command, recalled)).Should().Be(Describe(Wallet.Decide(command, full)));
     }
 
+    [TestCase("a", true)]
+    [TestCase("Az09:._-", true)]
+    [TestCase("", false)]
+    [TestCase("a b", false)]
+    [TestCase("a\"b", false)]
+    [TestCase("a\\b", false)]
+    [TestCase("a/b", false)]
+    [TestCase("a+b", false)]
+    [TestCase("a\u0000b", false)]
+    [TestCase("caf\u00e9", false)]
+    [TestCase("\uff21", false)]
+    public void the_index_covers_exactly_the_ids_of_1_to_128_ascii_letters_digits_and_colon_dot_underscore_dash(string id, bool covered)
+    {
+        TransferIdIndex.Covers(id).Should().Be(covered);
+        TransferIdIndex.Covers(new string('a', 128)).Should().BeTrue();
+        TransferIdIndex.Covers(new string('a', 129)).Should().BeFalse();
+        TransferIdIndex.Covers("x\ud800y").Should().BeFalse("a lone surrogate");
+    }
+
+    [Test]
+    public void a_lean_state_never_forgets_a_record_whose_transfer_ids_the_index_does_not_cover()
+    {
+        var longId = new string('l', 129);
+        IWalletEvent[] history =
+        [
+            new WalletOpened("p", "EUR"),
+            new Deposited("d1", 10_000, "bank", "platform:funding:EUR"),
+            new Deposited("a b", 10, "bank", "platform:funding:EUR"),
+            new HoldPlaced(longId, 5, null, null),
+            new HoldReleased(longId, 5, "cancel"),
+            new HoldPlaced("h1", 5, null, null),
+            new HoldReleased("h1", 5, "cancel"),
+            new TransferredIn("x\u0000", 3, "parent", "platform:transit:EUR"),
+            new TransferredIn("t", 3, "parent", "platform:transit:EUR"),
+            // "in:" is covered, but the transfer id "" it may have come from is not.
+            new Deposited("in:", 1, "bank", "platform:funding:EUR"),
+        ];
+        var full = history.Aggregate(Wallet.Empty, Wallet.Evolve);
+
+        var lean = Wallet.Forget(full, rememberAtMost: 0);
+
+        lean.Lean.Should().BeTrue();
+        lean.Holds.Keys.Should().BeEquivalentTo([longId]);
+        lean.Transfers.Keys.Should().BeEquivalentTo(["a b", "in:x\u0000", "in:"]);
+        foreach (var (key, transfer) in lean.Transfers) full.Transfers[key].Should().Be(transfer);
+        Wallet.Unknown(new Deposit("a b", 10, "bank"), lean).Should().BeEmpty("kept, so known");
+        Wallet.Unknown(new Deposit("q r", 10, "bank"), lean).Should().BeEmpty("never forgotten, so a lean state lacking it knows it is new");
+        Wallet.Unknown(new Deposit("d1", 10, "bank"), lean).Should().Equal("d1");
+        Wallet.Forget(lean, rememberAtMost: 0).Should().BeSameAs(lean, "nothing left that may be forgotten");
+    }
+
+    [Test]
+    public void recall_folds_only_the_events_that_really_carry_the_requested_transfer_ids()
+    {
+        IWalletEvent[] history =
+        [
+            new WalletOpened("p", "EUR"),
+            new Deposited("d1", 10_000, "bank", "platform:funding:EUR"),
+            new Deposited("d2", 7, "bank", "platform:funding:EUR"),
+        ];
+        var lean = Wallet.Forget(history.Aggregate(Wallet.Empty, Wallet.Evolve), rememberAtMost: 0);
+
+        // A store matching stored text could return an event whose nested text looks like the id: it must not be folded.
+        var recalled = Wallet.Recall(lean, ["d1"], [history[1], history[2]]);
+
+        recalled.Transfers.Keys.Should().Equal("d1");
+        Wallet.Decide(new Deposit("d2", 7, "bank"), Wallet.Recall(lean, ["d2"], [history[1]])).Events.Should().ContainSingle(
+            "d2 was not among what the store returned, so it is not invented either");
+    }
+
+    /// <summary>What the store's lookup returns: the events carrying one of <paramref name="ids"/> that the index covers.</summary>
+    private static List<IWalletEvent> Lookup(IEnumerable<IWalletEvent> events, IReadOnlySet<string> ids) =>
+        events.Where(e => Wallet.TransferIdOf(e) is { } id && ids.Contains(id) && TransferIdIndex.Covers(id)).ToList();
+
     private static void Invariants(Wallet lean, Wallet full)
     {
+        foreach (var (key, hold) in full.Holds.Where(h => !Wallet.Forgettable(h.Key)))
+            lean.Holds.Should().Contain(key, hold, "a record the index cannot find again is never forgotten");
+        foreach (var (key, transfer) in full.Transfers.Where(t => !Wallet.Forgettable(t.Key)))
+            lean.Transfers.Should().Contain(key, transfer, "a record the index cannot find again is never forgotten");
         (lean.Posted, lean.Pending, lean.CreditLimit, lean.Frozen, lean.LowBalanceThreshold, lean.PartnerId)
             .Should().Be((full.Posted, full.Pending, full.CreditLimit, full.Frozen, full.LowBalanceThreshold, full.PartnerId));
         foreach (var (key, hold) in full.Holds.Where(h => h.Value.Status == HoldStatus.Open))
@@ -143,9 +221,13 @@ public sealed class WalletMemoryTests
     {
         private static readonly string[] Bases = ["a", "b", "c", "d", "e", "f", "g", "h"];
 
+        /// <summary>Ids the lookup by transfer id does not cover (TransferIdIndex): their records must never be forgotten.</summary>
+        private static readonly string[] Uncovered = ["", "a b", "q\"", "q\\", "q\u0000", "caf\u00e9", "x\ud800", new string('u', 129), new string('v', 125)];
+
         private string Id()
         {
-            var id = random.Next(12) < 9 ? Bases[random.Next(Bases.Length)] + random.Next(6) : $"n{random.Next(1_000_000)}";
+            var id = random.Next(12) < 9 ? Bases[random.Next(Bases.Length)] + random.Next(6)
+                : random.Next(2) == 0 ? Uncovered[random.Next(Uncovered.Length)] : $"n{random.Next(1_000_000)}";
             return random.Next(14) switch { 0 => $"in:{id}", 1 => $"return:{id}", _ => id };
         }
 

@@ -238,6 +238,8 @@ public sealed class WalletSnapshotTests
             [1] = "a60fc70b07bc05d16551377db7cdf4d24f15b09048962a452fc3163869c0a471",
             // The same fold; a stored state may now be lean (WalletMemory.cs).
             [2] = "a60fc70b07bc05d16551377db7cdf4d24f15b09048962a452fc3163869c0a471",
+            // The same fold; a lean state keeps the records the lookup by transfer id cannot find (2 forgot them too).
+            [3] = "a60fc70b07bc05d16551377db7cdf4d24f15b09048962a452fc3163869c0a471",
         };
         IWalletEvent[] history =
         [
