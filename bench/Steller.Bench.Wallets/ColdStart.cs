@@ -111,6 +111,20 @@ internal static class ColdStart
         var warmMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         Console.WriteLine($"phases  : tail read {tailMs:N1} ms ({tail.Events.Count} events), lookup by transfer id {lookupMs:N1} ms ({found.Count} found); "
             + $"load (snapshot + tail) {loadMs:N1} ms, then the command on the loaded state (lookup, decide, append) {warmMs:N1} ms");
+        // The plan of the store's lookup on this stream: it must go through the index, not scan the stream's events.
+        await using (var explain = dataSource.CreateCommand($"""
+            explain (analyze, costs off) select * from es.events
+             where stream_id = $1 and {PostgresEventStore.TransferIdExpression} = any($2)
+               and {PostgresEventStore.TransferIdExpression} is not null and revision <= $3 order by revision
+            """))
+        {
+            explain.Parameters.Add(new NpgsqlParameter { Value = stream });
+            explain.Parameters.Add(new NpgsqlParameter { Value = new[] { "cold-never-used", "order-7" } });
+            explain.Parameters.Add(new NpgsqlParameter { Value = tail.Events[^1].Revision.Value });
+            await using var reader = await explain.ExecuteReaderAsync();
+            Console.WriteLine("lookup plan:");
+            while (await reader.ReadAsync()) Console.WriteLine($"  {reader.GetString(0)}");
+        }
         Console.WriteLine($"load average {LoadAverage()}");
         Console.WriteLine();
         Console.WriteLine("| case | first command after restart (median) | min | max | bench CPU (median) | events read |");

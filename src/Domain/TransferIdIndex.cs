@@ -2,9 +2,10 @@ namespace Steller.Domain;
 
 /// <summary>
 /// Which transfer ids an event store's lookup by transfer id finds (the PostgreSQL index of migration 0019): 1 to
-/// <see cref="MaxLength"/> characters of ASCII letters, digits, ':', '.', '_' and '-'. Such an id is written into an event's
-/// JSON verbatim (no escape can occur), so the index can take it from the stored text with a pattern that never fails on any
-/// text; every other id is simply not indexed. Whatever the index does not cover must never be forgotten by a state that
+/// <see cref="MaxLength"/> characters of ASCII letters, digits, ':', '.', '_' and '-', carried as the first field of the
+/// event's JSON (every wallet event declares its TransferId first). Such an id is written verbatim (no escape can occur), so
+/// the index takes it from the start of the stored text with plain string functions that never fail on any text; every
+/// other id is simply not indexed. Whatever the index does not cover must never be forgotten by a state that
 /// relies on the lookup (Wallet.Forget). The SQL expression (PostgresEventStore.TransferIdExpression) mirrors this rule; a
 /// test holds the two to agree.
 /// </summary>

@@ -10,8 +10,8 @@ namespace Steller.Application.EventStore;
 public interface IEventsByTransferId
 {
     /// <summary>
-    /// The events of <paramref name="streamId"/> up to revision <paramref name="toRevision"/> whose stored data has one of the
-    /// covered <paramref name="transferIds"/> as its first "transferId" field, in stream order. The caller decodes them and
+    /// The events of <paramref name="streamId"/> up to revision <paramref name="toRevision"/> whose stored data begins with one
+    /// of the covered <paramref name="transferIds"/> as its "transferId" field, in stream order. The caller decodes them and
     /// checks what each carries.
     /// </summary>
     Task<IReadOnlyList<RecordedEvent>> ReadByTransferIds(string streamId, IReadOnlyCollection<string> transferIds, long toRevision,
