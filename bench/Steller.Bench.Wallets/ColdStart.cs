@@ -34,6 +34,7 @@ internal static class ColdStart
         var lastCpuMs = 0.0;
         // Wall time, and this process's CPU time over it: on a shared machine the CPU time is the steadier figure (it leaves
         // out PostgreSQL's side and the waiting for a core).
+        var lastRecalled = 0L;
         async Task<(double Ms, long Read)> FirstCommand(AggregateCommands<Wallet, IWalletCommand, IWalletEvent> wallets)
         {
             var id = $"cold-{order++}";
@@ -42,6 +43,7 @@ internal static class ColdStart
             var outcome = await wallets.Execute(stream, new PlaceHold(id, 1, null, null, DateTimeOffset.UtcNow), Meta());
             var ms = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
             lastCpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds;
+            lastRecalled = wallets.EventsRecalled;
             if (!outcome.Succeeded) throw new InvalidOperationException($"the bench's hold was refused: {outcome.Error!.Code}");
             return (ms, wallets.EventsRead);
         }
@@ -74,7 +76,8 @@ internal static class ColdStart
                 on.Add(ms);
                 onCpu.Add(lastCpuMs);
                 onRead = read;
-                Console.WriteLine($"  round {round + 1}: snapshots on:  first command {ms,10:N1} ms (CPU {lastCpuMs:N0} ms), {read:N0} events read");
+                Console.WriteLine($"  round {round + 1}: snapshots on:  first command {ms,10:N1} ms (CPU {lastCpuMs:N0} ms), {read:N0} events read, "
+                    + $"{lastRecalled:N0} recalled by transfer id");
             }
         }
 
@@ -88,8 +91,40 @@ internal static class ColdStart
         var state = format.Deserialize(snapshot.State);
         var deserializeMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         var deserializeCpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds;
-        Console.WriteLine($"snapshot: revision {snapshot.Revision:N0}, {snapshot.State.Length / 1_048_576.0:N1} MB, {state.Holds.Count:N0} holds and "
-            + $"{state.Transfers.Count:N0} transfers in the state; read {readMs:N1} ms, deserialized {deserializeMs:N1} ms (CPU {deserializeCpuMs:N0} ms)");
+        Console.WriteLine($"snapshot: revision {snapshot.Revision:N0}, {snapshot.State.Length / 1_024.0:N1} KB, {state.Holds.Count:N0} holds and "
+            + $"{state.Transfers.Count:N0} transfers in the state (lean: {state.Lean}); read {readMs:N1} ms, deserialized {deserializeMs:N1} ms "
+            + $"(CPU {deserializeCpuMs:N0} ms)");
+        // The other phases of a first command from a snapshot, one by one: the tail from the anchor event, the lookup of the
+        // command's transfer id (a new one: nothing found), the append.
+        t0 = Stopwatch.GetTimestamp();
+        var tail = await store.ReadStream(stream, ReadDirection.Forwards, new StreamRevision(snapshot.Revision), 1_000);
+        var tailMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        t0 = Stopwatch.GetTimestamp();
+        var found = await store.ReadByTransferIds(stream, ["cold-never-used"], tail.Events[^1].Revision.Value);
+        var lookupMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        t0 = Stopwatch.GetTimestamp();
+        var before = Fresh(snapshots: true);
+        await before.Load(stream);
+        var loadMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        t0 = Stopwatch.GetTimestamp();
+        await before.Execute(stream, new PlaceHold($"cold-{order++}", 1, null, null, DateTimeOffset.UtcNow), Meta());
+        var warmMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        Console.WriteLine($"phases  : tail read {tailMs:N1} ms ({tail.Events.Count} events), lookup by transfer id {lookupMs:N1} ms ({found.Count} found); "
+            + $"load (snapshot + tail) {loadMs:N1} ms, then the command on the loaded state (lookup, decide, append) {warmMs:N1} ms");
+        // The plan of the store's lookup on this stream: it must go through the index, not scan the stream's events.
+        await using (var explain = dataSource.CreateCommand($"""
+            explain (analyze, costs off) select * from es.events
+             where stream_id = $1 and {PostgresEventStore.TransferIdExpression} = any($2)
+               and {PostgresEventStore.TransferIdExpression} is not null and revision <= $3 order by revision
+            """))
+        {
+            explain.Parameters.Add(new NpgsqlParameter { Value = stream });
+            explain.Parameters.Add(new NpgsqlParameter { Value = new[] { "cold-never-used", "order-7" } });
+            explain.Parameters.Add(new NpgsqlParameter { Value = tail.Events[^1].Revision.Value });
+            await using var reader = await explain.ExecuteReaderAsync();
+            Console.WriteLine("lookup plan:");
+            while (await reader.ReadAsync()) Console.WriteLine($"  {reader.GetString(0)}");
+        }
         Console.WriteLine($"load average {LoadAverage()}");
         Console.WriteLine();
         Console.WriteLine("| case | first command after restart (median) | min | max | bench CPU (median) | events read |");

@@ -28,6 +28,12 @@ namespace Steller.Application.Commands;
 /// never on a command's path; one that does not match (another tag, unreadable bytes, an anchor event not in the stream) is
 /// ignored, counted, and the stream folded from its start.
 /// </para>
+/// <para>
+/// An aggregate with a memory (<see cref="AggregateMemory{TState,TCommand,TEvent}"/>, the wallet) on a store that finds events by
+/// transfer id keeps its cached and snapshotted state bounded: past a bound the state forgets its closed records (closed
+/// holds, posted transfers), and before a batch is decided the records its commands name that the state may lack are
+/// refolded from the stream's events carrying them, up to the state's revision. The decisions are the full fold's.
+/// </para>
 /// </summary>
 public sealed class AggregateCommands<TState, TCommand, TEvent>(
     Aggregate<TState, TCommand, TEvent> aggregate,
@@ -37,7 +43,8 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
     int maxBatch = 256,
     int maxCachedStreams = 100_000,
     ISnapshotStore? snapshots = null,
-    SnapshotSettings? snapshotSettings = null)
+    SnapshotSettings? snapshotSettings = null,
+    int? rememberAtMost = null)
     where TEvent : class
 {
     /// <summary>A stream's state after the event <paramref name="LastEventId"/> at <paramref name="Revision"/> (-1: no stream yet).</summary>
@@ -45,12 +52,21 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
 
     private const int PageSize = 1_000;
 
-    private sealed record Pending(Func<TState, Decision<TEvent>> Decide, EventMetadata Metadata, long? IfMatch, string? EventIdSeed,
-        TaskCompletionSource<CommandOutcome<TState>> Done, long StartedAt);
+    /// <param name="Unknown">The keys the decision reads that a lean state may lack (null: none, no memory).</param>
+    private sealed record Pending(Func<TState, Decision<TEvent>> Decide, Func<TState, IReadOnlyList<string>>? Unknown, EventMetadata Metadata,
+        long? IfMatch, string? EventIdSeed, TaskCompletionSource<CommandOutcome<TState>> Done, long StartedAt);
 
     private readonly string aggregateName = aggregate.Name;
     private readonly TState initial = aggregate.Initial;
     private readonly Func<TState, TEvent, TState> evolve = aggregate.Evolve;
+
+    /// <summary>The aggregate's memory when this store can recall what it forgets; null: every state is the full fold.</summary>
+    private readonly AggregateMemory<TState, TCommand, TEvent>? memory = aggregate.Memory is { } m && store is IEventsByTransferId ? m : null;
+    private readonly int rememberAtMost = rememberAtMost ?? aggregate.Memory?.RememberAtMost ?? 0;
+    private long eventsRecalled;
+
+    /// <summary>Events this instance has read by transfer id to recall forgotten records (for tests and the cold-start bench).</summary>
+    public long EventsRecalled => Interlocked.Read(ref eventsRecalled);
 
     private sealed class Lane
     {
@@ -113,11 +129,20 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
     /// </param>
     public Task<CommandOutcome<TState>> Execute(string streamId, TCommand command, EventMetadata metadata, long? ifMatch = null, string? eventIdSeed = null,
         CancellationToken ct = default) =>
-        Execute(streamId, state => aggregate.Decide(command, state), metadata, ifMatch, eventIdSeed, ct);
+        Run(streamId, state => aggregate.Decide(command, state), memory is { } m ? state => m.Unknown(command, state) : null, metadata, ifMatch,
+            eventIdSeed, ct);
 
-    /// <summary>As <see cref="Execute(string,TCommand,EventMetadata,long?,string?,CancellationToken)"/> with a decision of the caller's own.</summary>
-    public async Task<CommandOutcome<TState>> Execute(string streamId, Func<TState, Decision<TEvent>> decide, EventMetadata metadata, long? ifMatch = null,
-        string? eventIdSeed = null, CancellationToken ct = default)
+    /// <summary>
+    /// As <see cref="Execute(string,TCommand,EventMetadata,long?,string?,CancellationToken)"/> with a decision of the caller's own.
+    /// Not for an aggregate with a memory: what such a decision reads is not known, so it could not be recalled.
+    /// </summary>
+    public Task<CommandOutcome<TState>> Execute(string streamId, Func<TState, Decision<TEvent>> decide, EventMetadata metadata, long? ifMatch = null,
+        string? eventIdSeed = null, CancellationToken ct = default) =>
+        memory is null ? Run(streamId, decide, null, metadata, ifMatch, eventIdSeed, ct)
+            : throw new InvalidOperationException($"{aggregateName} states forget what only repeats need: execute a command, not a decision.");
+
+    private async Task<CommandOutcome<TState>> Run(string streamId, Func<TState, Decision<TEvent>> decide, Func<TState, IReadOnlyList<string>>? unknown,
+        EventMetadata metadata, long? ifMatch, string? eventIdSeed, CancellationToken ct)
     {
         if (ifMatch is { } expected)
         {
@@ -125,7 +150,7 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
             var (state, revision) = await Load(streamId, ct);
             if (revision != expected) return Refused(state, revision, CommandErrors.PreconditionFailed(expected, revision));
         }
-        var pending = new Pending(decide, metadata, ifMatch, eventIdSeed,
+        var pending = new Pending(decide, unknown, metadata, ifMatch, eventIdSeed,
             new TaskCompletionSource<CommandOutcome<TState>>(TaskCreationOptions.RunContinuationsAsynchronously), Stopwatch.GetTimestamp());
         Lane lane;
         bool start;
@@ -151,7 +176,7 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
     /// <summary>The current state of a stream (cached, caught up with the store).</summary>
     public async Task<(TState State, long Revision)> Load(string streamId, CancellationToken ct = default)
     {
-        var loaded = cache.TryGetValue(streamId, out var cached) ? await CatchUp(streamId, cached, ct) : await LoadUncached(streamId, ct);
+        var loaded = Compact(cache.TryGetValue(streamId, out var cached) ? await CatchUp(streamId, cached, ct) : await LoadUncached(streamId, ct));
         // Remember what was read — "no stream yet" too (a placement loads the order, then creates it) — so the next
         // load or command reads only newer events; a batch that appended meanwhile has cached a newer revision, which stays.
         cache.AddOrUpdate(streamId, loaded, (_, current) => current.Revision >= loaded.Revision ? current : loaded);
@@ -192,6 +217,9 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
     {
         var fromCache = cache.TryGetValue(streamId, out var cached);
         var (state, revision, lastEventId) = fromCache ? cached : await LoadUncached(streamId, CancellationToken.None);
+        // The records this batch reads that the state forgot; from here on the state is not compacted until the batch is done
+        // (the catch-ups below only add what newer events write, so the recalled records stay right).
+        if (memory is not null) state = await Recall(streamId, state, revision, batch);
         CommandMetrics.BatchSize.WithLabels(aggregateName).Observe(batch.Count);
         for (var attempt = 1; ; attempt++)
         {
@@ -275,7 +303,7 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
 
             var firstRevision = revision + 1;
             revision += toAppend.Count;
-            var folded = new Folded(current, revision, toAppend.Count > 0 ? toAppend[^1].EventId : lastEventId);
+            var folded = Compact(new Folded(current, revision, toAppend.Count > 0 ? toAppend[^1].EventId : lastEventId));
             cache[streamId] = folded;
             TrimCache();
             // Each time the stream's event count passes a multiple of snapshotEvery (after the outcomes: nothing waits on it).
@@ -293,15 +321,39 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
         }
     }
 
-    /// <summary>Evolves <paramref name="folded"/> with every event after its revision.</summary>
-    private async Task<Folded> CatchUp(string streamId, Folded folded, CancellationToken ct)
+    /// <summary>
+    /// Evolves <paramref name="folded"/> with every event after its revision; with <paramref name="compact"/> the state forgets
+    /// (when it has a memory) after each page, so a long stream is folded in bounded memory.
+    /// </summary>
+    private async Task<Folded> CatchUp(string streamId, Folded folded, CancellationToken ct, bool compact = false)
     {
         while (true)
         {
             var slice = await store.ReadStream(streamId, ReadDirection.Forwards, new StreamRevision(folded.Revision + 1), PageSize, ct);
             folded = Evolve(folded, slice.Events, 0);
+            if (compact) folded = Compact(folded);
             if (slice.Events.Count < PageSize) return folded;
         }
+    }
+
+    /// <summary>The state without what it may forget (when it has a memory and is past the bound).</summary>
+    private Folded Compact(Folded folded) => memory is null ? folded : folded with { State = memory.Forget(folded.State, rememberAtMost) };
+
+    /// <summary>
+    /// <paramref name="state"/> (at <paramref name="revision"/>) with the records the batch's commands read and it may have
+    /// forgotten, folded from the stream's events that carry their transfer ids up to that revision: what the full fold holds.
+    /// </summary>
+    private async Task<TState> Recall(string streamId, TState state, long revision, List<Pending> batch)
+    {
+        if (revision < 0 || !memory!.IsLean(state)) return state;
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in batch)
+            if (p.Unknown is { } unknown) keys.UnionWith(unknown(state));
+        if (keys.Count == 0) return state;
+        var events = await ((IEventsByTransferId)store).ReadByTransferIds(streamId, memory.TransferIdsFor(keys), revision);
+        Interlocked.Add(ref eventsRecalled, events.Count);
+        CommandMetrics.Recalls.WithLabels(aggregateName).Inc();
+        return memory.Recall(state, keys, events.Select(e => registry.Deserialize(e.Type, e.Data.Span)).OfType<TEvent>().ToList());
     }
 
     private Folded Evolve(Folded folded, IReadOnlyList<RecordedEvent> events, int from)
@@ -322,10 +374,10 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
     /// <summary>A stream not in the cache: from its snapshot and the events after it, or (no usable snapshot) from its start.</summary>
     private async Task<Folded> LoadUncached(string streamId, CancellationToken ct)
     {
-        if (snapshotFormat is null) return await CatchUp(streamId, new Folded(initial, -1, Guid.Empty), ct);
+        if (snapshotFormat is null) return await CatchUp(streamId, new Folded(initial, -1, Guid.Empty), ct, compact: true);
         var (fromSnapshot, unusable) = await FromSnapshot(streamId, snapshotFormat, ct);
         if (fromSnapshot is { } loaded) return loaded;
-        var full = await CatchUp(streamId, new Folded(initial, -1, Guid.Empty), ct);
+        var full = await CatchUp(streamId, new Folded(initial, -1, Guid.Empty), ct, compact: true);
         // Folded in full: a snapshot spares the next load that (and one found unusable is replaced, whatever its revision).
         if (unusable || full.Revision + 1 >= snapshotEvery) WriteSnapshotSoon(streamId, full, replace: unusable);
         return full;
@@ -358,6 +410,12 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
             Ignored("corrupt", streamId, stored, e);
             return (null, true);
         }
+        if (memory is null && aggregate.Memory is { } lean && lean.IsLean(state))
+        {
+            // Written where forgotten records could be recalled; this store cannot look them up.
+            Ignored("lean", streamId, stored, null);
+            return (null, true);
+        }
         // The tail is read from the snapshot's own revision: that event must be the one the snapshot was taken after, or the
         // snapshot belongs to another history of this stream (a store reset, a restored backup) and is not trusted.
         var slice = await store.ReadStream(streamId, ReadDirection.Forwards, new StreamRevision(stored.Revision), PageSize, ct);
@@ -367,10 +425,10 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
             return (null, true);
         }
         lastSnapshots[streamId] = (stored.Revision, stored.State.Length);
-        var folded = Evolve(new Folded(state, stored.Revision, stored.EventId), slice.Events, 1);
+        var folded = Compact(Evolve(new Folded(state, stored.Revision, stored.EventId), slice.Events, 1));
         Interlocked.Increment(ref eventsRead); // the anchor event was read too
         CommandMetrics.EventsRead.WithLabels(aggregateName).Inc();
-        if (slice.Events.Count == PageSize) folded = await CatchUp(streamId, folded, ct);
+        if (slice.Events.Count == PageSize) folded = await CatchUp(streamId, folded, ct, compact: true);
         CommandMetrics.SnapshotLoads.WithLabels(aggregateName, "used").Inc();
         if (folded.Revision - stored.Revision >= Math.Max(snapshotEvery, stored.State.Length / SnapshotBytesPerEvent))
             WriteSnapshotSoon(streamId, folded, replace: false);

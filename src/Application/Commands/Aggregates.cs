@@ -17,7 +17,8 @@ public static class Aggregates
 {
     public static readonly Aggregate<Partner, IPartnerCommand, IPartnerEvent> Partners = new("partner", Partner.Empty, Partner.Evolve, Partner.Decide);
     public static readonly Aggregate<Wallet, IWalletCommand, IWalletEvent> Wallets = new("wallet", Wallet.Empty, Wallet.Evolve, Wallet.Decide,
-        SnapshotVersion: Wallet.SnapshotVersion);
+        SnapshotVersion: Wallet.SnapshotVersion,
+        Memory: new(Wallet.Forget, w => w.Lean, Wallet.Unknown, Wallet.TransferIdsFor, Wallet.Recall, Wallet.RememberAtMost));
     public static readonly Aggregate<Stock, IStockCommand, IStockEvent> StockItems = new("stock", Stock.Empty, Stock.Evolve, Stock.Decide);
     public static readonly Aggregate<Product, IProductCommand, IProductEvent> Products = new("product", Product.Empty, Product.Evolve, Product.Decide);
     public static readonly Aggregate<Alert, IAlertCommand, IAlertEvent> Alerts = new("alert", Alert.Empty, Alert.Evolve, Alert.Decide);

@@ -16,8 +16,11 @@ public static class CommandMetrics
         "Events read from the store to load streams not (or no longer) cached, per aggregate kind.", "aggregate");
     public static readonly Counter SnapshotLoads = Metrics.CreateCounter("steller_snapshot_loads_total",
         "Loads of an uncached stream of a snapshotting aggregate, by what became of its snapshot: used, none, other_tag (written "
-        + "by another state shape, fold or event schema), corrupt, other_history (its anchor event is not in the stream), failed "
-        + "(the snapshot table could not be read). Every outcome but used folds the whole stream.", "aggregate", "outcome");
+        + "by another state shape, fold or event schema), corrupt, other_history (its anchor event is not in the stream), lean "
+        + "(its state forgot records this event store cannot look up), failed (the snapshot table could not be read). Every outcome but used folds the whole stream.", "aggregate", "outcome");
+    public static readonly Counter Recalls = Metrics.CreateCounter("steller_command_recalls_total",
+        "Batches that looked up records their commands name and the (lean) state had forgotten, by transfer id, per aggregate kind.",
+        "aggregate");
     public static readonly Counter SnapshotWrites = Metrics.CreateCounter("steller_snapshot_writes_total",
         "Snapshots written off the command path, by outcome: written, failed.", "aggregate", "outcome");
 }

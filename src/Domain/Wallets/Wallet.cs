@@ -32,8 +32,11 @@ public sealed partial record Wallet(
     /// The version of what a stored wallet state means. Bump it whenever <see cref="Evolve"/> changes (a field added or
     /// computed differently): snapshots of the old fold are then ignored. The state's shape and the event schema are part of
     /// the snapshot tag anyway; the fold is not, so a test pins the fold of a reference history to this number.
+    /// 2: a stored state may be <see cref="Lean"/> (closed holds and posted transfers forgotten, see WalletMemory.cs); only on a
+    /// reverted branch, whose lean states also forgot records the lookup cannot find. 3: a lean state keeps every record that
+    /// is not <see cref="Forgettable"/>.
     /// </summary>
-    public const int SnapshotVersion = 1;
+    public const int SnapshotVersion = 3;
 
     /// <summary>Below this available balance a low-balance webhook fires (once per crossing); null: none.</summary>
     public long? LowBalanceThreshold { get; init; }

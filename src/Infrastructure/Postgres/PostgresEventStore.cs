@@ -4,6 +4,7 @@ using System.Text;
 using Npgsql;
 using NpgsqlTypes;
 using Steller.Application.EventStore;
+using Steller.Domain;
 
 namespace Steller.Infrastructure.Postgres;
 
@@ -14,7 +15,7 @@ namespace Steller.Infrastructure.Postgres;
 /// taken early but committed late can never be skipped. No timers, no global lock.
 /// </summary>
 public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotifications notifications, PostgresEventStoreOptions? options = null)
-    : IEventStore, IEventLogStatistics
+    : IEventStore, IEventLogStatistics, IEventsByTransferId
 {
     private readonly PostgresEventStoreOptions options = options ?? new PostgresEventStoreOptions();
 
@@ -272,6 +273,39 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
             if (!reader.IsDBNull(1)) events.Add(ReadEvent(reader, 1));
         }
         return new StreamSlice(streamId, last, events);
+    }
+
+    /// <summary>
+    /// The transfer id the index events_by_transfer_id (migration 0019) holds for an event: its "transferId" as stored, when the
+    /// data begins with it and <see cref="TransferIdIndex.Covers"/> it; else null. It never fails on any text (no de-escaping,
+    /// at most 144 characters looked at, at most 128 kept). Written here exactly as in the migration, so the planner matches
+    /// it to the index.
+    /// </summary>
+    public const string TransferIdExpression =
+        """(case when left(data::text, 144) ~ '^[{]"transferId":"[A-Za-z0-9:._-]+"' then split_part(substr(data::text, 16, 129), '"', 1) end)""";
+
+    /// <summary>
+    /// By the index events_by_transfer_id (migration 0019); its predicate is repeated so the planner may use it. Ids the index
+    /// does not cover (<see cref="TransferIdIndex.Covers"/>) are never found.
+    /// </summary>
+    public async Task<IReadOnlyList<RecordedEvent>> ReadByTransferIds(string streamId, IReadOnlyCollection<string> transferIds, long toRevision,
+        CancellationToken ct = default)
+    {
+        AppendRules.CheckStreamId(streamId);
+        var covered = transferIds.Where(TransferIdIndex.Covers).Distinct(StringComparer.Ordinal).ToArray();
+        if (covered.Length == 0 || toRevision < 0) return [];
+        await using var cmd = dataSource.CreateCommand($"""
+            select {Columns} from es.events
+             where stream_id = $1 and {TransferIdExpression} = any($2) and {TransferIdExpression} is not null and revision <= $3
+             order by revision
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = streamId, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = covered, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = toRevision, NpgsqlDbType = NpgsqlDbType.Bigint });
+        var events = new List<RecordedEvent>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) events.Add(ReadEvent(reader));
+        return events;
     }
 
     /// <summary>

@@ -205,7 +205,9 @@ public sealed class WalletSnapshotTests
         outcome.Revision.Should().Be(2_501);
         restarted.EventsRead.Should().Be(2_500 - snapshotRevision + 1, "the anchor event and the tail, not the 2,501 events of the stream");
         var withoutSnapshots = WalletsWithoutSnapshots(store);
-        Canonical((await withoutSnapshots.Load(stream)).State).Should().Be(Canonical(outcome.State));
+        // 2,501 transfer ids are past the wallet's memory bound: both states keep the balances, and recall the rest per command.
+        Canonical(Wallet.Forget((await withoutSnapshots.Load(stream)).State, 0)).Should().Be(Canonical(Wallet.Forget(outcome.State, 0)));
+        (await withoutSnapshots.Execute(stream, new Deposit("d7-7", 1, "bank"), Meta())).NewEvents.Should().BeEmpty("a repeat, recalled");
         withoutSnapshots.EventsRead.Should().Be(2_502);
     }
 
@@ -234,6 +236,10 @@ public sealed class WalletSnapshotTests
         var digests = new Dictionary<int, string>
         {
             [1] = "a60fc70b07bc05d16551377db7cdf4d24f15b09048962a452fc3163869c0a471",
+            // The same fold; a stored state may now be lean (WalletMemory.cs).
+            [2] = "a60fc70b07bc05d16551377db7cdf4d24f15b09048962a452fc3163869c0a471",
+            // The same fold; a lean state keeps the records the lookup by transfer id cannot find (2 forgot them too).
+            [3] = "a60fc70b07bc05d16551377db7cdf4d24f15b09048962a452fc3163869c0a471",
         };
         IWalletEvent[] history =
         [
