@@ -29,13 +29,11 @@ public static class ClusteredJobStore
             [GroupMatcher<JobKey>.AnyGroup()]);
         quartz.UsePersistentStore(store =>
         {
-            // Connections from the pool whose sessions never append (Postgres.NoAppendDataSource): the job store's trigger
-            // transactions wait on its row lock, and readers of the log must not wait for them. Jobs append through the
-            // event store, on the main pool.
+            // Connections from the process's one NpgsqlDataSource: the same pool, settings and logging as everything else.
             store.UsePostgres(o =>
             {
                 o.Provider = DataSourceOptions.Providers.Npgsql;
-                o.DataSourceFactory = sp => sp.GetRequiredService<Postgres.NoAppendDataSource>().DataSource;
+                o.DataSourceFactory = sp => sp.GetRequiredService<NpgsqlDataSource>();
             });
             store.UseSystemTextJsonSerializer();
             store.ConfigureStore(o =>

@@ -8,10 +8,9 @@ namespace Steller.Infrastructure.Observability;
 
 /// <summary>
 /// Watches the age of the oldest open write transaction on Steller's database (any session, Steller's or anyone else's,
-/// that holds a transaction id: <c>pg_stat_activity.backend_xid is not null</c>), except sessions marked as never appending
-/// (<see cref="Postgres.NoAppendDataSource"/>). The PostgreSQL log shows readers only what is older than the oldest running
-/// transaction that may append, so one long write transaction holds back every projection, process manager and log
-/// follower for as long as it stays open. Exported as
+/// that holds a transaction id: <c>pg_stat_activity.backend_xid is not null</c>). The PostgreSQL log shows readers only
+/// what is older than the oldest running transaction, so one long write transaction holds back every projection,
+/// process manager and log follower for as long as it stays open. Exported as
 /// <c>steller_oldest_write_transaction_seconds</c>; a warning is logged (once per transaction, then every minute while it
 /// lasts) when it passes <see cref="DatabaseSettings.LongWriteTransactionAlertSeconds"/>.
 /// Sessions of other roles are visible only when Steller's role may read them (superuser, or a member of
@@ -39,7 +38,6 @@ public sealed class WriteTransactionMonitor(NpgsqlDataSource db, StellerSettings
             select extract(epoch from clock_timestamp() - xact_start)::float8, pid, state, application_name, left(query, 120)
               from pg_stat_activity
              where backend_xid is not null and datname = current_database() and xact_start is not null
-               and application_name not like 'steller-no-append%'
              order by xact_start
              limit 1
             """);

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
@@ -44,6 +45,9 @@ public sealed class ClusterKillTests
         {
             ["STELLER__Orders__PollIntervalMilliseconds"] = "500",
             ["STELLER__RateLimits__Nodes"] = "3",
+            // A Quartz job firing every second, each run logged with its firing's scheduled time: no firing may run twice.
+            ["STELLER__Jobs__HoldExpirySeconds"] = "1",
+            ["STELLER__Logging__LogLevel__Steller.Infrastructure.Jobs.JobRuns"] = "Debug",
         };
         foreach (var (key, value) in sim.StellerSettings()) extra["STELLER__" + key.Replace(":", "__")] = value;
         var env = Enumerable.Range(1, 3).Select(n => Nodes.Env(db, extra, $"node-{n}")).ToArray();
@@ -90,6 +94,7 @@ public sealed class ClusterKillTests
                     catch (TaskCanceledException) { } // it died while answering: the order may be placed; not counted as accepted
                 }
             }).ToList();
+            var killedOutput = new List<string>(); // what the killed nodes wrote, for the firings they ran
             var chaos = Task.Run(async () =>
             {
                 await Until(clock, FirstKill);
@@ -97,6 +102,7 @@ public sealed class ClusterKillTests
                 await Until(clock, SecondKill);
                 nodes[1]!.Process.Kill();
                 await Until(clock, Restart);
+                killedOutput.Add(nodes[0]!.Process.Stdout);
                 nodes[0]!.Process.Dispose();
                 nodes[0] = await StellerProcess.StartApi(env[0], urls[0].Port);
             });
@@ -189,6 +195,16 @@ public sealed class ClusterKillTests
             TestContext.Out.WriteLine($"vendor refusals as over its rate (burst bucket): {overRate.Count} ({string.Join(", ", overRate)})");
             busiestSent.Should().BeLessThanOrEqualTo(20, "the three nodes together never sent more than the vendor's 20/s in any second");
             busiest.Should().BeLessThanOrEqualTo(20, "the vendor never received more than its 20/s in any second");
+
+            // Each scheduled firing ran once across the nodes, the killed ones included (hold expiry, every second).
+            var firings = killedOutput.Concat(nodes.Select(n => n!.Process.Stdout))
+                .SelectMany(text => Regex.Matches(text, @"Job hold-expiry runs the firing scheduled for (\d+)").Select(m => long.Parse(m.Groups[1].Value)))
+                .ToList();
+            var firingSpan = firings.Count == 0 ? 0 : (firings.Max() - firings.Min()) / 1000;
+            TestContext.Out.WriteLine($"hold expiry: {firings.Count} runs over {firingSpan} s of firings");
+            firings.Should().HaveCountGreaterThan(10, "the 1 s hold expiry kept firing through the kills");
+            firings.GroupBy(t => t).Should().OnlyContain(g => g.Count() == 1, "no scheduled firing ran on two nodes, or twice on one");
+            firings.Count.Should().BeLessThanOrEqualTo((int)firingSpan + 3, "one schedule for the cluster, not one per node");
 
             // Ledger and stock: the read models equal the folds of the log (the audits say "behind" until they catch up).
             foreach (var audit in new[] { new[] { "ledger", "audit" }, ["stock", "audit"] })
