@@ -391,7 +391,10 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
         }
     }
 
-    public async Task<long> CountAfter(LogPosition after, CancellationToken ct = default)
+    public Task<long> CountAfter(LogPosition after, CancellationToken ct = default) => CountAfter(dataSource, after, ct);
+
+    /// <summary>Events after <paramref name="after"/> visible in the log (by the gap-safe rule), on any data source.</summary>
+    public static async Task<long> CountAfter(NpgsqlDataSource dataSource, LogPosition after, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand(
             $"select count(*) from es.events where (transaction_id, position) > ($1::xid8, $2) and transaction_id < {Horizon}");

@@ -120,14 +120,6 @@ public static class PostgresChainCheck
     }
 
     /// <summary>Events after <paramref name="after"/> visible in the log (the unsealed tail, when after is the head).</summary>
-    public static async Task<long> CountAfter(NpgsqlDataSource dataSource, LogPosition after, CancellationToken ct)
-    {
-        await using var cmd = dataSource.CreateCommand($"""
-            select count(*) from es.events
-            where (transaction_id, position) > ($1::text::xid8, $2) and transaction_id < {PostgresEventStore.Horizon}
-            """);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = after.Commit.ToString(), NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (long)after.Prepare });
-        return (long)(await cmd.ExecuteScalarAsync(ct))!;
-    }
+    public static Task<long> CountAfter(NpgsqlDataSource dataSource, LogPosition after, CancellationToken ct) =>
+        PostgresEventStore.CountAfter(dataSource, after, ct);
 }

@@ -73,7 +73,6 @@ public sealed class PendingOrderTimeout(OrdersQuery query, CancelOrderHandler ca
 public sealed class FulfilmentLoops(NpgsqlDataSource dataSource, FulfilmentPoller poller, PendingOrderTimeout timeout,
     FulfilmentSchedule schedule, ILogger<FulfilmentLoops> logger) : BackgroundService
 {
-
     public const string PollerName = "fulfilment-poller", TimeoutName = "pending-order-timeout";
 
     /// <summary>How often the timeout looks for orders pending too long: a quarter of the timeout, 1 s to 60 s.</summary>
