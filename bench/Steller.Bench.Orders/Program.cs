@@ -50,6 +50,11 @@ int? maxLinesPerCheckout = null;
 var apiSettings = new Dictionary<string, string>(); // --api-setting Key=Value (repeatable): e.g. RateLimits:Enabled=false
 int[]? webhookRates = null;           // --webhook-rates 100,300: only the webhook delivery-lag run (section 6)
 var webhookSeconds = 10.0;
+Dictionary<string, string>? overheadOf = null; // --overhead-of K=V,K=V: only section 7, what those settings change in a placement
+var overheadPairs = 300;
+var overheadBlocks = 4;
+var overheadBlockSeconds = 3.0;
+var overheadConcurrency = 16;
 string? apiConnectionExtra = null;  // --api-connection-extra "K=V;...": appended to the API's connection string (A/B of Npgsql settings)
 var topStatements = 0;               // --top-statements N: after section 0, the N statements with the most calls per order
 var root = AppContext.BaseDirectory;
@@ -89,6 +94,14 @@ for (var i = 0; i < args.Length; i++)
         case "--max-lines-per-checkout": maxLinesPerCheckout = int.Parse(args[++i]); break;
         case "--webhook-rates": webhookRates = args[++i].Split(',').Select(int.Parse).ToArray(); break;
         case "--webhook-seconds": webhookSeconds = double.Parse(args[++i]); break;
+        case "--overhead-of":
+            overheadOf = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(kv => kv.Split('=', 2))
+                .ToDictionary(kv => kv[0], kv => kv.Length == 2 ? kv[1] : throw new ArgumentException("--overhead-of takes Key=Value,Key=Value"));
+            break;
+        case "--overhead-pairs": overheadPairs = int.Parse(args[++i]); break;
+        case "--overhead-blocks": overheadBlocks = int.Parse(args[++i]); break;
+        case "--overhead-block-seconds": overheadBlockSeconds = double.Parse(args[++i]); break;
+        case "--overhead-concurrency": overheadConcurrency = int.Parse(args[++i]); break;
         case "--top-statements": topStatements = int.Parse(args[++i]); break;
         case "--api-connection-extra": apiConnectionExtra = args[++i]; break;
         case "--api-setting":
@@ -97,7 +110,7 @@ for (var i = 0; i < args.Length; i++)
             break;
         default:
             Console.Error.WriteLine($"unknown option {args[i]}; options: --admin CS --mode M --seconds S --rates 100,300,1000 --search-seconds S --search-max N "
-                                    + "--search-bisect N --p99-limit MS --vendor-limit R --vendor-limited-rate N --vendor-limited-seconds S --vendor-limited-window S --max-lines-per-checkout N --webhook-rates 100,300 --webhook-seconds S --top-statements N --api-setting Key=Value --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P "
+                                    + "--search-bisect N --p99-limit MS --vendor-limit R --vendor-limited-rate N --vendor-limited-seconds S --vendor-limited-window S --max-lines-per-checkout N --webhook-rates 100,300 --webhook-seconds S --overhead-of K=V,K=V --overhead-pairs N --overhead-blocks N --overhead-block-seconds S --overhead-concurrency N --top-statements N --api-setting Key=Value --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P "
                                     + "--crud-seconds S (0: skip) --crud-partners N --crud-concurrency N --crud-dll P");
             return 2;
     }
@@ -196,10 +209,11 @@ for (var p = 0; p < partners; p++)
 var runId = Guid.NewGuid().ToString("N")[..8];
 long sequence = 0;
 NewOrderLine[] lines = [new(sku, 1, 2_500)];
-async Task<string> Place()
+Task<string> Place() => PlaceWith(clients);
+async Task<string> PlaceWith(StellerClient[] with)
 {
     var n = Interlocked.Increment(ref sequence);
-    var placement = await clients[n % partners].PlaceOrder($"b-{runId}-{n}", lines);
+    var placement = await with[n % partners].PlaceOrder($"b-{runId}-{n}", lines);
     if (placement.Status != "FundsHeld") throw new StellerApiException(202, "status_" + placement.Status, null);
     return placement.OrderId;
 }
@@ -269,6 +283,103 @@ if (vendorLimit is { } vendorRate)
                       + $"{(lastCompletedAt > 0 ? completed / lastCompletedAt : 0):0.00} orders/s completed");
     Console.WriteLine($"   the vendor saw {checkouts} checkouts ({conflicts} answered 409), {reads} status reads, {limited} answers of 429; "
                       + $"{vendorOrders.Length} vendor orders for {units} units ({(vendorOrders.Length > 0 ? units / (double)vendorOrders.Length : 0):0.0} lines a checkout)");
+    return 0;
+}
+
+// ---- 7. (--overhead-of only) what some settings cost a placement, in one run: two more API processes on the same
+// database, A with the bench's settings and B with the given ones on top (e.g. the request log and the rate limiter off).
+// Neither runs projections (Projections:Enabled=false), and the first API stops once both are up: what is measured is the
+// placement alone (orders stay FundsHeld), without the fulfilment and read-model work of earlier orders whose noise on 2
+// cores is larger than the difference looked for. Interleaved, so that the machine's own noise falls on both alike:
+// one-at-a-time placements alternate A, B / B, A; then closed-loop blocks of --overhead-concurrency callers in the order
+// A B B A A B B A ...
+if (overheadOf is { } overhead)
+{
+    var sides = new (string Name, Dictionary<string, string> Settings)[] { ("A", new()), ("B", overhead) };
+    var started = new List<ChildProcess>();
+    var sideClients = new StellerClient[2][];
+    var sideUrls = new Uri[2];
+    var sideKeys = new[] { new List<string>(), new List<string>() };
+    for (var s = 0; s < 2; s++)
+    {
+        var env = new Dictionary<string, string>(apiEnv) { ["STELLER__Projections__Enabled"] = "false" };
+        foreach (var (k, v) in sides[s].Settings) env["STELLER__" + k.Replace(":", "__")] = v;
+        var process = ChildProcess.Start(apiDll, ["--urls", "http://127.0.0.1:0"], env);
+        started.Add(process);
+        sideUrls[s] = await process.ListeningUrl();
+        sideClients[s] = new StellerClient[partners];
+        for (var p = 0; p < partners; p++)
+        {
+            var key = await (await admin.PostAsync($"/admin/partners/bench-p{p}/api-keys", null)).Content.ReadFromJsonAsync<JsonElement>();
+            sideKeys[s].Add(key.GetProperty("keyId").GetString()!);
+            sideClients[s][p] = StellerClient.Create(sideUrls[s], key.GetProperty("keyId").GetString()!, key.GetProperty("secret").GetString()!, handler);
+            sideClients[s][p].Http.Timeout = TimeSpan.FromSeconds(30);
+        }
+    }
+    try
+    {
+        api.Dispose(); // the pricing read model is filled: from here only A and B run
+        Console.WriteLine($"7. what {string.Join(", ", overhead.Select(kv => $"{kv.Key}={kv.Value}"))} changes in a placement: A (as the bench) at "
+                          + $"{sideUrls[0]}, B (with those settings) at {sideUrls[1]}, neither running projections, the first API stopped; {Load()}");
+        // What each side does differently, seen from outside: the RateLimit header, and request log rows of its keys.
+        for (var s = 0; s < 2; s++)
+        {
+            using var me = await sideClients[s][0].Http.GetAsync("v1/me");
+            Console.WriteLine($"   {sides[s].Name}: GET /v1/me {(int)me.StatusCode}, RateLimit header {(me.Headers.Contains("RateLimit") ? "present" : "absent")}");
+        }
+        // Warm-up of both (the JIT, pools): not recorded.
+        for (var s = 0; s < 2; s++) await ClosedLoop.Run(overheadConcurrency, 2, _ => PlaceWith(sideClients[s]));
+
+        var one = new[] { new List<double>(), new List<double>() };
+        for (var k = 0; k < overheadPairs; k++)
+            foreach (var s in k % 2 == 0 ? new[] { 0, 1 } : [1, 0])
+            {
+                var t = Stopwatch.GetTimestamp();
+                await PlaceWith(sideClients[s]);
+                one[s].Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            }
+        string Summary(List<double> xs)
+        {
+            var sorted = xs.Order().ToArray();
+            return $"p50 {OpenLoop.Percentile(sorted, 0.5):0.00}  p95 {OpenLoop.Percentile(sorted, 0.95):0.00}  p99 {OpenLoop.Percentile(sorted, 0.99):0.00}  mean {xs.Average():0.00} ms";
+        }
+        // The p50 difference in each fifth of the run: how far it moves with the machine alone.
+        var fifths = Enumerable.Range(0, 5).Select(f =>
+        {
+            var from = f * overheadPairs / 5; var to = (f + 1) * overheadPairs / 5;
+            double P50(List<double> xs) => OpenLoop.Percentile(xs.Skip(from).Take(to - from).Order().ToArray(), 0.5);
+            return P50(one[1]) - P50(one[0]);
+        }).ToArray();
+        Console.WriteLine($"   one at a time, {overheadPairs} pairs: A {Summary(one[0])}");
+        Console.WriteLine($"                                  B {Summary(one[1])}");
+        Console.WriteLine($"   p50 B - A: {OpenLoop.Percentile(one[1].Order().ToArray(), 0.5) - OpenLoop.Percentile(one[0].Order().ToArray(), 0.5):+0.00;-0.00} ms "
+                          + $"(by fifths of the run: {string.Join(", ", fifths.Select(d => d.ToString("+0.00;-0.00")))}); {Load()}");
+        var perSecond = new[] { new List<double>(), new List<double>() };
+        var p50s = new[] { new List<double>(), new List<double>() };
+        var errors = new[] { 0, 0 };
+        for (var b = 0; b < overheadBlocks * 2; b++)
+        {
+            var s = (b % 4) is 0 or 3 ? 0 : 1; // A B B A A B B A: a steady drift weighs on both alike
+            var r = await ClosedLoop.Run(overheadConcurrency, overheadBlockSeconds, _ => PlaceWith(sideClients[s]));
+            perSecond[s].Add(r.PerSecond); p50s[s].Add(r.P50); errors[s] += r.Errors;
+            Console.WriteLine($"   block {b + 1} {sides[s].Name}: {r.PerSecond:0.0} placements/s  p50 {r.P50:0.0} ms  p99 {r.P99:0.0} ms  {r.Errors} errors{r.ErrorText}; {Load()}");
+        }
+        Console.WriteLine($"   {overheadConcurrency} callers, {overheadBlocks} blocks of {overheadBlockSeconds:0.#} s each: A {perSecond[0].Average():0.0}/s (p50 {p50s[0].Average():0.0} ms, {errors[0]} errors), "
+                          + $"B {perSecond[1].Average():0.0}/s (p50 {p50s[1].Average():0.0} ms, {errors[1]} errors); throughput B / A {perSecond[1].Average() / perSecond[0].Average():0.000}");
+        await Task.Delay(2_000); // the request log is flushed about once a second
+        await using var logged = dataSource.CreateCommand("""
+            select count(*) filter (where key_id = any($1)), count(*) filter (where key_id = any($2)) from steller.partner_requests
+            """);
+        logged.Parameters.Add(new NpgsqlParameter { Value = sideKeys[0].ToArray() });
+        logged.Parameters.Add(new NpgsqlParameter { Value = sideKeys[1].ToArray() });
+        await using var reader = await logged.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        Console.WriteLine($"   request log rows: A's keys {reader.GetInt64(0)}, B's keys {reader.GetInt64(1)}");
+    }
+    finally
+    {
+        foreach (var process in started) process.Dispose();
+    }
     return 0;
 }
 
@@ -807,7 +918,7 @@ internal static class OpenLoop
     public static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 }
 
-internal sealed record ClosedResult(double PerSecond, double P99, int Errors, string ErrorText);
+internal sealed record ClosedResult(double PerSecond, double P50, double P99, int Errors, string ErrorText);
 
 internal static class ClosedLoop
 {
@@ -843,7 +954,7 @@ internal static class ClosedLoop
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var sorted = latencies.Order().ToArray();
         var text = codes.IsEmpty ? "" : " (" + string.Join(", ", codes.Select(c => $"{c.Key} x{c.Value}")) + ")";
-        return new ClosedResult(sorted.Length / elapsed, OpenLoop.Percentile(sorted, 0.99), errors, text);
+        return new ClosedResult(sorted.Length / elapsed, OpenLoop.Percentile(sorted, 0.5), OpenLoop.Percentile(sorted, 0.99), errors, text);
     }
 }
 
@@ -890,8 +1001,11 @@ internal sealed class ChildProcess : IDisposable
         throw new TimeoutException($"{process.StartInfo.ArgumentList[0]} did not listen within 90 s: {Stdout}{Stderr}");
     }
 
+    private bool disposed;
     public void Dispose()
     {
+        if (disposed) return;
+        disposed = true;
         if (!process.HasExited) { process.Kill(entireProcessTree: true); process.WaitForExit(); }
         process.Dispose();
     }
