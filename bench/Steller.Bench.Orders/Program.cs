@@ -406,7 +406,11 @@ if (webhookRates is { } whRates)
         var runFrom = DateTime.UtcNow;
         var hiddenBefore = await HiddenCommits();
         var placed = new ConcurrentBag<string>();
+        using var sampling = new CancellationTokenSource();
+        var holders = HorizonHolders(sampling.Token);
         var run = await OpenLoop.Run(rate, webhookSeconds, async () => placed.Add(await Place()));
+        sampling.Cancel();
+        var holderSummary = await holders;
         var wait = Stopwatch.StartNew();
         while (receiver.Count < placed.Count && wait.Elapsed.TotalSeconds < drainCap) await Task.Delay(100);
         var (lags, span) = receiver.Snapshot();
@@ -417,6 +421,7 @@ if (webhookRates is { } whRates)
                           + $"{(span > 0 ? sorted.Length / span : 0):0.0} deliveries/s; {Load()}");
         Console.WriteLine(await WebhookStages(runFrom));
         Console.WriteLine(HiddenSummary(hiddenBefore, await HiddenCommits()));
+        Console.WriteLine(holderSummary);
         await Drain();
     }
     return 0;
@@ -453,6 +458,50 @@ async Task<string> WebhookStages(DateTime from)
     }
     return $"   stages (p50 / p95 / p99 ms, {stages[0].Count} messages): decided->committed {P(stages[0])}; committed->queued {P(stages[1])}; "
            + $"queued->sent {P(stages[2])}; sent->answered {P(stages[3])}";
+}
+
+// What holds the gap-safe log horizon back while orders arrive: every ~5 ms, the session whose transaction is the oldest
+// running one that may append (its xid is es.log_horizon(), the horizon every log read uses; nothing committed after it is
+// visible yet) and
+// how long that transaction has been open. Grouped by what the session runs (its statement's first words, numbers
+// blanked), the groups holding the horizon longest first: a commit notified meanwhile waits for that transaction.
+async Task<string> HorizonHolders(CancellationToken ct)
+{
+    var held = new Dictionary<string, (int Samples, double MaxMs, List<double> Ages)>();
+    var samples = 0;
+    await using var conn = await dataSource.OpenConnectionAsync(CancellationToken.None);
+    await using var cmd = new NpgsqlCommand("""
+        select regexp_replace(left(regexp_replace(coalesce(a.query, ''), '\s+', ' ', 'g'), 70), '[0-9]+', 'N', 'g'),
+               extract(epoch from clock_timestamp() - a.xact_start) * 1000
+          from pg_stat_activity a
+         where a.backend_xid is not null
+           and a.backend_xid::text = ((select es.log_horizon())::text::bigint % 4294967296)::text
+        """, conn);
+    while (!ct.IsCancellationRequested)
+    {
+        try
+        {
+            samples++;
+            await using var reader = await cmd.ExecuteReaderAsync(CancellationToken.None);
+            while (await reader.ReadAsync(CancellationToken.None))
+            {
+                var what = reader.GetString(0);
+                var age = reader.IsDBNull(1) ? 0 : Convert.ToDouble(reader.GetValue(1));
+                var h = held.TryGetValue(what, out var x) ? x : (0, 0, new List<double>());
+                h.Ages.Add(age);
+                held[what] = (h.Samples + 1, Math.Max(h.MaxMs, age), h.Ages);
+            }
+        }
+        catch (PostgresException e) { return $"   horizon holders: not available ({e.MessageText})"; }
+        try { await Task.Delay(5, ct); } catch (OperationCanceledException) { }
+    }
+    var total = held.Values.Sum(h => h.Samples);
+    var lines = held.OrderByDescending(h => h.Value.Ages.Sum()).Take(8).Select(h =>
+    {
+        var ages = h.Value.Ages.Order().ToArray();
+        return $"     {h.Value.Samples * 100.0 / Math.Max(1, samples),5:0.0}% of samples, open p50 {OpenLoop.Percentile(ages, 0.5),6:0.0} ms, max {h.Value.MaxMs,7:0.0} ms: {h.Key}";
+    });
+    return $"   horizon holders ({samples} samples, {total * 100.0 / Math.Max(1, samples):0}% with a running transaction holding it):\n" + string.Join("\n", lines);
 }
 
 // The API's steller_log_hidden_commit_seconds histogram (cumulative count per upper bound, seconds): how long notified

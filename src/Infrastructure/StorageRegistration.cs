@@ -20,6 +20,11 @@ public static class StorageRegistration
         services.AddSingleton(sp => new NpgsqlDataSourceBuilder(PooledConnectionString(settings.Database.ConnectionString))
             .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
             .Build());
+        // The read models' and the job store's pool: its sessions never append, so readers of the log do not wait for them.
+        services.AddSingleton(sp => new NoAppendDataSource(
+            new NpgsqlDataSourceBuilder(NoAppendDataSource.Mark(PooledConnectionString(settings.Database.ConnectionString)))
+                .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
+                .Build()));
         services.AddSingleton<Migrator>();
         services.AddSingleton<LogNotifications>();
         // Snapshots live in Steller's own PostgreSQL whichever store holds the events (docs/architecture.md, "Snapshots").

@@ -8,9 +8,10 @@ namespace Steller.Infrastructure.Observability;
 
 /// <summary>
 /// Watches the age of the oldest open write transaction on Steller's database (any session, Steller's or anyone else's,
-/// that holds a transaction id: <c>pg_stat_activity.backend_xid is not null</c>). The PostgreSQL log shows readers only
-/// what is older than the oldest running transaction, so one long write transaction holds back every projection,
-/// process manager and log follower for as long as it stays open. Exported as
+/// that holds a transaction id: <c>pg_stat_activity.backend_xid is not null</c>), except those announced as never
+/// appending (<see cref="Postgres.NoAppendDataSource"/>). The PostgreSQL log shows readers only what is older than the
+/// oldest running transaction that may append, so one long write transaction holds back every projection, process manager
+/// and log follower for as long as it stays open. Exported as
 /// <c>steller_oldest_write_transaction_seconds</c>; a warning is logged (once per transaction, then every minute while it
 /// lasts) when it passes <see cref="DatabaseSettings.LongWriteTransactionAlertSeconds"/>.
 /// Sessions of other roles are visible only when Steller's role may read them (superuser, or a member of
@@ -38,6 +39,7 @@ public sealed class WriteTransactionMonitor(NpgsqlDataSource db, StellerSettings
             select extract(epoch from clock_timestamp() - xact_start)::float8, pid, state, application_name, left(query, 120)
               from pg_stat_activity
              where backend_xid is not null and datname = current_database() and xact_start is not null
+               and not exists (select 1 from es.never_appending n where (n.xid::text::bigint & 4294967295)::text = backend_xid::text)
              order by xact_start
              limit 1
             """);

@@ -11,7 +11,7 @@ namespace Steller.Infrastructure.Postgres;
 /// <summary>
 /// The embedded event store on PostgreSQL (schema "es", migration 0001).
 /// The global log is ordered by (transaction id, position) and a reader only returns rows whose
-/// transaction is older than the oldest still running (<see cref="Horizon"/>), so an identity value
+/// transaction is older than the oldest still running that may append (<see cref="Horizon"/>), so an identity value
 /// taken early but committed late can never be skipped. No timers, no global lock.
 /// </summary>
 public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotifications notifications, PostgresEventStoreOptions? options = null)
@@ -320,11 +320,11 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
         """;
 
     /// <summary>
-    /// The oldest transaction still running: nothing can appear before it any more. (Leaving out sessions that never append,
-    /// read models and Quartz, was tried: reading pg_stat_activity on every read cost ~4 ms a read under load; see
-    /// docs/benchmarks.md, "Webhook lag by stage".)
+    /// The oldest running transaction that may still append: nothing can appear before it any more (migration 0021).
+    /// Long transactions of sessions that never append (<see cref="NoAppendDataSource"/>: the read models' batches), once
+    /// announced, do not hold readers back. An init plan: evaluated once per statement, on the statement's snapshot.
     /// </summary>
-    public const string Horizon = "pg_snapshot_xmin(pg_current_snapshot())";
+    public const string Horizon = "(select es.log_horizon())";
 
     public static void AddGapSafeParameters(NpgsqlCommand cmd, LogPosition after, int max)
     {

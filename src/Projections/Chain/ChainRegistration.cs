@@ -13,7 +13,9 @@ public static class ChainRegistration
         services.AddSingleton<IChainLog>(sp => sp.GetRequiredService<IEventStore>() is PostgresEventStore
             ? new PostgresChainLog(sp.GetRequiredService<NpgsqlDataSource>())
             : new EventStoreChainLog(sp.GetRequiredService<IEventStore>()));
-        services.AddSingleton<ChainStore>();
+        // Seals are written on the pool whose sessions never append (they go to es.chain, not es.events): a sealing
+        // transaction does not hold readers of the log back, and the sealer's lock shares the projections' leadership session.
+        services.AddSingleton(sp => new ChainStore(sp.GetRequiredService<NoAppendDataSource>().DataSource));
         services.AddSingleton<ChainVerifier>();
         services.AddSingleton<ChainSealer>();
         return services;

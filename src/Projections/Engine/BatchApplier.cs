@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using Steller.Application.EventStore;
+using Steller.Infrastructure.Postgres;
 
 namespace Steller.Projections.Engine;
 
@@ -33,7 +34,10 @@ public static class BatchApplier
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
 
-        if (!await CheckpointIsAt(conn, tx, projection, generation, mustBeActive, from, ct)) return Outcome.GenerationRetired;
+        var (at, xid) = await Checkpoint(conn, tx, projection, generation, mustBeActive, from, ct);
+        if (!at) return Outcome.GenerationRetired;
+        // A batch that runs long (catching up, a rebuild) stops holding readers of the log back: it never appends.
+        using var announced = NoAppendDataSource.AnnounceIfLong(dataSource, xid);
 
         var relevant = projection.EventTypes is null ? batch : batch.Where(e => projection.EventTypes.Contains(e.Type)).ToList();
         if (relevant.Count > 0)
@@ -109,24 +113,30 @@ public static class BatchApplier
     /// view swap (FOR UPDATE) waits for the batch, and the batch waits for a swap.
     /// </summary>
     private static async Task<bool> CheckpointIsAt(NpgsqlConnection conn, NpgsqlTransaction? tx, IProjection projection, int generation,
-        bool mustBeActive, LogPosition from, CancellationToken ct)
+        bool mustBeActive, LogPosition from, CancellationToken ct) =>
+        (await Checkpoint(conn, tx, projection, generation, mustBeActive, from, ct)).At;
+
+    /// <summary><see cref="CheckpointIsAt"/>, and the transaction's id (0 outside a transaction).</summary>
+    private static async Task<(bool At, ulong Xid)> Checkpoint(NpgsqlConnection conn, NpgsqlTransaction? tx, IProjection projection,
+        int generation, bool mustBeActive, LogPosition from, CancellationToken ct)
     {
         var row = await conn.QuerySingleOrDefaultAsync<CheckpointRow>(new CommandDefinition($"""
-            select p.active_generation as Active, c.commit_position as Commit, c.prepare_position as Prepare
+            select p.active_generation as Active, c.commit_position as Commit, c.prepare_position as Prepare,
+                   {(tx is null ? "'0'" : "pg_current_xact_id()::text")} as Xid
               from steller.projections p
               join steller.projection_checkpoints c on c.name = p.name and c.generation = @generation
              where p.name = @name
             {(tx is null ? "" : "for update of c for share of p")}
             """, new { name = projection.Name, generation }, tx, cancellationToken: ct));
-        if (row is null || (mustBeActive && row.Active != generation)) return false;
+        if (row is null || (mustBeActive && row.Active != generation)) return (false, 0);
         var stored = new LogPosition((ulong)row.Commit, (ulong)row.Prepare);
         return stored == from
-            ? true
+            ? (true, ulong.Parse(row.Xid))
             : throw new ProjectionConflictException(
                 $"Checkpoint of {projection.Name} v{generation} is at {stored}, expected {from}: another runner is applying it.");
     }
 }
 
-internal sealed record CheckpointRow(int Active, long Commit, long Prepare);
+internal sealed record CheckpointRow(int Active, long Commit, long Prepare, string Xid);
 
 public sealed class ProjectionConflictException(string message) : Exception(message);

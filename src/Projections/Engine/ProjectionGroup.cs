@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Logging;
 using Steller.Application.EventStore;
 using Steller.Infrastructure.Configuration;
+using Steller.Infrastructure.Postgres;
 
 namespace Steller.Projections.Engine;
 
@@ -196,7 +197,8 @@ public sealed class ProjectionGroup(LogTail log, ProjectionStore bookkeeping, Pr
         await using var tx = await conn.BeginTransactionAsync(ct);
         // Lock every member's checkpoint row (and share its projection row: a view swap waits for the batch), in name order.
         var rows = (await conn.QueryAsync<GroupCheckpointRow>(new CommandDefinition("""
-            select c.name as Name, p.active_generation as Active, c.commit_position as Commit, c.prepare_position as Prepare
+            select c.name as Name, p.active_generation as Active, c.commit_position as Commit, c.prepare_position as Prepare,
+                   pg_current_xact_id()::text as Xid
               from unnest(@names::text[], @generations::int[]) as m(name, generation)
               join steller.projection_checkpoints c on c.name = m.name and c.generation = m.generation
               join steller.projections p on p.name = c.name
@@ -204,6 +206,9 @@ public sealed class ProjectionGroup(LogTail log, ProjectionStore bookkeeping, Pr
                for update of c for share of p
             """, new { names = due.Select(d => d.Member.Projection.Name).ToArray(), generations = due.Select(d => d.Member.Generation).ToArray() },
             tx, cancellationToken: ct))).ToDictionary(r => r.Name);
+        // The transaction holds an id from its first statement (the row locks): if it runs long, readers of the log stop
+        // waiting for it (a read-model batch never appends).
+        using var announced = rows.Count > 0 ? NoAppendDataSource.AnnounceIfLong(bookkeeping.DataSource, ulong.Parse(rows.Values.First().Xid)) : null;
         var applying = new List<Due>(due.Count);
         var leaving = new List<(GroupMember, GroupExit)>();
         foreach (var d in due)
@@ -283,4 +288,4 @@ public sealed class ProjectionGroup(LogTail log, ProjectionStore bookkeeping, Pr
     }
 }
 
-internal sealed record GroupCheckpointRow(string Name, int Active, long Commit, long Prepare);
+internal sealed record GroupCheckpointRow(string Name, int Active, long Commit, long Prepare, string Xid);

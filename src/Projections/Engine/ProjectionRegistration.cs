@@ -15,7 +15,8 @@ public static class ProjectionRegistration
     public static IServiceCollection AddStellerProjections(this IServiceCollection services)
     {
         services.AddUseCases(typeof(ProjectionRegistration).Assembly); // the read-model queries' MediatR handlers
-        services.AddSingleton<ProjectionStore>();
+        // On the pool whose sessions never append: a read model's batch transaction does not hold readers of the log back.
+        services.AddSingleton(sp => new ProjectionStore(sp.GetRequiredService<Infrastructure.Postgres.NoAppendDataSource>().DataSource));
         services.AddSingleton<LogTail>(); // one reader of the global log for every projection and process manager in the process
         services.AddSingleton<ProjectionGroup>(); // the live projections of the process, one transaction per batch
         services.AddSingleton<ProjectionRebuilder>();

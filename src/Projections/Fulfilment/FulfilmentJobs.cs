@@ -70,7 +70,7 @@ public sealed class PendingOrderTimeout(OrdersQuery query, CancelOrderHandler ca
 /// advisory-lock leadership of the log followers), not as clustered Quartz jobs: a Quartz firing every second cost an
 /// idle node ~2,800 of its ~3,900 statements a minute and was the biggest lock wait per order (issue 11).
 /// </summary>
-public sealed class FulfilmentLoops(NpgsqlDataSource dataSource, FulfilmentPoller poller, PendingOrderTimeout timeout,
+public sealed class FulfilmentLoops(Infrastructure.Postgres.NoAppendDataSource locks, FulfilmentPoller poller, PendingOrderTimeout timeout,
     FulfilmentSchedule schedule, ILogger<FulfilmentLoops> logger) : BackgroundService
 {
     public const string PollerName = "fulfilment-poller", TimeoutName = "pending-order-timeout";
@@ -79,9 +79,10 @@ public sealed class FulfilmentLoops(NpgsqlDataSource dataSource, FulfilmentPolle
     public static TimeSpan TimeoutInterval(TimeSpan pendingTimeout) =>
         TimeSpan.FromSeconds(Math.Clamp((int)pendingTimeout.TotalSeconds / 4, 1, 60));
 
-    public LeaderLoop Poller { get; } = new(dataSource, PollerName, schedule.PollInterval, ct => poller.Pass(ct), logger);
+    // The loops' locks are on the pool the followers' locks are on: one leadership session per process holds them all.
+    public LeaderLoop Poller { get; } = new(locks.DataSource, PollerName, schedule.PollInterval, ct => poller.Pass(ct), logger);
 
-    public LeaderLoop Timeout { get; } = new(dataSource, TimeoutName, TimeoutInterval(schedule.PendingTimeout),
+    public LeaderLoop Timeout { get; } = new(locks.DataSource, TimeoutName, TimeoutInterval(schedule.PendingTimeout),
         ct => timeout.Pass(ct), logger);
 
     protected override Task ExecuteAsync(CancellationToken ct) => Task.WhenAll(Poller.Run(ct), Timeout.Run(ct));
