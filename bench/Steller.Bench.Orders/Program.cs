@@ -468,14 +468,18 @@ async Task<string> WebhookStages(DateTime from)
 async Task<string> HorizonHolders(CancellationToken ct)
 {
     var held = new Dictionary<string, (int Samples, double MaxMs, List<double> Ages)>();
+    var horizon = "(select es.log_horizon())";
     var samples = 0;
     await using var conn = await dataSource.OpenConnectionAsync(CancellationToken.None);
-    await using var cmd = new NpgsqlCommand("""
+    // An API from before migration 0021 (--api-dll) reads the log up to the oldest running transaction of any kind.
+    await using (var probe = new NpgsqlCommand("select to_regproc('es.log_horizon') is not null", conn))
+        if (!(bool)(await probe.ExecuteScalarAsync(CancellationToken.None))!) horizon = "pg_snapshot_xmin(pg_current_snapshot())";
+    await using var cmd = new NpgsqlCommand($"""
         select regexp_replace(left(regexp_replace(coalesce(a.query, ''), '\s+', ' ', 'g'), 70), '[0-9]+', 'N', 'g'),
                extract(epoch from clock_timestamp() - a.xact_start) * 1000
           from pg_stat_activity a
          where a.backend_xid is not null
-           and a.backend_xid::text = ((select es.log_horizon())::text::bigint % 4294967296)::text
+           and a.backend_xid::text = (({horizon})::text::bigint % 4294967296)::text
         """, conn);
     while (!ct.IsCancellationRequested)
     {
