@@ -150,6 +150,8 @@ up() {
   # One master key file for every node (created by the first node, which therefore starts alone).
   export STELLER__SECURITY__MASTERKEYFILE="${STELLER__SECURITY__MASTERKEYFILE:-$PWD/.steller/master.key}"
   export STELLER__WEBHOOKS__ALLOWPRIVATETARGETS="${STELLER__WEBHOOKS__ALLOWPRIVATETARGETS:-true}"
+  # The nodes sit behind the local load balancer: its X-Forwarded-For is the client's address (docs/partners.md).
+  export STELLER__HTTP__TRUSTEDPROXIES="${STELLER__HTTP__TRUSTEDPROXIES:-127.0.0.1}"
   # Each node enforces its share of every partner rate limit (docs/partners.md).
   local count; count=$(echo $PORTS | wc -w)
   export STELLER__RATELIMITS__NODES="${STELLER__RATELIMITS__NODES:-$count}"

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Json;
 using Prometheus;
 using Scalar.AspNetCore;
@@ -121,6 +122,15 @@ if (app.Environment.IsDevelopment() && app.Configuration.GetValue<bool>("Demo:Se
     await ActivatorUtilities.CreateInstance<Steller.Api.Demo.DemoData>(app.Services).Seed(file, url, CancellationToken.None);
 }
 
+if (settings.Http.TrustedProxies is { Count: > 0 } proxies)
+{
+    // Only the configured proxies are believed (ASP.NET's default would trust any loopback peer), and only their own hop.
+    var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor, ForwardLimit = 1 };
+    forwarded.KnownIPNetworks.Clear();
+    forwarded.KnownProxies.Clear();
+    foreach (var proxy in proxies) forwarded.KnownIPNetworks.Add(proxy);
+    app.UseForwardedHeaders(forwarded);
+}
 app.UseMiddleware<Correlation>();
 app.UseExceptionHandler();
 app.UseMiddleware<MethodCase>();

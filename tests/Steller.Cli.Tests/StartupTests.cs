@@ -21,6 +21,7 @@ public sealed class StartupTests
     [TestCase("STELLER__EventStore__Backend", "Cassandra", "EventStore:Backend", "one of")]
     [TestCase("STELLER__Http__MaxRequestBodyBytes", "12", "Http:MaxRequestBodyBytes", "from 1024")]
     [TestCase("STELLER__Projections__Enabled", "maybe", "Projections:Enabled", "true or false")]
+    [TestCase("STELLER__Http__TrustedProxies", "proxy.internal", "Http:TrustedProxies", "CIDR networks")]
     [TestCase("STELLER__Alerts__VendorErrorRate", "-0.5", "Alerts:VendorErrorRate", "a number from 0 to 1")]
     [TestCase("STELLER__Alerts__CheckSeconds", "often", "Alerts:CheckSeconds", "a number from")]
     [TestCase("STELLER__Alerts__VendorWindowMinutes", "0", "Alerts:VendorWindowMinutes", "a whole number from 1 to 60")]

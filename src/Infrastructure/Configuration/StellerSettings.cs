@@ -54,7 +54,8 @@ public sealed record StellerSettings
                 RebuildBatchSize: Int(pr, "RebuildBatchSize", 5_000, 1, 100_000),
                 RetryDelayMilliseconds: Int(pr, "RetryDelayMilliseconds", 500, 1, 60_000),
                 Grouped: Bool(pr, "Grouped", true)),
-            Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576)),
+            Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576),
+                TrustedProxies: Networks(http, "TrustedProxies")),
             Jobs = new JobSettings(HoldExpirySeconds: Int(config.GetSection("Jobs"), "HoldExpirySeconds", 10, 1, 3_600),
                 ReservationExpirySeconds: Int(config.GetSection("Jobs"), "ReservationExpirySeconds", 10, 1, 3_600),
                 CatalogSyncMinutes: Int(config.GetSection("Jobs"), "CatalogSyncMinutes", 30, 1, 1_440),
@@ -152,6 +153,23 @@ public sealed record StellerSettings
         return name;
     }
 
+    /// <summary>A comma-separated list of addresses or CIDR networks (either a list section or one value); empty when unset.</summary>
+    private static IReadOnlyList<System.Net.IPNetwork> Networks(IConfigurationSection section, string key)
+    {
+        var list = section.GetSection(key);
+        var items = (list.GetChildren().Any() ? list.GetChildren().Select(c => c.Value ?? "") : (list.Value ?? "").Split(','))
+            .Select(t => t.Trim()).Where(t => t.Length > 0);
+        var networks = new List<System.Net.IPNetwork>();
+        foreach (var item in items)
+        {
+            if (System.Net.IPNetwork.TryParse(item, out var network)) networks.Add(network);
+            else if (System.Net.IPAddress.TryParse(item, out var address))
+                networks.Add(new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+            else throw Bad(section, key, $"addresses or CIDR networks separated by commas (e.g. '10.0.0.5, 10.1.0.0/16'), got '{item}'");
+        }
+        return networks;
+    }
+
     private static bool Bool(IConfigurationSection section, string key, bool fallback)
     {
         var text = section[key];
@@ -224,7 +242,12 @@ public sealed record EventStoreSettings(EventStoreBackend Backend, string? Conne
 /// (Engine/ProjectionGroup.cs); false: each in its own.</param>
 public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize, int RetryDelayMilliseconds = 500, bool Grouped = true);
 
-public sealed record HttpSettings(int MaxRequestBodyBytes);
+/// <param name="TrustedProxies">
+/// Reverse proxies (addresses or networks) whose X-Forwarded-For is believed: for a request from one of them, the client
+/// address (request log, per-address limits, IP allow-lists) is the last address the proxy forwarded. Empty: none is, and
+/// the header is ignored (a client cannot choose its own address).
+/// </param>
+public sealed record HttpSettings(int MaxRequestBodyBytes, IReadOnlyList<System.Net.IPNetwork>? TrustedProxies = null);
 
 /// <param name="HoldExpirySeconds">How often expired wallet holds are looked for and released.</param>
 /// <param name="ReservationExpirySeconds">How often expired stock reservations are looked for and released.</param>

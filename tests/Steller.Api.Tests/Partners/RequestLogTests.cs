@@ -80,6 +80,30 @@ public sealed class RequestLogTests() : AdminApiFixture("requestlog")
     }
 
     [Test]
+    public async Task the_client_address_is_the_one_a_trusted_proxy_forwarded_and_a_forwarded_address_from_anyone_else_is_ignored()
+    {
+        var (keyId, secret) = await NewPartner("proxy-co");
+        // This fixture's API trusts no proxy: a client that sends the header itself cannot choose its address.
+        using var direct = Signed(keyId, secret, []);
+        (await Get(direct, "/v1/me", "proxy-direct", forwardedFor: "203.0.113.7")).EnsureSuccessStatusCode();
+        // A second API on the same database, behind a proxy on loopback that it trusts: the proxy's own hop counts, the
+        // addresses the client claimed before it do not.
+        await using var behind = new ApiFactory(db, settings: new Dictionary<string, string?>
+        {
+            ["Http:TrustedProxies"] = "127.0.0.1",
+            ["Partners:RequestLogFlushMilliseconds"] = "100",
+        });
+        using var started = behind.StartKestrel();
+        using var proxied = Signed(keyId, secret, [], started.BaseAddress);
+        (await Get(proxied, "/v1/me", "proxy-forwarded", forwardedFor: "198.51.100.1, 203.0.113.9")).EnsureSuccessStatusCode();
+        await factory.Services.GetRequiredService<PartnerRequestLog>().Flush();
+        await behind.Services.GetRequiredService<PartnerRequestLog>().Flush();
+
+        (await db.Scalar<string>("select client_ip from steller.partner_requests where correlation_id = 'proxy-direct'")).Should().Be("127.0.0.1");
+        (await db.Scalar<string>("select client_ip from steller.partner_requests where correlation_id = 'proxy-forwarded'")).Should().Be("203.0.113.9");
+    }
+
+    [Test]
     public async Task requests_older_than_thirty_days_are_purged_by_the_retention_job()
     {
         var (keyId, secret) = await NewPartner("old-co");
@@ -132,17 +156,19 @@ public sealed class RequestLogTests() : AdminApiFixture("requestlog")
         return (key.GetProperty("keyId").GetString()!, key.GetProperty("secret").GetString()!);
     }
 
-    private HttpClient Signed(string keyId, string secret, ConcurrentBag<string> signatures) =>
+    private HttpClient Signed(string keyId, string secret, ConcurrentBag<string> signatures, Uri? api = null) =>
         new(new SigningHandler(keyId, secret, inner: new Recorder(signatures) { InnerHandler = new HttpClientHandler() }))
-            { BaseAddress = client.BaseAddress };
+            { BaseAddress = api ?? client.BaseAddress };
 
-    private static Task<HttpResponseMessage> Get(HttpClient http, string path, string correlationId) =>
-        Send(http, HttpMethod.Get, path, correlationId);
+    private static Task<HttpResponseMessage> Get(HttpClient http, string path, string correlationId, string? forwardedFor = null) =>
+        Send(http, HttpMethod.Get, path, correlationId, forwardedFor: forwardedFor);
 
-    private static Task<HttpResponseMessage> Send(HttpClient http, HttpMethod method, string path, string correlationId, string? json = null)
+    private static Task<HttpResponseMessage> Send(HttpClient http, HttpMethod method, string path, string correlationId, string? json = null,
+        string? forwardedFor = null)
     {
         var request = new HttpRequestMessage(method, path);
         request.Headers.Add("X-Correlation-Id", correlationId);
+        if (forwardedFor is not null) request.Headers.Add("X-Forwarded-For", forwardedFor);
         if (json is not null) request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
         return http.SendAsync(request);
     }
