@@ -6,7 +6,9 @@ namespace Steller.Infrastructure.Postgres;
 
 /// <summary>
 /// A second connection pool to Steller's PostgreSQL whose sessions declare that they never append to the event log
-/// (application_name "steller-no-append:…"; migration 0021 refuses an insert into es.events from one): the read models'
+/// (the session setting <c>steller.never_appends = on</c>, given at connection start; migration 0021 refuses an insert into
+/// es.events from such a session; the application name stays the node's own, so operators still see which node a session
+/// belongs to): the read models'
 /// batch transactions and the chain's seals. Such a transaction that runs long announces its transaction id
 /// (<see cref="AnnounceIfLong"/>), and readers of the log stop waiting for it (<see cref="PostgresEventStore.Horizon"/>):
 /// a read-model batch no longer delays every follower of the log. Work that appends, or may append, stays on the
@@ -14,7 +16,8 @@ namespace Steller.Infrastructure.Postgres;
 /// </summary>
 public sealed class NoAppendDataSource(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
-    public const string ApplicationNamePrefix = "steller-no-append";
+    /// <summary>The startup option that marks a session (a custom PostgreSQL setting, read by the trigger).</summary>
+    public const string MarkOption = "-c steller.never_appends=on";
 
     /// <summary>
     /// How long a transaction runs before it is announced: most read-model batches end sooner and cost nothing more; a
@@ -32,19 +35,21 @@ public sealed class NoAppendDataSource(NpgsqlDataSource dataSource) : IAsyncDisp
 
     public NpgsqlDataSource DataSource { get; } = dataSource;
 
-    /// <summary>The same connection string with its application name marked (what it was named stays readable after the colon).</summary>
+    /// <summary>The same connection string with the mark added to its startup options (once).</summary>
     public static string Mark(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (builder.ApplicationName?.StartsWith(ApplicationNamePrefix, StringComparison.Ordinal) != true)
-            builder.ApplicationName = $"{ApplicationNamePrefix}:{builder.ApplicationName ?? "steller"}";
+        if (!HasMark(builder))
+            builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? MarkOption : $"{builder.Options} {MarkOption}";
         return builder.ConnectionString;
     }
 
+    private static bool HasMark(NpgsqlConnectionStringBuilder builder) =>
+        builder.Options?.Contains(MarkOption, StringComparison.Ordinal) == true;
+
     /// <summary>Whether <paramref name="source"/>'s sessions are marked as never appending (the trigger holds them to it).</summary>
     public static bool IsMarked(NpgsqlDataSource source) =>
-        MarkedSources.GetValue(source, s => new NpgsqlConnectionStringBuilder(s.ConnectionString).ApplicationName
-            ?.StartsWith(ApplicationNamePrefix, StringComparison.Ordinal) == true) is true;
+        MarkedSources.GetValue(source, s => HasMark(new NpgsqlConnectionStringBuilder(s.ConnectionString))) is true;
 
     /// <summary>
     /// Announces <paramref name="xid"/>, the id of a write transaction open on a connection of <paramref name="source"/>,

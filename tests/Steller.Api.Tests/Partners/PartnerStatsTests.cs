@@ -27,9 +27,12 @@ public sealed class PartnerStatsTests() : OrderFixture("partner_stats")
         await Eventually.True(async () => await db.Scalar<long>(
                 "select count(*) from read.partner_daily_stats where partner_id = 'stats-buyer' and orders_completed > 0") == 2,
             TimeSpan.FromSeconds(60), "the daily stats caught up");
-        // read.orders is another projection: it may apply the captures a moment after the stats do.
+        // read.orders is another projection: it may apply the captures a moment after the stats do. The overview below
+        // counts the other partner's order from it too, so wait for all three.
         await Eventually.True(async () => await db.Scalar<long>(
-                "select count(*) from read.orders where partner_id = 'stats-buyer' and status = 'Completed'") == 2,
+                "select count(*) from read.orders where partner_id = 'stats-buyer' and status = 'Completed'") == 2
+                && await db.Scalar<long>(
+                "select count(*) from read.orders where partner_id = 'stats-other' and status = 'Completed'") == 1,
             TimeSpan.FromSeconds(60), "read.orders caught up");
         var captured = await db.Scalar<long>("select sum(captured)::bigint from read.orders where partner_id = 'stats-buyer'");
 

@@ -98,11 +98,12 @@ public sealed class NoAppendSessionTests
     }
 
     [Test]
-    public void marking_a_connection_string_keeps_its_name_readable_and_is_idempotent()
+    public void marking_a_connection_string_keeps_its_application_name_and_other_options_and_is_idempotent()
     {
-        var once = NoAppendDataSource.Mark("Host=127.0.0.1;Application Name=api");
-        new NpgsqlConnectionStringBuilder(once).ApplicationName.Should().Be("steller-no-append:api");
-        new NpgsqlConnectionStringBuilder(NoAppendDataSource.Mark(once)).ApplicationName.Should().Be("steller-no-append:api");
+        var once = new NpgsqlConnectionStringBuilder(NoAppendDataSource.Mark("Host=127.0.0.1;Application Name=node-a;Options=-c statement_timeout=5000"));
+        once.ApplicationName.Should().Be("node-a", "operators and the cluster status find a node's sessions by its name");
+        once.Options.Should().Be("-c statement_timeout=5000 -c steller.never_appends=on");
+        new NpgsqlConnectionStringBuilder(NoAppendDataSource.Mark(once.ConnectionString)).Options.Should().Be(once.Options);
     }
 
     [Test, CancelAfter(240_000)]

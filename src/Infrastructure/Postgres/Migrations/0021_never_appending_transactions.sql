@@ -4,8 +4,9 @@
 -- long as it ran, and events committed meanwhile waited (the webhook and completion lag of issues 11 and 14).
 --
 -- Two parts:
---  * A session whose application_name starts with 'steller-no-append' declares that it never appends: the trigger below
---    refuses an insert into es.events from one (the read models' and the chain's pool, Postgres.NoAppendDataSource).
+--  * A session started with the setting steller.never_appends = on declares that it never appends: the trigger below
+--    refuses an insert into es.events from one (the read models' and the chain's pool, Postgres.NoAppendDataSource, which
+--    passes "-c steller.never_appends=on" in its startup options; its application_name stays the node's name).
 --  * A transaction of such a session that runs long announces its transaction id in es.never_appending (from another
 --    connection, after ~10 ms: short ones never pay for it), and es.log_horizon() leaves the announced ones out.
 -- Every other running transaction still counts, and so does a marked one not announced yet: leaving out too little only
@@ -15,8 +16,8 @@
 -- ids in a table of a few rows, and only while a transaction is running.
 create function es.refuse_no_append_sessions() returns trigger language plpgsql as $$
 begin
-    if current_setting('application_name') like 'steller-no-append%' then
-        raise exception 'es.events: this session (application_name %) is marked as never appending; readers of the log do not wait for it',
+    if current_setting('steller.never_appends', true) = 'on' then
+        raise exception 'es.events: this session (application_name %) is marked as never appending (steller.never_appends); readers of the log do not wait for it',
             current_setting('application_name') using errcode = '42501';
     end if;
     return null;
