@@ -73,7 +73,8 @@ public sealed record StellerSettings
                 AdminAuditDays: Int(config.GetSection("Retention"), "AdminAuditDays", 400, 1, 36_500),
                 CheckoutBatchesDays: Int(config.GetSection("Retention"), "CheckoutBatchesDays", 90, 7, 3_650),
                 PartnerRequestsDays: Int(config.GetSection("Retention"), "PartnerRequestsDays", 30, 1, 3_650),
-                PurgeMinutes: Int(config.GetSection("Retention"), "PurgeMinutes", 60, 1, 1_440)),
+                PurgeMinutes: Int(config.GetSection("Retention"), "PurgeMinutes", 60, 1, 1_440),
+                PurgeSeconds: Int(config.GetSection("Retention"), "PurgeSeconds", 0, 0, 86_400)),
             Partners = LoadPartners(config.GetSection("Partners")),
             Snapshots = new Application.Commands.SnapshotSettings(EveryEvents: Int(config.GetSection("Snapshots"), "EveryEvents", 1_000, 0, 100_000_000)),
             RateLimits = new RateLimitSettings(
@@ -180,9 +181,16 @@ public sealed record DatabaseSettings(string ConnectionString, int LongWriteTran
 /// still be followed; at least 7 days).
 /// </param>
 /// <param name="PurgeMinutes">How often the retention job runs.</param>
+/// <param name="PurgeSeconds">
+/// When above 0, how often the retention job runs, in seconds, instead of <see cref="PurgeMinutes"/>: the cluster tests run it
+/// every second to watch that each Quartz firing runs on one node.
+/// </param>
 /// <param name="PartnerRequestsDays">steller.partner_requests: each partner's own request log (GET /v1/requests).</param>
 public sealed record RetentionSettings(int VendorCallsDays = 30, int CatalogSyncsDays = 90, int AdminAuditDays = 400,
-    int PurgeMinutes = 60, int CheckoutBatchesDays = 90, int PartnerRequestsDays = 30);
+    int PurgeMinutes = 60, int CheckoutBatchesDays = 90, int PartnerRequestsDays = 30, int PurgeSeconds = 0)
+{
+    public TimeSpan PurgeInterval => PurgeSeconds > 0 ? TimeSpan.FromSeconds(PurgeSeconds) : TimeSpan.FromMinutes(PurgeMinutes);
+}
 
 /// <summary>Partner self-service (section "Partners").</summary>
 /// <param name="MaxActiveKeys">How many unrevoked API keys a partner may hold when it creates keys itself (POST /v1/api-keys).</param>
