@@ -46,14 +46,16 @@ public sealed record StellerSettings
         return new StellerSettings
         {
             Database = new DatabaseSettings(connection,
-                LongWriteTransactionAlertSeconds: Int(db, "LongWriteTransactionAlertSeconds", 5, 1, 86_400)),
+                LongWriteTransactionAlertSeconds: Int(db, "LongWriteTransactionAlertSeconds", 5, 1, 86_400),
+                WriteTransactionCheckSeconds: Int(db, "WriteTransactionCheckSeconds", 5, 1, 3_600)),
             EventStore = eventStore,
             Projections = new ProjectionSettings(
                 Enabled: Bool(pr, "Enabled", true),
                 BatchSize: Int(pr, "BatchSize", 500, 1, 100_000),
                 RebuildBatchSize: Int(pr, "RebuildBatchSize", 5_000, 1, 100_000),
                 RetryDelayMilliseconds: Int(pr, "RetryDelayMilliseconds", 500, 1, 60_000),
-                Grouped: Bool(pr, "Grouped", true)),
+                Grouped: Bool(pr, "Grouped", true),
+                IdlePollMilliseconds: Int(pr, "IdlePollMilliseconds", 3_000, 5, 60_000)),
             Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576)),
             Jobs = new JobSettings(HoldExpirySeconds: Int(config.GetSection("Jobs"), "HoldExpirySeconds", 10, 1, 3_600),
                 ReservationExpirySeconds: Int(config.GetSection("Jobs"), "ReservationExpirySeconds", 10, 1, 3_600),
@@ -167,7 +169,8 @@ public sealed record StellerSettings
 /// <param name="LongWriteTransactionAlertSeconds">
 /// A write transaction open longer than this on Steller's database is logged as an alert (it holds back the log).
 /// </param>
-public sealed record DatabaseSettings(string ConnectionString, int LongWriteTransactionAlertSeconds = 5);
+/// <param name="WriteTransactionCheckSeconds">How often pg_stat_activity is read for the oldest open write transaction.</param>
+public sealed record DatabaseSettings(string ConnectionString, int LongWriteTransactionAlertSeconds = 5, int WriteTransactionCheckSeconds = 5);
 
 /// <summary>
 /// How long operational rows are kept (section "Retention"); older ones are deleted by the retention job every
@@ -230,7 +233,10 @@ public sealed record EventStoreSettings(EventStoreBackend Backend, string? Conne
 /// <param name="RetryDelayMilliseconds">First retry delay after a failing batch; doubles per failure up to 30 s.</param>
 /// <param name="Grouped">Live, caught-up projections of a process apply each log batch together in one transaction
 /// (Engine/ProjectionGroup.cs); false: each in its own.</param>
-public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize, int RetryDelayMilliseconds = 500, bool Grouped = true);
+/// <param name="IdlePollMilliseconds">Longest wait of a caught-up log subscription (PostgreSQL store) between looks at the log
+/// when no commit notification woke it, while the node's LISTEN connection is up; 500 ms while it is down.</param>
+public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize, int RetryDelayMilliseconds = 500, bool Grouped = true,
+    int IdlePollMilliseconds = 3_000);
 
 public sealed record HttpSettings(int MaxRequestBodyBytes);
 
