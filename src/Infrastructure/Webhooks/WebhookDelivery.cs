@@ -120,7 +120,10 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
         System.Threading.Channels.Channel.CreateUnbounded<WebhookOutcome>(new() { SingleReader = true });
     private int running;
     private long queueMeasuredAt;
-    /// <summary>The pending messages (every node's) at the last measurement; -1 before the first.</summary>
+    /// <summary>
+    /// The pending messages (every node's) at the last measurement; -1 before the first and after a claim, so a retry the
+    /// claim may leave behind is always measured before the dispatcher waits the idle poll.
+    /// </summary>
     private long lastPending = -1;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -157,6 +160,7 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
         var busy = perEndpoint.Where(p => p.Value > 0).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
         var claimed = await store.ClaimDue(now, now + options.Timeout + TimeSpan.FromSeconds(30), free, options.MaxConcurrencyPerEndpoint, busy,
             inFlight.Keys.ToList(), ct);
+        if (claimed.Count > 0) Interlocked.Exchange(ref lastPending, -1);
         foreach (var message in claimed)
         {
             inFlight[message.Id] = 0;
