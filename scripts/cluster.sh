@@ -248,11 +248,11 @@ status() {
     union all
     select '  every follower has exactly one leader: ' || case when bool_and(holders = 1) then 'yes' else 'NO' end from leaders" \
     2>/dev/null || echo "  (could not ask the database)"
-  # The leader loops (fulfilment poller, pending-order timeout) run on the node holding their own advisory lock.
+  # The leader loops (fulfilment poller, pending-order timeout, hold and reservation expiry) run on the node holding their own advisory lock.
   echo "leader loops:"
   "$bin/psql" -h "$host" -p "${port:-5432}" -U "${user:-steller}" -d "${db:-steller}" -X -q -tA -F ' ' -c "
     select '  ' || n.name || ': ' || coalesce(string_agg(a.application_name, ','), 'nobody')
-      from unnest(array['fulfilment-poller', 'pending-order-timeout']) as n(name)
+      from unnest(array['fulfilment-poller', 'hold-expiry', 'pending-order-timeout', 'reservation-expiry']) as n(name)
       left join pg_locks l on l.locktype = 'advisory' and l.granted and l.objsubid = 2
            and l.classid::bigint = (hashtext('steller.projection.loop')::bigint & 4294967295)
            and l.objid::bigint = (hashtext(n.name)::bigint & 4294967295)

@@ -67,18 +67,14 @@ builder.Services.AddStellerStorage(settings);
 builder.Services.AddStellerApplication();
 builder.Services.AddSingleton<HoldExpiry>();
 builder.Services.AddSingleton<ReservationExpiry>();
+builder.Services.AddSingleton(settings.Jobs);
+builder.Services.AddSingleton<Steller.Projections.Expiry.ExpiryLoops>();
+// On one node at a time by advisory lock, not Quartz (issue 11).
+builder.Services.AddHostedService(sp => sp.GetRequiredService<Steller.Projections.Expiry.ExpiryLoops>());
 builder.Services.AddSingleton(settings.Retention);
 builder.Services.AddSingleton<OperationalRetention>();
 builder.Services.AddHostedService<WriteTransactionMonitor>();
 builder.Services.AddQuartz(q => q.UseStellerJobStore(settings.Jobs)
-    .ScheduleJob<HoldExpiryJob>(t => t
-    .WithIdentity("hold-expiry")
-    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.HoldExpirySeconds)).RepeatForever()),
-        j => j.WithIdentity("hold-expiry"))
-    .ScheduleJob<ReservationExpiryJob>(t => t
-    .WithIdentity("reservation-expiry")
-    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(settings.Jobs.ReservationExpirySeconds)).RepeatForever()),
-        j => j.WithIdentity("reservation-expiry"))
     .ScheduleJob<CatalogSyncJob>(t => t
     .WithIdentity("catalog-sync")
     .StartAt(DateTimeOffset.UtcNow.AddMinutes(1))
@@ -86,8 +82,9 @@ builder.Services.AddQuartz(q => q.UseStellerJobStore(settings.Jobs)
         j => j.WithIdentity("catalog-sync"))
     .ScheduleJob<RetentionJob>(t => t
     .WithIdentity("retention")
-    .StartAt(DateTimeOffset.UtcNow.AddMinutes(1))
-    .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromMinutes(settings.Retention.PurgeMinutes)).RepeatForever()),
+    // A minute after start (sooner only when it runs more often than that: Retention:PurgeSeconds, in tests).
+    .StartAt(DateTimeOffset.UtcNow.Add(TimeSpan.FromMinutes(1) < settings.Retention.PurgeInterval ? TimeSpan.FromMinutes(1) : settings.Retention.PurgeInterval))
+    .WithSimpleSchedule(s => s.WithInterval(settings.Retention.PurgeInterval).RepeatForever()),
         j => j.WithIdentity("retention")));
 builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
 builder.Services.AddSingleton<IEndpointModule, Steller.Api.Wallets.WalletEndpoints>();

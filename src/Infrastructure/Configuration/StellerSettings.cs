@@ -46,14 +46,16 @@ public sealed record StellerSettings
         return new StellerSettings
         {
             Database = new DatabaseSettings(connection,
-                LongWriteTransactionAlertSeconds: Int(db, "LongWriteTransactionAlertSeconds", 5, 1, 86_400)),
+                LongWriteTransactionAlertSeconds: Int(db, "LongWriteTransactionAlertSeconds", 5, 1, 86_400),
+                WriteTransactionCheckSeconds: Int(db, "WriteTransactionCheckSeconds", 5, 1, 3_600)),
             EventStore = eventStore,
             Projections = new ProjectionSettings(
                 Enabled: Bool(pr, "Enabled", true),
                 BatchSize: Int(pr, "BatchSize", 500, 1, 100_000),
                 RebuildBatchSize: Int(pr, "RebuildBatchSize", 5_000, 1, 100_000),
                 RetryDelayMilliseconds: Int(pr, "RetryDelayMilliseconds", 500, 1, 60_000),
-                Grouped: Bool(pr, "Grouped", true)),
+                Grouped: Bool(pr, "Grouped", true),
+                IdlePollMilliseconds: Int(pr, "IdlePollMilliseconds", 3_000, 5, 60_000)),
             Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576),
                 TrustedProxies: Networks(http, "TrustedProxies")),
             Jobs = new JobSettings(HoldExpirySeconds: Int(config.GetSection("Jobs"), "HoldExpirySeconds", 10, 1, 3_600),
@@ -74,7 +76,8 @@ public sealed record StellerSettings
                 AdminAuditDays: Int(config.GetSection("Retention"), "AdminAuditDays", 400, 1, 36_500),
                 CheckoutBatchesDays: Int(config.GetSection("Retention"), "CheckoutBatchesDays", 90, 7, 3_650),
                 PartnerRequestsDays: Int(config.GetSection("Retention"), "PartnerRequestsDays", 30, 1, 3_650),
-                PurgeMinutes: Int(config.GetSection("Retention"), "PurgeMinutes", 60, 1, 1_440)),
+                PurgeMinutes: Int(config.GetSection("Retention"), "PurgeMinutes", 60, 1, 1_440),
+                PurgeSeconds: Int(config.GetSection("Retention"), "PurgeSeconds", 0, 0, 86_400)),
             Partners = LoadPartners(config.GetSection("Partners")),
             Snapshots = new Application.Commands.SnapshotSettings(EveryEvents: Int(config.GetSection("Snapshots"), "EveryEvents", 1_000, 0, 100_000_000)),
             RateLimits = new RateLimitSettings(
@@ -184,7 +187,8 @@ public sealed record StellerSettings
 /// <param name="LongWriteTransactionAlertSeconds">
 /// A write transaction open longer than this on Steller's database is logged as an alert (it holds back the log).
 /// </param>
-public sealed record DatabaseSettings(string ConnectionString, int LongWriteTransactionAlertSeconds = 5);
+/// <param name="WriteTransactionCheckSeconds">How often pg_stat_activity is read for the oldest open write transaction.</param>
+public sealed record DatabaseSettings(string ConnectionString, int LongWriteTransactionAlertSeconds = 5, int WriteTransactionCheckSeconds = 5);
 
 /// <summary>
 /// How long operational rows are kept (section "Retention"); older ones are deleted by the retention job every
@@ -198,9 +202,16 @@ public sealed record DatabaseSettings(string ConnectionString, int LongWriteTran
 /// still be followed; at least 7 days).
 /// </param>
 /// <param name="PurgeMinutes">How often the retention job runs.</param>
+/// <param name="PurgeSeconds">
+/// When above 0, how often the retention job runs, in seconds, instead of <see cref="PurgeMinutes"/>: the cluster tests run it
+/// every second to watch that each Quartz firing runs on one node.
+/// </param>
 /// <param name="PartnerRequestsDays">steller.partner_requests: each partner's own request log (GET /v1/requests).</param>
 public sealed record RetentionSettings(int VendorCallsDays = 30, int CatalogSyncsDays = 90, int AdminAuditDays = 400,
-    int PurgeMinutes = 60, int CheckoutBatchesDays = 90, int PartnerRequestsDays = 30);
+    int PurgeMinutes = 60, int CheckoutBatchesDays = 90, int PartnerRequestsDays = 30, int PurgeSeconds = 0)
+{
+    public TimeSpan PurgeInterval => PurgeSeconds > 0 ? TimeSpan.FromSeconds(PurgeSeconds) : TimeSpan.FromMinutes(PurgeMinutes);
+}
 
 /// <summary>Partner self-service (section "Partners").</summary>
 /// <param name="MaxActiveKeys">How many unrevoked API keys a partner may hold when it creates keys itself (POST /v1/api-keys).</param>
@@ -240,7 +251,10 @@ public sealed record EventStoreSettings(EventStoreBackend Backend, string? Conne
 /// <param name="RetryDelayMilliseconds">First retry delay after a failing batch; doubles per failure up to 30 s.</param>
 /// <param name="Grouped">Live, caught-up projections of a process apply each log batch together in one transaction
 /// (Engine/ProjectionGroup.cs); false: each in its own.</param>
-public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize, int RetryDelayMilliseconds = 500, bool Grouped = true);
+/// <param name="IdlePollMilliseconds">Longest wait of a caught-up log subscription (PostgreSQL store) between looks at the log
+/// when no commit notification woke it, while the node's LISTEN connection is up; 500 ms while it is down.</param>
+public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize, int RetryDelayMilliseconds = 500, bool Grouped = true,
+    int IdlePollMilliseconds = 3_000);
 
 /// <param name="TrustedProxies">
 /// Reverse proxies (addresses or networks) whose X-Forwarded-For is believed: for a request from one of them, the client

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Quartz;
 using Steller.Application.Commands;
 using Steller.Application.Time;
 using Steller.Domain.Inventory;
@@ -33,9 +32,3 @@ public sealed class HoldExpiry(NpgsqlDataSource db, AggregateCommands<Wallet, IW
 public sealed class ReservationExpiry(NpgsqlDataSource db, AggregateCommands<Stock, IStockCommand, IStockEvent> stock, IClock clock,
     ILogger<ReservationExpiry> logger)
         : OpenItemExpiry<Stock, IStockCommand, IStockEvent>(db, stock, clock, logger, ExpiryShapes.Reservations);
-
-[DisallowConcurrentExecution]
-public sealed class HoldExpiryJob(HoldExpiry expiry) : ExpiryJob(expiry);
-
-[DisallowConcurrentExecution]
-public sealed class ReservationExpiryJob(ReservationExpiry expiry) : ExpiryJob(expiry);

@@ -1,7 +1,6 @@
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Quartz;
 using Steller.Application.Commands;
 using Steller.Application.EventStore;
 using Steller.Application.Time;
@@ -54,15 +53,8 @@ public abstract class OpenItemExpiry<TState, TCommand, TEvent>(
     }
 }
 
-/// <summary>An expiry pass, as its Quartz job runs it.</summary>
+/// <summary>An expiry pass, as its loop runs it (Projections' ExpiryLoops: on one node at a time).</summary>
 public interface IExpiry
 {
     Task<int> ReleaseExpired(CancellationToken ct);
-}
-
-/// <summary>Runs one expiry pass per tick; never two at once on one node.</summary>
-[DisallowConcurrentExecution]
-public abstract class ExpiryJob(IExpiry expiry) : IJob
-{
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct) => await ReadModelJobs.PassWhenReady(expiry.ReleaseExpired, ct);
 }

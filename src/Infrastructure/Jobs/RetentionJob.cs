@@ -62,7 +62,7 @@ public sealed class OperationalRetention(NpgsqlDataSource db, RetentionSettings 
     }
 }
 
-/// <summary>Runs <see cref="OperationalRetention"/> every <c>Retention:PurgeMinutes</c>.</summary>
+/// <summary>Runs <see cref="OperationalRetention"/> every <c>Retention:PurgeMinutes</c> (or <c>Retention:PurgeSeconds</c>).</summary>
 [DisallowConcurrentExecution]
 public sealed class RetentionJob(OperationalRetention retention) : IJob
 {

@@ -24,8 +24,6 @@ public sealed class WriteTransactionMonitor(NpgsqlDataSource db, StellerSettings
         "steller_oldest_write_transaction_seconds",
         "Age of the oldest open write transaction on Steller's database (it holds back the log for every reader).");
 
-    /// <summary>How often pg_stat_activity is read.</summary>
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
     private DateTime lastAlert = DateTime.MinValue;
     private int? lastAlertPid;
@@ -74,7 +72,7 @@ public sealed class WriteTransactionMonitor(NpgsqlDataSource db, StellerSettings
             {
                 log.LogDebug("Could not read pg_stat_activity: {Error}", e.Message);
             }
-            try { await Task.Delay(Interval, stoppingToken); }
+            try { await Task.Delay(TimeSpan.FromSeconds(settings.Database.WriteTransactionCheckSeconds), stoppingToken); }
             catch (OperationCanceledException) { return; }
         }
     }

@@ -9,8 +9,8 @@ namespace Steller.Infrastructure.Postgres;
 /// second time) goes out on a side connection for other nodes (never
 /// inside the writer's transaction: PostgreSQL serialises notifying commits through their WAL flush).
 /// Subscribers take <see cref="NextSignal"/> before they read, then await it after an empty read,
-/// so a notification between the read and the wait is never lost. When the connection drops,
-/// waiters fall back to their poll interval until it is back.
+/// so a notification between the read and the wait is never lost. When the connection drops, waiters are woken and
+/// fall back to their short poll interval (<see cref="IsListening"/> false) until it is back.
 /// </summary>
 public sealed class LogNotifications : IAsyncDisposable
 {
@@ -22,6 +22,13 @@ public sealed class LogNotifications : IAsyncDisposable
     private readonly Lock gate = new();
     private TaskCompletionSource signal = NewSignal();
     private Task? loop;
+    private volatile bool listening;
+
+    /// <summary>
+    /// True while the LISTEN connection is up, so every append (here or on another node) wakes the subscribers: they then
+    /// need only a slow safety poll.
+    /// </summary>
+    public bool IsListening => listening;
 
     public LogNotifications(NpgsqlDataSource dataSource, ILogger<LogNotifications> logger)
     {
@@ -97,12 +104,16 @@ public sealed class LogNotifications : IAsyncDisposable
                 };
                 await using (var cmd = new NpgsqlCommand($"listen {Channel}", conn)) await cmd.ExecuteNonQueryAsync(ct);
                 delay = TimeSpan.FromMilliseconds(100);
+                listening = true;
                 Fire(); // anything appended while we were not listening
                 while (!ct.IsCancellationRequested) await conn.WaitAsync(ct);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { listening = false; return; }
             catch (Exception e)
             {
+                // Other nodes' appends go unannounced until it is back: wake the waiters, so they poll at the short interval.
+                listening = false;
+                Fire();
                 logger.LogWarning("Event notification listener lost its connection ({Error}); retrying in {Delay} ms", e.Message, delay.TotalMilliseconds);
                 try { await Task.Delay(delay, ct); } catch (OperationCanceledException) { return; }
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5_000));

@@ -386,7 +386,10 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
             else
             {
                 owedSince = 0; // nothing owed any more (or hidden for long: a long transaction; back off as when idle)
-                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, options.MaxIdleWait.Ticks));
+                // Every append notifies while the LISTEN connection is up: the poll is then only a safety net (a commit
+                // hidden behind a long transaction, a NOTIFY lost with a connection), and an idle node need not ask often.
+                var longest = notifications.IsListening ? options.ListeningIdleWait : options.MaxIdleWait;
+                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, longest.Ticks));
             }
         }
     }
@@ -424,8 +427,13 @@ public sealed class PostgresEventStoreOptions
     public int SubscriptionPageSize { get; init; } = 1000;
     /// <summary>First wait after catching up; doubles while nothing arrives.</summary>
     public TimeSpan MinIdleWait { get; init; } = TimeSpan.FromMilliseconds(5);
-    /// <summary>Longest wait between polls when no notification arrives.</summary>
+    /// <summary>Longest wait between polls when no notification arrives, while the LISTEN connection is down.</summary>
     public TimeSpan MaxIdleWait { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>
+    /// Longest wait between polls when no notification arrives, while the LISTEN connection is up (every append then
+    /// wakes the subscription at once): <c>Projections:IdlePollMilliseconds</c>.
+    /// </summary>
+    public TimeSpan ListeningIdleWait { get; init; } = TimeSpan.FromSeconds(3);
     /// <summary>How long a notified commit that is not visible yet is looked for at <see cref="MinIdleWait"/> before backing off.</summary>
     public TimeSpan HiddenCommitWindow { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -97,7 +97,9 @@ public static class WebhookConnections
 /// Delivers pending messages. A dispatcher claims due messages in batches (one statement takes as many as there are free slots,
 /// see <see cref="WebhookStore.ClaimDue"/>), whenever it is woken (<see cref="WebhookSignal"/>: new, resent or replayed messages,
 /// a slot freed on a full endpoint, an outcome that may release an order's next message) or at the latest every
-/// <see cref="WebhookOptions.PollInterval"/> (retries that came due). Each claimed message is sent on its own task with no
+/// <see cref="WebhookOptions.PollInterval"/> (retries that came due), or <see cref="WebhookOptions.IdlePollInterval"/> while the
+/// queue was last seen empty and nothing is in flight here (nothing can come due without a new message, and a new message
+/// wakes the node that wrote it). Each claimed message is sent on its own task with no
 /// transaction open; at most <see cref="WebhookOptions.MaxConcurrency"/> sends run at once and at most
 /// <see cref="WebhookOptions.MaxConcurrencyPerEndpoint"/> to one endpoint, so a slow endpoint only ever occupies its own slots.
 /// Outcomes go to a recorder that writes everything that has arrived in one statement (attempts, message states and endpoint
@@ -118,6 +120,11 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
         System.Threading.Channels.Channel.CreateUnbounded<WebhookOutcome>(new() { SingleReader = true });
     private int running;
     private long queueMeasuredAt;
+    /// <summary>
+    /// The pending messages (every node's) at the last measurement; -1 before the first and after a claim, so a retry the
+    /// claim may leave behind is always measured before the dispatcher waits the idle poll.
+    /// </summary>
+    private long lastPending = -1;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -134,7 +141,8 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
             {
                 log.LogWarning(e, "Webhook dispatch failed; trying again at the next poll");
             }
-            try { await signal.Wait(options.PollInterval, stoppingToken); }
+            var idle = Interlocked.Read(ref lastPending) == 0 && Volatile.Read(ref running) == 0 && inFlight.IsEmpty;
+            try { await signal.Wait(idle ? Max(options.PollInterval, options.IdlePollInterval) : options.PollInterval, stoppingToken); }
             catch (OperationCanceledException) { break; }
         }
         // Sends in flight finish (they are cancelled), their outcomes are recorded, then the recorder stops.
@@ -152,6 +160,7 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
         var busy = perEndpoint.Where(p => p.Value > 0).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
         var claimed = await store.ClaimDue(now, now + options.Timeout + TimeSpan.FromSeconds(30), free, options.MaxConcurrencyPerEndpoint, busy,
             inFlight.Keys.ToList(), ct);
+        if (claimed.Count > 0) Interlocked.Exchange(ref lastPending, -1);
         foreach (var message in claimed)
         {
             inFlight[message.Id] = 0;
@@ -161,6 +170,8 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
         }
     }
 
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
     /// <summary>The queue gauges, at most once a second (real time).</summary>
     private async Task MeasureQueue(CancellationToken ct)
     {
@@ -168,6 +179,7 @@ public sealed class WebhookDelivery(WebhookStore store, WebhookOptions options, 
         if (tick - Interlocked.Read(ref queueMeasuredAt) < 1000) return;
         Interlocked.Exchange(ref queueMeasuredAt, tick);
         var (pending, due, lag) = await store.Queue(clock.UtcNow, ct);
+        Interlocked.Exchange(ref lastPending, pending);
         WebhookMetrics.Pending.Set(pending);
         WebhookMetrics.Due.Set(due);
         WebhookMetrics.QueueLagSeconds.Set(Math.Max(0, lag));

@@ -14,6 +14,12 @@ public sealed record WebhookOptions
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(15);
     public IReadOnlyList<TimeSpan> RetrySchedule { get; init; } = DefaultSchedule;
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// The dispatcher's poll while the queue was last seen empty (no pending message on any node) and nothing is in flight
+    /// here (<c>Webhooks:IdlePollMilliseconds</c>): new messages wake the node that wrote them at once, so this only bounds how
+    /// soon another node sees them.
+    /// </summary>
+    public TimeSpan IdlePollInterval { get; init; } = TimeSpan.FromSeconds(5);
     public int MaxConcurrency { get; init; } = 32;
     public int MaxConcurrencyPerEndpoint { get; init; } = 4;
     public int MaxEndpointsPerPartner { get; init; } = 10;
@@ -37,6 +43,7 @@ public sealed record WebhookOptions
             AllowPrivateTargets = SettingValues.Flag(s, "AllowPrivateTargets", false),
             Timeout = TimeSpan.FromSeconds(SettingValues.Number(s, "TimeoutSeconds", 15, 0.001, 3_600)),
             PollInterval = TimeSpan.FromMilliseconds(SettingValues.WholeNumber(s, "PollMilliseconds", 1000, 1, 600_000)),
+            IdlePollInterval = TimeSpan.FromMilliseconds(SettingValues.WholeNumber(s, "IdlePollMilliseconds", 5000, 1, 600_000)),
             MaxConcurrency = SettingValues.WholeNumber(s, "MaxConcurrency", 32, 1, 10_000),
             MaxConcurrencyPerEndpoint = SettingValues.WholeNumber(s, "MaxConcurrencyPerEndpoint", 4, 1, 1_000),
             DisableAfterFailing = TimeSpan.FromDays(SettingValues.Number(s, "DisableAfterFailingDays", 5, 0.000001, 3_650)),

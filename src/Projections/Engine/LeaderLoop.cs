@@ -16,8 +16,8 @@ namespace Steller.Projections.Engine;
 /// burst to catch up). An exception in a pass is logged and the loop goes on. A node whose lock is lost (its session
 /// terminated: the heartbeat notices within <see cref="AdvisoryLock.HeartbeatInterval"/>) starts no further pass and
 /// waits two standby intervals before trying again, so a node standing by takes over; a pass running when the lock
-/// goes finishes, so a loop's pass must be safe to run twice at once (the poller's and the timeout's are: fulfilment
-/// and cancellation are idempotent). On shutdown the running pass is cancelled and the lock released.</para>
+/// goes finishes, so a loop's pass must be safe to run twice at once (the poller's, the timeout's and the expiries' are:
+/// fulfilment, cancellation and releases are idempotent). On shutdown the running pass is cancelled and the lock released.</para>
 /// </summary>
 public sealed class LeaderLoop(NpgsqlDataSource dataSource, string name, TimeSpan interval, Func<CancellationToken, Task> pass,
     ILogger logger)

@@ -45,8 +45,9 @@ public sealed class ClusterKillTests
         {
             ["STELLER__Orders__PollIntervalMilliseconds"] = "500",
             ["STELLER__RateLimits__Nodes"] = "3",
-            // A Quartz job firing every second, each run logged with its firing's scheduled time: no firing may run twice.
-            ["STELLER__Jobs__HoldExpirySeconds"] = "1",
+            // A Quartz job (retention) firing every second, each run logged with its firing's scheduled time: no firing may
+            // run twice.
+            ["STELLER__Retention__PurgeSeconds"] = "1",
             ["STELLER__Logging__LogLevel__Steller.Infrastructure.Jobs.JobRuns"] = "Debug",
         };
         foreach (var (key, value) in sim.StellerSettings()) extra["STELLER__" + key.Replace(":", "__")] = value;
@@ -196,13 +197,13 @@ public sealed class ClusterKillTests
             busiestSent.Should().BeLessThanOrEqualTo(20, "the three nodes together never sent more than the vendor's 20/s in any second");
             busiest.Should().BeLessThanOrEqualTo(20, "the vendor never received more than its 20/s in any second");
 
-            // Each scheduled firing ran once across the nodes, the killed ones included (hold expiry, every second).
+            // Each scheduled firing ran once across the nodes, the killed ones included (retention, every second).
             var firings = killedOutput.Concat(nodes.Select(n => n!.Process.Stdout))
-                .SelectMany(text => Regex.Matches(text, @"Job hold-expiry runs the firing scheduled for (\d+)").Select(m => long.Parse(m.Groups[1].Value)))
+                .SelectMany(text => Regex.Matches(text, @"Job retention runs the firing scheduled for (\d+)").Select(m => long.Parse(m.Groups[1].Value)))
                 .ToList();
             var firingSpan = firings.Count == 0 ? 0 : (firings.Max() - firings.Min()) / 1000;
-            TestContext.Out.WriteLine($"hold expiry: {firings.Count} runs over {firingSpan} s of firings");
-            firings.Should().HaveCountGreaterThan(10, "the 1 s hold expiry kept firing through the kills");
+            TestContext.Out.WriteLine($"retention: {firings.Count} runs over {firingSpan} s of firings");
+            firings.Should().HaveCountGreaterThan(10, "the 1 s retention job kept firing through the kills");
             firings.GroupBy(t => t).Should().OnlyContain(g => g.Count() == 1, "no scheduled firing ran on two nodes, or twice on one");
             firings.Count.Should().BeLessThanOrEqualTo((int)firingSpan + 3, "one schedule for the cluster, not one per node");
 

@@ -7,13 +7,15 @@ namespace Steller.Cli.Tests.Cluster;
 
 /// <summary>
 /// Quartz on its clustered PostgreSQL job store (quartz.qrtz_*): API processes on one database share one schedule, each
-/// firing runs on one node, and a killed node's triggers are recovered by another. The jobs watched are the hold expiry
-/// (every second here); the fulfilment poller, a Quartz job until issue 11, is a loop on one node by advisory lock now,
-/// and the first test checks that it runs on one of the two processes only.
+/// firing runs on one node, and a killed node's triggers are recovered by another. The job watched is the retention job
+/// (every second here). The fulfilment poller and the hold expiry, Quartz jobs until issue 11, are loops on one node by
+/// advisory lock now, and the first test checks that each runs on one of the two processes only.
 /// </summary>
 public sealed class ClusteredJobsTests
 {
+    private const string Retention = "steller_job_runs_total{job=\"retention\"}";
     private const string HoldExpiry = "steller_job_runs_total{job=\"hold-expiry\"}";
+    private const string HoldExpiryLeads = "steller_leader_loop_active{loop=\"hold-expiry\"}";
     private const string Poller = "steller_job_runs_total{job=\"fulfilment-poller\"}";
     private const string PollerLeads = "steller_leader_loop_active{loop=\"fulfilment-poller\"}";
 
@@ -23,6 +25,7 @@ public sealed class ClusteredJobsTests
         await using var db = await TestDatabase.Create("quartzonce");
         var env = Nodes.Env(db, new Dictionary<string, string?>
         {
+            ["STELLER__Retention__PurgeSeconds"] = "1",
             ["STELLER__Jobs__HoldExpirySeconds"] = "1",
             ["STELLER__Orders__PollIntervalMilliseconds"] = "250",
             ["STELLER__Logging__LogLevel__Steller.Infrastructure.Jobs.JobRuns"] = "Debug", // one line per run, with its firing's time
@@ -36,14 +39,14 @@ public sealed class ClusteredJobsTests
         // Firings scheduled from now on (before, the first node may have had the schedule to itself).
         var since = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         static List<long> Runs(RunningApi node) => Regex.Matches(node.Process.Stdout,
-                @"Job hold-expiry runs the firing scheduled for (\d+)").Select(m => long.Parse(m.Groups[1].Value)).ToList();
+                @"Job retention runs the firing scheduled for (\d+)").Select(m => long.Parse(m.Groups[1].Value)).ToList();
         await Eventually.True(() => Task.FromResult(Runs(a).Concat(Runs(b)).Count(t => t >= since) >= 20),
-            TimeSpan.FromSeconds(90), "the hold expiry ran 20 times since both nodes were in the cluster");
+            TimeSpan.FromSeconds(90), "the retention job ran 20 times since both nodes were in the cluster");
         var onA = Runs(a);
         var onB = Runs(b);
         var all = onA.Where(t => t >= since).Concat(onB.Where(t => t >= since)).ToList();
         var span = all.Count == 0 ? 0 : all.Max() - all.Min();
-        TestContext.Out.WriteLine($"{all.Count} runs of the 1 s hold expiry over {span} ms of firings: {onA.Count(t => t >= since)} on a, {onB.Count(t => t >= since)} on b");
+        TestContext.Out.WriteLine($"{all.Count} runs of the 1 s retention job over {span} ms of firings: {onA.Count(t => t >= since)} on a, {onB.Count(t => t >= since)} on b");
         if (all.Count == 0)
             TestContext.Out.WriteLine($"node a wrote {a.Process.Stdout.Length} characters; its last lines: "
                 + string.Join("\n", a.Process.Stdout.Split('\n').TakeLast(5)));
@@ -51,14 +54,18 @@ public sealed class ClusteredJobsTests
         all.GroupBy(t => t).Should().OnlyContain(g => g.Count() == 1, "no firing ran twice (on both nodes, or twice on one)");
         all.Count.Should().BeLessThanOrEqualTo((int)(span / 1000) + 3, "one schedule for the cluster, not one per node");
 
-        // The poller, outside Quartz: one node runs its passes (every 250 ms), the other stands by and runs none.
-        var leads = new[] { await Nodes.Metric(a.Url, PollerLeads), await Nodes.Metric(b.Url, PollerLeads) };
-        leads.Sum().Should().Be(1, "one node runs the poller");
-        var (runner, standby) = leads[0] == 1 ? (a, b) : (b, a);
-        var (ranOnRunner, ranOnStandby) = (await Nodes.Metric(runner.Url, Poller), await Nodes.Metric(standby.Url, Poller));
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        (await Nodes.Metric(runner.Url, Poller)).Should().BeGreaterThanOrEqualTo(ranOnRunner + 4, "its node runs a pass every 250 ms");
-        (await Nodes.Metric(standby.Url, Poller)).Should().Be(ranOnStandby, "the standby node runs no pass");
+        // The poller and the hold expiry, outside Quartz: one node runs each loop's passes (every 250 ms, every second),
+        // the other stands by and runs none.
+        foreach (var (loop, runs, leading, atLeast) in new[] { ("poller", Poller, PollerLeads, 4), ("hold expiry", HoldExpiry, HoldExpiryLeads, 2) })
+        {
+            var leads = new[] { await Nodes.Metric(a.Url, leading), await Nodes.Metric(b.Url, leading) };
+            leads.Sum().Should().Be(1, $"one node runs the {loop}");
+            var (runner, standby) = leads[0] == 1 ? (a, b) : (b, a);
+            var (ranOnRunner, ranOnStandby) = (await Nodes.Metric(runner.Url, runs), await Nodes.Metric(standby.Url, runs));
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            (await Nodes.Metric(runner.Url, runs)).Should().BeGreaterThanOrEqualTo(ranOnRunner + atLeast, $"its node runs the {loop}'s passes");
+            (await Nodes.Metric(standby.Url, runs)).Should().Be(ranOnStandby, $"the standby node runs no {loop} pass");
+        }
     }
 
     [Test, CancelAfter(240_000)]
@@ -67,7 +74,7 @@ public sealed class ClusteredJobsTests
         await using var db = await TestDatabase.Create("quartzkill");
         var env = Nodes.Env(db, new Dictionary<string, string?>
         {
-            ["STELLER__Jobs__HoldExpirySeconds"] = "1",
+            ["STELLER__Retention__PurgeSeconds"] = "1",
             ["STELLER__Orders__PollIntervalMilliseconds"] = "200",
         });
         var a = await StellerProcess.StartApi(env);
@@ -96,9 +103,9 @@ public sealed class ClusteredJobsTests
         recoveredAfter.Should().BeLessThan(TimeSpan.FromSeconds(15));
         (await db.Scalar<long>($"select count(*) from quartz.qrtz_fired_triggers where instance_name = '{dead}'")).Should().Be(0,
             "its firings in flight were recovered");
-        var ranBefore = await Nodes.Metric(b.Url, HoldExpiry);
-        await Eventually.True(async () => await Nodes.Metric(b.Url, HoldExpiry) >= ranBefore + 5, TimeSpan.FromSeconds(30),
-            "the survivor goes on running the hold expiry");
+        var ranBefore = await Nodes.Metric(b.Url, Retention);
+        await Eventually.True(async () => await Nodes.Metric(b.Url, Retention) >= ranBefore + 5, TimeSpan.FromSeconds(30),
+            "the survivor goes on running the retention job");
 
         // The poller's loop went with the killed node's session (if it ran there): the survivor runs it now.
         await Eventually.True(async () => await Nodes.Metric(b.Url, PollerLeads) == 1, TimeSpan.FromSeconds(15),
