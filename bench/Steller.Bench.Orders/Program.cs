@@ -366,6 +366,16 @@ if (overheadOf is { } overhead)
         }
         Console.WriteLine($"   {overheadConcurrency} callers, {overheadBlocks} blocks of {overheadBlockSeconds:0.#} s each: A {perSecond[0].Average():0.0}/s (p50 {p50s[0].Average():0.0} ms, {errors[0]} errors), "
                           + $"B {perSecond[1].Average():0.0}/s (p50 {p50s[1].Average():0.0} ms, {errors[1]} errors); throughput B / A {perSecond[1].Average() / perSecond[0].Average():0.000}");
+        // Each A B B A quad is a ratio of its own (a drift within it cancels): their spread says how far the mean can be trusted.
+        var quads = Enumerable.Range(0, overheadBlocks / 2)
+            .Select(q => (perSecond[1][2 * q] + perSecond[1][2 * q + 1]) / (perSecond[0][2 * q] + perSecond[0][2 * q + 1])).ToArray();
+        if (quads.Length >= 2)
+        {
+            var mean = quads.Average();
+            var half = 2 * Math.Sqrt(quads.Sum(x => (x - mean) * (x - mean)) / (quads.Length - 1) / quads.Length);
+            Console.WriteLine($"   B / A by A B B A quad: {string.Join(" ", quads.Select(x => x.ToString("0.000")))}; "
+                              + $"mean {mean:0.000} +- {half:0.000} (2 standard errors)");
+        }
         await Task.Delay(2_000); // the request log is flushed about once a second
         await using var logged = dataSource.CreateCommand("""
             select count(*) filter (where key_id = any($1)), count(*) filter (where key_id = any($2)) from steller.partner_requests
