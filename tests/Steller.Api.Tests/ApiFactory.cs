@@ -47,6 +47,19 @@ public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096, bool wi
         return client;
     }
 
+    /// <summary>
+    /// Waits until every read model of the host is registered (its tables and views exist). Each projection registers when
+    /// its worker first takes the leadership, a moment after the host starts; until then a query on its view is answered
+    /// 503 read_model_unavailable (right for a client, a race for a test that queries at once).
+    /// </summary>
+    public Task ReadModelsRegistered()
+    {
+        var names = Services.GetServices<Steller.Projections.Engine.IProjection>().Select(p => p.Name).ToArray();
+        return Eventually.True(async () => await db.Scalar<long>(
+                $"select count(*) from steller.projections where name in ({string.Join(", ", names.Select(n => $"'{n}'"))})") == names.Length,
+            TimeSpan.FromSeconds(60), "every read model is registered");
+    }
+
     /// <summary>Starts Kestrel on 127.0.0.1 and returns a client for it.</summary>
     public HttpClient StartKestrel()
     {

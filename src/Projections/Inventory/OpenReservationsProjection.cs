@@ -20,7 +20,7 @@ public sealed class OpenReservationsProjection() : OpenItemsProjection(new OpenI
         _ => null,
     },
     IdColumn: "reservation_id", QuantityColumn: "quantity",
-    Doc: new ReadViewDoc("stock_open_reservations", "Stock reservations not yet committed or released, with their expiry (the reservation-expiry job reads it).",
+    Doc: new ReadViewDoc("stock_open_reservations", "Stock reservations not yet committed or released, with their expiry (the reservation-expiry loop reads it).",
         ("stream_id", "The stock item's event stream: stock-{sku}.{location}."),
         ("reservation_id", "The reservation's id."),
         ("quantity", "Units reserved."),

@@ -17,7 +17,7 @@ public sealed class OpenHoldsProjection() : OpenItemsProjection(new OpenItemsSha
         _ => null,
     },
     IdColumn: "transfer_id", QuantityColumn: "amount",
-    Doc: new ReadViewDoc("wallet_open_holds", "Holds on partner wallets not yet captured or released, with their expiry (the hold-expiry job reads it).",
+    Doc: new ReadViewDoc("wallet_open_holds", "Holds on partner wallets not yet captured or released, with their expiry (the hold-expiry loop reads it).",
         ("stream_id", "The wallet's event stream: wallet-{partner}-{ccy}."),
         ("transfer_id", "The hold's id."),
         ("amount", "Amount held, minor units of the wallet's currency."),

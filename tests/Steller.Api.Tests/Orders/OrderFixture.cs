@@ -41,6 +41,7 @@ public abstract class OrderFixture(string purpose)
         foreach (var (key, value) in ExtraSettings) settings[key] = value;
         factory = new ApiFactory(db, maxBodyBytes: 1_048_576, settings: settings);
         factory.StartKestrel().Dispose();
+        await factory.ReadModelsRegistered();
         admin = await factory.AdminClient();
         var reports = await factory.Services.GetRequiredService<CatalogSync>().RunAll(CancellationToken.None);
         reports.Should().OnlyContain(r => r.Complete && r.Read > 0, "both simulated catalogs are read whole");
