@@ -182,6 +182,11 @@ public sealed class SimulationWorld : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // A restart still starting would otherwise put its node back after the kills below and leave it running (seen in
+        // CI: an orphaned API retrying the dropped database).
+        Task[] pending;
+        lock (gate) pending = [.. restarts];
+        try { await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(90)); } catch (Exception) { } // a failed one left nothing
         for (var i = 0; i < nodes.Length; i++) Kill(i);
         Admin.Dispose();
         Receiver.Dispose();
