@@ -30,6 +30,9 @@ public sealed class ChainSealer(IChainLog log, ChainStore chain, LogTail tail, I
 {
     public const int BatchSize = 5_000;
 
+    /// <summary>The least time between two seals at the head of the log: the chain's lag grows by at most this much.</summary>
+    public static readonly TimeSpan SealPause = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Seals what is visible now, at most <paramref name="maxBatches"/> batches; returns how many events were sealed.
     /// The caller must hold the sealer's lock (<see cref="TryLead"/>) or be alone (tests, the CLI with the API stopped).</summary>
     public async Task<long> SealAvailable(CancellationToken ct, int maxBatches = int.MaxValue)
@@ -103,7 +106,10 @@ public sealed class ChainSealer(IChainLog log, ChainStore chain, LogTail tail, I
                     head = newHead;
                     failures = 0;
                     if (sealedNow == BatchSize) continue;
-                    // At the head: wait for the log to move past it (the shared reader wakes on commits), at most a few seconds.
+                    // At the head: pause, then wait for the log to move past it (the shared reader wakes on commits), at most
+                    // a few seconds. The pause makes a seal cover every commit of its span: the chain is an audit trail on
+                    // no client's path, and sealing after each commit cost a log read and a transaction per append (issue 11).
+                    if (sealedNow > 0) await Task.Delay(SealPause, ct);
                     await tail.Next(head?.Position ?? LogPosition.Start, 1, ct, TimeSpan.FromSeconds(5));
                 }
             }
