@@ -46,16 +46,32 @@ public sealed class HttpBasicsTests
     }
 
     [Test]
-    public async Task readiness_answers_200_once_migrations_ran_at_start()
+    public async Task readiness_answers_200_once_migrations_ran_and_every_read_model_is_registered()
     {
+        await factory.ReadModelsRegistered();
         var body = await Ready();
         body.GetProperty("status").GetString().Should().Be("ready");
-        body.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()).Should().Contain(["database", "migrations", "projections"]);
+        body.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString())
+            .Should().Contain(["database", "migrations", "read_models", "projections"]);
+    }
+
+    [Test]
+    public async Task readiness_answers_503_naming_the_read_models_no_node_has_built_yet()
+    {
+        // A node that runs no projections, on a database no node has run them on: a query on a read model would be a 503.
+        await using var fresh = await TestDatabase.Create("api_unbuilt", migrate: false);
+        await using var node = new ApiFactory(fresh, settings: new Dictionary<string, string?> { ["Projections:Enabled"] = "false" });
+        using var http = node.StartKestrel();
+        using var response = await http.GetAsync("/health/ready");
+        var body = await response.Content.ReadAsStringAsync();
+        response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, body);
+        body.Should().Contain("read_models").And.Contain("not built yet").And.Contain(Steller.Projections.Wallets.LedgerProjection.ProjectionName);
     }
 
     [Test]
     public async Task readiness_answers_503_naming_a_stopped_projection()
     {
+        await factory.ReadModelsRegistered();
         await using (var cmd = db.DataSource.CreateCommand(
             "insert into steller.projection_faults (name, generation, error, attempts, failed_at) values ('imaginary', 1, 'boom', 1, now())"))
             await cmd.ExecuteNonQueryAsync();

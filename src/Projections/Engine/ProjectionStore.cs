@@ -181,6 +181,15 @@ public sealed class ProjectionStore(NpgsqlDataSource dataSource)
         await using var conn = await DataSource.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<string>(new CommandDefinition("select name from steller.projection_faults order by name", cancellationToken: ct))).ToList();
     }
+
+    /// <summary>Which of <paramref name="names"/> are not registered yet (no tables or views: a query on them is a 503).</summary>
+    public async Task<IReadOnlyList<string>> Unregistered(IReadOnlyCollection<string> names, CancellationToken ct)
+    {
+        await using var conn = await DataSource.OpenConnectionAsync(ct);
+        var registered = (await conn.QueryAsync<string>(new CommandDefinition(
+            "select name from steller.projections where name = any(@names)", new { names = names.ToArray() }, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+        return names.Where(n => !registered.Contains(n)).Order(StringComparer.Ordinal).ToList();
+    }
 }
 
 /// <summary>A row of steller.projection_parked: an event a projection set aside because it could not apply it.</summary>
