@@ -472,8 +472,7 @@ async Task<string> WebhookStages(DateTime from)
 
 // What holds the gap-safe log horizon back while orders arrive: every ~5 ms, the session whose transaction is the oldest
 // running one that may append (its xid is es.log_horizon(), the horizon every log read uses; nothing committed after it is
-// visible yet) and
-// how long that transaction has been open. Grouped by what the session runs (its statement's first words, numbers
+// visible yet) and how long that transaction has been open. Grouped by what the session runs (its statement's first words, numbers
 // blanked), the groups holding the horizon longest first: a commit notified meanwhile waits for that transaction.
 async Task<string> HorizonHolders(CancellationToken ct)
 {
