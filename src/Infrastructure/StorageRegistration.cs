@@ -20,7 +20,8 @@ public static class StorageRegistration
         services.AddSingleton(sp => new NpgsqlDataSourceBuilder(PooledConnectionString(settings.Database.ConnectionString))
             .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
             .Build());
-        // The read models' and the job store's pool: its sessions never append, so readers of the log do not wait for them.
+        // The read models', the chain's and the leadership locks' pool: its sessions never append, so readers of the log do
+        // not wait for them. Quartz and everything that appends stay on the main pool.
         services.AddSingleton(sp => new NoAppendDataSource(
             new NpgsqlDataSourceBuilder(NoAppendDataSource.Mark(PooledConnectionString(settings.Database.ConnectionString)))
                 .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())

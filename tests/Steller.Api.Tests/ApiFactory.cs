@@ -54,9 +54,9 @@ public sealed class ApiFactory(TestDatabase db, int maxBodyBytes = 4096, bool wi
     /// </summary>
     public Task ReadModelsRegistered()
     {
-        var names = Services.GetServices<Steller.Projections.Engine.IProjection>().Select(p => p.Name).ToArray();
-        return Eventually.True(async () => await db.Scalar<long>(
-                $"select count(*) from steller.projections where name in ({string.Join(", ", names.Select(n => $"'{n}'"))})") == names.Length,
+        var names = Services.GetServices<Steller.Projections.Engine.IProjection>().Select(p => p.Name).ToList();
+        var store = Services.GetRequiredService<Steller.Projections.Engine.ProjectionStore>();
+        return Eventually.True(async () => (await store.Unregistered(names, CancellationToken.None)).Count == 0,
             TimeSpan.FromSeconds(60), "every read model is registered");
     }
 

@@ -5,14 +5,13 @@ using Prometheus;
 namespace Steller.Infrastructure.Postgres;
 
 /// <summary>
-/// A second connection pool to Steller's PostgreSQL whose sessions declare that they never append to the event log
-/// (the session setting <c>steller.never_appends = on</c>, given at connection start; migration 0021 refuses an insert into
-/// es.events from such a session; the application name stays the node's own, so operators still see which node a session
-/// belongs to): the read models'
-/// batch transactions and the chain's seals. Such a transaction that runs long announces its transaction id
-/// (<see cref="AnnounceIfLong"/>), and readers of the log stop waiting for it (<see cref="PostgresEventStore.Horizon"/>):
-/// a read-model batch no longer delays every follower of the log. Work that appends, or may append, stays on the
-/// process's main data source.
+/// A second connection pool to Steller's PostgreSQL whose sessions declare that they never append to the event log: the
+/// read models' batch transactions and the chain's seals. The mark is the session setting <c>steller.never_appends = on</c>,
+/// given at connection start (migration 0021 refuses an insert into es.events from such a session); the application name
+/// stays the node's own, so operators still see which node a session belongs to. Such a transaction that runs long
+/// announces its transaction id (<see cref="AnnounceIfLong"/>), and readers of the log stop waiting for it
+/// (<see cref="PostgresEventStore.Horizon"/>): a read-model batch no longer delays every follower of the log. Work that
+/// appends, or may append, stays on the process's main data source.
 /// </summary>
 public sealed class NoAppendDataSource(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
