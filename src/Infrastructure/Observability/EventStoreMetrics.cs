@@ -12,4 +12,9 @@ public static class EventStoreMetrics
             LabelNames = ["backend"],
             Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14),
         });
+
+    public static readonly Counter GroupsRetriedAlone = Metrics.CreateCounter(
+        "steller_eventstore_groups_retried_alone_total",
+        "Append groups (group commit) that PostgreSQL refused as a whole (one append it could not store, a deadlock) and that "
+        + "were committed again one append at a time.");
 }

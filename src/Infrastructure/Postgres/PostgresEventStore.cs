@@ -92,13 +92,13 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
 
     /// <summary>
     /// Commits a group in ONE implicit transaction (an Npgsql batch: one round trip, one commit). Streams are locked in
-    /// stream-id order, so two groups never deadlock each other. A wrong expected revision is an outcome of its own
+    /// code-point order of stream id (<see cref="CodePointOrder"/>), so two groups never deadlock each other. A wrong expected revision is an outcome of its own
     /// append (es.append answers it without raising), so it fails that append only. Anything that raises rolls the whole
     /// group back; the group is then committed again one append at a time, so only the culprit fails.
     /// </summary>
     private async Task Commit(List<PendingAppend> group)
     {
-        var ordered = group.OrderBy(p => p.StreamId, StringComparer.Ordinal).ToList(); // stable: one stream keeps its order
+        var ordered = group.OrderBy(p => p.StreamId, CodePointOrder.Instance).ToList(); // stable: one stream keeps its order
         AppendOutcome[] outcomes;
         try
         {
@@ -106,6 +106,8 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
         }
         catch (Exception) when (ordered.Count > 1)
         {
+            Interlocked.Increment(ref groupsRetriedAlone);
+            EventStoreMetrics.GroupsRetriedAlone.Inc();
             foreach (var p in ordered) await CommitAlone(p);
             return;
         }
@@ -123,6 +125,11 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
         for (var i = 0; i < ordered.Count; i++) Finish(ordered[i], outcomes[i], null);
         if (ordered.Any(p => p.Events.Count > 0)) notifications.Poke(); // committed: wake subscribers
     }
+
+    private long groupsRetriedAlone;
+
+    /// <summary>Groups of this store that PostgreSQL refused as a whole and that were committed again one append at a time.</summary>
+    public long GroupsRetriedAlone => Interlocked.Read(ref groupsRetriedAlone);
 
     private async Task CommitAlone(PendingAppend p)
     {
@@ -152,29 +159,107 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
 
     private sealed record AppendOutcome(short Code, long Revision, LogPosition Position);
 
-    /// <summary>Every append of the group as one command of one batch; results are taken only once the whole batch committed.</summary>
+    /// <summary>
+    /// The whole group in one implicit transaction (one Npgsql batch: one round trip, one commit): one call of
+    /// es.append_many (migration 0024) per round, where a round holds at most one append per stream (the k-th append of
+    /// each stream is in round k, so one stream's appends keep their order); a round of one append calls es.append.
+    /// The group is in <see cref="CodePointOrder"/> of stream id, the order es.append_many locks rows in. Results are taken
+    /// only once the whole batch committed.
+    /// </summary>
     private async Task<AppendOutcome[]> AppendTogether(IReadOnlyList<PendingAppend> group)
     {
+        var rounds = Rounds(group);
         await using var conn = await dataSource.OpenConnectionAsync();
         await using var batch = conn.CreateBatch();
-        foreach (var p in group)
+        foreach (var round in rounds)
         {
-            var command = new NpgsqlBatchCommand(AppendSql);
-            AddAppendParameters(command.Parameters, p.StreamId, p.Expected, p.Events);
-            batch.BatchCommands.Add(command);
+            if (round.Count == 1)
+            {
+                var p = group[round[0]];
+                var single = new NpgsqlBatchCommand(AppendSql);
+                AddAppendParameters(single.Parameters, p.StreamId, p.Expected, p.Events);
+                batch.BatchCommands.Add(single);
+            }
+            else
+            {
+                var many = new NpgsqlBatchCommand(AppendManySql);
+                AddAppendManyParameters(many.Parameters, round.Select(i => group[i]).ToList());
+                batch.BatchCommands.Add(many);
+            }
         }
         var outcomes = new AppendOutcome[group.Count];
         await using (var reader = await batch.ExecuteReaderAsync())
         {
-            for (var i = 0; i < group.Count; i++)
+            for (var r = 0; r < rounds.Count; r++)
             {
-                if (i > 0) await reader.NextResultAsync();
-                if (!await reader.ReadAsync()) throw new InvalidOperationException("es.append returned no row.");
-                outcomes[i] = ReadOutcome(reader);
+                if (r > 0) await reader.NextResultAsync();
+                foreach (var i in rounds[r])
+                {
+                    if (!await reader.ReadAsync()) throw new InvalidOperationException("es.append returned fewer rows than appends.");
+                    outcomes[i] = ReadOutcome(reader);
+                }
             }
             while (await reader.NextResultAsync()) { } // to the end: the implicit transaction has committed once the reader is done
         }
         return outcomes;
+    }
+
+    /// <summary>Indexes into the (sorted) group, by round: round k holds the k-th append of every stream that has one.</summary>
+    private static List<List<int>> Rounds(IReadOnlyList<PendingAppend> group)
+    {
+        var rounds = new List<List<int>>();
+        var k = 0;
+        for (var i = 0; i < group.Count; i++)
+        {
+            k = i > 0 && group[i].StreamId == group[i - 1].StreamId ? k + 1 : 0;
+            if (k == rounds.Count) rounds.Add([]);
+            rounds[k].Add(i);
+        }
+        return rounds;
+    }
+
+    private const string AppendManySql = "select outcome, revision, transaction_id::text, log_position from es.append_many($1, $2, $3, $4, $5, $6, $7, $8)";
+
+    private static void AddAppendManyParameters(NpgsqlParameterCollection parameters, IReadOnlyList<PendingAppend> appends)
+    {
+        var total = appends.Sum(p => p.Events.Count);
+        var streams = new string[appends.Count];
+        var expected = new long[appends.Count];
+        var of = new int[total];
+        var ids = new Guid[total];
+        var types = new string[total];
+        var data = new string[total];
+        var metadata = new string[total];
+        var recordedAt = new DateTime[total];
+        var at = 0;
+        for (var a = 0; a < appends.Count; a++)
+        {
+            streams[a] = appends[a].StreamId;
+            expected[a] = appends[a].Expected.Value;
+            foreach (var e in appends[a].Events)
+            {
+                of[at] = a + 1;
+                ids[at] = e.EventId;
+                types[at] = e.Type;
+                data[at] = Encoding.UTF8.GetString(e.Data.Span);
+                metadata[at] = Encoding.UTF8.GetString(EventMetadataJson.Serialize(e.Metadata));
+                recordedAt[at] = e.Metadata.RecordedAt.UtcDateTime;
+                at++;
+            }
+        }
+        parameters.Add(new NpgsqlParameter { Value = streams, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter { Value = expected, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        parameters.Add(new NpgsqlParameter { Value = of, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        AddEventArrays(parameters, ids, types, data, metadata, recordedAt);
+    }
+
+    private static void AddEventArrays(NpgsqlParameterCollection parameters, Guid[] ids, string[] types, string[] data, string[] metadata, DateTime[] recordedAt)
+    {
+        parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        parameters.Add(new NpgsqlParameter { Value = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter { Value = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
+        parameters.Add(new NpgsqlParameter { Value = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
+        parameters.Add(new NpgsqlParameter { Value = recordedAt, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
     }
 
     private const string AppendSql = "select outcome, revision, transaction_id::text, log_position from es.append($1, $2, $3, $4, $5, $6, $7)";
@@ -203,11 +288,7 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
         }
         parameters.Add(new NpgsqlParameter { Value = streamId, NpgsqlDbType = NpgsqlDbType.Text });
         parameters.Add(new NpgsqlParameter { Value = expected.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
-        parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
-        parameters.Add(new NpgsqlParameter { Value = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        parameters.Add(new NpgsqlParameter { Value = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
-        parameters.Add(new NpgsqlParameter { Value = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
-        parameters.Add(new NpgsqlParameter { Value = recordedAt, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        AddEventArrays(parameters, ids, types, data, metadata, recordedAt);
     }
 
     /// <summary>
