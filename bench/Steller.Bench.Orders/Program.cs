@@ -578,7 +578,7 @@ Console.WriteLine($"warm-up : 300 orders at 100/s, drained in {await Drain():0.0
 // read model; the drain's own polling of read.orders is counted too, and is small).
 var sequential = new List<double>();
 var dbBefore = await DatabaseCost();
-var callsBefore = topStatements > 0 ? await StatementCalls() : new Dictionary<string, (long Calls, double Ms)>();
+var callsBefore = topStatements > 0 ? await StatementCalls() : new Dictionary<string, (long Calls, double Ms, double PlanMs)>();
 var timesBefore = topStatements > 0 ? await StatementTimes() : (0.0, 0.0);
 var pgProcessesBefore = topStatements > 0 ? PostgresProcessCpu(await PostmasterPid()) : new Dictionary<int, (string Name, double Ms)>();
 var apiCpuBefore = ApiCpu();
@@ -617,27 +617,32 @@ if (topStatements > 0)
         Console.WriteLine($"   {ms / sequentialOrders,6:0.00} ms/order PostgreSQL CPU  {count,3} x {role}");
     var callsAfter = await StatementCalls();
     var rows = callsAfter.Select(kv => (Query: kv.Key, Calls: kv.Value.Calls - callsBefore.GetValueOrDefault(kv.Key).Calls,
-            Ms: kv.Value.Ms - callsBefore.GetValueOrDefault(kv.Key).Ms)).Where(x => x.Calls > 0).ToList();
+            Ms: kv.Value.Ms - callsBefore.GetValueOrDefault(kv.Key).Ms, PlanMs: kv.Value.PlanMs - callsBefore.GetValueOrDefault(kv.Key).PlanMs))
+        .Where(x => x.Calls > 0).ToList();
     Console.WriteLine("   by calls:");
-    foreach (var (query, calls, ms) in rows.OrderByDescending(x => x.Calls).Take(topStatements))
+    foreach (var (query, calls, ms, _) in rows.OrderByDescending(x => x.Calls).Take(topStatements))
         Console.WriteLine($"   {calls / (double)sequentialOrders,6:0.00}/order {ms / sequentialOrders,7:0.00} ms/order  {query}");
     Console.WriteLine("   by execution + planning time:");
-    foreach (var (query, calls, ms) in rows.OrderByDescending(x => x.Ms).Take(topStatements))
+    foreach (var (query, calls, ms, _) in rows.OrderByDescending(x => x.Ms).Take(topStatements))
         Console.WriteLine($"   {calls / (double)sequentialOrders,6:0.00}/order {ms / sequentialOrders,7:0.00} ms/order  {query}");
+    Console.WriteLine("   by planning time (statements planned on every call; a prepared statement plans once):");
+    foreach (var (query, calls, _, plan) in rows.OrderByDescending(x => x.PlanMs).Take(topStatements))
+        Console.WriteLine($"   {calls / (double)sequentialOrders,6:0.00}/order {plan / sequentialOrders,7:0.00} ms/order planning  {query}");
 }
 
 // Calls and total execution + planning time (ms) of each statement text (whitespace folded, cut at 140 characters) in the bench
 // database, from pg_stat_statements.
-async Task<Dictionary<string, (long Calls, double Ms)>> StatementCalls()
+async Task<Dictionary<string, (long Calls, double Ms, double PlanMs)>> StatementCalls()
 {
     await using var conn = await dataSource.OpenConnectionAsync();
     await using var s = new Npgsql.NpgsqlCommand("""
-        select left(regexp_replace(query, '\s+', ' ', 'g'), 140), sum(calls)::bigint, sum(total_exec_time + total_plan_time)::float8 from pg_stat_statements
+        select left(regexp_replace(query, '\s+', ' ', 'g'), 140), sum(calls)::bigint, sum(total_exec_time + total_plan_time)::float8,
+               sum(total_plan_time)::float8 from pg_stat_statements
          where dbid = (select oid from pg_database where datname = current_database()) group by 1
         """, conn);
-    var result = new Dictionary<string, (long, double)>();
+    var result = new Dictionary<string, (long, double, double)>();
     await using var reader = await s.ExecuteReaderAsync();
-    while (await reader.ReadAsync()) result[reader.GetString(0)] = (reader.GetInt64(1), reader.GetDouble(2));
+    while (await reader.ReadAsync()) result[reader.GetString(0)] = (reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3));
     return result;
 }
 

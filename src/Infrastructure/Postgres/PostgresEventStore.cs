@@ -391,10 +391,14 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
 
     /// <summary>
     /// The gap-safe read of es.events in log order after ($1 commit, $2 prepare), at most $3 rows (parameters by
-    /// <see cref="AddGapSafeParameters"/>): every reader of the global log uses this one rule.
+    /// <see cref="AddGapSafeParameters"/>): every reader of the global log uses this one rule. The start is given as
+    /// init plans, <c>(select $1)</c>, so the planner does not see it: with the value in sight it looked up the index's
+    /// last entries on every call to estimate how many rows lie beyond it (the start is always at the head of the log,
+    /// past the statistics), and under load that made planning cost more than the read (docs/benchmarks.md). The plan is
+    /// the same ordered index scan either way.
     /// </summary>
     public const string GapSafeAfter = $"""
-        where (transaction_id, position) > ($1::xid8, $2)
+        where (transaction_id, position) > ((select $1::xid8), (select $2::bigint))
           and transaction_id < {Horizon}
         order by events.transaction_id, events.position
         limit $3
