@@ -47,32 +47,6 @@ public sealed class ProjectionGroupTests
     }
 
     [Test, CancelAfter(120_000)]
-    public async Task the_first_events_after_a_quiet_spell_are_applied_at_once_and_those_committed_during_the_pause_share_the_next_transaction()
-    {
-        await using var h = await ProjectionHarness.Create("group_pause", groupPauseMilliseconds: 3_000);
-        h.Start(new CountingProjection("pause_a"));
-        h.Start(new CountingProjection("pause_b"));
-        await AllJoined(h, 2);
-        await Task.Delay(3_100); // a quiet spell longer than the pause
-        var before = h.Group.Transactions;
-
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        await h.Store.Append("first", ExpectedRevision.NoStream, [Steller.Testing.Events.Make("test.counted.v1", """{"n":1}""")]);
-        await Eventually.True(async () => await Events(h, "pause_a") == 1 && await Events(h, "pause_b") == 1, TimeSpan.FromSeconds(60),
-            "the first event is applied");
-        var firstApplied = clock.Elapsed;
-        for (var i = 0; i < 5; i++)
-            await h.Store.Append($"during-{i}", ExpectedRevision.NoStream, [Steller.Testing.Events.Make("test.counted.v1", """{"n":1}""")]);
-        var lastCommitted = clock.Elapsed;
-        foreach (var name in new[] { "pause_a", "pause_b" }) await h.CaughtUp(name);
-
-        firstApplied.Should().BeLessThan(TimeSpan.FromSeconds(2), "after a quiet spell nothing waits for the pause");
-        lastCommitted.Should().BeLessThan(TimeSpan.FromSeconds(3), "the five appends fell within the pause (else the test says nothing)");
-        (h.Group.Transactions - before).Should().Be(2, "one transaction for the first event, one for the five committed during the pause");
-        (await Events(h, "pause_a")).Should().Be(6);
-    }
-
-    [Test, CancelAfter(120_000)]
     public async Task a_poison_event_in_one_projection_of_a_group_stops_only_that_projection_and_the_others_apply_the_batch_exactly_once()
     {
         await using var h = await ProjectionHarness.Create("group_poison");

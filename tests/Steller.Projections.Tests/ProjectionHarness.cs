@@ -38,9 +38,8 @@ public sealed class ProjectionHarness : IAsyncDisposable
     /// <summary>The shared log reader of this "process": every worker started here follows the log through it.</summary>
     public LogTail Log { get; }
 
-    public static async Task<ProjectionHarness> Create(string purpose, int batchSize = 100, int rebuildBatchSize = 1000, int groupPauseMilliseconds = 20) =>
-        new(await TestDatabase.Create(purpose), new ProjectionSettings(true, batchSize, rebuildBatchSize, RetryDelayMilliseconds: 20,
-            GroupPauseMilliseconds: groupPauseMilliseconds));
+    public static async Task<ProjectionHarness> Create(string purpose, int batchSize = 100, int rebuildBatchSize = 1000) =>
+        new(await TestDatabase.Create(purpose), new ProjectionSettings(true, batchSize, rebuildBatchSize, RetryDelayMilliseconds: 20));
 
     public ProjectionWorker Worker(IProjection projection) =>
         new(projection, Log, Bookkeeping, Rebuilder, Settings, NullLogger<ProjectionWorker>.Instance, Group);

@@ -55,8 +55,7 @@ public sealed record StellerSettings
                 RebuildBatchSize: Int(pr, "RebuildBatchSize", 5_000, 1, 100_000),
                 RetryDelayMilliseconds: Int(pr, "RetryDelayMilliseconds", 500, 1, 60_000),
                 Grouped: Bool(pr, "Grouped", true),
-                IdlePollMilliseconds: Int(pr, "IdlePollMilliseconds", 3_000, 5, 60_000),
-                GroupPauseMilliseconds: Int(pr, "GroupPauseMilliseconds", 20, 0, 1_000)),
+                IdlePollMilliseconds: Int(pr, "IdlePollMilliseconds", 3_000, 5, 60_000)),
             Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576),
                 TrustedProxies: Networks(http, "TrustedProxies")),
             Jobs = new JobSettings(HoldExpirySeconds: Int(config.GetSection("Jobs"), "HoldExpirySeconds", 10, 1, 3_600),
@@ -254,11 +253,8 @@ public sealed record EventStoreSettings(EventStoreBackend Backend, string? Conne
 /// (Engine/ProjectionGroup.cs); false: each in its own.</param>
 /// <param name="IdlePollMilliseconds">Longest wait of a caught-up log subscription (PostgreSQL store) between looks at the log
 /// when no commit notification woke it, while the node's LISTEN connection is up; 500 ms while it is down.</param>
-/// <param name="GroupPauseMilliseconds">Shortest time from the start of one group transaction to the start of the next: the
-/// first events after a quiet spell are applied at once, and what arrives during the pause is applied together in the next
-/// transaction (fewer, larger batches: one order's appends in one). 0: no pause.</param>
 public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize, int RetryDelayMilliseconds = 500, bool Grouped = true,
-    int IdlePollMilliseconds = 3_000, int GroupPauseMilliseconds = 20);
+    int IdlePollMilliseconds = 3_000);
 
 /// <param name="TrustedProxies">
 /// Reverse proxies (addresses or networks) whose X-Forwarded-For is believed: for a request from one of them, the client

@@ -142,18 +142,8 @@ public sealed class ProjectionGroup(LogTail log, ProjectionStore bookkeeping, Pr
         }
     }
 
-    /// <summary>When the last group transaction started (Stopwatch ticks; 0: none yet).</summary>
-    private long lastApplyStarted;
-
     private async Task Step(List<GroupMember> members, CancellationToken woken)
     {
-        // At most one group transaction per pause: what commits meanwhile waits for the next one and shares it. After a
-        // quiet spell the pause is long over, so the first events are applied at once.
-        if (lastApplyStarted != 0 && settings.GroupPauseMilliseconds > 0)
-        {
-            var rest = TimeSpan.FromMilliseconds(settings.GroupPauseMilliseconds) - System.Diagnostics.Stopwatch.GetElapsedTime(lastApplyStarted);
-            if (rest > TimeSpan.Zero) await Task.Delay(rest, stop.Token);
-        }
         var from = members.Min(m => m.Position);
         // A coalesced checkpoint to write: wake by then even if the log does not move.
         var timed = members.Any(m => m.Position != m.Stored);
@@ -185,7 +175,6 @@ public sealed class ProjectionGroup(LogTail log, ProjectionStore bookkeeping, Pr
             }
         }
         if (due.Count == 0) return;
-        lastApplyStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             await Apply(due);
