@@ -158,4 +158,69 @@ public sealed class ProjectionGroupTests
             .Should().Be(BatchApplier.Outcome.GenerationRetired);
         (await h.Bookkeeping.LoadCheckpoint(manager.Name, active.Generation, default)).Should().Be(before);
     }
+
+    /// <summary>Counts the moves of one checkpoint row (a trigger), so a test can tell how often it was written.</summary>
+    private static async Task CountMoves(ProjectionHarness h, string name)
+    {
+        await using var cmd = h.Db.DataSource.CreateCommand($"""
+            create table public.checkpoint_moves (at timestamptz not null default clock_timestamp());
+            create function public.count_move() returns trigger language plpgsql as $$ begin insert into public.checkpoint_moves default values; return null; end $$;
+            create trigger count_move after update on steller.projection_checkpoints
+               for each row when (new.name = '{name}' and new.commit_position is distinct from old.commit_position) execute function public.count_move();
+            """);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    [Test, CancelAfter(120_000)]
+    public async Task a_process_manager_handles_each_event_at_once_and_moves_its_checkpoint_at_most_once_a_second()
+    {
+        await using var h = await ProjectionHarness.Create("manager_coalesced");
+        var manager = new RecordingManager();
+        h.Start(new ProcessManagerSubscription(manager));
+        await h.CaughtUp(manager.Name);
+        await CountMoves(h, manager.Name);
+        await Task.Delay(ProjectionWorker.IdleCheckpointInterval + TimeSpan.FromMilliseconds(100)); // quiet: the first move is due at once
+
+        // Ten appends 50 ms apart, each handled before the next is appended.
+        for (var i = 0; i < 10; i++)
+        {
+            await h.Store.Append($"coalesced-{i}", ExpectedRevision.NoStream, [Steller.Testing.Events.Make("test.counted.v1", """{"n":1}""")]);
+            var expected = i + 1;
+            await Eventually.True(() => Task.FromResult(manager.Handled.Count == expected), TimeSpan.FromSeconds(30), $"event {expected} handled");
+            await Task.Delay(50);
+        }
+        await h.CaughtUp(manager.Name);
+
+        manager.Handled.Should().HaveCount(10).And.OnlyHaveUniqueItems();
+        var moves = await h.Db.Scalar<long>("select count(*) from public.checkpoint_moves");
+        moves.Should().BeInRange(1, 3, "ten handled batches over about a second move the checkpoint at most once a second (plus the first at once)");
+    }
+
+    [Test, CancelAfter(120_000)]
+    public async Task a_process_manager_restarted_before_its_checkpoint_moved_handles_those_events_again_and_loses_none()
+    {
+        await using var h = await ProjectionHarness.Create("manager_restart");
+        var manager = new RecordingManager();
+        var (_, stop) = h.Start(new ProcessManagerSubscription(manager));
+        await h.CaughtUp(manager.Name);
+        await Task.Delay(ProjectionWorker.IdleCheckpointInterval + TimeSpan.FromMilliseconds(100));
+        await h.Store.Append("restart-0", ExpectedRevision.NoStream, [Steller.Testing.Events.Make("test.counted.v1", """{"n":1}""")]);
+        await Eventually.True(() => Task.FromResult(manager.Handled.Count == 1), TimeSpan.FromSeconds(30), "the first event handled (and its move made)");
+        await h.CaughtUp(manager.Name);
+
+        // Within the second after that move: handled, not stored yet. Then the worker stops.
+        var events = Steller.Testing.Events.Many(3, "test.counted.v1");
+        await h.Store.Append("restart-1", ExpectedRevision.NoStream, events);
+        await Eventually.True(() => Task.FromResult(manager.Handled.Count == 4), TimeSpan.FromSeconds(30), "the three handled");
+        stop.Cancel();
+        await Task.Delay(200);
+        var active = (await h.Bookkeeping.GetActive(manager.Name, default))!;
+        var storedBeforeRestart = (await h.Bookkeeping.LoadCheckpoint(manager.Name, active.Generation, default)).EventsApplied;
+
+        h.Start(new ProcessManagerSubscription(manager));
+        await h.CaughtUp(manager.Name);
+
+        storedBeforeRestart.Should().Be(1, "the stop came before the coalesced move (else the test says nothing)");
+        manager.Handled.Count(id => events.Any(e => e.EventId == id)).Should().Be(6, "the restart handled the three again: at least once, none lost");
+    }
 }

@@ -19,7 +19,8 @@ public interface IProcessManager
     IReadOnlySet<string> EventTypes { get; }
 
     /// <summary>
-    /// Handles one batch (in log order), outside any transaction; the checkpoint moves after it returns. Throwing stops the
+    /// Handles one batch (in log order), outside any transaction; the checkpoint moves after it returns (at most once a
+    /// second: a restart may hand the events handled since the last move again). Throwing stops the
     /// batch; the engine retries it from the checkpoint.
     /// </summary>
     Task Handle(IReadOnlyList<RecordedEvent> events, CancellationToken ct);

@@ -142,14 +142,19 @@ public sealed class ProjectionWorker(
         }
     }
 
-    /// <summary>Batches with nothing this projection reads move its stored checkpoint at most this often (coalesced).</summary>
+    /// <summary>
+    /// Batches with nothing this projection reads, and every batch of a process manager, move its stored checkpoint at most
+    /// this often (coalesced).
+    /// </summary>
     public static readonly TimeSpan IdleCheckpointInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Applies batches to one generation until the generation is retired by a rebuild. Events come from the process's
     /// one shared log reader. A batch with events this projection reads is applied with its checkpoint in one
     /// transaction; a batch with none costs no transaction at all: the checkpoint catches up with it at most once per
-    /// <see cref="IdleCheckpointInterval"/> (a restart merely reads those irrelevant events again).
+    /// <see cref="IdleCheckpointInterval"/> (a restart merely reads those irrelevant events again). A process manager handles
+    /// each batch at once and moves its checkpoint at most that often too (a restart handles again what it handled since:
+    /// its commands are idempotent).
     /// Once caught up (its last batch was not full, nothing failing), a projection joins its process's
     /// <see cref="ProjectionGroup"/>, which applies it together with the other live projections in one transaction per
     /// batch, and comes back here when it leaves (to apply a failed group batch on its own, after a rebuild's swap, on a
@@ -204,16 +209,41 @@ public sealed class ProjectionWorker(
             var relevant = batch.Count > 0 && (projection.EventTypes is null || batch.Any(e => projection.EventTypes.Contains(e.Type)));
             if (batch.Count > 0) position = batch[^1].Position;
             unstored += batch.Count;
-            var due = position != stored && (relevant || DateTime.UtcNow - storedAt >= IdleCheckpointInterval);
+            var moveDue = position != stored && DateTime.UtcNow - storedAt >= IdleCheckpointInterval;
+            var due = position != stored && (relevant || moveDue);
             if (due && !leadership.IsHeld)
             {
                 // Its lock's heartbeat found the session gone: another node may lead already. Apply nothing more.
                 logger.LogWarning("Projection {Projection} lost its leadership lock; taking it again", projection.Name);
                 return;
             }
-            if (due)
+            if (due && relevant && !moveDue && projection is ProcessManagerSubscription manager)
             {
-                // From the stored checkpoint: what lies between it and this batch holds nothing this projection reads.
+                // A process manager handles its events at once but moves its checkpoint at most once per
+                // IdleCheckpointInterval, in a later pass (its commands are idempotent: a restart merely handles again
+                // what it handled since; one statement and one transaction per order saved on each manager).
+                try
+                {
+                    await manager.Manager.Handle(batch.Where(e => manager.Manager.EventTypes.Contains(e.Type)).ToList(), ct);
+                }
+                catch (Exception e) when (PoisonEvents.MayBePoison(e, ct))
+                {
+                    // One event at a time from the stored checkpoint, as below: what lies before this batch is handled.
+                    var outcome = await PoisonEvents.ApplyOneByOne(bookkeeping.DataSource, projection, generation, mustBeActive: true, stored,
+                        batch, unstored - batch.Count, e, logger, ct);
+                    if (outcome == BatchApplier.Outcome.GenerationRetired)
+                    {
+                        logger.LogInformation("Projection {Projection} generation {Generation} was retired by a rebuild; switching", projection.Name, generation);
+                        return;
+                    }
+                    (stored, storedAt, unstored, conflicts) = (position, DateTime.UtcNow, 0, 0);
+                    await ClearOldFault();
+                }
+            }
+            else if (due)
+            {
+                // From the stored checkpoint: what lies between it and this batch holds nothing this projection reads (or,
+                // for a process manager, only events it has handled already).
                 BatchApplier.Outcome outcome;
                 try
                 {
