@@ -10,12 +10,40 @@ namespace Steller.Infrastructure.Postgres;
 /// </summary>
 public sealed class Migrator(NpgsqlDataSource dataSource, ILogger<Migrator> logger)
 {
-    private const long LockKey = 0x5354454C4C4552; // "STELLER"
+    /// <summary>The advisory lock migrations run under ("STELLER").</summary>
+    public const long LockKey = 0x5354454C4C4552;
 
     public static IReadOnlyList<(string Id, string Sql)> Scripts { get; } = LoadScripts();
 
-    /// <summary>Applies what is missing; returns the ids applied now (empty when already up to date).</summary>
+    /// <summary>Attempts at most when the server ends the migration's session (SQLSTATE class 57P).</summary>
+    public const int MaxAttempts = 5;
+
+    /// <summary>
+    /// Applies what is missing; returns the ids applied now (empty when already up to date). A session the server ends
+    /// under it (an administrator's pg_terminate_backend, a shutdown or failover: SQLSTATE class 57P) is tried again on a
+    /// new connection, up to <see cref="MaxAttempts"/> times: each migration commits with its mark, so a new attempt
+    /// applies only what is still missing. A server that cannot be reached fails at once.
+    /// </summary>
     public async Task<IReadOnlyList<string>> Migrate(CancellationToken ct = default)
+    {
+        var done = new List<string>();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await MigrateOnce(done, ct);
+                return done;
+            }
+            catch (PostgresException e) when (e.SqlState.StartsWith("57P", StringComparison.Ordinal) && attempt < MaxAttempts)
+            {
+                logger.LogWarning("The database ended the migration's session ({SqlState}: {Message}); trying again ({Attempt} of {Max})",
+                    e.SqlState, e.MessageText, attempt + 1, MaxAttempts);
+                await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), ct);
+            }
+        }
+    }
+
+    private async Task MigrateOnce(List<string> done, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await Exec(conn, null, $"select pg_advisory_lock({LockKey})", ct);
@@ -30,7 +58,6 @@ public sealed class Migrator(NpgsqlDataSource dataSource, ILogger<Migrator> logg
             await using (var reader = await cmd.ExecuteReaderAsync(ct))
                 while (await reader.ReadAsync(ct)) applied.Add(reader.GetString(0));
 
-            var done = new List<string>();
             foreach (var (id, sql) in Scripts.Where(s => !applied.Contains(s.Id)))
             {
                 await using var tx = await conn.BeginTransactionAsync(ct);
@@ -44,11 +71,13 @@ public sealed class Migrator(NpgsqlDataSource dataSource, ILogger<Migrator> logg
                 logger.LogInformation("Applied migration {Migration}", id);
                 done.Add(id);
             }
-            return done;
         }
         finally
         {
-            await Exec(conn, null, $"select pg_advisory_unlock({LockKey})", CancellationToken.None);
+            // A session the server ended holds no lock any more; its error is the one to report.
+            if (conn.State == System.Data.ConnectionState.Open)
+                try { await Exec(conn, null, $"select pg_advisory_unlock({LockKey})", CancellationToken.None); }
+                catch (NpgsqlException) { }
         }
     }
 
