@@ -217,38 +217,27 @@ public sealed class ProjectionWorker(
                 logger.LogWarning("Projection {Projection} lost its leadership lock; taking it again", projection.Name);
                 return;
             }
-            if (due && relevant && !moveDue && projection is ProcessManagerSubscription manager)
+            if (due)
             {
                 // A process manager handles its events at once but moves its checkpoint at most once per
-                // IdleCheckpointInterval, in a later pass (its commands are idempotent: a restart merely handles again
-                // what it handled since; one statement and one transaction per order saved on each manager).
+                // IdleCheckpointInterval, in a later pass (its commands are idempotent: a restart merely handles again what
+                // it handled since; one statement and one transaction per order saved on each manager).
+                var handleOnly = relevant && !moveDue && projection is ProcessManagerSubscription;
+                BatchApplier.Outcome? outcome = null; // null: handled, checkpoint not moved
                 try
                 {
-                    await manager.Manager.Handle(batch.Where(e => manager.Manager.EventTypes.Contains(e.Type)).ToList(), ct);
-                }
-                catch (Exception e) when (PoisonEvents.MayBePoison(e, ct))
-                {
-                    // One event at a time from the stored checkpoint, as below: what lies before this batch is handled.
-                    var outcome = await PoisonEvents.ApplyOneByOne(bookkeeping.DataSource, projection, generation, mustBeActive: true, stored,
-                        batch, unstored - batch.Count, e, logger, ct);
-                    if (outcome == BatchApplier.Outcome.GenerationRetired)
+                    if (handleOnly)
                     {
-                        logger.LogInformation("Projection {Projection} generation {Generation} was retired by a rebuild; switching", projection.Name, generation);
-                        return;
+                        var manager = ((ProcessManagerSubscription)projection).Manager;
+                        await manager.Handle(batch.Where(e => manager.EventTypes.Contains(e.Type)).ToList(), ct);
                     }
-                    (stored, storedAt, unstored, conflicts) = (position, DateTime.UtcNow, 0, 0);
-                    await ClearOldFault();
-                }
-            }
-            else if (due)
-            {
-                // From the stored checkpoint: what lies between it and this batch holds nothing this projection reads (or,
-                // for a process manager, only events it has handled already).
-                BatchApplier.Outcome outcome;
-                try
-                {
-                    outcome = await BatchApplier.Apply(bookkeeping.DataSource, projection, generation, mustBeActive: true, stored,
-                        relevant ? batch : [], position, unstored, ct);
+                    else
+                    {
+                        // From the stored checkpoint: what lies between it and this batch holds nothing this projection
+                        // reads (or, for a process manager, only events it has handled already).
+                        outcome = await BatchApplier.Apply(bookkeeping.DataSource, projection, generation, mustBeActive: true, stored,
+                            relevant ? batch : [], position, unstored, ct);
+                    }
                 }
                 catch (Exception e) when (relevant && PoisonEvents.MayBePoison(e, ct))
                 {
@@ -260,11 +249,14 @@ public sealed class ProjectionWorker(
                     logger.LogInformation("Projection {Projection} generation {Generation} was retired by a rebuild; switching", projection.Name, generation);
                     return;
                 }
-                stored = position;
-                storedAt = DateTime.UtcNow;
-                unstored = 0;
-                conflicts = 0;
-                await ClearOldFault();
+                if (outcome is not null)
+                {
+                    stored = position;
+                    storedAt = DateTime.UtcNow;
+                    unstored = 0;
+                    conflicts = 0;
+                    await ClearOldFault();
+                }
             }
             else if (batch.Count == 0 && position == stored)
             {
