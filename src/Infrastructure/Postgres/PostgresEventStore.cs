@@ -92,8 +92,8 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
 
     /// <summary>
     /// Commits a group in ONE implicit transaction (an Npgsql batch: one round trip, one commit). Streams are locked in
-    /// code-point order of stream id (<see cref="CodePointOrder"/>), so two groups never deadlock each other. A wrong expected revision is an outcome of its own
-    /// append (es.append answers it without raising), so it fails that append only. Anything that raises rolls the whole
+    /// code-point order of stream id (<see cref="CodePointOrder"/>), so two groups never deadlock each other. A wrong
+    /// expected revision is an outcome of its own append (es.append answers it without raising), so it fails that append only. Anything that raises rolls the whole
     /// group back; the group is then committed again one append at a time, so only the culprit fails.
     /// </summary>
     private async Task Commit(List<PendingAppend> group)
@@ -222,54 +222,16 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
 
     private static void AddAppendManyParameters(NpgsqlParameterCollection parameters, IReadOnlyList<PendingAppend> appends)
     {
-        var total = appends.Sum(p => p.Events.Count);
-        var streams = new string[appends.Count];
-        var expected = new long[appends.Count];
-        var of = new int[total];
-        var ids = new Guid[total];
-        var types = new string[total];
-        var data = new string[total];
-        var metadata = new string[total];
-        var recordedAt = new DateTime[total];
-        var at = 0;
-        for (var a = 0; a < appends.Count; a++)
-        {
-            streams[a] = appends[a].StreamId;
-            expected[a] = appends[a].Expected.Value;
-            foreach (var e in appends[a].Events)
-            {
-                of[at] = a + 1;
-                ids[at] = e.EventId;
-                types[at] = e.Type;
-                data[at] = Encoding.UTF8.GetString(e.Data.Span);
-                metadata[at] = Encoding.UTF8.GetString(EventMetadataJson.Serialize(e.Metadata));
-                recordedAt[at] = e.Metadata.RecordedAt.UtcDateTime;
-                at++;
-            }
-        }
-        parameters.Add(new NpgsqlParameter { Value = streams, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        parameters.Add(new NpgsqlParameter { Value = expected, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        // For each event, the 1-based index of its append.
+        var of = appends.SelectMany((p, a) => Enumerable.Repeat(a + 1, p.Events.Count)).ToArray();
+        parameters.Add(new NpgsqlParameter { Value = appends.Select(p => p.StreamId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter { Value = appends.Select(p => p.Expected.Value).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         parameters.Add(new NpgsqlParameter { Value = of, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
-        AddEventArrays(parameters, ids, types, data, metadata, recordedAt);
+        AddEventArrays(parameters, appends.SelectMany(p => p.Events).ToList());
     }
 
-    private static void AddEventArrays(NpgsqlParameterCollection parameters, Guid[] ids, string[] types, string[] data, string[] metadata, DateTime[] recordedAt)
-    {
-        parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
-        parameters.Add(new NpgsqlParameter { Value = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        parameters.Add(new NpgsqlParameter { Value = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
-        parameters.Add(new NpgsqlParameter { Value = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
-        parameters.Add(new NpgsqlParameter { Value = recordedAt, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-    }
-
-    private const string AppendSql = "select outcome, revision, transaction_id::text, log_position from es.append($1, $2, $3, $4, $5, $6, $7)";
-
-    private static AppendOutcome ReadOutcome(NpgsqlDataReader reader) => new(
-        reader.GetInt16(0),
-        reader.GetInt64(1),
-        reader.IsDBNull(2) ? LogPosition.Start : new LogPosition(ulong.Parse(reader.GetString(2)), (ulong)reader.GetInt64(3)));
-
-    private static void AddAppendParameters(NpgsqlParameterCollection parameters, string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events)
+    /// <summary>The events as the five arrays es.append and es.append_many take: ids, types, data, metadata, recorded at.</summary>
+    private static void AddEventArrays(NpgsqlParameterCollection parameters, IReadOnlyList<EventData> events)
     {
         var n = events.Count;
         var ids = new Guid[n];
@@ -286,9 +248,25 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
             metadata[i] = Encoding.UTF8.GetString(EventMetadataJson.Serialize(e.Metadata));
             recordedAt[i] = e.Metadata.RecordedAt.UtcDateTime;
         }
+        parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        parameters.Add(new NpgsqlParameter { Value = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter { Value = data, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
+        parameters.Add(new NpgsqlParameter { Value = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
+        parameters.Add(new NpgsqlParameter { Value = recordedAt, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+    }
+
+    private const string AppendSql = "select outcome, revision, transaction_id::text, log_position from es.append($1, $2, $3, $4, $5, $6, $7)";
+
+    private static AppendOutcome ReadOutcome(NpgsqlDataReader reader) => new(
+        reader.GetInt16(0),
+        reader.GetInt64(1),
+        reader.IsDBNull(2) ? LogPosition.Start : new LogPosition(ulong.Parse(reader.GetString(2)), (ulong)reader.GetInt64(3)));
+
+    private static void AddAppendParameters(NpgsqlParameterCollection parameters, string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events)
+    {
         parameters.Add(new NpgsqlParameter { Value = streamId, NpgsqlDbType = NpgsqlDbType.Text });
         parameters.Add(new NpgsqlParameter { Value = expected.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
-        AddEventArrays(parameters, ids, types, data, metadata, recordedAt);
+        AddEventArrays(parameters, events);
     }
 
     /// <summary>
