@@ -144,16 +144,19 @@ public sealed class WebhookDeliveryTests() : WebhookFixture("webhooks")
 
         await Deposit("wh-retry", 5_00, "dep-retry");
         await Until(() => receiver.Received.Count == 1, "the first attempt goes out at once");
+        await Recorded(partner, id, 1);
         await Task.Delay(500);
         receiver.Received.Should().HaveCount(1, "the second attempt waits 5 s");
 
         factory.Clock.Advance(TimeSpan.FromSeconds(5));
         await Until(() => receiver.Received.Count == 2, "the second attempt 5 s later");
+        await Recorded(partner, id, 2);
         factory.Clock.Advance(TimeSpan.FromMinutes(4));
         await Task.Delay(500);
         receiver.Received.Should().HaveCount(2, "the third attempt waits 5 min");
         factory.Clock.Advance(TimeSpan.FromMinutes(1));
         await Until(() => receiver.Received.Count == 3, "the third attempt 5 min later");
+        await Recorded(partner, id, 3);
         factory.Clock.Advance(TimeSpan.FromMinutes(30));
         await Until(() => receiver.Received.Count == 4, "the fourth attempt 30 min later");
 
@@ -306,7 +309,7 @@ public sealed class WebhookDeliveryTests() : WebhookFixture("webhooks")
             ? (500, null, TimeSpan.Zero)
             : (200, null, TimeSpan.Zero);
         using var partner = await Partner("wh-ordering", 100_00);
-        await Endpoint(partner, receiver.Url, ["order.completed", "order.refunded"]);
+        var (endpointId, _) = await Endpoint(partner, receiver.Url, ["order.completed", "order.refunded"]);
         var placed = await partner.PlaceOrder("wh-ordering-1", [new NewOrderLine(Amazon25, 1, 25_00)]);
         (await Terminal(partner, placed.OrderId)).Status.Should().Be("Completed");
         await Until(() => receiver.Received.Count == 1, "the completed message's first attempt fails", 30);
@@ -318,6 +321,7 @@ public sealed class WebhookDeliveryTests() : WebhookFixture("webhooks")
 
         factory.Clock.Advance(TimeSpan.FromSeconds(5));
         await Until(() => receiver.Received.Count == 2, "the completed message's second attempt");
+        await Recorded(partner, endpointId, 2);
         await Task.Delay(500);
         receiver.Received.Should().HaveCount(2, "still waiting");
         factory.Clock.Advance(TimeSpan.FromMinutes(5));

@@ -56,6 +56,14 @@ public abstract class WebhookFixture(string purpose) : OrderFixture(purpose)
         return page.GetProperty("items").EnumerateArray().ToArray();
     }
 
+    /// <summary>
+    /// Until the endpoint's message has <paramref name="attempts"/> attempts recorded. Move the clock only after that: the next
+    /// attempt is scheduled from the clock when an attempt is recorded, and a receiver sees the request before the answer is.
+    /// </summary>
+    protected static Task Recorded(StellerClient partner, string endpointId, int attempts) =>
+        Eventually.True(async () => (await Messages(partner, endpointId)).Any(m => m.GetProperty("attempts").GetInt32() == attempts),
+            TimeSpan.FromSeconds(20), $"attempt {attempts} is recorded");
+
     protected static Task Until(Func<bool> condition, string what, int seconds = 20) =>
         Eventually.True(() => Task.FromResult(condition()), TimeSpan.FromSeconds(seconds), what);
 

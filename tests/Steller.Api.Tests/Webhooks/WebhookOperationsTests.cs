@@ -76,10 +76,11 @@ public sealed class WebhookOperationsTests() : WebhookFixture("webhook-ops")
         await using var receiver = await WebhookReceiver.Start();
         receiver.Answer = (_, n) => (n == 0 ? 500 : 204, null, TimeSpan.Zero);
         using var partner = await Partner("ops-metrics", 0);
-        await Endpoint(partner, receiver.Url);
+        var (endpointId, _) = await Endpoint(partner, receiver.Url);
         var before = await admin.GetStringAsync("/metrics");
         await Deposit("ops-metrics", 1_00, "ops-metrics-1");
         await Until(() => receiver.Received.Count == 1, "the first attempt fails");
+        await Recorded(partner, endpointId, 1);
         factory.Clock.Advance(TimeSpan.FromSeconds(5));
         await Until(() => receiver.Received.Count == 2, "the retry succeeds");
 
