@@ -23,6 +23,8 @@ public abstract class AdminApiFixture(string purpose)
         db = await TestDatabase.Create(purpose, migrate: false); // the API migrates at start
         factory = new ApiFactory(db, settings: Settings);
         factory.StartKestrel().Dispose();
+        // Views queried before their projection registered answer 503 read_model_unavailable: right for a client, a race here.
+        if (Settings?.GetValueOrDefault("Projections:Enabled") != "false") await factory.ReadModelsRegistered();
         client = await factory.AdminClient();
     }
 
