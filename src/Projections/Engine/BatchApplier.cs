@@ -50,6 +50,16 @@ public static class BatchApplier
     }
 
     /// <summary>
+    /// Hands a process manager the events of <paramref name="batch"/> it reads, and moves no checkpoint: the worker moves it
+    /// later, coalesced (<see cref="ProjectionWorker.IdleCheckpointInterval"/>).
+    /// </summary>
+    public static async Task HandleOnly(ProcessManagerSubscription manager, IReadOnlyList<RecordedEvent> batch, CancellationToken ct)
+    {
+        var relevant = batch.Where(e => manager.Manager.EventTypes.Contains(e.Type)).ToList();
+        if (relevant.Count > 0) await manager.Manager.Handle(relevant, ct);
+    }
+
+    /// <summary>
     /// A process manager's batch: handle the events with no transaction and no connection held, then move the checkpoint
     /// from <paramref name="from"/> in one statement that checks and locks it as a batch transaction does (a retired
     /// generation or a checkpoint another runner moved is found there, and only then read again to say which).
@@ -59,8 +69,7 @@ public static class BatchApplier
     private static async Task<Outcome> Handle(NpgsqlDataSource dataSource, ProcessManagerSubscription manager, int generation,
         bool mustBeActive, LogPosition from, IReadOnlyList<RecordedEvent> batch, LogPosition to, long covered, CancellationToken ct)
     {
-        var relevant = batch.Where(e => manager.Manager.EventTypes.Contains(e.Type)).ToList();
-        if (relevant.Count > 0) await manager.Manager.Handle(relevant, ct);
+        await HandleOnly(manager, batch, ct);
 
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var moved = await conn.ExecuteAsync(new CommandDefinition("""

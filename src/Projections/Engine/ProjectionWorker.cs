@@ -222,15 +222,11 @@ public sealed class ProjectionWorker(
                 // A process manager handles its events at once but moves its checkpoint at most once per
                 // IdleCheckpointInterval, in a later pass (its commands are idempotent: a restart merely handles again what
                 // it handled since; one statement and one transaction per order saved on each manager).
-                var handleOnly = relevant && !moveDue && projection is ProcessManagerSubscription;
                 BatchApplier.Outcome? outcome = null; // null: handled, checkpoint not moved
                 try
                 {
-                    if (handleOnly)
-                    {
-                        var manager = ((ProcessManagerSubscription)projection).Manager;
-                        await manager.Handle(batch.Where(e => manager.EventTypes.Contains(e.Type)).ToList(), ct);
-                    }
+                    if (relevant && !moveDue && projection is ProcessManagerSubscription manager)
+                        await BatchApplier.HandleOnly(manager, batch, ct);
                     else
                     {
                         // From the stored checkpoint: what lies between it and this batch holds nothing this projection
