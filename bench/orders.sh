@@ -3,7 +3,7 @@
 # rate with p99 < 100 ms, and placement-to-completion latency at 50/s, against the built API and vendor simulator as
 # child processes on 127.0.0.1, per PostgreSQL durability mode. See docs/benchmarks.md.
 #   ./bench/orders.sh [--mode fast|durable|both] [--seconds 10] [--rates 100,300,1000] [--search-seconds 5] [--search-max 1600]
-#                     [--completion-rate 50] [--completion-seconds 10] [--partners 10]
+#                     [--completion-rate 50] [--completion-seconds 10] [--partners 10] [--jit-settle-seconds 150 (0: skip)]
 #                     [--crud-seconds 5 (0: skip)] [--crud-partners 1000] [--crud-concurrency 32]
 #                     [--vendor-limit R [--vendor-limited-rate 50] [--vendor-limited-seconds 5] [--vendor-limited-window 120]
 #                      [--max-lines-per-checkout N]] [--api-setting Key=Value ...]

@@ -39,6 +39,7 @@ var drainCap = 90.0;
 var pollMs = 100;
 var sequentialOrders = 100;
 var idleSeconds = 5.0;
+var jitSettleSeconds = 150.0;        // --jit-settle-seconds S: after the warm-up, orders one at a time until the JIT settles (0: skip)
 var crudSeconds = 5.0;
 var crudPartners = 1_000;
 var crudConcurrency = 32;
@@ -81,6 +82,7 @@ for (var i = 0; i < args.Length; i++)
         case "--poll-ms": pollMs = int.Parse(args[++i]); break;
         case "--sequential": sequentialOrders = int.Parse(args[++i]); break;
         case "--idle-seconds": idleSeconds = double.Parse(args[++i]); break;
+        case "--jit-settle-seconds": jitSettleSeconds = double.Parse(args[++i]); break;
         case "--api-dll": apiDll = args[++i]; break;
         case "--sim-dll": simDll = args[++i]; break;
         case "--crud-dll": crudDll = args[++i]; break;
@@ -409,6 +411,7 @@ if (webhookRates is { } whRates)
                       + $"{webhookSeconds:0.#} s per rate; delivery settings at their defaults (32 in flight, 4 per endpoint)");
     await OpenLoop.Run(100, 3, async () => { await Place(); }); // warm-up, deliveries included
     await Drain();
+    await SettleJit();
     for (var wait = Stopwatch.StartNew(); receiver.Count < Interlocked.Read(ref sequence) && wait.Elapsed.TotalSeconds < 60;) await Task.Delay(100);
     foreach (var rate in whRates)
     {
@@ -542,6 +545,29 @@ static string HiddenSummary(SortedDictionary<double, double> before, SortedDicti
            + $"notified-to-found p50 <= {Upper(0.5)} ms, p95 <= {Upper(0.95)} ms, p99 <= {Upper(0.99)} ms (histogram bounds)";
 }
 
+// Orders one at a time until the JIT has settled: .NET compiles hot methods again at higher tiers in the background for a
+// minute or more after start, and that thread took a third of the API's CPU in a 1,000-order sequential run right after the
+// 300-order warm-up (perf, 2026-12-03). What a long-running node costs per order is measured after it.
+async Task SettleJit()
+{
+    if (jitSettleSeconds <= 0) return;
+    var settle = Stopwatch.StartNew();
+    var settled = false;
+    var placedWhileSettling = 0;
+    double share = 1;
+    while (!settled && settle.Elapsed.TotalSeconds < jitSettleSeconds)
+    {
+        var (cpu0, jit0) = (ApiCpu(), api.TieredCompilationTime);
+        var window = Stopwatch.StartNew();
+        while (window.Elapsed.TotalSeconds < 5) { await Place(); placedWhileSettling++; }
+        var (cpu, jit) = (ApiCpu() - cpu0, api.TieredCompilationTime - jit0);
+        share = cpu > TimeSpan.Zero ? jit / cpu : 0;
+        settled = share < 0.02;
+    }
+    Console.WriteLine($"jit     : {(settled ? "settled" : "not settled")} after {settle.Elapsed.TotalSeconds:0} s and {placedWhileSettling} more orders one at a time "
+                      + $"(tiered compilation {share * 100:0.0} % of the API's CPU in the last 5 s; --jit-settle-seconds {jitSettleSeconds:0}), drained in {await Drain():0.0} s");
+}
+
 // CPU time the API process spent per order placed in a run (placement, fulfilment, projections: all its work).
 TimeSpan ApiCpu() => api.TotalProcessorTime;
 
@@ -563,6 +589,7 @@ async Task<double> Drain()
 // ---- warm-up (not recorded): the JIT, pools and connections on both sides.
 await OpenLoop.Run(100, 3, async () => { await Place(); });
 Console.WriteLine($"warm-up : 300 orders at 100/s, drained in {await Drain():0.0} s");
+await SettleJit();
 
 // ---- idle: what the API burns with no orders coming in (projections, jobs, pollers), to read the per-order CPU against.
 {
@@ -1034,6 +1061,31 @@ internal sealed class ChildProcess : IDisposable
     private ChildProcess(Process process) => this.process = process;
 
     public TimeSpan TotalProcessorTime { get { process.Refresh(); return process.TotalProcessorTime; } }
+
+    /// <summary>
+    /// CPU time of the process's tiered-compilation thread (".NET Tiered Com..." in /proc): the JIT compiling methods again
+    /// at higher tiers in the background. Zero where /proc is not readable.
+    /// </summary>
+    public TimeSpan TieredCompilationTime
+    {
+        get
+        {
+            var ticks = 0L;
+            try
+            {
+                foreach (var task in Directory.GetDirectories($"/proc/{process.Id}/task"))
+                {
+                    if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered Com", StringComparison.Ordinal)) continue;
+                    var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from the 3rd on: utime is the 14th
+                    ticks += long.Parse(fields[11]) + long.Parse(fields[12]);
+                }
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+            return TimeSpan.FromMilliseconds(ticks * 10.0); // USER_HZ = 100
+        }
+    }
     public string Stdout { get { lock (stdout) return stdout.ToString(); } }
     public string Stderr { get { lock (stderr) return stderr.ToString(); } }
 

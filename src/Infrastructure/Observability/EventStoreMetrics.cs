@@ -17,4 +17,10 @@ public static class EventStoreMetrics
         "steller_eventstore_groups_retried_alone_total",
         "Append groups (group commit) that PostgreSQL refused as a whole (one append it could not store, a deadlock) and that "
         + "were committed again one append at a time.");
+
+    public static readonly Counter LogAnnouncements = Metrics.CreateCounter(
+        "steller_log_announcements_total",
+        "Announcements of new events to other nodes (NOTIFY steller_events), by outcome: sent, or skipped_alone when no other "
+        + "process listened on the database.",
+        new CounterConfiguration { LabelNames = ["outcome"] });
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -11,6 +12,15 @@ namespace Steller.Infrastructure.Postgres;
 /// Subscribers take <see cref="NextSignal"/> before they read, then await it after an empty read,
 /// so a notification between the read and the wait is never lost. When the connection drops, waiters are woken and
 /// fall back to their short poll interval (<see cref="IsListening"/> false) until it is back.
+/// <para>
+/// A node alone on its database announces nothing: each LISTEN connection holds a shared advisory lock (<see cref="ListenerLockSql"/>),
+/// and the NOTIFY goes out only while another session holds it too (looked up at most once per <see cref="OthersCheckInterval"/>)
+/// or another process's notification arrived within <see cref="OthersSeenMemory"/>. A NOTIFY is a transaction of its own and wakes
+/// every listening backend and client: about 5.6 per order one at a time (docs/benchmarks.md), all of them echoes when nobody
+/// else listens. A node that starts listening announces itself with one NOTIFY, so the others resume announcing at once; its own
+/// subscribers poll at the short interval until <see cref="OthersSeenMemory"/> has passed (<see cref="IsListening"/> false), which
+/// covers an append the others made before they heard it.
+/// </para>
 /// </summary>
 public sealed class LogNotifications : IAsyncDisposable
 {
@@ -28,7 +38,29 @@ public sealed class LogNotifications : IAsyncDisposable
     /// True while the LISTEN connection is up, so every append (here or on another node) wakes the subscribers: they then
     /// need only a slow safety poll.
     /// </summary>
-    public bool IsListening => listening;
+    public bool IsListening => listening && Stopwatch.GetElapsedTime(Volatile.Read(ref listeningSince)) >= OthersSeenMemory;
+
+    /// <summary>How long another process's notification keeps this one announcing without looking up the listeners.</summary>
+    public static readonly TimeSpan OthersSeenMemory = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often, at most, a node that found no other listener looks again (only while it appends).</summary>
+    public static readonly TimeSpan OthersCheckInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>The shared advisory lock every LISTEN connection holds, so a node can tell whether anyone else listens.</summary>
+    private const string ListenerLockSql = "pg_advisory_lock_shared(hashtext('steller.listeners'), hashtext('" + Channel + "'))";
+
+    private long listeningSince;
+    private volatile int listenerPid; // the LISTEN connection's backend, 0 while it is down
+    private long othersSeenAt = long.MinValue / 2; // Stopwatch timestamp of the last notification from another process
+    private long othersCheckedAt = long.MinValue / 2;
+    private bool othersFound = true;
+    private long sent, skipped;
+
+    /// <summary>NOTIFYs sent to other nodes (for tests and the bench).</summary>
+    public long AnnouncementsSent => Interlocked.Read(ref sent);
+
+    /// <summary>Announcements left out because no other process was listening (for tests and the bench).</summary>
+    public long AnnouncementsSkipped => Interlocked.Read(ref skipped);
 
     public LogNotifications(NpgsqlDataSource dataSource, ILogger<LogNotifications> logger)
     {
@@ -65,9 +97,19 @@ public sealed class LogNotifications : IAsyncDisposable
             var seen = Volatile.Read(ref pokes);
             try
             {
-                // Signed with this process's id: its own listener skips the echo (the append already woke it).
-                await using var cmd = dataSource.CreateCommand($"select pg_notify('{Channel}', '{self}')");
-                await cmd.ExecuteNonQueryAsync(stop.Token);
+                if (await AnyoneElseListening(stop.Token))
+                {
+                    // Signed with this process's id: its own listener skips the echo (the append already woke it).
+                    await using var cmd = dataSource.CreateCommand($"select pg_notify('{Channel}', '{self}')");
+                    await cmd.ExecuteNonQueryAsync(stop.Token);
+                    Interlocked.Increment(ref sent);
+                    EventStoreMetrics.LogAnnouncements.WithLabels("sent").Inc();
+                }
+                else
+                {
+                    Interlocked.Increment(ref skipped);
+                    EventStoreMetrics.LogAnnouncements.WithLabels("skipped_alone").Inc();
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -77,6 +119,33 @@ public sealed class LogNotifications : IAsyncDisposable
             // Appends that arrived while this NOTIFY was in flight get one more; a burst costs a couple of NOTIFYs.
             if (Interlocked.Add(ref pokes, -seen) == 0) return;
         }
+    }
+
+    /// <summary>
+    /// Whether a session other than this process's LISTEN connection holds the listeners' lock, or another process's
+    /// notification came lately. Called by one announcer at a time. When the lookup fails, it answers yes.
+    /// </summary>
+    private async Task<bool> AnyoneElseListening(CancellationToken ct)
+    {
+        if (Stopwatch.GetElapsedTime(Volatile.Read(ref othersSeenAt)) < OthersSeenMemory) return true;
+        if (Stopwatch.GetElapsedTime(othersCheckedAt) < OthersCheckInterval) return othersFound;
+        try
+        {
+            await using var cmd = dataSource.CreateCommand($"""
+                select exists (select 1 from pg_locks where locktype = 'advisory' and granted and pid <> $1
+                   and database = (select oid from pg_database where datname = current_database())
+                   and classid = hashtext('steller.listeners')::oid and objid = hashtext('{Channel}')::oid and objsubid = 2)
+                """);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = listenerPid });
+            othersFound = (bool)(await cmd.ExecuteScalarAsync(ct))!;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogDebug("Could not look up the other listeners ({Error}); announcing", e.Message);
+            othersFound = true;
+        }
+        othersCheckedAt = Stopwatch.GetTimestamp();
+        return othersFound;
     }
 
     private void Fire()
@@ -100,13 +169,35 @@ public sealed class LogNotifications : IAsyncDisposable
                 await using var conn = await dataSource.OpenConnectionAsync(ct);
                 conn.Notification += (_, e) =>
                 {
-                    if (e.Payload != self) Fire(); // another node's appends (or an unsigned NOTIFY)
+                    if (e.Payload == self) return;
+                    Volatile.Write(ref othersSeenAt, Stopwatch.GetTimestamp()); // someone else listens: announce to them
+                    Fire(); // another node's appends (or its hello, or an unsigned NOTIFY)
                 };
-                await using (var cmd = new NpgsqlCommand($"listen {Channel}", conn)) await cmd.ExecuteNonQueryAsync(ct);
+                // Listen, take the listeners' lock, and say hello: a node that thought it was alone announces again at once.
+                await using (var cmd = new NpgsqlCommand($"listen {Channel}; select {ListenerLockSql}; select pg_notify('{Channel}', '{self}')", conn))
+                    await cmd.ExecuteNonQueryAsync(ct);
                 delay = TimeSpan.FromMilliseconds(100);
+                Volatile.Write(ref listeningSince, Stopwatch.GetTimestamp());
+                listenerPid = conn.ProcessID;
                 listening = true;
                 Fire(); // anything appended while we were not listening
-                while (!ct.IsCancellationRequested) await conn.WaitAsync(ct);
+                try
+                {
+                    while (!ct.IsCancellationRequested) await conn.WaitAsync(ct);
+                }
+                finally
+                {
+                    listening = false;
+                    listenerPid = 0;
+                    // A pooled connection is not reset on its return (No Reset On Close): leave it without the LISTEN and the lock.
+                    try
+                    {
+                        await using var unlisten = new NpgsqlCommand("unlisten *; select pg_advisory_unlock_all()", conn);
+                        unlisten.CommandTimeout = 2;
+                        await unlisten.ExecuteNonQueryAsync(CancellationToken.None);
+                    }
+                    catch (Exception) { /* a broken connection is not pooled again */ }
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { listening = false; return; }
             catch (Exception e)
