@@ -74,6 +74,39 @@ public sealed class VendorHealthTests : VendorTest
     }
 
     [Test]
+    public async Task calls_observed_within_the_linger_are_written_in_one_insert_and_stopping_writes_what_is_left_at_once()
+    {
+        var observer = new PostgresVendorCallObserver(db.DataSource, NullLogger<PostgresVendorCallObserver>.Instance);
+        await observer.StartAsync(CancellationToken.None);
+        // 20 calls a few milliseconds apart, as a burst of orders makes them.
+        for (var i = 0; i < 20; i++)
+        {
+            observer.Called(new VendorCallObservation("lingervendor", "checkout", 200, 1, false, false, DateTimeOffset.UtcNow));
+            await Task.Delay(5);
+        }
+        await observer.Flush(TimeSpan.FromSeconds(10));
+        (await db.Scalar<long>("select count(*) from ops.vendor_calls where vendor = 'lingervendor'")).Should().Be(20);
+        (await db.Scalar<long>("select count(distinct xmin::text) from ops.vendor_calls where vendor = 'lingervendor'")).Should()
+            .BeLessThanOrEqualTo(2, "the calls of a quarter second share one insert (at most two when the burst straddles one)");
+
+        await observer.StopAsync(CancellationToken.None);
+        await observer.DisposeAsync();
+
+        // One lingering a minute: stopping writes what it holds at once.
+        var slow = new PostgresVendorCallObserver(db.DataSource, NullLogger<PostgresVendorCallObserver>.Instance, linger: TimeSpan.FromMinutes(1));
+        await slow.StartAsync(CancellationToken.None);
+        slow.Called(new VendorCallObservation("lingervendor", "checkout", 200, 1, false, false, DateTimeOffset.UtcNow));
+        await Task.Delay(100);
+        var stop = System.Diagnostics.Stopwatch.StartNew();
+        await slow.StopAsync(CancellationToken.None);
+        stop.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(4), "stopping does not wait out the linger (nor the 5 s shutdown cap)");
+        (await db.Scalar<long>("select count(*) from ops.vendor_calls where vendor = 'lingervendor'")).Should().Be(21);
+        await slow.DisposeAsync();
+        await using var clean = db.DataSource.CreateCommand("delete from ops.vendor_calls where vendor = 'lingervendor'"); // read.vendor_health is shared
+        await clean.ExecuteNonQueryAsync();
+    }
+
+    [Test]
     public async Task a_full_buffer_drops_and_counts_observations_instead_of_blocking_the_vendor_call()
     {
         // Never started: nothing drains the buffer of 10.

@@ -13,11 +13,19 @@ namespace Steller.Infrastructure.Vendors;
 /// in-memory buffer; a background loop inserts batches (one statement per batch). When the buffer is full, or a batch
 /// cannot be written, observations are dropped and counted (<see cref="Dropped"/>, metric
 /// <c>steller_vendor_observations_dropped_total</c>): a vendor call never waits for, or fails because of, the database.
+/// A batch is written <see cref="Linger"/> after its first observation (at once when 500 are waiting): one insert for what
+/// a quarter second brings instead of one per call (1.9 per order with orders one at a time), at the price of losing up
+/// to that much of this log, which is not the ledger, in a crash.
 /// </summary>
-public sealed class PostgresVendorCallObserver(NpgsqlDataSource dataSource, ILogger<PostgresVendorCallObserver> log, int capacity = 10_000)
+public sealed class PostgresVendorCallObserver(NpgsqlDataSource dataSource, ILogger<PostgresVendorCallObserver> log, int capacity = 10_000,
+    TimeSpan? linger = null)
     : IVendorCallObserver, IHostedService, IAsyncDisposable
 {
     private const int BatchSize = 500;
+
+    /// <summary>How long a batch waits for more observations before it is written.</summary>
+    public static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(250);
+    private readonly TimeSpan lingerFor = linger ?? Linger;
     private static readonly Prometheus.Counter DroppedMetric = Prometheus.Metrics.CreateCounter(
         "steller_vendor_observations_dropped_total", "Vendor call observations dropped (buffer full or database unavailable).");
 
@@ -27,6 +35,7 @@ public sealed class PostgresVendorCallObserver(NpgsqlDataSource dataSource, ILog
         SingleReader = true,
     });
     private readonly CancellationTokenSource stopping = new();
+    private readonly TaskCompletionSource stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? loop;
     private long accepted, settled, dropped;
 
@@ -56,6 +65,7 @@ public sealed class PostgresVendorCallObserver(NpgsqlDataSource dataSource, ILog
 
     public async Task StopAsync(CancellationToken ct)
     {
+        stopRequested.TrySetResult();
         buffer.Writer.TryComplete();
         if (loop is null) return;
         // Drain what is buffered, but never hold up shutdown for long.
@@ -79,6 +89,8 @@ public sealed class PostgresVendorCallObserver(NpgsqlDataSource dataSource, ILog
         {
             while (await buffer.Reader.WaitToReadAsync(ct))
             {
+                if (buffer.Reader.Count < BatchSize && !stopRequested.Task.IsCompleted)
+                    await Task.WhenAny(Task.Delay(lingerFor, ct), stopRequested.Task); // stopping writes at once
                 while (batch.Count < BatchSize && buffer.Reader.TryRead(out var item)) batch.Add(item);
                 try
                 {
