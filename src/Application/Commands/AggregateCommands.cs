@@ -184,6 +184,14 @@ public sealed class AggregateCommands<TState, TCommand, TEvent>(
         return (loaded.State, loaded.Revision);
     }
 
+    /// <summary>
+    /// The state as this process last saw it, without a read when the stream is cached with at least one event (else as
+    /// <see cref="Load"/>). Only for what never changes once written (an order's placement: its partner, lines and prices):
+    /// the cache may miss what another node appended since; anything that can change is read with <see cref="Load"/>.
+    /// </summary>
+    public async Task<TState> LoadImmutable(string streamId, CancellationToken ct = default) =>
+        cache.TryGetValue(streamId, out var cached) && cached.Revision >= 0 ? cached.State : (await Load(streamId, ct)).State;
+
     private async Task Drain(string streamId, Lane lane)
     {
         while (true)

@@ -39,12 +39,13 @@ public sealed class OrderAftermath(
             if (!Order.TryParseStreamName(e.StreamId, out var orderId)) continue;
             var decision = registry.Deserialize(e.Type, e.Data.Span);
             var metadata = new EventMetadata(e.Metadata.CorrelationId, e.EventId.ToString(), Guid.NewGuid(), Actor, clock.UtcNow);
-            var (order, _) = await orders.Load(Order.StreamName(orderId), ct);
             if (decision is OrderCompleted)
             {
-                await Activate(order, orderId, e, metadata, ct);
+                // Activation needs only the order's partner, which never changes: no read when this node has the order cached.
+                await Activate(await orders.LoadImmutable(Order.StreamName(orderId), ct), orderId, e, metadata, ct);
                 continue;
             }
+            var (order, _) = await orders.Load(Order.StreamName(orderId), ct);
             if (decision is OrderRefunded refunded)
             {
                 await refunds.Credit(order, refunded.RefundId, metadata, ct);

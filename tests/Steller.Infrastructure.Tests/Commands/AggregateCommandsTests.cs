@@ -68,4 +68,26 @@ public sealed class AggregateCommandsTests
         tooMuch.Error.Should().NotBeNull("10,000 - 4,000 captured - 5,000 held leaves 1,000");
         (await store.ReadStream(stream)).Events.Should().HaveCount(5, "opened, deposited, two holds, one capture");
     }
+
+    [Test, CancelAfter(60_000)]
+    public async Task load_immutable_answers_a_cached_stream_without_reading_and_loads_one_it_does_not_hold()
+    {
+        await using var db = await TestDatabase.Create("load_immutable");
+        var store = db.CreateEventStore();
+        var registry = EventTypeRegistry.ForDomain();
+        var nodeA = new AggregateCommands<Stock, IStockCommand, IStockEvent>(Aggregates.StockItems, store, registry, NullLogger.Instance);
+        var nodeB = new AggregateCommands<Stock, IStockCommand, IStockEvent>(Aggregates.StockItems, store, registry, NullLogger.Instance);
+        var meta = new EventMetadata("c", "c", Guid.NewGuid(), "test", DateTimeOffset.UtcNow);
+        const string stream = "stock-immutable.main";
+        (await nodeA.Execute(stream, s => Stock.Decide(new ReceiveStock("r1", 1, 1, "EUR"), s), meta)).Error.Should().BeNull();
+        (await nodeB.Execute(stream, s => Stock.Decide(new ReceiveStock("r2", 1, 1, "EUR"), s), meta)).Error.Should().BeNull();
+
+        // Node A holds the stream at its own append: it answers that without reading (so without node B's receipt)...
+        (await nodeA.LoadImmutable(stream)).OnHand.Should().Be(1, "LoadImmutable did not read the stream");
+        var (fresh, revision) = await nodeA.Load(stream);
+        (fresh.OnHand, revision).Should().Be((2L, 1L), "Load reads node B's receipt");
+        // ...and a node that does not hold a stream loads it.
+        var nodeC = new AggregateCommands<Stock, IStockCommand, IStockEvent>(Aggregates.StockItems, store, registry, NullLogger.Instance);
+        (await nodeC.LoadImmutable(stream)).OnHand.Should().Be(2);
+    }
 }
