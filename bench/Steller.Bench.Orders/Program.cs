@@ -695,8 +695,7 @@ async Task<int> PostmasterPid()
     await using var conn = await dataSource.OpenConnectionAsync();
     await using var me = new Npgsql.NpgsqlCommand("select pg_backend_pid()", conn);
     var backend = (int)(await me.ExecuteScalarAsync())!;
-    var stat = File.ReadAllText($"/proc/{backend}/stat");
-    return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+    return int.Parse(ProcStat.Fields($"/proc/{backend}/stat")[1]);
 }
 
 // What each live backend is for: its type, and for client backends the application and the start of its last statement.
@@ -727,15 +726,12 @@ static Dictionary<int, (string Name, double Ms)> PostgresProcessCpu(int postmast
         try
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-            var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-            var close = stat.LastIndexOf(')');
-            var fields = stat[(close + 2)..].Split(' ');
+            var fields = ProcStat.Fields(Path.Combine(dir, "stat"));
             var parent = int.Parse(fields[1]);
             if (pid == postmaster)
-                result[0] = ("postmaster", (double.Parse(fields[11]) + double.Parse(fields[12]) + double.Parse(fields[13]) + double.Parse(fields[14])) * 10);
+                result[0] = ("postmaster", ProcStat.CpuMs(fields) + (double.Parse(fields[13]) + double.Parse(fields[14])) * ProcStat.MsPerTick);
             else if (parent == postmaster)
-                result[pid] = (File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ').Trim(),
-                    (double.Parse(fields[11]) + double.Parse(fields[12])) * 10);
+                result[pid] = (File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ').Trim(), ProcStat.CpuMs(fields));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { }
     }
@@ -1052,6 +1048,22 @@ internal static class ClosedLoop
     }
 }
 
+/// <summary>A /proc/&lt;pid&gt;/stat (or task stat) file: its fields after the command name, so [1] is the parent pid, [11] utime.</summary>
+internal static class ProcStat
+{
+    /// <summary>Milliseconds per clock tick (USER_HZ = 100).</summary>
+    public const double MsPerTick = 10;
+
+    public static string[] Fields(string path)
+    {
+        var stat = File.ReadAllText(path);
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // the name may hold spaces and parentheses
+    }
+
+    /// <summary>User + system CPU of the process or thread, in ms.</summary>
+    public static double CpuMs(string[] fields) => (double.Parse(fields[11]) + double.Parse(fields[12])) * MsPerTick;
+}
+
 /// <summary>A built .NET program started as a child process (its own environment, no STELLER__ settings leaking in), output captured.</summary>
 internal sealed class ChildProcess : IDisposable
 {
@@ -1070,20 +1082,16 @@ internal sealed class ChildProcess : IDisposable
     {
         get
         {
-            var ticks = 0L;
+            var ms = 0.0;
             try
             {
                 foreach (var task in Directory.GetDirectories($"/proc/{process.Id}/task"))
-                {
-                    if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered Com", StringComparison.Ordinal)) continue;
-                    var stat = File.ReadAllText(Path.Combine(task, "stat"));
-                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from the 3rd on: utime is the 14th
-                    ticks += long.Parse(fields[11]) + long.Parse(fields[12]);
-                }
+                    if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered Com", StringComparison.Ordinal))
+                        ms += ProcStat.CpuMs(ProcStat.Fields(Path.Combine(task, "stat")));
             }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
-            return TimeSpan.FromMilliseconds(ticks * 10.0); // USER_HZ = 100
+            return TimeSpan.FromMilliseconds(ms);
         }
     }
     public string Stdout { get { lock (stdout) return stdout.ToString(); } }

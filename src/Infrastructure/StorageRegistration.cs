@@ -42,6 +42,9 @@ public static class StorageRegistration
         return services;
     }
 
+    /// <summary>Statements kept prepared per connection (least recently used ones are unprepared past it).</summary>
+    public const int AutoPreparedStatements = 32;
+
     /// <summary>
     /// The connection string with "No Reset On Close" on unless it says otherwise: a pooled connection is not reset with
     /// <c>DISCARD ALL</c> (one statement per connection use, a third of all statements of an order). Steller leaves no
@@ -56,9 +59,6 @@ public static class StorageRegistration
     /// prepared statement's result shape never changes under it.
     /// </para>
     /// </summary>
-    /// <summary>Statements kept prepared per connection (least recently used ones are unprepared past it).</summary>
-    public const int AutoPreparedStatements = 32;
-
     public static string PooledConnectionString(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);

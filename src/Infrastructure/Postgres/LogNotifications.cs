@@ -13,7 +13,7 @@ namespace Steller.Infrastructure.Postgres;
 /// so a notification between the read and the wait is never lost. When the connection drops, waiters are woken and
 /// fall back to their short poll interval (<see cref="IsListening"/> false) until it is back.
 /// <para>
-/// A node alone on its database announces nothing: each LISTEN connection holds a shared advisory lock (<see cref="ListenerLockSql"/>),
+/// A node alone on its database announces nothing: each LISTEN connection holds a shared advisory lock (<see cref="ListenerLockClass"/>, <see cref="ListenerLockObject"/>),
 /// and the NOTIFY goes out only while another session holds it too (looked up at most once per <see cref="OthersCheckInterval"/>)
 /// or another process's notification arrived within <see cref="OthersSeenMemory"/>. A NOTIFY is a transaction of its own and wakes
 /// every listening backend and client: about 5.6 per order one at a time (docs/benchmarks.md), all of them echoes when nobody
@@ -32,13 +32,12 @@ public sealed class LogNotifications : IAsyncDisposable
     private readonly Lock gate = new();
     private TaskCompletionSource signal = NewSignal();
     private Task? loop;
-    private volatile bool listening;
 
     /// <summary>
     /// True while the LISTEN connection is up, so every append (here or on another node) wakes the subscribers: they then
     /// need only a slow safety poll.
     /// </summary>
-    public bool IsListening => listening && Stopwatch.GetElapsedTime(Volatile.Read(ref listeningSince)) >= OthersSeenMemory;
+    public bool IsListening => listenerPid != 0 && Stopwatch.GetElapsedTime(Volatile.Read(ref listeningSince)) >= OthersSeenMemory;
 
     /// <summary>How long another process's notification keeps this one announcing without looking up the listeners.</summary>
     public static readonly TimeSpan OthersSeenMemory = TimeSpan.FromSeconds(2);
@@ -46,14 +45,14 @@ public sealed class LogNotifications : IAsyncDisposable
     /// <summary>How often, at most, a node that found no other listener looks again (only while it appends).</summary>
     public static readonly TimeSpan OthersCheckInterval = TimeSpan.FromSeconds(1);
 
-    /// <summary>The shared advisory lock every LISTEN connection holds, so a node can tell whether anyone else listens.</summary>
-    private const string ListenerLockSql = "pg_advisory_lock_shared(hashtext('steller.listeners'), hashtext('" + Channel + "'))";
+    /// <summary>The key of the shared advisory lock every LISTEN connection holds, so a node can tell whether anyone else listens.</summary>
+    private const string ListenerLockClass = "hashtext('steller.listeners')", ListenerLockObject = "hashtext('" + Channel + "')";
 
     private long listeningSince;
-    private volatile int listenerPid; // the LISTEN connection's backend, 0 while it is down
+    private volatile int listenerPid; // the LISTEN connection's backend, 0 while it is down (not listening)
     private long othersSeenAt = long.MinValue / 2; // Stopwatch timestamp of the last notification from another process
     private long othersCheckedAt = long.MinValue / 2;
-    private bool othersFound = true;
+    private bool othersFound;
     private long sent, skipped;
 
     /// <summary>NOTIFYs sent to other nodes (for tests and the bench).</summary>
@@ -83,6 +82,9 @@ public sealed class LogNotifications : IAsyncDisposable
     /// <summary>This process's id in the NOTIFY payload (hex only: it is spelled into the SQL text).</summary>
     private readonly string self = Guid.NewGuid().ToString("N");
 
+    /// <summary>The announcement (and a starting node's hello), signed with <see cref="self"/>.</summary>
+    private string AnnounceSql => $"select pg_notify('{Channel}', '{self}')";
+
     /// <summary>Called after an append committed: wakes this process's subscribers and announces it to the others.</summary>
     public void Poke()
     {
@@ -100,7 +102,7 @@ public sealed class LogNotifications : IAsyncDisposable
                 if (await AnyoneElseListening(stop.Token))
                 {
                     // Signed with this process's id: its own listener skips the echo (the append already woke it).
-                    await using var cmd = dataSource.CreateCommand($"select pg_notify('{Channel}', '{self}')");
+                    await using var cmd = dataSource.CreateCommand(AnnounceSql);
                     await cmd.ExecuteNonQueryAsync(stop.Token);
                     Interlocked.Increment(ref sent);
                     EventStoreMetrics.LogAnnouncements.WithLabels("sent").Inc();
@@ -134,7 +136,7 @@ public sealed class LogNotifications : IAsyncDisposable
             await using var cmd = dataSource.CreateCommand($"""
                 select exists (select 1 from pg_locks where locktype = 'advisory' and granted and pid <> $1
                    and database = (select oid from pg_database where datname = current_database())
-                   and classid = hashtext('steller.listeners')::oid and objid = hashtext('{Channel}')::oid and objsubid = 2)
+                   and classid = {ListenerLockClass}::oid and objid = {ListenerLockObject}::oid and objsubid = 2)
                 """);
             cmd.Parameters.Add(new NpgsqlParameter { Value = listenerPid });
             othersFound = (bool)(await cmd.ExecuteScalarAsync(ct))!;
@@ -174,12 +176,11 @@ public sealed class LogNotifications : IAsyncDisposable
                     Fire(); // another node's appends (or its hello, or an unsigned NOTIFY)
                 };
                 // Listen, take the listeners' lock, and say hello: a node that thought it was alone announces again at once.
-                await using (var cmd = new NpgsqlCommand($"listen {Channel}; select {ListenerLockSql}; select pg_notify('{Channel}', '{self}')", conn))
+                await using (var cmd = new NpgsqlCommand($"listen {Channel}; select pg_advisory_lock_shared({ListenerLockClass}, {ListenerLockObject}); {AnnounceSql}", conn))
                     await cmd.ExecuteNonQueryAsync(ct);
                 delay = TimeSpan.FromMilliseconds(100);
                 Volatile.Write(ref listeningSince, Stopwatch.GetTimestamp());
                 listenerPid = conn.ProcessID;
-                listening = true;
                 Fire(); // anything appended while we were not listening
                 try
                 {
@@ -187,7 +188,6 @@ public sealed class LogNotifications : IAsyncDisposable
                 }
                 finally
                 {
-                    listening = false;
                     listenerPid = 0;
                     // A pooled connection is not reset on its return (No Reset On Close): leave it without the LISTEN and the lock.
                     try
@@ -199,11 +199,10 @@ public sealed class LogNotifications : IAsyncDisposable
                     catch (Exception) { /* a broken connection is not pooled again */ }
                 }
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested) { listening = false; return; }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (Exception e)
             {
-                // Other nodes' appends go unannounced until it is back: wake the waiters, so they poll at the short interval.
-                listening = false;
+                // Other nodes' appends go unannounced until it is back (listenerPid is 0): wake the waiters, so they poll at the short interval.
                 Fire();
                 logger.LogWarning("Event notification listener lost its connection ({Error}); retrying in {Delay} ms", e.Message, delay.TotalMilliseconds);
                 try { await Task.Delay(delay, ct); } catch (OperationCanceledException) { return; }
