@@ -568,6 +568,21 @@ async Task SettleJit()
                       + $"(tiered compilation {share * 100:0.0} % of the API's CPU in the last 5 s; --jit-settle-seconds {jitSettleSeconds:0}), drained in {await Drain():0.0} s");
 }
 
+// Waits (at most 60 s) until the API uses under 10 % of a core over a second: its log followers and jobs have caught up.
+async Task<string> Quiet()
+{
+    var t = Stopwatch.StartNew();
+    double share;
+    do
+    {
+        var cpu = ApiCpu();
+        var second = Stopwatch.StartNew();
+        await Task.Delay(1_000);
+        share = (ApiCpu() - cpu) / second.Elapsed;
+    } while (share >= 0.10 && t.Elapsed.TotalSeconds < 60);
+    return $"API quiet ({share * 100:0} % of a core) after {t.Elapsed.TotalSeconds:0} s";
+}
+
 // CPU time the API process spent per order placed in a run (placement, fulfilment, projections: all its work).
 TimeSpan ApiCpu() => api.TotalProcessorTime;
 
@@ -872,12 +887,23 @@ if (crudSeconds > 0)
         crudClients[p] = StellerClient.Create(crudUrl, keyId, secret, handler);
     });
     Console.WriteLine($"   {crudPartners:N0} partners onboarded on both in {onboard.Elapsed.TotalSeconds:0.0} s");
-    // Warm the CRUD service's JIT and pools as the warm-up above did Steller's.
-    await ClosedLoop.Run(crudConcurrency, 2, n => crudClients[n % crudPartners].PlaceOrder($"w-{runId}-{n}", lines));
+    // Steady state on both: every partner has ordered before (else nearly every order of the spread run would be its
+    // partner's first, and a first order reads the partner's streams cold and activates it), the CRUD service's JIT and pools
+    // are warm as the warm-up above made Steller's, and Steller's log followers have worked off the onboarding.
+    var warm = Stopwatch.StartNew();
+    await Parallel.ForEachAsync(Enumerable.Range(0, crudPartners), new ParallelOptions { MaxDegreeOfParallelism = crudConcurrency }, async (p, _) =>
+    {
+        await stellerClients[p].PlaceOrder($"w-{runId}-{p}", lines);
+        await crudClients[p].PlaceOrder($"w-{runId}-{p}", lines);
+    });
+    await ClosedLoop.Run(crudConcurrency, 2, n => crudClients[n % crudPartners].PlaceOrder($"w2-{runId}-{n}", lines));
+    var drainedWarm = await Drain();
+    Console.WriteLine($"   every partner ordered once on both in {warm.Elapsed.TotalSeconds:0.0} s; fulfilment drained in {drainedWarm:0.0} s, {await Quiet()}");
     foreach (var (scenario, pick) in new (string, Func<long, int>)[] { ("spread", n => (int)(n % crudPartners)), ("hot", _ => 0) })
     {
         var s = await ClosedLoop.Run(crudConcurrency, crudSeconds, n => stellerClients[pick(n)].PlaceOrder($"s-{scenario}-{runId}-{n}", lines));
         var drained = await Drain();
+        await Quiet();
         var c = await ClosedLoop.Run(crudConcurrency, crudSeconds, n => crudClients[pick(n)].PlaceOrder($"c-{scenario}-{runId}-{n}", lines));
         Console.WriteLine($"   {scenario,-6} Steller {s.PerSecond,8:N0}/s p99 {s.P99,7:0.0} ms errors {s.Errors}{s.ErrorText}  (fulfilment drained in {drained:0.0} s)");
         Console.WriteLine($"   {scenario,-6} CRUD    {c.PerSecond,8:N0}/s p99 {c.P99,7:0.0} ms errors {c.Errors}{c.ErrorText}");

@@ -34,7 +34,11 @@ public static class StorageRegistration
         services.AddSingleton<IEventStore>(sp => settings.EventStore.Backend switch
         {
             EventStoreBackend.Postgres => new PostgresEventStore(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<LogNotifications>(),
-                new PostgresEventStoreOptions { ListeningIdleWait = TimeSpan.FromMilliseconds(settings.Projections.IdlePollMilliseconds) }),
+                new PostgresEventStoreOptions
+                {
+                    ListeningIdleWait = TimeSpan.FromMilliseconds(settings.Projections.IdlePollMilliseconds),
+                    WakeLinger = TimeSpan.FromMilliseconds(settings.Projections.WakeLingerMilliseconds),
+                }),
             // Events in EventStoreDB; read models, checkpoints and everything else stay in PostgreSQL.
             EventStoreBackend.EventStoreDB => CreateEventStoreDb(settings.EventStore, sp.GetRequiredService<ILoggerFactory>()),
             _ => throw new ConfigurationException($"EventStore:Backend {settings.EventStore.Backend} is not supported by this build."),

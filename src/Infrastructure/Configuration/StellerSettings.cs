@@ -55,7 +55,8 @@ public sealed record StellerSettings
                 RebuildBatchSize: Int(pr, "RebuildBatchSize", 5_000, 1, 100_000),
                 RetryDelayMilliseconds: Int(pr, "RetryDelayMilliseconds", 500, 1, 60_000),
                 Grouped: Bool(pr, "Grouped", true),
-                IdlePollMilliseconds: Int(pr, "IdlePollMilliseconds", 3_000, 5, 60_000)),
+                IdlePollMilliseconds: Int(pr, "IdlePollMilliseconds", 3_000, 5, 60_000),
+                WakeLingerMilliseconds: Int(pr, "WakeLingerMilliseconds", 0, 0, 1_000)),
             Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576),
                 TrustedProxies: Networks(http, "TrustedProxies")),
             Jobs = new JobSettings(HoldExpirySeconds: Int(config.GetSection("Jobs"), "HoldExpirySeconds", 10, 1, 3_600),
@@ -253,8 +254,10 @@ public sealed record EventStoreSettings(EventStoreBackend Backend, string? Conne
 /// (Engine/ProjectionGroup.cs); false: each in its own.</param>
 /// <param name="IdlePollMilliseconds">Longest wait of a caught-up log subscription (PostgreSQL store) between looks at the log
 /// when no commit notification woke it, while the node's LISTEN connection is up; 500 ms while it is down.</param>
+/// <param name="WakeLingerMilliseconds">How long a caught-up log subscription (PostgreSQL store) woken by a commit waits before it
+/// reads, so the commits right behind it share the read and every follower's batch; 0: at once.</param>
 public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize, int RetryDelayMilliseconds = 500, bool Grouped = true,
-    int IdlePollMilliseconds = 3_000);
+    int IdlePollMilliseconds = 3_000, int WakeLingerMilliseconds = 0);
 
 /// <param name="TrustedProxies">
 /// Reverse proxies (addresses or networks) whose X-Forwarded-For is believed: for a request from one of them, the client

@@ -444,6 +444,9 @@ public sealed class PostgresEventStore(NpgsqlDataSource dataSource, LogNotificat
             {
                 idle = options.MinIdleWait;
                 if (owedSince == 0) owedSince = Stopwatch.GetTimestamp();
+                // A commit rarely comes alone (an order's placement is three appends a millisecond apart): wait a moment so one
+                // read, and one batch for every follower, takes them all.
+                if (options.WakeLinger > TimeSpan.Zero) await Task.Delay(options.WakeLinger, ct);
             }
             else if (owedSince != 0 && Stopwatch.GetElapsedTime(owedSince) < options.HiddenCommitWindow) idle = options.MinIdleWait;
             else
@@ -499,6 +502,11 @@ public sealed class PostgresEventStoreOptions
     public TimeSpan ListeningIdleWait { get; init; } = TimeSpan.FromSeconds(3);
     /// <summary>How long a notified commit that is not visible yet is looked for at <see cref="MinIdleWait"/> before backing off.</summary>
     public TimeSpan HiddenCommitWindow { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How long a caught-up subscription woken by a commit waits before it reads, so the commits right behind it come in the
+    /// same read (<c>Projections:WakeLingerMilliseconds</c>; zero: read at once).
+    /// </summary>
+    public TimeSpan WakeLinger { get; init; }
 }
 
 /// <summary>The log subscription in /metrics.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Steller.Application.Commands;
 using Steller.Application.EventStore;
 using Steller.Application.Orders.ViewingOrder;
 using Steller.Application.Serialization;
@@ -27,7 +28,9 @@ public sealed record WebhookEvent(RecordedEvent Event, string PartnerId, string 
 /// (so a replay sends what the first delivery sent): an order's data is the order as it stood at that event's revision (the
 /// view of <c>GET /v1/orders/{id}</c>, codes and PINs always null) with that <c>revision</c>; the timestamp is the event's.
 /// </summary>
-public sealed class WebhookEvents(IEventStore store, EventTypeRegistry registry)
+/// <param name="orders">This process's order commands, whose cache often holds an order at the very event the follower describes.</param>
+public sealed class WebhookEvents(IEventStore store, EventTypeRegistry registry,
+    AggregateCommands<Order, IOrderCommand, IOrderEvent>? orders = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -66,28 +69,32 @@ public sealed class WebhookEvents(IEventStore store, EventTypeRegistry registry)
     /// <summary>
     /// The webhook views of <paramref name="events"/> (null where an event gives no message), as <see cref="Describe(RecordedEvent,
     /// CancellationToken)"/> one by one gives them: the order streams the order messages need are read concurrently (at most
-    /// <see cref="ConcurrentOrderReads"/> at once; each is one read of a short stream), wallet and alert events are folded in log order.
+    /// <see cref="ConcurrentOrderReads"/> at once; each is one read of a short stream) unless this process's order cache holds the
+    /// order at exactly that revision, wallet and alert events are folded in log order. The bytes are the same either way: the
+    /// cached state is the fold of the same events (a replay, through <c>Describe</c>, reads the stream, and a test compares).
     /// </summary>
     public async Task<IReadOnlyList<WebhookEvent?>> DescribeAll(IReadOnlyList<RecordedEvent> events, CancellationToken ct)
     {
         var decoded = events.Select(e => EventTypes.Contains(e.Type) ? registry.Deserialize(e.Type, e.Data.Span) : null).ToArray();
         using var gate = new SemaphoreSlim(ConcurrentOrderReads);
-        var orders = new Task<Order>?[events.Count];
+        var orderAt = new Task<Order>?[events.Count];
         for (var i = 0; i < events.Count; i++)
             if (OrderTypeOf(decoded[i]) is not null && Order.TryParseStreamName(events[i].StreamId, out _))
-                orders[i] = ReadGated(events[i].StreamId, events[i].Revision.Value, gate, ct);
+                orderAt[i] = orders is not null && orders.TryCachedAt(events[i].StreamId, events[i].Revision.Value, out var cached)
+                    ? Task.FromResult(cached)
+                    : ReadGated(events[i].StreamId, events[i].Revision.Value, gate, ct);
         try
         {
             var result = new WebhookEvent?[events.Count];
             for (var i = 0; i < events.Count; i++)
                 if (decoded[i] is { } d)
-                    result[i] = await Describe(events[i], d, orders[i] is { } read ? await read : null, ct);
+                    result[i] = await Describe(events[i], d, orderAt[i] is { } read ? await read : null, ct);
             return result;
         }
         finally
         {
             // Nothing may still read after an exception (the gate is disposed).
-            foreach (var read in orders)
+            foreach (var read in orderAt)
                 if (read is not null)
                     try { await read; } catch { /* the first failure is what propagates */ }
         }

@@ -90,4 +90,58 @@ public sealed class AggregateCommandsTests
         var nodeC = new AggregateCommands<Stock, IStockCommand, IStockEvent>(Aggregates.StockItems, store, registry, NullLogger.Instance);
         (await nodeC.LoadImmutable(stream)).OnHand.Should().Be(2);
     }
+
+    [Test, CancelAfter(60_000)]
+    public async Task a_command_on_a_new_stream_is_decided_unread_and_one_that_finds_the_stream_there_is_decided_again_on_it()
+    {
+        await using var db = await TestDatabase.Create("execute_on_new");
+        var store = new ReadCounting(db.CreateEventStore());
+        var registry = EventTypeRegistry.ForDomain();
+        var nodeA = new AggregateCommands<Stock, IStockCommand, IStockEvent>(Aggregates.StockItems, store, registry, NullLogger.Instance);
+        var nodeB = new AggregateCommands<Stock, IStockCommand, IStockEvent>(Aggregates.StockItems, store, registry, NullLogger.Instance);
+        var meta = new EventMetadata("c", "c", Guid.NewGuid(), "test", DateTimeOffset.UtcNow);
+
+        // New: appended as "no stream" without a read, and cached at its revision.
+        var created = await nodeA.ExecuteOnNew("stock-new.main", new ReceiveStock("r1", 5, 1, "EUR"), meta);
+        (created.Error, created.Revision, store.Reads).Should().Be((null, 0L, 0), "a new stream is not read");
+        nodeA.TryCachedAt("stock-new.main", 0, out var cached).Should().BeTrue();
+        cached.OnHand.Should().Be(5);
+        nodeA.TryCachedAt("stock-new.main", 1, out _).Should().BeFalse("the cache holds revision 0, not 1");
+
+        // Node B takes the stream for new: its append meets node A's event, so it reads the stream and decides again.
+        var second = await nodeB.ExecuteOnNew("stock-new.main", new ReceiveStock("r2", 3, 1, "EUR"), meta);
+        (second.Error, second.Revision, second.State.OnHand).Should().Be((null, 1L, 8L), "decided again on node A's receipt");
+        // A refusal on the empty state is not trusted either: node C reads the stream before refusing a reservation.
+        var nodeC = new AggregateCommands<Stock, IStockCommand, IStockEvent>(Aggregates.StockItems, store, registry, NullLogger.Instance);
+        var reads = store.Reads;
+        var reserved = await nodeC.ExecuteOnNew("stock-new.main", new ReserveStock("res-1", 7, "o-1", null, DateTimeOffset.UtcNow), meta);
+        reserved.Error.Should().BeNull("8 are on hand in the stream, though none in the empty state it first decided on");
+        store.Reads.Should().BeGreaterThan(reads);
+        // A repeat of a command already in the stream is a no-op the stream confirms, not a second event.
+        var repeat = await new AggregateCommands<Stock, IStockCommand, IStockEvent>(Aggregates.StockItems, store, registry, NullLogger.Instance)
+            .ExecuteOnNew("stock-new.main", new ReceiveStock("r1", 5, 1, "EUR"), meta);
+        (repeat.Error, repeat.NewEvents.Count, repeat.Revision).Should().Be((null, 0, 2L));
+        (await store.ReadStream("stock-new.main")).Events.Should().HaveCount(3, "two receipts and a reservation");
+    }
+
+    /// <summary>The store, counting the stream reads made through it.</summary>
+    private sealed class ReadCounting(IEventStore inner) : IEventStore
+    {
+        private int reads;
+        public int Reads => Volatile.Read(ref reads);
+
+        public Task<AppendResult> Append(string streamId, ExpectedRevision expected, IReadOnlyList<EventData> events, CancellationToken ct = default) =>
+            inner.Append(streamId, expected, events, ct);
+
+        public Task<StreamSlice> ReadStream(string streamId, ReadDirection direction = ReadDirection.Forwards, StreamRevision? from = null,
+            int maxCount = int.MaxValue, CancellationToken ct = default)
+        {
+            Interlocked.Increment(ref reads);
+            return inner.ReadStream(streamId, direction, from, maxCount, ct);
+        }
+
+        public Task<IReadOnlyList<RecordedEvent>> ReadAll(LogPosition after, int maxCount, CancellationToken ct = default) => inner.ReadAll(after, maxCount, ct);
+
+        public IAsyncEnumerable<RecordedEvent> SubscribeToAll(LogPosition after, CancellationToken ct = default) => inner.SubscribeToAll(after, ct);
+    }
 }

@@ -65,4 +65,42 @@ public sealed class SubscriptionIdlePollTests
         stop.Cancel();
         await follow;
     }
+
+    [Test, CancelAfter(60_000)]
+    public async Task a_subscription_woken_by_a_commit_lingers_and_takes_the_commit_behind_it_in_the_same_read(CancellationToken ct)
+    {
+        await using var db = await TestDatabase.Create("wakelinger");
+        var linger = TimeSpan.FromSeconds(1);
+        var store = db.CreateEventStore(new PostgresEventStoreOptions { WakeLinger = linger });
+        var seen = Channel.CreateUnbounded<(Guid Id, long At)>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var follow = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var e in store.SubscribeToAll(LogPosition.Start, stop.Token))
+                    await seen.Writer.WriteAsync((e.EventId, Stopwatch.GetTimestamp()), stop.Token);
+            }
+            catch (OperationCanceledException) { }
+        });
+        await Task.Delay(500, ct); // caught up (an empty log) and waiting
+
+        var first = Events.Make("test.first.v1");
+        var appended = Stopwatch.GetTimestamp();
+        await store.Append(Events.Stream(), ExpectedRevision.NoStream, [first], ct);
+        await Task.Delay(100, ct);
+        var behind = Events.Make("test.behind.v1");
+        await store.Append(Events.Stream(), ExpectedRevision.NoStream, [behind], ct);
+
+        var a = await seen.Reader.ReadAsync(ct);
+        var b = await seen.Reader.ReadAsync(ct);
+        (a.Id, b.Id).Should().Be((first.EventId, behind.EventId));
+        Stopwatch.GetElapsedTime(appended, a.At).Should().BeGreaterThan(linger - TimeSpan.FromMilliseconds(20),
+            "the first commit woke the subscription, which waited before reading");
+        Stopwatch.GetElapsedTime(a.At, b.At).Should().BeLessThan(TimeSpan.FromMilliseconds(100),
+            "the commit 100 ms behind came in the same read, not a second wake-up and linger later");
+
+        stop.Cancel();
+        await follow;
+    }
 }

@@ -23,6 +23,9 @@ public sealed class OrderScenario(IEventStore store)
     public const string CiphertextMarker = "SEALED-MARKER-9c41e";
 
     private readonly AggregateCommands<Order, IOrderCommand, IOrderEvent> orders = new(Aggregates.Orders, store, EventTypeRegistry.ForDomain(), NullLogger.Instance);
+
+    /// <summary>The commands the scenario ran, with their cache of every order as it left it.</summary>
+    public AggregateCommands<Order, IOrderCommand, IOrderEvent> Commands => orders;
     private int cards;
 
     public static string Id(string reference, string partner = Partner) => Order.IdFor(partner, reference);

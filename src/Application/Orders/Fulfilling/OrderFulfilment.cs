@@ -50,21 +50,18 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
     private async Task<Order> AdvanceAlone(string orderId, string correlationId, CancellationToken ct)
     {
         var metadata = Metadata(correlationId);
-        var (order, _) = await orders.Load(Order.StreamName(orderId), ct);
-        var startedHere = false;
-        if (order.Status == OrderStatus.FundsHeld)
-        {
-            var started = await orders.Execute(Order.StreamName(orderId), new StartFulfilment(), metadata, ct: ct);
-            if (started.Error is not null) return started.State; // cancelled in the meantime
-            order = started.State;
-            startedHere = started.NewEvents.Count > 0;
-        }
-        if (order.Status != OrderStatus.Submitted) return order;
+        // No read first: the command answers the order as it stands. On funds held it starts fulfilment (an append at the
+        // cached revision, which meets anything another node wrote); anything else (already submitted, cancelled) is a no-op
+        // or a refusal, which reads the stream before it answers.
+        var started = await orders.Execute(Order.StreamName(orderId), new StartFulfilment(), metadata, ct: ct);
+        var order = started.State;
+        if (order.Status != OrderStatus.Submitted) return order; // cancelled, not yet held, or already final
+        var startedHere = started.NewEvents.Count > 0;
 
-        foreach (var line in order.Lines.Where(l => !l.IsFinal))
-            await Deliver(order, line, mayHaveBeenSent: !startedHere || line.Attempts > 0, metadata, ct);
-
-        order = (await orders.Load(Order.StreamName(orderId), ct)).State;
+        // Each recorded line answers the order after it; a line still processing leaves it as it was (its lines' final results
+        // never change, so a settlement computed from it is the stream's; the settle command itself appends at its revision).
+        foreach (var line in order.Lines.Where(l => !l.IsFinal).ToList())
+            order = await Deliver(order, line, mayHaveBeenSent: !startedHere || line.Attempts > 0, metadata, ct);
         return order.Lines.All(l => l.IsFinal) ? await Settle(order, metadata, ct) : order;
     }
 
@@ -72,7 +69,8 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
     /// False only when this call started the order's fulfilment (its request ids are new) and the line never failed an
     /// attempt: then nobody can have sent it yet. Otherwise an adapter asks the vendor before submitting it again.
     /// </param>
-    private async Task Deliver(Order order, LineState line, bool mayHaveBeenSent, EventMetadata metadata, CancellationToken ct)
+    /// <returns>The order after what this line recorded (as given when it recorded nothing).</returns>
+    private async Task<Order> Deliver(Order order, LineState line, bool mayHaveBeenSent, EventMetadata metadata, CancellationToken ct)
     {
         var orderId = order.Placed!.OrderId;
         var pricing = line.Line.Pricing!;
@@ -88,8 +86,7 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
                     .Select(v => new DeliveredCard(v.VoucherId,
                         new SealedValue(v.KeyId, v.Ciphertext, Stock.VoucherContext(line.Line.Sku, v.VoucherId)), null, null))
                     .ToList() ?? [], null);
-            await Record(orderId, command, metadata, ct);
-            return;
+            return await Record(orderId, command, metadata, ct);
         }
 
         if (!byVendor.TryGetValue(pricing.Source, out var vendor))
@@ -113,21 +110,21 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
             var attempts = failed.State.Lines[line.Line.LineNo - 1].Attempts;
             logger.LogWarning("Order {OrderId} line {Line}: vendor {Vendor} unavailable (attempt {Attempt} of {Max}): {Reason}",
                 orderId, line.Line.LineNo, pricing.Source, attempts, options.MaxVendorAttempts, e.Message);
-            if (attempts >= options.MaxVendorAttempts)
-                await Record(orderId, new RecordLineFulfilled(line.Line.LineNo, 0, [], $"vendor unavailable after {attempts} attempts"),
-                    metadata, ct);
-            return;
+            return attempts >= options.MaxVendorAttempts
+                ? await Record(orderId, new RecordLineFulfilled(line.Line.LineNo, 0, [], $"vendor unavailable after {attempts} attempts"),
+                    metadata, ct)
+                : failed.State;
         }
         if (result.Status == VendorPurchaseStatus.Processing)
         {
             accepted[purchase.RequestId] = true;
-            return;
+            return order;
         }
         accepted.TryRemove(purchase.RequestId, out _);
         var cards = result.Cards.Select((c, i) => Seal(orderId, line.Line.LineNo, i + 1, c)).ToList();
         var delivered = result.Status == VendorPurchaseStatus.Failed ? 0 : Math.Clamp(result.Delivered, 0, line.Line.Quantity);
         // The vendor's words are untrusted: cleaned and bounded before they enter the event (VendorText).
-        await Record(orderId, new RecordLineFulfilled(line.Line.LineNo, delivered, cards.Take(delivered).ToList(),
+        return await Record(orderId, new RecordLineFulfilled(line.Line.LineNo, delivered, cards.Take(delivered).ToList(),
             VendorText.Reason(result.FailureReason) ?? (delivered < line.Line.Quantity ? "vendor did not deliver" : null)), metadata, ct);
     }
 
@@ -150,11 +147,13 @@ public sealed class OrderFulfilment(AggregateCommands<Order, IOrderCommand, IOrd
     public string Open(SealedValue value)
         => Encoding.UTF8.GetString(keyRing.Decrypt(value.KeyId, Convert.FromBase64String(value.Ciphertext), value.Context));
 
-    private async Task Record(string orderId, IOrderCommand command, EventMetadata metadata, CancellationToken ct)
+    /// <returns>The order after the command.</returns>
+    private async Task<Order> Record(string orderId, IOrderCommand command, EventMetadata metadata, CancellationToken ct)
     {
         var outcome = await orders.Execute(Order.StreamName(orderId), command, Now(metadata), ct: ct);
         if (outcome.Error is { } error)
             throw new InvalidOperationException($"Order {orderId}: {command.GetType().Name} refused: {error.Code}");
+        return outcome.State;
     }
 
     /// <summary>

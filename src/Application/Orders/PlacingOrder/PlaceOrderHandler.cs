@@ -43,14 +43,9 @@ public sealed class PlaceOrderHandler(
         var metadata = request.Metadata;
         var orderId = Order.IdFor(request.PartnerId, request.ClientReference!);
         var hash = RequestHash(request);
-        var (existing, revision) = await orders.Load(Order.StreamName(orderId), ct);
-        if (existing.Status != OrderStatus.None)
-        {
-            if (existing.Placed!.RequestHash != hash) return new(orderId, existing, revision, OrderErrors.IdempotencyConflict);
-            return existing.Status == OrderStatus.Placed
-                ? await Continue(orderId, existing, metadata, ct)
-                : new(orderId, existing, revision, null);
-        }
+        // A placement is almost always new: it is priced and recorded without reading its stream first (ExecuteOnNew reads it
+        // only when it exists). A repeat is answered from the order as it stands; the paths below that answer without recording
+        // anything read the order first, so a repeat gets that answer, not theirs.
 
         var requested = request.ValidLines;
         var quotes = await Task.WhenAll(requested.Select(l => pricing.Quote(request.PartnerId, l.Sku, l.FaceValue, l.Quantity, ct)));
@@ -61,22 +56,31 @@ public sealed class PlaceOrderHandler(
             : currencies.Count > 1 ? new OrderRejected(MixedCurrencies.Code, MixedCurrencies.Message)
             : null;
         if (rejection is null && lines.Any(l => l.Pricing!.ProductType == "top_up") && request.Recipient?.Phone is null)
-            return new(orderId, null, -1, PhoneRequired, "recipient.phone");
+            return await Repeat(orderId, hash, metadata, ct) ?? new(orderId, null, -1, PhoneRequired, "recipient.phone");
         // Fail fast: a vendor whose queue is already as long as its budget can serve before the pending timeout would
         // only have this order cancelled later. Nothing is written, so the same reference can be placed again later.
         if (rejection is null)
             foreach (var vendor in lines.Select(l => l.Pricing!.Source).Where(s => s != LineSources.Stocked).Distinct())
                 if (await backlog.Busy(vendor, ct) is { } busy)
-                    return new(orderId, null, -1, busy.Error, RetryAfter: busy.RetryAfter);
+                    return await Repeat(orderId, hash, metadata, ct) ?? new(orderId, null, -1, busy.Error, RetryAfter: busy.RetryAfter);
 
-        var placed = await orders.Execute(Order.StreamName(orderId),
+        var placed = await orders.ExecuteOnNew(Order.StreamName(orderId),
             new PlaceOrder(orderId, request.PartnerId, request.ClientReference!, hash,
-            currencies.FirstOrDefault(), lines, request.Recipient, rejection, clock.UtcNow), metadata, ct: ct);
-        // A concurrent duplicate with another body won.
+            currencies.FirstOrDefault(), lines, request.Recipient, rejection, clock.UtcNow), metadata, ct);
+        // A repeat with another body, or a concurrent duplicate with another body that won.
         if (placed.Error is { } error) return new(orderId, placed.State, placed.Revision, error);
         return placed.State.Status == OrderStatus.Placed
             ? await Continue(orderId, placed.State, metadata, ct)
             : new(orderId, placed.State, placed.Revision, null);
+    }
+
+    /// <summary>The answer to a repeat of an order already recorded under this reference; null when there is none.</summary>
+    private async Task<PlaceOrderResult?> Repeat(string orderId, string hash, EventMetadata metadata, CancellationToken ct)
+    {
+        var (existing, revision) = await orders.Load(Order.StreamName(orderId), ct);
+        if (existing.Status == OrderStatus.None) return null;
+        if (existing.Placed!.RequestHash != hash) return new(orderId, existing, revision, OrderErrors.IdempotencyConflict);
+        return existing.Status == OrderStatus.Placed ? await Continue(orderId, existing, metadata, ct) : new(orderId, existing, revision, null);
     }
 
     /// <summary>Takes an order back in "Placed" (a retried round, or a placement that died) through hold, reserve, record.</summary>
