@@ -83,7 +83,8 @@ public sealed class SubscriptionIdlePollTests
             }
             catch (OperationCanceledException) { }
         });
-        await Task.Delay(500, ct); // caught up (an empty log) and waiting
+        // Caught up (an empty log) and waiting, past the wake-up and linger its LISTEN connection's start gives it.
+        await Task.Delay(3_000, ct);
 
         var first = Events.Make("test.first.v1");
         var appended = Stopwatch.GetTimestamp();
