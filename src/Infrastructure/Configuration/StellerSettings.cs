@@ -56,7 +56,7 @@ public sealed record StellerSettings
                 RetryDelayMilliseconds: Int(pr, "RetryDelayMilliseconds", 500, 1, 60_000),
                 Grouped: Bool(pr, "Grouped", true),
                 IdlePollMilliseconds: Int(pr, "IdlePollMilliseconds", 3_000, 5, 60_000),
-                WakeLingerMilliseconds: Int(pr, "WakeLingerMilliseconds", 0, 0, 1_000)),
+                WakeLingerMilliseconds: Int(pr, "WakeLingerMilliseconds", 3, 0, 1_000)),
             Http = new HttpSettings(MaxRequestBodyBytes: Int(http, "MaxRequestBodyBytes", 1_048_576, 1_024, 100 * 1_048_576),
                 TrustedProxies: Networks(http, "TrustedProxies")),
             Jobs = new JobSettings(HoldExpirySeconds: Int(config.GetSection("Jobs"), "HoldExpirySeconds", 10, 1, 3_600),
@@ -255,9 +255,10 @@ public sealed record EventStoreSettings(EventStoreBackend Backend, string? Conne
 /// <param name="IdlePollMilliseconds">Longest wait of a caught-up log subscription (PostgreSQL store) between looks at the log
 /// when no commit notification woke it, while the node's LISTEN connection is up; 500 ms while it is down.</param>
 /// <param name="WakeLingerMilliseconds">How long a caught-up log subscription (PostgreSQL store) woken by a commit waits before it
-/// reads, so the commits right behind it share the read and every follower's batch; 0: at once.</param>
+/// reads, so the commits right behind it share the read and every follower's batch; 0: at once. 3 ms halved the webhook lag's p99
+/// at 100 orders/s (docs/benchmarks.md).</param>
 public sealed record ProjectionSettings(bool Enabled, int BatchSize, int RebuildBatchSize, int RetryDelayMilliseconds = 500, bool Grouped = true,
-    int IdlePollMilliseconds = 3_000, int WakeLingerMilliseconds = 0);
+    int IdlePollMilliseconds = 3_000, int WakeLingerMilliseconds = 3);
 
 /// <param name="TrustedProxies">
 /// Reverse proxies (addresses or networks) whose X-Forwarded-For is believed: for a request from one of them, the client
