@@ -42,14 +42,21 @@ public sealed class FulfilmentProcess(OrderFulfilment fulfilment, ILogger<Fulfil
     }
 
     /// <summary>
-    /// A vendor that answered "processing" usually finishes within a moment: ask again soon (0.2, 0.4, 0.8, 1.6 s)
+    /// When a vendor that answered "processing" is asked again (after each delay, in ms). An asynchronous vendor (the gift-card
+    /// API: checkout, then read the order) has usually finished by the first, which decides the order's completion time; the
+    /// later ones space out for a slow purchase.
+    /// </summary>
+    public static readonly int[] FollowUpDelaysMs = [20, 200, 400, 800, 1_600];
+
+    /// <summary>
+    /// A vendor that answered "processing" usually finishes within a moment: ask again soon (<see cref="FollowUpDelaysMs"/>)
     /// rather than wait for the poller's next pass. Best effort: the poller remains what guarantees progress.
     /// </summary>
     private async Task FollowUp(string orderId, string correlationId, CancellationToken ct)
     {
         try
         {
-            for (var delay = 200; delay <= 1_600; delay *= 2)
+            foreach (var delay in FollowUpDelaysMs)
             {
                 await Task.Delay(delay, ct);
                 if ((await fulfilment.Advance(orderId, correlationId, ct)).Status != OrderStatus.Submitted) return;
