@@ -56,6 +56,7 @@ var overheadPairs = 300;
 var overheadBlocks = 4;
 var overheadBlockSeconds = 3.0;
 var overheadConcurrency = 16;
+var apiMaxPool = 200;               // --api-max-pool N: the API's Max Pool Size (per data source)
 string? apiConnectionExtra = null;  // --api-connection-extra "K=V;...": appended to the API's connection string (A/B of Npgsql settings)
 var topStatements = 0;               // --top-statements N: after section 0, the N statements with the most calls per order
 var root = AppContext.BaseDirectory;
@@ -106,13 +107,14 @@ for (var i = 0; i < args.Length; i++)
         case "--overhead-concurrency": overheadConcurrency = int.Parse(args[++i]); break;
         case "--top-statements": topStatements = int.Parse(args[++i]); break;
         case "--api-connection-extra": apiConnectionExtra = args[++i]; break;
+        case "--api-max-pool": apiMaxPool = int.Parse(args[++i]); break;
         case "--api-setting":
             var setting = args[++i].Split('=', 2);
             apiSettings[setting[0]] = setting.Length == 2 ? setting[1] : throw new ArgumentException("--api-setting takes Key=Value");
             break;
         default:
             Console.Error.WriteLine($"unknown option {args[i]}; options: --admin CS --mode M --seconds S --rates 100,300,1000 --search-seconds S --search-max N "
-                                    + "--search-bisect N --p99-limit MS --vendor-limit R --vendor-limited-rate N --vendor-limited-seconds S --vendor-limited-window S --max-lines-per-checkout N --webhook-rates 100,300 --webhook-seconds S --overhead-of K=V,K=V --overhead-pairs N --overhead-blocks N --overhead-block-seconds S --overhead-concurrency N --top-statements N --api-setting Key=Value --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P "
+                                    + "--search-bisect N --p99-limit MS --vendor-limit R --vendor-limited-rate N --vendor-limited-seconds S --vendor-limited-window S --max-lines-per-checkout N --webhook-rates 100,300 --webhook-seconds S --overhead-of K=V,K=V --overhead-pairs N --overhead-blocks N --overhead-block-seconds S --overhead-concurrency N --top-statements N --api-setting Key=Value --api-max-pool N --completion-rate N --completion-seconds S --poll-ms MS --sequential N --idle-seconds S --partners N --drain-cap S --api-dll P --sim-dll P "
                                     + "--crud-seconds S (0: skip) --crud-partners N --crud-concurrency N --crud-dll P");
             return 2;
     }
@@ -165,7 +167,7 @@ if (maxLinesPerCheckout is { } maxLines) vendorSettings["Vendors:GiftCard:MaxLin
 var apiEnv = new Dictionary<string, string>
 {
     ["ASPNETCORE_ENVIRONMENT"] = "Production",
-    ["STELLER__Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(cs) { MaxPoolSize = 200 }.ConnectionString
+    ["STELLER__Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(cs) { MaxPoolSize = apiMaxPool }.ConnectionString
         + (apiConnectionExtra is { Length: > 0 } more ? ";" + more : ""),
     ["STELLER__Security__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
     ["Logging__LogLevel__Default"] = "Warning",
