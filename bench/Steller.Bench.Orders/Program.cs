@@ -56,7 +56,7 @@ var overheadPairs = 300;
 var overheadBlocks = 4;
 var overheadBlockSeconds = 3.0;
 var overheadConcurrency = 16;
-var apiMaxPool = 200;               // --api-max-pool N: the API's Max Pool Size (per data source)
+var apiMaxPool = 200;               // --api-max-pool N: the API's Max Pool Size (per data source); 0: Steller's default
 string? apiConnectionExtra = null;  // --api-connection-extra "K=V;...": appended to the API's connection string (A/B of Npgsql settings)
 var topStatements = 0;               // --top-statements N: after section 0, the N statements with the most calls per order
 var root = AppContext.BaseDirectory;
@@ -167,7 +167,7 @@ if (maxLinesPerCheckout is { } maxLines) vendorSettings["Vendors:GiftCard:MaxLin
 var apiEnv = new Dictionary<string, string>
 {
     ["ASPNETCORE_ENVIRONMENT"] = "Production",
-    ["STELLER__Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(cs) { MaxPoolSize = apiMaxPool }.ConnectionString
+    ["STELLER__Database__ConnectionString"] = (apiMaxPool > 0 ? new NpgsqlConnectionStringBuilder(cs) { MaxPoolSize = apiMaxPool }.ConnectionString : cs)
         + (apiConnectionExtra is { Length: > 0 } more ? ";" + more : ""),
     ["STELLER__Security__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
     ["Logging__LogLevel__Default"] = "Warning",

@@ -50,6 +50,14 @@ public static class StorageRegistration
     public const int AutoPreparedStatements = 32;
 
     /// <summary>
+    /// Connections per pool (Steller has two) unless the connection string says otherwise: at overload, requests then queue in
+    /// the pool rather than as runnable PostgreSQL backends, which on the 2-core bench machine answered 30–54 % more orders a
+    /// second than Npgsql's default of 100 (docs/benchmarks.md). A node keeps only two sessions open for good (the LISTEN connection and the
+    /// leadership session); everything else holds a connection for one statement or one short transaction.
+    /// </summary>
+    public const int MaxPoolSize = 30;
+
+    /// <summary>
     /// The connection string with "No Reset On Close" on unless it says otherwise: a pooled connection is not reset with
     /// <c>DISCARD ALL</c> (one statement per connection use, a third of all statements of an order). Steller leaves no
     /// session state on a returned connection: it sets settings with <c>set local</c> only, releases its session advisory
@@ -62,6 +70,7 @@ public static class StorageRegistration
     /// order fell by half (docs/benchmarks.md). No statement of Steller's selects <c>*</c> from a view a rebuild replaces, so a
     /// prepared statement's result shape never changes under it.
     /// </para>
+    /// <para>And with at most <see cref="MaxPoolSize"/> connections unless it says otherwise ("Maximum Pool Size").</para>
     /// </summary>
     public static string PooledConnectionString(string connectionString)
     {
@@ -69,6 +78,7 @@ public static class StorageRegistration
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
             .Select(k => k.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant()).ToHashSet();
         if (!given.Contains("noresetonclose")) builder.NoResetOnClose = true;
+        if (!given.Contains("maximumpoolsize") && !given.Contains("maxpoolsize")) builder.MaxPoolSize = Math.Max(MaxPoolSize, builder.MinPoolSize);
         if (!given.Contains("maxautoprepare"))
         {
             builder.MaxAutoPrepare = AutoPreparedStatements;

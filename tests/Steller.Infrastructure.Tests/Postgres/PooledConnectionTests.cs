@@ -8,8 +8,9 @@ using Steller.Testing;
 namespace Steller.Infrastructure.Tests.Postgres;
 
 /// <summary>
-/// The connections Steller pools (<see cref="StorageRegistration.PooledConnectionString"/>): not reset on reuse, and statements
-/// used twice on a connection are prepared there, unless the configured connection string says otherwise.
+/// The connections Steller pools (<see cref="StorageRegistration.PooledConnectionString"/>): not reset on reuse, statements
+/// used twice on a connection are prepared there, and at most <see cref="StorageRegistration.MaxPoolSize"/> of them, unless the
+/// configured connection string says otherwise.
 /// </summary>
 public sealed class PooledConnectionTests
 {
@@ -20,6 +21,7 @@ public sealed class PooledConnectionTests
         pooled.NoResetOnClose.Should().BeTrue();
         pooled.MaxAutoPrepare.Should().Be(StorageRegistration.AutoPreparedStatements);
         pooled.AutoPrepareMinUsages.Should().Be(2);
+        pooled.MaxPoolSize.Should().Be(StorageRegistration.MaxPoolSize);
     }
 
     [Test]
@@ -35,9 +37,18 @@ public sealed class PooledConnectionTests
     public void settings_the_connection_string_gives_are_kept()
     {
         var pooled = new NpgsqlConnectionStringBuilder(StorageRegistration.PooledConnectionString(
-            "Host=127.0.0.1;Database=steller;Max Auto Prepare=0;No Reset On Close=false"));
+            "Host=127.0.0.1;Database=steller;Max Auto Prepare=0;No Reset On Close=false;Maximum Pool Size=7"));
         pooled.NoResetOnClose.Should().BeFalse();
         pooled.MaxAutoPrepare.Should().Be(0);
+        pooled.MaxPoolSize.Should().Be(7);
+    }
+
+    [Test]
+    public void a_minimum_pool_size_above_the_default_maximum_raises_the_maximum_to_it()
+    {
+        var pooled = new NpgsqlConnectionStringBuilder(StorageRegistration.PooledConnectionString(
+            $"Host=127.0.0.1;Database=steller;Minimum Pool Size={StorageRegistration.MaxPoolSize + 10}"));
+        pooled.MaxPoolSize.Should().Be(StorageRegistration.MaxPoolSize + 10);
     }
 
     [Test, CancelAfter(60_000)]
