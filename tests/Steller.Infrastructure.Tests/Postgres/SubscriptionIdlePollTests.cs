@@ -20,17 +20,8 @@ public sealed class SubscriptionIdlePollTests
     {
         await using var db = await TestDatabase.Create("idlepoll");
         var store = db.CreateEventStore(new PostgresEventStoreOptions { ListeningIdleWait = TimeSpan.FromSeconds(10) });
-        var seen = Channel.CreateUnbounded<(Guid Id, long At)>();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var follow = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var e in store.SubscribeToAll(LogPosition.Start, stop.Token))
-                    await seen.Writer.WriteAsync((e.EventId, Stopwatch.GetTimestamp()), stop.Token);
-            }
-            catch (OperationCanceledException) { }
-        });
+        await using var follower = Follower.Start(store, ct);
+        var seen = follower.Seen;
 
         // Idle for 6 s, its waits doubling from 5 ms: the one in progress ends at ~10.2 s, over 4 s after this append.
         await Task.Delay(6_000, ct);
@@ -62,8 +53,6 @@ public sealed class SubscriptionIdlePollTests
         after.Should().BeLessThan(TimeSpan.FromSeconds(11), "the poll runs at least every 10 s");
         after.Should().BeGreaterThan(TimeSpan.FromMilliseconds(500), "nothing woke the subscription: only its slow poll found it");
 
-        stop.Cancel();
-        await follow;
     }
 
     [Test, CancelAfter(60_000)]
@@ -72,17 +61,8 @@ public sealed class SubscriptionIdlePollTests
         await using var db = await TestDatabase.Create("wakelinger");
         var linger = TimeSpan.FromSeconds(1);
         var store = db.CreateEventStore(new PostgresEventStoreOptions { WakeLinger = linger });
-        var seen = Channel.CreateUnbounded<(Guid Id, long At)>();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var follow = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var e in store.SubscribeToAll(LogPosition.Start, stop.Token))
-                    await seen.Writer.WriteAsync((e.EventId, Stopwatch.GetTimestamp()), stop.Token);
-            }
-            catch (OperationCanceledException) { }
-        });
+        await using var follower = Follower.Start(store, ct);
+        var seen = follower.Seen;
         // Caught up (an empty log) and waiting, past the wake-up and linger its LISTEN connection's start gives it.
         await Task.Delay(3_000, ct);
 
@@ -101,7 +81,37 @@ public sealed class SubscriptionIdlePollTests
         Stopwatch.GetElapsedTime(a.At, b.At).Should().BeLessThan(TimeSpan.FromMilliseconds(100),
             "the commit 100 ms behind came in the same read, not a second wake-up and linger later");
 
-        stop.Cancel();
-        await follow;
+    }
+
+    /// <summary>A subscription from the start of the log that records each event's id and when it arrived; stops when disposed.</summary>
+    private sealed class Follower : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource stop;
+        private readonly Task follow;
+
+        public Channel<(Guid Id, long At)> Seen { get; } = Channel.CreateUnbounded<(Guid Id, long At)>();
+
+        private Follower(PostgresEventStore store, CancellationToken ct)
+        {
+            stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            follow = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var e in store.SubscribeToAll(LogPosition.Start, stop.Token))
+                        await Seen.Writer.WriteAsync((e.EventId, Stopwatch.GetTimestamp()), stop.Token);
+                }
+                catch (OperationCanceledException) { }
+            });
+        }
+
+        public static Follower Start(PostgresEventStore store, CancellationToken ct) => new(store, ct);
+
+        public async ValueTask DisposeAsync()
+        {
+            stop.Cancel();
+            await follow;
+            stop.Dispose();
+        }
     }
 }
