@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Steller.Application.Vendors;
+using Steller.Infrastructure.Vendors;
 using Steller.Testing;
 
 namespace Steller.Vendors.Tests;
@@ -99,5 +100,58 @@ public sealed class SharedRateBudgetTests
         VendorMetrics.StaleTokens.WithLabels("topup").Value.Should().BeGreaterThanOrEqualTo(staleBefore + 1,
             "the token that came back after 700 ms was not used");
         (await sim.Requests("topup")).Count.Should().Be(2 * requestsBefore, "the read was sent once (as the first), on a fresh token");
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task callers_that_wait_together_are_served_by_one_ask_of_the_database_and_still_get_the_rate_apart()
+    {
+        await using var db = await TestDatabase.Create("vendorbatch");
+        var budget = new CountingBudget(new PostgresVendorRateBudget(db.DataSource));
+
+        // Plenty of tokens: 50 callers queue while the bucket's row is held, then one ask serves the 49 behind the first.
+        using (var gate = new VendorRateGate("batch", requestsPerSecond: 1_000, burst: 100, shared: budget))
+        {
+            await gate.Enter(CancellationToken.None); // the bucket's row exists
+            var asksBefore = budget.Asks;
+            await using var holder = await db.DataSource.OpenConnectionAsync();
+            await using var tx = await holder.BeginTransactionAsync();
+            await using (var lockRow = new Npgsql.NpgsqlCommand("select 1 from ops.vendor_rate_buckets where vendor = 'batch' for update", holder, tx))
+                await lockRow.ExecuteScalarAsync();
+            var callers = Enumerable.Range(0, 50).Select(_ => gate.Enter(CancellationToken.None).AsTask()).ToList();
+            await Task.Delay(300);
+            callers.Should().OnlyContain(c => !c.IsCompleted, "the first ask waits for the bucket's row");
+            await tx.CommitAsync();
+            await Task.WhenAll(callers);
+            (budget.Asks - asksBefore).Should().BeLessThanOrEqualTo(2, "the caller that started the asking, then everyone who queued behind it");
+            budget.Granted.Should().Be(51);
+        }
+
+        // Burst 1 at 50/s: 20 callers asking together take no less than 19 refills of 20 ms.
+        using (var slow = new VendorRateGate("slow", requestsPerSecond: 50, burst: 1, shared: budget))
+        {
+            var clock = Stopwatch.StartNew();
+            var grantedBefore = budget.Granted;
+            await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => slow.Enter(CancellationToken.None).AsTask()));
+            clock.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(19 * 20 - 5), "19 refills of 20 ms after the burst of one");
+            (budget.Granted - grantedBefore).Should().Be(20);
+        }
+    }
+
+    /// <summary>The database's budget, counting the asks that reach it and the tokens it grants.</summary>
+    private sealed class CountingBudget(IVendorRateBudget inner) : IVendorRateBudget
+    {
+        private int asks, granted;
+        public int Asks => Volatile.Read(ref asks);
+        public int Granted => Volatile.Read(ref granted);
+
+        public async ValueTask<(int Granted, TimeSpan Wait)> TryTake(string vendor, double requestsPerSecond, int burst, int want, CancellationToken ct)
+        {
+            Interlocked.Increment(ref asks);
+            var answer = await inner.TryTake(vendor, requestsPerSecond, burst, want, ct);
+            Interlocked.Add(ref granted, answer.Granted);
+            return answer;
+        }
+
+        public ValueTask Pause(string vendor, TimeSpan duration, CancellationToken ct) => inner.Pause(vendor, duration, ct);
     }
 }

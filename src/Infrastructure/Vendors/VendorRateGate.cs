@@ -9,8 +9,12 @@ namespace Steller.Infrastructure.Vendors;
 /// Retry-After, for all callers at once, not just the one that was refused.
 /// <para>
 /// With a <see cref="IVendorRateBudget"/> (the API: <see cref="PostgresVendorRateBudget"/>) the bucket and the pause live
-/// in PostgreSQL and are shared by every node, so N nodes together send no more than the vendor's rate; this process's
-/// callers still queue here, one asking the database at a time. Without one (no database) the bucket is this process's.
+/// in PostgreSQL and are shared by every node, so N nodes together send no more than the vendor's rate. One ask at a time
+/// goes to the database from this process, for every caller waiting when it leaves (up to <see cref="MostPerAsk"/>): a
+/// caller that arrives while an ask is in flight is served by the next one, with the others that arrived meanwhile. The
+/// tokens of one ask are granted at one instant to callers already waiting, so the vendor sees what the same takes one
+/// by one would have sent, and a busy node makes one round trip per batch, not per call. Without a shared budget (no
+/// database) the bucket is this process's.
 /// </para>
 /// <para>
 /// The bucket refills continuously (<see cref="Burst"/> tokens, <see cref="RequestsPerSecond"/> per second, computed
@@ -30,6 +34,12 @@ public sealed class VendorRateGate : IDisposable
     private long pausedUntilTicks; // UTC ticks
 
     private readonly IVendorRateBudget? shared;
+    private readonly Queue<TaskCompletionSource<long>> waiting = new(); // callers of the shared budget; under gate
+    private bool asking; // a loop is asking the shared budget for the waiting callers; under gate
+    private readonly CancellationTokenSource closing = new();
+
+    /// <summary>The most tokens one ask of the shared budget takes (the callers waiting beyond it are served next).</summary>
+    public const int MostPerAsk = 64;
 
     public VendorRateGate(string vendor, double requestsPerSecond, int burst, TimeProvider? time = null, IVendorRateBudget? shared = null)
     {
@@ -65,6 +75,7 @@ public sealed class VendorRateGate : IDisposable
     /// </summary>
     public async ValueTask<long> Enter(CancellationToken ct)
     {
+        if (shared is not null) return await EnterShared(ct);
         await turn.WaitAsync(ct);
         try
         {
@@ -77,7 +88,7 @@ public sealed class VendorRateGate : IDisposable
                     continue;
                 }
                 var askedAt = time.GetTimestamp();
-                var wait = shared is null ? TryTake() : await shared.TryTake(Vendor, RequestsPerSecond, Burst, ct);
+                var wait = TryTake();
                 if (wait == TimeSpan.Zero) return askedAt;
                 await Task.Delay(wait, time, ct);
             }
@@ -85,6 +96,69 @@ public sealed class VendorRateGate : IDisposable
         finally
         {
             turn.Release();
+        }
+    }
+
+    /// <summary>Waits in line for the shared budget; the first caller of an idle gate starts the asking loop.</summary>
+    private async ValueTask<long> EnterShared(CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var waiter = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool start;
+        lock (gate)
+        {
+            waiting.Enqueue(waiter);
+            start = !asking;
+            asking = true;
+        }
+        if (start) _ = Task.Run(AskForWaiting);
+        // A caller that gives up leaves its place; a token granted to it goes to the next in line.
+        await using var leave = ct.Register(() => waiter.TrySetCanceled(ct));
+        return await waiter.Task;
+    }
+
+    /// <summary>
+    /// Asks the shared budget for every waiting caller, hands the granted tokens out in arrival order, waits as the budget
+    /// says when it granted fewer, and stops when no one is waiting. A failed ask fails the callers it was for.
+    /// </summary>
+    private async Task AskForWaiting()
+    {
+        while (true)
+        {
+            int want;
+            lock (gate)
+            {
+                while (waiting.TryPeek(out var first) && first.Task.IsCompleted) waiting.Dequeue();
+                if (waiting.Count == 0 || closing.IsCancellationRequested)
+                {
+                    foreach (var left in waiting) left.TrySetCanceled();
+                    waiting.Clear();
+                    asking = false;
+                    return;
+                }
+                want = Math.Min(waiting.Count, MostPerAsk);
+            }
+            try
+            {
+                var pause = Paused;
+                if (pause > TimeSpan.Zero)
+                {
+                    await Task.Delay(pause, time, closing.Token);
+                    continue;
+                }
+                var askedAt = time.GetTimestamp();
+                var (granted, wait) = await shared!.TryTake(Vendor, RequestsPerSecond, Burst, want, closing.Token);
+                lock (gate)
+                    while (granted > 0 && waiting.TryDequeue(out var next))
+                        if (next.TrySetResult(askedAt)) granted--;
+                if (wait > TimeSpan.Zero) await Task.Delay(wait, time, closing.Token);
+            }
+            catch (Exception e)
+            {
+                lock (gate)
+                    for (var i = 0; i < want && waiting.TryDequeue(out var failed); i++)
+                        if (closing.IsCancellationRequested) failed.TrySetCanceled(); else failed.TrySetException(e);
+            }
         }
     }
 
@@ -133,5 +207,9 @@ public sealed class VendorRateGate : IDisposable
         catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException) { }
     }
 
-    public void Dispose() => turn.Dispose();
+    public void Dispose()
+    {
+        closing.Cancel();
+        turn.Dispose();
+    }
 }
