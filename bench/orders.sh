@@ -7,7 +7,8 @@
 #                     [--crud-seconds 5 (0: skip)] [--crud-partners 1000] [--crud-concurrency 32]
 #                     [--vendor-limit R [--vendor-limited-rate 50] [--vendor-limited-seconds 5] [--vendor-limited-window 120]
 #                      [--max-lines-per-checkout N]] [--api-setting Key=Value ...]
-#                     [--webhook-rates 100,300 [--webhook-seconds 10]]
+#                     [--webhook-rates 100,300 [--webhook-seconds 10]] [--api-max-pool N (0, the default: Steller's own, 30)]
+#                     [--poll-ms 100 (section 3 polls each order this often for a second, then backs off to 1 s)]
 # Section 4 runs a plain CRUD placement (bench/Steller.Bench.Crud) beside Steller: Steller / CRUD throughput and p99.
 # --vendor-limit R runs only section 5: fulfilment against a gift-card vendor allowing R requests/s (orders completed per
 # second, what the vendor saw, lines per checkout). --api-setting passes a setting to the API under test, e.g.
