@@ -23,6 +23,7 @@ var seconds = 10.0;
 var clients = 64;
 var rounds = 2;
 long? coldStart = null;
+var rawConnection = false; // --raw-connection: Npgsql's defaults and a pool of 200, as this bench ran before 2026-12-03
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -32,13 +33,20 @@ for (var i = 0; i < args.Length; i++)
         case "--clients": clients = int.Parse(args[++i]); break;
         case "--rounds": rounds = int.Parse(args[++i]); break;
         case "--cold-start": coldStart = long.Parse(args[++i]); break;
+        case "--raw-connection": rawConnection = true; break;
         case "--mode": Console.WriteLine($"== wallet pipeline, mode '{args[++i]}' =="); break;
-        default: Console.Error.WriteLine($"unknown option {args[i]}; options: --admin CS --seconds S --clients N --rounds N --cold-start EVENTS"); return 2;
+        default: Console.Error.WriteLine($"unknown option {args[i]}; options: --admin CS --seconds S --clients N --rounds N --cold-start EVENTS --raw-connection"); return 2;
     }
 }
 if (admin is null) { Console.Error.WriteLine("--admin connection string (to the postgres database) is required"); return 2; }
 
-var cs = await BenchDatabase.Fresh(admin, "bench_wallets", maxPoolSize: 200);
+// The connection a Steller node uses (StorageRegistration.PooledConnectionString: no DISCARD ALL on a returned
+// connection, automatic preparation, a pool of 30), unless --raw-connection asks for Npgsql's defaults. With those, every
+// return of a connection to the pool ran DISCARD ALL, which throws away the session's plans, so the append functions'
+// statements were parsed and planned again on every command (12.5 % of the machine's CPU in the spread case).
+var cs = rawConnection
+    ? await BenchDatabase.Fresh(admin, "bench_wallets", maxPoolSize: 200)
+    : Steller.Infrastructure.StorageRegistration.PooledConnectionString(await BenchDatabase.Fresh(admin, "bench_wallets"));
 await using var dataSource = NpgsqlDataSource.Create(cs);
 await new Migrator(dataSource, NullLogger<Migrator>.Instance).Migrate();
 await using var notifications = new LogNotifications(dataSource, NullLogger<LogNotifications>.Instance);
@@ -51,7 +59,8 @@ if (coldStart is { } coldEvents)
 }
 var wallets = new AggregateCommands<Wallet, IWalletCommand, IWalletEvent>(Aggregates.Wallets, store, registry, NullLogger.Instance);
 Console.WriteLine($"server  : {await BenchDatabase.Describe(dataSource)}");
-Console.WriteLine($"machine : {Environment.ProcessorCount} cores; {clients} clients; {seconds:0.#} s per case; {rounds} round(s), order alternating");
+Console.WriteLine($"machine : {Environment.ProcessorCount} cores; {clients} clients; {seconds:0.#} s per case; {rounds} round(s), order alternating; "
+    + (rawConnection ? "raw connection (Npgsql defaults, pool 200)" : "Steller's pooled connection (no reset on close, auto prepare, pool 30)"));
 
 static EventMetadata Meta() => new("bench", "bench", Guid.NewGuid(), "bench", DateTimeOffset.UtcNow);
 
