@@ -31,7 +31,10 @@ public sealed class StellerStore : IStoreUnderTest
 
     public static async Task<StellerStore> Create(string connectionString, int rebuildBatchSize)
     {
-        var dataSource = NpgsqlDataSource.Create(connectionString);
+        // The connection a Steller node uses (no DISCARD ALL on a returned connection, automatic preparation); Marten keeps
+        // Npgsql's defaults, as it is used out of the box. Before 2026-12-03 this side ran on Npgsql's defaults too, and
+        // DISCARD ALL threw away the session's plans on every append.
+        var dataSource = NpgsqlDataSource.Create(Steller.Infrastructure.StorageRegistration.PooledConnectionString(connectionString));
         await new Migrator(dataSource, NullLogger<Migrator>.Instance).Migrate();
         return new StellerStore(dataSource, rebuildBatchSize);
     }
