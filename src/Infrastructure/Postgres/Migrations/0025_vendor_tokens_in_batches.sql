@@ -5,7 +5,8 @@
 -- waiting, so the vendor sees exactly what it would have seen from the same takes one by one.
 --
 -- The bucket's row is read first and inserted only when missing (ops.take_vendor_token inserted on every call, a
--- speculative insertion each time). ops.take_vendor_token stays for nodes of the previous version.
+-- speculative insertion each time). ops.take_vendor_token stays for nodes of the previous version, as one token of this
+-- function (below), so the bucket's arithmetic is written once.
 --
 -- Answers how many tokens were granted (0..p_want) and, when fewer than asked, how many milliseconds until the next one
 -- is there (or until a 429 pause set by any node ends).
@@ -43,3 +44,8 @@ begin
     end if;
     update ops.vendor_rate_buckets set tokens = v_tokens, refilled_at = v_now where vendor = p_vendor;
 end $$;
+
+create or replace function ops.take_vendor_token(p_vendor text, p_rate double precision, p_burst integer) returns double precision
+language sql as $$
+    select wait_ms from ops.take_vendor_tokens(p_vendor, p_rate, p_burst, 1);
+$$;
